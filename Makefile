@@ -1,0 +1,39 @@
+# Two commands a newcomer needs: `make run` (demo registry on SQLite) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: install run test test-sqlite test-postgres lint bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install  ## migrate var/registry.sqlite3, load demo data once, serve on 127.0.0.1:5000
+	$(BIN)/registry db upgrade
+	$(BIN)/registry demo-data --if-empty
+	$(BIN)/registry serve
+
+test: install  ## lint, then the suite on SQLite and on PostgreSQL (when reachable; required in CI)
+	scripts/test
+
+test-sqlite: install
+	$(BIN)/pytest -q -n 2
+
+test-postgres: install
+	REQUIRE_POSTGRES=1 scripts/test --postgres-only
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check registry tests
+
+bench: install
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

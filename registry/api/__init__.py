@@ -1,0 +1,13 @@
+"""The HTTP layer: one blueprint per resource. The only package that knows Flask."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+
+def register_blueprints(app: Flask, api: Api) -> None:
+    from registry.api import agencies, identifiers
+
+    for module in (agencies, identifiers):
+        api.register_blueprint(module.blp)

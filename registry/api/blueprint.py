@@ -1,0 +1,34 @@
+"""A flask-smorest Blueprint whose `access` decorator both enforces and documents the required scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask_smorest import Blueprint
+
+from registry.api.context import guard
+
+PROBLEM = {"description": "Problem document (RFC 9457)", "content": {"application/problem+json": {}}}
+
+
+class RegistryBlueprint(Blueprint):
+    def access(self, action: str, scope: str | None, *, purpose: bool | None = None) -> Callable:
+        """Deny by default: every view states its scope; the check and the OpenAPI text come from here."""
+
+        def decorator(view: Callable) -> Callable:
+            guarded = guard(action, scope, purpose=purpose)(view)
+            needs = f"Requires scope `{scope}`." if scope else "Requires any valid access token."
+            purpose_text = (
+                " Needs an `X-Purpose` header." if purpose else
+                " Writes and sensitive reads need an `X-Purpose` header." if purpose is None else ""
+            )
+            doc: dict[str, Any] = {
+                "security": [{"oauth2": [scope] if scope else []}],
+                "description": (getattr(view, "__doc__", "") or "").strip().split("\n", 1)[-1].strip()
+                + f"\n\n{needs}{purpose_text}",
+                "responses": {"401": PROBLEM, "403": PROBLEM, "422": PROBLEM, "429": PROBLEM},
+            }
+            return self.doc(**doc)(guarded)
+
+        return decorator

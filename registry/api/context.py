@@ -1,0 +1,172 @@
+"""Per-request state: the database session, the caller, the purpose of access and the audit facts.
+
+Every request gets one session. The handler loads, checks access and acts; the domain flushes; and
+`finish_request` is the one place that commits, together with the request's audit entry.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, current_app, g, request
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from registry.audit.recorder import AuditEvent, change_hash, record
+from registry.auth.principal import Principal
+from registry.errors import PermissionDenied, Unauthenticated, ValidationFailed
+
+log = logging.getLogger(__name__)
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+_SAFE_PURPOSE = re.compile(r"^[^\x00-\x1f\x7f]{3,300}$")
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def state() -> Any:
+    return current_app.extensions["registry"]
+
+
+def db() -> Session:
+    if "session" not in g:
+        g.session = state().sessionmaker()
+    return g.session
+
+
+def caller() -> Principal:
+    principal = g.get("principal")
+    if principal is None:  # only reachable if a view forgot its @access decorator
+        raise Unauthenticated("no authenticated caller")
+    return principal
+
+
+def audit_resource(resource_type: str, resource_id: Any) -> None:
+    g.audit_resource = (resource_type, str(resource_id))
+
+
+def audit_change(payload: Any) -> None:
+    g.audit_change = change_hash(payload)
+
+
+def audit_detail(**facts: Any) -> None:
+    g.setdefault("audit_detail", {}).update(facts)
+
+
+def start_request() -> None:
+    incoming = request.headers.get("X-Request-Id", "")
+    g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else secrets.token_hex(12)
+
+
+def authenticate() -> Principal:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("a bearer access token is required")
+    principal = state().authenticate(db(), token.strip())
+    g.principal = principal
+    return principal
+
+
+def require_purpose(principal: Principal) -> str:
+    purpose = request.headers.get("X-Purpose", "").strip()
+    if not _SAFE_PURPOSE.match(purpose):
+        raise ValidationFailed(
+            "This request needs a purpose of access in the X-Purpose header (a case or decision number).",
+            errors={"X-Purpose": ["Missing or invalid: 3-300 printable characters."]},
+        )
+    g.purpose = purpose
+    return purpose
+
+
+def wants_sensitive() -> bool:
+    return request.args.get("sensitive", "").lower() in ("1", "true", "yes")
+
+
+def guard(action: str, scope: str | None, *, purpose: bool | None = None) -> Callable:
+    """Authenticate, check the scope, require a purpose where needed, and name the audit action.
+
+    `purpose=None` means: required for writes and for sensitive reads (`?sensitive=true`).
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            g.audit_action = action
+            principal = authenticate()
+            if scope is not None and not principal.has(scope):
+                raise PermissionDenied(f"This needs the scope {scope}.", required_scope=scope)
+            needs_purpose = purpose if purpose is not None else (
+                request.method in WRITE_METHODS or wants_sensitive()
+            )
+            if needs_purpose:
+                require_purpose(principal)
+            elif request.headers.get("X-Purpose"):
+                g.purpose = request.headers["X-Purpose"].strip()[:300]
+            return view(*args, **kwargs)
+
+        wrapper.required_scope = scope  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def _event(outcome: str, status: int) -> AuditEvent:
+    principal: Principal | None = g.get("principal")
+    resource = g.get("audit_resource") or (None, None)
+    return AuditEvent(
+        action=g.audit_action,
+        outcome=outcome,
+        agency=principal.agency if principal else None,
+        client_id=principal.client_id if principal else None,
+        officer=principal.officer if principal else None,
+        resource_type=resource[0],
+        resource_id=resource[1],
+        purpose=g.get("purpose"),
+        request_id=g.get("request_id"),
+        status_code=status,
+        change_hash=g.get("audit_change"),
+        detail=g.get("audit_detail"),
+    )
+
+
+def finish_request(response: Response) -> Response:
+    """Commit the request's work with its audit entry, or roll it back and audit the failure."""
+    from registry.api.problems import problem
+
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    session: Session | None = g.pop("session", None)
+    audited = "audit_action" in g
+    if session is None and not audited:
+        return response
+    session = session or state().sessionmaker()
+    try:
+        if response.status_code < 400:
+            if audited:
+                record(session, _event("allowed", response.status_code))
+            session.commit()
+            return response
+        session.rollback()
+        if audited:
+            outcome = "denied" if response.status_code in (401, 403, 404, 429) else "error"
+            record(session, _event(outcome, response.status_code))
+            session.commit()
+        return response
+    except SQLAlchemyError:
+        session.rollback()
+        log.exception("could not commit request %s", g.get("request_id"))
+        if current_app.testing:
+            raise
+        return problem(503, detail="The registry could not record this request; nothing was changed.")
+    finally:
+        session.close()
+
+
+def teardown(_exc: BaseException | None) -> None:
+    session: Session | None = g.pop("session", None)
+    if session is not None:
+        session.rollback()
+        session.close()

@@ -1,0 +1,110 @@
+"""Identifiers: register any spelling, look up by any spelling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from registry.api.blueprint import RegistryBlueprint
+from registry.api.context import audit_change, audit_resource, caller, db, state
+from registry.auth.scopes import Scope
+from registry.errors import NotFound, PermissionDenied
+from registry.models import Identifier, Link, Subject
+from registry.schemas.identifiers import (
+    IdentifierCreate,
+    IdentifierCreated,
+    IdentifierLookup,
+    IdentifierMatch,
+    IdentifierPage,
+    IdentifierQuery,
+    IdentifierRead,
+    RevealQuery,
+)
+from registry.services import identifiers as service
+from registry.services.pagination import paginate
+from registry.services.visibility import identifier_visible_clause, visible_clause
+
+blp = RegistryBlueprint("identifiers", __name__, url_prefix="/api/v1/identifiers", description="Identifiers")
+
+
+def reveal(requested: bool) -> bool:
+    """Full sensitive values need the scope; the guard has already required a purpose for them."""
+    if requested and not caller().has(Scope.REGISTRY_READ_SENSITIVE):
+        raise PermissionDenied("Sensitive values need the scope registry:read_sensitive.")
+    return requested
+
+
+def present(identifier: Identifier, revealed: bool = False) -> dict[str, Any]:
+    return service.present(identifier, state().cipher, reveal=revealed)
+
+
+@blp.route("", methods=["POST"])
+@blp.access("identifier:create", Scope.REGISTRY_WRITE)
+@blp.arguments(IdentifierCreate)
+@blp.response(201, IdentifierCreated)
+@blp.alt_response(409, description="Already registered; `existing` is its id")
+def create_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Register an identifier
+
+    The value is normalised to its canonical form (returned in `value`).
+    """
+    registered = service.create(db(), cipher=state().cipher, principal=caller(), **args)
+    audit_resource("identifier", registered.identifier.id)
+    audit_change({"kind": registered.identifier.kind, "value_hash": registered.identifier.value_hash})
+    body = present(registered.identifier, revealed=caller().has(Scope.REGISTRY_READ_SENSITIVE))
+    body["related"] = [present(r) for r in registered.related]
+    return body
+
+
+@blp.route("", methods=["GET"])
+@blp.access("identifier:list", Scope.REGISTRY_READ)
+@blp.arguments(IdentifierQuery, location="query")
+@blp.response(200, IdentifierPage)
+def list_identifiers(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """List identifiers visible to the caller"""
+    revealed = reveal(args["sensitive"])
+    query = select(Identifier).where(identifier_visible_clause(caller()))
+    if args.get("kind"):
+        query = query.where(Identifier.kind == args["kind"])
+    page = paginate(db(), query, page=args["page"], per_page=args["per_page"],
+                    order_by=[Identifier.created_at, Identifier.id])  # fmt: skip
+    page["items"] = [present(item, revealed) for item in page["items"]]
+    return page
+
+
+@blp.route("/lookup", methods=["GET"])
+@blp.access("identifier:lookup", Scope.REGISTRY_READ)
+@blp.arguments(IdentifierLookup, location="query")
+@blp.response(200, IdentifierMatch)
+@blp.alt_response(404, description="Not registered, or not visible to the caller")
+def lookup_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Find an identifier by any accepted spelling"""
+    revealed = reveal(args["sensitive"])
+    found = service.lookup(db(), cipher=state().cipher, principal=caller(), kind=args["kind"], value=args["value"])
+    audit_resource("identifier", found.id)
+    subjects = db().scalars(
+        select(Link.subject_id)
+        .join(Subject, Subject.id == Link.subject_id)
+        .where(Link.identifier_id == found.id, visible_clause(Link, caller()), visible_clause(Subject, caller()))
+        .distinct()
+    )
+    return {**present(found, revealed), "subjects": sorted(subjects, key=str)}
+
+
+@blp.route("/<uuid:identifier_id>", methods=["GET"])
+@blp.access("identifier:read", Scope.REGISTRY_READ)
+@blp.arguments(RevealQuery, location="query")
+@blp.response(200, IdentifierRead)
+@blp.alt_response(404, description="Not found, or not visible to the caller")
+def get_identifier(args: dict[str, Any], identifier_id):  # type: ignore[no-untyped-def]
+    """Get one identifier"""
+    revealed = reveal(args["sensitive"])
+    audit_resource("identifier", identifier_id)
+    found = db().scalars(
+        select(Identifier).where(Identifier.id == identifier_id, identifier_visible_clause(caller()))
+    ).first()
+    if found is None:
+        raise NotFound(f"No identifier with id {identifier_id}.")
+    return present(found, revealed)
+

@@ -1,0 +1,93 @@
+"""The one place errors become `application/problem+json` (RFC 9457)."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from flask import Response, current_app, g, json
+from werkzeug.exceptions import HTTPException
+
+from registry import errors
+
+PROBLEM_BASE = "https://registry.nsc389.gov.vn/problems/"
+log = logging.getLogger(__name__)
+
+_STATUS_BY_ERROR: list[tuple[type[errors.RegistryError], int]] = [
+    (errors.NotFound, 404),
+    (errors.ValidationFailed, 422),
+    (errors.Duplicate, 409),
+    (errors.InvalidTransition, 409),
+    (errors.Conflict, 409),
+    (errors.PermissionDenied, 403),
+    (errors.Unauthenticated, 401),
+]
+
+_SLUG_BY_STATUS = {
+    400: "bad-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    428: "precondition-required",
+    429: "rate-limited",
+    500: "internal-error",
+    503: "unavailable",
+}
+
+
+def problem(status: int, slug: str | None = None, detail: str | None = None, **extra: Any) -> Response:
+    phrase = HTTPStatus(status).phrase
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + (slug or _SLUG_BY_STATUS.get(status, "error")),
+        "title": extra.pop("title", None) or phrase,
+        "status": status,
+        "detail": detail or phrase,
+    }
+    request_id = g.get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    body.update({key: value for key, value in extra.items() if value is not None})
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="registry"'
+    return response
+
+
+def from_registry_error(error: errors.RegistryError) -> Response:
+    status = next((code for cls, code in _STATUS_BY_ERROR if isinstance(error, cls)), 400)
+    extra = dict(error.extra)
+    if isinstance(error, errors.ValidationFailed):
+        extra["errors"] = error.errors
+    return problem(status, error.type_slug, error.detail, title=error.title, **extra)
+
+
+def from_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    extra: dict[str, Any] = {}
+    detail = error.description
+    data = getattr(error, "data", None) or {}
+    if status == 422 and "messages" in data:
+        # webargs: {"json": {"field": ["msg"]}} -> {"field": ["msg"]}; keep the location only if mixed.
+        messages = data["messages"]
+        extra["errors"] = next(iter(messages.values())) if len(messages) == 1 else messages
+        detail = "The request has invalid fields; see `errors`."
+    headers = data.get("headers") or {}
+    response = problem(status, detail=detail, **extra)
+    if isinstance(error, HTTPException) and error.get_response().headers.get("Retry-After"):
+        response.headers["Retry-After"] = error.get_response().headers["Retry-After"]
+    for key, value in headers.items():
+        response.headers[key] = value
+    return response
+
+
+def from_unexpected(error: Exception) -> Response:
+    if current_app.testing:
+        raise error  # no test passes on a silent 500
+    log.exception("unhandled error", extra={"request_id": g.get("request_id")})
+    return problem(500, detail="An internal error occurred; it has been logged with the request id.")

@@ -1,0 +1,112 @@
+"""The application factory: the only place that wires Flask, extensions and blueprints."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException
+
+from registry import errors
+from registry.api import context, problems
+from registry.auth.principal import Principal
+from registry.auth.scopes import Scope
+from registry.auth.tokens import TokenService
+from registry.config import Settings
+from registry.db import make_engine, make_sessionmaker
+from registry.fieldcrypt import FieldCipher
+
+API_PREFIX = "/api/v1"
+
+
+@dataclass
+class RegistryState:
+    settings: Settings
+    engine: Engine
+    sessionmaker: sessionmaker
+    cipher: FieldCipher
+    tokens: TokenService
+
+    def authenticate(self, session: Session, token: str) -> Principal:
+        return self.tokens.authenticate(session, token)
+
+
+class RegistryApi(Api):
+    """flask-smorest's Api, answering every HTTP error as a problem document."""
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        return problems.from_http_exception(error)
+
+
+def _openapi_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "API_TITLE": "Inter-agency e-commerce violator registry",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.1.0",
+        "OPENAPI_URL_PREFIX": API_PREFIX,
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        "API_SPEC_OPTIONS": {
+            "info": {
+                "description": (
+                    "Shared registry of e-commerce violators for the National Steering Committee 389. "
+                    "Every call needs an OAuth 2.0 bearer token; each operation states its scope. "
+                    "Writes and sensitive reads need an `X-Purpose` header (case or decision number). "
+                    "Errors are `application/problem+json` (RFC 9457)."
+                )
+            },
+            "components": {
+                "securitySchemes": {
+                    "oauth2": {
+                        "type": "oauth2",
+                        "flows": {
+                            "clientCredentials": {
+                                "tokenUrl": f"{settings.issuer}/oauth/token",
+                                "scopes": {scope.value: scope.name.replace("_", " ").lower() for scope in Scope},
+                            }
+                        },
+                    }
+                }
+            },
+        },
+    }
+
+
+def create_app(settings: Settings | None = None, *, session_factory: sessionmaker | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(_openapi_config(settings))
+    app.config["TESTING"] = settings.testing
+    app.config["MAX_CONTENT_LENGTH"] = max(settings.max_body_bytes, settings.max_document_bytes)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    logging.basicConfig(level=logging.INFO)
+
+    engine = make_engine(settings.database_url)
+    cipher = FieldCipher(settings.data_key, settings.lookup_key)
+    app.extensions["registry"] = RegistryState(
+        settings=settings,
+        engine=engine,
+        sessionmaker=session_factory or make_sessionmaker(engine),
+        cipher=cipher,
+        tokens=TokenService(
+            issuer=settings.issuer, audience=settings.audience, lifetime=settings.token_lifetime, cipher=cipher
+        ),
+    )
+
+    api = RegistryApi(app)
+    app.before_request(context.start_request)
+    app.after_request(context.finish_request)
+    app.teardown_request(context.teardown)
+    app.register_error_handler(errors.RegistryError, problems.from_registry_error)
+    app.register_error_handler(Exception, problems.from_unexpected)
+
+    from registry.api import register_blueprints
+
+    register_blueprints(app, api)
+    return app

@@ -1,0 +1,68 @@
+"""Writing audit entries, in the caller's transaction so an entry commits or rolls back with its work."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import rfc8785
+from sqlalchemy.orm import Session
+
+from registry.audit.models import AuditEntry
+from registry.db import utcnow
+
+OUTCOMES = ("allowed", "denied", "error")
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    action: str  # e.g. "subject:read", "token:issue", "block_request:approve"
+    outcome: str
+    agency: str | None = None
+    client_id: str | None = None
+    officer: str | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    purpose: str | None = None
+    request_id: str | None = None
+    status_code: int | None = None
+    change_hash: str | None = None
+    detail: dict[str, Any] | None = None  # extra facts; never secrets or sensitive values in clear
+
+
+def canonical_body(event: AuditEvent, occurred_at: datetime) -> bytes:
+    fields = {key: value for key, value in asdict(event).items() if value is not None}
+    fields["v"] = 1
+    fields["time"] = occurred_at.isoformat().replace("+00:00", "Z")
+    return rfc8785.dumps(fields)
+
+
+def change_hash(payload: Any) -> str:
+    """A hash of what a write changed, so the log commits to it without holding the data itself."""
+    return hashlib.sha256(rfc8785.dumps(payload)).hexdigest()
+
+
+def record(session: Session, event: AuditEvent) -> AuditEntry:
+    if event.outcome not in OUTCOMES:
+        raise ValueError(f"unknown audit outcome {event.outcome!r}")
+    occurred_at = utcnow()
+    body = canonical_body(event, occurred_at)
+    entry = AuditEntry(
+        body=body,
+        leaf_hash=hashlib.sha256(b"\x00" + body).digest(),
+        occurred_at=occurred_at,
+        agency=event.agency,
+        client_id=event.client_id,
+        officer=event.officer,
+        action=event.action,
+        resource_type=event.resource_type,
+        resource_id=event.resource_id,
+        outcome=event.outcome,
+        status_code=event.status_code,
+        purpose=event.purpose,
+        request_id=event.request_id,
+    )
+    session.add(entry)
+    return entry

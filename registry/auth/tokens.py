@@ -1,0 +1,175 @@
+"""RFC 9068 access tokens: ES256 JWTs with a `kid`, signed by rotating keys kept in the database."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeySet
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from registry.auth.principal import Principal
+from registry.db import utcnow
+from registry.errors import Unauthenticated
+from registry.fieldcrypt import FieldCipher
+from registry.models import Agency, OAuthClient, RevokedToken, SigningKey
+
+ALGORITHM = "ES256"
+CLOCK_SKEW = 30  # seconds of leeway for exp/nbf/iat between agency systems' clocks
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    scope: str
+    claims: dict[str, Any]
+
+
+class TokenService:
+    def __init__(self, *, issuer: str, audience: str, lifetime: int, cipher: FieldCipher) -> None:
+        self.issuer = issuer
+        self.audience = audience
+        self.lifetime = lifetime
+        self._cipher = cipher
+
+    # -- keys ---------------------------------------------------------------------------------------
+    def _new_key(self, session: Session) -> SigningKey:
+        private = ec.generate_private_key(ec.SECP256R1())
+        pem = private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        jwk = ECKey.import_key(pem)
+        kid = jwk.thumbprint()
+        public = jwk.as_dict(private=False)
+        public.update({"kid": kid, "use": "sig", "alg": ALGORITHM})
+        key = SigningKey(kid=kid, private_key_enc=self._cipher.encrypt(pem.decode(), f"signing_key:{kid}"),
+                         public_jwk=public)
+        session.add(key)
+        session.flush()
+        return key
+
+    def active_key(self, session: Session) -> SigningKey:
+        key = session.scalars(
+            select(SigningKey).where(SigningKey.retired_at.is_(None)).order_by(SigningKey.created_at.desc())
+        ).first()
+        return key or self._new_key(session)
+
+    def rotate(self, session: Session) -> tuple[SigningKey, list[SigningKey]]:
+        """A new signing key; the old ones stop signing now and stop verifying once their tokens expire."""
+        now = utcnow()
+        retired = list(session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))))
+        for key in retired:
+            key.retired_at = now
+            key.expires_at = now + timedelta(seconds=self.lifetime + CLOCK_SKEW)
+        return self._new_key(session), retired
+
+    def verification_keys(self, session: Session) -> list[SigningKey]:
+        return list(
+            session.scalars(
+                select(SigningKey)
+                .where(or_(SigningKey.expires_at.is_(None), SigningKey.expires_at > utcnow()))
+                .order_by(SigningKey.created_at)
+            )
+        )
+
+    def jwks(self, session: Session) -> dict[str, Any]:
+        return {"keys": [key.public_jwk for key in self.verification_keys(session)]}
+
+    # -- issuing ------------------------------------------------------------------------------------
+    def issue(
+        self, session: Session, *, client: OAuthClient, scopes: list[str], officer: str | None = None
+    ) -> IssuedToken:
+        key = self.active_key(session)
+        private = ECKey.import_key(self._cipher.decrypt(key.private_key_enc, f"signing_key:{key.kid}"))
+        now = int(time.time())
+        scope = " ".join(sorted(scopes))
+        claims = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": officer or client.client_id,
+            "client_id": client.client_id,
+            "agency": client.agency.code,
+            "scope": scope,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.lifetime,
+            "jti": secrets.token_urlsafe(18),
+        }
+        if officer:
+            claims["officer"] = officer
+        header = {"alg": ALGORITHM, "typ": "at+jwt", "kid": key.kid}
+        return IssuedToken(jwt.encode(header, claims, private, algorithms=[ALGORITHM]), self.lifetime, scope, claims)
+
+    # -- verifying ----------------------------------------------------------------------------------
+    def decode(self, session: Session, token: str) -> dict[str, Any]:
+        """The verified claims of one of our own tokens, or Unauthenticated with a safe reason."""
+        keys = self.verification_keys(session)
+        if not keys:
+            raise Unauthenticated("no signing key is configured")
+        keyset = KeySet.import_key_set({"keys": [key.public_jwk for key in keys]})
+        try:
+            decoded = jwt.decode(token, keyset, algorithms=[ALGORITHM])
+        except (JoseError, ValueError, TypeError) as exc:
+            raise Unauthenticated("the access token is not valid") from exc
+        if decoded.header.get("typ", "").lower() not in ("at+jwt", "application/at+jwt"):
+            raise Unauthenticated("the token is not an access token")
+        registry = jwt.JWTClaimsRegistry(
+            leeway=CLOCK_SKEW,
+            iss={"essential": True, "value": self.issuer},
+            aud={"essential": True, "value": self.audience},
+            exp={"essential": True},
+            nbf={"essential": False},
+            iat={"essential": True},
+            jti={"essential": True},
+            sub={"essential": True},
+            client_id={"essential": True},
+            agency={"essential": True},
+        )
+        try:
+            registry.validate(decoded.claims)
+        except JoseError as exc:
+            raise Unauthenticated(f"the access token was refused: {exc.error}") from exc
+        return decoded.claims
+
+    def principal(self, session: Session, claims: dict[str, Any]) -> Principal:
+        """The caller behind verified claims, refused if the client was disabled or the token revoked."""
+        row = session.execute(
+            select(OAuthClient, Agency)
+            .join(Agency, OAuthClient.agency_id == Agency.id)
+            .where(OAuthClient.client_id == claims["client_id"])
+        ).first()
+        if row is None or not row[0].enabled:
+            raise Unauthenticated("the client is unknown or disabled")
+        client, agency = row
+        if agency.code != claims["agency"]:
+            raise Unauthenticated("the token's agency does not match its client")
+        if session.get(RevokedToken, claims["jti"]) is not None:
+            raise Unauthenticated("the access token was revoked")
+        granted = frozenset(claims.get("scope", "").split()) & frozenset(client.scopes)
+        return Principal(
+            client_id=client.client_id,
+            agency=agency.code,
+            agency_id=agency.id,
+            agency_kind=agency.kind,
+            scopes=granted,
+            officer=claims.get("officer"),
+            token_id=claims["jti"],
+            issuer=claims["iss"],
+        )
+
+    def authenticate(self, session: Session, token: str) -> Principal:
+        return self.principal(session, self.decode(session, token))
+
+    def revoke(self, session: Session, claims: dict[str, Any]) -> None:
+        if session.get(RevokedToken, claims["jti"]) is None:
+            session.add(RevokedToken(jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], UTC)))
+            session.flush()

@@ -1,0 +1,62 @@
+"""What CLI commands share: settings, a session whose transaction the command commits, output."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from alembic.config import Config
+from sqlalchemy.orm import Session
+
+from registry.config import ConfigError, Settings
+from registry.db import make_engine, make_sessionmaker
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def session_scope(config: Settings | None = None) -> Iterator[Session]:
+    """One transaction per command: committed on success, rolled back on any error."""
+    config = config or settings()
+    engine = make_engine(config.database_url)
+    session = make_sessionmaker(engine)()
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def emit(data: Any, as_json: bool, text: str) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    else:
+        click.echo(text)
+
+
+def progress(iterable: Any, label: str, length: int | None = None) -> Any:
+    """A progress bar on a terminal; quiet lines elsewhere (logs, CI)."""
+    return click.progressbar(iterable, label=label, length=length, file=sys.stderr, show_pos=True)

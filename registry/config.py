@@ -1,0 +1,117 @@
+"""Settings from `REGISTRY_*` environment variables, validated once at start-up."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "production", "testing")
+
+
+class ConfigError(RuntimeError):
+    """Configuration that would make the registry unsafe or unable to run."""
+
+
+def _key_from_env_or_file(env: Mapping[str, str], name: str, var_dir: Path, production: bool) -> bytes:
+    """A 32-byte key from `REGISTRY_<NAME>` (base64), or in development a generated one kept under var/."""
+    variable = f"REGISTRY_{name.upper()}"
+    raw = env.get(variable)
+    if raw:
+        try:
+            key = base64.b64decode(raw, validate=True)
+        except ValueError as exc:
+            raise ConfigError(f"{variable} is not valid base64") from exc
+        if len(key) != 32:
+            raise ConfigError(f"{variable} must decode to 32 bytes, got {len(key)}")
+        return key
+    if production:
+        raise ConfigError(
+            f"{variable} is not set. In production the registry refuses to start without it; "
+            f"generate one with: python -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())'"
+        )
+    path = var_dir / "keys" / f"{name}.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(base64.b64encode(secrets.token_bytes(32)).decode())
+    return base64.b64decode(path.read_text().strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    database_url: str
+    var_dir: Path
+    data_key: bytes = field(repr=False)
+    lookup_key: bytes = field(repr=False)
+    issuer: str = "http://127.0.0.1:5000"
+    audience: str = "registry"
+    token_lifetime: int = 600
+    max_body_bytes: int = 2 * 1024 * 1024
+    max_document_bytes: int = 10 * 1024 * 1024
+    rate_limit: str = "600 per minute"
+    rate_limit_storage: str = "memory://"
+    trusted_issuers_file: str | None = None
+    audit_origin: str = "registry.nsc389.gov.vn/audit"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def testing(self) -> bool:
+        return self.env == "testing"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        mode = overrides.pop("env", None) or env.get("REGISTRY_ENV", "development")
+        if mode not in ENVIRONMENTS:
+            raise ConfigError(f"REGISTRY_ENV must be one of {', '.join(ENVIRONMENTS)}, got {mode!r}")
+        var_dir = Path(overrides.pop("var_dir", None) or env.get("REGISTRY_VAR_DIR", "var")).resolve()
+        production = mode == "production"
+        database_url = overrides.pop("database_url", None) or env.get("REGISTRY_DATABASE_URL")
+        if not database_url:
+            if production:
+                raise ConfigError("REGISTRY_DATABASE_URL is not set; production needs an explicit database")
+            database_url = f"sqlite:///{var_dir / 'registry.sqlite3'}"
+        if production and not env.get("REGISTRY_ISSUER") and "issuer" not in overrides:
+            raise ConfigError("REGISTRY_ISSUER (the public base URL of this registry) is not set")
+
+        def integer(name: str, default: int) -> int:
+            raw = env.get(name)
+            if raw is None:
+                return default
+            try:
+                return int(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+        settings = cls(
+            env=mode,
+            database_url=database_url,
+            var_dir=var_dir,
+            data_key=overrides.pop("data_key", None)
+            or _key_from_env_or_file(env, "data_key", var_dir, production),
+            lookup_key=overrides.pop("lookup_key", None)
+            or _key_from_env_or_file(env, "lookup_key", var_dir, production),
+            issuer=env.get("REGISTRY_ISSUER", "http://127.0.0.1:5000").rstrip("/"),
+            audience=env.get("REGISTRY_AUDIENCE", "registry"),
+            token_lifetime=integer("REGISTRY_TOKEN_LIFETIME", 600),
+            max_body_bytes=integer("REGISTRY_MAX_BODY_BYTES", 2 * 1024 * 1024),
+            max_document_bytes=integer("REGISTRY_MAX_DOCUMENT_BYTES", 10 * 1024 * 1024),
+            rate_limit=env.get("REGISTRY_RATE_LIMIT", "600 per minute"),
+            rate_limit_storage=env.get("REGISTRY_RATE_LIMIT_STORAGE", "memory://"),
+            trusted_issuers_file=env.get("REGISTRY_TRUSTED_ISSUERS"),
+            audit_origin=env.get("REGISTRY_AUDIT_ORIGIN", "registry.nsc389.gov.vn/audit"),
+        )
+        if not 300 <= settings.token_lifetime <= 900:
+            raise ConfigError("REGISTRY_TOKEN_LIFETIME must be between 300 and 900 seconds (5-15 minutes)")
+        return replace(settings, **overrides) if overrides else settings

@@ -1,0 +1,67 @@
+"""Domain errors. They carry no HTTP; `registry.api.problems` maps each to a problem document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class RegistryError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    type_slug = "registry-error"
+    title = "Registry error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(RegistryError):
+    type_slug = "not-found"
+    title = "Not found"
+
+
+class ValidationFailed(RegistryError):
+    """Input that cannot be accepted; `errors` maps field names to messages."""
+
+    type_slug = "validation-error"
+    title = "Invalid input"
+
+    def __init__(self, detail: str, errors: dict[str, Any] | None = None, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.errors = errors or {}
+
+
+class Conflict(RegistryError):
+    type_slug = "conflict"
+    title = "Conflict"
+
+
+class Duplicate(Conflict):
+    """The record exists already; `existing` names it so the caller can use it."""
+
+    type_slug = "duplicate"
+    title = "Already exists"
+
+    def __init__(self, detail: str, existing: str, **extra: Any) -> None:
+        super().__init__(detail, existing=existing, **extra)
+        self.existing = existing
+
+
+class InvalidTransition(Conflict):
+    type_slug = "invalid-transition"
+    title = "Invalid state transition"
+
+    def __init__(self, detail: str, current: str, allowed: list[str], **extra: Any) -> None:
+        super().__init__(detail, current_state=current, allowed=sorted(allowed), **extra)
+
+
+class PermissionDenied(RegistryError):
+    type_slug = "forbidden"
+    title = "Forbidden"
+
+
+class Unauthenticated(RegistryError):
+    type_slug = "unauthenticated"
+    title = "Authentication required"

@@ -1,0 +1,44 @@
+"""Every mapped class, imported here so the metadata is complete for Alembic and the app."""
+
+from registry.models.agency import STATE_KINDS, Agency, AgencyKind
+from registry.models.auth import OAuthClient, RevokedToken, SigningKey
+from registry.models.sharing import RecordShare, SharedRecord, Visibility, VisibilityChange
+from registry.models.subject import Identifier, Link, LinkSource, Subject, SubjectKind
+from registry.models.violation import (
+    CATEGORIES,
+    GOODS_GROUPS,
+    Decision,
+    DecisionDocument,
+    DocumentType,
+    Violation,
+    ViolationStatus,
+    violation_identifier,
+    violation_subject,
+)
+
+__all__ = [
+    "CATEGORIES",
+    "GOODS_GROUPS",
+    "STATE_KINDS",
+    "Agency",
+    "AgencyKind",
+    "Decision",
+    "DecisionDocument",
+    "DocumentType",
+    "Identifier",
+    "Link",
+    "LinkSource",
+    "OAuthClient",
+    "RecordShare",
+    "RevokedToken",
+    "SharedRecord",
+    "SigningKey",
+    "Subject",
+    "SubjectKind",
+    "Violation",
+    "ViolationStatus",
+    "Visibility",
+    "VisibilityChange",
+    "violation_identifier",
+    "violation_subject",
+]

@@ -1,0 +1,52 @@
+"""OAuth clients of the agencies and the registry's own token-signing keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.db import Base, JSONType, created_at
+from registry.models.agency import Agency
+
+
+class OAuthClient(Base):
+    __tablename__ = "oauth_client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str | None] = mapped_column(String(200), comment="scrypt hash; never the secret")
+    scopes: Mapped[list[str]] = mapped_column(JSONType, default=list, comment="scopes this client may hold")
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[created_at]
+    disabled_at: Mapped[datetime | None]
+
+    agency: Mapped[Agency] = relationship()
+
+
+class SigningKey(Base):
+    """An ES256 key that signs access tokens. Retired keys keep verifying until their tokens expire."""
+
+    __tablename__ = "signing_key"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16), default="token")
+    private_key_enc: Mapped[bytes] = mapped_column(LargeBinary, comment="PKCS#8 PEM, AES-GCM encrypted")
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[created_at]
+    retired_at: Mapped[datetime | None] = mapped_column(comment="stops signing; still verifies")
+    expires_at: Mapped[datetime | None] = mapped_column(comment="stops verifying")
+
+
+class RevokedToken(Base):
+    """Access tokens revoked before expiry (RFC 7009); kept until they would have expired anyway."""
+
+    __tablename__ = "revoked_token"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[created_at]

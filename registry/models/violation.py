@@ -1,0 +1,124 @@
+"""Violations (cases) and the written decisions of competent bodies they and the workflows rest on."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, Date, ForeignKey, LargeBinary, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.db import Base, JSONType, created_at, utcnow, uuid_pk, vnd
+from registry.models.sharing import SharedRecord
+from registry.models.subject import Identifier, Subject
+
+CATEGORIES = (
+    "SMUGGLED", "COUNTERFEIT", "IP_INFRINGING", "SUBSTANDARD", "PROHIBITED", "RESTRICTED",
+    "CONDITIONAL_NONCOMPLIANT", "EXPIRED", "UNKNOWN_ORIGIN", "MISLEADING_INFO", "TAX_EVASION",
+    "UNDECLARED_BUSINESS",
+)  # fmt: skip
+GOODS_GROUPS = (
+    "cosmetics", "supplements", "food", "pharmaceuticals", "medical_devices", "alcohol",
+    "tobacco_ecigarettes", "fashion", "electronics_phones", "toys", "auto_parts", "agricultural_inputs",
+    "livestock", "fuel", "gold_foreign_currency", "fireworks", "weapons", "wildlife",
+    "drugs_precursors", "digital_content", "services", "other",
+)  # fmt: skip
+
+
+class ViolationStatus(enum.StrEnum):
+    SUSPECTED = "suspected"
+    CONFIRMED = "confirmed"
+    SANCTIONED = "sanctioned"
+    DISMISSED = "dismissed"
+
+
+class DocumentType(enum.StrEnum):
+    DECISION = "decision"  # quyết định
+    ORDER = "order"  # lệnh
+    REQUEST = "request"  # văn bản yêu cầu
+
+
+violation_subject = Table(
+    "violation_subject",
+    Base.metadata,
+    Column("violation_id", ForeignKey("violation.id", ondelete="CASCADE"), primary_key=True),
+    Column("subject_id", ForeignKey("subject.id"), primary_key=True, index=True),
+)
+violation_identifier = Table(
+    "violation_identifier",
+    Base.metadata,
+    Column("violation_id", ForeignKey("violation.id", ondelete="CASCADE"), primary_key=True),
+    Column("identifier_id", ForeignKey("identifier.id"), primary_key=True, index=True),
+)
+
+
+class DecisionDocument(Base):
+    """The uploaded document itself, kept out of the decision row so listing decisions stays cheap."""
+
+    __tablename__ = "decision_document"
+
+    id: Mapped[uuid_pk]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[created_at]
+
+
+class Decision(SharedRecord, Base):
+    __tablename__ = "decision"
+    __table_args__ = (
+        CheckConstraint("document_type IN ('decision', 'order', 'request')", name="document_type"),
+        CheckConstraint("effective_to IS NULL OR effective_to >= effective_from", name="effective"),
+    )
+    record_type = "decision"
+
+    id: Mapped[uuid_pk]
+    document_type: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str] = mapped_column(String(100), index=True, comment="number and symbol, e.g. 123/QĐ-CSKT")
+    place: Mapped[str] = mapped_column(String(200))
+    issued_on: Mapped[date] = mapped_column(Date)
+    issuer_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    issuing_body: Mapped[str] = mapped_column(String(300), comment="the body as named on the document")
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signer_title: Mapped[str] = mapped_column(String(200))
+    signer_capacity: Mapped[str | None] = mapped_column(String(100), comment="e.g. KT. (on behalf of)")
+    legal_bases: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    targets: Mapped[list[str]] = mapped_column(JSONType, default=list, comment="subjects and targets named")
+    reason: Mapped[str] = mapped_column(Text)
+    effective_from: Mapped[date] = mapped_column(Date)
+    effective_to: Mapped[date | None] = mapped_column(Date)
+    executing_party: Mapped[str | None] = mapped_column(String(300))
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decision_document.id"))
+    created_at: Mapped[created_at]
+
+    document: Mapped[DecisionDocument | None] = relationship()
+
+
+class Violation(SharedRecord, Base):
+    __tablename__ = "violation"
+    __table_args__ = (
+        CheckConstraint("status IN ('suspected', 'confirmed', 'sanctioned', 'dismissed')", name="status"),
+        CheckConstraint("fine_vnd >= 0 AND tax_recovered_vnd >= 0 AND goods_value_vnd >= 0", name="amounts"),
+    )
+    record_type = "violation"
+
+    id: Mapped[uuid_pk]
+    summary: Mapped[str] = mapped_column(Text)
+    categories: Mapped[list[str]] = mapped_column(JSONType)
+    goods_groups: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    detected_at: Mapped[datetime]
+    province: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=ViolationStatus.SUSPECTED)
+    sanction_decision_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decision.id"))
+    sanction_reference: Mapped[str | None] = mapped_column(String(100))
+    fine_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_recovered_vnd: Mapped[vnd]
+    goods_value_vnd: Mapped[vnd]
+    created_at: Mapped[created_at]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    subjects: Mapped[list[Subject]] = relationship(secondary=violation_subject, order_by=Subject.created_at)
+    identifiers: Mapped[list[Identifier]] = relationship(secondary=violation_identifier)

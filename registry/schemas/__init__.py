@@ -1,0 +1,1 @@
+"""marshmallow schemas, named by purpose: <Thing>Create, <Thing>Read, <Thing>Query."""

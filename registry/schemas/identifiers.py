@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from registry.identifiers import KINDS
+from registry.schemas.common import PageQuery, page_of
+
+
+class IdentifierCreate(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    value = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2048),
+        metadata={"description": "Any accepted spelling; bank accounts as `<BIN or bank code>:<number>`."},
+    )
+
+
+class IdentifierRead(Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    value = fields.String(
+        allow_none=True,
+        metadata={"description": "Canonical value; null for a sensitive kind unless revealed (?sensitive=true)."},
+    )
+    display = fields.String()
+    sensitive = fields.Boolean()
+    attributes = fields.Dict()
+    created_at = fields.DateTime()
+
+
+class IdentifierCreated(IdentifierRead):
+    related = fields.List(fields.Nested(IdentifierRead), metadata={"description": "identifiers it implies"})
+
+
+class IdentifierQuery(PageQuery):
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    sensitive = fields.Boolean(load_default=False)
+
+
+class IdentifierLookup(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    value = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+    sensitive = fields.Boolean(load_default=False)
+
+
+class RevealQuery(Schema):
+    sensitive = fields.Boolean(load_default=False)
+
+
+class IdentifierMatch(IdentifierRead):
+    subjects = fields.List(fields.UUID(), metadata={"description": "visible subjects linked to it"})
+
+
+IdentifierPage = page_of(IdentifierRead, "IdentifierPage")

@@ -1,0 +1,1 @@
+"""Use cases of the registry. They take the session keyword-only, flush, and never commit."""

@@ -1,0 +1,104 @@
+"""Registering and finding identifiers: every spelling goes through the parser to one canonical key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.auth.principal import Principal
+from registry.errors import Duplicate, NotFound, ValidationFailed
+from registry.fieldcrypt import FieldCipher
+from registry.identifiers import IdentifierError, ParsedIdentifier, parse
+from registry.models import Identifier
+from registry.services.visibility import identifier_visible_clause
+
+
+def parse_or_fail(kind: str, value: str, field: str = "value") -> ParsedIdentifier:
+    try:
+        return parse(kind, value)
+    except IdentifierError as exc:
+        raise ValidationFailed(exc.reason, errors={field: [exc.reason]}) from None
+
+
+def _find(session: Session, cipher: FieldCipher, parsed: ParsedIdentifier) -> Identifier | None:
+    digest = cipher.lookup_hash(parsed.kind, parsed.value)
+    return session.scalars(
+        select(Identifier).where(Identifier.kind == parsed.kind, Identifier.value_hash == digest)
+    ).first()
+
+
+def _new(session: Session, cipher: FieldCipher, parsed: ParsedIdentifier, principal: Principal) -> Identifier:
+    sensitive = parsed.sensitive
+    identifier = Identifier(
+        kind=parsed.kind,
+        value_hash=cipher.lookup_hash(parsed.kind, parsed.value),
+        value=None if sensitive else parsed.value,
+        value_enc=cipher.encrypt(parsed.value, f"identifier:{parsed.kind}") if sensitive else None,
+        display=parsed.display,
+        attributes=dict(parsed.attributes),
+        created_by_agency_id=principal.agency_id,
+    )
+    session.add(identifier)
+    session.flush()
+    return identifier
+
+
+@dataclass
+class Registered:
+    identifier: Identifier
+    created: bool
+    related: list[Identifier]
+
+
+def ensure(session: Session, *, cipher: FieldCipher, principal: Principal, parsed: ParsedIdentifier) -> Registered:
+    """The identifier for a parsed value, created (with what it implies, e.g. a URL's domain) if new."""
+    existing = _find(session, cipher, parsed)
+    identifier = existing or _new(session, cipher, parsed, principal)
+    related = [ensure(session, cipher=cipher, principal=principal, parsed=r).identifier for r in parsed.related]
+    return Registered(identifier, existing is None, related)
+
+
+def create(session: Session, *, cipher: FieldCipher, principal: Principal, kind: str, value: str) -> Registered:
+    """A new identifier; a known one is a 409 that points at the existing record."""
+    parsed = parse_or_fail(kind, value)
+    existing = _find(session, cipher, parsed)
+    if existing is not None:
+        raise Duplicate(f"This {kind} is already registered.", existing=str(existing.id))
+    return ensure(session, cipher=cipher, principal=principal, parsed=parsed)
+
+
+def lookup(session: Session, *, cipher: FieldCipher, principal: Principal, kind: str, value: str) -> Identifier:
+    parsed = parse_or_fail(kind, value)
+    digest = cipher.lookup_hash(parsed.kind, parsed.value)
+    found = session.scalars(
+        select(Identifier).where(
+            Identifier.kind == parsed.kind, Identifier.value_hash == digest, identifier_visible_clause(principal)
+        )
+    ).first()
+    if found is None:
+        raise NotFound(f"No {kind} matching that value is registered.")
+    return found
+
+
+def canonical_value(identifier: Identifier, cipher: FieldCipher) -> str:
+    if identifier.value is not None:
+        return identifier.value
+    assert identifier.value_enc is not None
+    return cipher.decrypt(identifier.value_enc, f"identifier:{identifier.kind}")
+
+
+def present(identifier: Identifier, cipher: FieldCipher, *, reveal: bool) -> dict[str, Any]:
+    """What a caller sees: sensitive values in full only when `reveal` (scope + purpose) allows."""
+    sensitive = identifier.value is None
+    return {
+        "id": identifier.id,
+        "kind": identifier.kind,
+        "value": canonical_value(identifier, cipher) if (reveal or not sensitive) else None,
+        "display": identifier.display,
+        "sensitive": sensitive,
+        "attributes": identifier.attributes,
+        "created_at": identifier.created_at,
+    }

@@ -1,0 +1,142 @@
+"""Who may see a shared record. One rule for every record type, used for single reads and for lists."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, and_, delete, exists, false, or_, select, true
+from sqlalchemy.orm import Session
+
+from registry.auth.principal import Principal
+from registry.errors import NotFound, PermissionDenied, ValidationFailed
+from registry.models import Agency, Identifier, Link, RecordShare, SharedRecord, Visibility, VisibilityChange
+
+T = TypeVar("T", bound=SharedRecord)
+
+
+def visible_clause(model: type[SharedRecord], principal: Principal) -> ColumnElement[bool]:
+    shared_with_caller = exists().where(
+        RecordShare.record_type == model.record_type,
+        RecordShare.record_id == model.id,  # type: ignore[attr-defined]
+        RecordShare.agency_id == principal.agency_id,
+    )
+    return or_(
+        model.owner_agency_id == principal.agency_id,
+        model.visibility == Visibility.PUBLIC,
+        (model.visibility == Visibility.STATE) if principal.is_state else false(),
+        and_(model.visibility == Visibility.NAMED, shared_with_caller),
+    )
+
+
+def identifier_visible_clause(principal: Principal) -> ColumnElement[bool]:
+    """Identifiers are shared facts: state agencies see them all, others only through a visible link."""
+    if principal.is_state:
+        return true()
+    return or_(
+        Identifier.created_by_agency_id == principal.agency_id,
+        exists().where(Link.identifier_id == Identifier.id, visible_clause(Link, principal)),
+    )
+
+
+def get_visible(session: Session, model: type[T], record_id: Any, principal: Principal) -> T:
+    """The record, or NotFound whether it is missing or hidden from the caller (they look the same)."""
+    try:
+        key = record_id if isinstance(record_id, uuid.UUID) else uuid.UUID(str(record_id))
+    except ValueError:
+        raise NotFound(f"No {model.record_type} with id {record_id}.") from None
+    found = session.scalars(
+        select(model).where(model.id == key, visible_clause(model, principal))  # type: ignore[attr-defined]
+    ).first()
+    if found is None:
+        raise NotFound(f"No {model.record_type} with id {key}.")
+    return found
+
+
+def _agency_ids(session: Session, codes: Iterable[str]) -> dict[str, int]:
+    codes = sorted(set(codes))
+    found = dict(session.execute(select(Agency.code, Agency.id).where(Agency.code.in_(codes))).tuples())
+    unknown = [code for code in codes if code not in found]
+    if unknown:
+        raise ValidationFailed(
+            "Unknown agency in shared_with.", errors={"shared_with": [f"unknown agency {c}" for c in unknown]}
+        )
+    return found
+
+
+def shared_with(session: Session, record: SharedRecord) -> list[str]:
+    return list(
+        session.scalars(
+            select(Agency.code)
+            .join(RecordShare, RecordShare.agency_id == Agency.id)
+            .where(RecordShare.record_type == record.record_type, RecordShare.record_id == record.id)  # type: ignore[attr-defined]
+            .order_by(Agency.code)
+        )
+    )
+
+
+def _check_pair(visibility: str, agencies: list[str]) -> None:
+    if visibility not in set(Visibility):
+        raise ValidationFailed("Unknown visibility.", errors={"visibility": [f"must be one of {list(Visibility)}"]})
+    if visibility == Visibility.NAMED and not agencies:
+        raise ValidationFailed(
+            "Visibility 'named' needs the agencies it is shared with.",
+            errors={"shared_with": ["at least one agency code is required"]},
+        )
+    if visibility != Visibility.NAMED and agencies:
+        raise ValidationFailed(
+            "shared_with applies only to visibility 'named'.", errors={"shared_with": ["must be empty"]}
+        )
+
+
+def initialise(
+    session: Session, record: SharedRecord, principal: Principal, visibility: str, agencies: list[str]
+) -> None:
+    """Fix the visibility of a new record; the record must have been flushed (it needs its id)."""
+    _check_pair(visibility, agencies)
+    record.owner_agency_id = principal.agency_id
+    record.visibility = visibility
+    for agency_id in _agency_ids(session, agencies).values():
+        session.add(RecordShare(record_type=record.record_type, record_id=record.id, agency_id=agency_id))  # type: ignore[attr-defined]
+
+
+def change(
+    session: Session,
+    record: SharedRecord,
+    principal: Principal,
+    *,
+    visibility: str,
+    agencies: list[str],
+    reason: str,
+) -> VisibilityChange:
+    """Only the owner changes visibility, and each change is kept with who, when and why."""
+    if record.owner_agency_id != principal.agency_id:
+        raise PermissionDenied("Only the owner agency can change the visibility of a record.")
+    _check_pair(visibility, agencies)
+    if not reason.strip():
+        raise ValidationFailed("A reason is required.", errors={"reason": ["must not be empty"]})
+    before = shared_with(session, record)
+    ids = _agency_ids(session, agencies)
+    session.execute(
+        delete(RecordShare).where(
+            RecordShare.record_type == record.record_type, RecordShare.record_id == record.id  # type: ignore[attr-defined]
+        )
+    )
+    for agency_id in ids.values():
+        session.add(RecordShare(record_type=record.record_type, record_id=record.id, agency_id=agency_id))  # type: ignore[attr-defined]
+    entry = VisibilityChange(
+        record_type=record.record_type,
+        record_id=record.id,  # type: ignore[attr-defined]
+        changed_by_agency_id=principal.agency_id,
+        changed_by=principal.actor,
+        old_visibility=record.visibility,
+        new_visibility=visibility,
+        old_shared_with=before,
+        new_shared_with=sorted(ids),
+        reason=reason.strip(),
+    )
+    record.visibility = visibility
+    session.add(entry)
+    session.flush()
+    return entry

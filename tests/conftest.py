@@ -1,0 +1,124 @@
+"""Test database built by the migrations; each test runs inside a transaction that is rolled back.
+
+SQLite by default. Set REGISTRY_TEST_DATABASE_URL=postgresql://... to run the same suite on PostgreSQL
+(each xdist worker gets its own database, created and dropped here).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry.app import create_app
+from registry.config import Settings
+from registry.db import make_engine
+from tests.factories import Actors
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL")
+
+
+def alembic_config(connection=None, url: str | None = None) -> Config:  # type: ignore[no-untyped-def]
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    if url is not None:
+        config.attributes["database_url"] = url
+    return config
+
+
+def _admin_execute(base_url: str, statement: str) -> None:
+    engine = make_engine(base_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(statement))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'registry.sqlite3'}"
+        return
+    base, _, name = PG_URL.rpartition("/")
+    worker_db = f"{name}_{worker_id}".replace("-", "_")
+    admin = f"{base}/postgres"
+    _admin_execute(admin, f'DROP DATABASE IF EXISTS "{worker_db}" WITH (FORCE)')
+    _admin_execute(admin, f'CREATE DATABASE "{worker_db}"')
+    yield f"{base}/{worker_db}"
+    _admin_execute(admin, f'DROP DATABASE IF EXISTS "{worker_db}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    command.upgrade(alembic_config(url=database_url), "heads")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings.from_env(
+        {},
+        env="testing",
+        database_url=database_url,
+        var_dir=tmp_path_factory.mktemp("var"),
+        data_key=b"d" * 32,
+        lookup_key=b"l" * 32,
+        rate_limit="100000 per minute",
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, engine: Engine):  # type: ignore[no-untyped-def]
+    return create_app(settings)
+
+
+@pytest.fixture
+def db(app, engine: Engine) -> Iterator[Session]:  # type: ignore[no-untyped-def]
+    """A session on an outer transaction; the app's commits become savepoint releases."""
+    connection = engine.connect()
+    outer = connection.begin()
+    factory = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    state = app.extensions["registry"]
+    original = state.sessionmaker
+    state.sessionmaker = factory
+    session = factory()
+    try:
+        yield session
+    finally:
+        session.close()
+        state.sessionmaker = original
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app, db):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def actors(app, db) -> Actors:  # type: ignore[no-untyped-def]
+    return Actors(app, db)
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:8]
