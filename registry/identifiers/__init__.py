@@ -1,0 +1,66 @@
+"""Parse, normalise and validate the identifiers the registry links to subjects.
+
+`parse(kind, value)` returns a ParsedIdentifier whose (kind, value) is the unique key, or raises
+IdentifierError, whose reason never contains a sensitive number.
+"""
+
+from collections.abc import Callable
+from functools import partial
+
+from . import banks
+from .banks import Bank, parse_bank_account
+from .base import SENSITIVE_KINDS, IdentifierError, ParsedIdentifier
+from .domain import parse_domain
+from .ip import ip_in_range, parse_ip, parse_ip_range
+from .mail import parse_email
+from .names import fold_name, nfc
+from .personal import parse_personal_id
+from .phone import parse_phone
+from .tax import parse_tax_code
+from .url import parse_platform, parse_url
+
+__all__ = [
+    "KINDS",
+    "SENSITIVE_KINDS",
+    "Bank",
+    "IdentifierError",
+    "ParsedIdentifier",
+    "banks",
+    "fold_name",
+    "ip_in_range",
+    "nfc",
+    "parse",
+]
+
+_PARSERS: dict[str, Callable[[str], ParsedIdentifier]] = {
+    "tax_code": parse_tax_code,
+    "personal_id": parse_personal_id,
+    "phone": parse_phone,
+    "email": parse_email,
+    "bank_account": parse_bank_account,
+    "domain": parse_domain,
+    "url": parse_url,
+    "ip": parse_ip,
+    "ip_range": parse_ip_range,
+    "marketplace_shop": partial(parse_platform, "marketplace_shop"),
+    "social_account": partial(parse_platform, "social_account"),
+    "app": partial(parse_platform, "app"),
+}
+KINDS: tuple[str, ...] = tuple(_PARSERS)
+
+# Long enough for any real URL; stops pathological input before the parsers see it.
+MAX_LENGTH = 4096
+
+
+def parse(kind: str, value: str) -> ParsedIdentifier:
+    """Canonical identifier of `kind` spelled by `value`; raises IdentifierError."""
+    parser = _PARSERS.get(kind)
+    if parser is None:
+        raise IdentifierError(str(kind), f"unknown identifier kind {kind!r}", field="kind")
+    if not isinstance(value, str):
+        raise IdentifierError(kind, f"value must be a string, got {type(value).__name__}")
+    if not value.strip():
+        raise IdentifierError(kind, "value is empty")
+    if len(value) > MAX_LENGTH:
+        raise IdentifierError(kind, f"value is longer than {MAX_LENGTH} characters")
+    return parser(value)

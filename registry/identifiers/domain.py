@@ -1,0 +1,119 @@
+"""Domain names: IDNA UTS 46 A-label as the key, U-label for display, registrable domain from the PSL."""
+
+import ipaddress
+import re
+import unicodedata
+from functools import cache
+from urllib.parse import unquote, urlsplit
+
+import idna
+from publicsuffixlist import PublicSuffixList
+
+from .base import IdentifierError, ParsedIdentifier
+
+KIND = "domain"
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
+# UTS 46 maps these to "." but only after we have split labels, so map them first.
+_DOTS = str.maketrans({"。": ".", "．": ".", "｡": "."})
+
+# Scripts that UTS 39 ("highly restrictive") lets mix with Latin in one label.
+_CJK_MIXES = (
+    {"LATIN", "CJK", "HIRAGANA", "KATAKANA"},
+    {"LATIN", "CJK", "BOPOMOFO"},
+    {"LATIN", "CJK", "HANGUL"},
+)
+# Non-ASCII letters that render like ASCII Latin ones (a seed list, not all of Unicode's confusables).
+_LOOKALIKES = frozenset(
+    "аеорсухіјѕԁһԛԝӏвкмнтАВЕКМНОРСТХІЈЅ"  # Cyrillic
+    "αο νρτυχικΑΒΕΖΗΙΚΜΝΟΡΤΥΧ".replace(" ", "")  # Greek
+    + "ıɑɡȷſƖǀ"  # Latin letters that pass for other Latin letters
+)
+
+
+@cache
+def _psl() -> PublicSuffixList:
+    # The bundled list is used offline; private suffixes (github.io, ...) count, since each of their
+    # subdomains has its own registrant.
+    return PublicSuffixList()
+
+
+def host_of(value: str) -> str:
+    """The host part of a bare host or of a URL (scheme optional), without port or userinfo."""
+    s = value.strip()
+    if _SCHEME.match(s) or s.startswith("//") or any(c in s for c in "/?#@"):
+        netloc = urlsplit(s if _SCHEME.match(s) or s.startswith("//") else "//" + s).netloc
+    else:
+        netloc = s
+    host = netloc.rpartition("@")[2]
+    if host.startswith("["):
+        return host[: host.find("]") + 1] if "]" in host else host
+    if host.count(":") == 1:
+        host = host.partition(":")[0]
+    return unquote(host) if "%" in host else host
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _script(ch: str) -> str | None:
+    if not ch.isalpha():
+        return None
+    name = unicodedata.name(ch, "")
+    first = name.split(" ", 1)[0]
+    return "CJK" if first in ("CJK", "IDEOGRAPHIC") else first
+
+
+def is_confusable(u_label: str) -> bool:
+    """True when a label mixes scripts, or spells Latin-looking text with non-ASCII letters."""
+    for label in u_label.split("."):
+        # Look-alike spelling: every non-ASCII letter passes for a Latin one (all-Cyrillic "раура", "paypı").
+        foreign = [ch for ch in label if ch.isalpha() and not ch.isascii()]
+        if foreign and all(ch in _LOOKALIKES for ch in foreign):
+            return True
+        scripts = {s for s in map(_script, label) if s}
+        if len(scripts) > 1 and not any(scripts <= mix for mix in _CJK_MIXES):
+            return True
+    return False
+
+
+def parse_domain(value: str) -> ParsedIdentifier:
+    host = unicodedata.normalize("NFC", host_of(value)).translate(_DOTS)
+    if host.endswith("."):
+        host = host[:-1]
+    if not host:
+        raise IdentifierError(KIND, "domain is empty")
+    if _is_ip(host):
+        raise IdentifierError(KIND, f"{host} is an IP address, not a domain (use kind ip)")
+    labels = host.split(".")
+    if "" in labels:
+        raise IdentifierError(KIND, f"domain {host} has an empty label")
+    try:
+        a_label = idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        # idna reports lengths only in its message text; turn those into our own wording.
+        if "Label too long" in str(exc):
+            raise IdentifierError(KIND, f"domain {host}: a label is longer than 63 characters") from None
+        if "Domain too long" in str(exc):
+            raise IdentifierError(KIND, "domain is longer than 253 characters") from None
+        raise IdentifierError(KIND, f"domain {host} is not a valid name: {exc}") from None
+    if len(a_label) > 253:
+        raise IdentifierError(KIND, "domain is longer than 253 characters")
+    if a_label.rsplit(".", 1)[-1].isdigit():
+        raise IdentifierError(KIND, f"domain {host}: the top-level label cannot be numeric")
+    registrable = _psl().privatesuffix(a_label)
+    if registrable is None:
+        raise IdentifierError(KIND, f"domain {a_label} is a public suffix, not a registrable domain")
+    u_label = idna.decode(a_label)
+    attributes = {
+        "registrable_domain": registrable,
+        "u_label": u_label,
+        "suffix": _psl().publicsuffix(a_label),
+        "idn": "xn--" in a_label,
+        "confusable": is_confusable(u_label),
+    }
+    return ParsedIdentifier(KIND, a_label, u_label, attributes)

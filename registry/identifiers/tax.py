@@ -1,0 +1,60 @@
+"""Vietnamese tax codes (mã số thuế)."""
+
+import re
+
+from stdnum import exceptions as stdnum_errors
+from stdnum.vn import mst
+
+from .base import IdentifierError, ParsedIdentifier
+from .personal import parse_personal_id
+
+KIND = "tax_code"
+_SEPARATORS = re.compile(r"[\s.\-]")
+_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
+
+
+def _expected_check_digit(first_nine: str) -> str | None:
+    r = sum(w * int(d) for w, d in zip(_WEIGHTS, first_nine, strict=True)) % 11
+    return None if r == 0 else str(10 - r)
+
+
+def parse_tax_code(value: str) -> ParsedIdentifier:
+    digits = _SEPARATORS.sub("", value)
+    # Length and format errors never echo the input: an 11- or 12-digit string may be a personal ID.
+    if not digits.isascii() or not digits.isdigit():
+        raise IdentifierError(KIND, "tax code must contain digits only (spaces, dots, dashes may separate)")
+    if len(digits) == 12:
+        return _individual(digits)
+    if len(digits) not in (10, 13):
+        raise IdentifierError(
+            KIND, f"tax code must be 10 digits, or 13 for a branch (NNNNNNNNNN-BBB), got {len(digits)} digits"
+        )
+    shown = mst.format(digits)
+    if digits[2:9] == "0000000":
+        raise IdentifierError(KIND, f"tax code {shown}: digits 3–9 must not all be zero")
+    if len(digits) == 13 and digits[10:] == "000":
+        raise IdentifierError(KIND, f"tax code {shown}: branch must be 001–999")
+    expected = _expected_check_digit(digits[:9])
+    if expected is None:
+        raise IdentifierError(KIND, f"tax code {shown}: no check digit fits the first nine digits")
+    if digits[9] != expected:
+        raise IdentifierError(KIND, f"tax code {shown}: check digit should be {expected}")
+    try:
+        mst.validate(digits)  # the reference implementation has the last word
+    except stdnum_errors.ValidationError as exc:
+        raise IdentifierError(KIND, f"tax code {shown}: {exc.message}") from None
+    attributes: dict = {}
+    if len(digits) == 13:
+        attributes = {"branch": digits[10:], "head_office": digits[:10]}
+    related = (ParsedIdentifier(KIND, digits[:10], digits[:10], {}),) if attributes else ()
+    return ParsedIdentifier(KIND, shown, shown, attributes, related)
+
+
+def _individual(digits: str) -> ParsedIdentifier:
+    # Since 2025 an individual's 12-digit CCCD number serves as the tax code (REFERENCE: "(check)").
+    try:
+        person = parse_personal_id(digits)
+    except IdentifierError as exc:
+        raise IdentifierError(KIND, exc.reason) from None
+    # The decoded birth data stays on the related personal_id, so it is not copied here.
+    return ParsedIdentifier(KIND, digits, person.display, {"individual": True}, (person,))
