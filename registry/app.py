@@ -68,7 +68,9 @@ def _openapi_config(settings: Settings) -> dict[str, Any]:
                         "flows": {
                             "clientCredentials": {
                                 "tokenUrl": f"{settings.issuer}/oauth/token",
-                                "scopes": {scope.value: scope.name.replace("_", " ").lower() for scope in Scope},
+                                "scopes": {
+                                    scope.value: scope.name.replace("_", " ").lower() for scope in Scope
+                                },
                             }
                         },
                     }
@@ -95,7 +97,10 @@ def create_app(settings: Settings | None = None, *, session_factory: sessionmake
         sessionmaker=session_factory or make_sessionmaker(engine),
         cipher=cipher,
         tokens=TokenService(
-            issuer=settings.issuer, audience=settings.audience, lifetime=settings.token_lifetime, cipher=cipher
+            issuer=settings.issuer,
+            audience=settings.audience,
+            lifetime=settings.token_lifetime,
+            cipher=cipher,
         ),
     )
 

@@ -32,7 +32,7 @@ def _key_from_env_or_file(env: Mapping[str, str], name: str, var_dir: Path, prod
     if production:
         raise ConfigError(
             f"{variable} is not set. In production the registry refuses to start without it; "
-            f"generate one with: python -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())'"
+            "generate one with: openssl rand -base64 32"
         )
     path = var_dir / "keys" / f"{name}.key"
     if not path.exists():

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Engine, MetaData, String, Uuid, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so Alembic autogenerate and downgrades name the same objects on both databases.

@@ -93,9 +93,7 @@ def db(app, engine: Engine) -> Iterator[Session]:  # type: ignore[no-untyped-def
     """A session on an outer transaction; the app's commits become savepoint releases."""
     connection = engine.connect()
     outer = connection.begin()
-    factory = sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
+    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
     state = app.extensions["registry"]
     original = state.sessionmaker
     state.sessionmaker = factory

@@ -29,9 +29,11 @@ class Actors:
         key = (agency, tuple(scopes))
         if key not in self._clients:
             client = OAuthClient(
-                client_id=f"test-{agency.lower()}-{secrets.token_hex(4)}", agency_id=found.id,
-                name=f"test client of {agency}", scopes=scopes,
-            )  # fmt: skip
+                client_id=f"test-{agency.lower()}-{secrets.token_hex(4)}",
+                agency_id=found.id,
+                name=f"test client of {agency}",
+                scopes=scopes,
+            )
             self.session.add(client)
             self.session.flush()
             self._clients[key] = client
@@ -40,10 +42,16 @@ class Actors:
     def token(self, agency: str, scopes: list[str] | None = None, officer: str | None = None) -> str:
         client = self.oauth_client(agency, scopes)
         tokens = self.app.extensions["registry"].tokens
-        return tokens.issue(self.session, client=client, scopes=list(client.scopes), officer=officer).access_token
+        return tokens.issue(
+            self.session, client=client, scopes=list(client.scopes), officer=officer
+        ).access_token
 
     def headers(
-        self, agency: str, scopes: list[str] | None = None, officer: str | None = None, purpose: str | None = "CASE-1"
+        self,
+        agency: str,
+        scopes: list[str] | None = None,
+        officer: str | None = None,
+        purpose: str | None = "CASE-1",
     ) -> dict[str, str]:
         headers = {"Authorization": f"Bearer {self.token(agency, scopes, officer)}"}
         if purpose:

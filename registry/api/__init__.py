@@ -7,7 +7,7 @@ from flask_smorest import Api
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    from registry.api import agencies, identifiers
+    from registry.api import agencies, identifiers, links, subjects
 
-    for module in (agencies, identifiers):
+    for module in (agencies, identifiers, subjects, links):
         api.register_blueprint(module.blp)

@@ -10,7 +10,9 @@ from registry.errors import NotFound
 from registry.models import Agency
 from registry.schemas.agencies import AgencyRead
 
-blp = RegistryBlueprint("agencies", __name__, url_prefix="/api/v1/agencies", description="Participating agencies")
+blp = RegistryBlueprint(
+    "agencies", __name__, url_prefix="/api/v1/agencies", description="Participating agencies"
+)
 
 
 @blp.route("")

@@ -20,8 +20,11 @@ class RegistryBlueprint(Blueprint):
             guarded = guard(action, scope, purpose=purpose)(view)
             needs = f"Requires scope `{scope}`." if scope else "Requires any valid access token."
             purpose_text = (
-                " Needs an `X-Purpose` header." if purpose else
-                " Writes and sensitive reads need an `X-Purpose` header." if purpose is None else ""
+                " Needs an `X-Purpose` header."
+                if purpose
+                else " Writes and sensitive reads need an `X-Purpose` header."
+                if purpose is None
+                else ""
             )
             doc: dict[str, Any] = {
                 "security": [{"oauth2": [scope] if scope else []}],
@@ -32,3 +35,13 @@ class RegistryBlueprint(Blueprint):
             return self.doc(**doc)(guarded)
 
         return decorator
+
+
+def accepts(*content_types: str) -> Callable:
+    """Declare the request body types a write view takes (default: JSON). Put it below `access`."""
+
+    def decorator(view: Callable) -> Callable:
+        view.content_types = content_types  # type: ignore[attr-defined]
+        return view
+
+    return decorator

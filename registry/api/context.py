@@ -16,10 +16,13 @@ from typing import Any
 from flask import Response, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import UnsupportedMediaType
 
 from registry.audit.recorder import AuditEvent, change_hash, record
 from registry.auth.principal import Principal
 from registry.errors import PermissionDenied, Unauthenticated, ValidationFailed
+
+JSON_TYPES = ("application/json",)
 
 log = logging.getLogger(__name__)
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
@@ -86,6 +89,18 @@ def wants_sensitive() -> bool:
     return request.args.get("sensitive", "").lower() in ("1", "true", "yes")
 
 
+def check_content_type(accepted: tuple[str, ...]) -> None:
+    """415 for a body of a type the view does not take (JSON unless the view says otherwise)."""
+    if request.method not in WRITE_METHODS or not (request.content_length or request.data):
+        return
+    mimetype = request.mimetype
+    if mimetype in accepted or (mimetype.endswith("+json") and "application/json" in accepted):
+        return
+    raise UnsupportedMediaType(
+        f"This endpoint takes {' or '.join(accepted)}, not {mimetype or 'an untyped body'}."
+    )
+
+
 def guard(action: str, scope: str | None, *, purpose: bool | None = None) -> Callable:
     """Authenticate, check the scope, require a purpose where needed, and name the audit action.
 
@@ -99,8 +114,9 @@ def guard(action: str, scope: str | None, *, purpose: bool | None = None) -> Cal
             principal = authenticate()
             if scope is not None and not principal.has(scope):
                 raise PermissionDenied(f"This needs the scope {scope}.", required_scope=scope)
-            needs_purpose = purpose if purpose is not None else (
-                request.method in WRITE_METHODS or wants_sensitive()
+            check_content_type(getattr(view, "content_types", JSON_TYPES))
+            needs_purpose = (
+                purpose if purpose is not None else (request.method in WRITE_METHODS or wants_sensitive())
             )
             if needs_purpose:
                 require_purpose(principal)

@@ -8,8 +8,10 @@ from sqlalchemy import select
 
 from registry.api.blueprint import RegistryBlueprint
 from registry.api.context import audit_change, audit_resource, caller, db, state
+from registry.api.presenters import identifier as present
+from registry.api.presenters import reveal
 from registry.auth.scopes import Scope
-from registry.errors import NotFound, PermissionDenied
+from registry.errors import NotFound
 from registry.models import Identifier, Link, Subject
 from registry.schemas.identifiers import (
     IdentifierCreate,
@@ -26,17 +28,6 @@ from registry.services.pagination import paginate
 from registry.services.visibility import identifier_visible_clause, visible_clause
 
 blp = RegistryBlueprint("identifiers", __name__, url_prefix="/api/v1/identifiers", description="Identifiers")
-
-
-def reveal(requested: bool) -> bool:
-    """Full sensitive values need the scope; the guard has already required a purpose for them."""
-    if requested and not caller().has(Scope.REGISTRY_READ_SENSITIVE):
-        raise PermissionDenied("Sensitive values need the scope registry:read_sensitive.")
-    return requested
-
-
-def present(identifier: Identifier, revealed: bool = False) -> dict[str, Any]:
-    return service.present(identifier, state().cipher, reveal=revealed)
 
 
 @blp.route("", methods=["POST"])
@@ -67,8 +58,13 @@ def list_identifiers(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     query = select(Identifier).where(identifier_visible_clause(caller()))
     if args.get("kind"):
         query = query.where(Identifier.kind == args["kind"])
-    page = paginate(db(), query, page=args["page"], per_page=args["per_page"],
-                    order_by=[Identifier.created_at, Identifier.id])  # fmt: skip
+    page = paginate(
+        db(),
+        query,
+        page=args["page"],
+        per_page=args["per_page"],
+        order_by=[Identifier.created_at, Identifier.id],
+    )
     page["items"] = [present(item, revealed) for item in page["items"]]
     return page
 
@@ -81,12 +77,16 @@ def list_identifiers(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 def lookup_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     """Find an identifier by any accepted spelling"""
     revealed = reveal(args["sensitive"])
-    found = service.lookup(db(), cipher=state().cipher, principal=caller(), kind=args["kind"], value=args["value"])
+    found = service.lookup(
+        db(), cipher=state().cipher, principal=caller(), kind=args["kind"], value=args["value"]
+    )
     audit_resource("identifier", found.id)
     subjects = db().scalars(
         select(Link.subject_id)
         .join(Subject, Subject.id == Link.subject_id)
-        .where(Link.identifier_id == found.id, visible_clause(Link, caller()), visible_clause(Subject, caller()))
+        .where(
+            Link.identifier_id == found.id, visible_clause(Link, caller()), visible_clause(Subject, caller())
+        )
         .distinct()
     )
     return {**present(found, revealed), "subjects": sorted(subjects, key=str)}
@@ -101,10 +101,13 @@ def get_identifier(args: dict[str, Any], identifier_id):  # type: ignore[no-unty
     """Get one identifier"""
     revealed = reveal(args["sensitive"])
     audit_resource("identifier", identifier_id)
-    found = db().scalars(
-        select(Identifier).where(Identifier.id == identifier_id, identifier_visible_clause(caller()))
-    ).first()
+    found = (
+        db()
+        .scalars(
+            select(Identifier).where(Identifier.id == identifier_id, identifier_visible_clause(caller()))
+        )
+        .first()
+    )
     if found is None:
         raise NotFound(f"No identifier with id {identifier_id}.")
     return present(found, revealed)
-

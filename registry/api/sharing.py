@@ -35,7 +35,12 @@ def add_visibility_route(blp: RegistryBlueprint, model: type[SharedRecord], path
         audit_resource(name, record_id)
         record = visibility.get_visible(db(), model, record_id, caller())
         visibility.change(
-            db(), record, caller(), visibility=args["visibility"], agencies=args["shared_with"], reason=args["reason"]
+            db(),
+            record,
+            caller(),
+            visibility=args["visibility"],
+            agencies=args["shared_with"],
+            reason=args["reason"],
         )
         audit_change({"visibility": args["visibility"], "shared_with": sorted(args["shared_with"])})
         return describe(record)

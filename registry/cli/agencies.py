@@ -17,5 +17,7 @@ def register(main: click.Group) -> None:
     def list_(as_json: bool) -> None:
         with session_scope() as session:
             rows = list(session.scalars(select(Agency).order_by(Agency.code)))
-            data = [{"code": a.code, "kind": a.kind, "name_en": a.name_en, "bank_bin": a.bank_bin} for a in rows]
+            data = [
+                {"code": a.code, "kind": a.kind, "name_en": a.name_en, "bank_bin": a.bank_bin} for a in rows
+            ]
             emit(data, as_json, "\n".join(f"{a.code:14} {a.kind:16} {a.name_en}" for a in rows))

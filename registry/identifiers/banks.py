@@ -41,8 +41,10 @@ def _key(s: str) -> str:
 def _directory() -> tuple[tuple[Bank, ...], dict[str, Bank]]:
     source = resources.files("registry").joinpath("data/vn-banks.csv")
     with source.open(encoding="utf-8", newline="") as f:
-        rows = tuple(Bank(r["bin"].strip(), r["code"].strip(), r["short_name"].strip(), r["name"].strip())
-                     for r in csv.DictReader(f))
+        rows = tuple(
+            Bank(r["bin"].strip(), r["code"].strip(), r["short_name"].strip(), r["name"].strip())
+            for r in csv.DictReader(f)
+        )
     index: dict[str, Bank] = {}
     # Later loops never overwrite: BIN and code win over names, names over hand-written aliases.
     for bank in rows:

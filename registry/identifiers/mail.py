@@ -20,7 +20,7 @@ _ATOM = re.compile(r"[\w!#$%&'*+/=?^`{|}~\-]+")
 def parse_email(value: str) -> ParsedIdentifier:
     s = unicodedata.normalize("NFC", value).strip()
     if s.lower().startswith("mailto:"):
-        s = s[len("mailto:"):]
+        s = s[len("mailto:") :]
     local, at, host = s.rpartition("@")
     if not at or not local or not host:
         raise IdentifierError(KIND, "e-mail address must be local-part@domain")

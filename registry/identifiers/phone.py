@@ -38,7 +38,7 @@ _TYPES = {
 def _old_mobile(compact: str) -> str | None:
     """The 10-digit national number of a pre-2018 11-digit mobile, if `compact` spells one."""
     for prefix in ("+84", "0084", "84", "0"):
-        rest = compact[len(prefix):]
+        rest = compact[len(prefix) :]
         if compact.startswith(prefix) and len(rest) == 10 and rest[:3] in RENUMBERED_2018:
             return rest
     return None

@@ -13,7 +13,10 @@ from .phone import parse_phone
 
 PLATFORMS = {
     "marketplace_shop": {
-        "shopee": "Shopee", "lazada": "Lazada", "tiki": "Tiki", "tiktok_shop": "TikTok Shop",
+        "shopee": "Shopee",
+        "lazada": "Lazada",
+        "tiki": "Tiki",
+        "tiktok_shop": "TikTok Shop",
     },
     "social_account": {"facebook": "Facebook", "zalo": "Zalo", "tiktok": "TikTok"},
     "app": {"android": "Google Play", "ios": "App Store"},
@@ -64,24 +67,42 @@ RULES: tuple[Rule, ...] = (
     _rule("marketplace_shop", "shopee", _SHOPEE, r"/shop/(?P<id>\d+)/?"),
     _rule("marketplace_shop", "shopee", _SHOPEE, r"/[^/]*-i\.(?P<id>\d+)\.(?P<item_id>\d+)/?"),
     _rule("marketplace_shop", "shopee", _SHOPEE, r"/product/(?P<id>\d+)/(?P<item_id>\d+)/?"),
-    _rule("marketplace_shop", "shopee", _SHOPEE, r"/(?P<id>[A-Za-z0-9_.]+)/?", alias=True,
-          reserved=_SHOPEE_PAGES),
-    _rule("marketplace_shop", "lazada", "lazada.vn www.lazada.vn", r"/shop/(?P<id>[A-Za-z0-9_\-]+)/?.*",
-          alias=True),
-    _rule("marketplace_shop", "tiki", "tiki.vn www.tiki.vn", r"/cua-hang/(?P<id>[A-Za-z0-9_\-]+)/?",
-          alias=True),
+    _rule(
+        "marketplace_shop",
+        "shopee",
+        _SHOPEE,
+        r"/(?P<id>[A-Za-z0-9_.]+)/?",
+        alias=True,
+        reserved=_SHOPEE_PAGES,
+    ),
+    _rule(
+        "marketplace_shop",
+        "lazada",
+        "lazada.vn www.lazada.vn",
+        r"/shop/(?P<id>[A-Za-z0-9_\-]+)/?.*",
+        alias=True,
+    ),
+    _rule(
+        "marketplace_shop", "tiki", "tiki.vn www.tiki.vn", r"/cua-hang/(?P<id>[A-Za-z0-9_\-]+)/?", alias=True
+    ),
     _rule("marketplace_shop", "tiktok_shop", _TIKTOK, r"/shop/store/[^/]+/(?P<id>\d+)/?"),
     _rule("marketplace_shop", "tiktok_shop", "shop.tiktok.com", r"/@(?P<id>[A-Za-z0-9_.]+)/?", alias=True),
     _rule("social_account", "facebook", _FACEBOOK, r"/profile\.php", query_key="id"),
     _rule("social_account", "facebook", _FACEBOOK, r"/people/[^/]+/(?P<id>\d+)/?"),
-    _rule("social_account", "facebook", _FACEBOOK, r"/(?P<id>[A-Za-z0-9.]+)/?", alias=True,
-          reserved=_FACEBOOK_PAGES),
+    _rule(
+        "social_account",
+        "facebook",
+        _FACEBOOK,
+        r"/(?P<id>[A-Za-z0-9.]+)/?",
+        alias=True,
+        reserved=_FACEBOOK_PAGES,
+    ),
     _rule("social_account", "zalo", "zalo.me www.zalo.me", r"/(?P<id>\+?\d+)/?"),
-    _rule("social_account", "tiktok", _TIKTOK, r"/@(?P<id>[A-Za-z0-9_.]+)/?", alias=True,
-          reserved=_TIKTOK_PAGES),
+    _rule(
+        "social_account", "tiktok", _TIKTOK, r"/@(?P<id>[A-Za-z0-9_.]+)/?", alias=True, reserved=_TIKTOK_PAGES
+    ),
     _rule("app", "android", "play.google.com", r"/store/apps/details/?", query_key="id"),
-    _rule("app", "ios", "apps.apple.com itunes.apple.com",
-          r"(?:/[a-z]{2})?/app/(?:[^/]+/)?id(?P<id>\d+)/?"),
+    _rule("app", "ios", "apps.apple.com itunes.apple.com", r"(?:/[a-z]{2})?/app/(?:[^/]+/)?id(?P<id>\d+)/?"),
 )
 
 
@@ -135,8 +156,9 @@ def _zalo(ident: str) -> ParsedIdentifier:
     if re.fullmatch(r"(?:\+?84|0)\d{9,10}", digits):
         phone = parse_phone(digits)
         attributes = {"platform": "zalo", "phone": phone.value, "alias": False}
-        return ParsedIdentifier("social_account", f"zalo:{phone.value}", f"Zalo {phone.display}", attributes,
-                                (phone,))
+        return ParsedIdentifier(
+            "social_account", f"zalo:{phone.value}", f"Zalo {phone.display}", attributes, (phone,)
+        )
     if not _NUMERIC.fullmatch(digits):
         raise IdentifierError("social_account", "Zalo account must be a phone number or a numeric id")
     attributes = {"platform": "zalo", "id": digits, "alias": False}

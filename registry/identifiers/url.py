@@ -55,7 +55,7 @@ def split(value: str) -> dict:
     s = unicodedata.normalize("NFC", value).strip()
     scheme_assumed = False
     m = _SCHEME.match(s)
-    rest = s[m.end():] if m else s
+    rest = s[m.end() :] if m else s
     if m and m.group(1).lower() in _DEFAULT_PORTS:
         s = m.group(1) + "://" + rest.lstrip("/")  # tolerate "http:/host" and "http:host"
     elif m and not rest.startswith("//") and not rest[:1].isdigit():

@@ -24,7 +24,7 @@ class SharedRecord:
     record_type: str  # set by each model; the key used in record_share and visibility_change
 
     @declared_attr
-    def owner_agency_id(cls) -> Mapped[int]:  # noqa: N805 - declared_attr takes the class
+    def owner_agency_id(cls) -> Mapped[int]:
         return mapped_column(ForeignKey("agency.id"), index=True)
 
     visibility: Mapped[str] = mapped_column(String(16), default=Visibility.STATE)
@@ -54,9 +54,6 @@ class VisibilityChange(Base):
     new_shared_with: Mapped[list[str]] = mapped_column(JSONType, default=list)
     reason: Mapped[str] = mapped_column(String(1000))
     changed_at: Mapped[created_at]
-
-    def __repr__(self) -> str:
-        return f"<VisibilityChange {self.record_type}:{self.record_id} {self.old_visibility}->{self.new_visibility}>"
 
 
 __all__ = ["RecordShare", "SharedRecord", "Visibility", "VisibilityChange"]

@@ -76,7 +76,9 @@ class Decision(SharedRecord, Base):
 
     id: Mapped[uuid_pk]
     document_type: Mapped[str] = mapped_column(String(16))
-    number: Mapped[str] = mapped_column(String(100), index=True, comment="number and symbol, e.g. 123/QĐ-CSKT")
+    number: Mapped[str] = mapped_column(
+        String(100), index=True, comment="number and symbol, e.g. 123/QĐ-CSKT"
+    )
     place: Mapped[str] = mapped_column(String(200))
     issued_on: Mapped[date] = mapped_column(Date)
     issuer_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))

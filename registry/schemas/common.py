@@ -22,19 +22,24 @@ class PageMeta(Schema):
 
 def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
     return Schema.from_dict(
-        {"items": fields.List(fields.Nested(item_schema)), "page": fields.Integer(), "per_page": fields.Integer(),
-         "total": fields.Integer()},
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "page": fields.Integer(),
+            "per_page": fields.Integer(),
+            "total": fields.Integer(),
+        },
         name=name,
-    )  # fmt: skip
+    )
 
 
 class SharingFields(Schema):
     """Visibility on creation: fixed then, changed later only by the owner through /visibility."""
 
     visibility = fields.String(
-        load_default=Visibility.STATE, validate=validate.OneOf([v.value for v in Visibility]),
+        load_default=Visibility.STATE,
+        validate=validate.OneOf([v.value for v in Visibility]),
         metadata={"description": "owner | named | state | public"},
-    )  # fmt: skip
+    )
     shared_with = fields.List(
         fields.String(), load_default=list, metadata={"description": "agency codes, for visibility 'named'"}
     )

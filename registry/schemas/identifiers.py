@@ -20,7 +20,9 @@ class IdentifierRead(Schema):
     kind = fields.String()
     value = fields.String(
         allow_none=True,
-        metadata={"description": "Canonical value; null for a sensitive kind unless revealed (?sensitive=true)."},
+        metadata={
+            "description": "Canonical value; null for a sensitive kind unless revealed (?sensitive=true)."
+        },
     )
     display = fields.String()
     sensitive = fields.Boolean()

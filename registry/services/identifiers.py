@@ -53,15 +53,21 @@ class Registered:
     related: list[Identifier]
 
 
-def ensure(session: Session, *, cipher: FieldCipher, principal: Principal, parsed: ParsedIdentifier) -> Registered:
+def ensure(
+    session: Session, *, cipher: FieldCipher, principal: Principal, parsed: ParsedIdentifier
+) -> Registered:
     """The identifier for a parsed value, created (with what it implies, e.g. a URL's domain) if new."""
     existing = _find(session, cipher, parsed)
     identifier = existing or _new(session, cipher, parsed, principal)
-    related = [ensure(session, cipher=cipher, principal=principal, parsed=r).identifier for r in parsed.related]
+    related = [
+        ensure(session, cipher=cipher, principal=principal, parsed=r).identifier for r in parsed.related
+    ]
     return Registered(identifier, existing is None, related)
 
 
-def create(session: Session, *, cipher: FieldCipher, principal: Principal, kind: str, value: str) -> Registered:
+def create(
+    session: Session, *, cipher: FieldCipher, principal: Principal, kind: str, value: str
+) -> Registered:
     """A new identifier; a known one is a 409 that points at the existing record."""
     parsed = parse_or_fail(kind, value)
     existing = _find(session, cipher, parsed)
@@ -70,12 +76,16 @@ def create(session: Session, *, cipher: FieldCipher, principal: Principal, kind:
     return ensure(session, cipher=cipher, principal=principal, parsed=parsed)
 
 
-def lookup(session: Session, *, cipher: FieldCipher, principal: Principal, kind: str, value: str) -> Identifier:
+def lookup(
+    session: Session, *, cipher: FieldCipher, principal: Principal, kind: str, value: str
+) -> Identifier:
     parsed = parse_or_fail(kind, value)
     digest = cipher.lookup_hash(parsed.kind, parsed.value)
     found = session.scalars(
         select(Identifier).where(
-            Identifier.kind == parsed.kind, Identifier.value_hash == digest, identifier_visible_clause(principal)
+            Identifier.kind == parsed.kind,
+            Identifier.value_hash == digest,
+            identifier_visible_clause(principal),
         )
     ).first()
     if found is None:

@@ -56,7 +56,12 @@ def get_visible(session: Session, model: type[T], record_id: Any, principal: Pri
 
 def _agency_ids(session: Session, codes: Iterable[str]) -> dict[str, int]:
     codes = sorted(set(codes))
-    found = dict(session.execute(select(Agency.code, Agency.id).where(Agency.code.in_(codes))).tuples())
+    found = {
+        key: value
+        for key, value in session.execute(
+            select(Agency.code, Agency.id).where(Agency.code.in_(codes))
+        ).tuples()
+    }
     unknown = [code for code in codes if code not in found]
     if unknown:
         raise ValidationFailed(
@@ -78,7 +83,9 @@ def shared_with(session: Session, record: SharedRecord) -> list[str]:
 
 def _check_pair(visibility: str, agencies: list[str]) -> None:
     if visibility not in set(Visibility):
-        raise ValidationFailed("Unknown visibility.", errors={"visibility": [f"must be one of {list(Visibility)}"]})
+        raise ValidationFailed(
+            "Unknown visibility.", errors={"visibility": [f"must be one of {list(Visibility)}"]}
+        )
     if visibility == Visibility.NAMED and not agencies:
         raise ValidationFailed(
             "Visibility 'named' needs the agencies it is shared with.",
@@ -120,7 +127,8 @@ def change(
     ids = _agency_ids(session, agencies)
     session.execute(
         delete(RecordShare).where(
-            RecordShare.record_type == record.record_type, RecordShare.record_id == record.id  # type: ignore[attr-defined]
+            RecordShare.record_type == record.record_type,
+            RecordShare.record_id == record.id,  # type: ignore[attr-defined]
         )
     )
     for agency_id in ids.values():

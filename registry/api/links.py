@@ -1,0 +1,96 @@
+"""Links between subjects and identifiers, each asserted by one agency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from registry.api import presenters
+from registry.api.blueprint import RegistryBlueprint
+from registry.api.context import audit_change, audit_resource, caller, db, state
+from registry.api.sharing import add_visibility_route
+from registry.auth.scopes import Scope
+from registry.models import Link, Subject
+from registry.schemas.identifiers import RevealQuery
+from registry.schemas.subjects import LinkCreate, LinkPage, LinkQuery, LinkRead, LinkUpdate
+from registry.services import links as service
+from registry.services.pagination import paginate
+from registry.services.visibility import get_visible, visible_clause
+
+blp = RegistryBlueprint("links", __name__, url_prefix="/api/v1/links", description="Subject-identifier links")
+
+
+def _change(link: Link) -> dict[str, Any]:
+    return {"id": str(link.id), "subject_id": str(link.subject_id), "identifier_id": str(link.identifier_id),
+            "confidence": link.confidence, "source": link.source, "first_seen": link.first_seen.isoformat(),
+            "last_seen": link.last_seen.isoformat(), "note": link.note}  # fmt: skip
+
+
+@blp.route("", methods=["POST"])
+@blp.access("link:create", Scope.REGISTRY_WRITE)
+@blp.arguments(LinkCreate)
+@blp.response(201, LinkRead)
+@blp.alt_response(409, description="Your agency already asserts this link; `existing` is its id")
+def create_link(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Link a subject to an identifier
+
+    Name the identifier by `identifier_id`, or by `identifier: {kind, value}` (registered if new).
+    """
+    link = service.create(db(), cipher=state().cipher, principal=caller(), data=args)
+    audit_resource("link", link.id)
+    audit_change(_change(link))
+    return presenters.link(link)
+
+
+@blp.route("", methods=["GET"])
+@blp.access("link:list", Scope.REGISTRY_READ)
+@blp.arguments(LinkQuery, location="query")
+@blp.response(200, LinkPage)
+def list_links(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """List links visible to the caller"""
+    revealed = presenters.reveal(args["sensitive"])
+    query = (
+        select(Link)
+        .options(joinedload(Link.identifier))
+        .join(Subject, Subject.id == Link.subject_id)
+        .where(visible_clause(Link, caller()), visible_clause(Subject, caller()))
+    )
+    for key in ("subject_id", "identifier_id"):
+        if args.get(key):
+            query = query.where(getattr(Link, key) == args[key])
+    page = paginate(
+        db(), query, page=args["page"], per_page=args["per_page"], order_by=[Link.created_at, Link.id]
+    )
+    page["items"] = [presenters.link(item, revealed) for item in page["items"]]
+    return page
+
+
+@blp.route("/<uuid:link_id>", methods=["GET"])
+@blp.access("link:read", Scope.REGISTRY_READ)
+@blp.arguments(RevealQuery, location="query")
+@blp.response(200, LinkRead)
+@blp.alt_response(404, description="Not found, or not visible to the caller")
+def get_link(args: dict[str, Any], link_id: Any):  # type: ignore[no-untyped-def]
+    """Get one link"""
+    revealed = presenters.reveal(args["sensitive"])
+    audit_resource("link", link_id)
+    return presenters.link(get_visible(db(), Link, link_id, caller()), revealed)
+
+
+@blp.route("/<uuid:link_id>", methods=["PATCH"])
+@blp.access("link:update", Scope.REGISTRY_WRITE)
+@blp.arguments(LinkUpdate)
+@blp.response(200, LinkRead)
+@blp.alt_response(404, description="Not found, or not visible to the caller")
+def update_link(args: dict[str, Any], link_id: Any):  # type: ignore[no-untyped-def]
+    """Update a link: confidence, source, seen dates, note (asserting agency only)"""
+    audit_resource("link", link_id)
+    link = get_visible(db(), Link, link_id, caller())
+    service.update(db(), link=link, principal=caller(), data=args)
+    audit_change(_change(link))
+    return presenters.link(link)
+
+
+add_visibility_route(blp, Link, "")

@@ -1,0 +1,89 @@
+"""Subjects (violators): register, search by name or any identifier, and the seller history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry.api import presenters
+from registry.api.blueprint import RegistryBlueprint
+from registry.api.context import audit_change, audit_resource, caller, db, state
+from registry.api.sharing import add_visibility_route
+from registry.auth.scopes import Scope
+from registry.models import Subject
+from registry.schemas.identifiers import RevealQuery
+from registry.schemas.subjects import SubjectCreate, SubjectPage, SubjectQuery, SubjectRead, SubjectUpdate
+from registry.services import subjects as service
+from registry.services.pagination import paginate
+from registry.services.visibility import get_visible
+
+blp = RegistryBlueprint(
+    "subjects", __name__, url_prefix="/api/v1/subjects", description="Subjects (violators)"
+)
+
+
+def _change(subject: Subject) -> dict[str, Any]:
+    return {"id": str(subject.id), "name": subject.name, "tax_code": subject.tax_code,
+            "personal_id_hash": subject.personal_id_hash, "addresses": subject.addresses,
+            "province": subject.province, "visibility": subject.visibility}  # fmt: skip
+
+
+@blp.route("", methods=["POST"])
+@blp.access("subject:create", Scope.REGISTRY_WRITE)
+@blp.arguments(SubjectCreate)
+@blp.response(201, SubjectRead)
+@blp.alt_response(409, description="A subject with this tax code or personal ID is already visible to you")
+def create_subject(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Register a subject
+
+    Its tax code and personal ID become identifiers linked to it, so lookups by them find it.
+    """
+    subject = service.create(db(), cipher=state().cipher, principal=caller(), data=args)
+    audit_resource("subject", subject.id)
+    audit_change(_change(subject))
+    return presenters.subject(subject)
+
+
+@blp.route("", methods=["GET"])
+@blp.access("subject:list", Scope.REGISTRY_READ)
+@blp.arguments(SubjectQuery, location="query")
+@blp.response(200, SubjectPage)
+def list_subjects(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Search subjects by name (diacritic-insensitive) or by any identifier"""
+    revealed = presenters.reveal(args.pop("sensitive"))
+    query = service.search_query(
+        db(), cipher=state().cipher, principal=caller(), q=args.get("q"), filters=args
+    )
+    page = paginate(
+        db(), query, page=args["page"], per_page=args["per_page"], order_by=[Subject.created_at, Subject.id]
+    )
+    page["items"] = [presenters.subject(s, revealed) for s in page["items"]]
+    return page
+
+
+@blp.route("/<uuid:subject_id>", methods=["GET"])
+@blp.access("subject:read", Scope.REGISTRY_READ)
+@blp.arguments(RevealQuery, location="query")
+@blp.response(200, SubjectRead)
+@blp.alt_response(404, description="Not found, or not visible to the caller")
+def get_subject(args: dict[str, Any], subject_id: Any):  # type: ignore[no-untyped-def]
+    """Get one subject"""
+    revealed = presenters.reveal(args["sensitive"])
+    audit_resource("subject", subject_id)
+    return presenters.subject(get_visible(db(), Subject, subject_id, caller()), revealed)
+
+
+@blp.route("/<uuid:subject_id>", methods=["PATCH"])
+@blp.access("subject:update", Scope.REGISTRY_WRITE)
+@blp.arguments(SubjectUpdate)
+@blp.response(200, SubjectRead)
+@blp.alt_response(404, description="Not found, or not visible to the caller")
+def update_subject(args: dict[str, Any], subject_id: Any):  # type: ignore[no-untyped-def]
+    """Update a subject (owner agency only)"""
+    audit_resource("subject", subject_id)
+    subject = get_visible(db(), Subject, subject_id, caller())
+    service.update(db(), subject=subject, principal=caller(), data=args)
+    audit_change(_change(subject))
+    return presenters.subject(subject)
+
+
+add_visibility_route(blp, Subject, "")

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from registry.models import LinkSource, SubjectKind
+from registry.schemas.common import PageQuery, SharingFields, page_of
+from registry.schemas.identifiers import IdentifierRead
+
+_SOURCES = [s.value for s in LinkSource]
+
+
+class SubjectCreate(SharingFields):
+    kind = fields.String(required=True, validate=validate.OneOf([k.value for k in SubjectKind]))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    tax_code = fields.String(validate=validate.Length(max=32))
+    personal_id = fields.String(
+        validate=validate.Length(max=32), metadata={"description": "CCCD/CMND; sensitive"}
+    )
+    business_registration = fields.String(validate=validate.Length(max=64))
+    addresses = fields.List(
+        fields.String(validate=validate.Length(max=500)), load_default=list, validate=validate.Length(max=20)
+    )
+    province = fields.String(validate=validate.Length(max=64))
+    source = fields.String(
+        load_default=LinkSource.INSPECTION,
+        validate=validate.OneOf(_SOURCES),
+        metadata={"description": "source of the tax code / personal ID links"},
+    )
+
+
+class SubjectUpdate(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=500))
+    business_registration = fields.String(allow_none=True, validate=validate.Length(max=64))
+    addresses = fields.List(
+        fields.String(validate=validate.Length(max=500)), validate=validate.Length(max=20)
+    )
+    province = fields.String(allow_none=True, validate=validate.Length(max=64))
+
+
+class SubjectRead(Schema):
+    id = fields.UUID()
+    kind = fields.String()
+    name = fields.String()
+    tax_code = fields.String(allow_none=True)
+    personal_id = fields.String(
+        allow_none=True, metadata={"description": "only when revealed (?sensitive=true)"}
+    )
+    has_personal_id = fields.Boolean()
+    business_registration = fields.String(allow_none=True)
+    addresses = fields.List(fields.String())
+    province = fields.String(allow_none=True)
+    created_by = fields.String()
+    visibility = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class SubjectQuery(PageQuery):
+    q = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "name (diacritics ignored) or any identifier spelling"},
+    )
+    kind = fields.String(validate=validate.OneOf([k.value for k in SubjectKind]))
+    province = fields.String()
+    tax_code = fields.String()
+    sensitive = fields.Boolean(load_default=False)
+
+
+SubjectPage = page_of(SubjectRead, "SubjectPage")
+
+
+class LinkIdentifierSpec(Schema):
+    kind = fields.String(required=True)
+    value = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+
+
+class LinkCreate(SharingFields):
+    subject_id = fields.UUID(required=True)
+    identifier_id = fields.UUID()
+    identifier = fields.Nested(LinkIdentifierSpec, metadata={"description": "instead of identifier_id"})
+    confidence = fields.Integer(load_default=80, strict=True, validate=validate.Range(min=0, max=100))
+    source = fields.String(required=True, validate=validate.OneOf(_SOURCES))
+    first_seen = fields.AwareDateTime()
+    last_seen = fields.AwareDateTime()
+    note = fields.String(validate=validate.Length(max=2000))
+
+
+class LinkUpdate(Schema):
+    confidence = fields.Integer(strict=True, validate=validate.Range(min=0, max=100))
+    source = fields.String(validate=validate.OneOf(_SOURCES))
+    first_seen = fields.AwareDateTime()
+    last_seen = fields.AwareDateTime()
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class LinkRead(Schema):
+    id = fields.UUID()
+    subject_id = fields.UUID()
+    identifier_id = fields.UUID()
+    identifier = fields.Nested(IdentifierRead)
+    asserted_by = fields.String()
+    confidence = fields.Integer()
+    source = fields.String()
+    first_seen = fields.DateTime()
+    last_seen = fields.DateTime()
+    note = fields.String(allow_none=True)
+    visibility = fields.String()
+    created_at = fields.DateTime()
+
+
+class LinkQuery(PageQuery):
+    subject_id = fields.UUID()
+    identifier_id = fields.UUID()
+    sensitive = fields.Boolean(load_default=False)
+
+
+LinkPage = page_of(LinkRead, "LinkPage")
+
+
+class EventRead(Schema):
+    at = fields.DateTime()
+    kind = fields.String()
+    id = fields.UUID()
+    agency = fields.String(allow_none=True)
+    summary = fields.String()

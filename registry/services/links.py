@@ -1,0 +1,90 @@
+"""Links: an agency's assertion that a subject uses an identifier, with source and confidence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.auth.principal import Principal
+from registry.db import utcnow
+from registry.errors import Duplicate, PermissionDenied, ValidationFailed
+from registry.fieldcrypt import FieldCipher
+from registry.models import Identifier, Link, Subject
+from registry.services import identifiers as identifier_service
+from registry.services import visibility
+
+
+def _check_seen(first: datetime, last: datetime) -> None:
+    if last < first:
+        raise ValidationFailed(
+            "last_seen is before first_seen.", errors={"last_seen": ["must be >= first_seen"]}
+        )
+    if first > utcnow():
+        raise ValidationFailed(
+            "first_seen is in the future.", errors={"first_seen": ["must not be in the future"]}
+        )
+
+
+def create(session: Session, *, cipher: FieldCipher, principal: Principal, data: dict[str, Any]) -> Link:
+    subject = visibility.get_visible(session, Subject, data["subject_id"], principal)
+    if data.get("identifier_id"):
+        identifier = session.scalars(
+            select(Identifier).where(
+                Identifier.id == data["identifier_id"], visibility.identifier_visible_clause(principal)
+            )
+        ).first()
+        if identifier is None:
+            raise ValidationFailed("Unknown identifier.", errors={"identifier_id": ["no such identifier"]})
+    elif data.get("identifier"):
+        spec = data["identifier"]
+        parsed = identifier_service.parse_or_fail(spec["kind"], spec["value"], field="identifier.value")
+        identifier = identifier_service.ensure(
+            session, cipher=cipher, principal=principal, parsed=parsed
+        ).identifier
+    else:
+        raise ValidationFailed(
+            "Name the identifier by id or by kind and value.",
+            errors={"identifier_id": ["identifier_id or identifier is required"]},
+        )
+    existing = session.scalars(
+        select(Link).where(
+            Link.subject_id == subject.id,
+            Link.identifier_id == identifier.id,
+            Link.owner_agency_id == principal.agency_id,
+        )
+    ).first()
+    if existing:
+        raise Duplicate("Your agency already links this subject and identifier.", existing=str(existing.id))
+    now = utcnow()
+    first, last = data.get("first_seen") or now, data.get("last_seen") or data.get("first_seen") or now
+    _check_seen(first, last)
+    link = Link(
+        subject_id=subject.id,
+        identifier_id=identifier.id,
+        confidence=data.get("confidence", 80),
+        source=data["source"],
+        first_seen=first,
+        last_seen=last,
+        note=data.get("note"),
+        owner_agency_id=principal.agency_id,
+        visibility=data["visibility"],
+    )
+    session.add(link)
+    session.flush()
+    visibility.initialise(session, link, principal, data["visibility"], data.get("shared_with", []))
+    session.flush()
+    return link
+
+
+def update(session: Session, *, link: Link, principal: Principal, data: dict[str, Any]) -> Link:
+    if link.owner_agency_id != principal.agency_id:
+        raise PermissionDenied("Only the agency that asserted a link can change it.")
+    for key in ("confidence", "note", "source", "first_seen", "last_seen"):
+        if key in data:
+            setattr(link, key, data[key])
+    _check_seen(link.first_seen, link.last_seen)
+    session.flush()
+    return link

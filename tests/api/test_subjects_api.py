@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import unicodedata
+import uuid
+
+import pytest
+
+SUBJECTS = "/api/v1/subjects"
+
+
+def create(client, headers, **fields):
+    body = {"kind": "organisation", "name": "Công ty TNHH Mỹ phẩm Đức Anh", **fields}
+    response = client.post(SUBJECTS, json=body, headers=headers)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_create_makes_tax_code_an_identifier_found_by_lookup(client, actors):
+    headers = actors.headers("MOIT-DMS")
+    subject = create(client, headers, tax_code="0100 109 106")
+    assert subject["tax_code"] == "0100109106"
+    assert subject["created_by"] == "MOIT-DMS"
+    found = client.get(
+        "/api/v1/identifiers/lookup",
+        query_string={"kind": "tax_code", "value": "0100-109-106"},
+        headers=headers,
+    )
+    assert found.status_code == 200
+    assert found.json["subjects"] == [subject["id"]]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Nguyễn Văn Đức",
+        "NGUYEN VAN DUC",
+        unicodedata.normalize("NFD", "Nguyễn Văn Đức"),
+        "van duc",
+        "nguyen  van",
+    ],
+)
+def test_name_search_ignores_diacritics_case_and_normal_form(client, actors, query):
+    headers = actors.headers("MOIT-DMS")
+    subject = create(client, headers, kind="individual", name="Nguyễn Văn Đức")
+    create(client, headers, name="Công ty khác")
+    result = client.get(SUBJECTS, query_string={"q": query}, headers=headers)
+    assert [item["id"] for item in result.json["items"]] == [subject["id"]]
+
+
+def test_search_by_identifier_spelling(client, actors):
+    headers = actors.headers("MOIT-DMS")
+    subject = create(client, headers)
+    link = client.post(
+        "/api/v1/links",
+        json={
+            "subject_id": subject["id"],
+            "source": "inspection",
+            "identifier": {"kind": "domain", "value": "MyPham-DucAnh.VN"},
+        },
+        headers=headers,
+    )
+    assert link.status_code == 201, link.json
+    result = client.get(SUBJECTS, query_string={"q": "https://www.mypham-ducanh.vn/"}, headers=headers)
+    assert result.json["total"] == 0  # www. is a different host: exact identifiers, no guessing
+    result = client.get(SUBJECTS, query_string={"q": "mypham-ducanh.vn."}, headers=headers)
+    assert [item["id"] for item in result.json["items"]] == [subject["id"]]
+
+
+def test_personal_id_encrypted_revealed_only_with_scope_and_purpose(client, actors, db):
+    from registry.models import Subject
+
+    headers = actors.headers("MPS-C03")
+    subject = create(client, headers, kind="individual", name="Trần Thị B", personal_id="001 190 012 345")
+    assert subject["personal_id"] is None and subject["has_personal_id"] is True
+    row = db.get(Subject, uuid.UUID(subject["id"]))
+    assert b"001190012345" not in row.personal_id_enc
+    url = f"{SUBJECTS}/{subject['id']}"
+    no_purpose = actors.headers("MPS-C03", purpose=None)
+    assert client.get(url, query_string={"sensitive": "true"}, headers=no_purpose).status_code == 422
+    revealed = client.get(url, query_string={"sensitive": "true"}, headers=headers)
+    assert revealed.json["personal_id"] == "001190012345"
+    reader = actors.headers("MOF-CUSTOMS", scopes=["registry:read"])
+    assert client.get(url, query_string={"sensitive": "true"}, headers=reader).status_code == 403
+    by_id = client.get(SUBJECTS, query_string={"q": "001190012345"}, headers=reader)
+    assert [item["id"] for item in by_id.json["items"]] == [subject["id"]]
+    assert by_id.json["items"][0]["personal_id"] is None
+
+
+def test_duplicate_tax_code_visible_to_caller_is_409(client, actors):
+    headers = actors.headers("MOIT-DMS")
+    first = create(client, headers, tax_code="0100109106")
+    again = client.post(
+        SUBJECTS, json={"kind": "organisation", "name": "X", "tax_code": "0100109106"}, headers=headers
+    )
+    assert again.status_code == 409 and again.json["existing"] == first["id"]
+
+
+def test_invalid_input_422_and_nothing_written(client, actors):
+    headers = actors.headers("MOIT-DMS")
+    bad = client.post(
+        SUBJECTS, json={"kind": "organisation", "name": "X", "tax_code": "0101245487"}, headers=headers
+    )
+    assert bad.status_code == 422
+    assert bad.json["errors"] == {"tax_code": ["tax code 0101245487: check digit should be 6"]}
+    assert client.get(SUBJECTS, headers=headers).json["total"] == 0
+    missing = client.post(SUBJECTS, json={"name": "X"}, headers=headers)
+    assert missing.status_code == 422 and "kind" in missing.json["errors"]
+    company_with_cccd = client.post(
+        SUBJECTS, json={"kind": "organisation", "name": "X", "personal_id": "001190012345"}, headers=headers
+    )
+    assert company_with_cccd.status_code == 422
+    assert client.get(SUBJECTS, headers=headers).json["total"] == 0
+    assert client.get("/api/v1/identifiers", headers=headers).json["total"] == 0
+
+
+def test_visibility_owner_named_state_public(client, actors):
+    owner = actors.headers("MPS-C03")
+    secret = create(client, owner, name="Owner only", visibility="owner")
+    create(client, owner, name="Named", visibility="named", shared_with=["MOF-TAX"])
+    create(client, owner, name="State", visibility="state")
+    create(client, owner, name="Public", visibility="public")
+
+    def visible(agency: str) -> set[str]:
+        items = client.get(SUBJECTS, query_string={"per_page": 100}, headers=actors.headers(agency)).json[
+            "items"
+        ]
+        return {item["name"] for item in items}
+
+    assert visible("MPS-C03") == {"Owner only", "Named", "State", "Public"}
+    assert visible("MOF-TAX") == {"Named", "State", "Public"}
+    assert visible("MOF-CUSTOMS") == {"State", "Public"}
+    assert visible("VECOM") == {"Public"}
+    hidden = client.get(f"{SUBJECTS}/{secret['id']}", headers=actors.headers("MOF-CUSTOMS"))
+    assert hidden.status_code == 404
+    missing = client.get(
+        f"{SUBJECTS}/00000000-0000-0000-0000-000000000000", headers=actors.headers("MOF-CUSTOMS")
+    )
+    assert missing.status_code == 404 and hidden.json["title"] == missing.json["title"]
+
+
+def test_visibility_change_by_owner_only_and_recorded(client, actors, db):
+    from registry.models import VisibilityChange
+
+    owner = actors.headers("MPS-C03")
+    subject = create(client, owner, visibility="owner")
+    url = f"{SUBJECTS}/{subject['id']}/visibility"
+    changed = client.post(
+        url,
+        json={"visibility": "named", "shared_with": ["MOF-TAX"], "reason": "joint case 12"},
+        headers=owner,
+    )
+    assert changed.status_code == 200, changed.json
+    assert changed.json == {"visibility": "named", "shared_with": ["MOF-TAX"], "owner": "MPS-C03"}
+    tax = actors.headers("MOF-TAX")
+    assert client.get(f"{SUBJECTS}/{subject['id']}", headers=tax).status_code == 200
+    refused = client.post(url, json={"visibility": "public", "reason": "x" * 5}, headers=tax)
+    assert refused.status_code == 403
+    rows = db.query(VisibilityChange).filter_by(record_id=uuid.UUID(subject["id"])).all()
+    assert [(r.old_visibility, r.new_visibility, r.new_shared_with, r.reason) for r in rows] == [
+        ("owner", "named", ["MOF-TAX"], "joint case 12")
+    ]
+
+
+def test_update_only_by_owner(client, actors):
+    subject = create(client, actors.headers("MOIT-DMS"))
+    url = f"{SUBJECTS}/{subject['id']}"
+    other = client.patch(url, json={"province": "HN"}, headers=actors.headers("MOF-TAX"))
+    assert other.status_code == 403
+    mine = client.patch(url, json={"name": "  Tên   mới  "}, headers=actors.headers("MOIT-DMS"))
+    assert mine.status_code == 200 and mine.json["name"] == "Tên mới"
+
+
+def test_write_needs_purpose_and_write_scope(client, actors):
+    body = {"kind": "organisation", "name": "X"}
+    assert (
+        client.post(SUBJECTS, json=body, headers=actors.headers("MOIT-DMS", purpose=None)).status_code == 422
+    )
+    assert (
+        client.post(SUBJECTS, json=body, headers=actors.headers("MOF-CUSTOMS", ["registry:read"])).status_code
+        == 403
+    )
+
+
+def test_wrong_content_type_is_415(client, actors):
+    response = client.post(
+        SUBJECTS,
+        data="kind=organisation",
+        headers={**actors.headers("MOIT-DMS"), "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 415
+    assert response.mimetype == "application/problem+json"
