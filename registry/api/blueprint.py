@@ -8,6 +8,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from registry.api.context import guard
+from registry.api.idempotency import DOC_PARAMETER, idempotent
 
 PROBLEM = {"description": "Problem document (RFC 9457)", "content": {"application/problem+json": {}}}
 
@@ -35,6 +36,10 @@ class RegistryBlueprint(Blueprint):
             return self.doc(**doc)(guarded)
 
         return decorator
+
+    def idempotent(self, view: Callable) -> Callable:
+        """Submissions that a retry must not duplicate: they require an Idempotency-Key header."""
+        return self.doc(parameters=[DOC_PARAMETER])(idempotent(view))
 
 
 def accepts(*content_types: str) -> Callable:

@@ -2,6 +2,7 @@
 
 from registry.models.agency import STATE_KINDS, Agency, AgencyKind
 from registry.models.auth import OAuthClient, RevokedToken, SigningKey
+from registry.models.idempotency import IdempotencyRecord
 from registry.models.sharing import RecordShare, SharedRecord, Visibility, VisibilityChange
 from registry.models.subject import Identifier, Link, LinkSource, Subject, SubjectKind
 from registry.models.violation import (
@@ -25,6 +26,7 @@ __all__ = [
     "Decision",
     "DecisionDocument",
     "DocumentType",
+    "IdempotencyRecord",
     "Identifier",
     "Link",
     "LinkSource",
