@@ -16,6 +16,7 @@ from registry.models.violation import (
     violation_identifier,
     violation_subject,
 )
+from registry.models.workflow import WorkflowRecord, WorkflowTransition
 
 __all__ = [
     "CATEGORIES",
@@ -41,6 +42,8 @@ __all__ = [
     "ViolationStatus",
     "Visibility",
     "VisibilityChange",
+    "WorkflowRecord",
+    "WorkflowTransition",
     "violation_identifier",
     "violation_subject",
 ]

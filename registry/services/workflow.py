@@ -1,0 +1,185 @@
+"""A small state-machine engine shared by block requests and freeze orders.
+
+A machine is data: named actions, the states each may start from, the state it leads to, the scope
+it needs, whether it needs an officer, and which earlier action's officer must not be the one acting
+(four-eyes). `apply` checks all of it, records the transition, and bumps the record's version, so of
+two officers acting at once on the same record exactly one wins (the other gets a Conflict).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from registry.auth.principal import Principal
+from registry.db import utcnow
+from registry.errors import Conflict, InvalidTransition, PermissionDenied
+from registry.models.workflow import WorkflowRecord, WorkflowTransition
+
+SYSTEM_ACTOR = "system"
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    sources: frozenset[str]
+    target: str
+    scope: str | None  # None: only the system (expiry, automatic steps) takes it
+    needs_officer: bool = False
+    not_same_officer_as: tuple[str, ...] = ()  # four-eyes against these earlier actions
+    deadline: timedelta | None = None  # due time of the state it leads to
+
+
+@dataclass
+class Machine:
+    record_type: str
+    actions: dict[str, Action] = field(default_factory=dict)
+
+    def add(
+        self, name: str, sources: set[str] | frozenset[str], target: str, scope: str | None, **kwargs: Any
+    ) -> None:
+        self.actions[name] = Action(name, frozenset(sources), target, scope, **kwargs)
+
+    def allowed(self, state: str) -> list[str]:
+        return sorted(name for name, action in self.actions.items() if state in action.sources)
+
+
+def _label(machine: Machine) -> str:
+    return machine.record_type.replace("_", " ")
+
+
+def officers_of(session: Session, record_type: str, record_id: Any, actions: tuple[str, ...]) -> set[str]:
+    rows = session.scalars(
+        select(WorkflowTransition.officer).where(
+            WorkflowTransition.record_type == record_type,
+            WorkflowTransition.record_id == record_id,
+            WorkflowTransition.action.in_(actions),
+        )
+    )
+    return {officer for officer in rows if officer}
+
+
+def apply(
+    session: Session,
+    *,
+    machine: Machine,
+    record: WorkflowRecord,
+    action_name: str,
+    principal: Principal | None,
+    reason: str | None = None,
+    decision_id: Any = None,
+    detail: dict[str, Any] | None = None,
+    check: Callable[[], None] | None = None,
+    deadline: timedelta | None = None,
+    now: datetime | None = None,
+) -> WorkflowTransition:
+    """Take `action_name` on `record` as `principal` (None: the system), or raise without changing it."""
+    action = machine.actions.get(action_name)
+    if action is None:
+        raise ValueError(f"{machine.record_type} has no action {action_name!r}")
+    record_id = record.id  # type: ignore[attr-defined]
+    if record.state not in action.sources:
+        raise InvalidTransition(
+            f"Cannot {action_name.replace('_', ' ')} a {_label(machine)} that is {record.state}.",
+            current=record.state,
+            allowed=machine.allowed(record.state),
+        )
+    if principal is not None:
+        if action.scope is None or not principal.has(action.scope):
+            raise PermissionDenied(
+                f"Only {action.scope or 'the system'} may {action_name.replace('_', ' ')}."
+            )
+        if action.needs_officer and not principal.officer:
+            raise PermissionDenied(
+                "This decision needs a named officer: use a token obtained for an officer (jwt-bearer grant)."
+            )
+        if action.not_same_officer_as and principal.officer in officers_of(
+            session, machine.record_type, record_id, action.not_same_officer_as
+        ):
+            raise PermissionDenied(
+                "Four-eyes rule: the officer who "
+                + " or ".join(a.replace("_", " ") + "ed" for a in action.not_same_officer_as)
+                + " this record cannot also "
+                + action_name.replace("_", " ")
+                + " it."
+            )
+    if check is not None:
+        check()
+    now = now or utcnow()
+    transition = WorkflowTransition(
+        record_type=machine.record_type,
+        record_id=record_id,
+        action=action_name,
+        from_state=record.state,
+        to_state=action.target,
+        agency_id=principal.agency_id if principal else None,
+        client_id=principal.client_id if principal else None,
+        officer=principal.officer if principal else SYSTEM_ACTOR,
+        reason=reason,
+        decision_id=decision_id,
+        detail=json.dumps(detail, sort_keys=True, default=str) if detail else None,
+        at=now,
+    )
+    record.state = action.target
+    due = deadline or action.deadline
+    record.state_due_at = now + due if due else None
+    session.add(transition)
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(
+            f"This {_label(machine)} was changed by someone else at the same time; reload it and try again."
+        ) from None
+    return transition
+
+
+def start(
+    session: Session,
+    *,
+    machine: Machine,
+    record: WorkflowRecord,
+    state: str,
+    principal: Principal | None,
+    reason: str | None = None,
+    decision_id: Any = None,
+    deadline: timedelta | None = None,
+) -> None:
+    """Record the creation of a workflow record in its first state."""
+    now = utcnow()
+    record.state = state
+    record.state_due_at = now + deadline if deadline else None
+    session.add(record)
+    session.flush()
+    session.add(
+        WorkflowTransition(
+            record_type=machine.record_type,
+            record_id=record.id,
+            action="create",
+            from_state=None,  # type: ignore[attr-defined]
+            to_state=state,
+            agency_id=principal.agency_id if principal else None,
+            client_id=principal.client_id if principal else None,
+            officer=(principal.officer if principal else SYSTEM_ACTOR),
+            reason=reason,
+            decision_id=decision_id,
+            at=now,
+        )
+    )
+    session.flush()
+
+
+def transitions(session: Session, record_type: str, record_id: Any) -> list[WorkflowTransition]:
+    return list(
+        session.scalars(
+            select(WorkflowTransition)
+            .where(WorkflowTransition.record_type == record_type, WorkflowTransition.record_id == record_id)
+            .order_by(WorkflowTransition.id)
+        )
+    )
