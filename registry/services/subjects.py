@@ -53,11 +53,15 @@ def create(session: Session, *, cipher: FieldCipher, principal: Principal, data:
             parsed = parse("tax_code", data["tax_code"])
         except IdentifierError as exc:
             raise _field_error("tax_code", exc) from None
-        tax_code = parsed.value
         parsed_ids.append(parsed)
-        existing = _visible_duplicate(session, principal, Subject.tax_code == tax_code)
-        if existing:
-            raise Duplicate("A subject with this tax code is already registered.", existing=str(existing.id))
+        if parsed.sensitive:
+            # An individual's 12-digit tax code is their personal ID number: never kept in clear.
+            data = {**data, "personal_id": data.get("personal_id") or parsed.value}
+        else:
+            tax_code = parsed.value
+            existing = _visible_duplicate(session, principal, Subject.tax_code == tax_code)
+            if existing:
+                raise Duplicate("A subject with this tax code is already registered.", existing=str(existing.id))
     if data.get("personal_id"):
         if data["kind"] != SubjectKind.INDIVIDUAL:
             raise ValidationFailed(

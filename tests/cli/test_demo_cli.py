@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from registry.cli import main
+from registry.db import make_engine, make_sessionmaker
+from registry.models import Identifier, OAuthClient, Subject, Violation
+
+
+def count(url: str, model: type) -> int:
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as session:
+        total = session.scalar(select(func.count()).select_from(model))
+    engine.dispose()
+    return total or 0
+
+
+def names(url: str) -> list[str]:
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as session:
+        result = list(session.scalars(select(Subject.name).order_by(Subject.name)))
+    engine.dispose()
+    return result
+
+
+def test_demo_data_loads_valid_records_clients_and_is_idempotent_with_if_empty(cli_env, fresh_database):
+    runner = CliRunner()
+    result = runner.invoke(main, ["demo-data", "--subjects", "12", "--seed", "7"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    assert "loaded 12 subjects" in result.output
+    assert count(fresh_database, Subject) == 12
+    assert count(fresh_database, Violation) >= 12
+    assert count(fresh_database, Identifier) > 12
+    assert count(fresh_database, OAuthClient) == 12
+    clients = Path(cli_env["REGISTRY_VAR_DIR"]) / "demo-clients.txt"
+    assert stat.S_IMODE(os.stat(clients).st_mode) == 0o600
+    assert "grant_type=client_credentials" in clients.read_text()
+
+    again = runner.invoke(main, ["demo-data", "--subjects", "12", "--if-empty"], env=cli_env)
+    assert again.exit_code == 0 and "nothing loaded" in again.output
+    assert count(fresh_database, Subject) == 12
+
+
+def test_demo_data_is_deterministic_for_a_seed(tmp_path):
+    runner = CliRunner()
+    first = f"sqlite:///{tmp_path / 'a.sqlite3'}"
+    second = f"sqlite:///{tmp_path / 'b.sqlite3'}"
+    for url in (first, second):
+        env = {"REGISTRY_DATABASE_URL": url, "REGISTRY_VAR_DIR": str(tmp_path / "var")}
+        assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+        result = runner.invoke(main, ["demo-data", "--subjects", "5", "--seed", "11", "--no-clients"], env=env)
+        assert result.exit_code == 0, result.output
+    assert names(first) == names(second)
+    assert len(names(first)) == 5
