@@ -57,6 +57,31 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> It
     _admin_execute(admin, f'DROP DATABASE IF EXISTS "{worker_db}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="module")
+def fresh_database(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    """A migrated database of its own whose data really commits (CLI runs, servers in other threads)."""
+    if not PG_URL:
+        url = f"sqlite:///{tmp_path_factory.mktemp('fresh') / 'registry.sqlite3'}"
+        command.upgrade(alembic_config(url=url), "heads")
+        yield url
+        return
+    base, _, name = PG_URL.rpartition("/")
+    database = f"{name}_{worker_id}_{uuid.uuid4().hex[:6]}".replace("-", "_")
+    admin = f"{base}/postgres"
+    _admin_execute(admin, f'CREATE DATABASE "{database}"')
+    url = f"{base}/{database}"
+    command.upgrade(alembic_config(url=url), "heads")
+    yield url
+    _admin_execute(admin, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+@pytest.fixture
+def cli_env(fresh_database: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for `registry ...` commands run with click's CliRunner against fresh_database."""
+    return {"REGISTRY_DATABASE_URL": fresh_database, "REGISTRY_VAR_DIR": str(tmp_path / "var"),
+            "REGISTRY_ENV": "development"}
+
+
 @pytest.fixture(scope="session")
 def is_postgres(database_url: str) -> bool:
     return database_url.startswith("postgresql")
