@@ -11,8 +11,17 @@ from registry.api.sharing import add_visibility_route
 from registry.auth.scopes import Scope
 from registry.models import Subject
 from registry.schemas.identifiers import RevealQuery
-from registry.schemas.subjects import SubjectCreate, SubjectPage, SubjectQuery, SubjectRead, SubjectUpdate
+from registry.schemas.subjects import (
+    HistoryRead,
+    SubjectCreate,
+    SubjectPage,
+    SubjectQuery,
+    SubjectRead,
+    SubjectUpdate,
+)
+from registry.services import history as history_service
 from registry.services import subjects as service
+from registry.services import violations as violation_service
 from registry.services.pagination import paginate
 from registry.services.visibility import get_visible
 
@@ -84,6 +93,30 @@ def update_subject(args: dict[str, Any], subject_id: Any):  # type: ignore[no-un
     service.update(db(), subject=subject, principal=caller(), data=args)
     audit_change(_change(subject))
     return presenters.subject(subject)
+
+
+@blp.route("/<uuid:subject_id>/history", methods=["GET"])
+@blp.access("subject:history", Scope.REGISTRY_READ)
+@blp.arguments(RevealQuery, location="query")
+@blp.response(200, HistoryRead)
+@blp.alt_response(404, description="Not found, or not visible to the caller")
+def subject_history(args: dict[str, Any], subject_id: Any):  # type: ignore[no-untyped-def]
+    """Seller history across agencies
+
+    The subject, every identifier linked to it, every violation touching it or its identifiers, and
+    the block requests and freeze orders touching its identifiers, each as far as the caller may see
+    it, with a timeline of all of them. The number of queries does not grow with the history.
+    """
+    revealed = presenters.reveal(args["sensitive"])
+    audit_resource("subject", subject_id)
+    found = history_service.history(db(), principal=caller(), subject_id=subject_id)
+    return {
+        "subject": presenters.subject(found.subject, revealed),
+        "identifiers": [presenters.link(link, revealed) for link in found.links],
+        "violations": violation_service.present(db(), caller(), found.violations),
+        "orders": found.sections,
+        "timeline": found.timeline,
+    }
 
 
 add_visibility_route(blp, Subject, "")

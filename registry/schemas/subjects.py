@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 from registry.models import LinkSource, SubjectKind
 from registry.schemas.common import PageQuery, SharingFields, page_of
 from registry.schemas.identifiers import IdentifierRead
+from registry.schemas.violations import ViolationRead
 
 _SOURCES = [s.value for s in LinkSource]
 
@@ -123,3 +124,21 @@ class EventRead(Schema):
     id = fields.UUID()
     agency = fields.String(allow_none=True)
     summary = fields.String()
+
+
+class HistoryRead(Schema):
+    """A seller's history across agencies, as far as the caller may see it."""
+
+    subject = fields.Nested(SubjectRead)
+    identifiers = fields.List(
+        fields.Nested(LinkRead), metadata={"description": "visible links, oldest first"}
+    )
+    violations = fields.List(fields.Nested(ViolationRead))
+    orders = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.Dict()),
+        metadata={"description": "block requests and freeze orders touching the subject's identifiers"},
+    )
+    timeline = fields.List(
+        fields.Nested(EventRead), metadata={"description": "everything above, in time order"}
+    )

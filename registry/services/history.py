@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from registry.auth.principal import Principal
 from registry.models import Agency, Link, Subject, Violation, violation_identifier, violation_subject
@@ -85,7 +85,6 @@ def history(session: Session, *, principal: Principal, subject_id: Any) -> Histo
     violations = list(
         session.scalars(
             select(Violation)
-            .options(selectinload(Violation.subjects), selectinload(Violation.identifiers))
             .where(or_(*touching), visibility.visible_clause(Violation, principal))
             .order_by(Violation.detected_at, Violation.id)
         )

@@ -189,3 +189,86 @@ def test_wrong_content_type_is_415(client, actors):
     )
     assert response.status_code == 415
     assert response.mimetype == "application/problem+json"
+
+
+def _violation(client, headers, subject_id, identifier_ids=(), **fields):
+    body = {
+        "subjects": [subject_id],
+        "identifiers": list(identifier_ids),
+        "categories": ["COUNTERFEIT"],
+        "summary": "Bán mỹ phẩm giả",
+        "detected_at": "2026-10-01T08:00:00+07:00",
+        **fields,
+    }
+    response = client.post("/api/v1/violations", json=body, headers=headers)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def test_history_gathers_identifiers_and_violations_across_agencies_as_far_as_visible(client, actors):
+    dms, tax, customs = actors.headers("MOIT-DMS"), actors.headers("MOF-TAX"), actors.headers("MOF-CUSTOMS")
+    subject = create(client, dms, tax_code="0100109106")
+    link = client.post(
+        "/api/v1/links",
+        json={
+            "subject_id": subject["id"],
+            "source": "tip",
+            "identifier": {"kind": "phone", "value": "0912 345 678"},
+        },
+        headers=dms,
+    ).json
+    phone_id = link["identifier_id"]
+    by_dms = _violation(client, dms, subject["id"], detected_at="2026-03-01T00:00:00+00:00")
+    # Tax knows only the phone: its case is still part of the subject's history.
+    other = create(client, tax, name="Người bán khác")
+    by_tax = _violation(client, tax, other["id"], [phone_id], categories=["TAX_EVASION"])
+    _violation(client, tax, subject["id"], visibility="owner", summary="hidden from others")
+
+    seen = client.get(f"{SUBJECTS}/{subject['id']}/history", headers=customs)
+    assert seen.status_code == 200, seen.json
+    body = seen.json
+    assert body["subject"]["id"] == subject["id"]
+    assert {i["identifier"]["kind"] for i in body["identifiers"]} == {"tax_code", "phone"}
+    assert [v["id"] for v in body["violations"]] == [by_dms["id"], by_tax["id"]]
+    kinds = [event["kind"] for event in body["timeline"]]
+    assert kinds.count("violation") == 2 and "identifier_linked" in kinds
+    times = [event["at"] for event in body["timeline"]]
+    assert times == sorted(times)
+
+    as_tax = client.get(f"{SUBJECTS}/{subject['id']}/history", headers=tax).json
+    assert len(as_tax["violations"]) == 3
+
+
+def test_history_query_count_does_not_grow_with_history(client, actors, engine):
+    from sqlalchemy import event
+
+    headers = actors.headers("MOIT-DMS")
+    subject = create(client, headers, tax_code="0100109106")
+
+    def queries_for_history() -> int:
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert client.get(f"{SUBJECTS}/{subject['id']}/history", headers=headers).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    def add_case(n: int) -> None:
+        link = client.post(
+            "/api/v1/links",
+            json={
+                "subject_id": subject["id"],
+                "source": "tip",
+                "identifier": {"kind": "domain", "value": f"s{n}.vn"},
+            },
+            headers=headers,
+        ).json
+        _violation(client, headers, subject["id"], [link["identifier_id"]])
+
+    add_case(0)
+    small = queries_for_history()
+    for n in range(1, 8):
+        add_case(n)
+    assert queries_for_history() == small

@@ -1,0 +1,128 @@
+"""Written decisions: the legal ground every sanction, block and freeze rests on, with the document itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+
+from registry.api.blueprint import RegistryBlueprint, accepts
+from registry.api.context import audit_change, audit_resource, caller, db, state
+from registry.api.sharing import add_visibility_route
+from registry.auth.scopes import Scope
+from registry.models import Decision
+from registry.schemas.decisions import (
+    DecisionCreate,
+    DecisionDocumentRead,
+    DecisionPage,
+    DecisionQuery,
+    DecisionRead,
+)
+from registry.services import decisions as service
+from registry.services.pagination import paginate
+
+blp = RegistryBlueprint(
+    "decisions", __name__, url_prefix="/api/v1/decisions", description="Written decisions"
+)
+
+PDF_BODY = {"required": True, "content": {service.PDF: {"schema": {"type": "string", "format": "binary"}}}}
+
+
+def present(decision: Decision) -> dict[str, Any]:
+    return service.present(db(), [decision])[0]
+
+
+@blp.route("", methods=["POST"])
+@blp.access("decision:create", Scope.REGISTRY_WRITE)
+@blp.arguments(DecisionCreate)
+@blp.response(201, DecisionRead)
+@blp.alt_response(409, description="Already registered (same issuer, number and date); `existing` is its id")
+def create_decision(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Record a written decision
+
+    The caller's agency owns the record. The document itself is uploaded afterwards with
+    `PUT /decisions/{id}/document` and must match `document_sha256`.
+    """
+    decision = service.create(db(), principal=caller(), data=args)
+    audit_resource("decision", decision.id)
+    audit_change(DecisionCreate().dump(args))
+    return present(decision)
+
+
+@blp.route("", methods=["GET"])
+@blp.access("decision:list", Scope.REGISTRY_READ)
+@blp.arguments(DecisionQuery, location="query")
+@blp.response(200, DecisionPage)
+def list_decisions(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """List decisions visible to the caller, newest first"""
+    page = paginate(db(), service.search(caller(), args), page=args["page"], per_page=args["per_page"],
+                    order_by=service.ORDER)  # fmt: skip
+    page["items"] = service.present(db(), page["items"])
+    return page
+
+
+@blp.route("/<uuid:decision_id>", methods=["GET"])
+@blp.access("decision:read", Scope.REGISTRY_READ)
+@blp.response(200, DecisionRead)
+@blp.alt_response(404, description="Not found, or not visible to the caller")
+def get_decision(decision_id):  # type: ignore[no-untyped-def]
+    """Get one decision"""
+    audit_resource("decision", decision_id)
+    return present(service.get_decision_for_use(db(), decision_id, caller()))
+
+
+@blp.route("/<uuid:decision_id>/document", methods=["PUT"])
+@blp.access("decision:upload_document", Scope.REGISTRY_WRITE)
+@accepts(service.PDF)
+@blp.doc(requestBody=PDF_BODY)
+@blp.response(200, DecisionDocumentRead)
+@blp.alt_response(404, description="Not found, or not visible to the caller")
+@blp.alt_response(413, description="Larger than the registry accepts")
+@blp.alt_response(415, description="Not `application/pdf`")
+def upload_decision_document(decision_id):  # type: ignore[no-untyped-def]
+    """Upload the decision's document (owner only)
+
+    The raw PDF is the request body. Its SHA-256 must equal the decision's `document_sha256`;
+    uploading the same document again changes nothing.
+    """
+    audit_resource("decision", decision_id)
+    decision = service.get_decision_for_use(db(), decision_id, caller())
+    service.check_can_attach(caller(), decision)
+    if request.mimetype != service.PDF:
+        raise UnsupportedMediaType(f"The document must be sent as {service.PDF}.")
+    limit = state().settings.max_document_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge(f"The document is larger than {limit} bytes.")
+    content = request.stream.read(limit + 1)  # also bounds a body sent without Content-Length
+    if len(content) > limit:
+        raise RequestEntityTooLarge(f"The document is larger than {limit} bytes.")
+    document = service.attach_document(
+        db(), principal=caller(), decision=decision, content=content, content_type=request.mimetype
+    )
+    audit_change({"decision": str(decision.id), "sha256": document.sha256, "size": document.size})
+    return {"sha256": document.sha256, "size": document.size, "content_type": document.content_type,
+            "uploaded_at": document.created_at}  # fmt: skip
+
+
+@blp.route("/<uuid:decision_id>/document", methods=["GET"])
+@blp.access("decision:download_document", Scope.REGISTRY_READ)
+@blp.response(200, content_type=service.PDF, description="The document as uploaded")
+@blp.alt_response(404, description="Not found, not visible to the caller, or no document uploaded")
+def download_decision_document(decision_id):  # type: ignore[no-untyped-def]
+    """Download the decision's document"""
+    audit_resource("decision", decision_id)
+    decision = service.get_decision_for_use(db(), decision_id, caller())
+    document = service.document_of(db(), decision)
+    return Response(
+        document.content,
+        mimetype=service.PDF,
+        headers={
+            "Content-Disposition": f'attachment; filename="decision-{decision.id}.pdf"',
+            "X-Content-Type-Options": "nosniff",
+            "ETag": f'"{document.sha256}"',
+        },
+    )
+
+
+add_visibility_route(blp, Decision, "")

@@ -1,0 +1,90 @@
+"""Violations (cases): who, which identifiers, what, detected by whom and when, and how it ended."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry.api.blueprint import RegistryBlueprint
+from registry.api.context import audit_change, audit_resource, caller, db
+from registry.api.sharing import add_visibility_route
+from registry.auth.scopes import Scope
+from registry.models import Violation
+from registry.schemas.violations import (
+    ViolationCreate,
+    ViolationPage,
+    ViolationQuery,
+    ViolationRead,
+    ViolationUpdate,
+)
+from registry.services import violations as service
+from registry.services.pagination import paginate
+from registry.services.visibility import get_visible
+
+blp = RegistryBlueprint(
+    "violations", __name__, url_prefix="/api/v1/violations", description="Violations (cases)"
+)
+
+
+def present(violation: Violation) -> dict[str, Any]:
+    return service.present(db(), caller(), [violation])[0]
+
+
+@blp.route("", methods=["POST"])
+@blp.access("violation:create", Scope.REGISTRY_WRITE)
+@blp.arguments(ViolationCreate)
+@blp.response(201, ViolationRead)
+def create_violation(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Record a violation
+
+    The caller's agency is the detecting agency and owns the record. Every subject, identifier and
+    sanction decision named must be visible to the caller. Amounts are whole VND as JSON integers.
+    """
+    violation = service.create(db(), principal=caller(), data=args)
+    audit_resource("violation", violation.id)
+    audit_change(ViolationCreate().dump(args))
+    return present(violation)
+
+
+@blp.route("", methods=["GET"])
+@blp.access("violation:list", Scope.REGISTRY_READ)
+@blp.arguments(ViolationQuery, location="query")
+@blp.response(200, ViolationPage)
+def list_violations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """List violations visible to the caller, most recently detected first"""
+    query = service.search(db(), caller(), args)
+    page = paginate(db(), query, page=args["page"], per_page=args["per_page"], order_by=service.ORDER)
+    page["items"] = service.present(db(), caller(), page["items"])
+    return page
+
+
+@blp.route("/<uuid:violation_id>", methods=["GET"])
+@blp.access("violation:read", Scope.REGISTRY_READ)
+@blp.response(200, ViolationRead)
+@blp.alt_response(404, description="Not found, or not visible to the caller")
+def get_violation(violation_id):  # type: ignore[no-untyped-def]
+    """Get one violation"""
+    audit_resource("violation", violation_id)
+    return present(get_visible(db(), Violation, violation_id, caller()))
+
+
+@blp.route("/<uuid:violation_id>", methods=["PATCH"])
+@blp.access("violation:update", Scope.REGISTRY_WRITE)
+@blp.arguments(ViolationUpdate)
+@blp.response(200, ViolationRead)
+@blp.alt_response(404, description="Not found, or not visible to the caller")
+@blp.alt_response(409, description="Status change not allowed; `current_state` and `allowed` say why")
+def update_violation(args: dict[str, Any], violation_id):  # type: ignore[no-untyped-def]
+    """Update a violation (detecting agency only)
+
+    Status follows suspected -> confirmed -> sanctioned, with dismissed reachable from each and final.
+    `sanctioned` needs `sanction_decision_id` or `sanction_reference`. Visibility changes go through
+    `POST /violations/{id}/visibility`.
+    """
+    audit_resource("violation", violation_id)
+    violation = get_visible(db(), Violation, violation_id, caller())
+    changed = service.update(db(), principal=caller(), violation=violation, changes=args)
+    audit_change({"id": str(violation.id), "changed": ViolationUpdate().dump(changed)})
+    return present(violation)
+
+
+add_visibility_route(blp, Violation, "")

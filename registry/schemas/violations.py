@@ -1,0 +1,139 @@
+"""Violations (cases): what is accepted on creation and update, what is shown, how they are filtered."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from registry.models import CATEGORIES, GOODS_GROUPS, ViolationStatus
+from registry.schemas.common import PageQuery, SharingFields, page_of
+from registry.schemas.decisions import text
+
+# Amounts are whole VND. The ceiling (10^15 VND) keeps every amount exact in JSON clients and in the audit
+# log's canonical JSON (both are limited to 2^53), and is far above any real fine or seizure.
+MAX_VND = 10**15
+# Clocks of the calling systems drift; a detection a few minutes "in the future" is a clock, not a lie.
+CLOCK_SKEW = timedelta(minutes=5)
+STATUSES = [s.value for s in ViolationStatus]
+
+
+def vnd(**kwargs: Any) -> fields.Integer:
+    return fields.Integer(
+        strict=True, validate=validate.Range(min=0, max=MAX_VND),
+        metadata={"description": "whole VND, a JSON integer (not a string, not a decimal)"}, **kwargs,
+    )  # fmt: skip
+
+
+def unique(name: str) -> validate.Validator:
+    def check(values: list[Any]) -> None:
+        repeated = sorted({str(v) for v in values if values.count(v) > 1})
+        if repeated:
+            raise ValidationError(f"Each {name} may appear only once; repeated: {', '.join(repeated)}.")
+
+    return check  # type: ignore[return-value]
+
+
+def categories(**kwargs: Any) -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.OneOf(CATEGORIES)),
+        validate=[validate.Length(min=1, max=len(CATEGORIES)), unique("category")], **kwargs,
+    )  # fmt: skip
+
+
+def goods_groups(**kwargs: Any) -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.OneOf(GOODS_GROUPS)),
+        validate=[validate.Length(max=len(GOODS_GROUPS)), unique("goods group")], **kwargs,
+    )  # fmt: skip
+
+
+class ViolationCreate(SharingFields):
+    subjects = fields.List(
+        fields.UUID(), required=True, validate=[validate.Length(min=1, max=100), unique("subject")],
+        metadata={"description": "ids of subjects visible to the caller"},
+    )  # fmt: skip
+    identifiers = fields.List(
+        fields.UUID(), load_default=list, validate=[validate.Length(max=500), unique("identifier")],
+        metadata={"description": "ids of identifiers visible to the caller"},
+    )  # fmt: skip
+    categories = categories(required=True)
+    goods_groups = goods_groups(load_default=list)
+    summary = text(10_000, required=True)
+    detected_at = fields.AwareDateTime(required=True, metadata={"description": "with its UTC offset"})
+    province = text(64, load_default=None, allow_none=True)
+    status = fields.String(load_default=ViolationStatus.SUSPECTED.value, validate=validate.OneOf(STATUSES))
+    sanction_decision_id = fields.UUID(load_default=None, allow_none=True)
+    sanction_reference = text(100, load_default=None, allow_none=True)
+    fine_vnd = vnd(load_default=0)
+    tax_recovered_vnd = vnd(load_default=0)
+    goods_value_vnd = vnd(load_default=0)
+
+    @validates("detected_at")
+    def _not_in_future(self, value: datetime, **_: Any) -> None:
+        if value > datetime.now(UTC) + CLOCK_SKEW:
+            raise ValidationError("Must not be in the future.")
+
+
+class ViolationUpdate(Schema):
+    """What the owner may change; visibility changes go through /visibility, subjects are fixed."""
+
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    sanction_decision_id = fields.UUID(allow_none=True)
+    sanction_reference = text(100, allow_none=True)
+    fine_vnd = vnd()
+    tax_recovered_vnd = vnd()
+    goods_value_vnd = vnd()
+    summary = text(10_000)
+    goods_groups = goods_groups()
+    categories = categories()
+
+    @validates_schema
+    def _not_empty(self, data: dict[str, Any], **_: Any) -> None:
+        if not data:
+            raise ValidationError("Nothing to change.")
+
+
+class ViolationRead(Schema):
+    id = fields.UUID()
+    subjects = fields.List(fields.UUID(), metadata={"description": "subjects visible to the caller"})
+    identifiers = fields.List(fields.UUID(), metadata={"description": "identifiers visible to the caller"})
+    categories = fields.List(fields.String())
+    goods_groups = fields.List(fields.String())
+    summary = fields.String()
+    detected_by = fields.String(metadata={"description": "code of the detecting (owner) agency"})
+    detected_at = fields.DateTime()
+    province = fields.String(allow_none=True)
+    status = fields.String()
+    sanction_decision_id = fields.UUID(
+        allow_none=True, metadata={"description": "null also when the decision is not visible to the caller"}
+    )
+    sanction_reference = fields.String(allow_none=True)
+    fine_vnd = fields.Integer()
+    tax_recovered_vnd = fields.Integer()
+    goods_value_vnd = fields.Integer()
+    visibility = fields.String()
+    shared_with = fields.List(fields.String())
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class ViolationQuery(PageQuery):
+    subject_id = fields.UUID()
+    identifier_id = fields.UUID()
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    province = fields.String(validate=validate.Length(max=64))
+    detected_by = fields.String(validate=validate.Length(max=64), metadata={"description": "agency code"})
+    detected_from = fields.AwareDateTime()
+    detected_to = fields.AwareDateTime()
+
+    @validates_schema
+    def _range(self, data: dict[str, Any], **_: Any) -> None:
+        start, end = data.get("detected_from"), data.get("detected_to")
+        if start and end and end < start:
+            raise ValidationError("Must not be before detected_from.", field_name="detected_to")
+
+
+ViolationPage = page_of(ViolationRead, "ViolationPage")

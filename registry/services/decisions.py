@@ -1,0 +1,206 @@
+"""Recording written decisions, storing the document they rest on, and finding them for later use."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from registry.auth.principal import Principal
+from registry.errors import Conflict, Duplicate, NotFound, PermissionDenied, ValidationFailed
+from registry.models import Agency, Decision, DecisionDocument, RecordShare
+from registry.services import visibility
+
+PDF_MAGIC = b"%PDF-"
+PDF = "application/pdf"
+
+
+def normalise_number(number: str) -> str:
+    """`123 / QĐ-CSKT` and `123/QĐ-CSKT` are the same document number."""
+    return re.sub(r"\s*/\s*", "/", " ".join(number.split()))
+
+
+def agency_id(session: Session, code: str, field: str) -> int:
+    found = session.scalar(select(Agency.id).where(Agency.code == code))
+    if found is None:
+        raise ValidationFailed(f"Unknown agency {code}.", errors={field: [f"unknown agency {code}"]})
+    return found
+
+
+def find_duplicate(
+    session: Session, *, issuer_agency_id: int, number: str, issued_on: date
+) -> Decision | None:
+    return session.scalars(
+        select(Decision).where(
+            Decision.issuer_agency_id == issuer_agency_id,
+            Decision.number == number,
+            Decision.issued_on == issued_on,
+        )
+    ).first()
+
+
+def create(session: Session, *, principal: Principal, data: dict[str, Any]) -> Decision:
+    """A new decision owned by the caller's agency; the same issuer, number and date is a 409."""
+    fields = dict(data)
+    sharing = fields.pop("visibility"), fields.pop("shared_with")
+    issuer_id = agency_id(session, fields.pop("issuer"), "issuer")
+    number = normalise_number(fields.pop("number"))
+    existing = find_duplicate(
+        session, issuer_agency_id=issuer_id, number=number, issued_on=fields["issued_on"]
+    )
+    if existing is not None:
+        visible = session.scalar(
+            select(Decision.id).where(
+                Decision.id == existing.id, visibility.visible_clause(Decision, principal)
+            )
+        )
+        if visible is None:
+            # Do not hand out the id of a record the caller may not see; the number alone they already hold.
+            raise Conflict(
+                "This decision is already registered by another agency and not shared with you; "
+                "ask the recording agency to share it."
+            )
+        raise Duplicate("This decision is already registered.", existing=str(existing.id))
+    fields["document_sha256"] = fields["document_sha256"].lower()
+    decision = Decision(
+        **fields, number=number, issuer_agency_id=issuer_id, owner_agency_id=principal.agency_id
+    )
+    session.add(decision)
+    session.flush()
+    visibility.initialise(session, decision, principal, *sharing)
+    session.flush()
+    return decision
+
+
+def get_decision_for_use(session: Session, decision_id: uuid.UUID | str, principal: Principal) -> Decision:
+    """The decision if the caller may see it, else NotFound (missing and hidden look the same).
+
+    The one entry point for workflows (blocking, freezing, sanctions) that rest on a decision.
+    """
+    return visibility.get_visible(session, Decision, decision_id, principal)
+
+
+def search(principal: Principal, filters: dict[str, Any]) -> Select[tuple[Decision]]:
+    query = select(Decision).where(visibility.visible_clause(Decision, principal))
+    if filters.get("issuer"):
+        query = query.where(
+            Decision.issuer_agency_id
+            == select(Agency.id).where(Agency.code == filters["issuer"]).scalar_subquery()
+        )
+    if filters.get("number"):
+        query = query.where(Decision.number == normalise_number(filters["number"]))
+    if filters.get("document_type"):
+        query = query.where(Decision.document_type == filters["document_type"])
+    if filters.get("issued_from"):
+        query = query.where(Decision.issued_on >= filters["issued_from"])
+    if filters.get("issued_to"):
+        query = query.where(Decision.issued_on <= filters["issued_to"])
+    return query
+
+
+ORDER = [Decision.issued_on.desc(), Decision.id]
+
+
+def check_can_attach(principal: Principal, decision: Decision) -> None:
+    """Only the agency that recorded a decision uploads its document (checked before reading the body)."""
+    if decision.owner_agency_id != principal.agency_id:
+        raise PermissionDenied("Only the agency that recorded the decision can upload its document.")
+
+
+def attach_document(
+    session: Session, *, principal: Principal, decision: Decision, content: bytes, content_type: str
+) -> DecisionDocument:
+    """Store the document the decision was recorded with: owner only, a PDF, matching its SHA-256."""
+    check_can_attach(principal, decision)
+    if content_type != PDF:
+        raise ValidationFailed("The document must be a PDF.", errors={"content_type": [f"must be {PDF}"]})
+    if not content.startswith(PDF_MAGIC):
+        raise ValidationFailed(
+            "The document is not a PDF.", errors={"document": ["does not start with %PDF-"]}
+        )
+    digest = hashlib.sha256(content).hexdigest()
+    if digest != decision.document_sha256:
+        raise ValidationFailed(
+            "The document does not match the SHA-256 recorded for this decision.",
+            errors={"document": [f"SHA-256 is {digest}, the decision records {decision.document_sha256}"]},
+        )
+    if decision.document_id is not None:
+        # The same bytes (the hash is fixed): uploading again changes nothing.
+        existing = session.get(DecisionDocument, decision.document_id)
+        assert existing is not None
+        return existing
+    document = DecisionDocument(sha256=digest, content_type=content_type, size=len(content), content=content)
+    session.add(document)
+    session.flush()
+    decision.document_id = document.id
+    session.flush()
+    return document
+
+
+def document_of(session: Session, decision: Decision) -> DecisionDocument:
+    if decision.document_id is None:
+        raise NotFound("No document has been uploaded for this decision.")
+    document = session.get(DecisionDocument, decision.document_id)
+    assert document is not None
+    return document
+
+
+def agency_codes(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Agency.id, Agency.code)).tuples().all())
+
+
+def shared_with_many(
+    session: Session, record_type: str, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[str]]:
+    """The agencies each of many records is shared with, in one query (for pages of records)."""
+    shares: dict[uuid.UUID, list[str]] = {}
+    if not ids:
+        return shares
+    rows = session.execute(
+        select(RecordShare.record_id, Agency.code)
+        .join(Agency, Agency.id == RecordShare.agency_id)
+        .where(RecordShare.record_type == record_type, RecordShare.record_id.in_(ids))
+        .order_by(Agency.code)
+    ).tuples()
+    for record_id, code in rows:
+        shares.setdefault(record_id, []).append(code)
+    return shares
+
+
+def present(session: Session, decisions: Sequence[Decision]) -> list[dict[str, Any]]:
+    """What a caller sees of decisions it may see, with agency codes and shares in two queries."""
+    codes = agency_codes(session)
+    shares = shared_with_many(session, Decision.record_type, [d.id for d in decisions])
+    return [
+        {
+            "id": d.id,
+            "document_type": d.document_type,
+            "number": d.number,
+            "place": d.place,
+            "issued_on": d.issued_on,
+            "issuer": codes.get(d.issuer_agency_id),
+            "issuing_body": d.issuing_body,
+            "signer_name": d.signer_name,
+            "signer_title": d.signer_title,
+            "signer_capacity": d.signer_capacity,
+            "legal_bases": d.legal_bases,
+            "targets": d.targets,
+            "reason": d.reason,
+            "effective_from": d.effective_from,
+            "effective_to": d.effective_to,
+            "executing_party": d.executing_party,
+            "document_sha256": d.document_sha256,
+            "document_uploaded": d.document_id is not None,
+            "owner": codes.get(d.owner_agency_id),
+            "visibility": d.visibility,
+            "shared_with": shares.get(d.id, []),
+            "created_at": d.created_at,
+        }
+        for d in decisions
+    ]
