@@ -53,7 +53,7 @@ def _violation_body(records: dict) -> dict:
 
 
 RECORDS = ("subject", "identifier", "link", "violation", "decision", "agency")
-LINK_BODY = {"subject_id": "{subject}", "source": "tip", "identifier": {"kind": "domain", "value": "matran.com.vn"}}
+LINK_BODY = {"subject_id": "{subject}", "source": "tip", "identifier": {"kind": "domain", "value": "mt.com.vn"}}
 VIS = {"visibility": "public", "reason": "shared for the joint plan"}
 
 # endpoint: (call, {role: expected status})
