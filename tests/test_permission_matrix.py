@@ -48,12 +48,20 @@ def _subject_body() -> dict:
 
 
 def _violation_body(records: dict) -> dict:
-    return {"subjects": [records["subject"]], "categories": ["COUNTERFEIT"], "summary": "x",
-            "detected_at": "2026-10-01T00:00:00+00:00"}
+    return {
+        "subjects": [records["subject"]],
+        "categories": ["COUNTERFEIT"],
+        "summary": "x",
+        "detected_at": "2026-10-01T00:00:00+00:00",
+    }
 
 
 RECORDS = ("subject", "identifier", "link", "violation", "decision", "agency")
-LINK_BODY = {"subject_id": "{subject}", "source": "tip", "identifier": {"kind": "domain", "value": "mt.com.vn"}}
+LINK_BODY = {
+    "subject_id": "{subject}",
+    "source": "tip",
+    "identifier": {"kind": "domain", "value": "mt.com.vn"},
+}
 VIS = {"visibility": "public", "reason": "shared for the joint plan"}
 
 # endpoint: (call, {role: expected status})
