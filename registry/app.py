@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 from flask_smorest import Api
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +14,8 @@ from werkzeug.exceptions import HTTPException
 
 from registry import errors
 from registry.api import context, problems
+from registry.api.limits import init_limits
+from registry.auth.external import ExternalVerifier
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
 from registry.auth.tokens import TokenService
@@ -31,9 +33,20 @@ class RegistryState:
     sessionmaker: sessionmaker
     cipher: FieldCipher
     tokens: TokenService
+    external: ExternalVerifier
 
     def authenticate(self, session: Session, token: str) -> Principal:
-        return self.tokens.authenticate(session, token)
+        """Our own tokens, or a trusted external issuer's; verified once per request (see api.limits)."""
+        verified = g.get("verified_token")
+        if verified is not None and verified[0] == token:
+            return verified[1]
+        trusted = self.external.handles(token)
+        if trusted is not None and trusted.issuer != self.tokens.issuer:
+            principal = self.external.authenticate(session, token, trusted)
+        else:
+            principal = self.tokens.authenticate(session, token)
+        g.verified_token = (token, principal)
+        return principal
 
 
 class RegistryApi(Api):
@@ -102,11 +115,13 @@ def create_app(settings: Settings | None = None, *, session_factory: sessionmake
             lifetime=settings.token_lifetime,
             cipher=cipher,
         ),
+        external=ExternalVerifier.from_file(settings.trusted_issuers_file),
     )
 
     api = RegistryApi(app)
     app.before_request(context.start_request)
     app.after_request(context.finish_request)
+    init_limits(app, settings)
     app.teardown_request(context.teardown)
     app.register_error_handler(errors.RegistryError, problems.from_registry_error)
     app.register_error_handler(Exception, problems.from_unexpected)

@@ -7,7 +7,7 @@ from flask_smorest import Api
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    from registry.api import agencies, decisions, identifiers, links, subjects, violations
+    from registry.api import agencies, decisions, identifiers, links, oauth, subjects, violations
 
-    for module in (agencies, identifiers, subjects, links, decisions, violations):
+    for module in (agencies, identifiers, subjects, links, decisions, violations, oauth):
         api.register_blueprint(module.blp)

@@ -51,8 +51,11 @@ class TokenService:
         kid = jwk.thumbprint()
         public = jwk.as_dict(private=False)
         public.update({"kid": kid, "use": "sig", "alg": ALGORITHM})
-        key = SigningKey(kid=kid, private_key_enc=self._cipher.encrypt(pem.decode(), f"signing_key:{kid}"),
-                         public_jwk=public)
+        key = SigningKey(
+            kid=kid,
+            private_key_enc=self._cipher.encrypt(pem.decode(), f"signing_key:{kid}"),
+            public_jwk=public,
+        )
         session.add(key)
         session.flush()
         return key
@@ -107,7 +110,9 @@ class TokenService:
         if officer:
             claims["officer"] = officer
         header = {"alg": ALGORITHM, "typ": "at+jwt", "kid": key.kid}
-        return IssuedToken(jwt.encode(header, claims, private, algorithms=[ALGORITHM]), self.lifetime, scope, claims)
+        return IssuedToken(
+            jwt.encode(header, claims, private, algorithms=[ALGORITHM]), self.lifetime, scope, claims
+        )
 
     # -- verifying ----------------------------------------------------------------------------------
     def decode(self, session: Session, token: str) -> dict[str, Any]:
@@ -171,5 +176,7 @@ class TokenService:
 
     def revoke(self, session: Session, claims: dict[str, Any]) -> None:
         if session.get(RevokedToken, claims["jti"]) is None:
-            session.add(RevokedToken(jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], UTC)))
+            session.add(
+                RevokedToken(jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], UTC))
+            )
             session.flush()

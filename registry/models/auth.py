@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.db import Base, JSONType, created_at
@@ -26,6 +26,7 @@ class OAuthClient(Base):
     disabled_at: Mapped[datetime | None]
 
     agency: Mapped[Agency] = relationship()
+    keys: Mapped[list[ClientKey]] = relationship(order_by="ClientKey.id", cascade="all, delete-orphan")
 
 
 class SigningKey(Base):
@@ -50,3 +51,27 @@ class RevokedToken(Base):
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     revoked_at: Mapped[created_at]
+
+
+class ClientKey(Base):
+    """A client's public ES256 key (JWK): verifies its private_key_jwt and jwt-bearer assertions."""
+
+    __tablename__ = "client_key"
+    __table_args__ = (UniqueConstraint("client_id", "kid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("oauth_client.id", ondelete="CASCADE"), index=True)
+    kid: Mapped[str] = mapped_column(String(100))
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONType, comment="public part only; never `d`")
+    created_at: Mapped[created_at]
+
+
+class UsedAssertion(Base):
+    """The `jti` of every client assertion accepted, kept until it expires, so none is accepted twice."""
+
+    __tablename__ = "used_assertion"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True, comment="SHA-256 of client id and jti")
+    client_id: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[created_at]

@@ -1,0 +1,99 @@
+"""Fixtures for the OAuth tests: dedicated apps, fresh committed databases and a live HTTP server."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from alembic import command
+from flask import Flask
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from registry.app import create_app
+from registry.config import Settings
+from tests.auth.helpers import AgencySystem, make_client
+from tests.conftest import PG_URL, _admin_execute, alembic_config
+
+
+@pytest.fixture
+def app_with(app: Flask, db: Session) -> Callable[..., Flask]:
+    """A separate app (its own limiter, settings) that works in the test's rolled-back transaction."""
+    made: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        settings = dataclasses.replace(app.extensions["registry"].settings, **overrides)
+        other = create_app(settings)
+        other.extensions["registry"].sessionmaker = app.extensions["registry"].sessionmaker
+        made.append(other)
+        return other
+
+    yield build
+    for other in made:
+        other.extensions["registry"].engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def fresh_database(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    """A migrated database of its own whose data is really committed (for servers in other threads)."""
+    if not PG_URL:
+        url = f"sqlite:///{tmp_path_factory.mktemp('fresh') / 'registry.sqlite3'}"
+        command.upgrade(alembic_config(url=url), "heads")
+        yield url
+        return
+    base, _, name = PG_URL.rpartition("/")
+    database = f"{name}_{worker_id}_{uuid.uuid4().hex[:6]}".replace("-", "_")
+    admin = f"{base}/postgres"
+    _admin_execute(admin, f'CREATE DATABASE "{database}"')
+    url = f"{base}/{database}"
+    command.upgrade(alembic_config(url=url), "heads")
+    yield url
+    _admin_execute(admin, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+@dataclasses.dataclass
+class LiveServer:
+    app: Flask
+    url: str
+
+    @property
+    def token_url(self) -> str:
+        return self.url + "/oauth/token"
+
+    def session(self) -> Session:
+        return self.app.extensions["registry"].sessionmaker()
+
+    def client(self, agency: str = "MOIT-DMS", scopes: str = "registry:read registry:write") -> AgencySystem:
+        with self.session() as session:
+            made = make_client(session, agency, scopes)
+            session.commit()
+        return made
+
+
+@pytest.fixture(scope="module")
+def live_server(fresh_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app served over real HTTP on 127.0.0.1 (port chosen by the OS), on its own database."""
+    holder: dict[str, Flask] = {}
+    server = make_server("127.0.0.1", 0, lambda environ, start: holder["app"](environ, start), threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    settings = Settings.from_env(
+        {},
+        env="testing",
+        database_url=fresh_database,
+        var_dir=tmp_path_factory.mktemp("live-var"),
+        data_key=b"d" * 32,
+        lookup_key=b"l" * 32,
+        issuer=url,
+        rate_limit="100000 per minute",
+    )
+    holder["app"] = create_app(settings)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(holder["app"], url)
+    server.shutdown()
+    thread.join(5)
+    holder["app"].extensions["registry"].engine.dispose()

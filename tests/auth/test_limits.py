@@ -1,0 +1,79 @@
+"""Per-client rate limits (429 problem with Retry-After) and request body size limits (413)."""
+
+from __future__ import annotations
+
+import io
+
+from flask import jsonify, request
+
+from registry.api.limits import max_body
+
+
+def test_rate_limit_per_client_answers_429_with_retry_after(app_with, actors):
+    small = app_with(rate_limit="2 per minute")
+    client = small.test_client()
+    headers = actors.headers("MOIT-DMS", ["registry:read"])
+    assert [client.get("/api/v1/identifiers", headers=headers).status_code for _ in range(2)] == [200, 200]
+    limited = client.get("/api/v1/identifiers", headers=headers)
+    assert limited.status_code == 429
+    assert limited.mimetype == "application/problem+json"
+    assert limited.json["type"].endswith("/rate-limited")
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    other = actors.headers("MOF-TAX", ["registry:read"])
+    assert client.get("/api/v1/identifiers", headers=other).status_code == 200  # counted per client
+
+
+def test_requests_without_a_valid_token_are_counted_per_address(app_with):
+    client = app_with(rate_limit="2 per minute").test_client()
+    codes = [
+        client.get("/api/v1/identifiers", headers={"Authorization": "Bearer junk"}).status_code
+        for _ in range(3)
+    ]
+    assert codes == [401, 401, 429]
+
+
+def test_json_body_over_the_limit_is_413(app_with, actors):
+    small = app_with(max_body_bytes=1000)
+    client = small.test_client()
+    headers = actors.headers("MOIT-DMS")
+    response = client.post(
+        "/api/v1/identifiers", json={"kind": "domain", "value": "a" * 2000}, headers=headers
+    )
+    assert response.status_code == 413
+    assert response.mimetype == "application/problem+json"
+    assert response.json["type"].endswith("/payload-too-large")
+    ok = client.post(
+        "/api/v1/identifiers", json={"kind": "domain", "value": "shop-limits.vn"}, headers=headers
+    )
+    assert ok.status_code == 201
+
+
+def test_a_view_may_allow_larger_bodies(app_with):
+    small = app_with(max_body_bytes=1000)
+
+    @max_body(5000)
+    def upload():  # type: ignore[no-untyped-def]
+        return jsonify(size=len(request.get_data()))
+
+    small.add_url_rule("/upload-probe", view_func=upload, methods=["POST"])
+    client = small.test_client()
+    assert client.post("/upload-probe", data=b"x" * 4000).json == {"size": 4000}
+    assert client.post("/upload-probe", data=b"x" * 6000).status_code == 413
+
+
+def test_body_without_length_is_cut_at_the_limit(app_with, actors):
+    small = app_with(max_body_bytes=1000)
+    client = small.test_client()
+
+    body = io.BytesIO(b'{"kind": "domain", "value": "' + b"a" * 3000 + b'"}')
+    response = client.post(
+        "/api/v1/identifiers",
+        input_stream=body,
+        headers={
+            **actors.headers("MOIT-DMS"),
+            "Content-Type": "application/json",
+            "Transfer-Encoding": "chunked",
+        },
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
