@@ -112,6 +112,8 @@ class Settings:
             trusted_issuers_file=env.get("REGISTRY_TRUSTED_ISSUERS"),
             audit_origin=env.get("REGISTRY_AUDIT_ORIGIN", "registry.nsc389.gov.vn/audit"),
         )
+        if production and not settings.issuer.startswith("https://"):
+            raise ConfigError("REGISTRY_ISSUER must be an https:// URL in production")
         if not 300 <= settings.token_lifetime <= 900:
             raise ConfigError("REGISTRY_TOKEN_LIFETIME must be between 300 and 900 seconds (5-15 minutes)")
         return replace(settings, **overrides) if overrides else settings

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from alembic import command
 from flask import Flask
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
@@ -17,7 +15,6 @@ from werkzeug.serving import make_server
 from registry.app import create_app
 from registry.config import Settings
 from tests.auth.helpers import AgencySystem, make_client
-from tests.conftest import PG_URL, _admin_execute, alembic_config
 
 
 @pytest.fixture
@@ -35,24 +32,6 @@ def app_with(app: Flask, db: Session) -> Callable[..., Flask]:
     yield build
     for other in made:
         other.extensions["registry"].engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def fresh_database(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
-    """A migrated database of its own whose data is really committed (for servers in other threads)."""
-    if not PG_URL:
-        url = f"sqlite:///{tmp_path_factory.mktemp('fresh') / 'registry.sqlite3'}"
-        command.upgrade(alembic_config(url=url), "heads")
-        yield url
-        return
-    base, _, name = PG_URL.rpartition("/")
-    database = f"{name}_{worker_id}_{uuid.uuid4().hex[:6]}".replace("-", "_")
-    admin = f"{base}/postgres"
-    _admin_execute(admin, f'CREATE DATABASE "{database}"')
-    url = f"{base}/{database}"
-    command.upgrade(alembic_config(url=url), "heads")
-    yield url
-    _admin_execute(admin, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 @dataclasses.dataclass

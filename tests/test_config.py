@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from registry.config import ConfigError, Settings
+
+KEY = base64.b64encode(b"k" * 32).decode()
+PRODUCTION = {
+    "REGISTRY_ENV": "production",
+    "REGISTRY_DATABASE_URL": "postgresql://registry@db/registry",
+    "REGISTRY_ISSUER": "https://registry.example.gov.vn",
+    "REGISTRY_DATA_KEY": KEY,
+    "REGISTRY_LOOKUP_KEY": KEY,
+}
+
+
+def test_production_with_everything_set_starts():
+    settings = Settings.from_env(PRODUCTION)
+    assert settings.production and settings.data_key == b"k" * 32
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("REGISTRY_DATA_KEY", "REGISTRY_DATA_KEY is not set"),
+        ("REGISTRY_LOOKUP_KEY", "REGISTRY_LOOKUP_KEY is not set"),
+        ("REGISTRY_DATABASE_URL", "REGISTRY_DATABASE_URL is not set"),
+        ("REGISTRY_ISSUER", "REGISTRY_ISSUER"),
+    ],
+)
+def test_production_refuses_to_start_without(missing, message):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env)
+
+
+def test_production_needs_https_issuer_and_well_formed_keys():
+    with pytest.raises(ConfigError, match="https"):
+        Settings.from_env({**PRODUCTION, "REGISTRY_ISSUER": "http://registry.example.gov.vn"})
+    with pytest.raises(ConfigError, match="32 bytes"):
+        Settings.from_env({**PRODUCTION, "REGISTRY_DATA_KEY": base64.b64encode(b"short").decode()})
+    with pytest.raises(ConfigError, match="base64"):
+        Settings.from_env({**PRODUCTION, "REGISTRY_DATA_KEY": "not base64!"})
+
+
+def test_development_generates_and_keeps_keys_under_var(tmp_path):
+    first = Settings.from_env({"REGISTRY_VAR_DIR": str(tmp_path)})
+    second = Settings.from_env({"REGISTRY_VAR_DIR": str(tmp_path)})
+    assert first.data_key == second.data_key and len(first.data_key) == 32
+    assert first.data_key != first.lookup_key
+    assert (tmp_path / "keys" / "data_key.key").stat().st_mode & 0o077 == 0
+    assert first.database_url == f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+
+
+def test_token_lifetime_bounds():
+    with pytest.raises(ConfigError, match="between 300 and 900"):
+        Settings.from_env({**PRODUCTION, "REGISTRY_TOKEN_LIFETIME": "3600"})
