@@ -7,7 +7,7 @@ from flask_smorest import Api
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    from registry.api import agencies, decisions, identifiers, links, oauth, subjects, violations
+    from registry.api import agencies, audit, decisions, identifiers, links, oauth, subjects, violations
 
-    for module in (agencies, identifiers, subjects, links, decisions, violations, oauth):
+    for module in (agencies, identifiers, subjects, links, decisions, violations, oauth, audit):
         api.register_blueprint(module.blp)

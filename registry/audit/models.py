@@ -1,26 +1,27 @@
-"""Audit log rows. `body` holds the exact canonical bytes that were hashed into the Merkle tree."""
+"""Audit log rows. Every table here is append-only (PostgreSQL triggers refuse UPDATE, DELETE, TRUNCATE).
+
+`AuditEntry.body` holds the exact canonical bytes that were hashed into the Merkle tree. Sequencing,
+tree state, signing keys, witnesses and cosignatures are further append-only rows, so the sequencer
+never updates an entry and the application role needs no more than INSERT and SELECT.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, FetchedValue, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.db import Base
+from registry.db import Base, created_at
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 class AuditEntry(Base):
     __tablename__ = "audit_entry"
-    __table_args__ = (
-        Index("ix_audit_entry_unsequenced", "id", postgresql_where="leaf_index IS NULL"),
-        Index("ix_audit_entry_agency_time", "agency", "occurred_at"),
-    )
+    __table_args__ = (Index("ix_audit_entry_agency_time", "agency", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    leaf_index: Mapped[int | None] = mapped_column(BigInteger, unique=True, comment="set by the sequencer")
     body: Mapped[bytes] = mapped_column(LargeBinary, comment="RFC 8785 canonical JSON, as hashed")
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32), comment="SHA-256(0x00 || body)")
     occurred_at: Mapped[datetime] = mapped_column(index=True)
@@ -34,3 +35,84 @@ class AuditEntry(Base):
     status_code: Mapped[int | None]
     purpose: Mapped[str | None] = mapped_column(String(300))
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # FetchedValue: the ORM must omit the column so PostgreSQL's DEFAULT (set in migration 0004) applies.
+    xact: Mapped[int | None] = mapped_column(
+        BigInteger,
+        server_default=FetchedValue(),
+        index=True,
+        comment="PostgreSQL: id of the inserting transaction (pg_current_xact_id), for the sequencer",
+    )
+
+
+class AuditLeaf(Base):
+    """The sequencer's assignment of a contiguous leaf index to an entry, in commit order."""
+
+    __tablename__ = "audit_leaf"
+
+    leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entry_id: Mapped[int] = mapped_column(BigId, ForeignKey("audit_entry.id"), unique=True)
+    sequenced_at: Mapped[created_at]
+
+
+class AuditCheckpoint(Base):
+    """A signed tree head, with the frontier the sequencer extends next (the latest row is the state)."""
+
+    __tablename__ = "audit_checkpoint"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    compact_range: Mapped[bytes] = mapped_column(LargeBinary, comment="merkle.CompactRange.to_bytes()")
+    note: Mapped[str] = mapped_column(Text, comment="C2SP signed note of the tlog-checkpoint body")
+    xact_floor: Mapped[int | None] = mapped_column(
+        BigInteger, comment="PostgreSQL: every entry of a transaction below this id is sequenced"
+    )
+    created_at: Mapped[created_at]
+
+
+class AuditSigningKey(Base):
+    """An Ed25519 log key. The newest signs; an older one co-signs for its successor's `overlap_seconds`."""
+
+    __tablename__ = "audit_signing_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key_id: Mapped[str] = mapped_column(String(8))
+    verifier_key: Mapped[str] = mapped_column(Text, unique=True)
+    signer_enc: Mapped[bytes] = mapped_column(LargeBinary, comment="PRIVATE+KEY text, AES-GCM encrypted")
+    overlap_seconds: Mapped[int] = mapped_column(default=0, comment="how long the previous key keeps signing")
+    created_at: Mapped[created_at]
+
+
+class AuditWitness(Base):
+    """A witness whose cosignatures the log accepts (cosignature/v1 verifier key)."""
+
+    __tablename__ = "audit_witness"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    verifier_key: Mapped[str] = mapped_column(Text, unique=True)
+    created_at: Mapped[created_at]
+
+
+class AuditCosignature(Base):
+    __tablename__ = "audit_cosignature"
+    __table_args__ = (
+        Index("ix_audit_cosignature_size_witness", "checkpoint_size", "witness_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    checkpoint_size: Mapped[int] = mapped_column(BigInteger, ForeignKey("audit_checkpoint.size"))
+    witness_id: Mapped[int] = mapped_column(ForeignKey("audit_witness.id"))
+    line: Mapped[str] = mapped_column(Text, comment="the cosignature line, as appended to the note")
+    timestamp: Mapped[int] = mapped_column(BigInteger, comment="the witness's cosignature/v1 time")
+    created_at: Mapped[created_at]
+
+
+AUDIT_TABLES = (
+    "audit_entry",
+    "audit_leaf",
+    "audit_checkpoint",
+    "audit_signing_key",
+    "audit_witness",
+    "audit_cosignature",
+)

@@ -1,0 +1,319 @@
+"""The audit log over HTTP: signed checkpoints, entries, Merkle proofs, search and witness cosignatures.
+
+Who may read what:
+* checkpoint, verifier key and proofs: any authenticated caller. They reveal only hashes and sizes,
+  and an agency checking that its own entries are in the log needs them.
+* entries and search: scope `audit:read` for every entry; without it, only entries about the caller's
+  own agency's requests (the rest are left out; asking for another agency is 403).
+* cosignatures: any authenticated caller, but only a cosignature that verifies under a configured
+  witness key (`registry audit witnesses add`) is accepted.
+
+Reads of checkpoints, entries and proofs first run the sequencer in the request's transaction, so
+they see every entry committed before the request (the request's own entry is sequenced later).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import UTC
+from typing import Any
+
+from flask import Response, current_app
+from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import ValidationError as SchemaError
+from sqlalchemy import func, select
+
+from registry.api.blueprint import RegistryBlueprint
+from registry.api.context import audit_change, audit_resource, caller, db, state
+from registry.audit.keys import AuditKeyError
+from registry.audit.log import MAX_ENTRIES_PER_CALL, AuditLog, LogCorrupt
+from registry.audit.models import AuditEntry
+from registry.audit.recorder import OUTCOMES
+from registry.audit.sequencer import SequencerError, latest_checkpoint
+from registry.auth.scopes import Scope
+from registry.errors import NotFound, PermissionDenied
+from registry.schemas.common import PageQuery
+
+log = logging.getLogger(__name__)
+blp = RegistryBlueprint("audit", __name__, url_prefix="/api/v1/audit", description="Tamper-evident audit log")
+TEXT = "text/plain; charset=utf-8"
+
+
+def audit_log() -> AuditLog:
+    """One AuditLog per app (its proof cache is shared by requests)."""
+    extensions = current_app.extensions
+    if "registry.audit" not in extensions:
+        registry = state()
+        extensions["registry.audit"] = AuditLog.from_settings(registry.settings, registry.cipher)
+    return extensions["registry.audit"]
+
+
+def fresh() -> None:
+    """Sequence what is committed so reads are current; a broken log state is logged, never papered over."""
+    try:
+        audit_log().sequence(db())
+    except (SequencerError, AuditKeyError, LogCorrupt):
+        log.exception("audit sequencer refused to run; serving the last signed checkpoint")
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def own_agency_only() -> str | None:
+    """None for auditors; else the caller's agency, the only one whose entries it may read."""
+    principal = caller()
+    return None if principal.has(Scope.AUDIT_READ) else principal.agency
+
+
+# -- schemas (named by purpose) ---------------------------------------------------------------------
+class CheckpointQuery(Schema):
+    size = fields.Integer(validate=validate.Range(min=0), metadata={"description": "a signed tree size"})
+    witnessed = fields.Boolean(
+        load_default=False, metadata={"description": "newest checkpoint with a cosignature"}
+    )
+
+
+class EntriesQuery(Schema):
+    start = fields.Integer(required=True, validate=validate.Range(min=0))
+    end = fields.Integer(
+        required=True,
+        validate=validate.Range(min=0),
+        metadata={"description": f"exclusive; at most {MAX_ENTRIES_PER_CALL} entries are returned"},
+    )
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        if data["end"] < data["start"]:
+            raise SchemaError("end must not be before start", "end")
+
+
+class EntryRead(Schema):
+    leaf_index = fields.Integer()
+    body = fields.String(
+        metadata={"description": "base64 of the exact RFC 8785 bytes; leaf hash = SHA-256(0x00 || body)"}
+    )
+
+
+class EntriesPage(Schema):
+    tree_size = fields.Integer()
+    start = fields.Integer()
+    end = fields.Integer()
+    entries = fields.List(fields.Nested(EntryRead))
+
+
+class InclusionQuery(Schema):
+    index = fields.Integer(required=True, validate=validate.Range(min=0))
+    tree_size = fields.Integer(validate=validate.Range(min=1), metadata={"description": "default: latest"})
+
+
+class InclusionProof(Schema):
+    index = fields.Integer()
+    tree_size = fields.Integer()
+    leaf_hash = fields.String()
+    root_hash = fields.String()
+    proof = fields.List(
+        fields.String(), metadata={"description": "base64 hashes, leaf to root (RFC 9162 2.1.3)"}
+    )
+
+
+class ConsistencyQuery(Schema):
+    first = fields.Integer(required=True, validate=validate.Range(min=0))
+    second = fields.Integer(validate=validate.Range(min=0), metadata={"description": "default: latest"})
+
+
+class ConsistencyProof(Schema):
+    first = fields.Integer()
+    second = fields.Integer()
+    second_root = fields.String()
+    proof = fields.List(fields.String(), metadata={"description": "base64 hashes (RFC 9162 2.1.4)"})
+
+
+class AuditSearchQuery(PageQuery):
+    agency = fields.String()
+    client = fields.String()
+    officer = fields.String()
+    resource = fields.String(metadata={"description": "`type` or `type:id`"})
+    action = fields.String()
+    outcome = fields.String(validate=validate.OneOf(OUTCOMES))
+    since = fields.AwareDateTime(data_key="from", default_timezone=UTC)
+    until = fields.AwareDateTime(data_key="to", default_timezone=UTC)
+
+
+class AuditHit(Schema):
+    id = fields.Integer()
+    leaf_index = fields.Integer(allow_none=True, metadata={"description": "null until sequenced"})
+    occurred_at = fields.DateTime()
+    agency = fields.String()
+    client_id = fields.String()
+    officer = fields.String()
+    action = fields.String()
+    resource_type = fields.String()
+    resource_id = fields.String()
+    outcome = fields.String()
+    status_code = fields.Integer()
+    purpose = fields.String()
+    request_id = fields.String()
+
+
+class AuditHits(Schema):
+    items = fields.List(fields.Nested(AuditHit))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+class CosignatureCreate(Schema):
+    size = fields.Integer(required=True, validate=validate.Range(min=1))
+    cosignature = fields.String(
+        required=True,
+        validate=validate.Length(min=10, max=1000),
+        metadata={"description": "one cosignature/v1 line (C2SP tlog-cosignature)"},
+    )
+
+
+class CosignatureRead(Schema):
+    size = fields.Integer()
+    witness = fields.String()
+    timestamp = fields.Integer()
+
+
+# -- views ------------------------------------------------------------------------------------------
+@blp.route("/checkpoint", methods=["GET"])
+@blp.access("audit:checkpoint", None)
+@blp.arguments(CheckpointQuery, location="query")
+@blp.response(
+    200,
+    description="C2SP signed note (tlog-checkpoint) with any witness cosignatures",
+    content_type="text/plain",
+)
+@blp.alt_response(404, description="Nothing signed yet, or no such checkpoint")
+def get_checkpoint(args: dict[str, Any]) -> Response:
+    """The newest signed checkpoint
+
+    `?size=N` returns the checkpoint of that size, `?witnessed=true` the newest one that a witness cosigned.
+    """
+    fresh()
+    row = audit_log().checkpoint(db(), args.get("size"), args["witnessed"])
+    audit_resource("audit_checkpoint", row.size)
+    return Response(audit_log().cosigned_note(db(), row), mimetype="text/plain")
+
+
+@blp.route("/verifier-key", methods=["GET"])
+@blp.access("audit:verifier_key", None)
+@blp.response(
+    200, description="signed-note verifier keys, one a line, signing keys first", content_type="text/plain"
+)
+def get_verifier_key() -> Response:
+    """The log's verifier keys"""
+    keys = audit_log().keys
+    if not keys.verifier_keys(db()):
+        keys.signers(db())  # first use in development creates the key
+    return Response("".join(f"{key}\n" for key in keys.verifier_keys(db())), mimetype="text/plain")
+
+
+@blp.route("/entries", methods=["GET"])
+@blp.access("audit:entries", None)
+@blp.arguments(EntriesQuery, location="query")
+@blp.response(200, EntriesPage)
+def get_entries(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Sequenced entries by leaf index
+
+    `[start, end)`, at most 1000 per call and never past the newest signed tree size. Callers without
+    `audit:read` get only the entries about their own agency's requests.
+    """
+    fresh()
+    page = audit_log().entries(db(), args["start"], args["end"], agency=own_agency_only())
+    audit_resource("audit_entries", f"{page['start']}-{page['end']}")
+    page["entries"] = [{"leaf_index": e["leaf_index"], "body": b64(e["body"])} for e in page["entries"]]
+    return page
+
+
+def _latest_size() -> int:
+    latest = latest_checkpoint(db())
+    if latest is None:
+        raise NotFound("The log is empty.")
+    return latest.size
+
+
+@blp.route("/proofs/inclusion", methods=["GET"])
+@blp.access("audit:proof", None)
+@blp.arguments(InclusionQuery, location="query")
+@blp.response(200, InclusionProof)
+def get_inclusion_proof(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Inclusion proof of a leaf in a signed tree"""
+    fresh()
+    size = args.get("tree_size") or _latest_size()
+    audit_resource("audit_proof", f"inclusion:{args['index']}:{size}")
+    proof = audit_log().inclusion_proof(db(), args["index"], size)
+    return {
+        **proof,
+        "leaf_hash": b64(proof["leaf_hash"]),
+        "root_hash": b64(proof["root_hash"]),
+        "proof": [b64(h) for h in proof["proof"]],
+    }
+
+
+@blp.route("/proofs/consistency", methods=["GET"])
+@blp.access("audit:proof", None)
+@blp.arguments(ConsistencyQuery, location="query")
+@blp.response(200, ConsistencyProof)
+def get_consistency_proof(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Consistency proof between two tree sizes (the second a signed one)"""
+    fresh()
+    second = args["second"] if args.get("second") is not None else _latest_size()
+    audit_resource("audit_proof", f"consistency:{args['first']}:{second}")
+    proof = audit_log().consistency_proof(db(), args["first"], second)
+    return {**proof, "second_root": b64(proof["second_root"]), "proof": [b64(h) for h in proof["proof"]]}
+
+
+@blp.route("/search", methods=["GET"])
+@blp.access("audit:search", None)
+@blp.arguments(AuditSearchQuery, location="query")
+@blp.response(200, AuditHits)
+def search(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Search entries by who, what, outcome and time
+
+    Without `audit:read` the search is limited to the caller's own agency.
+    """
+    only = own_agency_only()
+    if only is not None and args.get("agency") not in (None, only):
+        raise PermissionDenied(
+            "Reading other agencies' audit entries needs the scope audit:read.",
+            required_scope=Scope.AUDIT_READ,
+        )
+    filters = {
+        key: args.get(key)
+        for key in ("agency", "client", "officer", "resource", "action", "outcome", "since", "until")
+    }
+    if only is not None:
+        filters["agency"] = only
+    query = AuditLog.search_query(**filters)
+    session = db()
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = session.execute(
+        query.order_by(AuditEntry.id).limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])
+    )
+    items = [
+        {**{c: getattr(e, c) for c in AuditHit._declared_fields if c != "leaf_index"}, "leaf_index": leaf}
+        for e, leaf in rows
+    ]
+    return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
+
+
+@blp.route("/cosignatures", methods=["POST"])
+@blp.access("audit:cosign", None)
+@blp.arguments(CosignatureCreate)
+@blp.response(201, CosignatureRead)
+@blp.alt_response(404, description="No signed checkpoint of that size")
+def add_cosignature(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Hand in a witness cosignature (C2SP tlog-cosignature)
+
+    Accepted only if it verifies under a configured witness key over the checkpoint of `size`.
+    """
+    audit_resource("audit_checkpoint", args["size"])
+    cosignature = audit_log().add_cosignature(db(), args["size"], args["cosignature"])
+    audit_change({"size": args["size"], "cosignature": cosignature.line})
+    name = cosignature.line[2:].split(" ", 1)[0]
+    return {"size": cosignature.checkpoint_size, "witness": name, "timestamp": cosignature.timestamp}

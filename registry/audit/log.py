@@ -1,0 +1,319 @@
+"""Reading the log: checkpoints (with cosignatures), entries by leaf index, proofs, witnesses, search.
+
+Proofs are always for a *signed* tree size, and the tree is append-only, so reading the log (which is
+itself audited, adding entries) never changes a proof for a fixed size.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, overload
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from registry.audit import merkle
+from registry.audit.keys import LogKeys
+from registry.audit.models import AuditCheckpoint, AuditCosignature, AuditEntry, AuditLeaf, AuditWitness
+from registry.audit.note import (
+    CosignatureVerifier,
+    NoteError,
+    cosignature_timestamp,
+    open_note_detailed,
+    parse_note,
+)
+from registry.audit.sequencer import DEFAULT_BATCH, Sequenced, latest_checkpoint, sequence_pending, try_lock
+from registry.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from registry.fieldcrypt import FieldCipher
+
+MAX_ENTRIES_PER_CALL = 1000
+_BLOCK = 4096
+
+
+class LogCorrupt(RuntimeError):
+    """The stored leaves do not form a contiguous tree (tampering, or a bug)."""
+
+
+def leaf_rows(session: Session, start: int, end: int) -> Select:
+    return (
+        select(AuditLeaf.leaf_index, AuditEntry.body, AuditEntry.leaf_hash)
+        .join(AuditEntry, AuditEntry.id == AuditLeaf.entry_id)
+        .where(AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < end)
+        .order_by(AuditLeaf.leaf_index)
+    )
+
+
+def iter_leaves(session: Session, size: int, chunk: int = 50_000) -> Iterator[tuple[int, bytes, bytes]]:
+    """(leaf index, body, stored leaf hash) for [0, size) in index order, in chunks. Gaps are not filled."""
+    for start in range(0, size, chunk):
+        for row in session.execute(leaf_rows(session, start, min(start + chunk, size))):
+            yield row.leaf_index, row.body, row.leaf_hash
+
+
+class LeafHashes(Sequence[bytes]):
+    """The stored leaf hashes of a tree of `size`, fetched from the database in aligned blocks."""
+
+    def __init__(self, session: Session, size: int) -> None:
+        self._session, self._size, self._blocks = session, size, {}
+
+    def __len__(self) -> int:
+        return self._size
+
+    def _block(self, number: int) -> list[bytes]:
+        if number not in self._blocks:
+            start = number * _BLOCK
+            end = min(start + _BLOCK, self._size)
+            rows = self._session.execute(
+                select(AuditLeaf.leaf_index, AuditEntry.leaf_hash)
+                .join(AuditEntry, AuditEntry.id == AuditLeaf.entry_id)
+                .where(AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < end)
+                .order_by(AuditLeaf.leaf_index)
+            ).all()
+            if [r.leaf_index for r in rows] != list(range(start, end)):
+                raise LogCorrupt(f"leaf indexes {start}..{end - 1} are not contiguous")
+            self._blocks[number] = [bytes(r.leaf_hash) for r in rows]
+        return self._blocks[number]
+
+    @overload
+    def __getitem__(self, item: int) -> bytes: ...
+    @overload
+    def __getitem__(self, item: slice) -> list[bytes]: ...
+    def __getitem__(self, item: int | slice) -> bytes | list[bytes]:
+        if isinstance(item, slice):
+            start, stop, _ = item.indices(self._size)
+            out: list[bytes] = []
+            for number in range(
+                start // _BLOCK, (stop - 1) // _BLOCK + 1 if stop > start else start // _BLOCK
+            ):
+                base = number * _BLOCK
+                out += self._block(number)[max(start - base, 0) : stop - base]
+            return out
+        if not 0 <= item < self._size:
+            raise IndexError(item)
+        return self._block(item // _BLOCK)[item % _BLOCK]
+
+
+@dataclass
+class ProofCache:
+    """Perfect-subtree hashes shared by requests; valid while the checkpoint they came from is stored."""
+
+    nodes: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    tag: tuple[int, bytes] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def for_tree(self, session: Session, size: int, root: bytes) -> merkle.NodeCache:
+        with self.lock:
+            if self.tag is not None:
+                stored = session.get(AuditCheckpoint, self.tag[0])
+                if stored is None or stored.root_hash != self.tag[1]:
+                    self.nodes.clear()  # another tree: a rolled-back test transaction, a restored backup
+                    self.tag = None
+            if self.tag is None or size > self.tag[0]:
+                self.tag = (size, root)
+            return self.nodes
+
+
+@dataclass
+class AuditLog:
+    """The log of one registry: its origin, keys and proof cache."""
+
+    origin: str
+    keys: LogKeys
+    cache: ProofCache = field(default_factory=ProofCache)
+
+    @classmethod
+    def from_settings(cls, settings: Any, cipher: FieldCipher) -> AuditLog:
+        return cls(origin=settings.audit_origin, keys=LogKeys.from_settings(settings, cipher))
+
+    # -- writing ------------------------------------------------------------------------------------
+    def sequence(self, session: Session, batch_size: int = DEFAULT_BATCH) -> Sequenced | None:
+        if not try_lock(session):  # before the keys, so two first runs cannot both create one
+            return None
+        return sequence_pending(
+            session,
+            signers=self.keys.signers(session),
+            origin=self.origin,
+            verifiers=self.keys.verifiers(session),
+            batch_size=batch_size,
+        )
+
+    # -- checkpoints --------------------------------------------------------------------------------
+    def checkpoint(
+        self, session: Session, size: int | None = None, witnessed: bool = False
+    ) -> AuditCheckpoint:
+        query = select(AuditCheckpoint)
+        if size is not None:
+            query = query.where(AuditCheckpoint.size == size)
+        if witnessed:
+            query = query.where(
+                select(AuditCosignature.id)
+                .where(AuditCosignature.checkpoint_size == AuditCheckpoint.size)
+                .exists()
+            )
+        found = session.scalars(query.order_by(AuditCheckpoint.size.desc()).limit(1)).first()
+        if found is None:
+            raise NotFound(
+                "No such signed checkpoint." if size is not None or witnessed else "The log is empty."
+            )
+        return found
+
+    def cosigned_note(self, session: Session, row: AuditCheckpoint) -> str:
+        """The log's signed note with every accepted cosignature line appended."""
+        lines = session.scalars(
+            select(AuditCosignature.line)
+            .where(AuditCosignature.checkpoint_size == row.size)
+            .order_by(AuditCosignature.witness_id)
+        )
+        return row.note + "".join(lines)
+
+    def signed_size(self, session: Session, size: int) -> AuditCheckpoint:
+        row = session.get(AuditCheckpoint, size)
+        if row is None:
+            raise ValidationFailed(
+                f"{size} is not the size of a signed checkpoint.",
+                errors={
+                    "tree_size": [
+                        "Must be the size of a signed checkpoint (see GET /api/v1/audit/checkpoint)."
+                    ]
+                },
+            )
+        return row
+
+    # -- proofs -------------------------------------------------------------------------------------
+    def inclusion_proof(self, session: Session, index: int, tree_size: int) -> dict[str, Any]:
+        row = self.signed_size(session, tree_size)
+        if not 0 <= index < tree_size:
+            raise ValidationFailed(
+                f"Leaf index {index} is outside the tree of size {tree_size}.",
+                errors={"index": [f"Must be in [0, {tree_size})."]},
+            )
+        leaves = LeafHashes(session, tree_size)
+        proof = merkle.inclusion_proof(
+            index, tree_size, leaves, self.cache.for_tree(session, tree_size, row.root_hash)
+        )
+        return {
+            "index": index,
+            "tree_size": tree_size,
+            "leaf_hash": leaves[index],
+            "root_hash": row.root_hash,
+            "proof": proof,
+        }
+
+    def consistency_proof(self, session: Session, first: int, second: int) -> dict[str, Any]:
+        row = self.signed_size(session, second)
+        if not 0 <= first <= second:
+            raise ValidationFailed(
+                f"Cannot prove {first} -> {second}.", errors={"first": [f"Must be in [0, {second}]."]}
+            )
+        leaves = LeafHashes(session, second)
+        proof = merkle.consistency_proof(
+            first, second, leaves, self.cache.for_tree(session, second, row.root_hash)
+        )
+        return {"first": first, "second": second, "second_root": row.root_hash, "proof": proof}
+
+    # -- entries ------------------------------------------------------------------------------------
+    def entries(self, session: Session, start: int, end: int, agency: str | None = None) -> dict[str, Any]:
+        """Sequenced entries [start, end) of the latest tree (at most MAX_ENTRIES_PER_CALL)."""
+        latest = latest_checkpoint(session)
+        size = latest.size if latest else 0
+        end = min(end, start + MAX_ENTRIES_PER_CALL, size)
+        query = leaf_rows(session, start, max(end, start))
+        if agency is not None:
+            query = query.where(AuditEntry.agency == agency)
+        items = [{"leaf_index": r.leaf_index, "body": r.body} for r in session.execute(query)]
+        return {"tree_size": size, "start": start, "end": max(end, start), "entries": items}
+
+    # -- witnesses ----------------------------------------------------------------------------------
+    def add_witness(self, session: Session, name: str, verifier_key: str) -> AuditWitness:
+        try:
+            verifier = CosignatureVerifier(verifier_key)
+        except NoteError as exc:
+            raise ValidationFailed(f"Not a witness verifier key: {exc}") from exc
+        if verifier.name != name:
+            raise ValidationFailed(f"The key is named {verifier.name!r}, not {name!r}.")
+        witness = AuditWitness(name=name, verifier_key=verifier_key)
+        session.add(witness)
+        session.flush()
+        return witness
+
+    def add_cosignature(self, session: Session, size: int, line: str) -> AuditCosignature:
+        """Accept a witness's cosignature line for the signed checkpoint of `size`."""
+        row = session.get(AuditCheckpoint, size)
+        if row is None:
+            raise NotFound(f"No signed checkpoint of size {size}.")
+        line = line.rstrip("\n") + "\n"
+        if line.count("\n") != 1:
+            raise ValidationFailed("A cosignature is one signature line.")
+        witnesses = list(session.scalars(select(AuditWitness)))
+        verifiers = {}
+        for witness in witnesses:
+            verifier = CosignatureVerifier(witness.verifier_key)
+            verifiers[(verifier.name, verifier.key_id)] = (verifier, witness)
+        try:
+            _, signatures = parse_note(row.note + line)
+            signature = signatures[-1]
+            known = verifiers.get((signature.name, signature.key_id))
+            if known is None:
+                raise PermissionDenied("The cosignature is not from a witness this log accepts.")
+            open_note_detailed(row.note + line, [known[0]])
+            timestamp = cosignature_timestamp(signature)
+        except NoteError as exc:
+            raise ValidationFailed(f"Invalid cosignature: {exc}") from exc
+        witness = known[1]
+        existing = session.scalars(
+            select(AuditCosignature).where(
+                AuditCosignature.checkpoint_size == size, AuditCosignature.witness_id == witness.id
+            )
+        ).first()
+        if existing is not None:
+            return existing  # append-only: the first cosignature of a checkpoint by a witness stands
+        cosignature = AuditCosignature(
+            checkpoint_size=size, witness_id=witness.id, line=line, timestamp=timestamp
+        )
+        session.add(cosignature)
+        try:
+            session.flush()
+        except IntegrityError as exc:
+            raise Conflict("This witness cosigned this checkpoint concurrently.") from exc
+        return cosignature
+
+    # -- search -------------------------------------------------------------------------------------
+    @staticmethod
+    def search_query(
+        *,
+        agency: str | None = None,
+        client: str | None = None,
+        officer: str | None = None,
+        resource: str | None = None,
+        action: str | None = None,
+        outcome: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Select:
+        """Entries with their leaf index (None while unsequenced); `resource` is `type` or `type:id`."""
+        query = select(AuditEntry, AuditLeaf.leaf_index).outerjoin(
+            AuditLeaf, AuditLeaf.entry_id == AuditEntry.id
+        )
+        for column, value in (
+            (AuditEntry.agency, agency),
+            (AuditEntry.client_id, client),
+            (AuditEntry.officer, officer),
+            (AuditEntry.action, action),
+            (AuditEntry.outcome, outcome),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if resource is not None:
+            kind, _, ident = resource.partition(":")
+            query = query.where(AuditEntry.resource_type == kind)
+            if ident:
+                query = query.where(AuditEntry.resource_id == ident)
+        if since is not None:
+            query = query.where(AuditEntry.occurred_at >= since)
+        if until is not None:
+            query = query.where(AuditEntry.occurred_at < until)
+        return query

@@ -1,0 +1,260 @@
+"""Verifying the whole log: signature, consistency with the last verified checkpoint, every entry.
+
+The verifier trusts nothing the log stores except what carries the log's signature: it rehashes every
+entry's canonical bytes, recomputes the root and compares it with the signed checkpoint, and proves
+that the checkpoint extends the one it verified last (saved in a state file). On failure it raises
+`VerificationFailed` with the evidence: both checkpoints, the failing proof, the first bad index.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.audit import merkle
+from registry.audit.log import iter_leaves
+from registry.audit.models import AuditCheckpoint
+from registry.audit.note import Checkpoint, NoteError, NoteVerifier, open_note, parse_note
+from registry.audit.sequencer import latest_checkpoint
+
+_sha256 = hashlib.sha256
+
+
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+class VerificationFailed(Exception):
+    def __init__(self, reason: str, evidence: dict[str, Any] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.evidence = evidence or {}
+
+
+class LogSource(Protocol):
+    def checkpoint_note(self) -> str: ...
+
+    def consistency_proof(self, first: int, second: int, leaf_hashes: Sequence[bytes]) -> list[bytes]: ...
+
+    def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
+        """(leaf index, canonical body, the leaf hash the log stores if it says) in index order."""
+        ...
+
+    def signed_notes(self) -> Iterator[tuple[int, str]]:
+        """Every stored checkpoint (size, note) in ascending size, to locate a mismatch; may be empty."""
+        ...
+
+
+class DatabaseSource:
+    """Reads the log's tables directly (`registry audit verify --database`)."""
+
+    def __init__(self, session: Session, chunk: int = 50_000) -> None:
+        self.session, self.chunk = session, chunk
+
+    def checkpoint_note(self) -> str:
+        latest = latest_checkpoint(self.session)
+        if latest is None:
+            raise VerificationFailed("the log has no signed checkpoint")
+        return latest.note
+
+    def consistency_proof(self, first: int, second: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
+        # The leaves were rehashed from their bodies and matched the signed root of `second`, so a proof
+        # built from them is the proof any honest log must serve.
+        return merkle.consistency_proof(first, second, leaf_hashes, {})
+
+    def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
+        return iter_leaves(self.session, size, self.chunk)
+
+    def signed_notes(self) -> Iterator[tuple[int, str]]:
+        query = select(AuditCheckpoint.size, AuditCheckpoint.note).order_by(AuditCheckpoint.size)
+        for row in self.session.execute(query.execution_options(yield_per=1000)):
+            yield row.size, row.note
+
+
+class HttpError(RuntimeError):
+    pass
+
+
+class HttpSource:
+    """Reads the log through its API (`registry audit verify --url`). `http` is requests-compatible."""
+
+    def __init__(self, base_url: str, http: Any, token: str | None = None, page: int = 1000) -> None:
+        base = base_url.rstrip("/")
+        self.base = base if base.endswith("/api/v1/audit") else base + "/api/v1/audit"
+        self.http, self.page = http, page
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def _get(self, path: str, **params: Any) -> Any:
+        response = self.http.get(
+            f"{self.base}/{path}", params=params or None, headers=self.headers, timeout=60
+        )
+        if response.status_code != 200:
+            raise HttpError(f"GET {path} answered {response.status_code}: {response.text[:300]}")
+        return response
+
+    def checkpoint_note(self) -> str:
+        return self._get("checkpoint").text
+
+    def consistency_proof(self, first: int, second: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
+        data = self._get("proofs/consistency", first=first, second=second).json()
+        return [base64.b64decode(h) for h in data["proof"]]
+
+    def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
+        for start in range(0, size, self.page):
+            data = self._get("entries", start=start, end=min(start + self.page, size)).json()
+            for item in data["entries"]:
+                yield item["leaf_index"], base64.b64decode(item["body"]), None
+
+    def signed_notes(self) -> Iterator[tuple[int, str]]:
+        return iter(())
+
+
+@dataclass
+class VerifyReport:
+    checkpoint: Checkpoint
+    note: str
+    previous: Checkpoint | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _evidence_checkpoint(cp: Checkpoint, note: str) -> dict[str, Any]:
+    return {"size": cp.size, "root_hash": b64(cp.root_hash), "note": note}
+
+
+def _locate(
+    source: LogSource, hashes: list[bytes], upto: int, verifiers: Sequence[NoteVerifier]
+) -> dict[str, Any]:
+    """Narrow a root mismatch down to the entries between two signed checkpoints."""
+    tree = merkle.CompactRange()
+    good = 0
+    for size, note in source.signed_notes():
+        if size > upto:
+            break
+        while tree.size < size:
+            tree.append(hashes[tree.size])
+        try:
+            body, _ = open_note(note, verifiers)
+            signed = Checkpoint.parse(body)
+        except NoteError:
+            continue  # a stored row without a valid signature proves nothing
+        if signed.size == size and signed.root_hash != tree.root():
+            # The first bad entry is in [good, size): exact when consecutive checkpoints are one apart.
+            return {
+                "first_bad_checkpoint": _evidence_checkpoint(signed, note),
+                "computed_root": b64(tree.root()),
+                "first_mismatching_index": size - 1 if size - good == 1 else None,
+                "mismatch_between": [good, size],
+            }
+        good = size
+    return {"mismatch_between": [good, upto]}
+
+
+def verify_log(
+    source: LogSource,
+    verifiers: Sequence[NoteVerifier],
+    previous_note: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> VerifyReport:
+    note = source.checkpoint_note()
+    try:
+        body, _ = open_note(note, verifiers)
+        cp = Checkpoint.parse(body)
+    except NoteError as exc:
+        raise VerificationFailed(
+            f"checkpoint signature does not verify: {exc}", {"checkpoint": note}
+        ) from exc
+
+    previous = Checkpoint.parse(parse_note(previous_note)[0]) if previous_note else None
+    evidence: dict[str, Any] = {"checkpoint": _evidence_checkpoint(cp, note)}
+    if previous is not None:
+        evidence["previous_checkpoint"] = _evidence_checkpoint(previous, previous_note or "")
+        if previous.origin != cp.origin:
+            raise VerificationFailed(f"origin changed from {previous.origin!r} to {cp.origin!r}", evidence)
+        if cp.size < previous.size:
+            raise VerificationFailed(f"the log shrank from {previous.size} to {cp.size} entries", evidence)
+        if cp.size == previous.size and cp.root_hash != previous.root_hash:
+            raise VerificationFailed(f"the log forked: two different trees of size {cp.size}", evidence)
+
+    if progress is not None:
+        progress(0, cp.size)
+    hashes: list[bytes] = []
+    stored_mismatch: int | None = None
+    expected = 0
+    for index, entry_body, stored in source.leaves(cp.size):
+        if index != expected:
+            what = "missing" if index > expected else "duplicated"
+            raise VerificationFailed(
+                f"leaf index {min(index, expected)} is {what}",
+                {**evidence, "first_mismatching_index": min(index, expected)},
+            )
+        digest = _sha256(b"\x00" + entry_body).digest()
+        if stored is not None and stored != digest and stored_mismatch is None:
+            stored_mismatch = index
+        hashes.append(digest)
+        expected += 1
+        if progress is not None and not expected % 10_000:
+            progress(10_000, cp.size)
+    if progress is not None and expected % 10_000:
+        progress(expected % 10_000, cp.size)
+    if expected != cp.size:
+        raise VerificationFailed(
+            f"the log serves {expected} entries but signed {cp.size}",
+            {**evidence, "first_mismatching_index": expected},
+        )
+
+    root = merkle.root_from_leaf_hashes(hashes)
+    if root != cp.root_hash:
+        evidence["computed_root"] = b64(root)
+        evidence.update(_locate(source, hashes, cp.size, verifiers))
+        if stored_mismatch is not None:
+            evidence["first_mismatching_index"] = stored_mismatch
+            evidence["stored_leaf_hash_differs_at"] = stored_mismatch
+        raise VerificationFailed(
+            "the entries do not hash to the signed root: an entry was altered, "
+            "removed, inserted or reordered",
+            evidence,
+        )
+    if stored_mismatch is not None:
+        raise VerificationFailed(
+            f"stored leaf hash of index {stored_mismatch} does not match its entry",
+            {**evidence, "first_mismatching_index": stored_mismatch},
+        )
+
+    if previous is not None and 0 < previous.size < cp.size:
+        proof = source.consistency_proof(previous.size, cp.size, hashes)
+        try:
+            merkle.verify_consistency(previous.size, cp.size, previous.root_hash, cp.root_hash, proof)
+        except merkle.ProofError as exc:
+            raise VerificationFailed(
+                f"the log forked: checkpoint {cp.size} does not extend {previous.size} ({exc})",
+                {**evidence, "consistency_proof": [b64(h) for h in proof]},
+            ) from exc
+    return VerifyReport(cp, note, previous)
+
+
+# -- state files (verifier and witness) ------------------------------------------------------------
+def load_state(path: str | os.PathLike[str] | None) -> str | None:
+    if not path or not Path(path).exists():
+        return None
+    return json.loads(Path(path).read_text())["note"]
+
+
+def save_state(path: str | os.PathLike[str], note: str) -> None:
+    cp = Checkpoint.parse(parse_note(note)[0])
+    data = {"origin": cp.origin, "size": cp.size, "root_hash": b64(cp.root_hash), "note": note}
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2)
+    os.replace(tmp, target)

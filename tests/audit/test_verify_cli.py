@@ -1,0 +1,197 @@
+"""`registry audit verify --database` against a real, committed log that an administrator tampered with."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from registry.audit.recorder import record
+from registry.cli import main
+from tests.audit.conftest import LiveDb, event
+
+SIZE = 8
+
+
+def verify(live: LiveDb, *extra: str):  # type: ignore[no-untyped-def]
+    args = ["audit", "verify", "--database", "--verifier-key", live.verifier_key(), *extra]
+    return CliRunner().invoke(main, args, env=live.env())
+
+
+def evidence(result) -> dict:  # type: ignore[no-untyped-def]
+    return json.loads(result.output[result.output.index("{") :])
+
+
+def entry_id(live: LiveDb, index: int) -> int:
+    with live.engine.connect() as conn:
+        return conn.scalar(text("SELECT entry_id FROM audit_leaf WHERE leaf_index = :i"), {"i": index})
+
+
+@pytest.fixture
+def log(live: LiveDb) -> LiveDb:
+    live.add(SIZE)  # one checkpoint per entry, so a mismatch is located exactly
+    ok = verify(live)
+    assert ok.exit_code == 0, ok.output
+    assert f"OK: {SIZE} entries" in ok.output
+    return live
+
+
+def test_altered_entry_is_detected_with_its_index(log: LiveDb) -> None:
+    log.tamper(
+        ("UPDATE audit_entry SET body = :body WHERE id = :id", {"body": b'{"v":1}', "id": entry_id(log, 3)}),
+        tables=("audit_entry",),
+    )
+    result = verify(log)
+    assert result.exit_code == 1
+    assert "do not hash to the signed root" in result.output
+    assert evidence(result)["first_mismatching_index"] == 3
+
+
+def test_altered_entry_with_recomputed_leaf_hash_is_located_by_the_signed_checkpoints(log: LiveDb) -> None:
+    victim = entry_id(log, 5)
+    with log.engine.connect() as conn:
+        body = conn.scalar(text("SELECT body FROM audit_entry WHERE id = :id"), {"id": victim})
+    forged = bytes(body).replace(b"allowed", b"denied!")
+    log.tamper(
+        (
+            "UPDATE audit_entry SET body = :body, leaf_hash = :hash WHERE id = :id",
+            {"body": forged, "hash": hashlib.sha256(b"\x00" + forged).digest(), "id": victim},
+        ),
+        tables=("audit_entry",),
+    )
+    result = verify(log)
+    assert result.exit_code == 1
+    found = evidence(result)
+    assert found["first_mismatching_index"] == 5
+    assert found["mismatch_between"] == [5, 6]
+    assert found["first_bad_checkpoint"]["size"] == 6
+
+
+def test_deleted_entry_is_detected(log: LiveDb) -> None:
+    victim = entry_id(log, 2)
+    log.tamper(
+        "DELETE FROM audit_leaf WHERE leaf_index = 2",
+        f"DELETE FROM audit_entry WHERE id = {victim}",
+        tables=("audit_leaf", "audit_entry"),
+    )
+    result = verify(log)
+    assert result.exit_code == 1
+    assert "leaf index 2 is missing" in result.output
+
+
+def test_deleted_entry_with_renumbered_leaves_is_detected(log: LiveDb) -> None:
+    log.tamper(
+        "DELETE FROM audit_leaf WHERE leaf_index = 2",
+        "UPDATE audit_leaf SET leaf_index = leaf_index + 1000 WHERE leaf_index > 2",
+        "UPDATE audit_leaf SET leaf_index = leaf_index - 1001 WHERE leaf_index > 1000",
+        tables=("audit_leaf",),
+    )
+    result = verify(log)
+    assert result.exit_code == 1
+    assert f"serves {SIZE - 1} entries but signed {SIZE}" in result.output
+
+
+def test_inserted_entry_is_detected(log: LiveDb) -> None:
+    with log.sessions() as session, session.begin():
+        intruder = record(session, event(99, officer="nobody"))
+        session.flush()
+        intruder_id = intruder.id
+    log.tamper(
+        "UPDATE audit_leaf SET leaf_index = leaf_index + 1000 WHERE leaf_index >= 4",
+        "UPDATE audit_leaf SET leaf_index = leaf_index - 999 WHERE leaf_index >= 1000",
+        f"INSERT INTO audit_leaf (leaf_index, entry_id, sequenced_at) "
+        f"VALUES (4, {intruder_id}, CURRENT_TIMESTAMP)",
+        tables=("audit_leaf",),
+    )
+    result = verify(log)
+    assert result.exit_code == 1
+    assert evidence(result)["first_mismatching_index"] == 4
+
+
+def test_reordered_entries_are_detected(log: LiveDb) -> None:
+    log.tamper(
+        "UPDATE audit_leaf SET leaf_index = -1 WHERE leaf_index = 6",
+        "UPDATE audit_leaf SET leaf_index = 6 WHERE leaf_index = 1",
+        "UPDATE audit_leaf SET leaf_index = 1 WHERE leaf_index = -1",
+        tables=("audit_leaf",),
+    )
+    result = verify(log)
+    assert result.exit_code == 1
+    assert evidence(result)["first_mismatching_index"] == 1
+
+
+def _cut(log: LiveDb, keep: int) -> None:
+    """Remove everything after the first `keep` entries, as an administrator rewriting history would."""
+    with log.engine.connect() as conn:
+        ids = [
+            r[0] for r in conn.execute(text(f"SELECT entry_id FROM audit_leaf WHERE leaf_index >= {keep}"))
+        ]
+    log.tamper(
+        f"DELETE FROM audit_checkpoint WHERE size > {keep}",
+        f"DELETE FROM audit_leaf WHERE leaf_index >= {keep}",
+        f"DELETE FROM audit_entry WHERE id IN ({','.join(map(str, ids))})",
+        tables=("audit_checkpoint", "audit_leaf", "audit_entry"),
+    )
+
+
+def test_a_shrunk_log_is_detected_against_saved_state(log: LiveDb) -> None:
+    state = str(log.tmp / "state.json")
+    assert verify(log, "--state", state).exit_code == 0
+    _cut(log, 5)
+    result = verify(log, "--state", state)
+    assert result.exit_code == 1
+    assert f"the log shrank from {SIZE} to 5" in result.output
+    found = evidence(result)
+    assert found["previous_checkpoint"]["size"] == SIZE and found["checkpoint"]["size"] == 5
+    assert json.loads(Path(state).read_text())["size"] == SIZE  # state is kept on failure
+
+
+def test_a_forked_log_is_detected_against_saved_state(log: LiveDb) -> None:
+    state = str(log.tmp / "state.json")
+    assert verify(log, "--state", state).exit_code == 0
+    _cut(log, 5)
+    log.add(SIZE)  # a new, internally consistent history, longer than the one verified
+    assert verify(log).exit_code == 0  # on its own, the rewritten log looks fine...
+    result = verify(log, "--state", state)  # ...but not against what was verified before
+    assert result.exit_code == 1
+    assert "forked" in result.output
+    assert "consistency_proof" in evidence(result)
+
+
+def test_growth_is_accepted_against_saved_state_and_export_writes_every_entry(log: LiveDb) -> None:
+    state = str(log.tmp / "state.json")
+    assert verify(log, "--state", state).exit_code == 0
+    log.add(3, sequence_each=False)
+    log.sequence()
+    result = verify(log, "--state", state)
+    assert result.exit_code == 0, result.output
+    assert f"extends the saved checkpoint of size {SIZE}" in result.output
+    out = log.tmp / "export.jsonl"
+    exported = CliRunner().invoke(main, ["audit", "export", "--out", str(out)], env=log.env())
+    assert exported.exit_code == 0, exported.output
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert lines[0]["checkpoint"].startswith("registry.test/audit\n11\n")
+    assert [line["leaf_index"] for line in lines[1:]] == list(range(SIZE + 3))
+
+
+def test_sequence_command_and_rotate_key(live: LiveDb) -> None:
+    live.add(4, sequence_each=False)
+    result = CliRunner().invoke(main, ["audit", "sequence", "--once"], env=live.env())
+    assert result.exit_code == 0, result.output
+    assert "tree size 4" in result.output
+    old = live.verifier_key()
+    rotated = CliRunner().invoke(main, ["audit", "rotate-key", "--overlap", "1h"], env=live.env())
+    assert rotated.exit_code == 0, rotated.output
+    new = rotated.output.strip()
+    live.add(1)
+    for key in (old, new):  # during the overlap either key verifies the newest checkpoint
+        ok = CliRunner().invoke(
+            main, ["audit", "verify", "--database", "--verifier-key", key], env=live.env()
+        )
+        assert ok.exit_code == 0, ok.output
+    listed = CliRunner().invoke(main, ["audit", "verifier-key"], env=live.env())
+    assert listed.output.split() == [new, old]
