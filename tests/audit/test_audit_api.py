@@ -243,6 +243,8 @@ ENDPOINTS = {
     "search other agency": ("GET", "/api/v1/audit/search?agency=SBV", None),
     "cosign (not a witness)": ("POST", "/api/v1/audit/cosignatures", "cosign"),
 }
+# Read by tests/test_permission_matrix.py to check every route has a matrix.
+COVERED_CALLS = [(method, url) for method, url, _ in ENDPOINTS.values()]
 # 200 = allowed, "own" = allowed but filtered to the caller's agency, 401/403 = refused.
 MATRIX = {
     #                          AUDIT  MOIT-DMS  ISP-VNPT  VECOM  (no token)
