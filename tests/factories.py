@@ -25,7 +25,7 @@ class Actors:
 
     def oauth_client(self, agency: str, scopes: list[str] | None = None) -> OAuthClient:
         found = self.agency(agency)
-        scopes = sorted(scopes if scopes is not None else allowed_scopes(found.kind))
+        scopes = sorted(scopes if scopes is not None else allowed_scopes(found.kind, found.code))
         key = (agency, tuple(scopes))
         if key not in self._clients:
             client = OAuthClient(

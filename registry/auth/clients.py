@@ -41,7 +41,7 @@ def create_client(session: Session, *, agency_code: str, scopes: str, name: str 
     requested = parse_scope_string(scopes)
     if not requested:
         raise ValidationFailed("A client needs at least one scope.", errors={"scopes": ["Empty."]})
-    ceiling = allowed_scopes(agency.kind)
+    ceiling = allowed_scopes(agency.kind, agency.code)
     refused = [scope for scope in requested if scope not in ceiling]
     if refused:
         raise ValidationFailed(

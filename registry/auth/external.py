@@ -153,7 +153,7 @@ class ExternalVerifier:
             agency=agency.code,
             agency_id=agency.id,
             agency_kind=agency.kind,
-            scopes=frozenset(requested) & frozenset(allowed_scopes(agency.kind)),
+            scopes=frozenset(requested) & frozenset(allowed_scopes(agency.kind, agency.code)),
             officer=str(claims["sub"])[:200],
             token_id=str(claims["jti"]) if claims.get("jti") else None,
             issuer=trusted.issuer,

@@ -38,7 +38,7 @@ _STATE_WORK = {
 # The ceiling for every client of an agency of that kind. A bank may execute freezes but never read
 # sensitive registry data; associations see public records only; auditors read the audit log.
 SCOPES_BY_AGENCY_KIND: dict[str, frozenset[Scope]] = {
-    AgencyKind.STATE_BODY: frozenset(_STATE_WORK | {Scope.AUDIT_READ, Scope.ADMIN}),
+    AgencyKind.STATE_BODY: frozenset(_STATE_WORK),
     AgencyKind.PROVINCE: frozenset(_STATE_WORK - {Scope.FREEZE_PROCESS, Scope.BLOCKING_DECIDE}),
     AgencyKind.EXECUTOR_ISP: frozenset({Scope.BLOCKING_EXECUTE}),
     AgencyKind.DOMAIN_REGISTRY: frozenset({Scope.REGISTRY_READ, Scope.BLOCKING_EXECUTE}),
@@ -48,8 +48,17 @@ SCOPES_BY_AGENCY_KIND: dict[str, frozenset[Scope]] = {
 }
 
 
-def allowed_scopes(agency_kind: str) -> frozenset[Scope]:
-    return SCOPES_BY_AGENCY_KIND.get(agency_kind, frozenset())
+# Beyond its kind: the Standing Office coordinates the registry (admin) and follows who accessed what.
+EXTRA_SCOPES_BY_AGENCY: dict[str, frozenset[Scope]] = {
+    "NSC389": frozenset({Scope.ADMIN, Scope.AUDIT_READ}),
+}
+
+
+def allowed_scopes(agency_kind: str, agency_code: str | None = None) -> frozenset[Scope]:
+    """The scopes any client of this agency may hold: its kind's ceiling plus named exceptions."""
+    return SCOPES_BY_AGENCY_KIND.get(agency_kind, frozenset()) | EXTRA_SCOPES_BY_AGENCY.get(
+        agency_code or "", frozenset()
+    )
 
 
 def parse_scope_string(text: str | None) -> list[str]:

@@ -117,7 +117,7 @@ class RegisteredClient(ClientMixin):
         return grant_type in GRANT_TYPES
 
     def allowed_scopes(self) -> frozenset[str]:
-        return frozenset(self.model.scopes) & allowed_scopes(self.agency.kind)
+        return frozenset(self.model.scopes) & allowed_scopes(self.agency.kind, self.agency.code)
 
     def keyset(self) -> KeySet:
         return KeySet.import_key_set({"keys": [key.public_jwk for key in self.model.keys]})

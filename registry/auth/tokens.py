@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
+from registry.auth.scopes import allowed_scopes
 from registry.db import utcnow
 from registry.errors import Unauthenticated
 from registry.fieldcrypt import FieldCipher
@@ -159,7 +160,13 @@ class TokenService:
             raise Unauthenticated("the token's agency does not match its client")
         if session.get(RevokedToken, claims["jti"]) is not None:
             raise Unauthenticated("the access token was revoked")
-        granted = frozenset(claims.get("scope", "").split()) & frozenset(client.scopes)
+        # The client's registered scopes and its agency's current ceiling bound every token, so a
+        # scope withdrawn from either stops working at once, before the token expires.
+        granted = (
+            frozenset(claims.get("scope", "").split())
+            & frozenset(client.scopes)
+            & allowed_scopes(agency.kind, agency.code)
+        )
         return Principal(
             client_id=client.client_id,
             agency=agency.code,

@@ -152,7 +152,7 @@ def principal_for(agency: Agency) -> Principal:
         agency=agency.code,
         agency_id=agency.id,
         agency_kind=agency.kind,
-        scopes=frozenset(allowed_scopes(agency.kind)),
+        scopes=frozenset(allowed_scopes(agency.kind, agency.code)),
         officer="demo-officer",
     )
 

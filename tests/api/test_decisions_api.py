@@ -184,9 +184,7 @@ VISIBILITY_MATRIX = [
     ("state", [], "PROV-HN", None, True),
     ("state", [], "VNNIC", None, True),
     ("state", [], "VECOM", None, False),
-    ("state", [], "ISP-VNPT", ["registry:read"], False),
     ("public", [], "VECOM", None, True),
-    ("public", [], "ISP-VNPT", ["registry:read"], True),
 ]
 
 

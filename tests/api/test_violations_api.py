@@ -234,7 +234,6 @@ VISIBILITY_MATRIX = [
     ("named", ["MOF-TAX"], "MOIT-ECOM", None, False),
     ("state", [], "PROV-HCM", None, True),
     ("state", [], "VECOM", None, False),
-    ("state", [], "ISP-VNPT", ["registry:read"], False),
     ("public", [], "VECOM", None, True),
 ]
 
