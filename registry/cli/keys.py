@@ -43,10 +43,21 @@ def register(main: click.Group) -> None:
         pass
 
     @keys.command(
-        help="Start signing with a new key; the previous keys keep verifying until their tokens expire."
+        help="Start signing tokens with a new key; the previous keys keep verifying until their tokens "
+        "expire. With --audit, rotate the audit log's checkpoint key (as `registry audit rotate-key`)."
     )
     @click.option("--json", "as_json", is_flag=True)
-    def rotate(as_json: bool) -> None:
+    @click.option("--audit", "audit_key", is_flag=True, help="Rotate the audit log's signing key.")
+    @click.option(
+        "--overlap", default="7d", show_default=True, help="With --audit: how long the old key co-signs."
+    )
+    @click.pass_context
+    def rotate(ctx: click.Context, as_json: bool, audit_key: bool, overlap: str) -> None:
+        if audit_key:
+            audit_group = main.commands["audit"]
+            assert isinstance(audit_group, click.Group)
+            ctx.invoke(audit_group.commands["rotate-key"], overlap=overlap)
+            return
         with session_scope() as session:
             new, retired = _tokens().rotate(session)
             purged = assertions.purge_expired(session)

@@ -178,13 +178,14 @@ def test_growth_is_accepted_against_saved_state_and_export_writes_every_entry(lo
     assert [line["leaf_index"] for line in lines[1:]] == list(range(SIZE + 3))
 
 
-def test_sequence_command_and_rotate_key(live: LiveDb) -> None:
+@pytest.mark.parametrize("rotate", [["audit", "rotate-key"], ["keys", "rotate", "--audit"]])
+def test_sequence_command_and_rotate_key(live: LiveDb, rotate: list[str]) -> None:
     live.add(4, sequence_each=False)
     result = CliRunner().invoke(main, ["audit", "sequence", "--once"], env=live.env())
     assert result.exit_code == 0, result.output
     assert "tree size 4" in result.output
     old = live.verifier_key()
-    rotated = CliRunner().invoke(main, ["audit", "rotate-key", "--overlap", "1h"], env=live.env())
+    rotated = CliRunner().invoke(main, [*rotate, "--overlap", "1h"], env=live.env())
     assert rotated.exit_code == 0, rotated.output
     new = rotated.output.strip()
     live.add(1)
