@@ -177,7 +177,11 @@ def test_permission_matrix(client, actors, records, endpoint, role):
 
 # Matrices kept beside the tests of the workflows, audit, OAuth and screening endpoints. Each module
 # exports COVERED_CALLS: (method, example URL) pairs its matrix exercises.
-OTHER_MATRICES = ("tests.audit.test_audit_api",)
+OTHER_MATRICES = (
+    "tests.audit.test_audit_api",
+    "tests.blocking.test_permissions",
+    "tests.freezing.test_permission_matrix",
+)
 EXAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 
 

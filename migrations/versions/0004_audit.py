@@ -1,7 +1,7 @@
 """Append-only, sequenced, signed audit log
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-29
 
 `audit_entry.leaf_index` goes: the sequencer would have had to UPDATE entries. Instead it appends
@@ -29,7 +29,7 @@ from alembic import op
 import registry.db
 
 revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0002"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -7,7 +7,29 @@ from flask_smorest import Api
 
 
 def register_blueprints(app: Flask, api: Api) -> None:
-    from registry.api import agencies, audit, decisions, identifiers, links, oauth, subjects, violations
+    from registry.api import (
+        agencies,
+        audit,
+        blocking,
+        decisions,
+        freezing,
+        identifiers,
+        links,
+        oauth,
+        subjects,
+        violations,
+    )
 
-    for module in (agencies, identifiers, subjects, links, decisions, violations, oauth, audit):
+    for module in (
+        agencies,
+        identifiers,
+        subjects,
+        links,
+        decisions,
+        violations,
+        oauth,
+        audit,
+        blocking,
+        freezing,
+    ):
         api.register_blueprint(module.blp)

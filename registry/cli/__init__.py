@@ -7,7 +7,7 @@ import importlib
 import click
 
 # Each module defines `register(group: click.Group) -> None`.
-COMMAND_MODULES = ("db", "serve", "agencies", "demo", "clients", "keys", "audit")
+COMMAND_MODULES = ("db", "serve", "agencies", "demo", "clients", "keys", "audit", "blocking", "workflows")
 
 
 @click.group(help="Inter-agency e-commerce violator registry (National Steering Committee 389).")

@@ -2,6 +2,19 @@
 
 from registry.models.agency import STATE_KINDS, Agency, AgencyKind
 from registry.models.auth import OAuthClient, RevokedToken, SigningKey
+from registry.models.blocking import (
+    BlockAcknowledgement,
+    BlockAppeal,
+    BlockExecutor,
+    BlocklistSerial,
+    BlockRequest,
+    BlockTarget,
+    ProtectedDomain,
+    SharedInfrastructure,
+    block_request_subject,
+    block_request_violation,
+)
+from registry.models.freezing import FreezeAccount, FreezeOrder, TransactionDelay, TransactionDelayNotice
 from registry.models.idempotency import IdempotencyRecord
 from registry.models.sharing import RecordShare, SharedRecord, Visibility, VisibilityChange
 from registry.models.subject import Identifier, Link, LinkSource, Subject, SubjectKind
@@ -24,26 +37,40 @@ __all__ = [
     "STATE_KINDS",
     "Agency",
     "AgencyKind",
+    "BlockAcknowledgement",
+    "BlockAppeal",
+    "BlockExecutor",
+    "BlockRequest",
+    "BlockTarget",
+    "BlocklistSerial",
     "Decision",
     "DecisionDocument",
     "DocumentType",
+    "FreezeAccount",
+    "FreezeOrder",
     "IdempotencyRecord",
     "Identifier",
     "Link",
     "LinkSource",
     "OAuthClient",
+    "ProtectedDomain",
     "RecordShare",
     "RevokedToken",
+    "SharedInfrastructure",
     "SharedRecord",
     "SigningKey",
     "Subject",
     "SubjectKind",
+    "TransactionDelay",
+    "TransactionDelayNotice",
     "Violation",
     "ViolationStatus",
     "Visibility",
     "VisibilityChange",
     "WorkflowRecord",
     "WorkflowTransition",
+    "block_request_subject",
+    "block_request_violation",
     "violation_identifier",
     "violation_subject",
 ]

@@ -22,7 +22,11 @@ from registry.services import visibility
 
 # "module:function" of sections added by the workflows. Each is called as
 # fn(session, principal=..., subject=..., identifier_ids=...) -> Section.
-HISTORY_SECTIONS: tuple[str, ...] = ()
+HISTORY_SECTIONS: tuple[str, ...] = (
+    "registry.services.blocking:history_section",
+    "registry.services.freezing:history_section",
+    "registry.services.freezing:delay_history_section",
+)
 
 
 @dataclass

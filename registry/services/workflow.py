@@ -31,10 +31,15 @@ class Action:
     name: str
     sources: frozenset[str]
     target: str
-    scope: str | None  # None: only the system (expiry, automatic steps) takes it
+    scope: str | tuple[str, ...] | None  # None: only the system; a tuple: any one of these scopes
     needs_officer: bool = False
     not_same_officer_as: tuple[str, ...] = ()  # four-eyes against these earlier actions
     deadline: timedelta | None = None  # due time of the state it leads to
+    keeps_deadline: bool = False  # a step inside a state (e.g. an override): its due time stays
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return (self.scope,) if isinstance(self.scope, str) else (self.scope or ())
 
 
 @dataclass
@@ -43,12 +48,22 @@ class Machine:
     actions: dict[str, Action] = field(default_factory=dict)
 
     def add(
-        self, name: str, sources: set[str] | frozenset[str], target: str, scope: str | None, **kwargs: Any
+        self,
+        name: str,
+        sources: set[str] | frozenset[str],
+        target: str,
+        scope: str | tuple[str, ...] | None,
+        **kwargs: Any,
     ) -> None:
         self.actions[name] = Action(name, frozenset(sources), target, scope, **kwargs)
 
     def allowed(self, state: str) -> list[str]:
         return sorted(name for name, action in self.actions.items() if state in action.sources)
+
+
+def _past(action_name: str) -> str:
+    verb = action_name.replace("_", " ")
+    return verb + ("d" if verb.endswith("e") else "ed")
 
 
 def _label(machine: Machine) -> str:
@@ -79,8 +94,13 @@ def apply(
     check: Callable[[], None] | None = None,
     deadline: timedelta | None = None,
     now: datetime | None = None,
+    due_at: datetime | None = None,
 ) -> WorkflowTransition:
-    """Take `action_name` on `record` as `principal` (None: the system), or raise without changing it."""
+    """Take `action_name` on `record` as `principal` (None: the system), or raise without changing it.
+
+    The due time of the new state is `due_at` if given (an absolute time, e.g. the end of a working
+    day), else now + `deadline`, else now + the action's own deadline, else none.
+    """
     action = machine.actions.get(action_name)
     if action is None:
         raise ValueError(f"{machine.record_type} has no action {action_name!r}")
@@ -92,9 +112,9 @@ def apply(
             allowed=machine.allowed(record.state),
         )
     if principal is not None:
-        if action.scope is None or not principal.has(action.scope):
+        if not any(principal.has(scope) for scope in action.scopes):
             raise PermissionDenied(
-                f"Only {action.scope or 'the system'} may {action_name.replace('_', ' ')}."
+                f"Only {' or '.join(action.scopes) or 'the system'} may {action_name.replace('_', ' ')}."
             )
         if action.needs_officer and not principal.officer:
             raise PermissionDenied(
@@ -105,7 +125,7 @@ def apply(
         ):
             raise PermissionDenied(
                 "Four-eyes rule: the officer who "
-                + " or ".join(a.replace("_", " ") + "ed" for a in action.not_same_officer_as)
+                + " or ".join(_past(a) for a in action.not_same_officer_as)
                 + " this record cannot also "
                 + action_name.replace("_", " ")
                 + " it."
@@ -129,7 +149,10 @@ def apply(
     )
     record.state = action.target
     due = deadline or action.deadline
-    record.state_due_at = now + due if due else None
+    if due_at is not None:
+        record.state_due_at = due_at
+    elif due or not action.keeps_deadline:
+        record.state_due_at = now + due if due else None
     session.add(transition)
     try:
         session.flush()
@@ -150,11 +173,14 @@ def start(
     reason: str | None = None,
     decision_id: Any = None,
     deadline: timedelta | None = None,
+    due_at: datetime | None = None,
+    now: datetime | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> None:
-    """Record the creation of a workflow record in its first state."""
-    now = utcnow()
+    """Record the creation of a workflow record in its first state (due at `due_at` or now + `deadline`)."""
+    now = now or utcnow()
     record.state = state
-    record.state_due_at = now + deadline if deadline else None
+    record.state_due_at = due_at or (now + deadline if deadline else None)
     session.add(record)
     session.flush()
     session.add(
@@ -169,6 +195,7 @@ def start(
             officer=(principal.officer if principal else SYSTEM_ACTOR),
             reason=reason,
             decision_id=decision_id,
+            detail=json.dumps(detail, sort_keys=True, default=str) if detail else None,
             at=now,
         )
     )

@@ -1,0 +1,154 @@
+"""Each executor's blocklist: what is in effect for it, as JSON and as a DNS Response Policy Zone.
+
+An entry is a target of a request that is `in_effect` and was dispatched to the executor, unless the
+executor answered `not_executable` for it with `invalid_target` or `not_our_customer` (it cannot act on
+it). `already_blocked` stays listed: the block must hold while this order is in force. Lifted, expired
+and revoked requests drop out, and the serial (kept per executor) goes up whenever the set changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from registry.db import utcnow
+from registry.models import (
+    Agency,
+    BlockAcknowledgement,
+    BlockExecutor,
+    BlocklistSerial,
+    BlockRequest,
+    BlockTarget,
+    Decision,
+)
+from registry.services import blocking
+
+CANNOT_ACT = ("invalid_target", "not_our_customer")
+_UNSAFE_IN_COMMENT = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+@dataclass(frozen=True)
+class Feed:
+    executor: str
+    serial: int
+    entries: list[dict[str, Any]]
+    etag: str
+    changed_at: datetime
+
+
+def entries(session: Session, executor: Agency) -> list[dict[str, Any]]:
+    cannot = (
+        select(BlockAcknowledgement.id)
+        .where(
+            BlockAcknowledgement.executor_id == BlockExecutor.id,
+            BlockAcknowledgement.target_id == BlockTarget.id,
+            BlockAcknowledgement.outcome == "not_executable",
+            BlockAcknowledgement.reason.in_(CANNOT_ACT),
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(BlockTarget, BlockRequest, Decision.number)
+        .join(BlockRequest, BlockRequest.id == BlockTarget.request_id)
+        .join(
+            BlockExecutor,
+            and_(BlockExecutor.request_id == BlockRequest.id, BlockExecutor.agency_id == executor.id),
+        )
+        .outerjoin(Decision, Decision.id == BlockRequest.decision_id)
+        .where(BlockRequest.state == "in_effect", BlockExecutor.dispatched_at.is_not(None), ~cannot)
+        .order_by(BlockTarget.kind, BlockTarget.value, BlockRequest.id)
+    ).tuples()
+    return [
+        {
+            "kind": target.kind,
+            "value": target.value,
+            "display": target.display,
+            "action": request.action,
+            "measure": request.measure,
+            "request_id": str(request.id),
+            "target_id": str(target.id),
+            "decision_number": number,
+            "valid_until": request.valid_until.isoformat(),
+            "urgent": request.urgent,
+        }
+        for target, request, number in rows
+    ]
+
+
+def snapshot(session: Session, executor: Agency) -> Feed:
+    """The executor's entries now, with a serial bumped (and stored) if they changed since last read."""
+    blocking.expire_due(session)
+    items = entries(session, executor)
+    digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
+    state = session.get(BlocklistSerial, executor.id, with_for_update=True)
+    if state is None:
+        state = BlocklistSerial(agency_id=executor.id, serial=1, content_sha256=digest, changed_at=utcnow())
+        session.add(state)
+    elif state.content_sha256 != digest:
+        state.serial, state.content_sha256, state.changed_at = state.serial + 1, digest, utcnow()
+    session.flush()
+    return Feed(executor.code, state.serial, items, f'"{state.serial}-{digest[:32]}"', state.changed_at)
+
+
+def as_json(feed: Feed) -> dict[str, Any]:
+    return {
+        "executor": feed.executor,
+        "serial": feed.serial,
+        "changed_at": feed.changed_at.isoformat(),
+        "entries": feed.entries,
+    }
+
+
+def origin(executor_code: str) -> str:
+    return f"{executor_code.lower()}.{blocking.rules().rpz_origin_suffix}."
+
+
+def rpz_ip_owner(value: str) -> str:
+    """The rpz-ip trigger name of an address or range (RFC draft-vixie-dnsop-dns-rpz, section 4.3)."""
+    network = ipaddress.ip_network(value, strict=False)
+    if network.version == 4:
+        labels = str(network.network_address).split(".")[::-1]
+        return f"{network.prefixlen}.{'.'.join(labels)}.rpz-ip"
+    left, sep, right = network.network_address.compressed.partition("::")
+    words = (left.split(":") if left else []) + (["zz"] if sep else []) + (right.split(":") if right else [])
+    return f"{network.prefixlen}.{'.'.join(reversed(words))}.rpz-ip"
+
+
+def _comment(text: str) -> str:
+    return _UNSAFE_IN_COMMENT.sub(" ", text)
+
+
+def as_rpz(feed: Feed) -> str:
+    """Domains as `name CNAME .` and `*.name CNAME .`; IPs as rpz-ip triggers; URLs and shops stay out
+    (DNS cannot block a path, and blocking the host would over-block)."""
+    lines = [
+        f"; Blocklist of {feed.executor}: serial {feed.serial}, changed {feed.changed_at.isoformat()}",
+        f"$ORIGIN {origin(feed.executor)}",
+        "$TTL 300",
+        f"@ IN SOA localhost. hostmaster.{blocking.rules().rpz_origin_suffix}. "
+        f"{feed.serial} 3600 600 604800 300",
+        "@ IN NS localhost.",
+    ]
+    by_owner: dict[str, list[dict[str, Any]]] = {}
+    for entry in feed.entries:
+        if entry["kind"] == "domain":
+            by_owner.setdefault(entry["value"], []).append(entry)
+        elif entry["kind"] in ("ip", "ip_range"):
+            by_owner.setdefault(rpz_ip_owner(entry["value"]), []).append(entry)
+    for owner in sorted(by_owner):
+        found = by_owner[owner]
+        why = "; ".join(
+            f"decision {e['decision_number'] or '-'} expires {e['valid_until']} ({e['display']})"
+            for e in found
+        )
+        names = [owner] if owner.endswith(".rpz-ip") else [owner, f"*.{owner}"]
+        lines += [f"{name} CNAME . ; {_comment(why)}" for name in names]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,254 @@
+"""Expiry (tick and read time), deadlines and the overdue list, appeals, mirrors, and the seller history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from click.testing import CliRunner
+from sqlalchemy import update
+
+from registry.models import BlockExecutor, BlockRequest
+from registry.services import blocking
+from registry.services.history import history
+from tests.blocking.conftest import (
+    APPROVER,
+    REVIEWER,
+    SUBMITTER,
+    URL,
+    body,
+    make_decision,
+    make_subject,
+    make_violation,
+)
+
+
+def backdate(db, request_id: str, **values) -> None:  # type: ignore[no-untyped-def]
+    db.execute(update(BlockRequest).where(BlockRequest.id == uuid.UUID(request_id)).values(**values))
+    db.expire_all()
+
+
+def past_validity(db, request_id: str) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(UTC)
+    backdate(db, request_id, valid_from=now - timedelta(days=10), valid_until=now - timedelta(minutes=1))
+
+
+def test_tick_expires_in_effect_requests_as_a_system_transition(walker, grounds, db):
+    request = walker.in_effect(body(*grounds))
+    keep = walker.in_effect(body(*grounds, targets=[{"kind": "domain", "value": "con-hieu-luc.vn"}]))
+    past_validity(db, request["id"])
+    assert blocking.tick(db) == {"block_requests_expired": 1}
+    expired = walker.get(request["id"]).json
+    assert expired["state"] == "expired"
+    step = expired["transitions"][-1]
+    assert (step["action"], step["officer"], step["agency"]) == ("expire", "system", None)
+    assert "validity ended" in step["reason"]
+    assert walker.get(keep["id"]).json["state"] == "in_effect"
+    assert blocking.tick(db) == {"block_requests_expired": 0}
+
+
+def test_read_time_check_expires_in_the_reading_transaction(walker, grounds, db):
+    request = walker.in_effect(body(*grounds))
+    past_validity(db, request["id"])
+    seen = walker.get(request["id"], agency="ISP-VNPT")
+    assert seen.status_code == 200 and seen.json["state"] == "expired"
+    assert walker.get(request["id"]).json["transitions"][-1]["action"] == "expire"
+    feed = walker.client.get("/api/v1/blocklists/ISP-VNPT.json", headers=walker.h("ISP-VNPT"))
+    assert feed.json["entries"] == []
+
+
+def test_workflows_tick_command(walker, grounds, db, app, monkeypatch):
+    from registry.cli import main, workflows
+
+    request = walker.in_effect(body(*grounds))
+    past_validity(db, request["id"])
+    calls = []
+
+    class Scope:
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return db
+
+        def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+            calls.append(exc[0])
+            return False
+
+    assert "registry.services.blocking:tick" in workflows.TICKS
+    monkeypatch.setattr(workflows, "TICKS", ("registry.services.blocking:tick",))
+    monkeypatch.setattr(workflows, "session_scope", lambda: Scope())
+    result = CliRunner().invoke(main, ["workflows", "tick"])
+    assert result.exit_code == 0, result.output
+    assert "registry.services.blocking:tick: block_requests_expired=1" in result.output
+    assert calls == [None]
+
+
+def test_overdue_list_for_the_standing_office_and_the_submitter(walker, grounds, db):
+    late_review = walker.submit_ok(body(*grounds))
+    late_ack = walker.approved(body(*grounds, urgent=True, targets=[{"kind": "domain", "value": "khan.vn"}]))
+    dispatched = walker.ok(late_ack["id"], "dispatch", officer=APPROVER)
+    due = datetime.fromisoformat(dispatched["executors"][0]["due_at"])
+    assert due - datetime.fromisoformat(dispatched["executors"][0]["dispatched_at"]) == timedelta(hours=6)
+    on_time = walker.submit_ok(body(*grounds, targets=[{"kind": "domain", "value": "dung-han.vn"}]))
+    other = walker.submit_ok(
+        body(
+            make_decision(db, issuer="MOIT-DMS", owner="MOIT-DMS"),
+            make_violation(db),
+            action="suspend_domain",
+            executors=[],
+        ),
+        agency="MOIT-DMS",
+    )
+    past = datetime.now(UTC) - timedelta(hours=1)
+    backdate(db, late_review["id"], state_due_at=past)
+    backdate(db, other["id"], state_due_at=past)
+    db.execute(
+        update(BlockExecutor).where(BlockExecutor.request_id == uuid.UUID(late_ack["id"])).values(due_at=past)
+    )
+    db.execute(
+        update(BlockRequest).where(BlockRequest.id == uuid.UUID(late_ack["id"])).values(state_due_at=past)
+    )
+    # one executor answered everything: only the other one is late
+    walker.ack(late_ack["id"], [{"target_id": late_ack["targets"][0]["id"], "outcome": "executed"}])
+
+    office = walker.client.get(f"{URL}/overdue", headers=walker.h("NSC389", scopes=["reports:read"]))
+    assert office.status_code == 200
+    items = {i["id"]: i for i in office.json["items"]}
+    assert set(items) == {late_review["id"], late_ack["id"], other["id"]}
+    assert on_time["id"] not in items
+    assert items[late_ack["id"]]["state"] == "in_effect" and items[late_ack["id"]]["late_executors"] == [
+        "ISP-VIETTEL"
+    ]
+    mic = walker.client.get(f"{URL}/overdue", headers=walker.h("MIC"))
+    assert {i["id"] for i in mic.json["items"]} == {late_review["id"], late_ack["id"]}
+    assert walker.client.get(f"{URL}/overdue", headers=walker.h("ISP-VNPT")).status_code == 403
+    assert walker.client.get(f"{URL}/overdue", headers=walker.h("VECOM")).status_code == 403
+
+
+def test_appeal_dismissed_stays_in_effect_then_upheld_lifts(walker, grounds):
+    request = walker.in_effect(body(*grounds))
+    url = f"{URL}/{request['id']}/appeals"
+    filing = {"appellant": "Công ty TNHH Hàng Giả", "grounds": "Chúng tôi đã gỡ toàn bộ sản phẩm vi phạm"}
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    filed = walker.client.post(url, json=filing, headers={**walker.h("MIC", SUBMITTER), **key})
+    assert filed.status_code == 201, filed.json
+    assert filed.json["status"] == "pending"
+    replay = walker.client.post(url, json=filing, headers={**walker.h("MIC", SUBMITTER), **key})
+    assert replay.json["id"] == filed.json["id"]
+    second = walker.client.post(
+        url, json=filing, headers={**walker.h("MIC", SUBMITTER), "Idempotency-Key": "x" * 12}
+    )
+    assert second.status_code == 409  # one pending appeal at a time
+
+    decide = f"{url}/{filed.json['id']}/decision"
+    dismissal = {"outcome": "dismissed", "reason": "Vẫn còn kinh doanh hàng giả"}
+    assert (
+        walker.client.post(decide, json=dismissal, headers=walker.h("MIC", APPROVER)).status_code == 403
+    )  # approved it
+    dismissed = walker.client.post(decide, json=dismissal, headers=walker.h("MIC", REVIEWER))
+    assert dismissed.status_code == 200, dismissed.json
+    assert dismissed.json["state"] == "in_effect" and dismissed.json["appeals"][0]["status"] == "dismissed"
+    assert walker.client.post(decide, json=dismissal, headers=walker.h("MIC", REVIEWER)).status_code == 409
+
+    again = walker.client.post(
+        url, json=filing, headers={**walker.h("MIC", SUBMITTER), "Idempotency-Key": "y" * 12}
+    )
+    assert again.status_code == 201
+    upheld = walker.client.post(
+        f"{url}/{again.json['id']}/decision",
+        json={"outcome": "upheld", "reason": "Đã khắc phục"},
+        headers=walker.h("MIC", REVIEWER),
+    )
+    assert upheld.status_code == 200 and upheld.json["state"] == "lifted"
+    actions = [t["action"] for t in upheld.json["transitions"]][-4:]
+    assert actions == ["file_appeal", "dismiss_appeal", "file_appeal", "uphold_appeal"]
+    late = walker.client.post(
+        url, json=filing, headers={**walker.h("MIC", SUBMITTER), "Idempotency-Key": "z" * 12}
+    )
+    assert late.status_code == 409 and late.json["current_state"] == "lifted"
+
+
+def test_appeal_only_against_a_request_in_effect(walker, grounds):
+    created = walker.submit_ok(body(*grounds))
+    response = walker.client.post(
+        f"{URL}/{created['id']}/appeals",
+        json={"appellant": "A", "grounds": "B"},
+        headers={**walker.h("MIC", SUBMITTER), "Idempotency-Key": "a" * 12},
+    )
+    assert response.status_code == 409 and response.json["current_state"] == "submitted"
+
+
+def test_mirror_reuses_the_decision_when_it_covers_the_new_site(walker, db):
+    subject = make_subject(db)
+    decision = make_decision(db, targets=["Công ty TNHH Hàng Giả", "hanggia-mypham.vn", "guong-1.vn"])
+    violation = make_violation(db, subjects=[subject])
+    original = walker.in_effect(body(decision, violation))
+    assert original["subject_ids"] == [str(subject.id)]
+
+    named = walker.submit_ok(
+        body(None, None, mirror_of=original["id"], targets=[{"kind": "domain", "value": "GUONG-1.vn"}])
+    )
+    assert named["mirror_of"] == original["id"] and named["decision"]["id"] == str(decision.id)
+    assert named["violation_ids"] == [str(violation.id)] and named["state"] == "submitted"
+
+    unknown = walker.create(
+        body(None, None, mirror_of=original["id"], targets=[{"kind": "domain", "value": "guong-2.vn"}])
+    )
+    assert unknown.status_code == 422 and "does not cover guong-2.vn" in unknown.json["detail"]
+
+    link = walker.client.post(
+        "/api/v1/links",
+        json={
+            "subject_id": str(subject.id),
+            "source": "inspection",
+            "identifier": {"kind": "domain", "value": "guong-2.vn"},
+        },
+        headers=walker.h("MIC"),
+    )
+    assert link.status_code == 201, link.json
+    linked = walker.submit_ok(
+        body(None, None, mirror_of=original["id"], targets=[{"kind": "domain", "value": "guong-2.vn"}])
+    )
+    assert linked["decision"]["id"] == str(decision.id)
+
+    listed = walker.client.get(URL, query_string={"mirror_of": original["id"]}, headers=walker.h("MIC"))
+    assert {i["id"] for i in listed.json["items"]} == {named["id"], linked["id"]}
+    draft = walker.submit_ok(body(*([make_decision(db), make_violation(db)]), draft=True))
+    not_approved = walker.create(body(None, None, mirror_of=draft["id"]))
+    assert not_approved.status_code == 422 and "mirror_of" in not_approved.json["errors"]
+
+
+def test_seller_history_shows_block_requests_and_their_states(walker, db, actors):
+    from registry.auth.principal import Principal
+
+    subject = make_subject(db)
+    request = walker.in_effect(body(make_decision(db), make_violation(db, subjects=[subject])))
+    draft = walker.submit_ok(
+        body(
+            make_decision(db),
+            make_violation(db, subjects=[subject]),
+            draft=True,
+            targets=[{"kind": "domain", "value": "nhap.vn"}],
+        ),
+        agency="MOIT-DMS",
+    )
+
+    def principal(code: str) -> Principal:
+        agency = actors.agency(code)
+        return Principal(
+            client_id="t", agency=code, agency_id=agency.id, agency_kind=agency.kind, scopes=frozenset()
+        )
+
+    seen = history(db, principal=principal("NSC389"), subject_id=subject.id)
+    items = seen.sections["block_requests"]
+    assert [(i["id"], i["state"]) for i in items] == [
+        (uuid.UUID(request["id"]), "in_effect")
+    ]  # not others' drafts
+    assert any(e.kind == "block_request" and "in_effect" in e.summary for e in seen.timeline)
+    own = history(db, principal=principal("MOIT-DMS"), subject_id=subject.id).sections["block_requests"]
+    assert [(str(i["id"]), i["state"]) for i in own] == [(draft["id"], "draft")]
+    assert (
+        history(db, principal=principal("MOF-CUSTOMS"), subject_id=subject.id).sections["block_requests"]
+        == []
+    )
+    response = walker.client.get(f"/api/v1/subjects/{subject.id}/history", headers=walker.h("NSC389"))
+    if response.status_code == 200:  # the history endpoint is being added by the lead
+        assert request["id"] in str(response.json)
