@@ -12,6 +12,8 @@ graceful_timeout = 30
 max_requests = 10_000
 max_requests_jitter = 1_000
 accesslog = "-"
-# The access log must never carry tokens: they travel in the Authorization header, which is not logged.
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(D)sus req=%({X-Request-Id}o)s'
+# The access log must carry no secrets or personal data: tokens travel in the Authorization header,
+# which is not logged, and lookups carry values (bank accounts, personal IDs) in the query string, so
+# only the path is logged (%(U)s), never the query (%(q)s) or the request line (%(r)s).
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(D)sus req=%({X-Request-Id}o)s'
 forwarded_allow_ips = os.environ.get("REGISTRY_FORWARDED_ALLOW_IPS", "127.0.0.1")

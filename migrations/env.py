@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-import registry.audit.models  # noqa: F401 - registers audit tables on the metadata
+import registry.audit.models  # registers the audit tables on the metadata
 import registry.models  # noqa: F401 - registers every table on the metadata
 from registry.db import Base, make_engine
 

@@ -78,8 +78,11 @@ def fresh_database(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> 
 @pytest.fixture
 def cli_env(fresh_database: str, tmp_path: Path) -> dict[str, str]:
     """Environment for `registry ...` commands run with click's CliRunner against fresh_database."""
-    return {"REGISTRY_DATABASE_URL": fresh_database, "REGISTRY_VAR_DIR": str(tmp_path / "var"),
-            "REGISTRY_ENV": "development"}
+    return {
+        "REGISTRY_DATABASE_URL": fresh_database,
+        "REGISTRY_VAR_DIR": str(tmp_path / "var"),
+        "REGISTRY_ENV": "development",
+    }
 
 
 @pytest.fixture(scope="session")

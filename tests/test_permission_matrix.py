@@ -181,6 +181,7 @@ OTHER_MATRICES = (
     "tests.audit.test_audit_api",
     "tests.blocking.test_permissions",
     "tests.freezing.test_permission_matrix",
+    "tests.screening.test_permissions",
 )
 EXAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 

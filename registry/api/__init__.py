@@ -13,9 +13,11 @@ def register_blueprints(app: Flask, api: Api) -> None:
         blocking,
         decisions,
         freezing,
+        graph,
         identifiers,
         links,
         oauth,
+        screenings,
         subjects,
         violations,
     )
@@ -31,5 +33,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
         audit,
         blocking,
         freezing,
+        screenings,
+        graph,
     ):
         api.register_blueprint(module.blp)

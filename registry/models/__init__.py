@@ -16,6 +16,7 @@ from registry.models.blocking import (
 )
 from registry.models.freezing import FreezeAccount, FreezeOrder, TransactionDelay, TransactionDelayNotice
 from registry.models.idempotency import IdempotencyRecord
+from registry.models.screening import JobStatus, ScreeningJob
 from registry.models.sharing import RecordShare, SharedRecord, Visibility, VisibilityChange
 from registry.models.subject import Identifier, Link, LinkSource, Subject, SubjectKind
 from registry.models.violation import (
@@ -50,12 +51,14 @@ __all__ = [
     "FreezeOrder",
     "IdempotencyRecord",
     "Identifier",
+    "JobStatus",
     "Link",
     "LinkSource",
     "OAuthClient",
     "ProtectedDomain",
     "RecordShare",
     "RevokedToken",
+    "ScreeningJob",
     "SharedInfrastructure",
     "SharedRecord",
     "SigningKey",

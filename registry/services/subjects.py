@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, case, or_, select
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
@@ -13,7 +13,7 @@ from registry.fieldcrypt import FieldCipher
 from registry.identifiers import IdentifierError, fold_name, nfc, parse
 from registry.models import Identifier, Link, LinkSource, Subject, SubjectKind
 from registry.services import identifiers as identifier_service
-from registry.services import visibility
+from registry.services import search, visibility
 
 PERSONAL_ID_CONTEXT = "subject:personal_id"
 # Kinds a free-text query is tried as, in this order; a value that parses as one is looked up by hash.
@@ -61,7 +61,9 @@ def create(session: Session, *, cipher: FieldCipher, principal: Principal, data:
             tax_code = parsed.value
             existing = _visible_duplicate(session, principal, Subject.tax_code == tax_code)
             if existing:
-                raise Duplicate("A subject with this tax code is already registered.", existing=str(existing.id))
+                raise Duplicate(
+                    "A subject with this tax code is already registered.", existing=str(existing.id)
+                )
     if data.get("personal_id"):
         if data["kind"] != SubjectKind.INDIVIDUAL:
             raise ValidationFailed(
@@ -138,18 +140,17 @@ def personal_id(subject: Subject, cipher: FieldCipher) -> str | None:
     return cipher.decrypt(subject.personal_id_enc, PERSONAL_ID_CONTEXT)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def search_query(
     session: Session, *, cipher: FieldCipher, principal: Principal, q: str | None, filters: dict[str, Any]
 ) -> Select:
-    """Subjects visible to the caller matching a name (diacritic-insensitive) or any identifier spelling."""
+    """Subjects visible to the caller matching a name (diacritic-insensitive) or any identifier spelling.
+
+    With `q`, the query is ordered best first (identifier match, then services.search ranking); a
+    paginator's own ORDER BY terms only break ties.
+    """
     query = select(Subject).where(visibility.visible_clause(Subject, principal))
     if q:
         folded = fold_name(q)
-        conditions = [Subject.name_folded.like(f"%{_escape_like(folded)}%", escape="\\")] if folded else []
         hashes = []
         for kind in QUERY_KINDS:
             try:
@@ -157,22 +158,39 @@ def search_query(
             except IdentifierError:
                 continue
             hashes.append((parsed.kind, cipher.lookup_hash(parsed.kind, parsed.value)))
+        linked_ids: list[Any] = []
         if hashes:
-            linked = (
-                select(Link.subject_id)
-                .join(Identifier, Identifier.id == Link.identifier_id)
-                .where(
-                    or_(
-                        *[
-                            (Identifier.kind == kind) & (Identifier.value_hash == digest)
-                            for kind, digest in hashes
-                        ]
-                    ),
-                    visibility.visible_clause(Link, principal),
+            # Resolved first, so the name and identifier arms are both index scans (a subquery in an
+            # OR would make PostgreSQL scan every subject).
+            linked_ids = list(
+                session.scalars(
+                    select(Link.subject_id)
+                    .join(Identifier, Identifier.id == Link.identifier_id)
+                    .where(
+                        or_(
+                            *[
+                                (Identifier.kind == kind) & (Identifier.value_hash == digest)
+                                for kind, digest in hashes
+                            ]
+                        ),
+                        visibility.visible_clause(Link, principal),
+                    )
+                    .distinct()
                 )
             )
-            conditions.append(Subject.id.in_(linked))
+        conditions = []
+        rank: list[Any] = []
+        if folded:
+            visible = visibility.visible_clause(Subject, principal)
+            fuzzy = not hashes and search.wants_fuzzy(session, folded, visible)
+            names = search.name_match(session, folded, fuzzy=fuzzy)
+            conditions.append(names.condition)
+            rank = names.rank
+        if linked_ids:
+            conditions.append(Subject.id.in_(linked_ids))
+            rank = [case((Subject.id.in_(linked_ids), 0), else_=1), *rank]
         query = query.where(or_(*conditions)) if conditions else query.where(Subject.id.is_(None))
+        query = query.order_by(*rank)
     for key in ("kind", "province"):
         if filters.get(key):
             query = query.where(getattr(Subject, key) == filters[key])

@@ -53,7 +53,9 @@ def test_demo_data_is_deterministic_for_a_seed(tmp_path):
     for url in (first, second):
         env = {"REGISTRY_DATABASE_URL": url, "REGISTRY_VAR_DIR": str(tmp_path / "var")}
         assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0
-        result = runner.invoke(main, ["demo-data", "--subjects", "5", "--seed", "11", "--no-clients"], env=env)
+        result = runner.invoke(
+            main, ["demo-data", "--subjects", "5", "--seed", "11", "--no-clients"], env=env
+        )
         assert result.exit_code == 0, result.output
     assert names(first) == names(second)
     assert len(names(first)) == 5

@@ -1,0 +1,49 @@
+"""All benchmarks, one command: `python -m bench` (or `make bench`). Prints figures; not tests.
+
+1. bench.loader fills the PostgreSQL database `registry_bench` by COPY (skipped when it already holds
+   exactly --subjects subjects): N subjects, 3N identifiers, ~3N links, ~5N violations.
+2. bench.http measures the real server (gunicorn, authorisation, audit) against the raw ceiling with wrk.
+3. bench.audit (the audit log's own figures), unless --skip-audit.
+
+Defaults fit ~15 minutes on a 2-core machine; the national scale is `--subjects 1000000` (see README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import subprocess
+import sys
+import time
+
+from bench import http, loader
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--url", default=loader.DEFAULT_URL)
+    parser.add_argument("--subjects", type=int, default=100_000)
+    parser.add_argument("--reload", action="store_true", help="re-create and reload the database")
+    parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--skip-audit", action="store_true")
+    args = parser.parse_args()
+
+    print(f"# registry benchmarks, {time.strftime('%Y-%m-%d %H:%M')} on {platform.node()}", flush=True)
+    if args.reload or not loader.is_loaded(args.url, args.subjects):
+        counts = loader.load(args.url, args.subjects)
+        print(f"loaded in {counts.seconds:.0f} s:")
+        print("\n".join(loader.rows(counts)), flush=True)
+    else:
+        print(f"{args.url} already holds {args.subjects:,} subjects; not reloaded (--reload to force)")
+    results = http.run(args.url, args.duration, args.workers, args.repeat)
+    print("\n".join(http.summary(results)), flush=True)
+    if not args.skip_audit:
+        subprocess.run([sys.executable, "-m", "bench.audit"], check=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,361 @@
+"""Throughput and latency of the real server against the ceiling, from wrk on the same machine.
+
+    python -m bench.http [--url postgresql://postgres@localhost/registry_bench] [--duration 20]
+
+Starts two gunicorn servers on the bench database: the registry (production settings, bearer tokens
+from its own /oauth/token for a client created here, rate limits out of the way, an audit entry
+committed with every request) and bench.ceiling (raw psycopg, no auth, no audit). Then wrk, with a Lua
+script picking a random path per request, at 16 connections, for:
+
+  history  GET /api/v1/subjects/{id}/history, the seller history of a subject found by tax code
+           (the id is what the case system got from its first lookup); ceiling: the same three reads
+  lookup   GET /api/v1/identifiers/lookup?kind=&value=, tax codes and phones in everyday spellings
+           (dashes, dots, spaces, national or +84 form); ceiling: parse, keyed hash, two reads
+  search   GET /api/v1/subjects?q=<name>, names with and without diacritics (ranked, first page)
+
+and a 10,000-item screening (POST /api/v1/screenings, mixed kinds), timed request by request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import requests
+
+from bench.loader import DATA_KEY, DEFAULT_URL, LOOKUP_KEY, env_keys
+from registry.fieldcrypt import FieldCipher
+
+REGISTRY_PORT = 18389
+CEILING_PORT = 18390
+AGENCY = "MOF-CUSTOMS"
+PURPOSE = "BENCH-389/2026"
+
+LUA = r"""
+local paths = {}
+local headers = {}
+init = function(args)
+  for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+  local token = os.getenv("BENCH_TOKEN")
+  if token ~= nil and token ~= "" then headers["Authorization"] = "Bearer " .. token end
+  math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+end
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)], headers)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH {"requests": %d, "duration_us": %d, "non_2xx": %d, "socket_errors": %d, ' ..
+    '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d}\n',
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+"""
+
+
+@dataclass
+class Figures:
+    name: str
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+    def line(self) -> str:
+        return (
+            f"{self.name:26} {self.rps:9.1f} req/s   p50 {self.p50_ms:7.1f} ms   p90 {self.p90_ms:7.1f} ms"
+            f"   p99 {self.p99_ms:7.1f} ms   ({self.requests} requests, {self.errors} errors)"
+        )
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("wrk not found; installing it with apt-get (needs root) ...", flush=True)
+    subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True)
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("wrk is required: apt-get install wrk")
+    return found
+
+
+def server_env(url: str, var_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        **env_keys(),
+        "REGISTRY_ENV": "production",
+        "REGISTRY_DATABASE_URL": url,
+        "REGISTRY_ISSUER": "https://registry.bench.invalid",  # production wants https; only a claim here
+        "REGISTRY_VAR_DIR": str(var_dir),
+        "REGISTRY_RATE_LIMIT": "100000000 per minute",
+        "REGISTRY_TOKEN_LIFETIME": "900",
+        "BENCH_DATABASE_URL": url,
+    }
+
+
+@contextmanager
+def gunicorn(app: str, port: int, env: dict[str, str], workers: int, log: Path) -> Iterator[None]:
+    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+               "--log-level", "warning", "--timeout", "120", app]  # fmt: skip
+    with log.open("w") as handle:
+        process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except requests.RequestException:
+                if process.poll() is not None:
+                    raise SystemExit(f"{app} did not start:\n{log.read_text()[-3000:]}") from None
+                time.sleep(0.3)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def new_client(url: str) -> tuple[str, str]:
+    from registry.auth.clients import create_client
+    from registry.db import make_engine, make_sessionmaker
+
+    engine = make_engine(url)
+    session = make_sessionmaker(engine)()
+    try:
+        created = create_client(
+            session, agency_code=AGENCY, scopes="registry:read registry:read_sensitive", name="bench"
+        )
+        session.commit()
+        return created.client.client_id, created.secret
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def token(client: tuple[str, str]) -> str:
+    response = requests.post(
+        f"http://127.0.0.1:{REGISTRY_PORT}/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "registry:read registry:read_sensitive"},
+        auth=client,
+        timeout=10,
+    )
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+def _spell_tax(code: str, rng: random.Random) -> str:
+    return rng.choice([code, f"{code[:4]}-{code[4:7]}-{code[7:]}", f"{code[:4]} {code[4:7]} {code[7:]}",
+                       f"{code[:4]}.{code[4:7]}.{code[7:]}"])  # fmt: skip
+
+
+def _spell_phone(e164: str, rng: random.Random) -> str:
+    national = "0" + e164[3:]
+    return rng.choice([e164, national, f"{national[:4]} {national[4:7]} {national[7:]}",
+                       f"+84-{e164[3:6]}-{e164[6:9]}-{e164[9:]}"])  # fmt: skip
+
+
+@dataclass
+class Workload:
+    history: list[str]
+    ceiling_history: list[str]
+    lookup: list[str]
+    ceiling_lookup: list[str]
+    search: list[str]
+    screening: list[dict[str, str]]
+
+
+def _sample(conn: psycopg.Connection, column: str, kind: str, limit: int) -> list[Any]:
+    query = f"SELECT {column} FROM identifier TABLESAMPLE SYSTEM (2) REPEATABLE (7) WHERE kind = %s LIMIT %s"
+    return [row[0] for row in conn.execute(query, (kind, limit))]
+
+
+def workload(url: str, seed: int = 7) -> Workload:
+    """Paths for each scenario, from a sample of what is in the database and visible to Customs."""
+    from urllib.parse import urlencode
+
+    rng = random.Random(seed)
+    cipher = FieldCipher(DATA_KEY, LOOKUP_KEY)
+    with psycopg.connect(url) as conn:
+        sellers = conn.execute(
+            "SELECT id, tax_code, name FROM subject TABLESAMPLE SYSTEM (2) REPEATABLE (7) "
+            "WHERE visibility IN ('state', 'public') LIMIT 4000"
+        ).fetchall()
+        phones = _sample(conn, "value", "phone", 3000)
+        domains = _sample(conn, "value", "domain", 2000)
+        accounts = [
+            cipher.decrypt(blob, "identifier:bank_account")
+            for blob in _sample(conn, "value_enc", "bank_account", 1000)
+        ]
+    with_tax = [(sid, code) for sid, code, _ in sellers if code][:2000]
+    history = [f"/api/v1/subjects/{sid}/history" for sid, _ in with_tax]
+    lookups = []
+    for _, code in with_tax[:1000]:
+        lookups.append({"kind": "tax_code", "value": _spell_tax(code, rng)})
+    for phone in phones[:1000]:
+        lookups.append({"kind": "phone", "value": _spell_phone(phone, rng)})
+    rng.shuffle(lookups)
+    names = []
+    for _, _, name in sellers[:1000]:
+        words = name.split()
+        names.append(rng.choice([" ".join(words[-3:]), " ".join(words[-2:]).lower(), name]))
+    from registry.identifiers import fold_name
+
+    names = [n if rng.random() < 0.5 else fold_name(n) for n in names]
+    items: list[dict[str, str]] = []
+    for _, code in with_tax[:1000]:
+        items.append({"kind": "tax_code", "value": _spell_tax(code, rng)})
+    items += [{"value": _spell_phone(p, rng)} for p in phones[:1000]]  # kind guessed
+    items += [{"kind": "domain", "value": d.upper()} for d in domains[:500]]
+    items += [{"kind": "bank_account", "value": a} for a in accounts[:500]]
+    while len(items) < 10_000:  # unknown sellers, and some typing errors
+        n = rng.randint(10**8, 10**9 - 1)
+        items.append(rng.choice([
+            {"kind": "phone", "value": f"09{n % 10**8:08d}"},
+            {"kind": "tax_code", "value": f"0{n}"},
+            {"kind": "domain", "value": f"unknown-{n}.vn"},
+            {"value": f"https://shopee.vn/shop/{n}"},
+            {"kind": "bank_account", "value": f"BIDV:{n}"},
+        ]))  # fmt: skip
+    rng.shuffle(items)
+    return Workload(
+        history=history,
+        ceiling_history=[
+            p.replace("/api/v1/subjects/", "/history/").removesuffix("/history") for p in history
+        ],
+        lookup=[f"/api/v1/identifiers/lookup?{urlencode(q)}" for q in lookups],
+        ceiling_lookup=[f"/lookup?{urlencode(q)}" for q in lookups],
+        search=[f"/api/v1/subjects?{urlencode({'q': n})}" for n in names],
+        screening=items,
+    )
+
+
+def run_wrk(
+    wrk: str, name: str, port: int, paths: list[str], token_value: str, duration: int, work: Path
+) -> Figures:
+    script, path_file = work / "bench.lua", work / f"{name.replace(' ', '_')}.paths"
+    script.write_text(LUA)
+    path_file.write_text("\n".join(paths) + "\n")
+    env = {**os.environ, "BENCH_PATHS": str(path_file), "BENCH_TOKEN": token_value}
+    command = [
+        wrk,
+        "-t2",
+        "-c16",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}",
+    ]
+    # A short warm-up (connections, caches, lazy imports), not counted.
+    subprocess.run([*command[:3], "-d3s", *command[4:]], env=env, capture_output=True, check=True)
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    line = next(line for line in output.splitlines() if line.startswith("BENCH "))
+    data = json.loads(line.removeprefix("BENCH "))
+    return Figures(
+        name,
+        data["requests"] / (data["duration_us"] / 1e6),
+        data["p50_us"] / 1000,
+        data["p90_us"] / 1000,
+        data["p99_us"] / 1000,
+        data["requests"],
+        data["non_2xx"] + data["socket_errors"],
+    )
+
+
+def time_screenings(items: list[dict[str, str]], token_value: str, repeat: int) -> list[float]:
+    timings = []
+    headers = {"Authorization": f"Bearer {token_value}", "X-Purpose": PURPOSE}
+    for _ in range(repeat):
+        started = time.perf_counter()
+        response = requests.post(
+            f"http://127.0.0.1:{REGISTRY_PORT}/api/v1/screenings",
+            json={"items": items},
+            headers=headers,
+            timeout=120,
+        )
+        timings.append(time.perf_counter() - started)
+        response.raise_for_status()
+        assert len(response.json()["results"]) == len(items)
+    return timings
+
+
+def run(url: str, duration: int, workers: int, repeat: int) -> dict[str, Any]:
+    wrk = ensure_wrk()
+    load = workload(url)
+    client = new_client(url)
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="registry-bench-") as tmp:
+        work = Path(tmp)
+        env = server_env(url, work / "var")
+        with (
+            gunicorn("registry.wsgi:app", REGISTRY_PORT, env, workers, work / "registry.log"),
+            gunicorn("bench.ceiling:app", CEILING_PORT, env, workers, work / "ceiling.log"),
+        ):
+            scenarios = [
+                ("ceiling history", CEILING_PORT, load.ceiling_history, False),
+                ("registry history", REGISTRY_PORT, load.history, True),
+                ("ceiling lookup", CEILING_PORT, load.ceiling_lookup, False),
+                ("registry lookup", REGISTRY_PORT, load.lookup, True),
+                ("registry name search", REGISTRY_PORT, load.search, True),
+            ]
+            for name, port, paths, authorised in scenarios:
+                figures = run_wrk(wrk, name, port, paths, token(client) if authorised else "", duration, work)
+                results[name] = figures
+                print(figures.line(), flush=True)
+            timings = time_screenings(load.screening, token(client), repeat)
+            results["screening"] = timings
+            print(
+                f"{'registry screening 10,000':26} median {statistics.median(timings):.2f} s   "
+                f"max {max(timings):.2f} s   ({', '.join(f'{t:.2f}' for t in timings)})",
+                flush=True,
+            )
+    return results
+
+
+def summary(results: dict[str, Any]) -> list[str]:
+    lines = []
+    for what in ("history", "lookup"):
+        ours, ceiling = results[f"registry {what}"], results[f"ceiling {what}"]
+        ratio = ours.rps / ceiling.rps
+        lines.append(f"{what}: registry/ceiling throughput = {ratio:.0%}; registry p99 {ours.p99_ms:.1f} ms")
+    lines.append(f"name search p99 {results['registry name search'].p99_ms:.1f} ms (target < 100 ms)")
+    lines.append(
+        f"10,000-item screening median {statistics.median(results['screening']):.2f} s (target < 2 s)"
+    )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers, the same for both servers")
+    parser.add_argument("--repeat", type=int, default=5, help="10,000-item screenings to time")
+    args = parser.parse_args()
+    results = run(args.url, args.duration, args.workers, args.repeat)
+    print("\n".join(summary(results)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Linked-entity graphs: the query and the nodes and edges shown."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+from webargs.fields import DelimitedList
+
+from registry.identifiers import KINDS
+from registry.services.graph import DEFAULT_KINDS, MAX_DEPTH, MAX_NODES
+
+
+class GraphQuery(Schema):
+    depth = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_DEPTH))
+    kinds = DelimitedList(
+        fields.String(validate=validate.OneOf(KINDS)),
+        validate=validate.Length(min=1),
+        metadata={
+            "description": "identifier kinds that connect subjects, comma-separated; "
+            f"default {','.join(DEFAULT_KINDS)}"
+        },
+    )
+    max_nodes = fields.Integer(load_default=MAX_NODES, validate=validate.Range(min=1, max=MAX_NODES))
+
+
+class GraphNode(Schema):
+    id = fields.UUID()
+    type = fields.String(metadata={"description": "subject | identifier"})
+    label = fields.String(
+        metadata={"description": "subject name, or identifier display (masked if sensitive)"}
+    )
+    subject_kind = fields.String()
+    identifier_kind = fields.String()
+    depth = fields.Integer()
+
+
+class GraphEdge(Schema):
+    id = fields.UUID(metadata={"description": "the link"})
+    subject_id = fields.UUID()
+    identifier_id = fields.UUID()
+    confidence = fields.Integer()
+    source = fields.String()
+
+
+class GraphRead(Schema):
+    nodes = fields.List(fields.Nested(GraphNode))
+    edges = fields.List(fields.Nested(GraphEdge))
+    truncated = fields.Boolean(metadata={"description": "the node bound was reached"})

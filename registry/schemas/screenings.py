@@ -1,0 +1,90 @@
+"""Bulk screening and match-only answers: what is accepted and what is shown."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from registry.identifiers import KINDS
+from registry.services.screening import MAX_ITEMS, MAX_JOB_ITEMS
+
+STATUSES = ("invalid", "no_match", "match")
+
+
+class ScreeningItem(Schema):
+    kind = fields.String(
+        validate=validate.OneOf(KINDS), metadata={"description": "optional: guessed from the value if absent"}
+    )
+    value = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+
+
+class ScreeningCreate(Schema):
+    items = fields.List(
+        fields.Nested(ScreeningItem),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_JOB_ITEMS),
+        metadata={
+            "description": f"Up to {MAX_ITEMS} are answered at once; longer lists (up to {MAX_JOB_ITEMS}) "
+            "become a job (202)."
+        },
+    )
+
+
+class OpenOrders(Schema):
+    block_requests = fields.Integer(allow_none=True)
+    freeze_orders = fields.Integer(
+        allow_none=True, metadata={"description": "null: not yet available in this registry"}
+    )
+
+
+class ScreeningResult(Schema):
+    input_index = fields.Integer()
+    status = fields.String(metadata={"description": " | ".join(STATUSES)})
+    kind = fields.String(allow_none=True, metadata={"description": "as given, or as guessed"})
+    canonical = fields.String(
+        metadata={"description": "absent for sensitive kinds unless revealed (?sensitive=true)"}
+    )
+    sensitive = fields.Boolean()
+    reason = fields.String(metadata={"description": "why an input is invalid"})
+    identifier_id = fields.UUID()
+    subjects = fields.List(fields.UUID(), metadata={"description": "subjects visible to the caller"})
+    violations_by_category = fields.Dict(keys=fields.String(), values=fields.Integer())
+    open_orders = fields.Nested(OpenOrders)
+
+
+class ScreeningRead(Schema):
+    """The answer to a list (200), or the job that will answer it (202)."""
+
+    id = fields.UUID(metadata={"description": "job only"})
+    url = fields.String(metadata={"description": "job only: where to fetch progress and the answer"})
+    status = fields.String(metadata={"description": "job only: queued | running | done | failed"})
+    total = fields.Integer()
+    processed = fields.Integer()
+    matches = fields.Integer(allow_none=True)
+    list_sha256 = fields.String(
+        allow_none=True, metadata={"description": "SHA-256 of the keyed-hash canonical list (as audited)"}
+    )
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    error = fields.String(allow_none=True)
+    page = fields.Integer()
+    per_page = fields.Integer()
+    results = fields.List(fields.Raw(), metadata={"description": "ScreeningResult per input, in input order"})
+
+
+class ScreeningJobQuery(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=MAX_ITEMS, validate=validate.Range(min=1, max=MAX_ITEMS))
+    sensitive = fields.Boolean(load_default=False)
+
+
+class MatchQuery(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    value = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+
+
+class MatchRead(Schema):
+    known = fields.Boolean(metadata={"description": "registered and visible to the caller's agency"})
+    reference = fields.String(
+        allow_none=True,
+        metadata={"description": "opaque case reference to follow up: violation:<id> or link:<id>"},
+    )

@@ -1,0 +1,522 @@
+"""Bulk screening: a list of identifier spellings checked against the registry in a bounded number of queries.
+
+Each input is normalised by the identifier parsers. The database work is set-based whatever the length
+of the list: one query per identifier kind present (keyed hashes in IN lists of CHUNK), then one for the
+visible links and subjects of every match, two for the visible violations, and one per kind of open order,
+each repeated only once per CHUNK matches. A list of MAX_ITEMS costs at most a few dozen queries.
+
+What "match" means follows the registry's rule for identifiers (services.visibility): a state agency
+sees every identifier, others only those reached through a visible link. An identifier the caller may not
+see is answered `no_match`, exactly like an unknown one, so screening reveals nothing that
+/identifiers/lookup does not. Subjects and violations are counted only as far as the caller may see them.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import re
+import uuid
+import zlib
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import rfc8785
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from registry.auth.principal import Principal
+from registry.db import utcnow
+from registry.errors import NotFound
+from registry.fieldcrypt import FieldCipher
+from registry.identifiers import KINDS, IdentifierError, ParsedIdentifier, parse
+from registry.models import (
+    Identifier,
+    JobStatus,
+    Link,
+    ScreeningJob,
+    Subject,
+    Violation,
+    violation_identifier,
+    violation_subject,
+)
+from registry.services import visibility
+
+log = logging.getLogger(__name__)
+
+MAX_ITEMS = 10_000  # answered in the request
+MAX_JOB_ITEMS = 200_000  # answered by a background job
+CHUNK = 5_000  # bind parameters per IN list: under SQLite's limit, cheap for PostgreSQL to plan
+
+# Inputs without a kind: anything with a "/" (but a CIDR range) is a URL, parsed once, whose shop,
+# profile or app comes first. Anything else is tried by these parsers in this order, skipping those
+# whose shape the input cannot have (the phone parser would otherwise pull digits out of "VCB:123").
+# Every parser that accepts it gives a candidate (at most MAX_CANDIDATES); all are looked up and the
+# first that matches answers. So "0100109106" is tried as a tax code and as a phone number.
+GUESS_ORDER = (
+    "personal_id", "tax_code", "phone", "email", "bank_account", "ip", "ip_range",
+    "marketplace_shop", "social_account", "app", "domain",
+)  # fmt: skip
+PLATFORM_KINDS = frozenset({"marketplace_shop", "social_account", "app"})
+MAX_CANDIDATES = 3
+_NUMERIC = re.compile(r"^[\d\s.\-]+$")
+_PHONE = re.compile(r"^[\d\s.\-+()]+$")
+_CIDR = re.compile(r"^[0-9A-Fa-f:.]+/\d{1,3}$")
+_SHAPES: dict[str, Callable[[str], bool]] = {
+    "personal_id": lambda v: bool(_NUMERIC.match(v)) and len(re.sub(r"\D", "", v)) in (9, 12),
+    "tax_code": lambda v: bool(_NUMERIC.match(v)),
+    "phone": lambda v: bool(_PHONE.match(v)),
+    "email": lambda v: "@" in v and "/" not in v,
+    "bank_account": lambda v: ":" in v and "/" not in v,
+    "ip": lambda v: ":" in v or v[:1].isdigit(),
+    "ip_range": lambda v: bool(_CIDR.match(v)),
+    "marketplace_shop": lambda v: "/" in v or ":" in v,
+    "social_account": lambda v: "/" in v or ":" in v,
+    "app": lambda v: "/" in v or ":" in v,
+    "domain": lambda v: "." in v and not any(c in v for c in "/:@ "),
+}
+NO_KIND_REASON = "not a valid identifier of any kind; give `kind` to see why"
+
+
+@dataclass
+class Input:
+    index: int
+    kind: str | None  # as given
+    value: str
+    candidates: list[ParsedIdentifier] = field(default_factory=list)
+    reason: str | None = None
+
+
+@dataclass
+class Screening:
+    results: list[dict[str, Any]]
+    elements: list[list[str]]  # the canonical list, keyed-hashed (see list_elements)
+    matches: int
+
+    @property
+    def list_sha256(self) -> str:
+        return list_hash(self.elements)
+
+
+def _guess(value: str) -> list[ParsedIdentifier]:
+    text = value.strip()
+    if "/" in text and not _SHAPES["ip_range"](text):
+        # A URL: parsed once; the shop, profile or app it designates (if any) is the first candidate.
+        try:
+            url = parse("url", text)
+        except IdentifierError:
+            return []
+        return [*(r for r in url.related if r.kind in PLATFORM_KINDS), url]
+    found: list[ParsedIdentifier] = []
+    for kind in GUESS_ORDER:
+        if not _SHAPES[kind](text):
+            continue
+        try:
+            parsed = parse(kind, text)
+        except IdentifierError:
+            continue
+        if parsed not in found:
+            found.append(parsed)
+        if len(found) == MAX_CANDIDATES or parsed.kind in PLATFORM_KINDS:
+            break
+    return found
+
+
+def normalise(items: Sequence[dict[str, Any]], *, offset: int = 0) -> list[Input]:
+    """Each input parsed: with its kind as given, or guessed; invalid ones carry a safe reason."""
+    out = []
+    for position, item in enumerate(items):
+        entry = Input(offset + position, item.get("kind"), item.get("value", ""))
+        if entry.kind:
+            try:
+                entry.candidates = [parse(entry.kind, entry.value)]
+            except IdentifierError as exc:
+                entry.reason = exc.reason
+        else:
+            entry.candidates = _guess(entry.value) if isinstance(entry.value, str) else []
+            if not entry.candidates:
+                entry.reason = NO_KIND_REASON
+        out.append(entry)
+    return out
+
+
+def list_elements(
+    inputs: Iterable[Input], cipher: FieldCipher, *, unparsed: str = "invalid"
+) -> list[list[str]]:
+    """The canonical list, each element a *keyed* hash: [kind, HMAC(kind, canonical)].
+
+    Keyed, so an audit reader cannot brute-force a short list of phone or account numbers from its
+    hash; the registry (which holds the key) can recompute it from a list an agency produces. Invalid
+    inputs count as ["invalid", HMAC of the kind given and the raw value] (`unparsed` names the label).
+    """
+    elements = []
+    for entry in inputs:
+        if entry.candidates:
+            first = entry.candidates[0]
+            elements.append([first.kind, cipher.lookup_hash(first.kind, first.value)])
+        else:
+            raw = f"{entry.kind or ''}\x00{entry.value if isinstance(entry.value, str) else ''}"
+            elements.append([unparsed, cipher.lookup_hash(unparsed, raw)])
+    return elements
+
+
+def list_hash(elements: list[list[str]]) -> str:
+    """SHA-256 of the RFC 8785 JSON of the keyed-hash list: the same value audit_change() records."""
+    return hashlib.sha256(rfc8785.dumps(elements)).hexdigest()
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _find_identifiers(
+    session: Session, cipher: FieldCipher, principal: Principal, inputs: list[Input]
+) -> dict[tuple[str, str], uuid.UUID]:
+    """(kind, canonical) -> id of every candidate the caller may see: one query per kind (per CHUNK)."""
+    wanted: dict[str, dict[str, str]] = defaultdict(dict)  # kind -> digest -> canonical
+    for entry in inputs:
+        for parsed in entry.candidates:
+            wanted[parsed.kind][cipher.lookup_hash(parsed.kind, parsed.value)] = parsed.value
+    found: dict[tuple[str, str], uuid.UUID] = {}
+    seen_by_caller = visibility.identifier_visible_clause(principal)
+    for kind in (k for k in KINDS if k in wanted):
+        digests = list(wanted[kind])
+        for part in chunks(digests):
+            rows = session.execute(
+                select(Identifier.value_hash, Identifier.id).where(
+                    Identifier.kind == kind, Identifier.value_hash.in_(part), seen_by_caller
+                )
+            ).tuples()
+            for digest, identifier_id in rows:
+                found[(kind, wanted[kind][digest])] = identifier_id
+    return found
+
+
+def _visible_subjects(
+    session: Session, principal: Principal, identifier_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    subjects: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    for part in chunks(identifier_ids):
+        rows = session.execute(
+            select(Link.identifier_id, Link.subject_id)
+            .join(Subject, Subject.id == Link.subject_id)
+            .where(
+                Link.identifier_id.in_(part),
+                visibility.visible_clause(Link, principal),
+                visibility.visible_clause(Subject, principal),
+            )
+        ).tuples()
+        for identifier_id, subject_id in rows:
+            subjects[identifier_id].add(subject_id)
+    return {key: sorted(value, key=str) for key, value in subjects.items()}
+
+
+def _violations(
+    session: Session,
+    principal: Principal,
+    identifier_ids: list[uuid.UUID],
+    subjects: dict[uuid.UUID, list[uuid.UUID]],
+) -> dict[uuid.UUID, Counter[str]]:
+    """Visible violations touching each identifier or one of its visible subjects, counted by category."""
+    touching: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)  # identifier -> violation ids
+    categories: dict[uuid.UUID, list[str]] = {}
+    seen = visibility.visible_clause(Violation, principal)
+    for part in chunks(identifier_ids):
+        rows = session.execute(
+            select(violation_identifier.c.identifier_id, Violation.id, Violation.categories)
+            .join(Violation, Violation.id == violation_identifier.c.violation_id)
+            .where(violation_identifier.c.identifier_id.in_(part), seen)
+        ).tuples()
+        for identifier_id, violation_id, cats in rows:
+            touching[identifier_id].add(violation_id)
+            categories[violation_id] = cats
+    by_subject: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for identifier_id, subject_ids in subjects.items():
+        for subject_id in subject_ids:
+            by_subject[subject_id].append(identifier_id)
+    for part in chunks(list(by_subject)):
+        rows = session.execute(
+            select(violation_subject.c.subject_id, Violation.id, Violation.categories)
+            .join(Violation, Violation.id == violation_subject.c.violation_id)
+            .where(violation_subject.c.subject_id.in_(part), seen)
+        ).tuples()
+        for subject_id, violation_id, cats in rows:
+            categories[violation_id] = cats
+            for identifier_id in by_subject[subject_id]:
+                touching[identifier_id].add(violation_id)
+    counts: dict[uuid.UUID, Counter[str]] = {}
+    for identifier_id, violation_ids in touching.items():
+        counter: Counter[str] = Counter()
+        for violation_id in violation_ids:
+            counter.update(categories[violation_id] or [])
+        counts[identifier_id] = counter
+    return counts
+
+
+def _open_block_requests(
+    session: Session, principal: Principal, identifier_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, int] | None:
+    """Block requests submitted and not closed (not draft, rejected, lifted, expired or revoked)."""
+    try:
+        from registry.models.blocking import BlockRequest, BlockTarget
+        from registry.services import blocking
+    except ImportError:  # pragma: no cover - the blocking module is optional to this service
+        return None
+    counts: Counter[uuid.UUID] = Counter()
+    for part in chunks(identifier_ids):
+        rows = session.execute(
+            select(BlockTarget.identifier_id, func.count(distinct(BlockRequest.id)))
+            .join(BlockRequest, BlockRequest.id == BlockTarget.request_id)
+            .where(
+                BlockTarget.identifier_id.in_(part),
+                BlockRequest.state.not_in([*blocking.TERMINAL, "draft"]),
+                blocking.visible_clause(principal),
+            )
+            .group_by(BlockTarget.identifier_id)
+        ).tuples()
+        counts.update(dict(rows.all()))
+    return counts
+
+
+def _open_freeze_orders(
+    session: Session, principal: Principal, identifier_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, int] | None:
+    """Freeze orders naming the account and not closed, where the freezing service says who sees them."""
+    try:
+        from registry.models.freezing import FreezeAccount, FreezeOrder
+        from registry.services import freezing  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    visible = getattr(freezing, "visible_clause", None)
+    closed = getattr(freezing, "TERMINAL", None)
+    if visible is None or closed is None:
+        return None
+    counts: Counter[uuid.UUID] = Counter()
+    for part in chunks(identifier_ids):
+        rows = session.execute(
+            select(FreezeAccount.identifier_id, func.count(distinct(FreezeOrder.id)))
+            .join(FreezeOrder, FreezeOrder.id == FreezeAccount.order_id)
+            .where(
+                FreezeAccount.identifier_id.in_(part),
+                FreezeOrder.state.not_in([*closed, "draft"]),
+                visible(principal),
+            )
+            .group_by(FreezeAccount.identifier_id)
+        ).tuples()
+        counts.update(dict(rows.all()))
+    return counts
+
+
+def _open_orders(
+    session: Session, principal: Principal, identifier_ids: list[uuid.UUID]
+) -> dict[str, dict[uuid.UUID, int] | None]:
+    """Counts per identifier of open orders the caller may see; None where that cannot be told yet."""
+    if not identifier_ids:
+        return {"block_requests": {}, "freeze_orders": {}}
+    return {
+        "block_requests": _open_block_requests(session, principal, identifier_ids),
+        "freeze_orders": _open_freeze_orders(session, principal, identifier_ids),
+    }
+
+
+def screen(
+    session: Session,
+    *,
+    cipher: FieldCipher,
+    principal: Principal,
+    items: Sequence[dict[str, Any]],
+    offset: int = 0,
+) -> Screening:
+    """The answer for each input, in order. `canonical` is always filled here; the API strips it."""
+    inputs = normalise(items, offset=offset)
+    found = _find_identifiers(session, cipher, principal, inputs)
+    identifier_ids = sorted(set(found.values()), key=str)
+    subjects = _visible_subjects(session, principal, identifier_ids)
+    violations = _violations(session, principal, identifier_ids, subjects)
+    open_orders = _open_orders(session, principal, identifier_ids)
+    results = []
+    matches = 0
+    for entry in inputs:
+        if not entry.candidates:
+            results.append(
+                {"input_index": entry.index, "status": "invalid", "kind": entry.kind, "reason": entry.reason}
+            )
+            continue
+        hit = next((p for p in entry.candidates if (p.kind, p.value) in found), None)
+        parsed = hit or entry.candidates[0]
+        result: dict[str, Any] = {
+            "input_index": entry.index,
+            "status": "match" if hit else "no_match",
+            "kind": parsed.kind,
+            "canonical": parsed.value,
+            "sensitive": parsed.sensitive,
+        }
+        if hit:
+            matches += 1
+            identifier_id = found[(hit.kind, hit.value)]
+            result["identifier_id"] = identifier_id
+            result["subjects"] = subjects.get(identifier_id, [])
+            result["violations_by_category"] = dict(sorted(violations.get(identifier_id, Counter()).items()))
+            result["open_orders"] = {
+                name: (None if counts is None else counts.get(identifier_id, 0))
+                for name, counts in open_orders.items()
+            }
+        results.append(result)
+    return Screening(results, list_elements(inputs, cipher), matches)
+
+
+def without_sensitive(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The results with canonical values of sensitive kinds removed (the caller did not reveal them)."""
+    return [{k: v for k, v in r.items() if k != "canonical"} if r.get("sensitive") else r for r in results]
+
+
+# -- jobs: lists longer than MAX_ITEMS ------------------------------------------------------------------
+
+
+def create_job(session: Session, *, principal: Principal, total: int) -> ScreeningJob:
+    job = ScreeningJob(
+        agency_id=principal.agency_id,
+        client_id=principal.client_id,
+        officer=principal.officer,
+        status=JobStatus.QUEUED,
+        total=total,
+        processed=0,
+        list_sha256="",
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _seal(results: list[dict[str, Any]], cipher: FieldCipher, job_id: uuid.UUID) -> bytes:
+    packed = zlib.compress(json.dumps(results, default=str, separators=(",", ":")).encode(), 6)
+    return cipher.encrypt(base64.b64encode(packed).decode(), f"screening:{job_id}")
+
+
+def job_results(job: ScreeningJob, cipher: FieldCipher) -> list[dict[str, Any]]:
+    if job.result_enc is None:
+        return []
+    packed = base64.b64decode(cipher.decrypt(job.result_enc, f"screening:{job.id}"))
+    return json.loads(zlib.decompress(packed))
+
+
+def run_job(
+    session: Session,
+    *,
+    cipher: FieldCipher,
+    principal: Principal,
+    job_id: uuid.UUID,
+    items: Sequence[dict[str, Any]],
+    commit: Callable[[], None],
+) -> None:
+    """Screen the list MAX_ITEMS at a time, committing progress after each part.
+
+    The caller's visibility is that of the submitting principal, as it stood when the job ran.
+    """
+    job = session.get(ScreeningJob, job_id)
+    if job is None:  # the submission was rolled back
+        return
+    job.status = JobStatus.RUNNING
+    commit()
+    results: list[dict[str, Any]] = []
+    elements: list[list[str]] = []
+    matches = 0
+    try:
+        for start in range(0, len(items), MAX_ITEMS):
+            part = screen(
+                session,
+                cipher=cipher,
+                principal=principal,
+                items=items[start : start + MAX_ITEMS],
+                offset=start,
+            )
+            results += part.results
+            elements += part.elements
+            matches += part.matches
+            job.processed = len(results)
+            commit()
+        job.result_enc = _seal(results, cipher, job.id)
+        job.list_sha256 = list_hash(elements)
+        job.matches = matches
+        job.status = JobStatus.DONE
+    except Exception:
+        log.exception("screening job %s failed", job_id)
+        session.rollback()
+        job = session.get(ScreeningJob, job_id)
+        if job is None:
+            return
+        job.status = JobStatus.FAILED
+        job.error = "The screening failed; submit the list again or contact the registry."
+    job.finished_at = utcnow()
+    commit()
+
+
+def get_job(session: Session, *, principal: Principal, job_id: Any) -> ScreeningJob:
+    """The job, only for the agency that submitted it; NotFound otherwise (hidden looks like missing)."""
+    try:
+        key = job_id if isinstance(job_id, uuid.UUID) else uuid.UUID(str(job_id))
+    except ValueError:
+        raise NotFound(f"No screening {job_id}.") from None
+    job = session.get(ScreeningJob, key)
+    if job is None or job.agency_id != principal.agency_id:
+        raise NotFound(f"No screening {key}.")
+    return job
+
+
+# -- match-only answers ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    known: bool
+    reference: str | None
+    identifier_id: uuid.UUID | None = None
+
+
+def match(session: Session, *, cipher: FieldCipher, principal: Principal, parsed: ParsedIdentifier) -> Match:
+    """Is this identifier known to the caller's agency? Only the keyed hash is used; no record is returned.
+
+    "Known" is the identifier visibility rule (state agencies: registered at all; others: reached through
+    a link they may see). An identifier hidden from the caller is not known: a yes would tell an
+    association or a bank that some agency is quietly watching this account. The reference is the most
+    recent visible violation touching the identifier, else its oldest visible link, else None.
+    """
+    digest = cipher.lookup_hash(parsed.kind, parsed.value)
+    identifier_id = session.scalars(
+        select(Identifier.id).where(
+            Identifier.kind == parsed.kind,
+            Identifier.value_hash == digest,
+            visibility.identifier_visible_clause(principal),
+        )
+    ).first()
+    if identifier_id is None:
+        return Match(False, None)
+    violation_id = session.scalars(
+        select(Violation.id)
+        .join(violation_identifier, violation_identifier.c.violation_id == Violation.id)
+        .where(
+            violation_identifier.c.identifier_id == identifier_id,
+            visibility.visible_clause(Violation, principal),
+        )
+        .order_by(Violation.detected_at.desc(), Violation.id)
+        .limit(1)
+    ).first()
+    if violation_id is not None:
+        return Match(True, f"violation:{violation_id}", identifier_id)
+    link_id = session.scalars(
+        select(Link.id)
+        .where(Link.identifier_id == identifier_id, visibility.visible_clause(Link, principal))
+        .order_by(Link.first_seen, Link.id)
+        .limit(1)
+    ).first()
+    return Match(True, f"link:{link_id}" if link_id else None, identifier_id)
+
+
+def raw_inputs(items: Sequence[dict[str, Any]]) -> list[Input]:
+    """Inputs as submitted, unparsed (a job's submission is audited before the job parses them)."""
+    return [Input(index, item.get("kind"), item.get("value", "")) for index, item in enumerate(items)]

@@ -1,0 +1,39 @@
+"""Neither server's access log may carry the query string, where lookups put sensitive values."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import runpy
+import threading
+from pathlib import Path
+from urllib.error import HTTPError
+from urllib.request import urlopen
+
+from werkzeug.serving import make_server
+
+from registry.cli.serve import PathOnlyRequestHandler
+
+LOOKUP = "/api/v1/identifiers/lookup?kind=bank_account&value=VCB:0011001234567"
+
+
+def test_development_server_logs_path_without_query(app, caplog):
+    server = make_server("127.0.0.1", 0, app, request_handler=PathOnlyRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        # A 401 is expected (no token); only the access-log line matters here.
+        with caplog.at_level(logging.INFO, logger="werkzeug"), contextlib.suppress(HTTPError):
+            urlopen(f"http://127.0.0.1:{server.server_port}{LOOKUP}")
+    finally:
+        server.shutdown()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "/api/v1/identifiers/lookup" in logged
+    assert "0011001234567" not in logged and "value=" not in logged
+
+
+def test_gunicorn_access_log_format_has_no_query():
+    settings = runpy.run_path(str(Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"))
+    fmt = settings["access_log_format"]
+    assert "%(U)s" in fmt
+    assert "%(q)s" not in fmt and "%(r)s" not in fmt

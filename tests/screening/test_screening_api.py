@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.screening.helpers import SCREENINGS, audit_entries, counting, link, subject, violation
+
+TAX = "0100109106"
+PHONE = "0912 345 678"
+BANK = "VCB:0011001234567"
+
+
+@pytest.fixture
+def registry_data(client, actors):
+    """A state-visible seller with a tax code, phone and bank account and two cases; a police-only seller."""
+    dms = actors.headers("MOIT-DMS")
+    seller = subject(client, dms, tax_code=TAX)
+    phone = link(client, dms, seller["id"], "phone", PHONE)
+    bank = link(client, dms, seller["id"], "bank_account", BANK)
+    violation(client, dms, [seller["id"]], categories=["COUNTERFEIT", "TAX_EVASION"])
+    violation(client, dms, [seller["id"]], [phone["identifier_id"]], categories=["COUNTERFEIT"])
+    police = actors.headers("MPS-C03")
+    hidden = subject(client, police, name="Đối tượng đang điều tra", visibility="owner")
+    link(client, police, hidden["id"], "domain", "dieu-tra.vn", visibility="owner")
+    return {"seller": seller, "phone": phone, "bank": bank, "hidden": hidden}
+
+
+ITEMS = [
+    {"kind": "tax_code", "value": "0100-109-106"},
+    {"value": "+84 912 345 678"},
+    {"kind": "tax_code", "value": "0100109107"},
+    {"kind": "domain", "value": "unknown-seller.vn"},
+    {"kind": "bank_account", "value": "970436:0011 0012 34567"},
+    {"kind": "domain", "value": "Dieu-Tra.VN."},
+    {"value": "not an identifier at all"},
+]
+
+
+def screen(client, headers, items, **query):
+    return client.post(SCREENINGS, json={"items": items}, headers=headers, query_string=query)
+
+
+def test_mixed_list_answers_each_input_in_order(client, actors, registry_data):
+    response = screen(client, actors.headers("MOF-CUSTOMS"), ITEMS)
+    assert response.status_code == 200, response.json
+    body = response.json
+    assert body["total"] == 7 and body["matches"] == 4 and len(body["list_sha256"]) == 64
+    results = body["results"]
+    assert [r["input_index"] for r in results] == list(range(7))
+    assert [r["status"] for r in results] == [
+        "match", "match", "invalid", "no_match", "match", "match", "invalid",
+    ]  # fmt: skip
+    seller = registry_data["seller"]["id"]
+    tax, phone, bad_tax, unknown, bank, hidden, junk = results
+    assert tax["kind"] == "tax_code" and tax["canonical"] == TAX and tax["subjects"] == [seller]
+    assert tax["violations_by_category"] == {"COUNTERFEIT": 2, "TAX_EVASION": 1}
+    assert tax["open_orders"]["block_requests"] == 0
+    assert phone["kind"] == "phone" and phone["canonical"] == "+84912345678"  # guessed
+    assert phone["subjects"] == [seller]
+    assert "check digit" in bad_tax["reason"] and bad_tax["kind"] == "tax_code"
+    assert unknown == {"input_index": 3, "status": "no_match", "kind": "domain",
+                       "canonical": "unknown-seller.vn", "sensitive": False}  # fmt: skip
+    assert bank["subjects"] == [seller] and "canonical" not in bank and bank["sensitive"] is True
+    # Customs is a state agency: identifiers are shared facts to it, but the police-only subject is not.
+    assert hidden["subjects"] == [] and hidden["violations_by_category"] == {}
+    assert junk["kind"] is None and junk["reason"]
+
+
+def test_hidden_identifier_is_no_match_for_an_association(client, actors, registry_data):
+    items = [{"kind": "domain", "value": "dieu-tra.vn"}, {"kind": "tax_code", "value": TAX}]
+    results = screen(client, actors.headers("VECOM"), items).json["results"]
+    assert [r["status"] for r in results] == ["no_match", "no_match"]
+    assert "subjects" not in results[0]
+
+
+def test_sensitive_values_revealed_only_with_scope(client, actors, registry_data):
+    items = [{"kind": "bank_account", "value": BANK}, {"kind": "personal_id", "value": "001190012345"}]
+    plain = screen(client, actors.headers("MOF-CUSTOMS", scopes=["registry:read"]), items)
+    assert all("canonical" not in r for r in plain.json["results"])
+    assert b"0011001234567" not in plain.data and b"001190012345" not in plain.data
+    refused = screen(client, actors.headers("MOF-CUSTOMS", scopes=["registry:read"]), items, sensitive="true")
+    assert refused.status_code == 403
+    revealed = screen(client, actors.headers("MOF-CUSTOMS"), items, sensitive="true")
+    assert [r["canonical"] for r in revealed.json["results"]] == ["970436:0011001234567", "001190012345"]
+
+
+def test_screening_needs_a_purpose(client, actors):
+    response = screen(client, actors.headers("MOF-CUSTOMS", purpose=None), [{"value": TAX}])
+    assert response.status_code == 422
+
+
+def test_one_audit_entry_per_screening_with_list_hash_and_matches(client, actors, db, registry_data):
+    before = len(audit_entries(db, "screening:run"))
+    body = screen(client, actors.headers("MOF-CUSTOMS"), ITEMS).json
+    entries = audit_entries(db, "screening:run")
+    assert len(entries) == before + 1
+    entry = entries[-1]
+    assert entry["detail"] == {"items": 7, "matches": 4, "list_sha256": body["list_sha256"]}
+    assert entry["change_hash"] == body["list_sha256"]
+    assert "0100109106" not in str(entry) and "912345678" not in str(entry)
+    # The same list spelled differently is the same canonical list.
+    respelled = [dict(item) for item in ITEMS]
+    respelled[0] = {"kind": "tax_code", "value": "0100.109.106"}
+    assert screen(client, actors.headers("MOF-CUSTOMS"), respelled).json["list_sha256"] == body["list_sha256"]
+
+
+def _items(n: int) -> list[dict]:
+    kinds = [
+        lambda i: {"kind": "tax_code", "value": TAX if i == 0 else "0100109107"},
+        lambda i: {"kind": "phone", "value": f"09{i:08d}"},
+        lambda i: {"kind": "bank_account", "value": f"VCB:{10**9 + i}"},
+        lambda i: {"kind": "domain", "value": f"shop{i}.vn"},
+        lambda i: {"value": f"+84 91{i:07d}"},
+    ]
+    return [kinds[i % len(kinds)](i) for i in range(n)]
+
+
+def test_query_count_does_not_grow_with_the_list(client, actors, engine, registry_data):
+    headers = actors.headers("MOF-CUSTOMS")
+    with counting(engine) as small:
+        assert screen(client, headers, _items(100)).status_code == 200
+    with counting(engine) as large:
+        response = screen(client, headers, _items(1000))
+    assert response.status_code == 200
+    assert response.json["matches"] >= 1
+    assert len(large) == len(small)
+    assert len(small) <= 20
+
+
+def test_longer_lists_become_a_job_for_the_submitting_agency(client, actors, db, registry_data):
+    items = [{"kind": "tax_code", "value": TAX}] + [
+        {"kind": "domain", "value": f"s{i}.vn"} for i in range(10_000)
+    ]
+    headers = actors.headers("MOF-CUSTOMS")
+    submitted = screen(client, headers, items)
+    assert submitted.status_code == 202, submitted.json
+    job = submitted.json
+    assert submitted.headers["Location"] == job["url"] == f"{SCREENINGS}/{job['id']}"
+    assert job["total"] == 10_001
+    fetched = client.get(job["url"], headers=headers)  # run inline under testing
+    assert fetched.status_code == 200
+    body = fetched.json
+    assert body["status"] == "done" and body["processed"] == 10_001 and body["matches"] == 1
+    assert len(body["results"]) == 10_000 and body["results"][0]["status"] == "match"
+    rest = client.get(job["url"], headers=headers, query_string={"page": 2}).json["results"]
+    assert [r["input_index"] for r in rest] == [10_000]
+    assert client.get(job["url"], headers=actors.headers("MOF-TAX")).status_code == 404
+    fetch_audit = [e for e in audit_entries(db, "screening:read") if e["outcome"] == "allowed"][-1]
+    assert (
+        fetch_audit["detail"]["matches"] == 1 and fetch_audit["detail"]["list_sha256"] == body["list_sha256"]
+    )
+    assert audit_entries(db, "screening:run")[-1]["detail"] == {"items": 10_001, "job": True}
+
+
+def test_empty_or_malformed_lists_are_422(client, actors):
+    headers = actors.headers("MOF-CUSTOMS")
+    assert screen(client, headers, []).status_code == 422
+    assert screen(client, headers, [{"kind": "nonsense", "value": "x"}]).status_code == 422
+    assert screen(client, headers, [{"kind": "phone"}]).status_code == 422
