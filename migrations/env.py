@@ -6,7 +6,7 @@ from alembic import context
 
 import registry.audit.models  # registers the audit tables on the metadata
 import registry.models  # noqa: F401 - registers every table on the metadata
-from registry.db import Base, make_engine
+from registry.db import Base, for_dialect, make_engine
 
 config = context.config
 target_metadata = Base.metadata
@@ -30,13 +30,23 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            include_object=for_dialect(connection.dialect.name),
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = make_engine(_url())
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            include_object=for_dialect(connection.dialect.name),
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

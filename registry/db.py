@@ -90,3 +90,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+def for_dialect(dialect_name: str) -> Any:
+    """Alembic `include_object`: leave out schema objects meant for another database (info["dialect"])."""
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        wanted = (getattr(obj, "info", None) or {}).get("dialect")
+        return wanted is None or wanted == dialect_name
+
+    return include

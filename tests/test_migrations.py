@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 
 import registry.audit.models
 import registry.models  # noqa: F401 - registers every table
-from registry.db import Base, make_engine
+from registry.db import Base, for_dialect, make_engine
 from tests.conftest import alembic_config
 
 
@@ -22,7 +22,9 @@ def test_single_head():
 def test_models_match_the_migrated_schema(fresh_database):
     engine = make_engine(fresh_database)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": False, "include_object": for_dialect(connection.dialect.name)}
+        )
         differences = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert differences == []

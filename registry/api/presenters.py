@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
-from sqlalchemy import select
-
 from registry.api.context import caller, db, state
 from registry.auth.scopes import Scope
 from registry.errors import PermissionDenied
-from registry.models import Agency, Identifier, Link, Subject
+from registry.models import Identifier, Link, Subject
+from registry.services import agencies
 from registry.services import identifiers as identifier_service
 from registry.services import subjects as subject_service
 
 
 def agency_code(agency_id: int | None) -> str | None:
     """Agency codes for output, loaded once per request (a few dozen rows)."""
-    if "agency_codes" not in g:
-        g.agency_codes = {key: value for key, value in db().execute(select(Agency.id, Agency.code)).tuples()}
-    return g.agency_codes.get(agency_id)
+    return agencies.code(db(), agency_id)
 
 
 def reveal(requested: bool) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 import time
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from registry.models import Agency, OAuthClient, RevokedToken, SigningKey
 
 ALGORITHM = "ES256"
 CLOCK_SKEW = 30  # seconds of leeway for exp/nbf/iat between agency systems' clocks
+KEY_CACHE_SECONDS = 30  # verification keys are re-read this often, and at once for an unknown kid
 
 
 @dataclass(frozen=True)
@@ -35,12 +38,26 @@ class IssuedToken:
     claims: dict[str, Any]
 
 
+def _unverified_kid(token: str) -> str:
+    """The kid in a compact JWS header, only to choose among our own keys; nothing is trusted yet."""
+    try:
+        header = token.split(".", 1)[0]
+        kid = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))).get("kid")
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        raise Unauthenticated("the access token is not valid") from None
+    if not isinstance(kid, str):
+        raise Unauthenticated("the access token is not valid")
+    return kid
+
+
 class TokenService:
     def __init__(self, *, issuer: str, audience: str, lifetime: int, cipher: FieldCipher) -> None:
         self.issuer = issuer
         self.audience = audience
         self.lifetime = lifetime
         self._cipher = cipher
+        # (read at, key set, kid -> stops verifying at): saves a query and a key import per request.
+        self._keys: tuple[float, KeySet, dict[str, datetime | None]] | None = None
 
     # -- keys ---------------------------------------------------------------------------------------
     def _new_key(self, session: Session) -> SigningKey:
@@ -116,12 +133,23 @@ class TokenService:
         )
 
     # -- verifying ----------------------------------------------------------------------------------
+    def _keyset(self, session: Session, kid: str) -> KeySet:
+        """The verification keys, from a short-lived cache; a kid the cache lacks forces a re-read."""
+        cached = self._keys
+        if cached is None or time.monotonic() - cached[0] > KEY_CACHE_SECONDS or kid not in cached[2]:
+            keys = self.verification_keys(session)
+            if not keys:
+                raise Unauthenticated("no signing key is configured")
+            keyset = KeySet.import_key_set({"keys": [key.public_jwk for key in keys]})
+            cached = self._keys = (time.monotonic(), keyset, {key.kid: key.expires_at for key in keys})
+        expires = cached[2].get(kid, utcnow())
+        if expires is not None and expires <= utcnow():
+            raise Unauthenticated("the access token is not valid")
+        return cached[1]
+
     def decode(self, session: Session, token: str) -> dict[str, Any]:
         """The verified claims of one of our own tokens, or Unauthenticated with a safe reason."""
-        keys = self.verification_keys(session)
-        if not keys:
-            raise Unauthenticated("no signing key is configured")
-        keyset = KeySet.import_key_set({"keys": [key.public_jwk for key in keys]})
+        keyset = self._keyset(session, _unverified_kid(token))
         try:
             decoded = jwt.decode(token, keyset, algorithms=[ALGORITHM])
         except (JoseError, ValueError, TypeError) as exc:
@@ -149,16 +177,17 @@ class TokenService:
     def principal(self, session: Session, claims: dict[str, Any]) -> Principal:
         """The caller behind verified claims, refused if the client was disabled or the token revoked."""
         row = session.execute(
-            select(OAuthClient, Agency)
+            select(OAuthClient, Agency, RevokedToken.jti)
             .join(Agency, OAuthClient.agency_id == Agency.id)
+            .outerjoin(RevokedToken, RevokedToken.jti == claims["jti"])
             .where(OAuthClient.client_id == claims["client_id"])
         ).first()
         if row is None or not row[0].enabled:
             raise Unauthenticated("the client is unknown or disabled")
-        client, agency = row
+        client, agency, revoked = row
         if agency.code != claims["agency"]:
             raise Unauthenticated("the token's agency does not match its client")
-        if session.get(RevokedToken, claims["jti"]) is not None:
+        if revoked is not None:
             raise Unauthenticated("the access token was revoked")
         # The client's registered scopes and its agency's current ceiling bound every token, so a
         # scope withdrawn from either stops working at once, before the token expires.

@@ -25,11 +25,11 @@ def register(main: click.Group) -> None:
     def blocking() -> None:
         pass
 
-    @blocking.group(help="Protected domains (and their subdomains): never blocked whole without an override.")
+    @blocking.group(
+        "protected", help="Protected domains (and their subdomains): never blocked whole without an override."
+    )
     def protected_() -> None:
         pass
-
-    blocking.add_command(protected_, "protected")
 
     @protected_.command("list", help="List protected domains.")
     @click.option("--json", "as_json", is_flag=True)

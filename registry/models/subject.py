@@ -28,7 +28,17 @@ class LinkSource(enum.StrEnum):
 
 class Subject(SharedRecord, Base):
     __tablename__ = "subject"
-    __table_args__ = (CheckConstraint("kind IN ('organisation', 'individual')", name="kind"),)
+    __table_args__ = (
+        CheckConstraint("kind IN ('organisation', 'individual')", name="kind"),
+        # Substring and similarity search on PostgreSQL (migration 0009); SQLite scans the folded column.
+        Index(
+            "ix_subject_name_folded_trgm",
+            "name_folded",
+            postgresql_using="gin",
+            postgresql_ops={"name_folded": "gin_trgm_ops"},
+            info={"dialect": "postgresql"},
+        ).ddl_if(dialect="postgresql"),
+    )
     record_type = "subject"
 
     id: Mapped[uuid_pk]

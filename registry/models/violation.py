@@ -6,7 +6,18 @@ import enum
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Date, ForeignKey, LargeBinary, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.db import Base, JSONType, created_at, utcnow, uuid_pk, vnd
@@ -71,6 +82,8 @@ class Decision(SharedRecord, Base):
     __table_args__ = (
         CheckConstraint("document_type IN ('decision', 'order', 'request')", name="document_type"),
         CheckConstraint("effective_to IS NULL OR effective_to >= effective_from", name="effective"),
+        # The same document registered twice at once by two agencies: the database keeps one.
+        UniqueConstraint("issuer_agency_id", "number", "issued_on"),
     )
     record_type = "decision"
 

@@ -43,6 +43,7 @@ from registry.models import (
 )
 from registry.services import competence, workflow
 from registry.services import identifiers as identifier_service
+from registry.services.agencies import codes as agency_codes
 from registry.services.history import Event, Section
 from registry.services.protected import Guard
 from registry.services.visibility import visible_clause as shared_visible_clause
@@ -961,7 +962,7 @@ def history_section(
             .order_by(BlockRequest.created_at, BlockRequest.id)
         )
     )
-    codes = dict(session.execute(select(Agency.id, Agency.code)).tuples().all())
+    codes = agency_codes(session)
     items = [
         {
             "id": r.id,

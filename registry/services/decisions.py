@@ -10,12 +10,14 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
 from registry.errors import Conflict, Duplicate, NotFound, PermissionDenied, ValidationFailed
 from registry.models import Agency, Decision, DecisionDocument, RecordShare
 from registry.services import visibility
+from registry.services.agencies import codes as agency_codes
 
 PDF_MAGIC = b"%PDF-"
 PDF = "application/pdf"
@@ -71,8 +73,11 @@ def create(session: Session, *, principal: Principal, data: dict[str, Any]) -> D
     decision = Decision(
         **fields, number=number, issuer_agency_id=issuer_id, owner_agency_id=principal.agency_id
     )
-    session.add(decision)
-    session.flush()
+    try:
+        with session.begin_nested():  # a concurrent registration of the same document loses here
+            session.add(decision)
+    except IntegrityError:
+        raise Conflict("This decision was registered by someone else at the same moment.") from None
     visibility.initialise(session, decision, principal, *sharing)
     session.flush()
     return decision
@@ -149,10 +154,6 @@ def document_of(session: Session, decision: Decision) -> DecisionDocument:
     document = session.get(DecisionDocument, decision.document_id)
     assert document is not None
     return document
-
-
-def agency_codes(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Agency.id, Agency.code)).tuples().all())
 
 
 def shared_with_many(

@@ -43,6 +43,7 @@ from registry.models.freezing import (
     TransactionDelayNotice,
 )
 from registry.services import competence, identifiers, visibility, workdays, workflow
+from registry.services.agencies import codes as agency_codes
 from registry.services.decisions import get_decision_for_use
 from registry.services.history import Event, Section
 
@@ -891,7 +892,7 @@ def overdue_query(v: Viewer, now: datetime) -> Select[tuple[FreezeOrder]]:
 
 def late_steps(session: Session, orders: list[FreezeOrder], now: datetime) -> dict[uuid.UUID, list[dict]]:
     """For each order, what is late and whose move it is (a step of the State Bank, the issuer, a bank)."""
-    codes = dict(session.execute(select(Agency.id, Agency.code)).tuples().all())
+    codes = agency_codes(session)
     banks = dict(
         session.execute(select(Agency.bank_bin, Agency.code).where(Agency.bank_bin.is_not(None)))
         .tuples()
@@ -1101,7 +1102,7 @@ def history_section(
         .tuples()
         .all()
     )
-    codes = dict(session.execute(select(Agency.id, Agency.code)).tuples().all())
+    codes = agency_codes(session)
     decisions = dict(
         session.execute(
             select(Decision.id, Decision.number).where(
@@ -1173,7 +1174,7 @@ def delay_history_section(
         .tuples()
         .all()
     )
-    codes = dict(session.execute(select(Agency.id, Agency.code)).tuples().all())
+    codes = agency_codes(session)
     items = [
         {
             "id": str(d.id),

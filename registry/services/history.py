@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from registry.auth.principal import Principal
-from registry.models import Agency, Link, Subject, Violation, violation_identifier, violation_subject
+from registry.models import Link, Subject, Violation, violation_identifier, violation_subject
 from registry.services import visibility
+from registry.services.agencies import codes as agency_codes
 
 # "module:function" of sections added by the workflows. Each is called as
 # fn(session, principal=..., subject=..., identifier_ids=...) -> Section.
@@ -73,27 +74,22 @@ def history(session: Session, *, principal: Principal, subject_id: Any) -> Histo
         )
     )
     identifier_ids = sorted({link.identifier_id for link in links}, key=str)
-    touching = [
-        Violation.id.in_(
-            select(violation_subject.c.violation_id).where(violation_subject.c.subject_id == subject.id)
-        )
-    ]
+    # One IN over a UNION: with OR between two IN subqueries PostgreSQL scans every violation.
+    touching = select(violation_subject.c.violation_id).where(violation_subject.c.subject_id == subject.id)
     if identifier_ids:
-        touching.append(
-            Violation.id.in_(
-                select(violation_identifier.c.violation_id).where(
-                    violation_identifier.c.identifier_id.in_(identifier_ids)
-                )
+        touching = touching.union(
+            select(violation_identifier.c.violation_id).where(
+                violation_identifier.c.identifier_id.in_(identifier_ids)
             )
         )
     violations = list(
         session.scalars(
             select(Violation)
-            .where(or_(*touching), visibility.visible_clause(Violation, principal))
+            .where(Violation.id.in_(touching), visibility.visible_clause(Violation, principal))
             .order_by(Violation.detected_at, Violation.id)
         )
     )
-    agencies = {key: value for key, value in session.execute(select(Agency.id, Agency.code)).tuples()}
+    agencies = agency_codes(session)
     timeline = [
         Event(
             subject.created_at,

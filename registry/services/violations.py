@@ -24,7 +24,8 @@ from registry.models import (
     violation_subject,
 )
 from registry.services import visibility
-from registry.services.decisions import agency_codes, get_decision_for_use, shared_with_many
+from registry.services.agencies import codes as agency_codes
+from registry.services.decisions import get_decision_for_use, shared_with_many
 
 S = ViolationStatus
 # Where a case may go next. A sanction annulled on complaint or review ends in `dismissed`; `dismissed`

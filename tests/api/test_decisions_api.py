@@ -317,3 +317,16 @@ def test_only_the_owner_changes_visibility(client, actors, db):
     assert response.status_code == 403
     assert db.scalar(select(func.count()).select_from(VisibilityChange)) == 0
     assert client.get(f"{URL}/{created['id']}", headers=actors.headers("VECOM")).status_code == 404
+
+
+def test_same_document_registered_concurrently_is_a_409_not_a_500(client, actors, db, monkeypatch):
+    # The duplicate check cannot see a registration that has not committed yet; the database's
+    # unique constraint then decides, and the loser gets a 409.
+    from registry.services import decisions as service
+
+    create_decision(client, actors, number="9/QĐ-RACE")
+    monkeypatch.setattr(service, "find_duplicate", lambda *args, **kwargs: None)
+    again = client.post(URL, json=decision_body(number="9/QĐ-RACE"), headers=actors.headers("MOF-TAX"))
+    assert again.status_code == 409
+    assert again.mimetype == "application/problem+json"
+    assert decision_count(db) == 1
