@@ -276,7 +276,7 @@ def create_block_request(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 
 @blp.route("/block-requests", methods=["GET"])
-@blp.access("block_request:list", None)
+@blp.access("block_request:list", (*ANY_BLOCKING, Scope.REPORTS_READ))
 @blp.arguments(BlockRequestQuery, location="query")
 @blp.response(200, BlockRequestPage)
 def list_block_requests(args: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -308,7 +308,7 @@ def list_block_requests(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 
 @blp.route("/block-requests/overdue", methods=["GET"])
-@blp.access("block_request:overdue", None)
+@blp.access("block_request:overdue", (Scope.BLOCKING_SUBMIT, Scope.BLOCKING_DECIDE, Scope.REPORTS_READ))
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, BlockOverduePage)
 def list_overdue_block_requests(args: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -349,7 +349,7 @@ def list_overdue_block_requests(args: dict[str, Any]):  # type: ignore[no-untype
 
 
 @blp.route("/block-requests/<uuid:request_id>", methods=["GET"])
-@blp.access("block_request:read", None)
+@blp.access("block_request:read", (*ANY_BLOCKING, Scope.REPORTS_READ))
 @blp.response(200, BlockRequestItem)
 @blp.alt_response(404, description=NOT_FOUND)
 def get_block_request(request_id):  # type: ignore[no-untyped-def]
@@ -557,7 +557,7 @@ def _conditional(feed: feeds.Feed, body: str, mimetype: str) -> Response:
 
 
 @blp.route("/blocklists/<executor_code>.json", methods=["GET"])
-@blp.access("blocklist:read", None)
+@blp.access("blocklist:read", (Scope.BLOCKING_EXECUTE, Scope.REPORTS_READ))
 @blp.doc(
     responses={
         "200": {"description": "The blocklist", "content": {"application/json": {"schema": BlocklistRead}}},
@@ -578,7 +578,7 @@ def blocklist_json(executor_code: str) -> Response:
 
 
 @blp.route("/blocklists/<executor_code>.rpz", methods=["GET"])
-@blp.access("blocklist:read_rpz", None)
+@blp.access("blocklist:read_rpz", (Scope.BLOCKING_EXECUTE, Scope.REPORTS_READ))
 @blp.doc(
     responses={
         "200": {"description": "The zone file", "content": {"text/dns": {"schema": {"type": "string"}}}},

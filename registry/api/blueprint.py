@@ -7,19 +7,26 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from registry.api.context import guard
+from registry.api.context import ScopeRequirement, guard, scopes_of
 from registry.api.idempotency import DOC_PARAMETER, idempotent
 
 PROBLEM = {"description": "Problem document (RFC 9457)", "content": {"application/problem+json": {}}}
 
 
 class RegistryBlueprint(Blueprint):
-    def access(self, action: str, scope: str | None, *, purpose: bool | None = None) -> Callable:
+    def access(self, action: str, scope: ScopeRequirement, *, purpose: bool | None = None) -> Callable:
         """Deny by default: every view states its scope; the check and the OpenAPI text come from here."""
 
         def decorator(view: Callable) -> Callable:
             guarded = guard(action, scope, purpose=purpose)(view)
-            needs = f"Requires scope `{scope}`." if scope else "Requires any valid access token."
+            accepted = scopes_of(scope)
+            needs = (
+                "Requires any valid access token."
+                if not accepted
+                else f"Requires scope `{accepted[0]}`."
+                if len(accepted) == 1
+                else "Requires one of the scopes " + ", ".join(f"`{one}`" for one in accepted) + "."
+            )
             purpose_text = (
                 " Needs an `X-Purpose` header."
                 if purpose
@@ -28,7 +35,7 @@ class RegistryBlueprint(Blueprint):
                 else ""
             )
             doc: dict[str, Any] = {
-                "security": [{"oauth2": [scope] if scope else []}],
+                "security": [{"oauth2": [one]} for one in accepted] or [{"oauth2": []}],
                 "description": (getattr(view, "__doc__", "") or "").strip().split("\n", 1)[-1].strip()
                 + f"\n\n{needs}{purpose_text}",
                 "responses": {"401": PROBLEM, "403": PROBLEM, "422": PROBLEM, "429": PROBLEM},

@@ -101,19 +101,31 @@ def check_content_type(accepted: tuple[str, ...]) -> None:
     )
 
 
-def guard(action: str, scope: str | None, *, purpose: bool | None = None) -> Callable:
+ScopeRequirement = str | tuple[str, ...] | None
+
+
+def scopes_of(scope: ScopeRequirement) -> tuple[str, ...]:
+    if scope is None:
+        return ()
+    return (scope,) if isinstance(scope, str) else tuple(scope)
+
+
+def guard(action: str, scope: ScopeRequirement, *, purpose: bool | None = None) -> Callable:
     """Authenticate, check the scope, require a purpose where needed, and name the audit action.
 
+    `scope` is one scope, a tuple of which any one will do, or None for any valid token.
     `purpose=None` means: required for writes and for sensitive reads (`?sensitive=true`).
     """
+    accepted = scopes_of(scope)
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             g.audit_action = action
             principal = authenticate()
-            if scope is not None and not principal.has(scope):
-                raise PermissionDenied(f"This needs the scope {scope}.", required_scope=scope)
+            if accepted and not any(principal.has(one) for one in accepted):
+                needed = " or ".join(accepted)
+                raise PermissionDenied(f"This needs the scope {needed}.", required_scope=needed)
             check_content_type(getattr(view, "content_types", JSON_TYPES))
             needs_purpose = (
                 purpose if purpose is not None else (request.method in WRITE_METHODS or wants_sensitive())

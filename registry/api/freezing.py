@@ -228,7 +228,7 @@ def submit_freeze_order(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 
 @blp.route(ORDERS, methods=["GET"])
-@blp.access("freeze_order:list", None)
+@blp.access("freeze_order:list", (*service.READ_SCOPES, Scope.REGISTRY_READ))
 @blp.arguments(FreezeOrderQuery, location="query")
 @blp.response(200, FreezeOrderPage)
 def list_freeze_orders(args: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -257,7 +257,7 @@ def list_freeze_orders(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 
 
 @blp.route(f"{ORDERS}/overdue", methods=["GET"])
-@blp.access("freeze_order:overdue", None)
+@blp.access("freeze_order:overdue", (*service.READ_SCOPES, Scope.REGISTRY_READ))
 @blp.arguments(OverdueQuery, location="query")
 @blp.response(200, OverduePage)
 def list_overdue_freeze_orders(args: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -287,7 +287,7 @@ def list_overdue_freeze_orders(args: dict[str, Any]):  # type: ignore[no-untyped
 
 
 @blp.route(f"{ORDERS}/<uuid:order_id>", methods=["GET"])
-@blp.access("freeze_order:read", None)
+@blp.access("freeze_order:read", (*service.READ_SCOPES, Scope.REGISTRY_READ))
 @blp.arguments(RevealQuery, location="query")
 @blp.response(200, FreezeOrderRead)
 @blp.alt_response(404, description=NOT_FOUND)
@@ -545,7 +545,7 @@ def report_transaction_delay(args: dict[str, Any]):  # type: ignore[no-untyped-d
 
 
 @blp.route(DELAYS, methods=["GET"])
-@blp.access("transaction_delay:list", None)
+@blp.access("transaction_delay:list", (*service.READ_SCOPES, Scope.REGISTRY_READ))
 @blp.arguments(DelayQuery, location="query")
 @blp.response(200, DelayPage)
 def list_transaction_delays(args: dict[str, Any]):  # type: ignore[no-untyped-def]
@@ -577,7 +577,7 @@ def _load_delay(delay_id: Any) -> tuple[service.Viewer, TransactionDelay]:
 
 
 @blp.route(f"{DELAYS}/<uuid:delay_id>", methods=["GET"])
-@blp.access("transaction_delay:read", None)
+@blp.access("transaction_delay:read", (*service.READ_SCOPES, Scope.REGISTRY_READ))
 @blp.arguments(RevealQuery, location="query")
 @blp.response(200, DelayRead)
 @blp.alt_response(404, description=NOT_FOUND)
