@@ -67,19 +67,25 @@ def own_agency_only() -> str | None:
     return None if principal.has(Scope.AUDIT_READ) else principal.agency
 
 
+# The largest value a BIGINT column holds: anything larger is refused as invalid, never sent on.
+MAX_INT64 = 2**63 - 1
+
+
 # -- schemas (named by purpose) ---------------------------------------------------------------------
 class CheckpointQuery(Schema):
-    size = fields.Integer(validate=validate.Range(min=0), metadata={"description": "a signed tree size"})
+    size = fields.Integer(
+        validate=validate.Range(min=0, max=MAX_INT64), metadata={"description": "a signed tree size"}
+    )
     witnessed = fields.Boolean(
         load_default=False, metadata={"description": "newest checkpoint with a cosignature"}
     )
 
 
 class EntriesQuery(Schema):
-    start = fields.Integer(required=True, validate=validate.Range(min=0))
+    start = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_INT64))
     end = fields.Integer(
         required=True,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=MAX_INT64),
         metadata={"description": f"exclusive; at most {MAX_ENTRIES_PER_CALL} entries are returned"},
     )
 
@@ -104,8 +110,10 @@ class EntriesPage(Schema):
 
 
 class InclusionQuery(Schema):
-    index = fields.Integer(required=True, validate=validate.Range(min=0))
-    tree_size = fields.Integer(validate=validate.Range(min=1), metadata={"description": "default: latest"})
+    index = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_INT64))
+    tree_size = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_INT64), metadata={"description": "default: latest"}
+    )
 
 
 class InclusionProof(Schema):
@@ -119,8 +127,10 @@ class InclusionProof(Schema):
 
 
 class ConsistencyQuery(Schema):
-    first = fields.Integer(required=True, validate=validate.Range(min=0))
-    second = fields.Integer(validate=validate.Range(min=0), metadata={"description": "default: latest"})
+    first = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_INT64))
+    second = fields.Integer(
+        validate=validate.Range(min=0, max=MAX_INT64), metadata={"description": "default: latest"}
+    )
 
 
 class ConsistencyProof(Schema):
@@ -165,7 +175,7 @@ class AuditHits(Schema):
 
 
 class CosignatureCreate(Schema):
-    size = fields.Integer(required=True, validate=validate.Range(min=1))
+    size = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_INT64))
     cosignature = fields.String(
         required=True,
         validate=validate.Length(min=10, max=1000),

@@ -16,7 +16,7 @@ from flask import Response, g, json, request
 from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
-from registry.api.context import state
+from registry.api.context import db, state
 from registry.audit.recorder import AuditEvent, record
 from registry.auth import assertions
 from registry.auth.server import (
@@ -64,15 +64,18 @@ _TOKEN_FIELDS = {
 
 @contextlib.contextmanager
 def _transaction() -> Iterator[Session]:
-    session: Session = state().sessionmaker()
+    """The request's own session, committed here even when the endpoint refuses (see the docstring).
+
+    Never a second session: the rate limiter may already have opened the request's one, and on
+    SQLite a second writer would wait for the first, which waits for the request to end.
+    """
+    session = db()
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
-    finally:
-        session.close()
 
 
 def _oauth_request(path: str) -> tuple[FormRequest | None, tuple[int, dict[str, Any], list[Any]] | None]:

@@ -72,7 +72,7 @@ class ScreeningRead(Schema):
 
 
 class ScreeningJobQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=MAX_ITEMS, validate=validate.Range(min=1, max=MAX_ITEMS))
     sensitive = fields.Boolean(load_default=False)
 

@@ -394,3 +394,17 @@ def test_verify_over_http_and_against_saved_state(client, actors, http, tmp_path
     # Without audit:read the verifier cannot see every entry, and says so instead of passing.
     limited = CliRunner().invoke(main, [*base, "--token", actors.token("VECOM")])
     assert limited.exit_code == 1 and "VERIFICATION FAILED" in limited.output
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body"),
+    [
+        ("POST", "/api/v1/audit/cosignatures", {"size": 2**64, "cosignature": "— w AAAAAAAAAAAAAAAA"}),
+        ("GET", f"/api/v1/audit/proofs/inclusion?index={2**64}", None),
+        ("GET", f"/api/v1/audit/checkpoint?size={2**70}", None),
+        ("GET", f"/api/v1/audit/entries?start=0&end={2**64}", None),
+    ],
+)
+def test_numbers_beyond_64_bits_are_invalid_input_not_server_errors(client, actors, method, url, body):
+    response = client.open(url, method=method, json=body, headers=actors.headers(AUDITOR))
+    assert response.status_code == 422, response.get_data(as_text=True)

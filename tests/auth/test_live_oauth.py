@@ -129,3 +129,26 @@ def test_revocation_over_http_refuses_the_next_request(live_server):
         live_server.url + "/oauth/revoke", token["access_token"], token_type_hint="access_token"
     )
     assert session.get(live_server.url + "/api/v1/identifiers").status_code == 401
+
+
+def test_oauth_endpoints_called_with_a_bearer_token_answer_promptly(live_server):
+    """The rate limiter opens the request's session to identify a bearer caller; the OAuth endpoints
+    must work in that same session (on SQLite a second one waited for the first: 500 after 10 s)."""
+    system = live_server.client()
+    session = session_for(live_server, system, "client_secret_basic", "registry:read")
+    token = session.fetch_token(live_server.token_url, grant_type="client_credentials")["access_token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    for method, path in (
+        ("GET", "/oauth/jwks"),
+        ("POST", "/oauth/token"),
+        ("POST", "/oauth/introspect"),
+        ("POST", "/oauth/revoke"),
+    ):
+        response = requests.request(
+            method,
+            live_server.url + path,
+            headers=bearer,
+            timeout=5,
+            data={"grant_type": "client_credentials"} if method == "POST" else None,
+        )
+        assert response.status_code < 500, (path, response.status_code, response.text)
