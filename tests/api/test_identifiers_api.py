@@ -45,3 +45,47 @@ def test_no_token_is_401(client):
     response = client.get("/api/v1/identifiers")
     assert response.status_code == 401
     assert response.json["type"].endswith("/unauthenticated")
+
+
+def test_lookup_query_count_does_not_grow_with_links(client, actors, engine):
+    from sqlalchemy import event
+
+    headers = actors.headers("MOIT-DMS")
+    phone = client.post(
+        "/api/v1/identifiers", json={"kind": "phone", "value": "0912345678"}, headers=headers
+    ).json
+
+    def queries_for_lookup() -> int:
+        statements: list[str] = []
+
+        def count(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            found = client.get(
+                "/api/v1/identifiers/lookup",
+                query_string={"kind": "phone", "value": "+84 91 234 5678"},
+                headers=headers,
+            )
+            assert found.status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(statements)
+
+    def link_new_subject(n: int) -> None:
+        subject = client.post(
+            "/api/v1/subjects", json={"kind": "individual", "name": f"Người bán {n}"}, headers=headers
+        ).json
+        response = client.post(
+            "/api/v1/links",
+            json={"subject_id": subject["id"], "identifier_id": phone["id"], "source": "tip"},
+            headers=headers,
+        )
+        assert response.status_code == 201
+
+    link_new_subject(0)
+    few = queries_for_lookup()
+    for n in range(1, 9):
+        link_new_subject(n)
+    assert queries_for_lookup() == few
