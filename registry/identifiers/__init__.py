@@ -63,4 +63,11 @@ def parse(kind: str, value: str) -> ParsedIdentifier:
         raise IdentifierError(kind, "value is empty")
     if len(value) > MAX_LENGTH:
         raise IdentifierError(kind, f"value is longer than {MAX_LENGTH} characters")
-    return parser(value)
+    try:
+        return parser(value)
+    except IdentifierError:
+        raise
+    except (ValueError, UnicodeError):
+        # A library under a parser refused the text in its own words (urllib: "Invalid IPv6 URL");
+        # say it in ours, without echoing a value that may be sensitive.
+        raise IdentifierError(kind, f"value is not a well-formed {kind.replace('_', ' ')}") from None
