@@ -22,7 +22,6 @@ from registry.schemas.subjects import (
 from registry.services import history as history_service
 from registry.services import subjects as service
 from registry.services import violations as violation_service
-from registry.services.pagination import paginate
 from registry.services.visibility import get_visible
 
 blp = RegistryBlueprint(
@@ -59,11 +58,14 @@ def create_subject(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 def list_subjects(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     """Search subjects by name (diacritic-insensitive) or by any identifier"""
     revealed = presenters.reveal(args.pop("sensitive"))
-    query = service.search_query(
-        db(), cipher=state().cipher, principal=caller(), q=args.get("q"), filters=args
-    )
-    page = paginate(
-        db(), query, page=args["page"], per_page=args["per_page"], order_by=[Subject.created_at, Subject.id]
+    page = service.search_page(
+        db(),
+        cipher=state().cipher,
+        principal=caller(),
+        q=args.get("q"),
+        filters=args,
+        page=args["page"],
+        per_page=args["per_page"],
     )
     page["items"] = [presenters.subject(s, revealed) for s in page["items"]]
     return page

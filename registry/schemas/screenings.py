@@ -30,10 +30,8 @@ class ScreeningCreate(Schema):
 
 
 class OpenOrders(Schema):
-    block_requests = fields.Integer(allow_none=True)
-    freeze_orders = fields.Integer(
-        allow_none=True, metadata={"description": "null: not yet available in this registry"}
-    )
+    block_requests = fields.Integer(metadata={"description": "open block requests visible to the caller"})
+    freeze_orders = fields.Integer(metadata={"description": "running freeze orders visible to the caller"})
 
 
 class ScreeningResult(Schema):

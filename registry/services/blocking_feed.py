@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.db import utcnow
@@ -90,9 +91,16 @@ def snapshot(session: Session, executor: Agency) -> Feed:
     digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
     state = session.get(BlocklistSerial, executor.id, with_for_update=True)
     if state is None:
-        state = BlocklistSerial(agency_id=executor.id, serial=1, content_sha256=digest, changed_at=utcnow())
-        session.add(state)
-    elif state.content_sha256 != digest:
+        try:
+            with session.begin_nested():  # two first reads at once: one inserts, the other re-reads
+                state = BlocklistSerial(
+                    agency_id=executor.id, serial=1, content_sha256=digest, changed_at=utcnow()
+                )
+                session.add(state)
+        except IntegrityError:
+            state = session.get(BlocklistSerial, executor.id, with_for_update=True, populate_existing=True)
+            assert state is not None  # the row the other reader just committed
+    if state.content_sha256 != digest:
         state.serial, state.content_sha256, state.changed_at = state.serial + 1, digest, utcnow()
     session.flush()
     return Feed(executor.code, state.serial, items, f'"{state.serial}-{digest[:32]}"', state.changed_at)

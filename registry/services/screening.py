@@ -44,7 +44,9 @@ from registry.models import (
     violation_identifier,
     violation_subject,
 )
-from registry.services import visibility
+from registry.models.blocking import BlockRequest, BlockTarget
+from registry.models.freezing import FreezeAccount, FreezeOrder
+from registry.services import blocking, freezing, visibility
 
 log = logging.getLogger(__name__)
 
@@ -260,13 +262,8 @@ def _violations(
 
 def _open_block_requests(
     session: Session, principal: Principal, identifier_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, int] | None:
+) -> dict[uuid.UUID, int]:
     """Block requests submitted and not closed (not draft, rejected, lifted, expired or revoked)."""
-    try:
-        from registry.models.blocking import BlockRequest, BlockTarget
-        from registry.services import blocking
-    except ImportError:  # pragma: no cover - the blocking module is optional to this service
-        return None
     counts: Counter[uuid.UUID] = Counter()
     for part in chunks(identifier_ids):
         rows = session.execute(
@@ -285,17 +282,10 @@ def _open_block_requests(
 
 def _open_freeze_orders(
     session: Session, principal: Principal, identifier_ids: list[uuid.UUID]
-) -> dict[uuid.UUID, int] | None:
-    """Freeze orders naming the account and not closed, where the freezing service says who sees them."""
-    try:
-        from registry.models.freezing import FreezeAccount, FreezeOrder
-        from registry.services import freezing  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    visible = getattr(freezing, "visible_clause", None)
-    closed = getattr(freezing, "TERMINAL", None)
-    if visible is None or closed is None:
-        return None
+) -> dict[uuid.UUID, int]:
+    """Freeze orders naming the account and still running, as far as the freeze workflow shows them
+    to the caller (issuer, State Bank, Standing Office, and a bank for orders dispatched to it)."""
+    viewer = freezing.viewer(session, principal)
     counts: Counter[uuid.UUID] = Counter()
     for part in chunks(identifier_ids):
         rows = session.execute(
@@ -303,8 +293,8 @@ def _open_freeze_orders(
             .join(FreezeOrder, FreezeOrder.id == FreezeAccount.order_id)
             .where(
                 FreezeAccount.identifier_id.in_(part),
-                FreezeOrder.state.not_in([*closed, "draft"]),
-                visible(principal),
+                FreezeOrder.state.in_(freezing.RUNNING),
+                freezing.order_visible_clause(viewer),
             )
             .group_by(FreezeAccount.identifier_id)
         ).tuples()
@@ -314,8 +304,8 @@ def _open_freeze_orders(
 
 def _open_orders(
     session: Session, principal: Principal, identifier_ids: list[uuid.UUID]
-) -> dict[str, dict[uuid.UUID, int] | None]:
-    """Counts per identifier of open orders the caller may see; None where that cannot be told yet."""
+) -> dict[str, dict[uuid.UUID, int]]:
+    """Counts per identifier of the open orders the caller may see."""
     if not identifier_ids:
         return {"block_requests": {}, "freeze_orders": {}}
     return {
@@ -363,8 +353,7 @@ def screen(
             result["subjects"] = subjects.get(identifier_id, [])
             result["violations_by_category"] = dict(sorted(violations.get(identifier_id, Counter()).items()))
             result["open_orders"] = {
-                name: (None if counts is None else counts.get(identifier_id, 0))
-                for name, counts in open_orders.items()
+                name: counts.get(identifier_id, 0) for name, counts in open_orders.items()
             }
         results.append(result)
     return Screening(results, list_elements(inputs, cipher), matches)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, case, func, literal, or_
 from sqlalchemy.orm import Session
 
 from registry.models import Subject
@@ -32,19 +32,13 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def wants_fuzzy(session: Session, folded: str, visible: ColumnElement[bool]) -> bool:
-    """Near spellings only when no visible name contains the query (PostgreSQL; one cheap query).
+def fuzzy_possible(session: Session, folded: str) -> bool:
+    """Near spellings are for PostgreSQL (pg_trgm), and only for queries long enough to mean something.
 
-    Word similarity over every name that shares trigrams with a common Vietnamese name costs far
-    more than the substring match, and adds little when exact substrings were found.
+    Callers try them only when the plain substring search found nothing: word similarity over every
+    name sharing trigrams with a common Vietnamese name costs far more than the substring match.
     """
-    if session.get_bind().dialect.name != "postgresql" or len(folded) < MIN_FUZZY_LENGTH:
-        return False
-    column = Subject.name_folded
-    found = session.scalar(
-        select(Subject.id).where(column.like(f"%{escape_like(folded)}%", escape="\\"), visible).limit(1)
-    )
-    return found is None
+    return session.get_bind().dialect.name == "postgresql" and len(folded) >= MIN_FUZZY_LENGTH
 
 
 def name_match(session: Session, folded: str, *, fuzzy: bool = True) -> NameMatch:

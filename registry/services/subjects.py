@@ -14,6 +14,7 @@ from registry.identifiers import IdentifierError, fold_name, nfc, parse
 from registry.models import Identifier, Link, LinkSource, Subject, SubjectKind
 from registry.services import identifiers as identifier_service
 from registry.services import search, visibility
+from registry.services.pagination import paginate
 
 PERSONAL_ID_CONTEXT = "subject:personal_id"
 # Kinds a free-text query is tried as, in this order; a value that parses as one is looked up by hash.
@@ -141,7 +142,13 @@ def personal_id(subject: Subject, cipher: FieldCipher) -> str | None:
 
 
 def search_query(
-    session: Session, *, cipher: FieldCipher, principal: Principal, q: str | None, filters: dict[str, Any]
+    session: Session,
+    *,
+    cipher: FieldCipher,
+    principal: Principal,
+    q: str | None,
+    filters: dict[str, Any],
+    fuzzy: bool = False,
 ) -> Select:
     """Subjects visible to the caller matching a name (diacritic-insensitive) or any identifier spelling.
 
@@ -181,9 +188,7 @@ def search_query(
         conditions = []
         rank: list[Any] = []
         if folded:
-            visible = visibility.visible_clause(Subject, principal)
-            fuzzy = not hashes and search.wants_fuzzy(session, folded, visible)
-            names = search.name_match(session, folded, fuzzy=fuzzy)
+            names = search.name_match(session, folded, fuzzy=fuzzy and not hashes)
             conditions.append(names.condition)
             rank = names.rank
         if linked_ids:
@@ -200,3 +205,23 @@ def search_query(
         except IdentifierError as exc:
             raise _field_error("tax_code", exc) from None
     return query
+
+
+def search_page(
+    session: Session,
+    *,
+    cipher: FieldCipher,
+    principal: Principal,
+    q: str | None,
+    filters: dict[str, Any],
+    page: int,
+    per_page: int,
+) -> dict[str, Any]:
+    """A page of search_query; near spellings (PostgreSQL) only when the exact search found nothing."""
+    order = [Subject.created_at, Subject.id]
+    exact = search_query(session, cipher=cipher, principal=principal, q=q, filters=filters)
+    found = paginate(session, exact, page=page, per_page=per_page, order_by=order)
+    if found["total"] == 0 and q and search.fuzzy_possible(session, fold_name(q)):
+        fuzzy = search_query(session, cipher=cipher, principal=principal, q=q, filters=filters, fuzzy=True)
+        found = paginate(session, fuzzy, page=page, per_page=per_page, order_by=order)
+    return found

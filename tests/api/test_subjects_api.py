@@ -272,3 +272,18 @@ def test_history_query_count_does_not_grow_with_history(client, actors, engine):
     for n in range(1, 8):
         add_case(n)
     assert queries_for_history() == small
+
+
+def test_pages_are_stable_and_the_total_is_right_on_every_page(client, actors):
+    headers = actors.headers("MOIT-DMS")
+    made = [create(client, headers, name=f"Cửa hàng số {n}")["id"] for n in range(5)]
+    seen = []
+    for page in (1, 2, 3):
+        listed = client.get(
+            SUBJECTS, query_string={"q": "cua hang", "per_page": 2, "page": page}, headers=headers
+        )
+        assert listed.json["total"] == 5
+        seen += [item["id"] for item in listed.json["items"]]
+    assert sorted(seen) == sorted(made) and len(seen) == 5
+    beyond = client.get(SUBJECTS, query_string={"q": "cua hang", "per_page": 2, "page": 9}, headers=headers)
+    assert beyond.json["items"] == [] and beyond.json["total"] == 5

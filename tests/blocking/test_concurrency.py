@@ -121,3 +121,37 @@ def test_a_late_second_officer_gets_409_naming_the_state(committed_app):
         "expire",
         "revoke",
     ]
+
+
+def test_two_first_reads_of_a_feed_at_once_both_answer(committed_app, monkeypatch):
+    """Both readers find no serial yet and both insert one: the loser re-reads the winner's row."""
+    from registry.services import blocking_feed
+
+    session = committed_app.extensions["registry"].sessionmaker()
+    headers = Actors(committed_app, session).headers("ISP-VNPT", purpose=None)
+    session.commit()
+    session.close()
+    barrier = threading.Barrier(2, timeout=20)
+    original = blocking_feed.utcnow
+
+    def held_utcnow():  # type: ignore[no-untyped-def]
+        barrier.wait()  # called only on the insert path: both readers have seen no row
+        return original()
+
+    monkeypatch.setattr(blocking_feed, "utcnow", held_utcnow)
+    results: list[tuple[int, object]] = []
+
+    def read() -> None:
+        try:
+            response = committed_app.test_client().get("/api/v1/blocklists/ISP-VNPT.json", headers=headers)
+            results.append((response.status_code, response.json))
+        except Exception as exc:
+            results.append((500, repr(exc)))
+
+    threads = [threading.Thread(target=read) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [status for status, _ in results] == [200, 200], results
+    assert {body["serial"] for _, body in results} == {1}
