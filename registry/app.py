@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None, *, session_factory: sessionmake
     app.config["TESTING"] = settings.testing
     app.config["MAX_CONTENT_LENGTH"] = max(settings.max_body_bytes, settings.max_document_bytes)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined] - Vietnamese names readable as UTF-8
     logging.basicConfig(level=logging.INFO)
 
     engine = make_engine(settings.database_url)

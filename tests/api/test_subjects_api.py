@@ -287,3 +287,11 @@ def test_pages_are_stable_and_the_total_is_right_on_every_page(client, actors):
     assert sorted(seen) == sorted(made) and len(seen) == 5
     beyond = client.get(SUBJECTS, query_string={"q": "cua hang", "per_page": 2, "page": 9}, headers=headers)
     assert beyond.json["items"] == [] and beyond.json["total"] == 5
+
+
+def test_json_answers_are_utf8_not_escaped(client, actors):
+    headers = actors.headers("MOIT-DMS")
+    create(client, headers, name="Nguyễn Văn Đức", kind="individual")
+    response = client.get(SUBJECTS, headers=headers)
+    assert "Nguyễn Văn Đức".encode() in response.data
+    assert response.mimetype == "application/json"
