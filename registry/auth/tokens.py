@@ -189,6 +189,8 @@ class TokenService:
             raise Unauthenticated("the token's agency does not match its client")
         if revoked is not None:
             raise Unauthenticated("the access token was revoked")
+        if agency.valid_to is not None and agency.valid_to < utcnow().date():
+            raise Unauthenticated("the client's agency no longer exists (merged or renamed)")
         # The client's registered scopes and its agency's current ceiling bound every token, so a
         # scope withdrawn from either stops working at once, before the token expires.
         granted = (

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from registry.config import ConfigError, Settings
 from registry.db import make_engine, make_sessionmaker
+from registry.errors import RegistryError
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -28,13 +29,19 @@ def settings() -> Settings:
 
 @contextlib.contextmanager
 def session_scope(config: Settings | None = None) -> Iterator[Session]:
-    """One transaction per command: committed on success, rolled back on any error."""
+    """One transaction per command: committed on success, rolled back on any error.
+
+    A domain error (unknown agency, duplicate, invalid value) is the operator's to fix: it is shown as
+    one line and exit status 1, not as a traceback."""
     config = config or settings()
     engine = make_engine(config.database_url)
     session = make_sessionmaker(engine)()
     try:
         yield session
         session.commit()
+    except RegistryError as exc:
+        session.rollback()
+        raise click.ClickException(exc.detail) from exc
     except Exception:
         session.rollback()
         raise
