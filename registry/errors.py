@@ -65,3 +65,10 @@ class PermissionDenied(RegistryError):
 class Unauthenticated(RegistryError):
     type_slug = "unauthenticated"
     title = "Authentication required"
+
+
+class NotConfigured(RegistryError):
+    """Something an operator must set up first (e.g. the audit log's signing key in production)."""
+
+    type_slug = "not-configured"
+    title = "Not configured yet"

@@ -22,6 +22,7 @@ _STATUS_BY_ERROR: list[tuple[type[errors.RegistryError], int]] = [
     (errors.Conflict, 409),
     (errors.PermissionDenied, 403),
     (errors.Unauthenticated, 401),
+    (errors.NotConfigured, 503),
 ]
 
 _SLUG_BY_STATUS = {

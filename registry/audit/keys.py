@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 from registry.audit.models import AuditSigningKey
 from registry.audit.note import Signer, Verifier, generate_signer
 from registry.db import utcnow
+from registry.errors import NotConfigured
 from registry.fieldcrypt import FieldCipher
 
 DEFAULT_OVERLAP = timedelta(days=7)
 SIGNER_ENV = "REGISTRY_AUDIT_SIGNER_KEY"
 
 
-class AuditKeyError(RuntimeError):
+class AuditKeyError(NotConfigured):
     """No usable log key (production never generates one silently)."""
 
 

@@ -408,3 +408,23 @@ def test_verify_over_http_and_against_saved_state(client, actors, http, tmp_path
 def test_numbers_beyond_64_bits_are_invalid_input_not_server_errors(client, actors, method, url, body):
     response = client.open(url, method=method, json=body, headers=actors.headers(AUDITOR))
     assert response.status_code == 422, response.get_data(as_text=True)
+
+
+def test_production_without_a_log_key_yet_answers_without_server_errors(app, db, actors):
+    """Production never generates the log key itself (an operator runs `registry audit rotate-key`);
+    until then the log answers that it is empty, not with a server error."""
+    import dataclasses
+
+    from registry.app import create_app
+
+    production = create_app(dataclasses.replace(app.extensions["registry"].settings, env="production"))
+    production.extensions["registry"].sessionmaker = app.extensions["registry"].sessionmaker
+    client = production.test_client()
+    headers = actors.headers(AUDITOR)
+    assert client.get("/api/v1/audit/checkpoint", headers=headers).status_code == 404
+    unset = client.get("/api/v1/audit/verifier-key", headers=headers)
+    assert unset.status_code == 503 and unset.json["type"].endswith("/not-configured")
+    assert "rotate-key" in unset.json["detail"]
+    assert client.get("/api/v1/audit/entries?start=0&end=5", headers=headers).status_code in (200, 404)
+    assert client.get("/api/v1/audit/proofs/inclusion?index=0", headers=headers).status_code in (404, 422)
+    production.extensions["registry"].engine.dispose()
