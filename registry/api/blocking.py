@@ -42,7 +42,7 @@ from registry.schemas.blocking import (
 )
 from registry.schemas.common import PageQuery
 from registry.services import blocking as service
-from registry.services import blocking_feed as feeds
+from registry.services.blocking import feed as feeds
 from registry.services.pagination import paginate
 
 blp = RegistryBlueprint(

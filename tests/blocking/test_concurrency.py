@@ -125,7 +125,7 @@ def test_a_late_second_officer_gets_409_naming_the_state(committed_app):
 
 def test_two_first_reads_of_a_feed_at_once_both_answer(committed_app, monkeypatch):
     """Both readers find no serial yet and both insert one: the loser re-reads the winner's row."""
-    from registry.services import blocking_feed
+    from registry.services.blocking import feed as blocking_feed
 
     session = committed_app.extensions["registry"].sessionmaker()
     headers = Actors(committed_app, session).headers("ISP-VNPT", purpose=None)

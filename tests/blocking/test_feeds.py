@@ -8,7 +8,7 @@ import dns.rdatatype
 import dns.zone
 import idna
 
-from registry.services.blocking_feed import rpz_ip_owner
+from registry.services.blocking.feed import rpz_ip_owner
 from tests.blocking.conftest import APPROVER, URL, body
 
 ORIGIN = "isp-vnpt.rpz.registry.nsc389.gov.vn."

@@ -30,7 +30,8 @@ from registry.models import (
     BlockTarget,
     Decision,
 )
-from registry.services import blocking
+from registry.services.blocking.config import rules
+from registry.services.blocking.expiry import expire_due
 
 CANNOT_ACT = ("invalid_target", "not_our_customer")
 _UNSAFE_IN_COMMENT = re.compile(r"[\x00-\x1f\x7f]+")
@@ -86,7 +87,7 @@ def entries(session: Session, executor: Agency) -> list[dict[str, Any]]:
 
 def snapshot(session: Session, executor: Agency) -> Feed:
     """The executor's entries now, with a serial bumped (and stored) if they changed since last read."""
-    blocking.expire_due(session)
+    expire_due(session)
     items = entries(session, executor)
     digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
     state = session.get(BlocklistSerial, executor.id, with_for_update=True)
@@ -116,7 +117,7 @@ def as_json(feed: Feed) -> dict[str, Any]:
 
 
 def origin(executor_code: str) -> str:
-    return f"{executor_code.lower()}.{blocking.rules().rpz_origin_suffix}."
+    return f"{executor_code.lower()}.{rules().rpz_origin_suffix}."
 
 
 def rpz_ip_owner(value: str) -> str:
@@ -141,8 +142,7 @@ def as_rpz(feed: Feed) -> str:
         f"; Blocklist of {feed.executor}: serial {feed.serial}, changed {feed.changed_at.isoformat()}",
         f"$ORIGIN {origin(feed.executor)}",
         "$TTL 300",
-        f"@ IN SOA localhost. hostmaster.{blocking.rules().rpz_origin_suffix}. "
-        f"{feed.serial} 3600 600 604800 300",
+        f"@ IN SOA localhost. hostmaster.{rules().rpz_origin_suffix}. {feed.serial} 3600 600 604800 300",
         "@ IN NS localhost.",
     ]
     by_owner: dict[str, list[dict[str, Any]]] = {}

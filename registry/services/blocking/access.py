@@ -1,0 +1,87 @@
+"""Who sees and who acts on a block request."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, or_, select
+from sqlalchemy.orm import Session
+
+from registry.auth.principal import Principal
+from registry.errors import NotFound, PermissionDenied
+from registry.models import BlockExecutor, BlockRequest
+from registry.services.blocking.config import rules
+
+
+def is_decider(principal: Principal) -> bool:
+    return principal.agency in rules().deciding_agencies
+
+
+def is_oversight(principal: Principal) -> bool:
+    return principal.agency in rules().oversight_agencies
+
+
+def visible_clause(principal: Principal) -> ColumnElement[bool]:
+    """Submitter: all of its own. Deciding and oversight agencies: all but others' drafts.
+
+    Executors: the requests dispatched to them (and then only their part, see `is_full_view`).
+    """
+    own = BlockRequest.owner_agency_id == principal.agency_id
+    if is_decider(principal) or is_oversight(principal):
+        return or_(own, BlockRequest.state != "draft")
+    addressed = exists().where(
+        BlockExecutor.request_id == BlockRequest.id,
+        BlockExecutor.agency_id == principal.agency_id,
+        BlockExecutor.dispatched_at.is_not(None),
+    )
+    return or_(own, addressed)
+
+
+def is_full_view(principal: Principal, request: BlockRequest) -> bool:
+    return request.owner_agency_id == principal.agency_id or is_decider(principal) or is_oversight(principal)
+
+
+def get_visible(session: Session, request_id: Any, principal: Principal) -> BlockRequest:
+    """The request, or NotFound whether it is missing or hidden from the caller."""
+    try:
+        key = request_id if isinstance(request_id, uuid.UUID) else uuid.UUID(str(request_id))
+    except ValueError:
+        raise NotFound(f"No block request with id {request_id}.") from None
+    found = session.scalars(
+        select(BlockRequest).where(BlockRequest.id == key, visible_clause(principal))
+    ).first()
+    if found is None:
+        raise NotFound(f"No block request with id {key}.")
+    return found
+
+
+def require_decider(principal: Principal) -> None:
+    if not is_decider(principal):
+        deciders = ", ".join(sorted(rules().deciding_agencies))
+        raise PermissionDenied(
+            f"Only the deciding agency ({deciders}) takes this decision on block requests."
+        )
+
+
+def require_owner(principal: Principal, request: BlockRequest) -> None:
+    if request.owner_agency_id != principal.agency_id:
+        raise PermissionDenied("Only the submitting agency edits or submits its block request.")
+
+
+def search(principal: Principal, filters: dict[str, Any]) -> Select[tuple[BlockRequest]]:
+    query = select(BlockRequest).where(visible_clause(principal))
+    if filters.get("executor") == "me":
+        query = query.where(
+            exists().where(
+                BlockExecutor.request_id == BlockRequest.id,
+                BlockExecutor.agency_id == principal.agency_id,
+                BlockExecutor.dispatched_at.is_not(None),
+            )
+        )
+    for name in ("state", "action"):
+        if filters.get(name):
+            query = query.where(getattr(BlockRequest, name) == filters[name])
+    if filters.get("mirror_of"):
+        query = query.where(BlockRequest.mirror_of_id == filters["mirror_of"])
+    return query

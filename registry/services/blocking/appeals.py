@@ -1,0 +1,82 @@
+"""Appeals against a request in effect, and their decisions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from registry.auth.principal import Principal
+from registry.errors import Conflict, NotFound, PermissionDenied
+from registry.models import BlockAppeal, BlockRequest
+from registry.services import workflow
+from registry.services.blocking.access import is_decider, require_decider
+from registry.services.blocking.checks import _vn_date
+from registry.services.blocking.config import rules
+from registry.services.blocking.content import _decision
+from registry.services.blocking.machine import MACHINE
+
+
+def file_appeal(
+    session: Session, *, principal: Principal, request: BlockRequest, data: dict[str, Any]
+) -> BlockAppeal:
+    """Record a complaint against a request in effect (submitting or deciding agency)."""
+    if not (request.owner_agency_id == principal.agency_id or is_decider(principal)):
+        raise PermissionDenied("Appeals are recorded by the submitting or the deciding agency.")
+    if any(a.status == "pending" for a in request.appeals):
+        raise Conflict("An appeal against this block request is already pending; decide it first.")
+    transition = workflow.apply(
+        session,
+        machine=MACHINE,
+        record=request,
+        action_name="file_appeal",
+        principal=principal,
+        reason=data["grounds"],
+        detail={"appellant": data["appellant"]},
+        deadline=rules().deadline("appeal", request.urgent),
+    )
+    appeal = BlockAppeal(
+        appellant=data["appellant"],
+        grounds=data["grounds"],
+        received_on=data.get("received_on") or _vn_date(transition.at),
+        filed_by_agency_id=principal.agency_id,
+        filed_by=principal.actor,
+        filed_at=transition.at,
+    )
+    request.appeals.append(appeal)
+    session.flush()
+    return appeal
+
+
+def decide_appeal(
+    session: Session,
+    *,
+    principal: Principal,
+    request: BlockRequest,
+    appeal_id: uuid.UUID,
+    data: dict[str, Any],
+) -> BlockAppeal:
+    """Upheld: the block is lifted. Dismissed: it stays in effect. Not by the officer who approved it."""
+    require_decider(principal)
+    appeal = next((a for a in request.appeals if a.id == appeal_id), None)
+    if appeal is None:
+        raise NotFound(f"No appeal {appeal_id} against this block request.")
+    if appeal.status != "pending":
+        raise Conflict(f"This appeal was already decided: {appeal.status}.")
+    document = _decision(session, principal, data.get("decision_id"))
+    action = "uphold_appeal" if data["outcome"] == "upheld" else "dismiss_appeal"
+    transition = workflow.apply(
+        session,
+        machine=MACHINE,
+        record=request,
+        action_name=action,
+        principal=principal,
+        reason=data["reason"],
+        decision_id=document.id if document else None,
+        detail={"appeal": str(appeal.id)},
+    )
+    appeal.status, appeal.decided_by, appeal.decided_at = data["outcome"], principal.officer, transition.at
+    appeal.decision_reason, appeal.decision_id = data["reason"], document.id if document else None
+    session.flush()
+    return appeal

@@ -1,0 +1,103 @@
+"""Checks at submission, approval and dispatch: the decision, completeness, the over-blocking guard."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from registry.db import utcnow
+from registry.errors import ValidationFailed
+from registry.models import Agency, BlockRequest, BlockTarget, Decision
+from registry.services import competence
+from registry.services.protected import Guard
+
+VIETNAM = timezone(timedelta(hours=7))  # decisions are dated in Vietnam
+
+
+def _vn_date(moment: datetime) -> date:
+    return moment.astimezone(VIETNAM).date()
+
+
+def check_decision(session: Session, request: BlockRequest, *, now: datetime | None = None) -> Decision:
+    """The written decision: present, issued by a body competent for the action, in force for the validity."""
+    if request.decision_id is None:
+        raise ValidationFailed(
+            "A block request rests on a written decision; none is attached.",
+            errors={"decision_id": ["a decision is required before submission"]},
+        )
+    decision = session.get(Decision, request.decision_id)
+    assert decision is not None
+    issuer = session.get(Agency, decision.issuer_agency_id)
+    assert issuer is not None
+    competence.require_competent(request.action, issuer.code)
+    problems = []
+    if decision.effective_to is not None and _vn_date(request.valid_until) > decision.effective_to:
+        problems.append(
+            f"valid_until is after the decision's effective_to {decision.effective_to.isoformat()}"
+        )
+    if _vn_date(request.valid_from) < decision.effective_from:
+        problems.append(
+            f"valid_from is before the decision's effective_from {decision.effective_from.isoformat()}"
+        )
+    if decision.effective_to is not None and _vn_date(now or utcnow()) > decision.effective_to:
+        problems.append(f"the decision ceased to have effect on {decision.effective_to.isoformat()}")
+    if problems:
+        raise ValidationFailed(
+            f"Decision {decision.number} does not cover this request: {'; '.join(problems)}.",
+            errors={"decision_id": problems},
+        )
+    return decision
+
+
+def _check_complete(request: BlockRequest) -> None:
+    errors: dict[str, list[str]] = {}
+    if not request.targets:
+        errors["targets"] = ["at least one target is required"]
+    if not request.executors:
+        errors["executors"] = ["at least one executor is required"]
+    if not request.violations:
+        errors["violation_ids"] = ["name the violations that justify the request"]
+    if errors:
+        raise ValidationFailed("The block request is incomplete.", errors=errors)
+
+
+def _refuse_protected(targets: list[tuple[BlockTarget, str]], what: str) -> None:
+    if targets:
+        names = ", ".join(t.display for t, _ in targets)
+        raise ValidationFailed(
+            f"Refused: {names} cannot be blocked whole. {targets[0][1]}. {what}",
+            errors={f"targets.{t.position}": [reason] for t, reason in targets},
+            protected_targets=[t.display for t, _ in targets],
+        )
+
+
+def check_protection(session: Session, request: BlockRequest, *, stage: str) -> None:
+    """At submission a protected target needs an override request with a justification; at approval,
+    a reviewer's recorded override. Evaluated against the lists as they are now."""
+    guard = Guard.load(session)
+    refused = []
+    for target in request.targets:
+        identifier = _attributes(target)
+        target.protection = guard.protection(target.kind, target.value, identifier)
+        if target.protection is None:
+            continue
+        if stage == "submit" and not (target.override_requested and target.override_justification):
+            refused.append((target, target.protection))
+        if stage == "approve" and target.override_at is None:
+            refused.append((target, target.protection))
+    if stage == "submit":
+        _refuse_protected(
+            refused,
+            "To ask for it anyway, set override_requested with an override_justification; "
+            "a reviewer must then record an override.",
+        )
+    else:
+        _refuse_protected(refused, "A reviewer must record a justified override on each before approval.")
+
+
+def _attributes(target: BlockTarget) -> dict[str, Any]:
+    """What the guard needs beyond kind and value: a URL's host."""
+    return {"host": urlsplit(target.value).hostname or ""} if target.kind == "url" else {}

@@ -1,0 +1,208 @@
+"""A request's content: targets, executors, violations, decision and subjects."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.auth.principal import Principal
+from registry.errors import ValidationFailed
+from registry.fieldcrypt import FieldCipher
+from registry.identifiers import ParsedIdentifier
+from registry.models import (
+    Agency,
+    AgencyKind,
+    BlockExecutor,
+    BlockRequest,
+    BlockTarget,
+    Decision,
+    Link,
+    Subject,
+    Violation,
+)
+from registry.services import identifiers as identifier_service
+from registry.services.blocking.machine import KINDS_BY_ACTION
+from registry.services.visibility import visible_clause as shared_visible_clause
+
+
+def _parse_target(kind: str, value: str, index: int) -> ParsedIdentifier:
+    return identifier_service.parse_or_fail(kind, value, field=f"targets.{index}.value")
+
+
+def _platform_of(parsed: ParsedIdentifier) -> str | None:
+    shops = [parsed] if parsed.kind == "marketplace_shop" else parsed.related
+    return next((p.attributes.get("platform") for p in shops if p.kind == "marketplace_shop"), None)
+
+
+def _targets(
+    session: Session, cipher: FieldCipher, principal: Principal, action: str, specs: list[dict[str, Any]]
+) -> list[BlockTarget]:
+    allowed = KINDS_BY_ACTION[action]
+    targets: list[BlockTarget] = []
+    seen: set[tuple[str, str]] = set()
+    for index, spec in enumerate(specs):
+        field = f"targets.{index}"
+        if spec["kind"] not in allowed:
+            hint = (
+                " (block shops and listings with remove_listing)"
+                if spec["kind"] == "marketplace_shop"
+                else ""
+            )
+            raise ValidationFailed(
+                f"{action} cannot take a {spec['kind']} target{hint}.",
+                errors={f"{field}.kind": [f"must be one of {', '.join(allowed)} for {action}"]},
+            )
+        parsed = _parse_target(spec["kind"], spec["value"], index)
+        if (parsed.kind, parsed.value) in seen:
+            raise ValidationFailed(
+                f"Target {parsed.display} is named twice.", errors={field: ["duplicate target"]}
+            )
+        seen.add((parsed.kind, parsed.value))
+        platform = _platform_of(parsed) if action == "remove_listing" else None
+        if action == "suspend_domain" and not parsed.value.endswith(".vn"):
+            raise ValidationFailed(
+                f"Only .vn domains are suspended at the .vn registry; {parsed.display} is not one "
+                "(block it at the ISPs instead).",
+                errors={f"{field}.value": ["not a .vn domain"]},
+            )
+        if action == "remove_listing" and platform is None:
+            raise ValidationFailed(
+                f"{parsed.display} is not a shop or listing on a known platform.",
+                errors={f"{field}.value": ["not a listing on shopee, lazada, tiki or tiktok_shop"]},
+            )
+        registered = identifier_service.ensure(session, cipher=cipher, principal=principal, parsed=parsed)
+        targets.append(
+            BlockTarget(
+                position=index,
+                kind=parsed.kind,
+                value=parsed.value,
+                display=parsed.display,
+                identifier_id=registered.identifier.id,
+                platform=platform,
+                override_requested=bool(spec.get("override_requested")),
+                override_justification=spec.get("override_justification"),
+            )
+        )
+    return targets
+
+
+def _executors(
+    session: Session, action: str, codes: list[str], targets: list[BlockTarget]
+) -> list[BlockExecutor]:
+    if action == "remove_listing":
+        if codes:
+            raise ValidationFailed(
+                "remove_listing is addressed to the platform hosting each shop; leave executors empty.",
+                errors={"executors": ["derived from the targets' platforms"]},
+            )
+        return [BlockExecutor(platform=p) for p in sorted({t.platform for t in targets if t.platform})]
+    kind = AgencyKind.EXECUTOR_ISP if action == "block_at_isp" else AgencyKind.DOMAIN_REGISTRY
+    if not codes and action == "suspend_domain":
+        agencies = list(session.scalars(select(Agency).where(Agency.kind == kind).order_by(Agency.code)))
+    else:
+        found = {a.code: a for a in session.scalars(select(Agency).where(Agency.code.in_(codes)))}
+        wrong = [c for c in codes if c not in found or found[c].kind != kind]
+        if wrong:
+            raise ValidationFailed(
+                f"{action} is addressed to agencies of kind {kind}; not: {', '.join(wrong)}.",
+                errors={"executors": [f"{c} is not an agency of kind {kind}" for c in wrong]},
+            )
+        agencies = [found[c] for c in dict.fromkeys(codes)]
+    return [BlockExecutor(agency_id=a.id) for a in agencies]
+
+
+def _violations(session: Session, principal: Principal, ids: list[uuid.UUID]) -> list[Violation]:
+    if not ids:
+        return []
+    found = {
+        v.id: v
+        for v in session.scalars(
+            select(Violation).where(Violation.id.in_(ids), shared_visible_clause(Violation, principal))
+        )
+    }
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise ValidationFailed(
+            "Unknown violation.", errors={"violation_ids": [f"no visible violation {m}" for m in missing]}
+        )
+    return [found[i] for i in dict.fromkeys(ids)]
+
+
+def _decision(session: Session, principal: Principal, decision_id: uuid.UUID | None) -> Decision | None:
+    if decision_id is None:
+        return None
+    found = session.scalars(
+        select(Decision).where(Decision.id == decision_id, shared_visible_clause(Decision, principal))
+    ).first()
+    if found is None:
+        raise ValidationFailed(
+            "Unknown decision.", errors={"decision_id": [f"no decision {decision_id} visible to you"]}
+        )
+    return found
+
+
+def _subjects(session: Session, principal: Principal, request: BlockRequest) -> list[Subject]:
+    """Subjects of the justifying violations and subjects linked to the targets (visible links only)."""
+    ids = {s.id for v in request.violations for s in v.subjects}
+    identifier_ids = [t.identifier_id for t in request.targets]
+    if identifier_ids:
+        ids |= set(
+            session.scalars(
+                select(Link.subject_id).where(
+                    Link.identifier_id.in_(identifier_ids), shared_visible_clause(Link, principal)
+                )
+            )
+        )
+    if not ids:
+        return []
+    return list(session.scalars(select(Subject).where(Subject.id.in_(ids)).order_by(Subject.created_at)))
+
+
+def _set_content(
+    session: Session,
+    *,
+    cipher: FieldCipher,
+    principal: Principal,
+    request: BlockRequest,
+    data: dict[str, Any],
+) -> None:
+    if "measure" in data or "action" in data:
+        measure = data.get("measure")
+        if request.action != "suspend_domain" and measure:
+            raise ValidationFailed(
+                "measure applies to suspend_domain only.", errors={"measure": ["not allowed"]}
+            )
+        request.measure = (measure or "suspend") if request.action == "suspend_domain" else None
+    for name in ("urgent", "reason", "valid_from", "valid_until"):
+        if name in data and data[name] is not None:
+            setattr(request, name, data[name])
+    if request.valid_until <= request.valid_from:
+        raise ValidationFailed(
+            "valid_until must be after valid_from.", errors={"valid_until": ["must be after valid_from"]}
+        )
+    codes = data.get("executors")
+    if codes is None and request.action != "remove_listing":
+        codes = [_code(session, e) for e in request.executors]  # kept when only the targets change
+    if "targets" in data:
+        if request.targets:
+            request.targets.clear()
+            session.flush()
+        request.targets.extend(_targets(session, cipher, principal, request.action, data["targets"]))
+    if "targets" in data or "executors" in data:
+        executors = _executors(session, request.action, codes or [], request.targets)
+        request.executors.clear()
+        session.flush()
+        request.executors.extend(executors)
+    if "violation_ids" in data:
+        request.violations = _violations(session, principal, data["violation_ids"])
+    if "decision_id" in data:
+        decision = _decision(session, principal, data["decision_id"])
+        request.decision_id = decision.id if decision else None
+    request.subjects = _subjects(session, principal, request)
+
+
+def _code(session: Session, executor: BlockExecutor) -> str:
+    return session.get(Agency, executor.agency_id).code if executor.agency_id else ""  # type: ignore[union-attr]

@@ -1,0 +1,106 @@
+"""The deciding agency's steps: review, approve, return, reject, dispatch, lift, revoke, override."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from registry.auth.principal import Principal
+from registry.db import utcnow
+from registry.errors import NotFound, ValidationFailed
+from registry.models import BlockRequest, BlockTarget
+from registry.services import workflow
+from registry.services.blocking.access import require_decider
+from registry.services.blocking.checks import _attributes, check_decision, check_protection
+from registry.services.blocking.config import rules
+from registry.services.blocking.content import _decision
+from registry.services.blocking.machine import DECIDING_ACTIONS, MACHINE, NEEDS_REASON
+from registry.services.protected import Guard
+
+
+def decide(
+    session: Session,
+    *,
+    principal: Principal,
+    request: BlockRequest,
+    action: str,
+    reason: str | None = None,
+    decision_id: uuid.UUID | None = None,
+) -> None:
+    """A deciding agency's step: start review, return, approve, reject, dispatch, lift or revoke."""
+    if action not in DECIDING_ACTIONS:
+        raise ValueError(action)
+    require_decider(principal)
+    if action in NEEDS_REASON and not (reason and reason.strip()):
+        raise ValidationFailed(f"A reason is required to {action}.", errors={"reason": ["required"]})
+    document = _decision(session, principal, decision_id) if decision_id else None
+    check: Callable[[], None] | None = None
+    deadline = None
+    if action == "approve":
+        deadline = rules().deadline("dispatch", request.urgent)
+
+        def check() -> None:
+            check_decision(session, request)
+            check_protection(session, request, stage="approve")
+
+    elif action == "dispatch":
+        deadline = rules().deadline("acknowledge", request.urgent)
+
+        def check() -> None:
+            check_decision(session, request)
+
+    now = utcnow()
+    workflow.apply(
+        session,
+        machine=MACHINE,
+        record=request,
+        action_name=action,
+        principal=principal,
+        reason=reason,
+        decision_id=(document.id if document else request.decision_id),
+        check=check,
+        deadline=deadline,
+        now=now,
+    )
+    if action == "approve":
+        request.approved_by = principal.officer
+    if action == "dispatch":
+        for executor in request.executors:
+            executor.dispatched_at, executor.due_at = now, now + deadline if deadline else None
+    session.flush()
+
+
+def override(
+    session: Session, *, principal: Principal, request: BlockRequest, target_id: uuid.UUID, justification: str
+) -> BlockTarget:
+    """A reviewer's explicit, justified override of the guard on one protected target."""
+    require_decider(principal)
+    target = next((t for t in request.targets if t.id == target_id), None)
+    if target is None:
+        raise NotFound(f"No target {target_id} in this block request.")
+
+    def check() -> None:
+        guard = Guard.load(session)
+        target.protection = guard.protection(target.kind, target.value, _attributes(target))
+        if target.protection is None:
+            raise ValidationFailed(
+                f"{target.display} is not protected; no override is needed.",
+                errors={"target_id": ["not protected"]},
+            )
+
+    transition = workflow.apply(
+        session,
+        machine=MACHINE,
+        record=request,
+        action_name="override",
+        principal=principal,
+        reason=justification,
+        check=check,
+        detail={"target": target.display, "protection": target.protection},
+    )
+    target.override_by, target.override_agency_id = principal.officer, principal.agency_id
+    target.override_reason, target.override_at = justification, transition.at
+    session.flush()
+    return target

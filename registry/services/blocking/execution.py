@@ -1,0 +1,86 @@
+"""The executors' acknowledgements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from registry.auth.principal import Principal
+from registry.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
+from registry.models import BlockAcknowledgement, BlockExecutor, BlockRequest
+from registry.services import workflow
+from registry.services.blocking.access import require_decider
+from registry.services.blocking.machine import MACHINE
+
+
+def acknowledge(
+    session: Session,
+    *,
+    principal: Principal,
+    request: BlockRequest,
+    items: list[dict[str, Any]],
+    platform: str | None = None,
+) -> BlockExecutor:
+    """An executor's replies per target; the first `executed` puts the request in effect."""
+    if platform is None:
+        executor = next(
+            (e for e in request.executors if e.agency_id == principal.agency_id and e.dispatched_at), None
+        )
+        if executor is None:
+            raise PermissionDenied("This block request is not addressed to your agency.")
+    else:
+        require_decider(principal)
+        executor = next((e for e in request.executors if e.platform == platform), None)
+        if executor is None:
+            raise ValidationFailed(
+                f"This request is not addressed to platform {platform}.",
+                errors={"platform": ["not addressed"]},
+            )
+    if request.state not in ("dispatched", "in_effect"):
+        raise InvalidTransition(
+            f"Replies are recorded for a dispatched or in-effect block request; this one is {request.state}.",
+            current=request.state,
+            allowed=MACHINE.allowed(request.state),
+        )
+    targets = {t.id: t for t in request.targets}
+    done = {a.target_id for a in executor.acknowledgements}
+    executed = []
+    for index, item in enumerate(items):
+        target = targets.get(item["target_id"])
+        if target is None:
+            raise ValidationFailed(
+                "Unknown target.",
+                errors={f"acknowledgements.{index}.target_id": ["not a target of this request"]},
+            )
+        if target.id in done:
+            raise Conflict(
+                f"{target.display} was already acknowledged by this executor.", target_id=str(target.id)
+            )
+        done.add(target.id)
+        executor.acknowledgements.append(
+            BlockAcknowledgement(
+                target_id=target.id,
+                outcome=item["outcome"],
+                reason=item.get("reason"),
+                note=item.get("note"),
+                agency_id=principal.agency_id,
+                client_id=principal.client_id,
+                officer=principal.officer,
+            )
+        )
+        if item["outcome"] == "executed":
+            executed.append(target.display)
+    session.flush()
+    if executed and request.state == "dispatched":
+        name = platform or principal.agency
+        workflow.apply(
+            session,
+            machine=MACHINE,
+            record=request,
+            action_name="take_effect",
+            principal=principal,
+            reason=f"{name} executed {', '.join(executed)}",
+            detail={"executor": name, "executed": executed},
+        )
+    return executor

@@ -1,0 +1,158 @@
+"""The requesting agency's steps: create (or mirror), edit and submit a request."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from registry.auth.principal import Principal
+from registry.db import utcnow
+from registry.errors import InvalidTransition, NotFound, ValidationFailed
+from registry.fieldcrypt import FieldCipher
+from registry.identifiers import IdentifierError, parse
+from registry.models import BlockRequest, Decision, Link
+from registry.services import workflow
+from registry.services.blocking.access import get_visible, require_owner
+from registry.services.blocking.checks import _check_complete, check_decision, check_protection
+from registry.services.blocking.config import rules
+from registry.services.blocking.content import _set_content
+from registry.services.blocking.machine import MACHINE
+from registry.services.visibility import visible_clause as shared_visible_clause
+
+
+def _mirror_decision(
+    session: Session, principal: Principal, original: BlockRequest, request: BlockRequest
+) -> None:
+    """Reuse the original's decision if it covers every new target, else the caller must give one.
+
+    A decision covers a target that it names (its `targets` list, compared after normalisation), or a
+    target linked in the registry to a subject the original request concerns (same operator).
+    """
+    if original.decision_id is None:
+        return
+    decision = session.get(Decision, original.decision_id)
+    assert decision is not None
+    subject_ids = {s.id for s in original.subjects}
+    uncovered = []
+    for target in request.targets:
+        named = False
+        for text in decision.targets:
+            try:
+                named = parse(target.kind, text).value == target.value
+            except IdentifierError:
+                named = False
+            if named:
+                break
+        linked = bool(subject_ids) and session.scalar(
+            select(func.count())
+            .select_from(Link)
+            .where(
+                Link.identifier_id == target.identifier_id,
+                Link.subject_id.in_(subject_ids),
+                shared_visible_clause(Link, principal),
+            )
+        )
+        if not (named or linked):
+            uncovered.append(target.display)
+    if uncovered:
+        raise ValidationFailed(
+            f"Decision {decision.number} of the original request does not cover {', '.join(uncovered)} "
+            "(neither named in it nor linked to the original's subjects); attach a decision_id.",
+            errors={"decision_id": [f"{t} is not covered by {decision.number}" for t in uncovered]},
+        )
+    request.decision_id = decision.id
+
+
+def create(
+    session: Session, *, cipher: FieldCipher, principal: Principal, data: dict[str, Any]
+) -> BlockRequest:
+    """A new request as a draft, submitted at once unless `draft` is set."""
+    data = dict(data)
+    original = None
+    if data.get("mirror_of"):
+        try:
+            original = get_visible(session, data["mirror_of"], principal)
+        except NotFound:
+            raise ValidationFailed(
+                "Unknown original request.", errors={"mirror_of": ["no such request"]}
+            ) from None
+        if original.state not in ("approved", "dispatched", "in_effect"):
+            raise ValidationFailed(
+                f"A mirror is linked to a request that was approved; the original is {original.state}.",
+                errors={"mirror_of": [f"original is {original.state}"]},
+            )
+        if not data.get("violation_ids"):
+            data["violation_ids"] = [v.id for v in original.violations]
+    now = utcnow()
+    request = BlockRequest(
+        id=uuid.uuid4(),
+        action=data["action"],
+        owner_agency_id=principal.agency_id,
+        mirror_of_id=original.id if original else None,
+        valid_from=data.get("valid_from") or now,
+        valid_until=data["valid_until"],
+        reason=data["reason"],
+        urgent=data.get("urgent", False),
+    )
+    _set_content(session, cipher=cipher, principal=principal, request=request, data=data)
+    if original is not None and data.get("decision_id") is None:
+        _mirror_decision(session, principal, original, request)
+    workflow.start(
+        session,
+        machine=MACHINE,
+        record=request,
+        state="draft",
+        principal=principal,
+        reason=data["reason"],
+        decision_id=request.decision_id,
+    )
+    if not data.get("draft"):
+        submit(session, principal=principal, request=request)
+    return request
+
+
+def update(
+    session: Session,
+    *,
+    cipher: FieldCipher,
+    principal: Principal,
+    request: BlockRequest,
+    data: dict[str, Any],
+) -> None:
+    """Change a draft, or a request returned for changes (submitting agency only)."""
+    require_owner(principal, request)
+    if request.state not in ("draft", "returned"):
+        raise InvalidTransition(
+            f"Only a draft or returned block request can be changed; this one is {request.state}.",
+            current=request.state,
+            allowed=MACHINE.allowed(request.state),
+        )
+    _set_content(session, cipher=cipher, principal=principal, request=request, data=data)
+    session.flush()
+
+
+def submit(
+    session: Session, *, principal: Principal, request: BlockRequest, reason: str | None = None
+) -> None:
+    require_owner(principal, request)
+
+    def check() -> None:
+        _check_complete(request)
+        check_decision(session, request)
+        check_protection(session, request, stage="submit")
+
+    workflow.apply(
+        session,
+        machine=MACHINE,
+        record=request,
+        action_name="submit",
+        principal=principal,
+        reason=reason,
+        decision_id=request.decision_id,
+        check=check,
+        deadline=rules().deadline("review", request.urgent),
+    )
+    request.submitted_by = principal.officer

@@ -1,0 +1,53 @@
+"""Freezing configuration (registry/data/freezing.json): processors, overseers, deadlines."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from registry.auth.scopes import Scope
+
+DEFAULT_RULES_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "freezing.json"
+COMPETENCE_ACTION = "freeze_account"
+CLOCK_SKEW = timedelta(minutes=5)
+READ_SCOPES = (Scope.FREEZE_SUBMIT, Scope.FREEZE_PROCESS, Scope.FREEZE_EXECUTE)
+
+
+@dataclass(frozen=True)
+class Rules:
+    processors: tuple[str, ...]
+    overseers: tuple[str, ...]
+    investigation_bodies: tuple[str, ...]
+    dispatch_working_days: int
+    execution_hours: int
+    resubmit_working_days: int | None
+    delay_working_days: int
+
+
+@functools.cache
+def _load_rules(path: str) -> Rules:
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    deadlines = raw.get("deadlines", {})
+    return Rules(
+        processors=tuple(raw.get("processors", ("SBV",))),
+        overseers=tuple(raw.get("overseers", ("NSC389",))),
+        investigation_bodies=tuple(raw.get("investigation_bodies", ("MPS", "MPS-*"))),
+        dispatch_working_days=int(deadlines.get("dispatch_working_days", 0)),
+        execution_hours=int(deadlines.get("execution_hours", 24)),
+        resubmit_working_days=deadlines.get("resubmit_working_days"),
+        delay_working_days=int(raw.get("delay_working_days", 3)),
+    )
+
+
+def rules() -> Rules:
+    """REGISTRY_FREEZING_FILE, else registry/data/freezing.json."""
+    return _load_rules(os.environ.get("REGISTRY_FREEZING_FILE") or str(DEFAULT_RULES_FILE))
+
+
+def _matches(code: str, patterns: Iterable[str]) -> bool:
+    return any(p == code or (p.endswith("*") and code.startswith(p[:-1])) for p in patterns)

@@ -1,0 +1,65 @@
+"""Overdue steps: whose move it is and since when."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from registry.errors import PermissionDenied
+from registry.models import Agency
+from registry.models.freezing import FreezeAccount, FreezeOrder
+from registry.services.agencies import codes as agency_codes
+from registry.services.freezing.access import Viewer
+from registry.services.freezing.config import rules
+from registry.services.freezing.machines import EXECUTABLE
+
+_PARTY_OF_STATE = {
+    "submitted": "processor",
+    "received": "processor",
+    "checked": "processor",
+    "resubmitted": "processor",
+    "returned_for_correction": "issuer",
+}
+
+
+def overdue_query(v: Viewer, now: datetime) -> Select[tuple[FreezeOrder]]:
+    if not (v.processor or v.overseer):
+        raise PermissionDenied("The overdue list is for the State Bank and the Standing Office.")
+    late_account = FreezeOrder.state.in_(EXECUTABLE) & exists().where(
+        FreezeAccount.order_id == FreezeOrder.id,
+        FreezeAccount.state == "dispatched",
+        FreezeAccount.state_due_at < now,
+    )
+    late_step = FreezeOrder.state.in_(_PARTY_OF_STATE) & (FreezeOrder.state_due_at < now)
+    return select(FreezeOrder).options(selectinload(FreezeOrder.accounts)).where(or_(late_step, late_account))
+
+
+def late_steps(session: Session, orders: list[FreezeOrder], now: datetime) -> dict[uuid.UUID, list[dict]]:
+    """For each order, what is late and whose move it is (a step of the State Bank, the issuer, a bank)."""
+    codes = agency_codes(session)
+    banks = dict(
+        session.execute(select(Agency.bank_bin, Agency.code).where(Agency.bank_bin.is_not(None)))
+        .tuples()
+        .all()
+    )
+    result: dict[uuid.UUID, list[dict]] = {}
+    for order in orders:
+        late = result.setdefault(order.id, [])
+        party = _PARTY_OF_STATE.get(order.state)
+        if party and order.state_due_at and order.state_due_at < now:
+            who = ",".join(rules().processors) if party == "processor" else codes.get(order.issuer_agency_id)
+            late.append({"step": order.state, "party": who, "due_at": order.state_due_at, "account_id": None})
+        for account in order.accounts if order.state in EXECUTABLE else ():
+            if account.state == "dispatched" and account.state_due_at and account.state_due_at < now:
+                late.append(
+                    {
+                        "step": "execution",
+                        "party": banks.get(account.bank_bin),
+                        "due_at": account.state_due_at,
+                        "account_id": account.id,
+                    }
+                )
+    return result

@@ -1,0 +1,115 @@
+"""The banks' steps: executing or refusing an order per account."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from registry.auth.principal import Principal
+from registry.db import utcnow
+from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from registry.models.freezing import FreezeAccount, FreezeOrder
+from registry.services import workflow
+from registry.services.freezing.access import Viewer, _uuid, viewer, visible_accounts
+from registry.services.freezing.config import CLOCK_SKEW
+from registry.services.freezing.machines import ACCOUNT, EXECUTABLE, ORDER
+
+
+def executed_total(accounts: Iterable[FreezeAccount]) -> int:
+    return sum(a.amount_frozen_vnd or 0 for a in accounts if a.state == "executed")
+
+
+def get_account(v: Viewer, order: FreezeOrder, account_id: Any) -> FreezeAccount:
+    """An account of the order the caller sees; another bank's account is NotFound."""
+    key = _uuid(account_id, "account")
+    for account in visible_accounts(v, order):
+        if account.id == key:
+            return account
+    raise NotFound(f"No account with id {key} in this order.")
+
+
+def report_execution(
+    session: Session,
+    *,
+    principal: Principal,
+    order: FreezeOrder,
+    account_id: Any,
+    data: dict[str, Any],
+    now: datetime | None = None,
+) -> FreezeAccount:
+    """A bank's answer for one of its accounts; the order takes effect with the first account executed."""
+    now = now or utcnow()
+    v = viewer(session, principal)
+    if v.bank_bin is None:
+        raise PermissionDenied("Only the bank holding the account reports its execution.")
+    account = get_account(v, order, account_id)
+    if account.bank_bin != v.bank_bin:
+        raise NotFound(f"No account with id {account.id} in this order.")
+    if order.state not in EXECUTABLE:
+        raise InvalidTransition(
+            f"The order is {order.state}: there is nothing to execute any more.",
+            current=order.state,
+            allowed=ORDER.allowed(order.state),
+        )
+    executed = data["outcome"] == "executed"
+    at = data.get("executed_at") or now
+
+    def record() -> None:
+        if at > now + CLOCK_SKEW or (order.dispatched_at and at < order.dispatched_at - CLOCK_SKEW):
+            raise ValidationFailed(
+                "The time of execution must be between dispatch and now.",
+                errors={"executed_at": ["out of range"]},
+            )
+        if executed and not order.whole_balance and data["amount_frozen_vnd"] > (order.amount_vnd or 0):
+            raise ValidationFailed(
+                "A bank freezes at most the amount ordered.",
+                errors={"amount_frozen_vnd": [f"more than the {order.amount_vnd} VND ordered"]},
+            )
+        account.reported_at = now
+        account.note = data.get("note")
+        if executed:
+            account.amount_frozen_vnd = data["amount_frozen_vnd"]
+            account.executed_at = at
+            account.bank_reference = data["bank_reference"]
+        else:
+            account.not_executable_reason = data["reason"]
+
+    facts = {key: data.get(key) for key in ("amount_frozen_vnd", "bank_reference", "reason")}
+    workflow.apply(
+        session,
+        machine=ACCOUNT,
+        record=account,
+        principal=principal,
+        check=record,
+        now=now,
+        action_name="execute" if executed else "report_not_executable",
+        reason=data.get("note") or data.get("reason"),
+        detail={**facts, "executed_at": at},
+    )
+    if order.state == "dispatched":
+        states = {a.state for a in order.accounts}
+        if "executed" in states:
+            workflow.apply(
+                session,
+                machine=ORDER,
+                record=order,
+                action_name="take_effect",
+                principal=principal,
+                reason="an account was frozen",
+                detail={"account_id": str(account.id)},
+                now=now,
+            )
+        elif states <= {"not_executable"}:
+            workflow.apply(
+                session,
+                machine=ORDER,
+                record=order,
+                action_name="report_not_executed",
+                principal=principal,
+                reason="no account could be frozen",
+                now=now,
+            )
+    return account

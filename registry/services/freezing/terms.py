@@ -1,0 +1,180 @@
+"""The terms of an order: its decision, validity, accounts and subjects."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry.auth.principal import Principal
+from registry.db import utcnow
+from registry.errors import NotFound, ValidationFailed
+from registry.fieldcrypt import FieldCipher
+from registry.models import Agency, AgencyKind, Decision, Identifier, Link, Subject
+from registry.models.freezing import FreezeAccount, FreezeOrder
+from registry.services import competence, identifiers, visibility, workdays
+from registry.services.decisions import get_decision_for_use
+from registry.services.freezing.config import CLOCK_SKEW, COMPETENCE_ACTION, _matches, rules
+
+
+def _decision(session: Session, principal: Principal, decision_id: Any, *, own: bool, field: str) -> Decision:
+    """A decision the caller may see, issued by a body competent to order a freeze (else 422)."""
+    try:
+        decision = get_decision_for_use(session, decision_id, principal)
+    except NotFound:
+        raise ValidationFailed(
+            "No decision with this id is visible to you.", errors={field: ["unknown decision"]}
+        ) from None
+    issuer = session.get(Agency, decision.issuer_agency_id)
+    assert issuer is not None
+    competence.require_competent(COMPETENCE_ACTION, issuer.code, field=field)
+    if own and decision.issuer_agency_id != principal.agency_id:
+        raise ValidationFailed(
+            f"The decision was issued by {issuer.code}; only the issuing body's agency submits its order.",
+            errors={field: [f"issued by {issuer.code}, not by {principal.agency}"]},
+        )
+    return decision
+
+
+def today_in_vietnam(now: datetime | None = None) -> date:
+    return workdays.local(now or utcnow()).date()
+
+
+def _check_terms(order: FreezeOrder, issuer_code: str, *, now: datetime) -> None:
+    errors: dict[str, list[str]] = {}
+    if order.whole_balance and order.amount_vnd is not None:
+        errors["amount_vnd"] = ["must be null when whole_balance is true"]
+    if not order.whole_balance and not order.amount_vnd:
+        errors["amount_vnd"] = ["an amount in VND is required unless whole_balance is true"]
+    if order.valid_until is not None:
+        if order.valid_until < order.valid_from:
+            errors["valid_until"] = ["must not be before valid_from"]
+        elif order.valid_until < today_in_vietnam(now):
+            errors["valid_until"] = ["is already past"]
+    if not order.legal_bases:
+        errors["legal_bases"] = ["at least one legal basis is required"]
+    if _matches(issuer_code, rules().investigation_bodies) and not (
+        order.procuracy_notified_at and order.procuracy_reference
+    ):
+        errors["procuracy_notified_at"] = [
+            "an investigation body's order must carry its notification to the procuracy "
+            "(procuracy_notified_at and procuracy_reference)"
+        ]
+    if order.procuracy_notified_at and order.procuracy_notified_at > now + CLOCK_SKEW:
+        errors["procuracy_notified_at"] = ["must not be in the future"]
+    if errors:
+        raise ValidationFailed("The order's terms are not acceptable; see `errors`.", errors=errors)
+
+
+TERMS = (
+    "amount_vnd",
+    "whole_balance",
+    "legal_bases",
+    "valid_from",
+    "valid_until",
+    "reason",
+    "procuracy_notified_at",
+    "procuracy_reference",
+)
+
+
+def terms_of(order: FreezeOrder) -> dict[str, Any]:
+    return {name: getattr(order, name) for name in TERMS}
+
+
+def _set_terms(order: FreezeOrder, data: dict[str, Any], names: Iterable[str] = TERMS) -> None:
+    for name in names:
+        if name in data:
+            setattr(order, name, list(data[name]) if name == "legal_bases" else data[name])
+    if data.get("whole_balance") and "amount_vnd" not in data:
+        order.amount_vnd = None
+    if data.get("amount_vnd") is not None and "whole_balance" not in data:
+        order.whole_balance = False
+
+
+def _bank_agency(session: Session, bank_bin: str) -> Agency | None:
+    return session.scalars(
+        select(Agency).where(Agency.bank_bin == bank_bin, Agency.kind == AgencyKind.EXECUTOR_BANK)
+    ).first()
+
+
+def _subject_for(
+    session: Session, principal: Principal, identifier: Identifier, subject_id: Any, field: str
+) -> uuid.UUID | None:
+    """The subject named, if visible (else 422); or the one visible subject linked to the account."""
+    if subject_id is not None:
+        try:
+            return visibility.get_visible(session, Subject, subject_id, principal).id
+        except NotFound:
+            raise ValidationFailed("Unknown subject.", errors={field: ["no such subject"]}) from None
+    linked = list(
+        session.scalars(
+            select(Link.subject_id)
+            .join(Subject, Subject.id == Link.subject_id)
+            .where(
+                Link.identifier_id == identifier.id,
+                visibility.visible_clause(Link, principal),
+                visibility.visible_clause(Subject, principal),
+            )
+            .distinct()
+        )
+    )
+    return linked[0] if len(linked) == 1 else None
+
+
+def _accounts(
+    session: Session, cipher: FieldCipher, principal: Principal, specs: list[dict[str, Any]]
+) -> list[FreezeAccount]:
+    """Each account normalised, registered as an identifier, and linked to its subject where known."""
+    accounts: list[FreezeAccount] = []
+    seen: set[str] = set()
+    for position, spec in enumerate(specs):
+        field = f"accounts.{position}"
+        parsed = identifiers.parse_or_fail("bank_account", spec["account"], field=f"{field}.account")
+        if parsed.value in seen:
+            raise ValidationFailed(
+                "An account is named twice.", errors={f"{field}.account": ["named twice in this order"]}
+            )
+        seen.add(parsed.value)
+        bank_bin = parsed.attributes["bin"]
+        if _bank_agency(session, bank_bin) is None:
+            reason = f"{parsed.attributes['bank_short_name']} ({bank_bin}) is not connected to the registry"
+            raise ValidationFailed(
+                f"The State Bank cannot dispatch to {reason}.", errors={f"{field}.account": [reason]}
+            )
+        identifier = identifiers.ensure(session, cipher=cipher, principal=principal, parsed=parsed).identifier
+        accounts.append(
+            FreezeAccount(
+                position=position,
+                bank_bin=bank_bin,
+                identifier_id=identifier.id,
+                holder_name=spec.get("holder_name"),
+                subject_id=_subject_for(
+                    session, principal, identifier, spec.get("subject_id"), f"{field}.subject_id"
+                ),
+                state="pending",
+            )
+        )
+    return accounts
+
+
+def _dispatch_due(now: datetime) -> datetime:
+    return workdays.end_of_working_day(now, rules().dispatch_working_days)
+
+
+def _account_detail(order: FreezeOrder, session: Session) -> list[dict[str, Any]]:
+    """Accounts for a transition's detail: bank and keyed hash, never the number."""
+    hashes = dict(
+        session.execute(
+            select(Identifier.id, Identifier.value_hash).where(
+                Identifier.id.in_([a.identifier_id for a in order.accounts])
+            )
+        )
+        .tuples()
+        .all()
+    )
+    return [{"bank_bin": a.bank_bin, "value_hash": hashes[a.identifier_id]} for a in order.accounts]
