@@ -24,6 +24,7 @@ from registry.db import utcnow
 from registry.errors import Unauthenticated
 from registry.fieldcrypt import FieldCipher
 from registry.models import Agency, OAuthClient, RevokedToken, SigningKey
+from registry.services import agencies
 
 ALGORITHM = "ES256"
 CLOCK_SKEW = 30  # seconds of leeway for exp/nbf/iat between agency systems' clocks
@@ -191,6 +192,7 @@ class TokenService:
             raise Unauthenticated("the access token was revoked")
         if agency.valid_to is not None and agency.valid_to < utcnow().date():
             raise Unauthenticated("the client's agency no longer exists (merged or renamed)")
+        agencies.remember(session, agency)  # the request's later look-ups of the caller's agency
         # The client's registered scopes and its agency's current ceiling bound every token, so a
         # scope withdrawn from either stops working at once, before the token expires.
         granted = (

@@ -83,3 +83,23 @@ def _by_code(session: Session, code: str) -> Agency:
     if agency is None:
         raise NotFound(f"No agency {code}.")
     return agency
+
+
+_ROWS = "registry.agencies"
+
+
+def remember(session: Session, agency: Agency) -> None:
+    """Keep a row already read (e.g. by the token check) for the rest of the session."""
+    session.info.setdefault(_ROWS, {})[agency.id] = agency
+
+
+def get(session: Session, agency_id: int) -> Agency | None:
+    """An agency row, read once per session. The session's identity map holds rows weakly, so a row
+    nobody keeps a reference to is read again by the next `session.get`; this keeps them."""
+    rows: dict[int, Agency] = session.info.setdefault(_ROWS, {})
+    if agency_id not in rows:
+        found = session.get(Agency, agency_id)
+        if found is None:
+            return None
+        rows[agency_id] = found
+    return rows[agency_id]

@@ -15,6 +15,7 @@ from registry.auth.scopes import Scope
 from registry.errors import NotFound, PermissionDenied
 from registry.models import Agency, AgencyKind
 from registry.models.freezing import FreezeAccount, FreezeOrder
+from registry.services import agencies
 from registry.services.freezing.config import READ_SCOPES, _matches, rules
 from registry.services.freezing.expiry import expire_order_if_due
 
@@ -47,7 +48,7 @@ class Viewer:
 
 
 def viewer(session: Session, principal: Principal) -> Viewer:
-    agency = session.get(Agency, principal.agency_id)
+    agency = agencies.get(session, principal.agency_id)
     assert agency is not None  # a verified token names an existing agency
     return Viewer(principal, agency)
 
