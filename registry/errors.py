@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 
@@ -20,6 +21,14 @@ class RegistryError(Exception):
 class NotFound(RegistryError):
     type_slug = "not-found"
     title = "Not found"
+
+
+def id_or_not_found(value: Any, what: str) -> uuid.UUID:
+    """A record id from any spelling; an id that cannot be one names no record, so NotFound."""
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise NotFound(f"No {what} with id {value}.") from None
 
 
 class ValidationFailed(RegistryError):

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from registry.auth.principal import Principal
-from registry.errors import NotFound
+from registry.errors import NotFound, id_or_not_found
 from registry.models import Identifier, Link, Subject
 from registry.services import visibility
 
@@ -189,10 +189,7 @@ def from_identifier(
     max_nodes: int = MAX_NODES,
 ) -> dict[str, Any]:
     """The identifier, the visible subjects using it, and `depth` levels of expansion from them."""
-    try:
-        key = identifier_id if isinstance(identifier_id, uuid.UUID) else uuid.UUID(str(identifier_id))
-    except ValueError:
-        raise NotFound(f"No identifier with id {identifier_id}.") from None
+    key = id_or_not_found(identifier_id, "identifier")
     identifier = session.scalars(
         select(Identifier).where(Identifier.id == key, visibility.identifier_visible_clause(principal))
     ).first()

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
 from registry.db import utcnow
-from registry.errors import NotFound
+from registry.errors import NotFound, id_or_not_found
 from registry.fieldcrypt import FieldCipher
 from registry.identifiers import KINDS, IdentifierError, ParsedIdentifier, parse
 from registry.models import (
@@ -447,10 +447,7 @@ def run_job(
 
 def get_job(session: Session, *, principal: Principal, job_id: Any) -> ScreeningJob:
     """The job, only for the agency that submitted it; NotFound otherwise (hidden looks like missing)."""
-    try:
-        key = job_id if isinstance(job_id, uuid.UUID) else uuid.UUID(str(job_id))
-    except ValueError:
-        raise NotFound(f"No screening {job_id}.") from None
+    key = id_or_not_found(job_id, "screening")
     job = session.get(ScreeningJob, key)
     if job is None or job.agency_id != principal.agency_id:
         raise NotFound(f"No screening {key}.")

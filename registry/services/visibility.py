@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -10,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, false, or_, select, 
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
-from registry.errors import NotFound, PermissionDenied, ValidationFailed
+from registry.errors import NotFound, PermissionDenied, ValidationFailed, id_or_not_found
 from registry.models import Agency, Identifier, Link, RecordShare, SharedRecord, Visibility, VisibilityChange
 
 T = TypeVar("T", bound=SharedRecord)
@@ -42,10 +41,7 @@ def identifier_visible_clause(principal: Principal) -> ColumnElement[bool]:
 
 def get_visible(session: Session, model: type[T], record_id: Any, principal: Principal) -> T:
     """The record, or NotFound whether it is missing or hidden from the caller (they look the same)."""
-    try:
-        key = record_id if isinstance(record_id, uuid.UUID) else uuid.UUID(str(record_id))
-    except ValueError:
-        raise NotFound(f"No {model.record_type} with id {record_id}.") from None
+    key = id_or_not_found(record_id, model.record_type)
     found = session.scalars(
         select(model).where(model.id == key, visible_clause(model, principal))  # type: ignore[attr-defined]
     ).first()

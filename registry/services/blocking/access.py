@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
-from registry.errors import NotFound, PermissionDenied
+from registry.errors import NotFound, PermissionDenied, id_or_not_found
 from registry.models import BlockExecutor, BlockRequest
 from registry.services.blocking.config import rules
 
@@ -44,10 +43,7 @@ def is_full_view(principal: Principal, request: BlockRequest) -> bool:
 
 def get_visible(session: Session, request_id: Any, principal: Principal) -> BlockRequest:
     """The request, or NotFound whether it is missing or hidden from the caller."""
-    try:
-        key = request_id if isinstance(request_id, uuid.UUID) else uuid.UUID(str(request_id))
-    except ValueError:
-        raise NotFound(f"No block request with id {request_id}.") from None
+    key = id_or_not_found(request_id, "block request")
     found = session.scalars(
         select(BlockRequest).where(BlockRequest.id == key, visible_clause(principal))
     ).first()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
-from registry.errors import NotFound, PermissionDenied
+from registry.errors import NotFound, PermissionDenied, id_or_not_found
 from registry.models import Agency, AgencyKind
 from registry.models.freezing import FreezeAccount, FreezeOrder
 from registry.services import agencies
@@ -98,16 +97,9 @@ def visible_accounts(v: Viewer, order: FreezeOrder) -> list[FreezeAccount]:
     return [a for a in order.accounts if a.bank_bin == v.bank_bin and a.state != "pending"]
 
 
-def _uuid(value: Any, what: str) -> uuid.UUID:
-    try:
-        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
-    except ValueError:
-        raise NotFound(f"No {what} with id {value}.") from None
-
-
 def get_order(session: Session, v: Viewer, order_id: Any, *, now: datetime | None = None) -> FreezeOrder:
     """The order if the caller may see it, else NotFound; an order past its validity expires here."""
-    key = _uuid(order_id, "freeze order")
+    key = id_or_not_found(order_id, "freeze order")
     order = session.scalars(
         select(FreezeOrder)
         .options(selectinload(FreezeOrder.accounts))

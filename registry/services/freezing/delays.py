@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
 from registry.db import utcnow
-from registry.errors import NotFound, PermissionDenied, ValidationFailed
+from registry.errors import NotFound, PermissionDenied, ValidationFailed, id_or_not_found
 from registry.fieldcrypt import FieldCipher
 from registry.models import Agency
 from registry.models.freezing import FreezeOrder, TransactionDelay, TransactionDelayNotice
 from registry.services import competence, identifiers, workdays, workflow
-from registry.services.freezing.access import Viewer, _uuid, viewer
+from registry.services.freezing.access import Viewer, viewer
 from registry.services.freezing.config import CLOCK_SKEW, COMPETENCE_ACTION, rules
 from registry.services.freezing.expiry import expire_delay_if_due
 from registry.services.freezing.machines import DELAY
@@ -48,7 +48,7 @@ def may_reveal_delay(v: Viewer) -> bool:
 
 
 def get_delay(session: Session, v: Viewer, delay_id: Any, *, now: datetime | None = None) -> TransactionDelay:
-    key = _uuid(delay_id, "transaction delay")
+    key = id_or_not_found(delay_id, "transaction delay")
     delay = session.scalars(
         select(TransactionDelay).where(TransactionDelay.id == key, delay_visible_clause(v))
     ).first()

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
 from registry.db import utcnow
-from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed, id_or_not_found
 from registry.models.freezing import FreezeAccount, FreezeOrder
 from registry.services import workflow
-from registry.services.freezing.access import Viewer, _uuid, viewer, visible_accounts
+from registry.services.freezing.access import Viewer, viewer, visible_accounts
 from registry.services.freezing.config import CLOCK_SKEW
 from registry.services.freezing.machines import ACCOUNT, EXECUTABLE, ORDER
 
@@ -24,7 +24,7 @@ def executed_total(accounts: Iterable[FreezeAccount]) -> int:
 
 def get_account(v: Viewer, order: FreezeOrder, account_id: Any) -> FreezeAccount:
     """An account of the order the caller sees; another bank's account is NotFound."""
-    key = _uuid(account_id, "account")
+    key = id_or_not_found(account_id, "account")
     for account in visible_accounts(v, order):
         if account.id == key:
             return account
