@@ -37,7 +37,7 @@ from typing import Any
 import psycopg
 import requests
 
-from bench.loader import DATA_KEY, DEFAULT_URL, LOOKUP_KEY, env_keys
+from bench.loader import DATA_KEY, DEFAULT_URL, LOOKUP_KEY, env_keys, migrate
 from registry.fieldcrypt import FieldCipher
 
 REGISTRY_PORT = 18389
@@ -300,6 +300,7 @@ def time_screenings(items: list[dict[str, str]], token_value: str, repeat: int) 
 
 def run(url: str, duration: int, workers: int, repeat: int) -> dict[str, Any]:
     wrk = ensure_wrk()
+    migrate(url)
     load = workload(url)
     client = new_client(url)
     results: dict[str, Any] = {}

@@ -145,6 +145,11 @@ def prepare_database(url: str, reset: bool) -> None:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         if not exists or reset:
             admin.execute(f'CREATE DATABASE "{name}"')
+    migrate(url)
+
+
+def migrate(url: str) -> None:
+    """Bring a loaded database to the code's schema (new migrations since it was loaded)."""
     command.upgrade(alembic_config(url), "heads")
 
 

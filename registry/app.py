@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, g
@@ -18,7 +18,7 @@ from registry.api.limits import init_limits
 from registry.auth.external import ExternalVerifier
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
-from registry.auth.tokens import TokenService
+from registry.auth.tokens import TokenService, VerifiedTokens
 from registry.config import Settings
 from registry.db import make_engine, make_sessionmaker
 from registry.fieldcrypt import FieldCipher
@@ -34,17 +34,22 @@ class RegistryState:
     cipher: FieldCipher
     tokens: TokenService
     external: ExternalVerifier
+    verified: VerifiedTokens = field(default_factory=VerifiedTokens)
 
     def authenticate(self, session: Session, token: str) -> Principal:
-        """Our own tokens, or a trusted external issuer's; verified once per request (see api.limits)."""
-        verified = g.get("verified_token")
-        if verified is not None and verified[0] == token:
-            return verified[1]
-        trusted = self.external.handles(token)
-        if trusted is not None and trusted.issuer != self.tokens.issuer:
-            principal = self.external.authenticate(session, token, trusted)
-        else:
-            principal = self.tokens.authenticate(session, token)
+        """Our own tokens, or a trusted external issuer's; checked once per request (see api.limits),
+        and verified once per process until the access rows change (see registry.generation)."""
+        checked = g.get("verified_token")
+        if checked is not None and checked[0] == token:
+            return checked[1]
+        principal = self.verified.get(session, token)
+        if principal is None:
+            trusted = self.external.handles(token)
+            if trusted is not None and trusted.issuer != self.tokens.issuer:
+                principal = self.external.authenticate(session, token, trusted)
+            else:
+                principal = self.tokens.authenticate(session, token)
+            self.verified.put(session, token, principal)
         g.verified_token = (token, principal)
         return principal
 

@@ -17,6 +17,7 @@ class Principal:
     officer: str | None = None
     token_id: str | None = None
     issuer: str | None = None
+    expires_at: int | None = None  # the token's `exp` (seconds since the epoch)
     purpose: str | None = field(default=None, compare=False)
 
     @property

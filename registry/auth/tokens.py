@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import secrets
 import time
@@ -23,12 +24,11 @@ from registry.auth.scopes import allowed_scopes
 from registry.db import utcnow
 from registry.errors import Unauthenticated
 from registry.fieldcrypt import FieldCipher
+from registry.generation import GenerationCache
 from registry.models import Agency, OAuthClient, RevokedToken, SigningKey
-from registry.services import agencies
 
 ALGORITHM = "ES256"
 CLOCK_SKEW = 30  # seconds of leeway for exp/nbf/iat between agency systems' clocks
-KEY_CACHE_SECONDS = 30  # verification keys are re-read this often, and at once for an unknown kid
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,8 @@ class TokenService:
         self.audience = audience
         self.lifetime = lifetime
         self._cipher = cipher
-        # (read at, key set, kid -> stops verifying at): saves a query and a key import per request.
-        self._keys: tuple[float, KeySet, dict[str, datetime | None]] | None = None
+        # The key set and kid -> stops verifying at: saves a query and a key import per request.
+        self._keys: GenerationCache[str, tuple[KeySet, dict[str, datetime | None]]] = GenerationCache(1)
 
     # -- keys ---------------------------------------------------------------------------------------
     def _new_key(self, session: Session) -> SigningKey:
@@ -135,18 +135,19 @@ class TokenService:
 
     # -- verifying ----------------------------------------------------------------------------------
     def _keyset(self, session: Session, kid: str) -> KeySet:
-        """The verification keys, from a short-lived cache; a kid the cache lacks forces a re-read."""
-        cached = self._keys
-        if cached is None or time.monotonic() - cached[0] > KEY_CACHE_SECONDS or kid not in cached[2]:
+        """The verification keys, read again only after the signing keys change (see generation)."""
+        cached = self._keys.get(session, "keys")
+        if cached is None:
             keys = self.verification_keys(session)
             if not keys:
                 raise Unauthenticated("no signing key is configured")
             keyset = KeySet.import_key_set({"keys": [key.public_jwk for key in keys]})
-            cached = self._keys = (time.monotonic(), keyset, {key.kid: key.expires_at for key in keys})
-        expires = cached[2].get(kid, utcnow())
+            cached = (keyset, {key.kid: key.expires_at for key in keys})
+            self._keys.put(session, "keys", cached)
+        expires = cached[1].get(kid, utcnow())
         if expires is not None and expires <= utcnow():
             raise Unauthenticated("the access token is not valid")
-        return cached[1]
+        return cached[0]
 
     def decode(self, session: Session, token: str) -> dict[str, Any]:
         """The verified claims of one of our own tokens, or Unauthenticated with a safe reason."""
@@ -192,7 +193,6 @@ class TokenService:
             raise Unauthenticated("the access token was revoked")
         if agency.valid_to is not None and agency.valid_to < utcnow().date():
             raise Unauthenticated("the client's agency no longer exists (merged or renamed)")
-        agencies.remember(session, agency)  # the request's later look-ups of the caller's agency
         # The client's registered scopes and its agency's current ceiling bound every token, so a
         # scope withdrawn from either stops working at once, before the token expires.
         granted = (
@@ -209,6 +209,7 @@ class TokenService:
             officer=claims.get("officer"),
             token_id=claims["jti"],
             issuer=claims["iss"],
+            expires_at=int(claims["exp"]),
         )
 
     def authenticate(self, session: Session, token: str) -> Principal:
@@ -220,3 +221,34 @@ class TokenService:
                 RevokedToken(jti=claims["jti"], expires_at=datetime.fromtimestamp(claims["exp"], UTC))
             )
             session.flush()
+
+
+class VerifiedTokens:
+    """Callers behind tokens this process verified, kept until their access rows change.
+
+    A hit skips the signature check and the query for client, agency and revocation; the entry is
+    dropped by any change to those rows (see registry.generation), when the token expires, and at the
+    end of the UTC day (an agency's last day of validity is a date).
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._cache: GenerationCache[bytes, tuple[Principal, float]] = GenerationCache(size)
+
+    @staticmethod
+    def _key(token: str) -> bytes:
+        return hashlib.sha256(token.encode()).digest()  # the token itself is not kept
+
+    def get(self, session: Session, token: str) -> Principal | None:
+        found = self._cache.get(session, self._key(token))
+        if found is None or time.time() >= found[1]:
+            return None
+        return found[0]
+
+    def put(self, session: Session, token: str, principal: Principal) -> None:
+        if principal.expires_at is None:
+            return
+        now = time.time()
+        end_of_day = (now // 86_400 + 1) * 86_400
+        self._cache.put(
+            session, self._key(token), (principal, min(principal.expires_at + CLOCK_SKEW, end_of_day))
+        )

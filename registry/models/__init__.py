@@ -1,7 +1,7 @@
 """Every mapped class, imported here so the metadata is complete for Alembic and the app."""
 
 from registry.models.agency import STATE_KINDS, Agency, AgencyKind
-from registry.models.auth import OAuthClient, RevokedToken, SigningKey
+from registry.models.auth import AccessGeneration, OAuthClient, RevokedToken, SigningKey
 from registry.models.blocking import (
     BlockAcknowledgement,
     BlockAppeal,
@@ -36,6 +36,7 @@ __all__ = [
     "CATEGORIES",
     "GOODS_GROUPS",
     "STATE_KINDS",
+    "AccessGeneration",
     "Agency",
     "AgencyKind",
     "BlockAcknowledgement",

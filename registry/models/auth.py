@@ -75,3 +75,19 @@ class UsedAssertion(Base):
     client_id: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[created_at]
+
+
+class AccessGeneration(Base):
+    """One row whose value changes with every change to the rows a request's access check reads.
+
+    Triggers (migration 0011) give it a new random value in the same transaction as any insert, update
+    or delete on agency, oauth_client, signing_key or revoked_token. A process may keep what it
+    derived from those rows (verified tokens, key sets, agency codes) for as long as the value it read
+    them under is still current: one indexed read per request instead of re-verifying everything.
+    Random rather than counted, so a rolled-back or restored value never comes back.
+    """
+
+    __tablename__ = "access_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[str] = mapped_column(String(32))

@@ -1,27 +1,49 @@
-"""Agencies: look-ups nearly every answer needs (cached per session), and the operator's changes."""
+"""Agencies: look-ups nearly every answer needs (cached per process), and the operator's changes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.errors import Duplicate, NotFound, ValidationFailed
+from registry.generation import GenerationCache
 from registry.models import Agency, AgencyKind
 
-_CODES = "registry.agency_codes"
+
+@dataclass(frozen=True)
+class AgencyFacts:
+    """What requests need to know of an agency, kept per process (see registry.generation)."""
+
+    id: int
+    code: str
+    kind: str
+    bank_bin: str | None
+
+
+_AGENCIES: GenerationCache[str, tuple[dict[int, AgencyFacts], dict[int, str]]] = GenerationCache(size=1)
+_ALL = select(Agency.id, Agency.code, Agency.kind, Agency.bank_bin)
+
+
+def _all(session: Session) -> tuple[dict[int, AgencyFacts], dict[int, str]]:
+    """Every agency by id, and its code: a few dozen rows, read again only after an agency changes."""
+    cached = _AGENCIES.get(session, "all")
+    if cached is None:
+        facts = {row.id: AgencyFacts(*row) for row in session.execute(_ALL)}
+        cached = (facts, {key: one.code for key, one in facts.items()})
+        _AGENCIES.put(session, "all", cached)
+    return cached
 
 
 def codes(session: Session) -> dict[int, str]:
-    """Agency id -> code. A few dozen rows, read once per session rather than once per section."""
-    cached = session.info.get(_CODES)
-    if cached is None:
-        cached = {
-            agency_id: code for agency_id, code in session.execute(select(Agency.id, Agency.code)).tuples()
-        }
-        session.info[_CODES] = cached
-    return cached
+    """Agency id -> code (do not change the answer)."""
+    return _all(session)[1]
+
+
+def facts(session: Session, agency_id: int) -> AgencyFacts | None:
+    return _all(session)[0].get(agency_id)
 
 
 def code(session: Session, agency_id: int | None) -> str | None:
@@ -61,7 +83,6 @@ def add(
     )
     session.add(agency)
     session.flush()
-    session.info.pop(_CODES, None)
     return agency
 
 
@@ -83,23 +104,3 @@ def _by_code(session: Session, code: str) -> Agency:
     if agency is None:
         raise NotFound(f"No agency {code}.")
     return agency
-
-
-_ROWS = "registry.agencies"
-
-
-def remember(session: Session, agency: Agency) -> None:
-    """Keep a row already read (e.g. by the token check) for the rest of the session."""
-    session.info.setdefault(_ROWS, {})[agency.id] = agency
-
-
-def get(session: Session, agency_id: int) -> Agency | None:
-    """An agency row, read once per session. The session's identity map holds rows weakly, so a row
-    nobody keeps a reference to is read again by the next `session.get`; this keeps them."""
-    rows: dict[int, Agency] = session.info.setdefault(_ROWS, {})
-    if agency_id not in rows:
-        found = session.get(Agency, agency_id)
-        if found is None:
-            return None
-        rows[agency_id] = found
-    return rows[agency_id]

@@ -6,12 +6,17 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 
 import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeySet, RSAKey
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from registry.db import utcnow
+from registry.models import RevokedToken
+from registry.services import agencies
 
 ISSUER = "https://idp.mps.example"
 AUDIENCE = "nsc389-registry"
@@ -211,3 +216,20 @@ def test_bad_trusted_issuers_file_stops_start_up(tmp_path):
     path.write_text(json.dumps({"issuer": ISSUER}))
     with pytest.raises(TrustedIssuerError):
         load_trusted_issuers(path)
+
+
+def test_a_retired_agency_s_issuer_is_refused_from_the_next_request(external_app, idp, db):
+    key = idp.add_key("idp-1")
+    token = idp_token(key, "idp-1", jti="ext-retired-1")
+    assert call(external_app, token).status_code == 200
+    agencies.retire(db, code="VECOM", last_day=date.today() - timedelta(days=1))
+    assert call(external_app, token).status_code == 401
+
+
+def test_a_revoked_external_token_is_refused_from_the_next_request(external_app, idp, db):
+    key = idp.add_key("idp-1")
+    token = idp_token(key, "idp-1", jti="ext-revoked-1")
+    assert call(external_app, token).status_code == 200
+    db.add(RevokedToken(jti="ext-revoked-1", expires_at=utcnow() + timedelta(hours=1)))
+    db.flush()
+    assert call(external_app, token).status_code == 401

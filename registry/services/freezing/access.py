@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
 from registry.errors import NotFound, PermissionDenied, id_or_not_found
-from registry.models import Agency, AgencyKind
+from registry.models import AgencyKind
 from registry.models.freezing import FreezeAccount, FreezeOrder
 from registry.services import agencies
 from registry.services.freezing.config import READ_SCOPES, _matches, rules
@@ -22,7 +22,7 @@ from registry.services.freezing.expiry import expire_order_if_due
 @dataclass(frozen=True)
 class Viewer:
     principal: Principal
-    agency: Agency
+    agency: agencies.AgencyFacts
 
     @property
     def processor(self) -> bool:
@@ -47,7 +47,7 @@ class Viewer:
 
 
 def viewer(session: Session, principal: Principal) -> Viewer:
-    agency = agencies.get(session, principal.agency_id)
+    agency = agencies.facts(session, principal.agency_id)
     assert agency is not None  # a verified token names an existing agency
     return Viewer(principal, agency)
 
