@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, select, union
+from sqlalchemy.orm import Session, contains_eager
 
 from registry.auth.principal import Principal
 from registry.models import Link, Subject, Violation, violation_identifier, violation_subject
@@ -63,31 +63,35 @@ def _sections() -> list[Callable[..., Section]]:
     return loaded
 
 
+# Built once: the caller and the subject are parameters (see visibility.visible_to_caller).
+_LINKS = (
+    select(Link)
+    .join(Link.identifier)
+    .options(contains_eager(Link.identifier))
+    .where(Link.subject_id == bindparam("subject_id"), visibility.visible_to_caller(Link))
+    .order_by(Link.first_seen, Link.id)
+)
+# One IN over a UNION: with OR between two IN subqueries PostgreSQL scans every violation.
+_TOUCHING = union(
+    select(violation_subject.c.violation_id).where(violation_subject.c.subject_id == bindparam("subject_id")),
+    select(violation_identifier.c.violation_id).where(
+        violation_identifier.c.identifier_id.in_(bindparam("identifier_ids", expanding=True))
+    ),
+)
+_VIOLATIONS = (
+    select(Violation)
+    .where(Violation.id.in_(_TOUCHING), visibility.visible_to_caller(Violation))
+    .order_by(Violation.detected_at, Violation.id)
+)
+
+
 def history(session: Session, *, principal: Principal, subject_id: Any) -> History:
     subject = visibility.get_visible(session, Subject, subject_id, principal)
-    links = list(
-        session.scalars(
-            select(Link)
-            .options(joinedload(Link.identifier))
-            .where(Link.subject_id == subject.id, visibility.visible_clause(Link, principal))
-            .order_by(Link.first_seen, Link.id)
-        )
-    )
+    caller = visibility.caller_params(principal)
+    links = list(session.scalars(_LINKS, {"subject_id": subject.id, **caller}).unique())
     identifier_ids = sorted({link.identifier_id for link in links}, key=str)
-    # One IN over a UNION: with OR between two IN subqueries PostgreSQL scans every violation.
-    touching = select(violation_subject.c.violation_id).where(violation_subject.c.subject_id == subject.id)
-    if identifier_ids:
-        touching = touching.union(
-            select(violation_identifier.c.violation_id).where(
-                violation_identifier.c.identifier_id.in_(identifier_ids)
-            )
-        )
     violations = list(
-        session.scalars(
-            select(Violation)
-            .where(Violation.id.in_(touching), visibility.visible_clause(Violation, principal))
-            .order_by(Violation.detected_at, Violation.id)
-        )
+        session.scalars(_VIOLATIONS, {"subject_id": subject.id, "identifier_ids": identifier_ids, **caller})
     )
     agencies = agency_codes(session)
     timeline = [

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, select, type_coerce
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from registry.models import (
     Subject,
     Violation,
     ViolationStatus,
+    Visibility,
     violation_identifier,
     violation_subject,
 )
@@ -205,6 +206,27 @@ def search(session: Session, principal: Principal, filters: dict[str, Any]) -> S
     return query
 
 
+# Built once: the caller and the violations are parameters (see visibility.visible_to_caller).
+_VIOLATION_IDS = bindparam("violation_ids", expanding=True)
+_PRESENT_SUBJECTS = (
+    select(violation_subject.c.violation_id, Subject.id)
+    .join(Subject, Subject.id == violation_subject.c.subject_id)
+    .where(violation_subject.c.violation_id.in_(_VIOLATION_IDS), visibility.visible_to_caller(Subject))
+    .order_by(Subject.created_at, Subject.id)
+)
+_PRESENT_IDENTIFIERS = (
+    select(violation_identifier.c.violation_id, Identifier.id)
+    .join(Identifier, Identifier.id == violation_identifier.c.identifier_id)
+    .where(
+        violation_identifier.c.violation_id.in_(_VIOLATION_IDS), visibility.identifier_visible_to_caller()
+    )
+    .order_by(Identifier.created_at, Identifier.id)
+)
+_PRESENT_DECISIONS = select(Decision.id).where(
+    Decision.id.in_(bindparam("decision_ids", expanding=True)), visibility.visible_to_caller(Decision)
+)
+
+
 def present(session: Session, principal: Principal, violations: Sequence[Violation]) -> list[dict[str, Any]]:
     """What the caller sees: references only to subjects, identifiers and decisions it may see itself."""
     ids = [v.id for v in violations]
@@ -212,33 +234,20 @@ def present(session: Session, principal: Principal, violations: Sequence[Violati
     identifiers: dict[uuid.UUID, list[uuid.UUID]] = {}
     decisions: set[uuid.UUID] = set()
     if ids:
-        for violation_id, subject_id in session.execute(
-            select(violation_subject.c.violation_id, Subject.id)
-            .join(Subject, Subject.id == violation_subject.c.subject_id)
-            .where(violation_subject.c.violation_id.in_(ids), visibility.visible_clause(Subject, principal))
-            .order_by(Subject.created_at, Subject.id)
-        ).tuples():
+        params = {"violation_ids": ids, **visibility.caller_params(principal)}
+        for violation_id, subject_id in session.execute(_PRESENT_SUBJECTS, params).tuples():
             subjects.setdefault(violation_id, []).append(subject_id)
-        for violation_id, identifier_id in session.execute(
-            select(violation_identifier.c.violation_id, Identifier.id)
-            .join(Identifier, Identifier.id == violation_identifier.c.identifier_id)
-            .where(
-                violation_identifier.c.violation_id.in_(ids), visibility.identifier_visible_clause(principal)
-            )
-            .order_by(Identifier.created_at, Identifier.id)
-        ).tuples():
+        for violation_id, identifier_id in session.execute(_PRESENT_IDENTIFIERS, params).tuples():
             identifiers.setdefault(violation_id, []).append(identifier_id)
         referenced = {v.sanction_decision_id for v in violations if v.sanction_decision_id is not None}
         if referenced:
             decisions = set(
-                session.scalars(
-                    select(Decision.id).where(
-                        Decision.id.in_(referenced), visibility.visible_clause(Decision, principal)
-                    )
-                )
+                session.scalars(_PRESENT_DECISIONS, {**params, "decision_ids": sorted(referenced, key=str)})
             )
     codes = agency_codes(session)
-    shares = shared_with_many(session, Violation.record_type, ids)
+    # Only records shared with named agencies have shares to list.
+    named = [v.id for v in violations if v.visibility == Visibility.NAMED]
+    shares = shared_with_many(session, Violation.record_type, named)
     return [
         {
             "id": v.id,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, or_, select, true
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
@@ -16,38 +17,65 @@ T = TypeVar("T", bound=SharedRecord)
 
 
 def visible_clause(model: type[SharedRecord], principal: Principal) -> ColumnElement[bool]:
+    """Whether `principal` may see a row of `model`: the rule of `visible_to_caller`, for this caller."""
+    return visible_to_caller(model).params(caller_params(principal))
+
+
+# The caller as bound parameters, so a statement can be built once and run for any caller (SQLAlchemy
+# then skips building the statement and its cache key on every request).
+CALLER_AGENCY = bindparam("caller_agency_id")
+CALLER_IS_STATE = bindparam("caller_is_state")
+
+
+def caller_params(principal: Principal) -> dict[str, Any]:
+    """Parameters for statements that use `visible_to_caller`."""
+    return {"caller_agency_id": principal.agency_id, "caller_is_state": principal.is_state}
+
+
+@functools.cache
+def visible_to_caller(model: type[SharedRecord]) -> ColumnElement[bool]:
+    """The one visibility rule: the owner; everyone for public; state bodies for state; named agencies."""
     shared_with_caller = exists().where(
         RecordShare.record_type == model.record_type,
         RecordShare.record_id == model.id,  # type: ignore[attr-defined]
-        RecordShare.agency_id == principal.agency_id,
+        RecordShare.agency_id == CALLER_AGENCY,
     )
     return or_(
-        model.owner_agency_id == principal.agency_id,
+        model.owner_agency_id == CALLER_AGENCY,
         model.visibility == Visibility.PUBLIC,
-        (model.visibility == Visibility.STATE) if principal.is_state else false(),
+        and_(model.visibility == Visibility.STATE, CALLER_IS_STATE),
         and_(model.visibility == Visibility.NAMED, shared_with_caller),
     )
 
 
 def identifier_visible_clause(principal: Principal) -> ColumnElement[bool]:
-    """Identifiers are shared facts: state agencies see them all, others only through a visible link."""
     if principal.is_state:
         return true()
+    return identifier_visible_to_caller().params(caller_params(principal))
+
+
+@functools.cache
+def identifier_visible_to_caller() -> ColumnElement[bool]:
+    """Identifiers are shared facts: state agencies see them all, others only through a visible link."""
     return or_(
-        Identifier.created_by_agency_id == principal.agency_id,
-        exists().where(Link.identifier_id == Identifier.id, visible_clause(Link, principal)),
+        CALLER_IS_STATE,
+        Identifier.created_by_agency_id == CALLER_AGENCY,
+        exists().where(Link.identifier_id == Identifier.id, visible_to_caller(Link)),
     )
 
 
 def get_visible(session: Session, model: type[T], record_id: Any, principal: Principal) -> T:
     """The record, or NotFound whether it is missing or hidden from the caller (they look the same)."""
     key = id_or_not_found(record_id, model.record_type)
-    found = session.scalars(
-        select(model).where(model.id == key, visible_clause(model, principal))  # type: ignore[attr-defined]
-    ).first()
+    found = session.scalars(_get_visible(model), {"record_id": key, **caller_params(principal)}).first()
     if found is None:
         raise NotFound(f"No {model.record_type} with id {key}.")
     return found
+
+
+@functools.cache
+def _get_visible(model: type[SharedRecord]) -> Select[Any]:
+    return select(model).where(model.id == bindparam("record_id"), visible_to_caller(model))  # type: ignore[attr-defined]
 
 
 def _agency_ids(session: Session, codes: Iterable[str]) -> dict[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, or_, select
@@ -11,6 +12,7 @@ from registry.auth.principal import Principal
 from registry.errors import NotFound, PermissionDenied, id_or_not_found
 from registry.models import BlockExecutor, BlockRequest
 from registry.services.blocking.config import rules
+from registry.services.visibility import CALLER_AGENCY
 
 
 def is_decider(principal: Principal) -> bool:
@@ -22,16 +24,26 @@ def is_oversight(principal: Principal) -> bool:
 
 
 def visible_clause(principal: Principal) -> ColumnElement[bool]:
+    return visible_to_caller(sees_all_but_drafts(principal)).params(caller_agency_id=principal.agency_id)
+
+
+def sees_all_but_drafts(principal: Principal) -> bool:
+    return is_decider(principal) or is_oversight(principal)
+
+
+@functools.cache
+def visible_to_caller(all_but_drafts: bool) -> ColumnElement[bool]:
     """Submitter: all of its own. Deciding and oversight agencies: all but others' drafts.
 
     Executors: the requests dispatched to them (and then only their part, see `is_full_view`).
+    The caller is the parameter `caller_agency_id` (see services.visibility).
     """
-    own = BlockRequest.owner_agency_id == principal.agency_id
-    if is_decider(principal) or is_oversight(principal):
+    own = BlockRequest.owner_agency_id == CALLER_AGENCY
+    if all_but_drafts:
         return or_(own, BlockRequest.state != "draft")
     addressed = exists().where(
         BlockExecutor.request_id == BlockRequest.id,
-        BlockExecutor.agency_id == principal.agency_id,
+        BlockExecutor.agency_id == CALLER_AGENCY,
         BlockExecutor.dispatched_at.is_not(None),
     )
     return or_(own, addressed)

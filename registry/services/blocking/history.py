@@ -2,39 +2,50 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, select, union
 from sqlalchemy.orm import Session, selectinload
 
 from registry.auth.principal import Principal
 from registry.models import BlockRequest, BlockTarget, Subject, block_request_subject
 from registry.services.agencies import codes as agency_codes
-from registry.services.blocking.access import visible_clause
+from registry.services.blocking.access import sees_all_but_drafts, visible_to_caller
 from registry.services.history import Event, Section
+
+
+@functools.cache
+def _touching(all_but_drafts: bool) -> Select[tuple[BlockRequest]]:
+    """Block requests naming the subject or targeting one of its identifiers, built once per rule."""
+    touching = union(
+        select(block_request_subject.c.request_id).where(
+            block_request_subject.c.subject_id == bindparam("subject_id")
+        ),
+        select(BlockTarget.request_id).where(
+            BlockTarget.identifier_id.in_(bindparam("identifier_ids", expanding=True))
+        ),
+    )
+    return (
+        select(BlockRequest)
+        .options(selectinload(BlockRequest.targets))
+        .where(BlockRequest.id.in_(touching), visible_to_caller(all_but_drafts))
+        .order_by(BlockRequest.created_at, BlockRequest.id)
+    )
 
 
 def history_section(
     session: Session, *, principal: Principal, subject: Subject, identifier_ids: list[uuid.UUID]
 ) -> Section:
     """Block requests concerning the subject or one of its identifiers, as far as the caller may see them."""
-    touching = [
-        BlockRequest.id.in_(
-            select(block_request_subject.c.request_id).where(block_request_subject.c.subject_id == subject.id)
-        )
-    ]
-    if identifier_ids:
-        touching.append(
-            BlockRequest.id.in_(
-                select(BlockTarget.request_id).where(BlockTarget.identifier_id.in_(identifier_ids))
-            )
-        )
     requests = list(
         session.scalars(
-            select(BlockRequest)
-            .options(selectinload(BlockRequest.targets))
-            .where(or_(*touching), visible_clause(principal))
-            .order_by(BlockRequest.created_at, BlockRequest.id)
+            _touching(sees_all_but_drafts(principal)),
+            {
+                "subject_id": subject.id,
+                "identifier_ids": identifier_ids,
+                "caller_agency_id": principal.agency_id,
+            },
         )
     )
     codes = agency_codes(session)
