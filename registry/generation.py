@@ -37,7 +37,7 @@ def current(session: Session) -> str:
     """The access generation for this transaction: read once, and again after it changes a watched row."""
     value = session.info.get(_KEY)
     if value is None:
-        value = session.info[_KEY] = session.scalar(_READ) or ""
+        value = session.info[_KEY] = session.connection().scalar(_READ) or ""
     return value
 
 

@@ -44,25 +44,31 @@ def change_hash(payload: Any) -> str:
     return hashlib.sha256(rfc8785.dumps(payload)).hexdigest()
 
 
-def record(session: Session, event: AuditEvent) -> AuditEntry:
+_INSERT = AuditEntry.__table__.insert()
+
+
+def record(session: Session, event: AuditEvent) -> int:
+    """Insert the entry in the session's transaction and return its id (a Core insert: no unit of work)."""
     if event.outcome not in OUTCOMES:
         raise ValueError(f"unknown audit outcome {event.outcome!r}")
     occurred_at = utcnow()
     body = canonical_body(event, occurred_at)
-    entry = AuditEntry(
-        body=body,
-        leaf_hash=hashlib.sha256(b"\x00" + body).digest(),
-        occurred_at=occurred_at,
-        agency=event.agency,
-        client_id=event.client_id,
-        officer=event.officer,
-        action=event.action,
-        resource_type=event.resource_type,
-        resource_id=event.resource_id,
-        outcome=event.outcome,
-        status_code=event.status_code,
-        purpose=event.purpose,
-        request_id=event.request_id,
+    result = session.execute(
+        _INSERT,
+        {
+            "body": body,
+            "leaf_hash": hashlib.sha256(b"\x00" + body).digest(),
+            "occurred_at": occurred_at,
+            "agency": event.agency,
+            "client_id": event.client_id,
+            "officer": event.officer,
+            "action": event.action,
+            "resource_type": event.resource_type,
+            "resource_id": event.resource_id,
+            "outcome": event.outcome,
+            "status_code": event.status_code,
+            "purpose": event.purpose,
+            "request_id": event.request_id,
+        },
     )
-    session.add(entry)
-    return entry
+    return int(result.inserted_primary_key[0])

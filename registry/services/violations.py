@@ -7,7 +7,18 @@ from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    bindparam,
+    exists,
+    func,
+    literal,
+    literal_column,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -208,20 +219,17 @@ def search(session: Session, principal: Principal, filters: dict[str, Any]) -> S
 
 # Built once: the caller and the violations are parameters (see visibility.visible_to_caller).
 _VIOLATION_IDS = bindparam("violation_ids", expanding=True)
-_PRESENT_SUBJECTS = (
-    select(violation_subject.c.violation_id, Subject.id)
+# The visible subjects and identifiers of the violations, in one round trip: ("s" | "i", violation, id).
+_REFERENCES = union_all(
+    select(literal("s").label("kind"), violation_subject.c.violation_id, Subject.id, Subject.created_at)
     .join(Subject, Subject.id == violation_subject.c.subject_id)
-    .where(violation_subject.c.violation_id.in_(_VIOLATION_IDS), visibility.visible_to_caller(Subject))
-    .order_by(Subject.created_at, Subject.id)
-)
-_PRESENT_IDENTIFIERS = (
-    select(violation_identifier.c.violation_id, Identifier.id)
+    .where(violation_subject.c.violation_id.in_(_VIOLATION_IDS), visibility.visible_to_caller(Subject)),
+    select(literal("i"), violation_identifier.c.violation_id, Identifier.id, Identifier.created_at)
     .join(Identifier, Identifier.id == violation_identifier.c.identifier_id)
     .where(
         violation_identifier.c.violation_id.in_(_VIOLATION_IDS), visibility.identifier_visible_to_caller()
-    )
-    .order_by(Identifier.created_at, Identifier.id)
-)
+    ),
+).order_by(literal_column("kind"), literal_column("created_at"), literal_column("id"))
 _PRESENT_DECISIONS = select(Decision.id).where(
     Decision.id.in_(bindparam("decision_ids", expanding=True)), visibility.visible_to_caller(Decision)
 )
@@ -235,10 +243,8 @@ def present(session: Session, principal: Principal, violations: Sequence[Violati
     decisions: set[uuid.UUID] = set()
     if ids:
         params = {"violation_ids": ids, **visibility.caller_params(principal)}
-        for violation_id, subject_id in session.execute(_PRESENT_SUBJECTS, params).tuples():
-            subjects.setdefault(violation_id, []).append(subject_id)
-        for violation_id, identifier_id in session.execute(_PRESENT_IDENTIFIERS, params).tuples():
-            identifiers.setdefault(violation_id, []).append(identifier_id)
+        for kind, violation_id, referenced_id, _ in session.execute(_REFERENCES, params).tuples():
+            (subjects if kind == "s" else identifiers).setdefault(violation_id, []).append(referenced_id)
         referenced = {v.sanction_decision_id for v in violations if v.sanction_decision_id is not None}
         if referenced:
             decisions = set(

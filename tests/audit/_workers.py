@@ -19,9 +19,7 @@ def insert_entries(url: str, worker: int, count: int) -> list[int]:
     ids = []
     for n in range(count):
         with sessions() as session, session.begin():
-            entry = record(session, event(n, officer=f"worker-{worker}"))
-            session.flush()
-            ids.append(entry.id)
+            ids.append(record(session, event(n, officer=f"worker-{worker}")))
             if rng.random() < 0.3:
                 time.sleep(rng.random() * 0.02)
     engine.dispose()

@@ -87,8 +87,10 @@ def test_concurrent_writers_and_sequencers_get_gap_free_unique_indexes(live: Liv
     with ProcessPoolExecutor(max_workers=writers + 2, mp_context=context) as pool:
         sequencers = [pool.submit(_workers.run_sequencer, live.url, stop, batch) for batch in (7, 50)]
         inserted = [pool.submit(_workers.insert_entries, live.url, w, per_writer) for w in range(writers)]
-        ids = sorted(i for future in inserted for i in future.result(timeout=120))
-        stop.set()
+        try:
+            ids = sorted(i for future in inserted for i in future.result(timeout=120))
+        finally:
+            stop.set()  # a failed writer must not leave the sequencers (and the pool) running for ever
         signed = [future.result(timeout=60) for future in sequencers]
     manager.shutdown()
     while live.sequence() is not None:

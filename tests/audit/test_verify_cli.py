@@ -97,9 +97,7 @@ def test_deleted_entry_with_renumbered_leaves_is_detected(log: LiveDb) -> None:
 
 def test_inserted_entry_is_detected(log: LiveDb) -> None:
     with log.sessions() as session, session.begin():
-        intruder = record(session, event(99, officer="nobody"))
-        session.flush()
-        intruder_id = intruder.id
+        intruder_id = record(session, event(99, officer="nobody"))
     log.tamper(
         "UPDATE audit_leaf SET leaf_index = leaf_index + 1000 WHERE leaf_index >= 4",
         "UPDATE audit_leaf SET leaf_index = leaf_index - 999 WHERE leaf_index >= 1000",
