@@ -12,7 +12,7 @@ from registry.api.presenters import identifier as present
 from registry.api.presenters import reveal
 from registry.auth.scopes import Scope
 from registry.errors import NotFound
-from registry.models import Identifier, Link, Subject
+from registry.models import Identifier
 from registry.schemas.identifiers import (
     IdentifierCreate,
     IdentifierCreated,
@@ -25,7 +25,7 @@ from registry.schemas.identifiers import (
 )
 from registry.services import identifiers as service
 from registry.services.pagination import paginate
-from registry.services.visibility import identifier_visible_clause, visible_clause
+from registry.services.visibility import identifier_visible_clause
 
 blp = RegistryBlueprint("identifiers", __name__, url_prefix="/api/v1/identifiers", description="Identifiers")
 
@@ -81,15 +81,8 @@ def lookup_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
         db(), cipher=state().cipher, principal=caller(), kind=args["kind"], value=args["value"]
     )
     audit_resource("identifier", found.id)
-    subjects = db().scalars(
-        select(Link.subject_id)
-        .join(Subject, Subject.id == Link.subject_id)
-        .where(
-            Link.identifier_id == found.id, visible_clause(Link, caller()), visible_clause(Subject, caller())
-        )
-        .distinct()
-    )
-    return {**present(found, revealed), "subjects": sorted(subjects, key=str)}
+    subjects = service.subjects_of(db(), principal=caller(), identifier_id=found.id)
+    return {**present(found, revealed), "subjects": subjects}
 
 
 @blp.route("/<uuid:identifier_id>", methods=["GET"])

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
 from registry.errors import Duplicate, NotFound, ValidationFailed
 from registry.fieldcrypt import FieldCipher
 from registry.identifiers import IdentifierError, ParsedIdentifier, parse
-from registry.models import Identifier
-from registry.services.visibility import identifier_visible_clause
+from registry.models import Identifier, Link, Subject
+from registry.services import visibility
 
 
 def parse_or_fail(kind: str, value: str, field: str = "value") -> ParsedIdentifier:
@@ -76,21 +77,39 @@ def create(
     return ensure(session, cipher=cipher, principal=principal, parsed=parsed)
 
 
+# Built once; the caller is a parameter (see visibility.visible_to_caller).
+_BY_HASH = select(Identifier).where(
+    Identifier.kind == bindparam("kind"),
+    Identifier.value_hash == bindparam("digest"),
+    visibility.identifier_visible_to_caller(),
+)
+_SUBJECTS_OF = (
+    select(Link.subject_id)
+    .join(Subject, Subject.id == Link.subject_id)
+    .where(
+        Link.identifier_id == bindparam("identifier_id"),
+        visibility.visible_to_caller(Link),
+        visibility.visible_to_caller(Subject),
+    )
+    .distinct()
+)
+
+
 def lookup(
     session: Session, *, cipher: FieldCipher, principal: Principal, kind: str, value: str
 ) -> Identifier:
     parsed = parse_or_fail(kind, value)
-    digest = cipher.lookup_hash(parsed.kind, parsed.value)
-    found = session.scalars(
-        select(Identifier).where(
-            Identifier.kind == parsed.kind,
-            Identifier.value_hash == digest,
-            identifier_visible_clause(principal),
-        )
-    ).first()
+    params = {"kind": parsed.kind, "digest": cipher.lookup_hash(parsed.kind, parsed.value)}
+    found = session.scalars(_BY_HASH, {**params, **visibility.caller_params(principal)}).first()
     if found is None:
         raise NotFound(f"No {kind} matching that value is registered.")
     return found
+
+
+def subjects_of(session: Session, *, principal: Principal, identifier_id: uuid.UUID) -> list[uuid.UUID]:
+    """The subjects linked to an identifier by links the caller may see, that the caller may see."""
+    params = {"identifier_id": identifier_id, **visibility.caller_params(principal)}
+    return sorted(session.scalars(_SUBJECTS_OF, params), key=str)
 
 
 def canonical_value(identifier: Identifier, cipher: FieldCipher) -> str:

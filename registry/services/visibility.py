@@ -6,7 +6,7 @@ import functools
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
@@ -17,8 +17,8 @@ T = TypeVar("T", bound=SharedRecord)
 
 
 def visible_clause(model: type[SharedRecord], principal: Principal) -> ColumnElement[bool]:
-    """Whether `principal` may see a row of `model`: the rule of `visible_to_caller`, for this caller."""
-    return visible_to_caller(model).params(caller_params(principal))
+    """Whether `principal` may see a row of `model`."""
+    return _rule(model, principal.agency_id, true() if principal.is_state else false())
 
 
 # The caller as bound parameters, so a statement can be built once and run for any caller (SQLAlchemy
@@ -34,16 +34,21 @@ def caller_params(principal: Principal) -> dict[str, Any]:
 
 @functools.cache
 def visible_to_caller(model: type[SharedRecord]) -> ColumnElement[bool]:
+    """`visible_clause` for whichever caller `caller_params` names."""
+    return _rule(model, CALLER_AGENCY, CALLER_IS_STATE)
+
+
+def _rule(model: type[SharedRecord], agency: Any, is_state: Any) -> ColumnElement[bool]:
     """The one visibility rule: the owner; everyone for public; state bodies for state; named agencies."""
     shared_with_caller = exists().where(
         RecordShare.record_type == model.record_type,
         RecordShare.record_id == model.id,  # type: ignore[attr-defined]
-        RecordShare.agency_id == CALLER_AGENCY,
+        RecordShare.agency_id == agency,
     )
     return or_(
-        model.owner_agency_id == CALLER_AGENCY,
+        model.owner_agency_id == agency,
         model.visibility == Visibility.PUBLIC,
-        and_(model.visibility == Visibility.STATE, CALLER_IS_STATE),
+        and_(model.visibility == Visibility.STATE, is_state),
         and_(model.visibility == Visibility.NAMED, shared_with_caller),
     )
 
@@ -51,17 +56,26 @@ def visible_to_caller(model: type[SharedRecord]) -> ColumnElement[bool]:
 def identifier_visible_clause(principal: Principal) -> ColumnElement[bool]:
     if principal.is_state:
         return true()
-    return identifier_visible_to_caller().params(caller_params(principal))
+    return _identifier_rule(principal.agency_id, false(), visible_clause(Link, principal))
 
 
 @functools.cache
 def identifier_visible_to_caller() -> ColumnElement[bool]:
+    return _identifier_rule(CALLER_AGENCY, CALLER_IS_STATE, visible_to_caller(Link))
+
+
+def _identifier_rule(agency: Any, is_state: Any, link_visible: ColumnElement[bool]) -> ColumnElement[bool]:
     """Identifiers are shared facts: state agencies see them all, others only through a visible link."""
     return or_(
-        CALLER_IS_STATE,
-        Identifier.created_by_agency_id == CALLER_AGENCY,
-        exists().where(Link.identifier_id == Identifier.id, visible_to_caller(Link)),
+        is_state,
+        Identifier.created_by_agency_id == agency,
+        exists().where(Link.identifier_id == Identifier.id, link_visible),
     )
+
+
+@functools.cache
+def _get_visible(model: type[SharedRecord]) -> Select[Any]:
+    return select(model).where(model.id == bindparam("record_id"), visible_to_caller(model))  # type: ignore[attr-defined]
 
 
 def get_visible(session: Session, model: type[T], record_id: Any, principal: Principal) -> T:
@@ -71,11 +85,6 @@ def get_visible(session: Session, model: type[T], record_id: Any, principal: Pri
     if found is None:
         raise NotFound(f"No {model.record_type} with id {key}.")
     return found
-
-
-@functools.cache
-def _get_visible(model: type[SharedRecord]) -> Select[Any]:
-    return select(model).where(model.id == bindparam("record_id"), visible_to_caller(model))  # type: ignore[attr-defined]
 
 
 def _agency_ids(session: Session, codes: Iterable[str]) -> dict[str, int]:

@@ -24,7 +24,7 @@ def is_oversight(principal: Principal) -> bool:
 
 
 def visible_clause(principal: Principal) -> ColumnElement[bool]:
-    return visible_to_caller(sees_all_but_drafts(principal)).params(caller_agency_id=principal.agency_id)
+    return _rule(sees_all_but_drafts(principal), principal.agency_id)
 
 
 def sees_all_but_drafts(principal: Principal) -> bool:
@@ -33,17 +33,21 @@ def sees_all_but_drafts(principal: Principal) -> bool:
 
 @functools.cache
 def visible_to_caller(all_but_drafts: bool) -> ColumnElement[bool]:
+    """`visible_clause` for the caller named by the parameter `caller_agency_id` (services.visibility)."""
+    return _rule(all_but_drafts, CALLER_AGENCY)
+
+
+def _rule(all_but_drafts: bool, agency: Any) -> ColumnElement[bool]:
     """Submitter: all of its own. Deciding and oversight agencies: all but others' drafts.
 
     Executors: the requests dispatched to them (and then only their part, see `is_full_view`).
-    The caller is the parameter `caller_agency_id` (see services.visibility).
     """
-    own = BlockRequest.owner_agency_id == CALLER_AGENCY
+    own = BlockRequest.owner_agency_id == agency
     if all_but_drafts:
         return or_(own, BlockRequest.state != "draft")
     addressed = exists().where(
         BlockExecutor.request_id == BlockRequest.id,
-        BlockExecutor.agency_id == CALLER_AGENCY,
+        BlockExecutor.agency_id == agency,
         BlockExecutor.dispatched_at.is_not(None),
     )
     return or_(own, addressed)
