@@ -56,7 +56,18 @@ def create_subject(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.arguments(SubjectQuery, location="query")
 @blp.response(200, SubjectPage)
 def list_subjects(args: dict[str, Any]):  # type: ignore[no-untyped-def]
-    """Search subjects by name (diacritic-insensitive) or by any identifier"""
+    """Search subjects by name (diacritic-insensitive) or by any identifier
+
+    Without `q`: every subject you may see, oldest first, with the exact `total`. With `q`: subjects
+    linked to an identifier spelled like `q` first, then names equal to `q`, then names containing it
+    (nearest first by word similarity: whole words before parts of words; not for a `q` shorter than
+    three letters), then, only when nothing contains it, near spellings. Within a page, names starting
+    with `q` and shorter names come first.
+    A search reads only as far as the page asked for, so `total` is exact only when `total_exact` is
+    true (the page reached the last result); otherwise it is a lower bound. `has_more` says whether
+    the next page has results. A search pages through its first 1000 results (422 beyond): narrow it
+    with more of the name, `kind` or `province`.
+    """
     revealed = presenters.reveal(args.pop("sensitive"))
     page = service.search_page(
         db(),

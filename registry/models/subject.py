@@ -30,12 +30,14 @@ class Subject(SharedRecord, Base):
     __tablename__ = "subject"
     __table_args__ = (
         CheckConstraint("kind IN ('organisation', 'individual')", name="kind"),
-        # Substring and similarity search on PostgreSQL (migration 0009); SQLite scans the folded column.
+        # Name search (services/search.py, migration 0012): exact names oldest first; on PostgreSQL names
+        # containing the query nearest first (KNN on the trigram GiST index); SQLite scans the column.
+        Index("ix_subject_name_folded_created_at", "name_folded", "created_at", "id"),
         Index(
-            "ix_subject_name_folded_trgm",
+            "ix_subject_name_folded_gist",
             "name_folded",
-            postgresql_using="gin",
-            postgresql_ops={"name_folded": "gin_trgm_ops"},
+            postgresql_using="gist",
+            postgresql_ops={"name_folded": "gist_trgm_ops(siglen=32)"},
             info={"dialect": "postgresql"},
         ).ddl_if(dialect="postgresql"),
     )
@@ -44,7 +46,7 @@ class Subject(SharedRecord, Base):
     id: Mapped[uuid_pk]
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(500), comment="NFC")
-    name_folded: Mapped[str] = mapped_column(String(500), index=True, comment="search key: no marks, đ->d")
+    name_folded: Mapped[str] = mapped_column(String(500), comment="search key: no marks, đ->d")
     tax_code: Mapped[str | None] = mapped_column(String(14), index=True)
     personal_id_enc: Mapped[bytes | None] = mapped_column(LargeBinary, comment="AES-GCM")
     personal_id_hash: Mapped[str | None] = mapped_column(String(64), index=True, comment="HMAC-SHA-256")

@@ -6,6 +6,7 @@ from registry.models import LinkSource, SubjectKind
 from registry.schemas.common import PageQuery, SharingFields, page_of
 from registry.schemas.identifiers import IdentifierRead
 from registry.schemas.violations import ViolationRead
+from registry.services.search import SEARCH_WINDOW
 
 _SOURCES = [s.value for s in LinkSource]
 
@@ -59,7 +60,10 @@ class SubjectRead(Schema):
 class SubjectQuery(PageQuery):
     q = fields.String(
         validate=validate.Length(min=1, max=200),
-        metadata={"description": "name (diacritics ignored) or any identifier spelling"},
+        metadata={
+            "description": "name (diacritics ignored) or any identifier spelling; a search pages through "
+            f"its first {SEARCH_WINDOW} results"
+        },
     )
     kind = fields.String(validate=validate.OneOf([k.value for k in SubjectKind]))
     province = fields.String()
@@ -67,7 +71,29 @@ class SubjectQuery(PageQuery):
     sensitive = fields.Boolean(load_default=False)
 
 
-SubjectPage = page_of(SubjectRead, "SubjectPage")
+class SubjectPage(Schema):
+    """A page of subjects. With `q` the total is counted only as far as the page reached."""
+
+    items = fields.List(fields.Nested(SubjectRead))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer(
+        metadata={
+            "description": "number of results; with `q`, exact only when `total_exact` is true, otherwise a "
+            "lower bound (the results before this page, this page and one more)"
+        }
+    )
+    total_exact = fields.Boolean(
+        metadata={
+            "description": "whether `total` is exact: always without `q`; with `q`, once a page reaches "
+            "the last result"
+        }
+    )
+    has_more = fields.Boolean(
+        metadata={
+            "description": f"whether the next page has results (a search stops at its first {SEARCH_WINDOW})"
+        }
+    )
 
 
 class LinkIdentifierSpec(Schema):
