@@ -6,6 +6,7 @@ SQLite by default. Set REGISTRY_TEST_DATABASE_URL=postgresql://... to run the sa
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -148,3 +149,27 @@ def actors(app, db) -> Actors:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+def schema_checked(monkeypatch: pytest.MonkeyPatch, app):  # type: ignore[no-untyped-def]
+    """Views that answer with `presenters.as_json` skip their schema's dump; while this fixture is
+    active each such answer is compared with what the schema would have written. Call it with the
+    schema; it returns the list of payloads checked (so a test can assert the check ran)."""
+    from registry.api import presenters
+
+    def check(schema: type) -> list[object]:
+        checked: list[object] = []
+        original = presenters.as_json
+
+        def compared(payload: object, status: int = 200):  # type: ignore[no-untyped-def]
+            response = original(payload, status)
+            expected = json.loads(app.json.dumps(schema().dump(payload)))
+            assert json.loads(response.get_data()) == expected
+            checked.append(payload)
+            return response
+
+        monkeypatch.setattr(presenters, "as_json", compared)
+        return checked
+
+    return check

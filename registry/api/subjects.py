@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from registry.api import presenters
@@ -123,13 +124,17 @@ def subject_history(args: dict[str, Any], subject_id: Any):  # type: ignore[no-u
     revealed = presenters.reveal(args["sensitive"])
     audit_resource("subject", subject_id)
     found = history_service.history(db(), principal=caller(), subject_id=subject_id)
-    return {
-        "subject": presenters.subject(found.subject, revealed),
-        "identifiers": [presenters.link(link, revealed) for link in found.links],
-        "violations": violation_service.present(db(), caller(), found.violations),
-        "orders": found.sections,
-        "timeline": found.timeline,
-    }
+    # The busiest read: its presenters give HistoryRead's shape already, so it skips marshmallow's
+    # second pass over every field (the tests' `schema_checked` fixture keeps the two equal).
+    return presenters.as_json(
+        {
+            "subject": presenters.subject(found.subject, revealed),
+            "identifiers": [presenters.link(link, revealed) for link in found.links],
+            "violations": violation_service.present(db(), caller(), found.violations),
+            "orders": found.sections,
+            "timeline": [asdict(event) for event in found.timeline],
+        }
+    )
 
 
 add_visibility_route(blp, Subject, "")

@@ -216,8 +216,11 @@ def test_mirror_reuses_the_decision_when_it_covers_the_new_site(walker, db):
     assert not_approved.status_code == 422 and "mirror_of" in not_approved.json["errors"]
 
 
-def test_seller_history_shows_block_requests_and_their_states(walker, db, actors):
+def test_seller_history_shows_block_requests_and_their_states(walker, db, actors, schema_checked):
     from registry.auth.principal import Principal
+    from registry.schemas.subjects import HistoryRead
+
+    checked = schema_checked(HistoryRead)
 
     subject = make_subject(db)
     request = walker.in_effect(body(make_decision(db), make_violation(db, subjects=[subject])))
@@ -250,5 +253,6 @@ def test_seller_history_shows_block_requests_and_their_states(walker, db, actors
         == []
     )
     response = walker.client.get(f"/api/v1/subjects/{subject.id}/history", headers=walker.h("NSC389"))
-    if response.status_code == 200:  # the history endpoint is being added by the lead
-        assert request["id"] in str(response.json)
+    assert response.status_code == 200, response.json
+    assert [o["id"] for o in response.json["orders"]["block_requests"]] == [request["id"]]
+    assert len(checked) == 1  # valid_from and created_at written as the schemas write dates (ISO 8601)
