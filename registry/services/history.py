@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, union
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy import and_, bindparam, select, union
+from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
-from registry.models import Link, Subject, Violation, violation_identifier, violation_subject
+from registry.errors import NotFound, id_or_not_found
+from registry.models import Identifier, Link, Subject, Violation, violation_identifier, violation_subject
 from registry.services import visibility
 from registry.services.agencies import codes as agency_codes
 
@@ -64,11 +65,13 @@ def _sections() -> list[Callable[..., Section]]:
 
 
 # Built once: the caller and the subject are parameters (see visibility.visible_to_caller).
-_LINKS = (
-    select(Link)
-    .join(Link.identifier)
-    .options(contains_eager(Link.identifier))
-    .where(Link.subject_id == bindparam("subject_id"), visibility.visible_to_caller(Link))
+# The subject and its visible links with their identifiers, in one round trip (no link: one row).
+_SUBJECT_AND_LINKS = (
+    select(Subject, Link, Identifier)
+    .select_from(Subject)
+    .outerjoin(Link, and_(Link.subject_id == Subject.id, visibility.visible_to_caller(Link)))
+    .outerjoin(Identifier, Identifier.id == Link.identifier_id)
+    .where(Subject.id == bindparam("subject_id"), visibility.visible_to_caller(Subject))
     .order_by(Link.first_seen, Link.id)
 )
 # One IN over a UNION: with OR between two IN subqueries PostgreSQL scans every violation.
@@ -86,9 +89,13 @@ _VIOLATIONS = (
 
 
 def history(session: Session, *, principal: Principal, subject_id: Any) -> History:
-    subject = visibility.get_visible(session, Subject, subject_id, principal)
+    key = id_or_not_found(subject_id, Subject.record_type)
     caller = visibility.caller_params(principal)
-    links = list(session.scalars(_LINKS, {"subject_id": subject.id, **caller}).unique())
+    rows = session.execute(_SUBJECT_AND_LINKS, {"subject_id": key, **caller}).all()
+    if not rows:
+        raise NotFound(f"No {Subject.record_type} with id {key}.")
+    subject = rows[0].Subject
+    links = [row.Link for row in rows if row.Link is not None]  # link.identifier: in the identity map
     identifier_ids = sorted({link.identifier_id for link in links}, key=str)
     violations = list(
         session.scalars(_VIOLATIONS, {"subject_id": subject.id, "identifier_ids": identifier_ids, **caller})
