@@ -21,7 +21,7 @@ from itertools import chain
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from registry.models import AccessGeneration, Agency, OAuthClient, RevokedToken, SigningKey
 
@@ -33,12 +33,14 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-def current(session: Session) -> str:
-    """The access generation for this transaction: read once, and again after it changes a watched row."""
-    value = session.info.get(_KEY)
-    if value is None:
-        value = session.info[_KEY] = session.connection().scalar(_READ) or ""
-    return value
+def current(session: Session) -> str | None:
+    """The access generation for this transaction: read once, and again after it changes a watched row.
+
+    None if the row is missing: then nothing may be cached (a value that never changes would keep
+    revoked tokens valid)."""
+    if _KEY not in session.info:
+        session.info[_KEY] = session.connection().scalar(_READ)
+    return session.info[_KEY]
 
 
 @event.listens_for(Session, "after_flush")
@@ -46,6 +48,18 @@ def _forget_after_own_change(session: Session, _flush: UOWTransaction) -> None:
     changed = chain(session.new, session.dirty, session.deleted)
     if any(isinstance(obj, WATCHED) for obj in changed):
         session.info.pop(_KEY, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_after_own_statement(state: ORMExecuteState) -> None:
+    """The same for an INSERT, UPDATE or DELETE statement on a watched table run through the session."""
+    mapper = state.bind_mapper
+    if (
+        (state.is_insert or state.is_update or state.is_delete)
+        and mapper is not None
+        and mapper.class_ in WATCHED
+    ):
+        state.session.info.pop(_KEY, None)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -65,7 +79,7 @@ class GenerationCache(Generic[K, V]):
     def get(self, session: Session, key: K) -> V | None:
         generation = current(session)
         with self._lock:
-            if generation != self._generation:
+            if generation is None or generation != self._generation:
                 return None
             found = self._entries.get(key)
             if found is not None:
@@ -75,6 +89,8 @@ class GenerationCache(Generic[K, V]):
     def put(self, session: Session, key: K, value: V) -> None:
         """Keep `value`, which must have been read by `session` after its generation was."""
         generation = current(session)
+        if generation is None:
+            return
         with self._lock:
             if generation != self._generation:
                 self._entries.clear()

@@ -152,3 +152,21 @@ def test_an_agency_added_in_the_session_is_known_at_once(db):
     assert added.id not in before
     assert agencies.code(db, added.id) == "GEN-NEW"
     assert db.get(Agency, added.id) is not None
+
+
+def test_an_update_statement_in_the_same_transaction_is_seen_at_once(db, actors):
+    client = actors.oauth_client("MOF-CUSTOMS")
+    db.flush()
+    before = current(db)
+    db.execute(update(OAuthClient).where(OAuthClient.id == client.id).values(enabled=False))
+    assert current(db) != before  # read again: the trigger gave it a new value
+
+
+def test_without_the_generation_row_nothing_is_kept(client, actors, db, engine):
+    headers = actors.headers("MOF-CUSTOMS")
+    db.execute(text("DELETE FROM access_generation"))
+    assert current(db) is None
+    for _ in range(2):
+        with counting(engine) as statements:
+            assert call(client, headers).status_code == 200
+        assert any("FROM oauth_client" in s for s in statements)  # verified again each time
