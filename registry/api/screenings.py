@@ -130,7 +130,8 @@ def get_screening(args: dict[str, Any], job_id: Any):  # type: ignore[no-untyped
     """Progress of a screening job, and its answer (paged) once done
 
     Only the submitting agency sees a job. Fetching the answer is audited with the list hash and the
-    number of matches.
+    number of matches. A job without progress for 10 minutes lost the server process that ran it (a
+    restart) and is reported `failed`: submit the list again.
     """
     revealed = reveal(args["sensitive"])
     audit_resource("screening", job_id)

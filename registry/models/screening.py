@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from registry.db import Base, created_at, uuid_pk
+from registry.db import Base, created_at, utcnow, uuid_pk
 
 
 class JobStatus(enum.StrEnum):
@@ -41,6 +41,9 @@ class ScreeningJob(Base):
     )
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[created_at]
+    updated_at: Mapped[datetime | None] = mapped_column(
+        default=utcnow, onupdate=utcnow, comment="last progress; a job silent too long was interrupted"
+    )
     finished_at: Mapped[datetime | None]
 
 

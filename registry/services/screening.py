@@ -23,6 +23,7 @@ import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import rfc8785
@@ -367,6 +368,10 @@ def without_sensitive(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
 # -- jobs: lists longer than MAX_ITEMS ------------------------------------------------------------------
 
 
+# A part of MAX_ITEMS takes seconds; a job silent this long has lost its process.
+INTERRUPTED_AFTER = timedelta(minutes=10)
+
+
 def create_job(session: Session, *, principal: Principal, total: int) -> ScreeningJob:
     job = ScreeningJob(
         agency_id=principal.agency_id,
@@ -446,11 +451,21 @@ def run_job(
 
 
 def get_job(session: Session, *, principal: Principal, job_id: Any) -> ScreeningJob:
-    """The job, only for the agency that submitted it; NotFound otherwise (hidden looks like missing)."""
+    """The job, only for the agency that submitted it; NotFound otherwise (hidden looks like missing).
+
+    A queued or running job without progress for INTERRUPTED_AFTER lost the process that ran it (a
+    restart): it is reported failed, so the caller submits the list again instead of waiting for ever.
+    """
     key = id_or_not_found(job_id, "screening")
     job = session.get(ScreeningJob, key)
     if job is None or job.agency_id != principal.agency_id:
         raise NotFound(f"No screening {key}.")
+    last_progress = job.updated_at or job.created_at
+    if job.status in (JobStatus.QUEUED, JobStatus.RUNNING) and last_progress < utcnow() - INTERRUPTED_AFTER:
+        job.status = JobStatus.FAILED
+        job.error = "The screening was interrupted (the server restarted); submit the list again."
+        job.finished_at = utcnow()
+        session.flush()
     return job
 
 

@@ -157,3 +157,34 @@ def test_empty_or_malformed_lists_are_422(client, actors):
     assert screen(client, headers, []).status_code == 422
     assert screen(client, headers, [{"kind": "nonsense", "value": "x"}]).status_code == 422
     assert screen(client, headers, [{"kind": "phone"}]).status_code == 422
+
+
+def test_a_job_whose_process_stopped_is_reported_failed_not_running_for_ever(client, actors, db):
+    from datetime import timedelta
+
+    from registry.db import utcnow
+    from registry.models import JobStatus, ScreeningJob
+
+    headers = actors.headers("MOF-CUSTOMS")
+    principal_agency = actors.agency("MOF-CUSTOMS")
+    jobs = {}
+    for name, silent_for in (("abandoned", timedelta(minutes=11)), ("busy", timedelta(minutes=2))):
+        job = ScreeningJob(
+            agency_id=principal_agency.id,
+            client_id="a-client",
+            status=JobStatus.RUNNING,
+            total=20_000,
+            processed=10_000,
+            list_sha256="",
+        )
+        db.add(job)
+        db.flush()
+        job.updated_at = utcnow() - silent_for  # as the thread left it
+        db.flush()
+        jobs[name] = job.id
+    abandoned = client.get(f"{SCREENINGS}/{jobs['abandoned']}", headers=headers)
+    assert abandoned.status_code == 200, abandoned.json
+    assert abandoned.json["status"] == "failed" and "submit the list again" in abandoned.json["error"]
+    assert abandoned.json["finished_at"] is not None
+    busy = client.get(f"{SCREENINGS}/{jobs['busy']}", headers=headers)
+    assert busy.json["status"] == "running" and busy.json["error"] is None
