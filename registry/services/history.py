@@ -6,6 +6,7 @@ loaded in bulk. Workflow modules add their own sections through HISTORY_SECTIONS
 
 from __future__ import annotations
 
+import functools
 import importlib
 import uuid
 from collections.abc import Callable
@@ -56,12 +57,14 @@ class History:
     timeline: list[Event]
 
 
-def _sections() -> list[Callable[..., Section]]:
+@functools.cache
+def _sections() -> tuple[Callable[..., Section], ...]:
+    """The section functions, imported once (not on every history request)."""
     loaded = []
     for spec in HISTORY_SECTIONS:
         module, _, name = spec.partition(":")
         loaded.append(getattr(importlib.import_module(module), name))
-    return loaded
+    return tuple(loaded)
 
 
 # Built once: the caller and the subject are parameters (see visibility.visible_to_caller).
