@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
 from registry.errors import Conflict, Duplicate, NotFound, PermissionDenied, ValidationFailed
-from registry.models import Agency, Decision, DecisionDocument, RecordShare
+from registry.models import Agency, Decision, DecisionDocument
 from registry.services import visibility
 from registry.services.agencies import codes as agency_codes
 
@@ -156,28 +156,10 @@ def document_of(session: Session, decision: Decision) -> DecisionDocument:
     return document
 
 
-def shared_with_many(
-    session: Session, record_type: str, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[str]]:
-    """The agencies each of many records is shared with, in one query (for pages of records)."""
-    shares: dict[uuid.UUID, list[str]] = {}
-    if not ids:
-        return shares
-    rows = session.execute(
-        select(RecordShare.record_id, Agency.code)
-        .join(Agency, Agency.id == RecordShare.agency_id)
-        .where(RecordShare.record_type == record_type, RecordShare.record_id.in_(ids))
-        .order_by(Agency.code)
-    ).tuples()
-    for record_id, code in rows:
-        shares.setdefault(record_id, []).append(code)
-    return shares
-
-
 def present(session: Session, decisions: Sequence[Decision]) -> list[dict[str, Any]]:
     """What a caller sees of decisions it may see, with agency codes and shares in two queries."""
     codes = agency_codes(session)
-    shares = shared_with_many(session, Decision.record_type, [d.id for d in decisions])
+    shares = visibility.shared_with_many(session, decisions)
     return [
         {
             "id": d.id,

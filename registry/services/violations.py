@@ -31,13 +31,12 @@ from registry.models import (
     Subject,
     Violation,
     ViolationStatus,
-    Visibility,
     violation_identifier,
     violation_subject,
 )
 from registry.services import visibility
 from registry.services.agencies import codes as agency_codes
-from registry.services.decisions import get_decision_for_use, shared_with_many
+from registry.services.decisions import get_decision_for_use
 
 S = ViolationStatus
 # Where a case may go next. A sanction annulled on complaint or review ends in `dismissed`; `dismissed`
@@ -251,9 +250,7 @@ def present(session: Session, principal: Principal, violations: Sequence[Violati
                 session.scalars(_PRESENT_DECISIONS, {**params, "decision_ids": sorted(referenced, key=str)})
             )
     codes = agency_codes(session)
-    # Only records shared with named agencies have shares to list.
-    named = [v.id for v in violations if v.visibility == Visibility.NAMED]
-    shares = shared_with_many(session, Violation.record_type, named)
+    shares = visibility.shared_with_many(session, violations)
     return [
         {
             "id": v.id,
