@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 import registry.audit.models
 import registry.models  # noqa: F401 - registers every table
 from registry.db import Base, for_dialect, make_engine
-from tests.conftest import alembic_config
+from tests.conftest import PG_URL, alembic_config
 
 
 def test_single_head():
@@ -39,3 +40,50 @@ def test_downgrade_one_step_and_upgrade_again(fresh_database):
     after = set(inspect(engine).get_table_names())
     engine.dispose()
     assert after == before
+
+
+def _index_validity(engine, names: tuple[str, ...]) -> dict[str, bool]:  # type: ignore[no-untyped-def]
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT pg_class.relname, pg_index.indisvalid FROM pg_index "
+                "JOIN pg_class ON pg_class.oid = pg_index.indexrelid WHERE pg_class.relname = ANY(:names)"
+            ),
+            {"names": list(names)},
+        )
+        return dict(rows.tuples().all())
+
+
+SEARCH_INDEXES = ("ix_subject_name_folded_created_at", "ix_subject_name_folded_gist")
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL-only: concurrent index builds (SQLite has no such thing)")
+def test_search_indexes_are_built_concurrently_and_a_failed_build_is_redone(fresh_database):
+    """0012 builds its indexes outside the migration's transaction (writes go on meanwhile). A concurrent
+    build that failed leaves an INVALID index; upgrading again replaces it with a valid one."""
+    config = alembic_config(url=fresh_database)
+    engine = make_engine(fresh_database)
+    try:
+        command.downgrade(config, "0011")
+        assert _index_validity(engine, SEARCH_INDEXES) == {}
+        with engine.connect() as connection:  # what a failed CREATE INDEX CONCURRENTLY leaves
+            connection.execute(text("CREATE INDEX ix_subject_name_folded_gist ON subject (name_folded)"))
+            connection.execute(
+                text(
+                    "UPDATE pg_index SET indisvalid = false WHERE indexrelid = "
+                    "'ix_subject_name_folded_gist'::regclass"
+                )
+            )
+            connection.commit()
+        assert _index_validity(engine, SEARCH_INDEXES) == {"ix_subject_name_folded_gist": False}
+
+        command.upgrade(config, "heads")
+
+        assert _index_validity(engine, SEARCH_INDEXES) == dict.fromkeys(SEARCH_INDEXES, True)
+        with engine.connect() as connection:
+            definition = connection.execute(
+                text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_subject_name_folded_gist'")
+            ).scalar_one()
+        assert "gist_trgm_ops" in definition
+    finally:
+        engine.dispose()
