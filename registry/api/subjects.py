@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from registry.api import presenters
@@ -132,7 +131,7 @@ def subject_history(args: dict[str, Any], subject_id: Any):  # type: ignore[no-u
             "identifiers": [presenters.link(link, revealed) for link in found.links],
             "violations": violation_service.present(db(), caller(), found.violations),
             "orders": found.sections,
-            "timeline": [asdict(event) for event in found.timeline],
+            "timeline": [event.as_dict() for event in found.timeline],
         }
     )
 

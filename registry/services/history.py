@@ -40,6 +40,10 @@ class Event:
     agency: str | None
     summary: str
 
+    def as_dict(self) -> dict[str, Any]:
+        """A shallow copy of the fields (dataclasses.asdict deep-copies every value: too slow here)."""
+        return dict(vars(self))
+
 
 @dataclass
 class Section:
