@@ -40,6 +40,7 @@ class Subject(SharedRecord, Base):
             postgresql_ops={"name_folded": "gist_trgm_ops(siglen=32)"},
             info={"dialect": "postgresql"},
         ).ddl_if(dialect="postgresql"),
+        Index("ix_subject_created_at_id", "created_at", "id"),  # the list's order (migration 0014)
     )
     record_type = "subject"
 
@@ -63,7 +64,10 @@ class Identifier(Base):
     """A canonical identifier; shared fact, deduplicated on (kind, keyed hash of the canonical value)."""
 
     __tablename__ = "identifier"
-    __table_args__ = (UniqueConstraint("kind", "value_hash"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "value_hash"),
+        Index("ix_identifier_created_at_id", "created_at", "id"),  # the list's order (migration 0014)
+    )
 
     id: Mapped[uuid_pk]
     kind: Mapped[str] = mapped_column(String(32))
@@ -87,6 +91,7 @@ class Link(SharedRecord, Base):
         CheckConstraint("confidence BETWEEN 0 AND 100", name="confidence"),
         CheckConstraint("last_seen >= first_seen", name="seen_order"),
         Index("ix_link_identifier_subject", "identifier_id", "subject_id"),
+        Index("ix_link_created_at_id", "created_at", "id"),  # the list's order (migration 0014)
     )
     record_type = "link"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from registry.models import Visibility
+from registry.services.pagination import LIST_WINDOW
 
 MAX_PAGE_SIZE = 100
 
@@ -14,22 +15,29 @@ class PageQuery(Schema):
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
 
-class PageMeta(Schema):
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
+def page_fields(*, reach: str, beyond: str) -> dict[str, fields.Field]:
+    """The fields every page has besides its items (see services.pagination): `reach` is how far pages
+    go, `beyond` what an inexact `total` means."""
+    return {
+        "page": fields.Integer(),
+        "per_page": fields.Integer(),
+        "total": fields.Integer(
+            metadata={"description": f"number of results: exact when `total_exact` is true, else {beyond}"}
+        ),
+        "total_exact": fields.Boolean(metadata={"description": "whether `total` is exact"}),
+        "has_more": fields.Boolean(
+            metadata={"description": f"whether the next page has results (pages reach the first {reach})"}
+        ),
+    }
+
+
+LIST_PAGE_FIELDS = page_fields(
+    reach=f"{LIST_WINDOW} results", beyond=f"a list counts no further than {LIST_WINDOW}: there are more"
+)
 
 
 def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
-    return Schema.from_dict(
-        {
-            "items": fields.List(fields.Nested(item_schema)),
-            "page": fields.Integer(),
-            "per_page": fields.Integer(),
-            "total": fields.Integer(),
-        },
-        name=name,
-    )
+    return Schema.from_dict({"items": fields.List(fields.Nested(item_schema)), **LIST_PAGE_FIELDS}, name=name)
 
 
 class SharingFields(Schema):

@@ -3,9 +3,10 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from registry.models import LinkSource, SubjectKind
-from registry.schemas.common import PageQuery, SharingFields, page_of
+from registry.schemas.common import PageQuery, SharingFields, page_fields, page_of
 from registry.schemas.identifiers import IdentifierRead
 from registry.schemas.violations import ViolationRead
+from registry.services.pagination import LIST_WINDOW
 from registry.services.search import SEARCH_WINDOW
 
 _SOURCES = [s.value for s in LinkSource]
@@ -71,29 +72,18 @@ class SubjectQuery(PageQuery):
     sensitive = fields.Boolean(load_default=False)
 
 
-class SubjectPage(Schema):
-    """A page of subjects. With `q` the total is counted only as far as the page reached."""
-
-    items = fields.List(fields.Nested(SubjectRead))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer(
-        metadata={
-            "description": "number of results; with `q`, exact only when `total_exact` is true, otherwise a "
-            "lower bound (the results before this page, this page and one more)"
-        }
-    )
-    total_exact = fields.Boolean(
-        metadata={
-            "description": "whether `total` is exact: always without `q`; with `q`, once a page reaches "
-            "the last result"
-        }
-    )
-    has_more = fields.Boolean(
-        metadata={
-            "description": f"whether the next page has results (a search stops at its first {SEARCH_WINDOW})"
-        }
-    )
+# A list without `q`, a search with it (services.pagination says how far each reads and counts).
+SubjectPage = Schema.from_dict(
+    {
+        "items": fields.List(fields.Nested(SubjectRead)),
+        **page_fields(
+            reach=f"{LIST_WINDOW} results without `q`, {SEARCH_WINDOW} with it",
+            beyond=f"without `q`, the list counts no further than {LIST_WINDOW} (there are more); with "
+            "`q`, a lower bound: the results before this page, this page and one more",
+        ),
+    },
+    name="SubjectPage",
+)
 
 
 class LinkIdentifierSpec(Schema):

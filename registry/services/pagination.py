@@ -1,5 +1,5 @@
-"""Stable, bounded pages: of any select(), counted in the same query as the page itself (paginate), or of
-ordered parts read only as far as the page needs (window_page, for searches)."""
+"""Stable, bounded pages, read only as far as the page needs: of ordered parts (window_page, for
+searches), or of one select() with a total counted up to a bound (paginate, for lists)."""
 
 from __future__ import annotations
 
@@ -12,27 +12,33 @@ from sqlalchemy.orm import Session
 
 from registry.errors import ValidationFailed
 
-TOTAL = "_page_total"
+# A list pages through its first LIST_WINDOW rows and counts no further: at national scale (millions
+# of violations, identifiers and links) an exact count or a deep OFFSET costs seconds; filters narrow
+# a list down instead.
+LIST_WINDOW = 10_000
 
 
 def paginate(
     session: Session, query: Select, *, page: int, per_page: int, order_by: list[Any]
 ) -> dict[str, Any]:
-    """One page and the total. The total rides on the page's rows (`count(*) OVER ()`), so a search
-    whose matching is the expensive part runs once, not once to count and again to fetch."""
-    rows = session.execute(
-        query.add_columns(func.count().over().label(TOTAL))
-        .order_by(*order_by)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    if rows:
-        total = rows[-1][-1]
-    elif page == 1:
-        total = 0
-    else:  # past the last page: the window saw no rows, so count on its own
-        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    return {"items": [row[0] for row in rows], "page": page, "per_page": per_page, "total": total}
+    """One page of `query` in `order_by` order (which should have an index), with `has_more` and a
+    total counted up to LIST_WINDOW: exact when `total_exact`, else "more than LIST_WINDOW"."""
+    ordered = query.order_by(*order_by)
+    unordered = query.order_by(None)
+
+    def rows(offset: int, limit: int) -> Sequence[Any]:
+        return session.scalars(ordered.offset(offset).limit(limit)).unique().all()
+
+    def count(limit: int) -> int:
+        return session.scalar(select(func.count()).select_from(unordered.limit(limit).subquery())) or 0
+
+    found = window_page([Part(rows, count)], page=page, per_page=per_page, window=LIST_WINDOW)
+    if not found["total_exact"]:
+        counted = count(LIST_WINDOW + 1)
+        found["total_exact"] = counted <= LIST_WINDOW
+        found["total"] = min(counted, LIST_WINDOW)
+    found["items"] = [row for _, row in found["items"]]
+    return found
 
 
 @dataclass(frozen=True)
@@ -62,8 +68,8 @@ def window_page(
     offset = (page - 1) * per_page
     if offset + per_page > window:
         raise ValidationFailed(
-            f"A search pages through its first {window} results; narrow it down instead.",
-            errors={"page": [f"page * per_page must not exceed {window} for a search"]},
+            f"Pages reach the first {window} results; narrow the request down instead.",
+            errors={"page": [f"page * per_page must not exceed {window} here"]},
         )
     rows, counted, exhausted = _read(parts, offset, per_page + 1)
     if counted == 0 and fallback:

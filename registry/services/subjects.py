@@ -239,7 +239,7 @@ def search_page(
 ) -> dict[str, Any]:
     """Subjects visible to the caller: all of them (filtered), or those matching `q`.
 
-    Without `q`, a page of every visible subject, oldest first, with the exact total. With `q`, the
+    Without `q`, a page of every visible subject, oldest first (pagination.paginate). With `q`, the
     subjects linked to an identifier spelled like q come first, then names (diacritics ignored; see
     services.search): equal to q, then containing it, then (PostgreSQL, when nothing matched) near
     spellings. A search reads only as far as the page it answers (pagination.window_page): its total is
@@ -252,10 +252,7 @@ def search_page(
             visibility.visible_clause(Subject, principal),
             *[getattr(Subject, key) == value for key, value in values.items()],
         )
-        found = paginate(session, query, page=page, per_page=per_page, order_by=list(ORDER))
-        found["total_exact"] = True
-        found["has_more"] = page * per_page < found["total"]
-        return found
+        return paginate(session, query, page=page, per_page=per_page, order_by=list(ORDER))
     dialect = session.get_bind().dialect.name
     folded = fold_name(q)
     spelled_as_identifier, linked_ids = _linked_subjects(session, cipher=cipher, principal=principal, q=q)

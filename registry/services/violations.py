@@ -51,7 +51,7 @@ UPDATABLE = frozenset({
     "status", "sanction_decision_id", "sanction_reference",
     "fine_vnd", "tax_recovered_vnd", "goods_value_vnd", "summary", "goods_groups", "categories",
 })  # fmt: skip
-ORDER = [Violation.detected_at.desc(), Violation.id]
+ORDER = [Violation.detected_at.desc(), Violation.id.desc()]  # ix_violation_detected_at_id, backwards
 
 
 def _visible_subjects(

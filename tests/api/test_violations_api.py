@@ -378,3 +378,37 @@ def test_only_the_owner_changes_visibility(client, actors, db):
     )
     assert response.status_code == 403
     assert db.scalar(select(func.count()).select_from(VisibilityChange)) == 0
+
+
+def test_lists_count_and_page_only_as_far_as_their_window(client, actors, monkeypatch):
+    """A list's total is counted up to pagination.LIST_WINDOW and pages stop there (at national scale an
+    exact count or a deep OFFSET costs seconds)."""
+    from registry.services import pagination
+
+    monkeypatch.setattr(pagination, "LIST_WINDOW", 4)
+    subject = make_subject(actors)
+    created = [create_violation(client, actors, subject)["id"] for _ in range(6)]
+    headers = actors.headers("MOIT-DMS")
+
+    def page(**query: object) -> dict:
+        response = client.get(URL, query_string=query, headers=headers)
+        assert response.status_code == 200, response.json
+        return response.json
+
+    first = page(per_page=2)
+    assert (first["total"], first["total_exact"], first["has_more"]) == (4, False, True)
+    second = page(per_page=2, page=2)
+    assert (second["total"], second["total_exact"], second["has_more"]) == (4, False, False)
+    assert {v["id"] for v in first["items"] + second["items"]} < set(created)
+    assert len({v["id"] for v in first["items"] + second["items"]}) == 4
+    beyond = client.get(URL, query_string={"per_page": 2, "page": 3}, headers=headers)
+    assert beyond.status_code == 422
+    assert beyond.mimetype == "application/problem+json"
+    assert "page" in beyond.json["errors"]
+
+    narrowed = page(per_page=2, subject_id=str(make_subject(actors).id))
+    assert (narrowed["total"], narrowed["total_exact"], narrowed["has_more"]) == (0, True, False)
+    monkeypatch.setattr(pagination, "LIST_WINDOW", 10)
+    everything = page(per_page=4, page=2)
+    assert (everything["total"], everything["total_exact"], everything["has_more"]) == (6, True, False)
+    assert len(everything["items"]) == 2
