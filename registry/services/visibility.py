@@ -7,7 +7,20 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, false, or_, select, true
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    false,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
@@ -24,8 +37,16 @@ def visible_clause(model: type[SharedRecord], principal: Principal) -> ColumnEle
 
 # The caller as bound parameters, so a statement can be built once and run for any caller (SQLAlchemy
 # then skips building the statement and its cache key on every request).
+# Whether the caller is a state body is written into the SQL text when the statement runs
+# (literal_execute), as are the rule's constants (see _constant): PostgreSQL then plans each statement
+# once per connection for state callers and once for others, and reuses the plan, instead of planning
+# it again on most requests (a plan that cannot tell `state` from `public` looks too costly to reuse).
 CALLER_AGENCY = bindparam("caller_agency_id")
-CALLER_IS_STATE = bindparam("caller_is_state")
+CALLER_IS_STATE = bindparam("caller_is_state", type_=Boolean(), literal_execute=True)
+
+
+def _constant(value: str) -> Any:
+    return bindparam(None, value, type_=String(), literal_execute=True)
 
 
 def caller_params(principal: Principal) -> dict[str, Any]:
@@ -42,15 +63,15 @@ def visible_to_caller(model: type[SharedRecord]) -> ColumnElement[bool]:
 def _rule(model: type[SharedRecord], agency: Any, is_state: Any) -> ColumnElement[bool]:
     """The one visibility rule: the owner; everyone for public; state bodies for state; named agencies."""
     shared_with_caller = exists().where(
-        RecordShare.record_type == model.record_type,
+        RecordShare.record_type == _constant(model.record_type),
         RecordShare.record_id == model.id,  # type: ignore[attr-defined]
         RecordShare.agency_id == agency,
     )
     return or_(
         model.owner_agency_id == agency,
-        model.visibility == Visibility.PUBLIC,
-        and_(model.visibility == Visibility.STATE, is_state),
-        and_(model.visibility == Visibility.NAMED, shared_with_caller),
+        model.visibility == _constant(Visibility.PUBLIC),
+        and_(model.visibility == _constant(Visibility.STATE), is_state),
+        and_(model.visibility == _constant(Visibility.NAMED), shared_with_caller),
     )
 
 

@@ -303,3 +303,28 @@ def test_json_answers_are_utf8_not_escaped(client, actors):
     response = client.get(SUBJECTS, headers=headers)
     assert "Nguyễn Văn Đức".encode() in response.data
     assert response.mimetype == "application/json"
+
+
+@pytest.mark.parametrize(("agency", "is_state"), [("MOIT-DMS", True), ("VECOM", False)])
+def test_history_statements_carry_the_visibility_constants_in_their_text(
+    client, actors, engine, agency, is_state
+):
+    """The visibility rule's constants and whether the caller is a state body are written into the SQL
+    text, so PostgreSQL can reuse one plan per statement and kind of caller instead of planning the
+    statement again on each request; only the caller's agency and the ids stay parameters."""
+    from sqlalchemy import event
+
+    subject = create(client, actors.headers("MOIT-DMS"), tax_code="0100109106", visibility="public")
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        response = client.get(f"{SUBJECTS}/{subject['id']}/history", headers=actors.headers(agency))
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert response.status_code == 200
+    subject_read = next(s for s in statements if s.lstrip().startswith("SELECT subject.id"))
+    assert "subject.visibility = 'public'" in subject_read
+    assert "record_share.record_type = 'subject'" in subject_read
+    is_state_literal = {"postgresql": "true" if is_state else "false", "sqlite": "1" if is_state else "0"}
+    assert f"subject.visibility = 'state' AND {is_state_literal[engine.dialect.name]}" in subject_read
