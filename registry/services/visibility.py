@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    Integer,
     Select,
     String,
     and_,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     delete,
     exists,
     false,
+    literal_column,
     or_,
     select,
     true,
@@ -61,11 +63,22 @@ def visible_to_caller(model: type[SharedRecord]) -> ColumnElement[bool]:
 
 
 def _rule(model: type[SharedRecord], agency: Any, is_state: Any) -> ColumnElement[bool]:
-    """The one visibility rule: the owner; everyone for public; state bodies for state; named agencies."""
-    shared_with_caller = exists().where(
-        RecordShare.record_type == _constant(model.record_type),
-        RecordShare.record_id == model.id,  # type: ignore[attr-defined]
-        RecordShare.agency_id == agency,
+    """The one visibility rule: the owner; everyone for public; state bodies for state; named agencies.
+
+    The share is probed row by row. `OFFSET 0` keeps PostgreSQL from answering the EXISTS by hashing
+    every record_share row naming the agency first (tens of thousands at national scale): it plans a
+    filter for every row a scan could return, not for the page's LIMIT, so a page of 20 links took
+    35 ms instead of 0.5 ms.
+    """
+    shared_with_caller = (
+        select(literal_column("1"))
+        .where(
+            RecordShare.record_type == _constant(model.record_type),
+            RecordShare.record_id == model.id,  # type: ignore[attr-defined]
+            RecordShare.agency_id == agency,
+        )
+        .offset(literal_column("0", Integer()))
+        .exists()
     )
     return or_(
         model.owner_agency_id == agency,
