@@ -12,6 +12,9 @@ script picking a random path per request, at 16 connections, for:
   lookup   GET /api/v1/identifiers/lookup?kind=&value=, tax codes and phones in everyday spellings
            (dashes, dots, spaces, national or +84 form); ceiling: parse, keyed hash, two reads
   search   GET /api/v1/subjects?q=<name>, names with and without diacritics (ranked, first page)
+  lists    GET /api/v1/{subjects,identifiers,links,violations}?per_page=20&page=<1..50>, plain and
+           with a filter (province, kind, status, category): pages of the biggest tables, anywhere
+           in a list's 1,000-result window
 
 and a 10,000-item screening (POST /api/v1/screenings, mixed kinds), timed request by request.
 """
@@ -213,12 +216,31 @@ class Workload:
     lookup: list[str]
     ceiling_lookup: list[str]
     search: list[str]
+    lists: list[str]
     screening: list[dict[str, str]]
 
 
 def _sample(conn: psycopg.Connection, column: str, kind: str, limit: int) -> list[Any]:
     query = f"SELECT {column} FROM identifier TABLESAMPLE SYSTEM (2) REPEATABLE (7) WHERE kind = %s LIMIT %s"
     return [row[0] for row in conn.execute(query, (kind, limit))]
+
+
+def _list_pages(rng: random.Random, provinces: list[str]) -> list[str]:
+    """Pages of the four biggest lists, plain and filtered, anywhere in their 1,000-result window."""
+    from urllib.parse import urlencode
+
+    filters: dict[str, list[dict[str, str]]] = {
+        "subjects": [{}, *({"province": p} for p in provinces), {"kind": "individual"}],
+        "identifiers": [{}, {"kind": "phone"}, {"kind": "domain"}],
+        "links": [{}],
+        "violations": [{}, {"status": "confirmed"}, {"category": "COUNTERFEIT"}],
+    }
+    pages = []
+    for _ in range(2000):
+        resource = rng.choice(sorted(filters))
+        query = {**rng.choice(filters[resource]), "per_page": 20, "page": rng.choice([1, 1, 2, 5, 10, 50])}
+        pages.append(f"/api/v1/{resource}?{urlencode(query)}")
+    return pages
 
 
 def workload(url: str, seed: int = 7) -> Workload:
@@ -238,6 +260,7 @@ def workload(url: str, seed: int = 7) -> Workload:
             cipher.decrypt(blob, "identifier:bank_account")
             for blob in _sample(conn, "value_enc", "bank_account", 1000)
         ]
+        provinces = [row[0] for row in conn.execute("SELECT DISTINCT province FROM subject LIMIT 100")]
     with_tax = [(sid, code) for sid, code, _ in sellers if code][:2000]
     history = [f"/api/v1/subjects/{sid}/history" for sid, _ in with_tax]
     lookups = []
@@ -277,6 +300,7 @@ def workload(url: str, seed: int = 7) -> Workload:
         lookup=[f"/api/v1/identifiers/lookup?{urlencode(q)}" for q in lookups],
         ceiling_lookup=[f"/lookup?{urlencode(q)}" for q in lookups],
         search=[f"/api/v1/subjects?{urlencode({'q': n})}" for n in names],
+        lists=_list_pages(rng, sorted({name for name in provinces if name})),
         screening=items,
     )
 
@@ -337,7 +361,7 @@ def time_screenings(items: list[dict[str, str]], token_value: str, repeat: int) 
     return timings
 
 
-SCENARIOS = ("history", "lookup", "search", "screening")
+SCENARIOS = ("history", "lookup", "search", "lists", "screening")
 
 
 def run(
@@ -361,6 +385,7 @@ def run(
                 ("lookup", "ceiling lookup", CEILING_PORT, load.ceiling_lookup, False),
                 ("lookup", "registry lookup", REGISTRY_PORT, load.lookup, True),
                 ("search", "registry name search", REGISTRY_PORT, load.search, True),
+                ("lists", "registry list pages", REGISTRY_PORT, load.lists, True),
             ]
             for scenario, name, port, paths, authorised in scenarios:
                 if scenario not in only:

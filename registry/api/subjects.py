@@ -59,7 +59,7 @@ def list_subjects(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     """Search subjects by name (diacritic-insensitive) or by any identifier
 
     Without `q`: every subject you may see, oldest first; like every list, `total` is counted up to
-    10000 (`total_exact` false beyond) and pages reach the first 10000 (422 beyond). With `q`: subjects
+    1000 (`total_exact` false beyond) and pages reach the first 1000 (422 beyond). With `q`: subjects
     linked to an identifier spelled like `q` first, then names equal to `q`, then names containing it
     (nearest first by word similarity: whole words before parts of words; not for a `q` shorter than
     three letters), then, only when nothing contains it, near spellings. Within a page, names starting

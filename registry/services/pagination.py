@@ -15,7 +15,7 @@ from registry.errors import ValidationFailed
 # A list pages through its first LIST_WINDOW rows and counts no further: at national scale (millions
 # of violations, identifiers and links) an exact count or a deep OFFSET costs seconds; filters narrow
 # a list down instead.
-LIST_WINDOW = 10_000
+LIST_WINDOW = 1_000
 
 
 def paginate(
