@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+from collections.abc import Iterator
 
+import pytest
 from flask import jsonify, request
 
 from registry.api.limits import max_body
@@ -77,3 +80,37 @@ def test_body_without_length_is_cut_at_the_limit(app_with, actors):
         environ_overrides={"wsgi.input_terminated": True},
     )
     assert response.status_code == 413
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A Redis database for the limits the workers share in production (deploy/env.example). Required
+    in CI (scripts/test starts the local server); elsewhere the test is skipped without one."""
+    import redis
+
+    url = os.environ.get("REGISTRY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    server = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        server.ping()
+    except redis.RedisError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis at {url} is required in CI")
+        pytest.skip(f"needs Redis at {url} (set REGISTRY_TEST_REDIS_URL)")
+    server.flushdb()
+    yield url
+    server.flushdb()
+    server.close()
+
+
+def test_workers_share_one_limit_through_redis(app_with, actors, redis_url):
+    """Two processes' apps (two gunicorn workers) count a client's requests together."""
+    first, second = (
+        app_with(rate_limit="3 per minute", rate_limit_storage=redis_url).test_client() for _ in range(2)
+    )
+    headers = actors.headers("MOIT-DMS", ["registry:read"])
+    codes = [
+        client.get("/api/v1/identifiers", headers=headers).status_code for client in (first, second, first)
+    ]
+    assert codes == [200, 200, 200]
+    assert second.get("/api/v1/identifiers", headers=headers).status_code == 429
+    assert first.get("/api/v1/identifiers", headers=headers).status_code == 429
