@@ -8,7 +8,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from registry.api.context import ScopeRequirement, guard, scopes_of
-from registry.api.idempotency import DOC_PARAMETER, idempotent
+from registry.api.idempotency import doc_parameter, idempotent
 
 PROBLEM = {"description": "Problem document (RFC 9457)", "content": {"application/problem+json": {}}}
 
@@ -46,7 +46,12 @@ class RegistryBlueprint(Blueprint):
 
     def idempotent(self, view: Callable) -> Callable:
         """Submissions that a retry must not duplicate: they require an Idempotency-Key header."""
-        return self.doc(parameters=[DOC_PARAMETER])(idempotent(view))
+        return self.doc(parameters=[doc_parameter(required=True)])(idempotent(view))
+
+    def idempotent_if_keyed(self, view: Callable) -> Callable:
+        """Records a retry should not duplicate, from clients that existed before the header: with an
+        Idempotency-Key a retry replays the first answer; without one, each request creates."""
+        return self.doc(parameters=[doc_parameter(required=False)])(idempotent(view, required=False))
 
 
 def accepts(*content_types: str) -> Callable:

@@ -22,14 +22,19 @@ from registry.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 _KEY = re.compile(r"^[\x21-\x7e]{8,200}$")
-DOC_PARAMETER = {
-    "in": "header",
-    "name": HEADER,
-    "required": True,
-    "schema": {"type": "string", "minLength": 8, "maxLength": 200},
-    "description": "A unique key per submission (e.g. a UUID); a retry with the same key and body "
-    "returns the first answer with `Idempotent-Replayed: true`.",
-}
+
+
+def doc_parameter(required: bool) -> dict[str, Any]:
+    """The header as the OpenAPI document describes it."""
+    return {
+        "in": "header",
+        "name": HEADER,
+        "required": required,
+        "schema": {"type": "string", "minLength": 8, "maxLength": 200},
+        "description": "A unique key per submission (e.g. a UUID); a retry with the same key and body "
+        "returns the first answer with `Idempotent-Replayed: true`."
+        + ("" if required else " Optional here: without it, every request creates a record."),
+    }
 
 
 def _request_hash() -> str:
@@ -39,12 +44,15 @@ def _request_hash() -> str:
     return digest.hexdigest()
 
 
-def idempotent(view: Callable) -> Callable:
-    """Use as `@blp.idempotent`, between `@blp.access(...)` and `@blp.arguments(...)`."""
+def idempotent(view: Callable, *, required: bool = True) -> Callable:
+    """Use as `@blp.idempotent` (or `@blp.idempotent_if_keyed` when the header is optional), between
+    `@blp.access(...)` and `@blp.arguments(...)`."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         key = request.headers.get(HEADER, "")
+        if not key and not required:
+            return view(*args, **kwargs)
         if not _KEY.match(key):
             raise ValidationFailed(
                 f"Submissions need an {HEADER} header (8-200 printable characters, e.g. a UUID).",

@@ -31,13 +31,17 @@ def present(violation: Violation) -> dict[str, Any]:
 
 @blp.route("", methods=["POST"])
 @blp.access("violation:create", Scope.REGISTRY_WRITE)
+@blp.idempotent_if_keyed
 @blp.arguments(ViolationCreate)
 @blp.response(201, ViolationRead)
+@blp.alt_response(409, description="Idempotency-Key reused with a different body")
 def create_violation(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     """Record a violation
 
     The caller's agency is the detecting agency and owns the record. Every subject, identifier and
     sanction decision named must be visible to the caller. Amounts are whole VND as JSON integers.
+    With an `Idempotency-Key` header, a retry (same key, same body) returns the first answer instead
+    of recording the case twice.
     """
     violation = service.create(db(), principal=caller(), data=args)
     audit_resource("violation", violation.id)

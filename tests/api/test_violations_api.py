@@ -412,3 +412,31 @@ def test_lists_count_and_page_only_as_far_as_their_window(client, actors, monkey
     everything = page(per_page=4, page=2)
     assert (everything["total"], everything["total_exact"], everything["has_more"]) == (6, True, False)
     assert len(everything["items"]) == 2
+
+
+def test_an_idempotency_key_makes_a_retry_return_the_first_answer(client, actors, db):
+    """A case system that retries after a timeout must not record the case twice."""
+    subject = make_subject(actors)
+    headers = {**actors.headers("MOIT-DMS"), "Idempotency-Key": "case-2026-0417-a"}
+    first = client.post(URL, json=violation_body(subject), headers=headers)
+    assert first.status_code == 201
+    before = violation_count(db)
+    retry = client.post(URL, json=violation_body(subject), headers=headers)
+    assert retry.status_code == 201
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json == first.json
+    assert violation_count(db) == before
+
+    other_body = client.post(URL, json=violation_body(subject, summary="Another case"), headers=headers)
+    assert other_body.status_code == 409
+    assert other_body.mimetype == "application/problem+json"
+    bad_key = client.post(URL, json=violation_body(subject), headers={**headers, "Idempotency-Key": "short"})
+    assert bad_key.status_code == 422 and "Idempotency-Key" in bad_key.json["errors"]
+    assert violation_count(db) == before
+
+
+def test_without_an_idempotency_key_each_request_records_a_case(client, actors, db):
+    subject = make_subject(actors)
+    before = violation_count(db)
+    ids = {create_violation(client, actors, subject)["id"] for _ in range(2)}
+    assert len(ids) == 2 and violation_count(db) == before + 2
