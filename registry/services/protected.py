@@ -115,6 +115,12 @@ def remove_protected(session: Session, domain: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+# The widest range blocked without a reviewed override: a /24 (256 IPv4 addresses, the smallest block
+# routed on the Internet) or a /48 (one IPv6 site). A wider range is almost always shared by unrelated
+# customers of a hosting provider.
+WIDEST_RANGE = {4: 24, 6: 48}
+
+
 @dataclass(frozen=True)
 class Guard:
     """Both lists, loaded once per use (a few hundred rows at most)."""
@@ -175,5 +181,12 @@ class Guard:
             for network, entry in self.networks:
                 if target.version == network.version and target.overlaps(network):  # type: ignore[arg-type]
                     return self._network_reason(value, entry, "overlaps")
+            widest = WIDEST_RANGE[target.version]
+            if target.prefixlen < widest:
+                return (
+                    f"{value} covers {target.num_addresses:,} addresses, more than a /{widest}: blocked "
+                    "whole it would take down unrelated sites hosted in it. Block the addresses, URLs or "
+                    "domains instead"
+                )
             return None
         return None  # shops and listings are the narrow measure the guard points to

@@ -119,3 +119,26 @@ def test_guard_reads_the_lists_from_the_database(db):
     assert guard.protection("domain", "notgov.vn") is None
     assert guard.protection("ip_range", "172.64.0.0/24") is not None
     assert guard.protection("marketplace_shop", "shopee:1") is None
+
+
+def test_a_range_wider_than_a_24_or_a_48_needs_an_override(walker, grounds):
+    """Blocked whole, a wide range takes down unrelated customers of its hosting provider."""
+    for value, addresses in (
+        ("203.0.112.0/23", "512"),
+        ("2001:db8::/47", "2,417,851,639,229,258,349,412,352"),
+    ):
+        response = walker.create(body(*grounds, targets=[{"kind": "ip_range", "value": value}]))
+        assert response.status_code == 422, value
+        assert f"covers {addresses} addresses" in response.json["errors"]["targets.0"][0]
+    for value in ("203.0.113.0/24", "2001:db8:1::/48"):
+        assert (
+            walker.create(body(*grounds, targets=[{"kind": "ip_range", "value": value}])).status_code == 201
+        )
+    wide = {
+        "kind": "ip_range",
+        "value": "203.0.112.0/23",
+        "override_requested": True,
+        "override_justification": "Dải địa chỉ riêng của đối tượng, đã xác minh với nhà cung cấp",
+    }
+    created = walker.submit_ok(body(*grounds, targets=[wide]))
+    assert "more than a /24" in created["targets"][0]["protection"]
