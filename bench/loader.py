@@ -328,14 +328,14 @@ def load(url: str, subjects: int, seed: int = 389, reset: bool = True) -> Counts
     return counts
 
 
-def is_loaded(url: str, subjects: int) -> bool:
-    """True if the database holds exactly this many subjects (so a rerun may skip loading)."""
+def loaded_subjects(url: str) -> int:
+    """How many subjects the bench database holds (0 if it does not exist or is not migrated)."""
     try:
         with psycopg.connect(url, connect_timeout=3) as conn:
             found = conn.execute("SELECT count(*) FROM subject").fetchone()
     except psycopg.Error:
-        return False
-    return bool(found) and found[0] == subjects
+        return 0
+    return found[0] if found else 0
 
 
 def rows(counts: Counts) -> Iterator[str]:
