@@ -151,6 +151,35 @@ def unique() -> str:
     return uuid.uuid4().hex[:8]
 
 
+@pytest.fixture(autouse=True)
+def history_paths_agree(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """On PostgreSQL the seller history answers in one statement (services.history_json); every history
+    a test builds there is also built through services.history and the presenters, and the two answers
+    must be equal. The list of answers compared lets a test assert that the comparison ran."""
+    compared: list[object] = []
+    if not PG_URL:
+        yield compared
+        return
+    from registry.api import subjects as views
+
+    one_statement = views.history_json.answer
+
+    def both(session, *, principal, subject_id):  # type: ignore[no-untyped-def]
+        try:
+            fast = one_statement(session, principal=principal, subject_id=subject_id)
+        except Exception as exc:  # the ORM path must fail the same way
+            with pytest.raises(type(exc)):
+                views.history_answer(subject_id, False)
+            raise
+        expected = json.loads(views.history_answer(subject_id, False).get_data())
+        assert json.loads(fast) == expected
+        compared.append(expected)
+        return fast
+
+    monkeypatch.setattr(views.history_json, "answer", both)
+    yield compared
+
+
 @pytest.fixture
 def schema_checked(monkeypatch: pytest.MonkeyPatch, app):  # type: ignore[no-untyped-def]
     """Views that answer with `presenters.as_json` skip their schema's dump; while this fixture is

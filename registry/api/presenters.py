@@ -21,6 +21,11 @@ def as_json(payload: Any, status: int = 200) -> Response:
     return current_app.response_class(current_app.json.dumps(payload), status, mimetype="application/json")
 
 
+def json_text(text: str, status: int = 200) -> Response:
+    """JSON the database wrote already (services.history_json), as the response."""
+    return current_app.response_class(text, status, mimetype="application/json")
+
+
 def agency_code(agency_id: int | None) -> str | None:
     """Agency codes for output, loaded once per request (a few dozen rows)."""
     return agencies.code(db(), agency_id)

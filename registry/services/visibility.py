@@ -40,15 +40,18 @@ def visible_clause(model: type[SharedRecord], principal: Principal) -> ColumnEle
 # The caller as bound parameters, so a statement can be built once and run for any caller (SQLAlchemy
 # then skips building the statement and its cache key on every request).
 # Whether the caller is a state body is written into the SQL text when the statement runs
-# (literal_execute), as are the rule's constants (see _constant): PostgreSQL then plans each statement
-# once per connection for state callers and once for others, and reuses the plan, instead of planning
-# it again on most requests (a plan that cannot tell `state` from `public` looks too costly to reuse).
+# (literal_execute), and the rule's constants when it is compiled (see _constant): PostgreSQL then
+# plans each statement once per connection for state callers and once for others, and reuses the plan,
+# instead of planning it again on most requests (a plan that cannot tell `state` from `public` looks
+# too costly to reuse).
 CALLER_AGENCY = bindparam("caller_agency_id")
 CALLER_IS_STATE = bindparam("caller_is_state", type_=Boolean(), literal_execute=True)
 
 
 def _constant(value: str) -> Any:
-    return bindparam(None, value, type_=String(), literal_execute=True)
+    """A constant of the rule (a visibility, a record type: our own words, never input) as SQL text."""
+    assert value.isidentifier(), value
+    return literal_column(f"'{value}'", String())
 
 
 def caller_params(principal: Principal) -> dict[str, Any]:
@@ -97,6 +100,20 @@ def identifier_visible_clause(principal: Principal) -> ColumnElement[bool]:
 @functools.cache
 def identifier_visible_to_caller() -> ColumnElement[bool]:
     return _identifier_rule(CALLER_AGENCY, CALLER_IS_STATE, visible_to_caller(Link))
+
+
+@functools.cache
+def visible_to_agency(model: type[SharedRecord], is_state: bool) -> ColumnElement[bool]:
+    """`visible_to_caller` with the caller's kind fixed when the statement is built (one statement per
+    kind), for a statement whose whole text is then fixed (services.history_json)."""
+    return _rule(model, CALLER_AGENCY, true() if is_state else false())
+
+
+@functools.cache
+def identifier_visible_to_agency(is_state: bool) -> ColumnElement[bool]:
+    if is_state:
+        return true()
+    return _identifier_rule(CALLER_AGENCY, false(), visible_to_agency(Link, False))
 
 
 def _identifier_rule(agency: Any, is_state: Any, link_visible: ColumnElement[bool]) -> ColumnElement[bool]:

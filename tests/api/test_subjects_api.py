@@ -203,7 +203,7 @@ def _violation(client, headers, subject_id, identifier_ids=(), **fields):
         **fields,
     }
     response = client.post("/api/v1/violations", json=body, headers=headers)
-    assert response.status_code == 201, response.json
+    assert response.status_code == 201, response.get_json().get("errors") or response.json
     return response.json
 
 
@@ -328,3 +328,76 @@ def test_history_statements_carry_the_visibility_constants_in_their_text(
     assert "record_share.record_type = 'subject'" in subject_read
     is_state_literal = {"postgresql": "true" if is_state else "false", "sqlite": "1" if is_state else "0"}
     assert f"subject.visibility = 'state' AND {is_state_literal[engine.dialect.name]}" in subject_read
+
+
+def test_one_statement_history_answers_as_the_orm_path_does(client, actors, history_paths_agree, db):
+    """On PostgreSQL the history answers in one statement (services.history_json) for callers who ask
+    for no sensitive value and read no freeze orders; the autouse fixture `history_paths_agree` builds
+    each such answer through services.history and the presenters too and requires them equal. This
+    history has what the statement must get right: a named subject, links by two agencies (one hidden),
+    violations shared with the caller by name or hidden from it, sanction decisions it may or may not
+    see, references to subjects it may not see, and timestamps with and without microseconds."""
+    from registry.auth.principal import Principal
+    from registry.services import history_json
+    from tests.api.test_decisions_api import create_decision
+
+    dms, tax = actors.headers("MOIT-DMS"), actors.headers("MOF-TAX")
+    subject = create(
+        client, dms, tax_code="0100109106", visibility="named", shared_with=["MOF-CUSTOMS", "MOF-TAX"]
+    )
+    phone = client.post(
+        "/api/v1/links",
+        json={
+            "subject_id": subject["id"],
+            "source": "tip",
+            "identifier": {"kind": "phone", "value": "0912345678"},
+        },
+        headers=dms,
+    ).json["identifier_id"]
+    client.post(
+        "/api/v1/links",
+        json={"subject_id": subject["id"], "source": "tip", "visibility": "owner",
+              "identifier": {"kind": "domain", "value": "an-danh.vn"}},
+        headers=tax,
+    )  # fmt: skip
+    hidden_seller = create(client, tax, name="Người bán ẩn", visibility="owner")
+    seen_decision = create_decision(client, actors)
+    hidden_decision = create_decision(
+        client, actors, agency="MOF-TAX", number="9/QĐ-XPHC", visibility="owner"
+    )
+    shared = _violation(
+        client, tax, subject["id"], [phone], visibility="named", shared_with=["MOF-CUSTOMS", "MOIT-DMS"],
+        status="sanctioned", sanction_decision_id=hidden_decision["id"], fine_vnd=15_000_000,
+        detected_at="2026-02-01T10:00:00.250000+07:00",
+    )  # fmt: skip
+    _violation(
+        client, tax, hidden_seller["id"], [phone], status="sanctioned",
+        sanction_decision_id=seen_decision["id"], categories=["COUNTERFEIT", "SMUGGLED"],
+        detected_at="2026-02-01T10:00:00+07:00",
+    )  # fmt: skip
+    _violation(client, tax, subject["id"], visibility="owner", summary="hidden from others")
+
+    for agency in ("MOF-CUSTOMS", "MOIT-DMS", "MOF-TAX"):  # registry:read only: no freeze orders to read
+        reader = actors.headers(agency, ["registry:read"])
+        assert client.get(f"{SUBJECTS}/{subject['id']}/history", headers=reader).status_code == 200
+    outsider = actors.headers("VECOM", ["registry:read"])
+    assert client.get(f"{SUBJECTS}/{subject['id']}/history", headers=outsider).status_code == 404
+    if db.get_bind().dialect.name != "postgresql":
+        agency = actors.agency("MOF-CUSTOMS")
+        caller = Principal(
+            client_id="t",
+            agency=agency.code,
+            agency_id=agency.id,
+            agency_kind=agency.kind,
+            scopes=frozenset(),
+        )
+        assert not history_json.applies(db, caller, revealed=False)  # SQLite: the ORM path
+        return
+    assert len(history_paths_agree) == 3
+    as_customs = history_paths_agree[0]
+    violation = next(v for v in as_customs["violations"] if v["id"] == shared["id"])
+    assert violation["shared_with"] == ["MOF-CUSTOMS", "MOIT-DMS"]
+    assert violation["sanction_decision_id"] is None  # the decision is the tax office's own
+    assert any(v["sanction_decision_id"] == seen_decision["id"] for v in as_customs["violations"])
+    assert any(v["subjects"] == [] for v in as_customs["violations"])  # the hidden seller is left out
+    assert {i["identifier"]["kind"] for i in as_customs["identifiers"]} == {"tax_code", "phone"}

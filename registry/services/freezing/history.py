@@ -18,7 +18,8 @@ from registry.services.freezing.execution import executed_total
 from registry.services.history import Event, Section
 
 
-def _readable(session: Session, principal: Principal) -> Viewer | None:
+def readable(session: Session, principal: Principal) -> Viewer | None:
+    """How the caller sees freeze orders, or None if it may not read them."""
     v = viewer(session, principal)
     try:
         require_reader(v)
@@ -31,7 +32,7 @@ def history_section(
     session: Session, *, principal: Principal, subject: Subject, identifier_ids: list[uuid.UUID]
 ) -> Section:
     """Freeze orders touching the subject or its accounts, as far as the caller may see them (masked)."""
-    v = _readable(session, principal)
+    v = readable(session, principal)
     if v is None:
         return Section("freeze_orders", [])
     touching = FreezeAccount.subject_id == subject.id
@@ -106,7 +107,7 @@ def delay_history_section(
     session: Session, *, principal: Principal, subject: Subject, identifier_ids: list[uuid.UUID]
 ) -> Section:
     """Bank-initiated delays on the subject's accounts, as far as the caller may see them (masked)."""
-    v = _readable(session, principal)
+    v = readable(session, principal)
     if v is None or not identifier_ids:
         return Section("transaction_delays", [])
     delays = session.scalars(
