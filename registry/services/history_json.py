@@ -16,7 +16,6 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Select,
     String,
@@ -72,15 +71,8 @@ def _object(**pairs: Any) -> Any:
 
 def _iso(column: Any) -> ColumnElement[str]:
     """A UTC timestamp as Python's isoformat() writes it (no fraction when the microseconds are 0)."""
-    utc = func.timezone(_text("UTC"), column)
-    whole_second = cast(func.date_part(_text("microseconds"), utc), BigInteger) % literal_column(
-        "1000000"
-    ) == literal_column("0")
-    return case(
-        (column.is_(None), None),
-        (whole_second, func.to_char(utc, _text('YYYY-MM-DD"T"HH24:MI:SS"+00:00"'))),
-        else_=func.to_char(utc, _text('YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')),
-    )
+    written = func.to_char(func.timezone(_text("UTC"), column), _text('YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'))
+    return func.replace(written, _text(".000000+"), _text("+"))
 
 
 def _code(agency_id: Any) -> Any:
