@@ -1,12 +1,13 @@
 """The seller history as one PostgreSQL statement that builds the answer's JSON.
 
 services.history reads a history in four statements and the presenters turn it into JSON in Python.
-This statement makes the same reads, with the same rules (`visibility.visible_to_caller`, the block
-requests' `blocking.access` rule), and builds the same answer in one round trip: a seller history
-then costs about half the CPU (bench/README.md, "One round trip"). It answers when it can give exactly
+This statement makes the same reads with the same rules (`visibility.visible_to_agency`, the block
+requests' `blocking.access` rule) and builds the same answer in one round trip, for about half the
+CPU (bench/README.md, "The seller history in one statement"). `applies` says when it gives exactly
 what the presenters give: on PostgreSQL, when no sensitive value is asked for and the caller may not
-read freeze orders (their masking lives in Python). Otherwise `answer` returns None and the caller
-takes the ORM path. The tests compare the two answers on every history they build on PostgreSQL.
+read freeze orders (their masking lives in Python); otherwise the view takes the ORM path. The tests
+build every history they request on PostgreSQL both ways and require equal answers
+(`history_paths_agree` in tests/conftest.py).
 """
 
 from __future__ import annotations
