@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 from collections.abc import Iterator
 
@@ -10,6 +11,7 @@ import pytest
 from flask import jsonify, request
 
 from registry.api.limits import max_body
+from registry.config import ConfigError
 
 
 def test_rate_limit_per_client_answers_429_with_retry_after(app_with, actors):
@@ -117,3 +119,37 @@ def test_workers_share_one_limit_through_redis(app_with, actors, redis_url):
     assert codes == [200, 200, 200]
     assert second.get("/api/v1/identifiers", headers=headers).status_code == 429
     assert first.get("/api/v1/identifiers", headers=headers).status_code == 429
+
+
+def test_one_limit_counts_a_clients_requests_to_every_endpoint(app_with, actors):
+    client = app_with(rate_limit="3 per minute").test_client()
+    headers = actors.headers("MOIT-DMS", ["registry:read"])
+    paths = ["/api/v1/identifiers", "/api/v1/subjects", "/api/v1/violations", "/api/v1/identifiers"]
+    assert [client.get(path, headers=headers).status_code for path in paths] == [200, 200, 200, 429]
+
+
+def test_unrouted_paths_are_not_counted(app_with, actors):
+    client = app_with(rate_limit="2 per minute").test_client()
+    headers = actors.headers("MOIT-DMS", ["registry:read"])
+    assert [client.get("/nowhere", headers=headers).status_code for _ in range(3)] == [404] * 3
+    codes = [client.get("/api/v1/identifiers", headers=headers).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_a_rate_limit_that_cannot_be_read_stops_the_start(app_with):
+    with pytest.raises(ConfigError, match="REGISTRY_RATE_LIMIT"):
+        app_with(rate_limit="lots")
+    with pytest.raises(ConfigError, match="REGISTRY_RATE_LIMIT"):
+        app_with(rate_limit_storage="carrier-pigeon://loft")
+
+
+def test_when_the_shared_storage_fails_each_process_counts_alone(app_with, actors, caplog):
+    """Redis down: requests are still served and limited, per process, and the log says why."""
+    client = app_with(rate_limit="2 per minute", rate_limit_storage="redis://127.0.0.1:1/0").test_client()
+    headers = actors.headers("MOIT-DMS", ["registry:read"])
+    with caplog.at_level(logging.WARNING, logger="registry.api.limits"):
+        codes = [client.get("/api/v1/identifiers", headers=headers).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "registry.api.limits"]
+    assert len(warnings) == 1 and "counting in this process" in warnings[0]  # once, not per request
+    assert not any("client:" in w for w in warnings)  # the key (client id) stays out of the log
