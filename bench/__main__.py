@@ -34,6 +34,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=http.ROUNDS)
     parser.add_argument("--skip-audit", action="store_true")
     args = parser.parse_args()
 
@@ -46,7 +47,7 @@ def main() -> None:
         print("\n".join(loader.rows(counts)), flush=True)
     else:
         print(f"{args.url} already holds {held:,} subjects; not reloaded (--reload to force)")
-    results = http.run(args.url, args.duration, args.workers, args.repeat)
+    results = http.run(args.url, args.duration, args.workers, args.repeat, rounds=args.rounds)
     print("\n".join(http.summary(results)), flush=True)
     if not args.skip_audit:
         subprocess.run([sys.executable, "-m", "bench.audit"], check=False)

@@ -81,7 +81,7 @@ def main() -> None:
     wrk, load, client = http.ensure_wrk(), http.workload(args.url), http.new_client(args.url)
     with tempfile.TemporaryDirectory(prefix="registry-anatomy-") as tmp:
         work = Path(tmp)
-        env = http.server_env(args.url, work / "var")
+        env = http.server_env(args.url, work / "var", http.rate_limit_storage())
         servers = [
             ("ceiling", "bench.ceiling:app", http.CEILING_PORT, load.ceiling_history, False),
             ("registry", "registry.wsgi:app", http.REGISTRY_PORT, load.history, True),
@@ -93,6 +93,7 @@ def main() -> None:
                 app, port, {**env, VARIANT_ENV: name}, args.workers, work / f"{name}.log"
             ) as pid:
                 bearer = http.token(client) if authorised else ""
+                http.settle(args.url)
                 figures = http.run_wrk(wrk, f"history {name}", port, paths, bearer, args.duration, work, pid)
             ceiling = ceiling or figures
             print(f"{figures.line()}   {figures.rps / ceiling.rps:.0%} of the ceiling", flush=True)
