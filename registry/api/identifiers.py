@@ -77,11 +77,10 @@ def list_identifiers(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 def lookup_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     """Find an identifier by any accepted spelling"""
     revealed = reveal(args["sensitive"])
-    found = service.lookup(
+    found, subjects = service.lookup(
         db(), cipher=state().cipher, principal=caller(), kind=args["kind"], value=args["value"]
     )
     audit_resource("identifier", found.id)
-    subjects = service.subjects_of(db(), principal=caller(), identifier_id=found.id)
     return {**present(found, revealed), "subjects": subjects}
 
 

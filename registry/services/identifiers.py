@@ -6,8 +6,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.orm import Session, aliased
 
 from registry.auth.principal import Principal
 from registry.errors import Duplicate, NotFound, ValidationFailed
@@ -78,38 +78,34 @@ def create(
 
 
 # Built once; the caller is a parameter (see visibility.visible_to_caller).
-_BY_HASH = select(Identifier).where(
-    Identifier.kind == bindparam("kind"),
-    Identifier.value_hash == bindparam("digest"),
-    visibility.identifier_visible_to_caller(),
-)
-_SUBJECTS_OF = (
-    select(Link.subject_id)
-    .join(Subject, Subject.id == Link.subject_id)
+# The identifier by its keyed hash, with the subjects linked to it, each row one visible subject (or
+# None): one round trip for /identifiers/lookup, the busiest call after the history. The link is an
+# alias, so that the identifier rule's own EXISTS over links is not correlated with it.
+_LINKED = aliased(Link, name="linked")
+_LOOKUP = (
+    select(Identifier, Subject.id)
+    .select_from(Identifier)
+    .outerjoin(_LINKED, and_(_LINKED.identifier_id == Identifier.id, visibility.visible_to_caller(_LINKED)))
+    .outerjoin(Subject, and_(Subject.id == _LINKED.subject_id, visibility.visible_to_caller(Subject)))
     .where(
-        Link.identifier_id == bindparam("identifier_id"),
-        visibility.visible_to_caller(Link),
-        visibility.visible_to_caller(Subject),
+        Identifier.kind == bindparam("kind"),
+        Identifier.value_hash == bindparam("digest"),
+        visibility.identifier_visible_to_caller(),
     )
-    .distinct()
 )
 
 
 def lookup(
     session: Session, *, cipher: FieldCipher, principal: Principal, kind: str, value: str
-) -> Identifier:
+) -> tuple[Identifier, list[uuid.UUID]]:
+    """The identifier any accepted spelling of `value` names, and the subjects linked to it by links the
+    caller may see, that the caller may see (sorted); NotFound if it is unknown or not visible."""
     parsed = parse_or_fail(kind, value)
     params = {"kind": parsed.kind, "digest": cipher.lookup_hash(parsed.kind, parsed.value)}
-    found = session.scalars(_BY_HASH, {**params, **visibility.caller_params(principal)}).first()
-    if found is None:
+    rows = session.execute(_LOOKUP, {**params, **visibility.caller_params(principal)}).all()
+    if not rows:
         raise NotFound(f"No {kind} matching that value is registered.")
-    return found
-
-
-def subjects_of(session: Session, *, principal: Principal, identifier_id: uuid.UUID) -> list[uuid.UUID]:
-    """The subjects linked to an identifier by links the caller may see, that the caller may see."""
-    params = {"identifier_id": identifier_id, **visibility.caller_params(principal)}
-    return sorted(session.scalars(_SUBJECTS_OF, params), key=str)
+    return rows[0][0], sorted({subject_id for _, subject_id in rows if subject_id is not None}, key=str)
 
 
 def canonical_value(identifier: Identifier, cipher: FieldCipher) -> str:

@@ -89,3 +89,48 @@ def test_lookup_query_count_does_not_grow_with_links(client, actors, engine):
     for n in range(1, 9):
         link_new_subject(n)
     assert queries_for_lookup() == few
+
+
+def test_lookup_lists_only_subjects_reached_through_links_and_subjects_the_caller_may_see(client, actors):
+    """A hidden subject, or a visible subject behind a hidden link, stays out of another agency's answer."""
+    dms = actors.headers("MOIT-DMS")
+    phone = client.post(
+        "/api/v1/identifiers", json={"kind": "phone", "value": "0912000222"}, headers=dms
+    ).json
+
+    def seller(name: str, visibility: str, link_visibility: str) -> str:
+        created = client.post(
+            "/api/v1/subjects",
+            json={"kind": "individual", "name": name, "visibility": visibility},
+            headers=dms,
+        )
+        assert created.status_code == 201, created.json
+        link = client.post(
+            "/api/v1/links",
+            json={
+                "subject_id": created.json["id"],
+                "identifier_id": phone["id"],
+                "source": "tip",
+                "visibility": link_visibility,
+            },
+            headers=dms,
+        )
+        assert link.status_code == 201, link.json
+        return created.json["id"]
+
+    shown = seller("Người bán công khai", "public", "public")
+    hidden_subject = seller("Người bán ẩn", "owner", "public")
+    hidden_link = seller("Người bán liên kết ẩn", "public", "owner")
+
+    def subjects_for(headers: dict[str, str]) -> list[str]:
+        found = client.get(
+            "/api/v1/identifiers/lookup",
+            query_string={"kind": "phone", "value": "+84912000222"},
+            headers=headers,
+        )
+        assert found.status_code == 200, found.json
+        assert found.json["id"] == phone["id"]
+        return found.json["subjects"]
+
+    assert subjects_for(dms) == sorted([shown, hidden_subject, hidden_link])
+    assert subjects_for(actors.headers("MOF-TAX")) == [shown]
