@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask_smorest import Blueprint
+from marshmallow import Schema
 
 from registry.api.context import ScopeRequirement, guard, scopes_of
 from registry.api.idempotency import doc_parameter, idempotent
@@ -43,6 +44,11 @@ class RegistryBlueprint(Blueprint):
             return self.doc(**doc)(guarded)
 
         return decorator
+
+    def arguments(self, schema: type[Schema] | Schema, *args: Any, **kwargs: Any) -> Callable:
+        """flask-smorest's, with the schema made once: given a class, webargs makes a new instance on
+        every request."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
 
     def idempotent(self, view: Callable) -> Callable:
         """Submissions that a retry must not duplicate: they require an Idempotency-Key header."""
