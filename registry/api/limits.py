@@ -1,6 +1,6 @@
 """Abuse limits: per-client request rates and request body sizes.
 
-A client's requests are counted together, whatever the endpoint, in fixed one-window counters of the
+A client's requests are counted together, whatever the endpoint, in fixed-window counters of the
 `limits` library: in process memory (`memory://`, each worker on its own) or in Redis (`redis://`, the
 workers of every host together, as production runs; deploy/env.example). A request without a valid
 token is counted against its remote address. The check runs before the view, so it verifies the
@@ -34,6 +34,8 @@ from registry.errors import RegistryError
 
 F = TypeVar("F", bound=Callable[..., Any])
 NAMESPACE = "registry"
+STORAGE_TIMEOUT = 1.0  # seconds to connect to, or hear from, the shared storage (Redis) before counting alone
+RETRY_STORAGE_AFTER = 10.0  # seconds of counting alone after a failure before asking the storage again
 
 log = logging.getLogger(__name__)
 
@@ -68,15 +70,21 @@ def rate_limit_key() -> str:
 class RateLimits:
     """One fixed-window limit per client for the whole API, checked before every routed request.
 
-    If the shared storage fails (Redis down), each process goes on counting in its own memory and says
-    so in the log (once a minute): the registry stays up and every worker still enforces the limit on
-    its own.
+    If the shared storage fails (Redis down, or silent for STORAGE_TIMEOUT), each process counts in its
+    own memory for RETRY_STORAGE_AFTER seconds before it asks again, and says so in the log once a
+    minute: the registry stays up, no request waits on a dead Redis more than once in that time, and
+    every worker still enforces the limit on its own.
     """
 
     def __init__(self, rate: str, storage_uri: str) -> None:
         try:
             self.limit: RateLimitItem = parse(rate)
-            storage = storage_from_string(storage_uri, wrap_exceptions=True)
+            storage = storage_from_string(
+                storage_uri,
+                wrap_exceptions=True,
+                socket_connect_timeout=STORAGE_TIMEOUT,  # Redis options; memory:// ignores them
+                socket_timeout=STORAGE_TIMEOUT,
+            )
         except (ValueError, ConfigurationError) as exc:
             raise ConfigError(
                 f"REGISTRY_RATE_LIMIT or REGISTRY_RATE_LIMIT_STORAGE is not valid: {exc}"
@@ -84,18 +92,22 @@ class RateLimits:
         self._shared = FixedWindowRateLimiter(storage)
         self._local: FixedWindowRateLimiter | None = None  # made on the shared storage's first failure
         self._warned_at = -60.0
+        self._alone_until = -1.0
 
     def _hit(self, key: str) -> tuple[bool, float]:
         """Count one request: (allowed, when the window resets), in the shared storage if it answers."""
-        try:
-            if self._shared.hit(self.limit, NAMESPACE, key):
-                return True, 0.0
-            return False, self._shared.get_window_stats(self.limit, NAMESPACE, key).reset_time
-        except StorageError as exc:
-            if time.monotonic() - self._warned_at >= 60:  # once a minute, not once a request
-                self._warned_at = time.monotonic()
-                failure = type(exc.storage_error).__name__
-                log.warning("rate-limit storage failed (%s); counting in this process", failure)
+        if time.monotonic() >= self._alone_until:
+            try:
+                if self._shared.hit(self.limit, NAMESPACE, key):
+                    return True, 0.0
+                return False, self._shared.get_window_stats(self.limit, NAMESPACE, key).reset_time
+            except StorageError as exc:
+                now = time.monotonic()
+                self._alone_until = now + RETRY_STORAGE_AFTER
+                if now - self._warned_at >= 60:  # once a minute, not once a request
+                    self._warned_at = now
+                    failure = type(exc.storage_error).__name__
+                    log.warning("rate-limit storage failed (%s); counting in this process", failure)
         if self._local is None:
             self._local = FixedWindowRateLimiter(MemoryStorage())
         if self._local.hit(self.limit, NAMESPACE, key):

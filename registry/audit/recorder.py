@@ -52,7 +52,7 @@ def record(session: Session, event: AuditEvent) -> int:
     """Insert the entry in the session's transaction and return its id.
 
     A Core insert on the session's connection: no unit of work and no ORM execution layer, which cost a
-    third of this function on every request. Pending ORM changes are flushed by the commit, in the
+    fifth of this function on every request. Pending ORM changes are flushed by the commit, in the
     same transaction."""
     if event.outcome not in OUTCOMES:
         raise ValueError(f"unknown audit outcome {event.outcome!r}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import logging
 import os
+import socket
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -153,3 +155,25 @@ def test_when_the_shared_storage_fails_each_process_counts_alone(app_with, actor
     warnings = [r.getMessage() for r in caplog.records if r.name == "registry.api.limits"]
     assert len(warnings) == 1 and "counting in this process" in warnings[0]  # once, not per request
     assert not any("client:" in w for w in warnings)  # the key (client id) stays out of the log
+
+
+def test_a_silent_storage_costs_one_wait_then_each_process_counts_alone(app_with, actors, monkeypatch):
+    """A Redis that accepts but never answers: the first request waits STORAGE_TIMEOUT, the next ones
+    count in the process at once (RETRY_STORAGE_AFTER), and the limit still holds."""
+    from registry.api import limits
+
+    monkeypatch.setattr(limits, "STORAGE_TIMEOUT", 0.5)
+    headers = actors.headers("MOIT-DMS", ["registry:read"])
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        client = app_with(rate_limit="2 per minute", rate_limit_storage=url).test_client()
+        waits, codes = [], []
+        for _ in range(3):
+            started = time.monotonic()
+            codes.append(client.get("/api/v1/identifiers", headers=headers).status_code)
+            waits.append(time.monotonic() - started)
+    assert codes == [200, 200, 429]
+    assert waits[0] >= 0.5  # the one request that asked the silent storage
+    assert max(waits[1:]) < 0.5  # the others did not ask it again
