@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import redis
 import requests
 
 from bench.loader import DATA_KEY, DEFAULT_URL, LOOKUP_KEY, env_keys, migrate
@@ -148,8 +149,6 @@ def rate_limit_storage() -> str:
     chosen = os.environ.get("REGISTRY_RATE_LIMIT_STORAGE")
     if chosen:
         return chosen
-    import redis
-
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
     except redis.RedisError:

@@ -145,7 +145,6 @@ def personal_id(subject: Subject, cipher: FieldCipher) -> str | None:
 
 ORDER = (Subject.created_at, Subject.id)
 FILTERS = ("kind", "province", "tax_code")
-# One alias for the whole process: visibility caches its rule per model (and alias).
 _LINKED = bindparam("linked_ids", expanding=True)
 
 
