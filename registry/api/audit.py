@@ -25,7 +25,7 @@ from marshmallow import ValidationError as SchemaError
 from sqlalchemy import func, select
 
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import audit_change, audit_resource, caller, db, state
+from registry.api.context import app_state, audit_change, audit_resource, caller, db
 from registry.audit.keys import AuditKeyError
 from registry.audit.log import MAX_ENTRIES_PER_CALL, AuditLog, LogCorrupt
 from registry.audit.models import AuditEntry
@@ -44,7 +44,7 @@ def audit_log() -> AuditLog:
     """One AuditLog per app (its proof cache is shared by requests)."""
     extensions = current_app.extensions
     if "registry.audit" not in extensions:
-        registry = state()
+        registry = app_state()
         extensions["registry.audit"] = AuditLog.from_settings(registry.settings, registry.cipher)
     return extensions["registry.audit"]
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import audit_change, audit_detail, audit_resource, caller, db, state
+from registry.api.context import app_state, audit_change, audit_detail, audit_resource, caller, db
 from registry.api.presenters import agency_code
 from registry.auth.scopes import Scope
 from registry.db import utcnow
@@ -269,7 +269,7 @@ def create_block_request(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     issuer is competent for the action, the justifying violations, and no protected target unless an
     override is requested with a justification. Retries with the same Idempotency-Key replay the answer.
     """
-    record = service.create(db(), cipher=state().cipher, principal=caller(), data=args)
+    record = service.create(db(), cipher=app_state().cipher, principal=caller(), data=args)
     audit_resource("block_request", record.id)
     audit_change(_change(record))
     return full_view(record)
@@ -372,7 +372,7 @@ def get_block_request(request_id):  # type: ignore[no-untyped-def]
 def update_block_request(args: dict[str, Any], request_id):  # type: ignore[no-untyped-def]
     """Change a draft or a request returned for changes (submitting agency)"""
     record = _load(request_id)
-    service.update(db(), cipher=state().cipher, principal=caller(), request=record, data=args)
+    service.update(db(), cipher=app_state().cipher, principal=caller(), request=record, data=args)
     audit_change(_change(record))
     return full_view(record)
 

@@ -30,13 +30,13 @@ _SAFE_PURPOSE = re.compile(r"^[^\x00-\x1f\x7f]{3,300}$")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def state() -> Any:
+def app_state() -> Any:
     return current_app.extensions["registry"]
 
 
 def db() -> Session:
     if "session" not in g:
-        g.session = state().sessionmaker()
+        g.session = app_state().sessionmaker()
     return g.session
 
 
@@ -69,7 +69,7 @@ def authenticate() -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("a bearer access token is required")
-    principal = state().authenticate(db(), token.strip())
+    principal = app_state().authenticate(db(), token.strip())
     g.principal = principal
     return principal
 
@@ -170,7 +170,7 @@ def finish_request(response: Response) -> Response:
     audited = "audit_action" in g
     if session is None and not audited:
         return response
-    session = session or state().sessionmaker()
+    session = session or app_state().sessionmaker()
     try:
         if response.status_code < 400:
             if audited:

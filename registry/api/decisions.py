@@ -8,7 +8,7 @@ from flask import Response, request
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from registry.api.blueprint import RegistryBlueprint, accepts
-from registry.api.context import audit_change, audit_resource, caller, db, state
+from registry.api.context import app_state, audit_change, audit_resource, caller, db
 from registry.api.sharing import add_visibility_route
 from registry.auth.scopes import Scope
 from registry.models import Decision
@@ -91,7 +91,7 @@ def upload_decision_document(decision_id):  # type: ignore[no-untyped-def]
     service.check_can_attach(caller(), decision)
     if request.mimetype != service.PDF:
         raise UnsupportedMediaType(f"The document must be sent as {service.PDF}.")
-    limit = state().settings.max_document_bytes
+    limit = app_state().settings.max_document_bytes
     if request.content_length is not None and request.content_length > limit:
         raise RequestEntityTooLarge(f"The document is larger than {limit} bytes.")
     content = request.stream.read(limit + 1)  # also bounds a body sent without Content-Length

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from registry.api import presenters
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import audit_change, audit_resource, caller, db, state
+from registry.api.context import app_state, audit_change, audit_resource, caller, db
 from registry.auth.scopes import Scope
 from registry.db import utcnow
 from registry.errors import PermissionDenied
@@ -103,7 +103,7 @@ def _account(a: FreezeAccount, identifier: Identifier, revealed: bool) -> dict[s
         "bank_code": identifier.attributes.get("bank_code"),
         "identifier_id": a.identifier_id,
         "display": identifier.display,
-        "account_number": canonical_value(identifier, state().cipher) if revealed else None,
+        "account_number": canonical_value(identifier, app_state().cipher) if revealed else None,
         "holder_name": a.holder_name,
         "subject_id": a.subject_id,
         "state": a.state,
@@ -219,7 +219,7 @@ def submit_freeze_order(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     the procuracy. Accounts are normalised and registered as identifiers. Linked transaction delays stop
     running. The State Bank must dispatch it by the end of the working day.
     """
-    order = service.submit(db(), cipher=state().cipher, principal=caller(), data=args)
+    order = service.submit(db(), cipher=app_state().cipher, principal=caller(), data=args)
     audit_resource("freeze_order", order.id)
     _changed(
         order, "submit", decision=str(order.decision_id), accounts=_account_hashes(order), **_terms(order)
@@ -382,7 +382,7 @@ def close_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no-
 def resubmit_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no-untyped-def]
     """Resubmit a returned order with its corrections (issuing agency, named officer)"""
     v, order = _load(order_id)
-    service.resubmit(db(), cipher=state().cipher, principal=caller(), order=order, data=args)
+    service.resubmit(db(), cipher=app_state().cipher, principal=caller(), order=order, data=args)
     _changed(order, "resubmit", accounts=_account_hashes(order), **_terms(order))
     return present_order(order, v)
 
@@ -492,7 +492,7 @@ def present_delay(
         "bank_bin": delay.bank_bin,
         "identifier_id": delay.identifier_id,
         "display": identifier.display,
-        "account_number": canonical_value(identifier, state().cipher) if revealed else None,
+        "account_number": canonical_value(identifier, app_state().cipher) if revealed else None,
         "holder_name": delay.holder_name,
         "amount_vnd": delay.amount_vnd,
         "reason": delay.reason,
@@ -529,7 +529,7 @@ def report_transaction_delay(args: dict[str, Any]):  # type: ignore[no-untyped-d
     It ends by itself after the configured working days (default 3; weekends and Vietnamese public
     holidays excluded) unless a freeze order follows and links to it.
     """
-    delay = service.report_delay(db(), cipher=state().cipher, principal=caller(), data=args)
+    delay = service.report_delay(db(), cipher=app_state().cipher, principal=caller(), data=args)
     audit_resource("transaction_delay", delay.id)
     hashed = db().get(Identifier, delay.identifier_id)
     audit_change(

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import audit_change, audit_resource, caller, db, state
+from registry.api.context import app_state, audit_change, audit_resource, caller, db
 from registry.api.presenters import identifier as present
 from registry.api.presenters import reveal
 from registry.auth.scopes import Scope
@@ -40,7 +40,7 @@ def create_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 
     The value is normalised to its canonical form (returned in `value`).
     """
-    registered = service.create(db(), cipher=state().cipher, principal=caller(), **args)
+    registered = service.create(db(), cipher=app_state().cipher, principal=caller(), **args)
     audit_resource("identifier", registered.identifier.id)
     audit_change({"kind": registered.identifier.kind, "value_hash": registered.identifier.value_hash})
     body = present(registered.identifier, revealed=caller().has(Scope.REGISTRY_READ_SENSITIVE))
@@ -78,7 +78,7 @@ def lookup_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     """Find an identifier by any accepted spelling"""
     revealed = reveal(args["sensitive"])
     found, subjects = service.lookup(
-        db(), cipher=state().cipher, principal=caller(), kind=args["kind"], value=args["value"]
+        db(), cipher=app_state().cipher, principal=caller(), kind=args["kind"], value=args["value"]
     )
     audit_resource("identifier", found.id)
     return {**present(found, revealed), "subjects": subjects}

@@ -59,7 +59,7 @@ def rate_limit_key() -> str:
     principal = g.get("principal")
     if principal is None and (token := _bearer()):
         try:
-            principal = context.state().authenticate(context.db(), token)
+            principal = context.app_state().authenticate(context.db(), token)
         except RegistryError:
             principal = None  # the view answers 401; meanwhile the address pays
     if principal is not None:

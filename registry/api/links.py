@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from registry.api import presenters
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import audit_change, audit_resource, caller, db, state
+from registry.api.context import app_state, audit_change, audit_resource, caller, db
 from registry.api.sharing import add_visibility_route
 from registry.auth.scopes import Scope
 from registry.models import Link, Subject
@@ -38,7 +38,7 @@ def create_link(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 
     Name the identifier by `identifier_id`, or by `identifier: {kind, value}` (registered if new).
     """
-    link = service.create(db(), cipher=state().cipher, principal=caller(), data=args)
+    link = service.create(db(), cipher=app_state().cipher, principal=caller(), data=args)
     audit_resource("link", link.id)
     audit_change(_change(link))
     return presenters.link(link)

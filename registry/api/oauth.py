@@ -16,7 +16,7 @@ from flask import Response, g, json, request
 from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
-from registry.api.context import db, state
+from registry.api.context import app_state, db
 from registry.audit.recorder import AuditEvent, record
 from registry.auth import assertions
 from registry.auth.server import (
@@ -86,7 +86,7 @@ def _oauth_request(path: str) -> tuple[FormRequest | None, tuple[int, dict[str, 
         return None, (400, body, [("Content-Type", "application/json"), ("Cache-Control", "no-store")])
     # The configured URL, not the Host header: audiences and the transport check depend on it.
     oauth_request = FormRequest(
-        request.method, state().settings.issuer + path, request.headers, request.form.to_dict()
+        request.method, app_state().settings.issuer + path, request.headers, request.form.to_dict()
     )
     return oauth_request, None
 
@@ -128,7 +128,7 @@ def _audit(
 @blp.route(METADATA_PATH, methods=["GET"])
 @blp.doc(summary="Authorization server metadata (RFC 8414)", security=[])
 def server_metadata() -> Response:
-    response = _response(200, metadata(state().settings.issuer), [("Content-Type", "application/json")])
+    response = _response(200, metadata(app_state().settings.issuer), [("Content-Type", "application/json")])
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
@@ -139,7 +139,7 @@ def server_metadata() -> Response:
     security=[],
 )
 def jwks() -> Response:
-    tokens = state().tokens
+    tokens = app_state().tokens
     with _transaction() as session:
         tokens.active_key(session)  # a fresh registry publishes its first key before the first token
         keys = tokens.jwks(session)
@@ -180,7 +180,7 @@ def jwks() -> Response:
 def token() -> Response:
     with _transaction() as session:
         assertions.purge_expired(session)
-        server = RegistryAuthorizationServer(session, state().tokens)
+        server = RegistryAuthorizationServer(session, app_state().tokens)
         oauth_request, refused = _oauth_request(TOKEN_PATH)
         status, body, headers = refused or server.create_token_response(oauth_request)
         _audit(
@@ -198,7 +198,7 @@ def token() -> Response:
 
 def _token_endpoint(name: str, path: str, action: str) -> Response:
     with _transaction() as session:
-        server = RegistryAuthorizationServer(session, state().tokens)
+        server = RegistryAuthorizationServer(session, app_state().tokens)
         oauth_request, refused = _oauth_request(path)
         status, body, headers = refused or server.create_endpoint_response(name, oauth_request)
         if action:

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, current_app
 
-from registry.api.context import caller, db, state
+from registry.api.context import app_state, caller, db
 from registry.auth.scopes import Scope
 from registry.errors import PermissionDenied
 from registry.models import Identifier, Link, Subject
@@ -39,7 +39,7 @@ def reveal(requested: bool) -> bool:
 
 
 def identifier(record: Identifier, revealed: bool = False) -> dict[str, Any]:
-    return identifier_service.present(record, state().cipher, reveal=revealed)
+    return identifier_service.present(record, app_state().cipher, reveal=revealed)
 
 
 def subject(record: Subject, revealed: bool = False) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def subject(record: Subject, revealed: bool = False) -> dict[str, Any]:
         "kind": record.kind,
         "name": record.name,
         "tax_code": record.tax_code,
-        "personal_id": subject_service.personal_id(record, state().cipher) if revealed else None,
+        "personal_id": subject_service.personal_id(record, app_state().cipher) if revealed else None,
         "has_personal_id": record.personal_id_hash is not None,
         "business_registration": record.business_registration,
         "addresses": record.addresses,

@@ -8,7 +8,7 @@ from typing import Any
 from flask import after_this_request, current_app, url_for
 
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import audit_change, audit_detail, audit_resource, caller, db, state
+from registry.api.context import app_state, audit_change, audit_detail, audit_resource, caller, db
 from registry.api.limits import max_body
 from registry.api.presenters import reveal
 from registry.auth.principal import Principal
@@ -53,7 +53,7 @@ def _start_job(job_id: Any, items: list[dict[str, Any]], principal: Principal) -
 
     Under testing (or REGISTRY_SCREENING_INLINE) the job runs in the request, in its transaction.
     """
-    registry = state()
+    registry = app_state()
     if current_app.config.get("SCREENING_INLINE", current_app.testing):
         service.run_job(
             db(), cipher=registry.cipher, principal=principal, job_id=job_id, items=items, commit=db().flush
@@ -103,13 +103,13 @@ def create_screening(query: dict[str, Any], args: dict[str, Any]):  # type: igno
     if len(items) > service.MAX_ITEMS:
         job = service.create_job(db(), principal=principal, total=len(items))
         audit_resource("screening", job.id)
-        submitted = service.list_elements(service.raw_inputs(items), state().cipher, unparsed="submitted")
+        submitted = service.list_elements(service.raw_inputs(items), app_state().cipher, unparsed="submitted")
         audit_change(submitted)
         audit_detail(items=len(items), job=True)
         _start_job(job.id, items, principal)
         body = _job_body(job)
         return body, 202, {"Location": body["url"]}
-    answer = service.screen(db(), cipher=state().cipher, principal=principal, items=items)
+    answer = service.screen(db(), cipher=app_state().cipher, principal=principal, items=items)
     audit_change(answer.elements)
     audit_detail(items=len(items), matches=answer.matches, list_sha256=answer.list_sha256)
     return {
@@ -138,7 +138,7 @@ def get_screening(args: dict[str, Any], job_id: Any):  # type: ignore[no-untyped
     job = service.get_job(db(), principal=caller(), job_id=job_id)
     body = _job_body(job)
     if job.status == JobStatus.DONE:
-        results = service.job_results(job, state().cipher)
+        results = service.job_results(job, app_state().cipher)
         start = (args["page"] - 1) * args["per_page"]
         page = results[start : start + args["per_page"]]
         body.update(
@@ -163,7 +163,7 @@ def match_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     and an opaque `reference` (a violation or link to follow up through the usual, audited reads).
     """
     parsed = parse_or_fail(args["kind"], args["value"])
-    found = service.match(db(), cipher=state().cipher, principal=caller(), parsed=parsed)
+    found = service.match(db(), cipher=app_state().cipher, principal=caller(), parsed=parsed)
     if found.identifier_id is not None:
         audit_resource("identifier", found.identifier_id)
     audit_detail(kind=parsed.kind, known=found.known)

@@ -6,7 +6,7 @@ from typing import Any
 
 from registry.api import presenters
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import audit_change, audit_resource, caller, db, state
+from registry.api.context import app_state, audit_change, audit_resource, caller, db
 from registry.api.sharing import add_visibility_route
 from registry.auth.scopes import Scope
 from registry.models import Subject
@@ -46,7 +46,7 @@ def create_subject(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 
     Its tax code and personal ID become identifiers linked to it, so lookups by them find it.
     """
-    subject = service.create(db(), cipher=state().cipher, principal=caller(), data=args)
+    subject = service.create(db(), cipher=app_state().cipher, principal=caller(), data=args)
     audit_resource("subject", subject.id)
     audit_change(_change(subject))
     return presenters.subject(subject)
@@ -73,7 +73,7 @@ def list_subjects(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     revealed = presenters.reveal(args.pop("sensitive"))
     page = service.search_page(
         db(),
-        cipher=state().cipher,
+        cipher=app_state().cipher,
         principal=caller(),
         q=args.get("q"),
         filters=args,
