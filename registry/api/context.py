@@ -20,7 +20,10 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from registry.audit.recorder import AuditEvent, change_hash, record
 from registry.auth.principal import Principal
+from registry.auth.scopes import Scope
 from registry.errors import PermissionDenied, Unauthenticated, ValidationFailed
+from registry.schemas.output import Output, dumping
+from registry.schemas.output import current as current_output
 
 JSON_TYPES = ("application/json",)
 
@@ -85,6 +88,15 @@ def require_purpose(principal: Principal) -> str:
     return purpose
 
 
+def reveal(requested: bool) -> bool:
+    """Whether the answer shows sensitive values in full: asked for (the guard has required a purpose)
+    and allowed by the scope. The Read schemas of this request then show them."""
+    if requested and not caller().has(Scope.REGISTRY_READ_SENSITIVE):
+        raise PermissionDenied("Sensitive values need the scope registry:read_sensitive.")
+    current_output().revealed = requested
+    return requested
+
+
 def wants_sensitive() -> bool:
     return request.args.get("sensitive", "").lower() in ("1", "true", "yes")
 
@@ -134,7 +146,8 @@ def guard(action: str, scope: ScopeRequirement, *, purpose: bool | None = None) 
                 require_purpose(principal)
             elif request.headers.get("X-Purpose"):
                 g.purpose = request.headers["X-Purpose"].strip()[:300]
-            return view(*args, **kwargs)
+            with dumping(Output(session=db(), cipher=app_state().cipher, principal=principal)):
+                return view(*args, **kwargs)
 
         wrapper.required_scope = scope  # type: ignore[attr-defined]
         return wrapper
