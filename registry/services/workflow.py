@@ -81,30 +81,78 @@ def officers_of(session: Session, record_type: str, record_id: Any, actions: tup
     return {officer for officer in rows if officer}
 
 
-def apply(
+@dataclass
+class Step:
+    """An action allowed on a record, begun but not yet recorded (see `begin`)."""
+
+    session: Session
+    machine: Machine
+    record: WorkflowRecord
+    action: Action
+    principal: Principal | None
+
+    def record_transition(
+        self,
+        *,
+        reason: str | None = None,
+        decision_id: Any = None,
+        detail: dict[str, Any] | None = None,
+        deadline: timedelta | None = None,
+        due_at: datetime | None = None,
+        now: datetime | None = None,
+    ) -> WorkflowTransition:
+        """Move the record to the action's target state and keep the transition (who, when, why).
+
+        The due time of the new state is `due_at` if given (an absolute time, e.g. the end of a working
+        day), else now + `deadline`, else now + the action's own deadline, else none.
+        """
+        record, action, principal = self.record, self.action, self.principal
+        now = now or utcnow()
+        transition = WorkflowTransition(
+            record_type=self.machine.record_type,
+            record_id=record.id,  # type: ignore[attr-defined]
+            action=action.name,
+            from_state=record.state,
+            to_state=action.target,
+            agency_id=principal.agency_id if principal else None,
+            client_id=principal.client_id if principal else None,
+            officer=principal.officer if principal else SYSTEM_ACTOR,
+            reason=reason,
+            decision_id=decision_id,
+            detail=json.dumps(detail, sort_keys=True, default=str) if detail else None,
+            at=now,
+        )
+        record.state = action.target
+        due = deadline or action.deadline
+        if due_at is not None:
+            record.state_due_at = due_at
+        elif due or not action.keeps_deadline:
+            record.state_due_at = now + due if due else None
+        self.session.add(transition)
+        try:
+            self.session.flush()
+        except StaleDataError:
+            raise Conflict(
+                f"This {_label(self.machine)} was changed by someone else at the same time; "
+                "reload it and try again."
+            ) from None
+        return transition
+
+
+def begin(
     session: Session,
     *,
     machine: Machine,
     record: WorkflowRecord,
     action_name: str,
     principal: Principal | None,
-    reason: str | None = None,
-    decision_id: Any = None,
-    detail: dict[str, Any] | None = None,
-    check: Callable[[], None] | None = None,
-    deadline: timedelta | None = None,
-    now: datetime | None = None,
-    due_at: datetime | None = None,
-) -> WorkflowTransition:
-    """Take `action_name` on `record` as `principal` (None: the system), or raise without changing it.
-
-    The due time of the new state is `due_at` if given (an absolute time, e.g. the end of a working
-    day), else now + `deadline`, else now + the action's own deadline, else none.
-    """
+) -> Step:
+    """Check that `principal` (None: the system) may take `action_name` on `record` now: its state, the
+    scope, a named officer, four-eyes. Raises without changing anything; the caller then makes its own
+    checks and changes and ends with `Step.record_transition`."""
     action = machine.actions.get(action_name)
     if action is None:
         raise ValueError(f"{machine.record_type} has no action {action_name!r}")
-    record_id = record.id  # type: ignore[attr-defined]
     if record.state not in action.sources:
         raise InvalidTransition(
             f"Cannot {action_name.replace('_', ' ')} a {_label(machine)} that is {record.state}.",
@@ -121,7 +169,10 @@ def apply(
                 "This decision needs a named officer: use a token obtained for an officer (jwt-bearer grant)."
             )
         if action.not_same_officer_as and principal.officer in officers_of(
-            session, machine.record_type, record_id, action.not_same_officer_as
+            session,
+            machine.record_type,
+            record.id,  # type: ignore[attr-defined]
+            action.not_same_officer_as,
         ):
             raise PermissionDenied(
                 "Four-eyes rule: the officer who "
@@ -130,37 +181,34 @@ def apply(
                 + action_name.replace("_", " ")
                 + " it."
             )
+    return Step(session, machine, record, action, principal)
+
+
+def apply(
+    session: Session,
+    *,
+    machine: Machine,
+    record: WorkflowRecord,
+    action_name: str,
+    principal: Principal | None,
+    reason: str | None = None,
+    decision_id: Any = None,
+    detail: dict[str, Any] | None = None,
+    check: Callable[[], None] | None = None,
+    deadline: timedelta | None = None,
+    now: datetime | None = None,
+    due_at: datetime | None = None,
+) -> WorkflowTransition:
+    """`begin` and `record_transition` in one, for a step with nothing of its own between them.
+
+    `check` is deprecated: use `begin`, do the step's checks and changes, then `record_transition`.
+    """
+    step = begin(session, machine=machine, record=record, action_name=action_name, principal=principal)
     if check is not None:
         check()
-    now = now or utcnow()
-    transition = WorkflowTransition(
-        record_type=machine.record_type,
-        record_id=record_id,
-        action=action_name,
-        from_state=record.state,
-        to_state=action.target,
-        agency_id=principal.agency_id if principal else None,
-        client_id=principal.client_id if principal else None,
-        officer=principal.officer if principal else SYSTEM_ACTOR,
-        reason=reason,
-        decision_id=decision_id,
-        detail=json.dumps(detail, sort_keys=True, default=str) if detail else None,
-        at=now,
+    return step.record_transition(
+        reason=reason, decision_id=decision_id, detail=detail, deadline=deadline, due_at=due_at, now=now
     )
-    record.state = action.target
-    due = deadline or action.deadline
-    if due_at is not None:
-        record.state_due_at = due_at
-    elif due or not action.keeps_deadline:
-        record.state_due_at = now + due if due else None
-    session.add(transition)
-    try:
-        session.flush()
-    except StaleDataError:
-        raise Conflict(
-            f"This {_label(machine)} was changed by someone else at the same time; reload it and try again."
-        ) from None
-    return transition
 
 
 def start(
