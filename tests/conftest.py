@@ -154,51 +154,35 @@ def unique() -> str:
 @pytest.fixture(autouse=True)
 def history_paths_agree(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """On PostgreSQL the seller history answers in one statement (services.history_json); every history
-    a test builds there is also built through services.history and the presenters, and the two answers
-    must be equal. The list of answers compared lets a test assert that the comparison ran."""
+    a test builds there is also built through services.history and dumped by HistoryRead, and the two
+    answers must be equal. The list of answers compared lets a test assert that the comparison ran."""
     compared: list[object] = []
     if not PG_URL:
         yield compared
         return
+    from flask import current_app
+
     from registry.api import subjects as views
+    from registry.schemas.subjects import HistoryRead
+    from registry.services import history
 
     one_statement = views.history_json.answer
+
+    def orm_path(session, principal, subject_id):  # type: ignore[no-untyped-def]
+        found = history.history(session, principal=principal, subject_id=subject_id)
+        return json.loads(current_app.json.dumps(HistoryRead().dump(found)))
 
     def both(session, *, principal, subject_id):  # type: ignore[no-untyped-def]
         try:
             fast = one_statement(session, principal=principal, subject_id=subject_id)
         except Exception as exc:  # the ORM path must fail the same way
             with pytest.raises(type(exc)):
-                views.history_answer(subject_id, False)
+                orm_path(session, principal, subject_id)
             raise
-        expected = json.loads(views.history_answer(subject_id, False).get_data())
+        expected = orm_path(session, principal, subject_id)
         assert json.loads(fast) == expected
         compared.append(expected)
         return fast
 
     monkeypatch.setattr(views.history_json, "answer", both)
     yield compared
-
-
-@pytest.fixture
-def schema_checked(monkeypatch: pytest.MonkeyPatch, app):  # type: ignore[no-untyped-def]
-    """Views that answer with `presenters.as_json` skip their schema's dump; while this fixture is
-    active each such answer is compared with what the schema would have written. Call it with the
-    schema; it returns the list of payloads checked (so a test can assert the check ran)."""
-    from registry.api import presenters
-
-    def check(schema: type) -> list[object]:
-        checked: list[object] = []
-        original = presenters.as_json
-
-        def compared(payload: object, status: int = 200):  # type: ignore[no-untyped-def]
-            response = original(payload, status)
-            expected = json.loads(app.json.dumps(schema().dump(payload)))
-            assert json.loads(response.get_data()) == expected
-            checked.append(payload)
-            return response
-
-        monkeypatch.setattr(presenters, "as_json", compared)
-        return checked
-
-    return check

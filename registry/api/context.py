@@ -88,6 +88,11 @@ def require_purpose(principal: Principal) -> str:
     return purpose
 
 
+def json_text(text: str, status: int = 200) -> Response:
+    """JSON the database wrote already (services.history_json), as the response."""
+    return current_app.response_class(text, status, mimetype="application/json")
+
+
 def reveal(requested: bool) -> bool:
     """Whether the answer shows sensitive values in full: asked for (the guard has required a purpose)
     and allowed by the scope. The Read schemas of this request then show them."""

@@ -29,10 +29,6 @@ blp = RegistryBlueprint(
 PDF_BODY = {"required": True, "content": {service.PDF: {"schema": {"type": "string", "format": "binary"}}}}
 
 
-def present(decision: Decision) -> dict[str, Any]:
-    return service.present(db(), [decision])[0]
-
-
 @blp.route("", methods=["POST"])
 @blp.access("decision:create", Scope.REGISTRY_WRITE)
 @blp.arguments(DecisionCreate)
@@ -47,7 +43,7 @@ def create_decision(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     decision = service.create(db(), principal=caller(), data=args)
     audit_resource("decision", decision.id)
     audit_change(DecisionCreate().dump(args))
-    return present(decision)
+    return decision
 
 
 @blp.route("", methods=["GET"])
@@ -56,10 +52,8 @@ def create_decision(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.response(200, DecisionPage)
 def list_decisions(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     """List decisions visible to the caller, newest first"""
-    page = paginate(db(), service.search(caller(), args), page=args["page"], per_page=args["per_page"],
+    return paginate(db(), service.search(caller(), args), page=args["page"], per_page=args["per_page"],
                     order_by=service.ORDER)  # fmt: skip
-    page["items"] = service.present(db(), page["items"])
-    return page
 
 
 @blp.route("/<uuid:decision_id>", methods=["GET"])
@@ -69,7 +63,7 @@ def list_decisions(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 def get_decision(decision_id):  # type: ignore[no-untyped-def]
     """Get one decision"""
     audit_resource("decision", decision_id)
-    return present(service.get_decision_for_use(db(), decision_id, caller()))
+    return service.get_decision_for_use(db(), decision_id, caller())
 
 
 @blp.route("/<uuid:decision_id>/document", methods=["PUT"])
@@ -101,8 +95,7 @@ def upload_decision_document(decision_id):  # type: ignore[no-untyped-def]
         db(), principal=caller(), decision=decision, content=content, content_type=request.mimetype
     )
     audit_change({"decision": str(decision.id), "sha256": document.sha256, "size": document.size})
-    return {"sha256": document.sha256, "size": document.size, "content_type": document.content_type,
-            "uploaded_at": document.created_at}  # fmt: skip
+    return document
 
 
 @blp.route("/<uuid:decision_id>/document", methods=["GET"])

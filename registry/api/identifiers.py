@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import app_state, audit_change, audit_resource, caller, db
-from registry.api.presenters import identifier as present
-from registry.api.presenters import reveal
+from registry.api.context import app_state, audit_change, audit_resource, caller, db, reveal
 from registry.auth.scopes import Scope
-from registry.errors import NotFound
 from registry.models import Identifier
 from registry.schemas.identifiers import (
     IdentifierCreate,
@@ -23,9 +18,9 @@ from registry.schemas.identifiers import (
     IdentifierRead,
     RevealQuery,
 )
+from registry.schemas.output import current as output
 from registry.services import identifiers as service
 from registry.services.pagination import paginate
-from registry.services.visibility import identifier_visible_clause
 
 blp = RegistryBlueprint("identifiers", __name__, url_prefix="/api/v1/identifiers", description="Identifiers")
 
@@ -43,9 +38,9 @@ def create_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     registered = service.create(db(), cipher=app_state().cipher, principal=caller(), **args)
     audit_resource("identifier", registered.identifier.id)
     audit_change({"kind": registered.identifier.kind, "value_hash": registered.identifier.value_hash})
-    body = present(registered.identifier, revealed=caller().has(Scope.REGISTRY_READ_SENSITIVE))
-    body["related"] = [present(r) for r in registered.related]
-    return body
+    reveal(caller().has(Scope.REGISTRY_READ_SENSITIVE))
+    output().loaded["related", registered.identifier.id] = registered.related
+    return registered.identifier
 
 
 @blp.route("", methods=["GET"])
@@ -54,19 +49,14 @@ def create_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.response(200, IdentifierPage)
 def list_identifiers(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     """List identifiers visible to the caller"""
-    revealed = reveal(args["sensitive"])
-    query = select(Identifier).where(identifier_visible_clause(caller()))
-    if args.get("kind"):
-        query = query.where(Identifier.kind == args["kind"])
-    page = paginate(
+    reveal(args["sensitive"])
+    return paginate(
         db(),
-        query,
+        service.visible(caller(), kind=args.get("kind")),
         page=args["page"],
         per_page=args["per_page"],
         order_by=[Identifier.created_at, Identifier.id],
     )
-    page["items"] = [present(item, revealed) for item in page["items"]]
-    return page
 
 
 @blp.route("/lookup", methods=["GET"])
@@ -76,12 +66,13 @@ def list_identifiers(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.alt_response(404, description="Not registered, or not visible to the caller")
 def lookup_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     """Find an identifier by any accepted spelling"""
-    revealed = reveal(args["sensitive"])
+    reveal(args["sensitive"])
     found, subjects = service.lookup(
         db(), cipher=app_state().cipher, principal=caller(), kind=args["kind"], value=args["value"]
     )
     audit_resource("identifier", found.id)
-    return {**present(found, revealed), "subjects": subjects}
+    output().loaded["subjects", found.id] = subjects
+    return found
 
 
 @blp.route("/<uuid:identifier_id>", methods=["GET"])
@@ -91,15 +82,6 @@ def lookup_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.alt_response(404, description="Not found, or not visible to the caller")
 def get_identifier(args: dict[str, Any], identifier_id):  # type: ignore[no-untyped-def]
     """Get one identifier"""
-    revealed = reveal(args["sensitive"])
+    reveal(args["sensitive"])
     audit_resource("identifier", identifier_id)
-    found = (
-        db()
-        .scalars(
-            select(Identifier).where(Identifier.id == identifier_id, identifier_visible_clause(caller()))
-        )
-        .first()
-    )
-    if found is None:
-        raise NotFound(f"No identifier with id {identifier_id}.")
-    return present(found, revealed)
+    return service.load_visible(db(), principal=caller(), identifier_id=identifier_id)

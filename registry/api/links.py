@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-
-from registry.api import presenters
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import app_state, audit_change, audit_resource, caller, db
+from registry.api.context import app_state, audit_change, audit_resource, caller, db, reveal
 from registry.api.sharing import add_visibility_route
 from registry.auth.scopes import Scope
-from registry.models import Link, Subject
+from registry.models import Link
 from registry.schemas.identifiers import RevealQuery
 from registry.schemas.subjects import LinkCreate, LinkPage, LinkQuery, LinkRead, LinkUpdate
 from registry.services import links as service
 from registry.services.pagination import paginate
-from registry.services.visibility import get_visible, visible_clause
+from registry.services.visibility import load_visible
 
 blp = RegistryBlueprint("links", __name__, url_prefix="/api/v1/links", description="Subject-identifier links")
 
@@ -41,7 +37,7 @@ def create_link(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     link = service.create(db(), cipher=app_state().cipher, principal=caller(), data=args)
     audit_resource("link", link.id)
     audit_change(_change(link))
-    return presenters.link(link)
+    return link
 
 
 @blp.route("", methods=["GET"])
@@ -50,21 +46,13 @@ def create_link(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.response(200, LinkPage)
 def list_links(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     """List links visible to the caller"""
-    revealed = presenters.reveal(args["sensitive"])
-    query = (
-        select(Link)
-        .options(joinedload(Link.identifier))
-        .join(Subject, Subject.id == Link.subject_id)
-        .where(visible_clause(Link, caller()), visible_clause(Subject, caller()))
+    reveal(args["sensitive"])
+    query = service.visible(
+        caller(), subject_id=args.get("subject_id"), identifier_id=args.get("identifier_id")
     )
-    for key in ("subject_id", "identifier_id"):
-        if args.get(key):
-            query = query.where(getattr(Link, key) == args[key])
-    page = paginate(
+    return paginate(
         db(), query, page=args["page"], per_page=args["per_page"], order_by=[Link.created_at, Link.id]
     )
-    page["items"] = [presenters.link(item, revealed) for item in page["items"]]
-    return page
 
 
 @blp.route("/<uuid:link_id>", methods=["GET"])
@@ -74,9 +62,9 @@ def list_links(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.alt_response(404, description="Not found, or not visible to the caller")
 def get_link(args: dict[str, Any], link_id: Any):  # type: ignore[no-untyped-def]
     """Get one link"""
-    revealed = presenters.reveal(args["sensitive"])
+    reveal(args["sensitive"])
     audit_resource("link", link_id)
-    return presenters.link(get_visible(db(), Link, link_id, caller()), revealed)
+    return load_visible(db(), Link, link_id, caller())
 
 
 @blp.route("/<uuid:link_id>", methods=["PATCH"])
@@ -87,10 +75,10 @@ def get_link(args: dict[str, Any], link_id: Any):  # type: ignore[no-untyped-def
 def update_link(args: dict[str, Any], link_id: Any):  # type: ignore[no-untyped-def]
     """Update a link: confidence, source, seen dates, note (asserting agency only)"""
     audit_resource("link", link_id)
-    link = get_visible(db(), Link, link_id, caller())
+    link = load_visible(db(), Link, link_id, caller())
     service.update(db(), link=link, principal=caller(), data=args)
     audit_change(_change(link))
-    return presenters.link(link)
+    return link
 
 
 add_visibility_route(blp, Link, "")

@@ -8,9 +8,8 @@ from typing import Any
 from flask import after_this_request, current_app, url_for
 
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import app_state, audit_change, audit_detail, audit_resource, caller, db
+from registry.api.context import app_state, audit_change, audit_detail, audit_resource, caller, db, reveal
 from registry.api.limits import max_body
-from registry.api.presenters import reveal
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
 from registry.models import JobStatus, ScreeningJob

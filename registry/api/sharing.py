@@ -33,7 +33,7 @@ def add_visibility_route(blp: RegistryBlueprint, model: type[SharedRecord], path
     def change_visibility(args: dict[str, Any], record_id: Any) -> dict[str, Any]:
         """Change the visibility of a record (owner only)"""
         audit_resource(name, record_id)
-        record = visibility.get_visible(db(), model, record_id, caller())
+        record = visibility.load_visible(db(), model, record_id, caller())
         visibility.change(
             db(),
             record,

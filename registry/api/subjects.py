@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.api import presenters
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import app_state, audit_change, audit_resource, caller, db
+from registry.api.context import app_state, audit_change, audit_resource, caller, db, json_text, reveal
 from registry.api.sharing import add_visibility_route
 from registry.auth.scopes import Scope
 from registry.models import Subject
@@ -22,8 +21,7 @@ from registry.schemas.subjects import (
 from registry.services import history as history_service
 from registry.services import history_json
 from registry.services import subjects as service
-from registry.services import violations as violation_service
-from registry.services.visibility import get_visible
+from registry.services.visibility import load_visible
 
 blp = RegistryBlueprint(
     "subjects", __name__, url_prefix="/api/v1/subjects", description="Subjects (violators)"
@@ -49,7 +47,7 @@ def create_subject(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     subject = service.create(db(), cipher=app_state().cipher, principal=caller(), data=args)
     audit_resource("subject", subject.id)
     audit_change(_change(subject))
-    return presenters.subject(subject)
+    return subject
 
 
 @blp.route("", methods=["GET"])
@@ -70,8 +68,8 @@ def list_subjects(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     the next page has results. A search pages through its first 1000 results (422 beyond): narrow it
     with more of the name, `kind` or `province`.
     """
-    revealed = presenters.reveal(args.pop("sensitive"))
-    page = service.search_page(
+    reveal(args.pop("sensitive"))
+    return service.search_page(
         db(),
         cipher=app_state().cipher,
         principal=caller(),
@@ -80,8 +78,6 @@ def list_subjects(args: dict[str, Any]):  # type: ignore[no-untyped-def]
         page=args["page"],
         per_page=args["per_page"],
     )
-    page["items"] = [presenters.subject(s, revealed) for s in page["items"]]
-    return page
 
 
 @blp.route("/<uuid:subject_id>", methods=["GET"])
@@ -91,9 +87,9 @@ def list_subjects(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.alt_response(404, description="Not found, or not visible to the caller")
 def get_subject(args: dict[str, Any], subject_id: Any):  # type: ignore[no-untyped-def]
     """Get one subject"""
-    revealed = presenters.reveal(args["sensitive"])
+    reveal(args["sensitive"])
     audit_resource("subject", subject_id)
-    return presenters.subject(get_visible(db(), Subject, subject_id, caller()), revealed)
+    return load_visible(db(), Subject, subject_id, caller())
 
 
 @blp.route("/<uuid:subject_id>", methods=["PATCH"])
@@ -104,10 +100,10 @@ def get_subject(args: dict[str, Any], subject_id: Any):  # type: ignore[no-untyp
 def update_subject(args: dict[str, Any], subject_id: Any):  # type: ignore[no-untyped-def]
     """Update a subject (owner agency only)"""
     audit_resource("subject", subject_id)
-    subject = get_visible(db(), Subject, subject_id, caller())
+    subject = load_visible(db(), Subject, subject_id, caller())
     service.update(db(), subject=subject, principal=caller(), data=args)
     audit_change(_change(subject))
-    return presenters.subject(subject)
+    return subject
 
 
 @blp.route("/<uuid:subject_id>/history", methods=["GET"])
@@ -122,30 +118,13 @@ def subject_history(args: dict[str, Any], subject_id: Any):  # type: ignore[no-u
     the block requests and freeze orders touching its identifiers, each as far as the caller may see
     it, with a timeline of all of them. The number of queries does not grow with the history.
     """
-    revealed = presenters.reveal(args["sensitive"])
+    revealed = reveal(args["sensitive"])
     audit_resource("subject", subject_id)
     if history_json.applies(db(), caller(), revealed=revealed):
-        # The busiest read, in one round trip on PostgreSQL (services.history_json; the tests compare
-        # its answer with the one below on every history they build).
-        return presenters.json_text(history_json.answer(db(), principal=caller(), subject_id=subject_id))
-    return history_answer(subject_id, revealed)
-
-
-def history_answer(subject_id: Any, revealed: bool) -> Any:
-    """The seller history through services.history and the presenters (SQLite, sensitive values, freeze
-    sections)."""
-    found = history_service.history(db(), principal=caller(), subject_id=subject_id)
-    # Its presenters give HistoryRead's shape already, so it skips marshmallow's second pass over every
-    # field (the tests' `schema_checked` fixture keeps the two equal).
-    return presenters.as_json(
-        {
-            "subject": presenters.subject(found.subject, revealed),
-            "identifiers": [presenters.link(link, revealed) for link in found.links],
-            "violations": violation_service.present(db(), caller(), found.violations),
-            "orders": found.sections,
-            "timeline": [event.as_dict() for event in found.timeline],
-        }
-    )
+        # The busiest read, in one round trip on PostgreSQL: the statement writes HistoryRead's JSON
+        # itself (services.history_json builds it from HistoryRead's fields).
+        return json_text(history_json.answer(db(), principal=caller(), subject_id=subject_id))
+    return history_service.history(db(), principal=caller(), subject_id=subject_id)
 
 
 add_visibility_route(blp, Subject, "")

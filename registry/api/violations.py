@@ -18,15 +18,11 @@ from registry.schemas.violations import (
 )
 from registry.services import violations as service
 from registry.services.pagination import paginate
-from registry.services.visibility import get_visible
+from registry.services.visibility import load_visible
 
 blp = RegistryBlueprint(
     "violations", __name__, url_prefix="/api/v1/violations", description="Violations (cases)"
 )
-
-
-def present(violation: Violation) -> dict[str, Any]:
-    return service.present(db(), caller(), [violation])[0]
 
 
 @blp.route("", methods=["POST"])
@@ -46,7 +42,7 @@ def create_violation(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     violation = service.create(db(), principal=caller(), data=args)
     audit_resource("violation", violation.id)
     audit_change(ViolationCreate().dump(args))
-    return present(violation)
+    return violation
 
 
 @blp.route("", methods=["GET"])
@@ -56,9 +52,7 @@ def create_violation(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 def list_violations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     """List violations visible to the caller, most recently detected first"""
     query = service.search(db(), caller(), args)
-    page = paginate(db(), query, page=args["page"], per_page=args["per_page"], order_by=service.ORDER)
-    page["items"] = service.present(db(), caller(), page["items"])
-    return page
+    return paginate(db(), query, page=args["page"], per_page=args["per_page"], order_by=service.ORDER)
 
 
 @blp.route("/<uuid:violation_id>", methods=["GET"])
@@ -68,7 +62,7 @@ def list_violations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 def get_violation(violation_id):  # type: ignore[no-untyped-def]
     """Get one violation"""
     audit_resource("violation", violation_id)
-    return present(get_visible(db(), Violation, violation_id, caller()))
+    return load_visible(db(), Violation, violation_id, caller())
 
 
 @blp.route("/<uuid:violation_id>", methods=["PATCH"])
@@ -85,10 +79,10 @@ def update_violation(args: dict[str, Any], violation_id):  # type: ignore[no-unt
     `POST /violations/{id}/visibility`.
     """
     audit_resource("violation", violation_id)
-    violation = get_visible(db(), Violation, violation_id, caller())
+    violation = load_visible(db(), Violation, violation_id, caller())
     changed = service.update(db(), principal=caller(), violation=violation, changes=args)
     audit_change({"id": str(violation.id), "changed": ViolationUpdate().dump(changed)})
-    return present(violation)
+    return violation
 
 
 add_visibility_route(blp, Violation, "")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any, ClassVar
+
+from marshmallow import Schema, fields, pre_dump, validate
 
 from registry.models import Visibility
+from registry.schemas.output import Compute, OutputSchema, current, loaded
+from registry.services import visibility
 from registry.services.pagination import LIST_WINDOW
 
 MAX_PAGE_SIZE = 100
@@ -37,7 +41,7 @@ LIST_PAGE_FIELDS = page_fields(
 
 
 def page_of(item_schema: type[Schema], name: str) -> type[Schema]:
-    return Schema.from_dict({"items": fields.List(fields.Nested(item_schema)), **LIST_PAGE_FIELDS}, name=name)
+    return Schema.from_dict({"items": fields.Nested(item_schema, many=True), **LIST_PAGE_FIELDS}, name=name)
 
 
 class SharingFields(Schema):
@@ -61,3 +65,22 @@ class VisibilityRead(Schema):
     visibility = fields.String()
     shared_with = fields.List(fields.String())
     owner = fields.String()
+
+
+def as_list(records: Any) -> list[Any]:
+    """What a `pre_dump(pass_collection=True)` hook receives, as a list (one record or a page)."""
+    return list(records) if isinstance(records, list | tuple) else [records]
+
+
+class SharedRead(OutputSchema):
+    """Base of a shared record's Read schema with a `shared_with` field (declared by the schema itself,
+    in its place): for `named` records the agencies it is shared with, loaded in one query a page."""
+
+    computed: ClassVar[dict[str, Compute]] = {"shared_with": loaded("shared_with", [])}
+
+    @pre_dump(pass_collection=True)
+    def _load_shares(self, records: Any, **_: Any) -> Any:
+        output = current()
+        for record_id, codes in visibility.shared_with_many(output.session, as_list(records)).items():
+            output.loaded["shared_with", record_id] = codes
+        return records

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from registry.models import DocumentType
-from registry.schemas.common import PageQuery, SharingFields, page_of
+from registry.schemas.common import PageQuery, SharedRead, SharingFields, page_of
+from registry.schemas.output import AgencyCode, Compute
 
 # Decisions are dated in Vietnam (UTC+7, no daylight saving): "today" there, whatever the server's zone.
 VIETNAM = timezone(timedelta(hours=7))
@@ -81,13 +82,18 @@ class DecisionCreate(SharingFields):
             raise ValidationError("Must not be before effective_from.", field_name="effective_to")
 
 
-class DecisionRead(Schema):
+class DecisionRead(SharedRead):
+    computed: ClassVar[dict[str, Compute]] = {
+        **SharedRead.computed,
+        "document_uploaded": lambda decision, _: decision.document_id is not None,
+    }
+
     id = fields.UUID()
     document_type = fields.String()
     number = fields.String()
     place = fields.String()
     issued_on = fields.Date()
-    issuer = fields.String(metadata={"description": "agency code"})
+    issuer = AgencyCode(attribute="issuer_agency_id", metadata={"description": "agency code"})
     issuing_body = fields.String()
     signer_name = fields.String()
     signer_title = fields.String()
@@ -100,7 +106,9 @@ class DecisionRead(Schema):
     executing_party = fields.String(allow_none=True)
     document_sha256 = fields.String()
     document_uploaded = fields.Boolean()
-    owner = fields.String(metadata={"description": "agency code of the agency that recorded it"})
+    owner = AgencyCode(
+        attribute="owner_agency_id", metadata={"description": "agency code of the agency that recorded it"}
+    )
     visibility = fields.String()
     shared_with = fields.List(fields.String())
     created_at = fields.DateTime()
@@ -126,7 +134,7 @@ class DecisionDocumentRead(Schema):
     sha256 = fields.String()
     size = fields.Integer()
     content_type = fields.String()
-    uploaded_at = fields.DateTime()
+    uploaded_at = fields.DateTime(attribute="created_at")
 
 
 DecisionPage = page_of(DecisionRead, "DecisionPage")

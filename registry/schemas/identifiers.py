@@ -1,9 +1,20 @@
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from marshmallow import Schema, fields, validate
 
 from registry.identifiers import KINDS
 from registry.schemas.common import PageQuery, page_of
+from registry.schemas.output import Compute, Output, OutputSchema, loaded
+from registry.services.identifiers import canonical_value
+
+
+def _value(identifier: Any, output: Output) -> str | None:
+    """Sensitive kinds (stored only encrypted) in full only when revealed (scope and purpose)."""
+    if identifier.value is not None:
+        return identifier.value
+    return canonical_value(identifier, output.cipher) if output.revealed else None
 
 
 class IdentifierCreate(Schema):
@@ -15,7 +26,12 @@ class IdentifierCreate(Schema):
     )
 
 
-class IdentifierRead(Schema):
+class IdentifierRead(OutputSchema):
+    computed: ClassVar[dict[str, Compute]] = {
+        "value": _value,
+        "sensitive": lambda identifier, _: identifier.value is None,
+    }
+
     id = fields.UUID()
     kind = fields.String()
     value = fields.String(
@@ -31,6 +47,8 @@ class IdentifierRead(Schema):
 
 
 class IdentifierCreated(IdentifierRead):
+    computed: ClassVar[dict[str, Compute]] = {**IdentifierRead.computed, "related": loaded("related", [])}
+
     related = fields.List(fields.Nested(IdentifierRead), metadata={"description": "identifiers it implies"})
 
 
@@ -50,6 +68,8 @@ class RevealQuery(Schema):
 
 
 class IdentifierMatch(IdentifierRead):
+    computed: ClassVar[dict[str, Compute]] = {**IdentifierRead.computed, "subjects": loaded("subjects", [])}
+
     subjects = fields.List(fields.UUID(), metadata={"description": "visible subjects linked to it"})
 
 

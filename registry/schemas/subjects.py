@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from marshmallow import Schema, fields, validate
 
 from registry.models import LinkSource, SubjectKind
 from registry.schemas.common import PageQuery, SharingFields, page_fields, page_of
 from registry.schemas.identifiers import IdentifierRead
+from registry.schemas.output import AgencyCode, Compute, OutputSchema
 from registry.schemas.violations import ViolationRead
+from registry.services import subjects
 from registry.services.pagination import LIST_WINDOW
 from registry.services.search import SEARCH_WINDOW
 
@@ -40,7 +44,14 @@ class SubjectUpdate(Schema):
     province = fields.String(allow_none=True, validate=validate.Length(max=64))
 
 
-class SubjectRead(Schema):
+class SubjectRead(OutputSchema):
+    computed: ClassVar[dict[str, Compute]] = {
+        "personal_id": lambda subject, output: (
+            subjects.personal_id(subject, output.cipher) if output.revealed else None
+        ),
+        "has_personal_id": lambda subject, _: subject.personal_id_hash is not None,
+    }
+
     id = fields.UUID()
     kind = fields.String()
     name = fields.String()
@@ -52,7 +63,7 @@ class SubjectRead(Schema):
     business_registration = fields.String(allow_none=True)
     addresses = fields.List(fields.String())
     province = fields.String(allow_none=True)
-    created_by = fields.String()
+    created_by = AgencyCode(attribute="owner_agency_id")
     visibility = fields.String()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -75,7 +86,7 @@ class SubjectQuery(PageQuery):
 # A list without `q`, a search with it (services.pagination says how far each reads and counts).
 SubjectPage = Schema.from_dict(
     {
-        "items": fields.List(fields.Nested(SubjectRead)),
+        "items": fields.Nested(SubjectRead, many=True),
         **page_fields(
             reach=f"{LIST_WINDOW} results without `q`, {SEARCH_WINDOW} with it",
             beyond=f"without `q`, the list counts no further than {LIST_WINDOW} (there are more); with "
@@ -110,12 +121,12 @@ class LinkUpdate(Schema):
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
 
 
-class LinkRead(Schema):
+class LinkRead(OutputSchema):
     id = fields.UUID()
     subject_id = fields.UUID()
     identifier_id = fields.UUID()
     identifier = fields.Nested(IdentifierRead)
-    asserted_by = fields.String()
+    asserted_by = AgencyCode(attribute="owner_agency_id")
     confidence = fields.Integer()
     source = fields.String()
     first_seen = fields.DateTime()
@@ -146,15 +157,16 @@ class HistoryRead(Schema):
     """A seller's history across agencies, as far as the caller may see it."""
 
     subject = fields.Nested(SubjectRead)
-    identifiers = fields.List(
-        fields.Nested(LinkRead), metadata={"description": "visible links, oldest first"}
+    identifiers = fields.Nested(
+        LinkRead, many=True, attribute="links", metadata={"description": "visible links, oldest first"}
     )
-    violations = fields.List(fields.Nested(ViolationRead))
+    violations = fields.Nested(ViolationRead, many=True)
     orders = fields.Dict(
+        attribute="sections",
         keys=fields.String(),
         values=fields.List(fields.Dict()),
         metadata={"description": "block requests and freeze orders touching the subject's identifiers"},
     )
-    timeline = fields.List(
-        fields.Nested(EventRead), metadata={"description": "everything above, in time order"}
+    timeline = fields.Nested(
+        EventRead, many=True, metadata={"description": "everything above, in time order"}
     )

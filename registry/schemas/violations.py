@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_dump, validate, validates, validates_schema
 
 from registry.models import CATEGORIES, GOODS_GROUPS, ViolationStatus
-from registry.schemas.common import PageQuery, SharingFields, page_of
+from registry.schemas.common import PageQuery, SharedRead, SharingFields, as_list, page_of
 from registry.schemas.decisions import text
+from registry.schemas.output import AgencyCode, Compute, current, loaded
+from registry.services import violations
 
 # Amounts are whole VND. The ceiling (10^15 VND) keeps every amount exact in JSON clients and in the audit
 # log's canonical JSON (both are limited to 2^53), and is far above any real fine or seizure.
@@ -95,14 +97,39 @@ class ViolationUpdate(Schema):
             raise ValidationError("Nothing to change.")
 
 
-class ViolationRead(Schema):
+class ViolationRead(SharedRead):
+    """What the caller sees: references only to subjects, identifiers and decisions it may see itself."""
+
+    computed: ClassVar[dict[str, Compute]] = {
+        **SharedRead.computed,
+        "subjects": loaded("subjects", []),
+        "identifiers": loaded("identifiers", []),
+        "sanction_decision_id": lambda v, output: (
+            v.sanction_decision_id if output.loaded.get(("decision_visible", v.id)) else None
+        ),
+    }
+
+    @pre_dump(pass_collection=True)
+    def _load_references(self, records: Any, **_: Any) -> Any:
+        output = current()
+        assert output.principal is not None
+        page = as_list(records)
+        found = violations.visible_references(output.session, output.principal, page)
+        for v in page:
+            output.loaded["subjects", v.id] = found.subjects.get(v.id, [])
+            output.loaded["identifiers", v.id] = found.identifiers.get(v.id, [])
+            output.loaded["decision_visible", v.id] = v.sanction_decision_id in found.decisions
+        return records
+
     id = fields.UUID()
     subjects = fields.List(fields.UUID(), metadata={"description": "subjects visible to the caller"})
     identifiers = fields.List(fields.UUID(), metadata={"description": "identifiers visible to the caller"})
     categories = fields.List(fields.String())
     goods_groups = fields.List(fields.String())
     summary = fields.String()
-    detected_by = fields.String(metadata={"description": "code of the detecting (owner) agency"})
+    detected_by = AgencyCode(
+        attribute="owner_agency_id", metadata={"description": "code of the detecting (owner) agency"}
+    )
     detected_at = fields.DateTime()
     province = fields.String(allow_none=True)
     status = fields.String()

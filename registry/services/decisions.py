@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -17,7 +16,6 @@ from registry.auth.principal import Principal
 from registry.errors import Conflict, Duplicate, NotFound, PermissionDenied, ValidationFailed
 from registry.models import Agency, Decision, DecisionDocument
 from registry.services import visibility
-from registry.services.agencies import codes as agency_codes
 
 PDF_MAGIC = b"%PDF-"
 PDF = "application/pdf"
@@ -59,7 +57,7 @@ def create(session: Session, *, principal: Principal, data: dict[str, Any]) -> D
     if existing is not None:
         visible = session.scalar(
             select(Decision.id).where(
-                Decision.id == existing.id, visibility.visible_clause(Decision, principal)
+                Decision.id == existing.id, visibility.record_visible(Decision, principal)
             )
         )
         if visible is None:
@@ -88,11 +86,11 @@ def get_decision_for_use(session: Session, decision_id: uuid.UUID | str, princip
 
     The one entry point for workflows (blocking, freezing, sanctions) that rest on a decision.
     """
-    return visibility.get_visible(session, Decision, decision_id, principal)
+    return visibility.load_visible(session, Decision, decision_id, principal)
 
 
 def search(principal: Principal, filters: dict[str, Any]) -> Select[tuple[Decision]]:
-    query = select(Decision).where(visibility.visible_clause(Decision, principal))
+    query = select(Decision).where(visibility.record_visible(Decision, principal))
     if filters.get("issuer"):
         query = query.where(
             Decision.issuer_agency_id
@@ -154,36 +152,3 @@ def document_of(session: Session, decision: Decision) -> DecisionDocument:
     document = session.get(DecisionDocument, decision.document_id)
     assert document is not None
     return document
-
-
-def present(session: Session, decisions: Sequence[Decision]) -> list[dict[str, Any]]:
-    """What a caller sees of decisions it may see, with agency codes and shares in two queries."""
-    codes = agency_codes(session)
-    shares = visibility.shared_with_many(session, decisions)
-    return [
-        {
-            "id": d.id,
-            "document_type": d.document_type,
-            "number": d.number,
-            "place": d.place,
-            "issued_on": d.issued_on,
-            "issuer": codes.get(d.issuer_agency_id),
-            "issuing_body": d.issuing_body,
-            "signer_name": d.signer_name,
-            "signer_title": d.signer_title,
-            "signer_capacity": d.signer_capacity,
-            "legal_bases": d.legal_bases,
-            "targets": d.targets,
-            "reason": d.reason,
-            "effective_from": d.effective_from,
-            "effective_to": d.effective_to,
-            "executing_party": d.executing_party,
-            "document_sha256": d.document_sha256,
-            "document_uploaded": d.document_id is not None,
-            "owner": codes.get(d.owner_agency_id),
-            "visibility": d.visibility,
-            "shared_with": shares.get(d.id, []),
-            "created_at": d.created_at,
-        }
-        for d in decisions
-    ]

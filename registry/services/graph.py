@@ -111,9 +111,9 @@ def _level(
             .where(
                 near.subject_id.in_(frontier),
                 Identifier.kind.in_(kinds),
-                visibility.visible_clause(near, principal),  # type: ignore[arg-type]
-                visibility.visible_clause(far, principal),  # type: ignore[arg-type]
-                visibility.visible_clause(other, principal),  # type: ignore[arg-type]
+                visibility.record_visible(near, principal),  # type: ignore[arg-type]
+                visibility.record_visible(far, principal),  # type: ignore[arg-type]
+                visibility.record_visible(other, principal),  # type: ignore[arg-type]
             )
             .order_by(near.subject_id, Identifier.id, far.subject_id, far.id)
             .limit(row_limit)
@@ -170,7 +170,7 @@ def from_subject(
     max_nodes: int = MAX_NODES,
 ) -> dict[str, Any]:
     """Nodes and edges within `depth` shared-identifier hops of a subject (1 query per level)."""
-    subject = visibility.get_visible(session, Subject, subject_id, principal)
+    subject = visibility.load_visible(session, Subject, subject_id, principal)
     graph = Graph()
     graph.add_node(subject.id, _subject_node(subject.name, subject.kind, 0), max_nodes)
     _expand(
@@ -191,7 +191,7 @@ def from_identifier(
     """The identifier, the visible subjects using it, and `depth` levels of expansion from them."""
     key = id_or_not_found(identifier_id, "identifier")
     identifier = session.scalars(
-        select(Identifier).where(Identifier.id == key, visibility.identifier_visible_clause(principal))
+        select(Identifier).where(Identifier.id == key, visibility.identifier_visible(principal))
     ).first()
     if identifier is None:
         raise NotFound(f"No identifier with id {key}.")
@@ -210,8 +210,8 @@ def from_identifier(
         .join(Subject, Subject.id == Link.subject_id)
         .where(
             Link.identifier_id == identifier.id,
-            visibility.visible_clause(Link, principal),
-            visibility.visible_clause(Subject, principal),
+            visibility.record_visible(Link, principal),
+            visibility.record_visible(Subject, principal),
         )
         .order_by(Link.subject_id, Link.id)
         .limit(max_nodes * ROWS_PER_NODE + 1)

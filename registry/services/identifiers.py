@@ -6,11 +6,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from registry.auth.principal import Principal
-from registry.errors import Duplicate, NotFound, ValidationFailed
+from registry.errors import Duplicate, NotFound, ValidationFailed, id_or_not_found
 from registry.fieldcrypt import FieldCipher
 from registry.identifiers import IdentifierError, ParsedIdentifier, parse
 from registry.models import Identifier, Link, Subject
@@ -115,15 +115,18 @@ def canonical_value(identifier: Identifier, cipher: FieldCipher) -> str:
     return cipher.decrypt(identifier.value_enc, f"identifier:{identifier.kind}")
 
 
-def present(identifier: Identifier, cipher: FieldCipher, *, reveal: bool) -> dict[str, Any]:
-    """What a caller sees: sensitive values in full only when `reveal` (scope + purpose) allows."""
-    sensitive = identifier.value is None
-    return {
-        "id": identifier.id,
-        "kind": identifier.kind,
-        "value": canonical_value(identifier, cipher) if (reveal or not sensitive) else None,
-        "display": identifier.display,
-        "sensitive": sensitive,
-        "attributes": identifier.attributes,
-        "created_at": identifier.created_at,
-    }
+def load_visible(session: Session, *, principal: Principal, identifier_id: Any) -> Identifier:
+    """The identifier, or NotFound whether it is missing or hidden from the caller."""
+    key = id_or_not_found(identifier_id, "identifier")
+    found = session.scalars(
+        select(Identifier).where(Identifier.id == key, visibility.identifier_visible(principal))
+    ).first()
+    if found is None:
+        raise NotFound(f"No identifier with id {key}.")
+    return found
+
+
+def visible(principal: Principal, *, kind: str | None = None) -> Select[tuple[Identifier]]:
+    """The identifiers the caller may see (of one kind), for a page."""
+    query = select(Identifier).where(visibility.identifier_visible(principal))
+    return query.where(Identifier.kind == kind) if kind else query

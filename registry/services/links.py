@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, joinedload
 
 from registry.auth.principal import Principal
 from registry.db import utcnow
@@ -29,11 +29,11 @@ def _check_seen(first: datetime, last: datetime) -> None:
 
 
 def create(session: Session, *, cipher: FieldCipher, principal: Principal, data: dict[str, Any]) -> Link:
-    subject = visibility.get_visible(session, Subject, data["subject_id"], principal)
+    subject = visibility.load_visible(session, Subject, data["subject_id"], principal)
     if data.get("identifier_id"):
         identifier = session.scalars(
             select(Identifier).where(
-                Identifier.id == data["identifier_id"], visibility.identifier_visible_clause(principal)
+                Identifier.id == data["identifier_id"], visibility.identifier_visible(principal)
             )
         ).first()
         if identifier is None:
@@ -88,3 +88,20 @@ def update(session: Session, *, link: Link, principal: Principal, data: dict[str
     _check_seen(link.first_seen, link.last_seen)
     session.flush()
     return link
+
+
+def visible(
+    principal: Principal, *, subject_id: Any = None, identifier_id: Any = None
+) -> Select[tuple[Link]]:
+    """The links the caller may see, between subjects it may see (of one subject or identifier)."""
+    query = (
+        select(Link)
+        .options(joinedload(Link.identifier))
+        .join(Subject, Subject.id == Link.subject_id)
+        .where(visibility.record_visible(Link, principal), visibility.record_visible(Subject, principal))
+    )
+    if subject_id:
+        query = query.where(Link.subject_id == subject_id)
+    if identifier_id:
+        query = query.where(Link.identifier_id == identifier_id)
+    return query

@@ -186,7 +186,7 @@ def _find_identifiers(
         for parsed in entry.candidates:
             wanted[parsed.kind][cipher.lookup_hash(parsed.kind, parsed.value)] = parsed.value
     found: dict[tuple[str, str], uuid.UUID] = {}
-    seen_by_caller = visibility.identifier_visible_clause(principal)
+    seen_by_caller = visibility.identifier_visible(principal)
     for kind in (k for k in KINDS if k in wanted):
         digests = list(wanted[kind])
         for part in chunks(digests):
@@ -210,8 +210,8 @@ def _visible_subjects(
             .join(Subject, Subject.id == Link.subject_id)
             .where(
                 Link.identifier_id.in_(part),
-                visibility.visible_clause(Link, principal),
-                visibility.visible_clause(Subject, principal),
+                visibility.record_visible(Link, principal),
+                visibility.record_visible(Subject, principal),
             )
         ).tuples()
         for identifier_id, subject_id in rows:
@@ -228,7 +228,7 @@ def _violations(
     """Visible violations touching each identifier or one of its visible subjects, counted by category."""
     touching: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)  # identifier -> violation ids
     categories: dict[uuid.UUID, list[str]] = {}
-    seen = visibility.visible_clause(Violation, principal)
+    seen = visibility.record_visible(Violation, principal)
     for part in chunks(identifier_ids):
         rows = session.execute(
             select(violation_identifier.c.identifier_id, Violation.id, Violation.categories)
@@ -492,7 +492,7 @@ def match(session: Session, *, cipher: FieldCipher, principal: Principal, parsed
         select(Identifier.id).where(
             Identifier.kind == parsed.kind,
             Identifier.value_hash == digest,
-            visibility.identifier_visible_clause(principal),
+            visibility.identifier_visible(principal),
         )
     ).first()
     if identifier_id is None:
@@ -502,7 +502,7 @@ def match(session: Session, *, cipher: FieldCipher, principal: Principal, parsed
         .join(violation_identifier, violation_identifier.c.violation_id == Violation.id)
         .where(
             violation_identifier.c.identifier_id == identifier_id,
-            visibility.visible_clause(Violation, principal),
+            visibility.record_visible(Violation, principal),
         )
         .order_by(Violation.detected_at.desc(), Violation.id)
         .limit(1)
@@ -511,7 +511,7 @@ def match(session: Session, *, cipher: FieldCipher, principal: Principal, parsed
         return Match(True, f"violation:{violation_id}", identifier_id)
     link_id = session.scalars(
         select(Link.id)
-        .where(Link.identifier_id == identifier_id, visibility.visible_clause(Link, principal))
+        .where(Link.identifier_id == identifier_id, visibility.record_visible(Link, principal))
         .order_by(Link.first_seen, Link.id)
         .limit(1)
     ).first()

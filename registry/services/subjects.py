@@ -40,7 +40,7 @@ def _field_error(field: str, exc: IdentifierError) -> ValidationFailed:
 
 def _visible_duplicate(session: Session, principal: Principal, clause: Any) -> Subject | None:
     return session.scalars(
-        select(Subject).where(clause, visibility.visible_clause(Subject, principal))
+        select(Subject).where(clause, visibility.record_visible(Subject, principal))
     ).first()
 
 
@@ -176,7 +176,7 @@ def _linked_subjects(
         .join(Identifier, Identifier.id == Link.identifier_id)
         .where(
             or_(*[(Identifier.kind == kind) & (Identifier.value_hash == digest) for kind, digest in hashes]),
-            visibility.visible_clause(Link, principal),
+            visibility.record_visible(Link, principal),
         )
         .distinct()
     )
@@ -242,7 +242,7 @@ def search_page(
     values = _filter_values(filters)
     if not q:
         query = select(Subject).where(
-            visibility.visible_clause(Subject, principal),
+            visibility.record_visible(Subject, principal),
             *[getattr(Subject, key) == value for key, value in values.items()],
         )
         return paginate(session, query, page=page, per_page=per_page, order_by=list(ORDER))

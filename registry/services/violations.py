@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
@@ -35,7 +36,6 @@ from registry.models import (
     violation_subject,
 )
 from registry.services import visibility
-from registry.services.agencies import codes as agency_codes
 from registry.services.decisions import get_decision_for_use
 
 S = ViolationStatus
@@ -60,7 +60,7 @@ def _visible_subjects(
     found = {
         s.id: s
         for s in session.scalars(
-            select(Subject).where(Subject.id.in_(ids), visibility.visible_clause(Subject, principal))
+            select(Subject).where(Subject.id.in_(ids), visibility.record_visible(Subject, principal))
         )
     }
     missing = [i for i in ids if i not in found]
@@ -77,7 +77,7 @@ def _visible_identifiers(
     found = {
         i.id: i
         for i in session.scalars(
-            select(Identifier).where(Identifier.id.in_(ids), visibility.identifier_visible_clause(principal))
+            select(Identifier).where(Identifier.id.in_(ids), visibility.identifier_visible(principal))
         )
     }
     missing = [i for i in ids if i not in found]
@@ -174,7 +174,7 @@ def _json_array_contains(session: Session, column: Any, value: str) -> ColumnEle
 
 def search(session: Session, principal: Principal, filters: dict[str, Any]) -> Select[tuple[Violation]]:
     """Violations visible to the caller; filters on subjects and identifiers see only visible ones."""
-    query = select(Violation).where(visibility.visible_clause(Violation, principal))
+    query = select(Violation).where(visibility.record_visible(Violation, principal))
     if filters.get("subject_id"):
         query = query.where(
             exists(
@@ -183,7 +183,7 @@ def search(session: Session, principal: Principal, filters: dict[str, Any]) -> S
                 .where(
                     violation_subject.c.violation_id == Violation.id,
                     violation_subject.c.subject_id == filters["subject_id"],
-                    visibility.visible_clause(Subject, principal),
+                    visibility.record_visible(Subject, principal),
                 )
             )
         )
@@ -195,7 +195,7 @@ def search(session: Session, principal: Principal, filters: dict[str, Any]) -> S
                 .where(
                     violation_identifier.c.violation_id == Violation.id,
                     violation_identifier.c.identifier_id == filters["identifier_id"],
-                    visibility.identifier_visible_clause(principal),
+                    visibility.identifier_visible(principal),
                 )
             )
         )
@@ -229,49 +229,33 @@ _REFERENCES = union_all(
         violation_identifier.c.violation_id.in_(_VIOLATION_IDS), visibility.identifier_visible_to_caller()
     ),
 ).order_by(literal_column("kind"), literal_column("created_at"), literal_column("id"))
-_PRESENT_DECISIONS = select(Decision.id).where(
+_VISIBLE_DECISIONS = select(Decision.id).where(
     Decision.id.in_(bindparam("decision_ids", expanding=True)), visibility.visible_to_caller(Decision)
 )
 
 
-def present(session: Session, principal: Principal, violations: Sequence[Violation]) -> list[dict[str, Any]]:
-    """What the caller sees: references only to subjects, identifiers and decisions it may see itself."""
+@dataclass(frozen=True)
+class References:
+    """What a caller may see of the records a page of violations names (ViolationRead's pre_dump)."""
+
+    subjects: dict[uuid.UUID, list[uuid.UUID]]
+    identifiers: dict[uuid.UUID, list[uuid.UUID]]
+    decisions: set[uuid.UUID]
+
+
+def visible_references(session: Session, principal: Principal, violations: Sequence[Violation]) -> References:
+    """References only to subjects, identifiers and decisions the caller may see itself: two queries."""
+    found = References({}, {}, set())
     ids = [v.id for v in violations]
-    subjects: dict[uuid.UUID, list[uuid.UUID]] = {}
-    identifiers: dict[uuid.UUID, list[uuid.UUID]] = {}
-    decisions: set[uuid.UUID] = set()
-    if ids:
-        params = {"violation_ids": ids, **visibility.caller_params(principal)}
-        for kind, violation_id, referenced_id, _ in session.execute(_REFERENCES, params).tuples():
-            (subjects if kind == "s" else identifiers).setdefault(violation_id, []).append(referenced_id)
-        referenced = {v.sanction_decision_id for v in violations if v.sanction_decision_id is not None}
-        if referenced:
-            decisions = set(
-                session.scalars(_PRESENT_DECISIONS, {**params, "decision_ids": sorted(referenced, key=str)})
-            )
-    codes = agency_codes(session)
-    shares = visibility.shared_with_many(session, violations)
-    return [
-        {
-            "id": v.id,
-            "subjects": subjects.get(v.id, []),
-            "identifiers": identifiers.get(v.id, []),
-            "categories": v.categories,
-            "goods_groups": v.goods_groups,
-            "summary": v.summary,
-            "detected_by": codes.get(v.owner_agency_id),
-            "detected_at": v.detected_at,
-            "province": v.province,
-            "status": v.status,
-            "sanction_decision_id": v.sanction_decision_id if v.sanction_decision_id in decisions else None,
-            "sanction_reference": v.sanction_reference,
-            "fine_vnd": v.fine_vnd,
-            "tax_recovered_vnd": v.tax_recovered_vnd,
-            "goods_value_vnd": v.goods_value_vnd,
-            "visibility": v.visibility,
-            "shared_with": shares.get(v.id, []),
-            "created_at": v.created_at,
-            "updated_at": v.updated_at,
-        }
-        for v in violations
-    ]
+    if not ids:
+        return found
+    params = {"violation_ids": ids, **visibility.caller_params(principal)}
+    for kind, violation_id, referenced_id, _ in session.execute(_REFERENCES, params).tuples():
+        side = found.subjects if kind == "s" else found.identifiers
+        side.setdefault(violation_id, []).append(referenced_id)
+    referenced = {v.sanction_decision_id for v in violations if v.sanction_decision_id is not None}
+    if referenced:
+        found.decisions.update(
+            session.scalars(_VISIBLE_DECISIONS, {**params, "decision_ids": sorted(referenced, key=str)})
+        )
+    return found

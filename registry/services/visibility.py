@@ -32,7 +32,7 @@ from registry.models import Agency, Identifier, Link, RecordShare, SharedRecord,
 T = TypeVar("T", bound=SharedRecord)
 
 
-def visible_clause(model: type[SharedRecord], principal: Principal) -> ColumnElement[bool]:
+def record_visible(model: type[SharedRecord], principal: Principal) -> ColumnElement[bool]:
     """Whether `principal` may see a row of `model`."""
     return _rule(model, principal.agency_id, true() if principal.is_state else false())
 
@@ -61,7 +61,7 @@ def caller_params(principal: Principal) -> dict[str, Any]:
 
 @functools.cache
 def visible_to_caller(model: type[SharedRecord]) -> ColumnElement[bool]:
-    """`visible_clause` for whichever caller `caller_params` names."""
+    """`record_visible` for whichever caller `caller_params` names."""
     return _rule(model, CALLER_AGENCY, CALLER_IS_STATE)
 
 
@@ -91,10 +91,10 @@ def _rule(model: type[SharedRecord], agency: Any, is_state: Any) -> ColumnElemen
     )
 
 
-def identifier_visible_clause(principal: Principal) -> ColumnElement[bool]:
+def identifier_visible(principal: Principal) -> ColumnElement[bool]:
     if principal.is_state:
         return true()
-    return _identifier_rule(principal.agency_id, false(), visible_clause(Link, principal))
+    return _identifier_rule(principal.agency_id, false(), record_visible(Link, principal))
 
 
 @functools.cache
@@ -126,14 +126,14 @@ def _identifier_rule(agency: Any, is_state: Any, link_visible: ColumnElement[boo
 
 
 @functools.cache
-def _get_visible(model: type[SharedRecord]) -> Select[Any]:
+def _load_visible(model: type[SharedRecord]) -> Select[Any]:
     return select(model).where(model.id == bindparam("record_id"), visible_to_caller(model))  # type: ignore[attr-defined]
 
 
-def get_visible(session: Session, model: type[T], record_id: Any, principal: Principal) -> T:
+def load_visible(session: Session, model: type[T], record_id: Any, principal: Principal) -> T:
     """The record, or NotFound whether it is missing or hidden from the caller (they look the same)."""
     key = id_or_not_found(record_id, model.record_type)
-    found = session.scalars(_get_visible(model), {"record_id": key, **caller_params(principal)}).first()
+    found = session.scalars(_load_visible(model), {"record_id": key, **caller_params(principal)}).first()
     if found is None:
         raise NotFound(f"No {model.record_type} with id {key}.")
     return found
@@ -251,3 +251,9 @@ def change(
     session.add(entry)
     session.flush()
     return entry
+
+
+# Old names, kept until the blocking and freezing packages move to the new ones (issue #13).
+visible_clause = record_visible
+get_visible = load_visible
+identifier_visible_clause = identifier_visible

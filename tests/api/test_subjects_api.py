@@ -5,8 +5,6 @@ import uuid
 
 import pytest
 
-from registry.schemas.subjects import HistoryRead
-
 SUBJECTS = "/api/v1/subjects"
 
 
@@ -207,10 +205,7 @@ def _violation(client, headers, subject_id, identifier_ids=(), **fields):
     return response.json
 
 
-def test_history_gathers_identifiers_and_violations_across_agencies_as_far_as_visible(
-    client, actors, schema_checked
-):
-    checked = schema_checked(HistoryRead)
+def test_history_gathers_identifiers_and_violations_across_agencies_as_far_as_visible(client, actors):
     dms, tax, customs = actors.headers("MOIT-DMS"), actors.headers("MOF-TAX"), actors.headers("MOF-CUSTOMS")
     subject = create(client, dms, tax_code="0100109106")
     link = client.post(
@@ -242,7 +237,6 @@ def test_history_gathers_identifiers_and_violations_across_agencies_as_far_as_vi
 
     as_tax = client.get(f"{SUBJECTS}/{subject['id']}/history", headers=tax).json
     assert len(as_tax["violations"]) == 3
-    assert len(checked) == 2  # both answers were the schema's, field for field
 
 
 def test_history_query_count_does_not_grow_with_history(client, actors, engine, monkeypatch):

@@ -216,13 +216,8 @@ def test_mirror_reuses_the_decision_when_it_covers_the_new_site(walker, db):
     assert not_approved.status_code == 422 and "mirror_of" in not_approved.json["errors"]
 
 
-def test_seller_history_shows_block_requests_and_their_states(
-    walker, db, actors, schema_checked, history_paths_agree
-):
+def test_seller_history_shows_block_requests_and_their_states(walker, db, actors, history_paths_agree):
     from registry.auth.principal import Principal
-    from registry.schemas.subjects import HistoryRead
-
-    checked = schema_checked(HistoryRead)
 
     subject = make_subject(db)
     request = walker.in_effect(body(make_decision(db), make_violation(db, subjects=[subject])))
@@ -257,7 +252,6 @@ def test_seller_history_shows_block_requests_and_their_states(
     response = walker.client.get(f"/api/v1/subjects/{subject.id}/history", headers=walker.h("NSC389"))
     assert response.status_code == 200, response.json
     assert [o["id"] for o in response.json["orders"]["block_requests"]] == [request["id"]]
-    assert len(checked) == 1  # valid_from and created_at written as the schemas write dates (ISO 8601)
 
     # Callers who read no freeze orders get the one-statement history on PostgreSQL, which must give
     # the same block requests (tests/conftest.py, history_paths_agree): all but others' drafts for the
@@ -267,5 +261,4 @@ def test_seller_history_shows_block_requests_and_their_states(
         answer = walker.client.get(f"/api/v1/subjects/{subject.id}/history", headers=reader).json
         assert [o["id"] for o in answer["orders"]["block_requests"]] == expected
         assert any(e["kind"] == "block_request" for e in answer["timeline"])
-    assert len(checked) == 3
     assert len(history_paths_agree) == (2 if db.get_bind().dialect.name == "postgresql" else 0)
