@@ -58,7 +58,7 @@ class RegistryState:
 
 class RegistryJSON(DefaultJSONProvider):
     """JSON as the API documents it: UTF-8 (Vietnamese names read as written), keys in the order the
-    presenters give, dates and times in ISO 8601 as the schemas write them (Flask's default is the HTTP
+    schemas declare them, dates and times in ISO 8601 as the schemas write them (Flask's default is the HTTP
     date format)."""
 
     ensure_ascii = False

@@ -1,17 +1,13 @@
 """The seller history Customs and Tax need: a subject, its identifiers, and everything touching them.
 
 The number of queries is fixed whatever the size of the history: one per section, with related rows
-loaded in bulk. Workflow modules add their own sections through HISTORY_SECTIONS.
+loaded in bulk. The workflows add their own sections (SECTIONS; the types they share are in
+services.timeline).
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select, union
@@ -22,34 +18,16 @@ from registry.errors import NotFound, id_or_not_found
 from registry.models import Identifier, Link, Subject, Violation, violation_identifier, violation_subject
 from registry.services import visibility
 from registry.services.agencies import codes as agency_codes
+from registry.services.blocking import history as blocking_history
+from registry.services.freezing import history as freezing_history
+from registry.services.timeline import Event, SectionReader
 
-# "module:function" of sections added by the workflows. Each is called as
-# fn(session, principal=..., subject=..., identifier_ids=...) -> Section.
-HISTORY_SECTIONS: tuple[str, ...] = (
-    "registry.services.blocking:history_section",
-    "registry.services.freezing:history_section",
-    "registry.services.freezing:delay_history_section",
+# The workflows' sections, each called as fn(session, principal=..., subject=..., identifier_ids=...).
+SECTIONS: tuple[SectionReader, ...] = (
+    blocking_history.history_section,
+    freezing_history.history_section,
+    freezing_history.delay_history_section,
 )
-
-
-@dataclass
-class Event:
-    at: datetime
-    kind: str
-    id: uuid.UUID
-    agency: str | None
-    summary: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """A shallow copy of the fields (dataclasses.asdict deep-copies every value: too slow here)."""
-        return dict(vars(self))
-
-
-@dataclass
-class Section:
-    name: str
-    items: list[Any]
-    events: list[Event] = field(default_factory=list)
 
 
 @dataclass
@@ -59,16 +37,6 @@ class History:
     violations: list[Violation]
     sections: dict[str, list[Any]]
     timeline: list[Event]
-
-
-@functools.cache
-def _sections() -> tuple[Callable[..., Section], ...]:
-    """The section functions, imported once (not on every history request)."""
-    loaded = []
-    for spec in HISTORY_SECTIONS:
-        module, _, name = spec.partition(":")
-        loaded.append(getattr(importlib.import_module(module), name))
-    return tuple(loaded)
 
 
 # Built once: the caller and the subject are parameters (see visibility.visible_to_caller).
@@ -138,7 +106,7 @@ def history(session: Session, *, principal: Principal, subject_id: Any) -> Histo
         for v in violations
     ]
     sections: dict[str, list[Any]] = {}
-    for section_fn in _sections():
+    for section_fn in SECTIONS:
         section = section_fn(session, principal=principal, subject=subject, identifier_ids=identifier_ids)
         sections[section.name] = section.items
         timeline += section.events

@@ -1,13 +1,16 @@
-"""The seller history as one PostgreSQL statement that builds the answer's JSON.
+"""The seller history as one PostgreSQL statement that builds HistoryRead's JSON.
 
-services.history reads a history in four statements and the presenters turn it into JSON in Python.
-This statement makes the same reads with the same rules (`visibility.visible_to_agency`, the block
+services.history reads a history in four statements and HistoryRead dumps it in Python. This
+statement makes the same reads with the same rules (`visibility.visible_to_agency`, the block
 requests' `blocking.access` rule) and builds the same answer in one round trip, for about half the
-CPU (bench/README.md, "The seller history in one statement"). `applies` says when it gives exactly
-what the presenters give: on PostgreSQL, when no sensitive value is asked for and the caller may not
-read freeze orders (their masking lives in Python); otherwise the view takes the ORM path. The tests
-build every history they request on PostgreSQL both ways and require equal answers
-(`history_paths_agree` in tests/conftest.py).
+CPU (bench/README.md, "The seller history in one statement"). Its objects are not written by hand:
+`_from_schema` walks each Read schema's fields (SubjectRead, LinkRead, IdentifierRead, ViolationRead,
+EventRead, ...) and takes each from the column the field names, so the schemas stay the only
+definition of the output; only the values a schema computes in Python are given here in SQL.
+`applies` says when the statement gives exactly what the schema gives: on PostgreSQL, when no
+sensitive value is asked for and the caller may not read freeze orders (their masking lives in Python);
+otherwise the view takes the ORM path. The tests build every history they request on PostgreSQL both
+ways and require equal answers (`history_paths_agree` in tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import functools
 from typing import Any
 
 import psycopg
+from marshmallow import Schema, fields
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -52,6 +56,10 @@ from registry.models import (
     violation_identifier,
     violation_subject,
 )
+from registry.schemas.identifiers import IdentifierRead
+from registry.schemas.output import AgencyCode
+from registry.schemas.subjects import EventRead, LinkRead, SubjectRead
+from registry.schemas.violations import ViolationRead
 from registry.services import visibility
 from registry.services.blocking.access import sees_all_but_drafts
 from registry.services.blocking.access import visible_to_caller as block_visible_to_caller
@@ -67,8 +75,35 @@ def _text(value: str) -> ColumnElement[str]:
 
 
 def _object(**pairs: Any) -> Any:
-    """json_build_object with the keys written into the statement's text, in the presenters' order."""
+    """json_build_object with the keys written into the statement's text, in the given order."""
     return func.json_build_object(*[part for key, value in pairs.items() for part in (_text(key), value)])
+
+
+def _from_schema(schema: type[Schema], columns: Any, **sql: Any) -> Any:
+    """The JSON object `schema` dumps, built by the statement: the schema's fields in its order, each
+    from the column its `attribute` names (dates as `_iso`, agency codes as `_code`). Fields whose value
+    the schema computes in Python (`OutputSchema.computed`), nested objects and lists of references
+    have no column: `sql` gives their SQL, and a field without either is an error when the statement is
+    built (tests/api/test_history_statement.py builds every variant on both databases), so a field added
+    to a Read schema cannot be left out of the history's answer."""
+    computed = getattr(schema, "computed", {})
+    pairs: dict[str, Any] = {}
+    for name, field in schema._declared_fields.items():
+        attribute = field.attribute or name
+        key = field.data_key or name
+        if key in sql:
+            pairs[key] = sql[key]
+        elif attribute in computed or isinstance(field, fields.Nested | fields.Method | fields.Function):
+            raise LookupError(f"{schema.__name__}.{name} is computed in Python: give history_json its SQL")
+        elif isinstance(field, AgencyCode):
+            pairs[key] = _code(columns[attribute])
+        elif isinstance(field, fields.DateTime):
+            pairs[key] = _iso(columns[attribute])
+        else:
+            pairs[key] = columns[attribute]
+    unused = set(sql) - set(pairs)
+    assert not unused, f"{schema.__name__} has no fields {sorted(unused)}"
+    return _object(**pairs)
 
 
 def _iso(column: Any) -> ColumnElement[str]:
@@ -114,6 +149,15 @@ def _statement(all_but_drafts: bool, is_state: bool) -> Select[Any]:
         .where(Link.subject_id == select(s.c.id).scalar_subquery(), visible(Link))
         .cte("l")
     )
+    # The identifier's columns as IdentifierRead names them (the link CTE carries them as i_*).
+    identifier_columns = {
+        "id": links.c.identifier_id,
+        "kind": links.c.i_kind,
+        "value": links.c.i_value,
+        "display": links.c.i_display,
+        "attributes": links.c.i_attributes,
+        "created_at": links.c.i_created_at,
+    }
     subject_id = select(s.c.id).scalar_subquery()
     identifier_ids = select(links.c.identifier_id)
 
@@ -158,47 +202,28 @@ def _statement(all_but_drafts: bool, is_state: bool) -> Select[Any]:
 
     subject = (
         select(
-            _object(
-                id=s.c.id,
-                kind=s.c.kind,
-                name=s.c.name,
-                tax_code=s.c.tax_code,
-                personal_id=None,
+            _from_schema(
+                SubjectRead,
+                s.c,
+                personal_id=None,  # only revealed, and a revealing caller takes the ORM path
                 has_personal_id=s.c.personal_id_hash.is_not(None),
-                business_registration=s.c.business_registration,
-                addresses=s.c.addresses,
-                province=s.c.province,
-                created_by=_code(s.c.owner_agency_id),
-                visibility=s.c.visibility,
-                created_at=_iso(s.c.created_at),
-                updated_at=_iso(s.c.updated_at),
             )
         )
         .select_from(s)
         .scalar_subquery()
     )
     identifiers = _list(
-        _object(
-            id=links.c.id,
-            subject_id=links.c.subject_id,
-            identifier_id=links.c.identifier_id,
-            identifier=_object(
-                id=links.c.identifier_id,
-                kind=links.c.i_kind,
+        _from_schema(
+            LinkRead,
+            links.c,
+            identifier=_from_schema(
+                IdentifierRead,
+                identifier_columns,
+                # Sensitive values are stored only encrypted (value null) and shown only when revealed,
+                # which takes the ORM path.
                 value=links.c.i_value,
-                display=links.c.i_display,
                 sensitive=links.c.i_value.is_(None),
-                attributes=links.c.i_attributes,
-                created_at=_iso(links.c.i_created_at),
             ),
-            asserted_by=_code(links.c.owner_agency_id),
-            confidence=links.c.confidence,
-            source=links.c.source,
-            first_seen=_iso(links.c.first_seen),
-            last_seen=_iso(links.c.last_seen),
-            note=links.c.note,
-            visibility=links.c.visibility,
-            created_at=_iso(links.c.created_at),
         ),
         links.c.first_seen,
         links.c.id,
@@ -238,26 +263,13 @@ def _statement(all_but_drafts: bool, is_state: bool) -> Select[Any]:
         else_=_EMPTY,
     )
     violations = _list(
-        _object(
-            id=v.c.id,
+        _from_schema(
+            ViolationRead,
+            v.c,
             subjects=referenced_subjects,
             identifiers=referenced_identifiers,
-            categories=v.c.categories,
-            goods_groups=v.c.goods_groups,
-            summary=v.c.summary,
-            detected_by=_code(v.c.owner_agency_id),
-            detected_at=_iso(v.c.detected_at),
-            province=v.c.province,
-            status=v.c.status,
             sanction_decision_id=case((decision_visible, v.c.sanction_decision_id), else_=None),
-            sanction_reference=v.c.sanction_reference,
-            fine_vnd=v.c.fine_vnd,
-            tax_recovered_vnd=v.c.tax_recovered_vnd,
-            goods_value_vnd=v.c.goods_value_vnd,
-            visibility=v.c.visibility,
             shared_with=shared_with,
-            created_at=_iso(v.c.created_at),
-            updated_at=_iso(v.c.updated_at),
         ),
         v.c.detected_at,
         v.c.id,
@@ -325,13 +337,7 @@ def _statement(all_but_drafts: bool, is_state: bool) -> Select[Any]:
         ),
     ).subquery("e")
     timeline = _list(
-        _object(
-            at=_iso(events.c.at),
-            kind=events.c.kind,
-            id=events.c.id,
-            agency=_code(events.c.agency_id),
-            summary=events.c.summary,
-        ),
+        _from_schema(EventRead, events.c, agency=_code(events.c.agency_id)),
         events.c.at,
         events.c.kind.collate("C"),
         cast(events.c.id, Text).collate("C"),
@@ -349,7 +355,7 @@ def _statement(all_but_drafts: bool, is_state: bool) -> Select[Any]:
 
 
 def applies(session: Session, principal: Principal, *, revealed: bool) -> bool:
-    """Whether `answer` can give the presenters' exact answer for this caller."""
+    """Whether `answer` can give HistoryRead's exact answer for this caller."""
     return (
         session.get_bind().dialect.name == "postgresql" and not revealed and not readable(session, principal)
     )
@@ -374,7 +380,7 @@ def _sql(all_but_drafts: bool, is_state: bool) -> str:
 
 
 def answer(session: Session, *, principal: Principal, subject_id: Any) -> str:
-    """The seller history's JSON text (HistoryRead), as services.history and the presenters give it."""
+    """The seller history's JSON text, as HistoryRead dumps services.history's answer."""
     key = id_or_not_found(subject_id, Subject.record_type)
     driver = session.connection().connection.driver_connection
     with psycopg.RawCursor(driver) as cursor:

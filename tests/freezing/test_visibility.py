@@ -6,7 +6,6 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from registry.schemas.subjects import HistoryRead
 from tests.freezing.conftest import DELAYS, ORDERS, TCB, VCB
 
 FULL = "970436:0011001234567"
@@ -65,8 +64,7 @@ def test_lists_follow_the_same_rule(freeze, client):
     )
 
 
-def test_seller_history_shows_freeze_orders_and_delays_to_those_allowed(freeze, client, schema_checked):
-    checked = schema_checked(HistoryRead)
+def test_seller_history_shows_freeze_orders_and_delays_to_those_allowed(freeze, client):
     owner = freeze.headers("MPS-C03")
     subject = client.post(
         "/api/v1/subjects", json={"kind": "organisation", "name": "Công ty TNHH Đại Phát"}, headers=owner
@@ -121,4 +119,3 @@ def test_seller_history_shows_freeze_orders_and_delays_to_those_allowed(freeze, 
     reader = freeze.actors.headers("NSC389", scopes=["registry:read"])
     response = client.get(f"/api/v1/subjects/{subject['id']}/history", headers=reader)
     assert [o["id"] for o in response.json["orders"]["freeze_orders"]] == [order["id"]]
-    assert len(checked) == 7

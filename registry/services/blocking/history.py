@@ -12,7 +12,7 @@ from registry.auth.principal import Principal
 from registry.models import BlockRequest, BlockTarget, Subject, block_request_subject
 from registry.services.agencies import codes as agency_codes
 from registry.services.blocking.access import sees_all_but_drafts, visible_to_caller
-from registry.services.history import Event, Section
+from registry.services.timeline import Event, Section
 
 
 @functools.cache

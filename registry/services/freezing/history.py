@@ -15,7 +15,7 @@ from registry.services.agencies import codes as agency_codes
 from registry.services.freezing.access import Viewer, require_reader, search, viewer, visible_accounts
 from registry.services.freezing.delays import search_delays
 from registry.services.freezing.execution import executed_total
-from registry.services.history import Event, Section
+from registry.services.timeline import Event, Section
 
 
 def readable(session: Session, principal: Principal) -> Viewer | None:
