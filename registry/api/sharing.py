@@ -7,18 +7,9 @@ from typing import Any
 from registry.api.blueprint import RegistryBlueprint
 from registry.api.context import audit_change, audit_resource, caller, db
 from registry.auth.scopes import Scope
-from registry.models import Agency, SharedRecord
+from registry.models import SharedRecord
 from registry.schemas.common import VisibilityChangeArgs, VisibilityRead
 from registry.services import visibility
-
-
-def describe(record: SharedRecord) -> dict[str, Any]:
-    owner = db().get(Agency, record.owner_agency_id)
-    return {
-        "visibility": record.visibility,
-        "shared_with": visibility.shared_with(db(), record),
-        "owner": owner.code if owner else None,
-    }
 
 
 def add_visibility_route(blp: RegistryBlueprint, model: type[SharedRecord], path: str) -> None:
@@ -30,7 +21,7 @@ def add_visibility_route(blp: RegistryBlueprint, model: type[SharedRecord], path
     @blp.arguments(VisibilityChangeArgs)
     @blp.response(200, VisibilityRead)
     @blp.alt_response(404, description="Not found, or not visible to the caller")
-    def change_visibility(args: dict[str, Any], record_id: Any) -> dict[str, Any]:
+    def change_visibility(args: dict[str, Any], record_id: Any) -> SharedRecord:
         """Change the visibility of a record (owner only)"""
         audit_resource(name, record_id)
         record = visibility.load_visible(db(), model, record_id, caller())
@@ -43,6 +34,6 @@ def add_visibility_route(blp: RegistryBlueprint, model: type[SharedRecord], path
             reason=args["reason"],
         )
         audit_change({"visibility": args["visibility"], "shared_with": sorted(args["shared_with"])})
-        return describe(record)
+        return record
 
     change_visibility.__name__ = f"change_{name}_visibility"

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from marshmallow import Schema, fields, pre_dump, validate
 
 from registry.models import Visibility
-from registry.schemas.output import Compute, OutputSchema, current, loaded
+from registry.schemas.output import AgencyCode, Compute, OutputSchema, current, loaded
 from registry.services import visibility
 from registry.services.pagination import LIST_WINDOW
 
@@ -61,12 +61,6 @@ class VisibilityChangeArgs(SharingFields):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=1000))
 
 
-class VisibilityRead(Schema):
-    visibility = fields.String()
-    shared_with = fields.List(fields.String())
-    owner = fields.String()
-
-
 def as_list(records: Any) -> list[Any]:
     """What a `pre_dump(pass_collection=True)` hook receives, as a list (one record or a page)."""
     return list(records) if isinstance(records, list | tuple) else [records]
@@ -84,3 +78,11 @@ class SharedRead(OutputSchema):
         for record_id, codes in visibility.shared_with_many(output.session, as_list(records)).items():
             output.loaded["shared_with", record_id] = codes
         return records
+
+
+class VisibilityRead(SharedRead):
+    """Who may see a record (any shared record)."""
+
+    visibility = fields.String()
+    shared_with = fields.List(fields.String())
+    owner = AgencyCode(attribute="owner_agency_id")
