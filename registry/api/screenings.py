@@ -12,8 +12,9 @@ from registry.api.context import app_state, audit_change, audit_detail, audit_re
 from registry.api.limits import max_body
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
-from registry.models import JobStatus, ScreeningJob
+from registry.models import JobStatus
 from registry.schemas.identifiers import RevealQuery
+from registry.schemas.output import current as output
 from registry.schemas.screenings import (
     MatchQuery,
     MatchRead,
@@ -30,21 +31,6 @@ blp = RegistryBlueprint(
 
 # A list of MAX_JOB_ITEMS spellings, with JSON around each.
 MAX_SCREENING_BODY = 48 * 1024 * 1024
-
-
-def _job_body(job: ScreeningJob) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "url": url_for("screenings.get_screening", job_id=job.id),
-        "status": job.status,
-        "total": job.total,
-        "processed": job.processed,
-        "matches": job.matches,
-        "list_sha256": job.list_sha256 or None,
-        "created_at": job.created_at,
-        "finished_at": job.finished_at,
-        "error": job.error,
-    }
 
 
 def _start_job(job_id: Any, items: list[dict[str, Any]], principal: Principal) -> None:
@@ -96,7 +82,7 @@ def create_screening(query: dict[str, Any], args: dict[str, Any]):  # type: igno
     revealed (`?sensitive=true`, scope registry:read_sensitive). One audit entry per list: the SHA-256 of
     the keyed-hash canonical list and the number of matches.
     """
-    revealed = reveal(query["sensitive"])
+    reveal(query["sensitive"])
     items = args["items"]
     principal = caller()
     if len(items) > service.MAX_ITEMS:
@@ -106,18 +92,13 @@ def create_screening(query: dict[str, Any], args: dict[str, Any]):  # type: igno
         audit_change(submitted)
         audit_detail(items=len(items), job=True)
         _start_job(job.id, items, principal)
-        body = _job_body(job)
-        return body, 202, {"Location": body["url"]}
+        url = url_for("screenings.get_screening", job_id=job.id)
+        output().loaded["url", job.id] = url
+        return job, 202, {"Location": url}
     answer = service.screen(db(), cipher=app_state().cipher, principal=principal, items=items)
     audit_change(answer.elements)
     audit_detail(items=len(items), matches=answer.matches, list_sha256=answer.list_sha256)
-    return {
-        "total": len(items),
-        "processed": len(items),
-        "matches": answer.matches,
-        "list_sha256": answer.list_sha256,
-        "results": answer.results if revealed else service.without_sensitive(answer.results),
-    }
+    return answer
 
 
 @blp.route("/screenings/<uuid:job_id>", methods=["GET"])
@@ -132,21 +113,18 @@ def get_screening(args: dict[str, Any], job_id: Any):  # type: ignore[no-untyped
     number of matches. A job without progress for 10 minutes lost the server process that ran it (a
     restart) and is reported `failed`: submit the list again.
     """
-    revealed = reveal(args["sensitive"])
+    reveal(args["sensitive"])
     audit_resource("screening", job_id)
     job = service.get_job(db(), principal=caller(), job_id=job_id)
-    body = _job_body(job)
+    loaded = output().loaded
+    loaded["url", job.id] = url_for("screenings.get_screening", job_id=job.id)
     if job.status == JobStatus.DONE:
         results = service.job_results(job, app_state().cipher)
         start = (args["page"] - 1) * args["per_page"]
-        page = results[start : start + args["per_page"]]
-        body.update(
-            page=args["page"],
-            per_page=args["per_page"],
-            results=page if revealed else service.without_sensitive(page),
-        )
+        loaded["page", job.id], loaded["per_page", job.id] = args["page"], args["per_page"]
+        loaded["results", job.id] = results[start : start + args["per_page"]]
         audit_detail(list_sha256=job.list_sha256, matches=job.matches, items=job.total)
-    return body
+    return job
 
 
 @blp.route("/identifiers/match", methods=["GET"])
@@ -166,4 +144,4 @@ def match_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
     if found.identifier_id is not None:
         audit_resource("identifier", found.identifier_id)
     audit_detail(kind=parsed.kind, known=found.known)
-    return {"known": found.known, "reference": found.reference}
+    return found

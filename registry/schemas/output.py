@@ -76,4 +76,4 @@ class OutputSchema(Schema):
 
 def loaded(name: str, default: Any = None) -> Compute:
     """A computed field whose values a `pre_dump(pass_collection=True)` hook put in `Output.loaded`."""
-    return lambda record, output: output.loaded.get((name, record.id), default)
+    return lambda record, output: output.loaded.get((name, getattr(record, "id", None)), default)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from typing import Any, ClassVar
+
+from marshmallow import Schema, fields, missing, validate
 
 from registry.identifiers import KINDS
+from registry.schemas.output import Compute, Output, OutputSchema, loaded
 from registry.services.screening import MAX_ITEMS, MAX_JOB_ITEMS
 
 STATUSES = ("invalid", "no_match", "match")
@@ -34,7 +37,18 @@ class OpenOrders(Schema):
     freeze_orders = fields.Integer(metadata={"description": "running freeze orders visible to the caller"})
 
 
-class ScreeningResult(Schema):
+def _canonical(result: dict[str, Any], output: Output) -> Any:
+    """Canonical values of sensitive kinds only when revealed; otherwise the key is left out."""
+    if result.get("sensitive") and not output.revealed:
+        return missing
+    return result.get("canonical", missing)
+
+
+class ScreeningResult(OutputSchema):
+    """One input's answer (services.screening builds it; jobs keep it sealed as JSON)."""
+
+    computed: ClassVar[dict[str, Compute]] = {"canonical": _canonical}
+
     input_index = fields.Integer()
     status = fields.String(metadata={"description": " | ".join(STATUSES)})
     kind = fields.String(allow_none=True, metadata={"description": "as given, or as guessed"})
@@ -49,8 +63,19 @@ class ScreeningResult(Schema):
     open_orders = fields.Nested(OpenOrders)
 
 
-class ScreeningRead(Schema):
-    """The answer to a list (200), or the job that will answer it (202)."""
+class ScreeningRead(OutputSchema):
+    """The answer to a list (200: services.screening.Screening), or the job that will answer it (202:
+    the ScreeningJob, with its answer's page once done)."""
+
+    computed: ClassVar[dict[str, Compute]] = {
+        "url": loaded("url", missing),
+        "list_sha256": lambda answer, _: answer.list_sha256 or None,
+        "page": loaded("page", missing),
+        "per_page": loaded("per_page", missing),
+        "results": lambda answer, output: (
+            output.loaded.get(("results", answer.id), missing) if hasattr(answer, "id") else answer.results
+        ),
+    }
 
     id = fields.UUID(metadata={"description": "job only"})
     url = fields.String(metadata={"description": "job only: where to fetch progress and the answer"})
@@ -66,7 +91,9 @@ class ScreeningRead(Schema):
     error = fields.String(allow_none=True)
     page = fields.Integer()
     per_page = fields.Integer()
-    results = fields.List(fields.Raw(), metadata={"description": "ScreeningResult per input, in input order"})
+    results = fields.Nested(
+        ScreeningResult, many=True, metadata={"description": "ScreeningResult per input, in input order"}
+    )
 
 
 class ScreeningJobQuery(Schema):

@@ -104,6 +104,12 @@ class Screening:
     def list_sha256(self) -> str:
         return list_hash(self.elements)
 
+    @property
+    def total(self) -> int:
+        return len(self.results)
+
+    processed = total
+
 
 def _guess(value: str) -> list[ParsedIdentifier]:
     text = value.strip()
@@ -358,11 +364,6 @@ def screen(
             }
         results.append(result)
     return Screening(results, list_elements(inputs, cipher), matches)
-
-
-def without_sensitive(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The results with canonical values of sensitive kinds removed (the caller did not reveal them)."""
-    return [{k: v for k, v in r.items() if k != "canonical"} if r.get("sensitive") else r for r in results]
 
 
 # -- jobs: lists longer than MAX_ITEMS ------------------------------------------------------------------
