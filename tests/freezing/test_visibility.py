@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from registry.schemas.subjects import HistoryRead
-from tests.freezing.conftest import DELAYS, ORDERS, TCB, VCB
+from tests.freezing.helpers import DELAYS, ORDERS, TCB, VCB
 
 FULL = "970436:0011001234567"
 
