@@ -20,7 +20,7 @@ from registry.app import create_app
 from registry.config import Settings
 from registry.db import make_engine
 from tests.databases import PG_URL, admin_execute, alembic_config
-from tests.factories import Actors
+from tests.factories import DATA_KEY, LOOKUP_KEY, Actors
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -98,8 +98,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         env="testing",
         database_url=database_url,
         var_dir=tmp_path_factory.mktemp("var"),
-        data_key=b"d" * 32,
-        lookup_key=b"l" * 32,
+        data_key=DATA_KEY,
+        lookup_key=LOOKUP_KEY,
         rate_limit="100000 per minute",
     )
 

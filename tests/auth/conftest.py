@@ -14,7 +14,7 @@ from werkzeug.serving import make_server
 
 from registry.app import create_app
 from registry.config import Settings
-from tests.auth.helpers import AgencySystem, make_client
+from tests.factories import DATA_KEY, LOOKUP_KEY, AgencySystem, make_client
 
 
 @pytest.fixture
@@ -64,8 +64,8 @@ def live_server(fresh_database: str, tmp_path_factory: pytest.TempPathFactory) -
         env="testing",
         database_url=fresh_database,
         var_dir=tmp_path_factory.mktemp("live-var"),
-        data_key=b"d" * 32,
-        lookup_key=b"l" * 32,
+        data_key=DATA_KEY,
+        lookup_key=LOOKUP_KEY,
         issuer=url,
         rate_limit="100000 per minute",
     )
