@@ -14,7 +14,8 @@ from werkzeug.serving import make_server
 
 from registry.app import create_app
 from registry.config import Settings
-from tests.factories import DATA_KEY, LOOKUP_KEY, AgencySystem, make_client
+from tests.auth.helpers import LiveServer
+from tests.factories import DATA_KEY, LOOKUP_KEY
 
 
 @pytest.fixture
@@ -32,25 +33,6 @@ def app_with(app: Flask, db: Session) -> Callable[..., Flask]:
     yield build
     for other in made:
         other.extensions["registry"].engine.dispose()
-
-
-@dataclasses.dataclass
-class LiveServer:
-    app: Flask
-    url: str
-
-    @property
-    def token_url(self) -> str:
-        return self.url + "/oauth/token"
-
-    def session(self) -> Session:
-        return self.app.extensions["registry"].sessionmaker()
-
-    def client(self, agency: str = "MOIT-DMS", scopes: str = "registry:read registry:write") -> AgencySystem:
-        with self.session() as session:
-            made = make_client(session, agency, scopes)
-            session.commit()
-        return made
 
 
 @pytest.fixture(scope="module")

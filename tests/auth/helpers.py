@@ -1,12 +1,14 @@
-"""Helpers for the OAuth tests: hand-made tokens (agency systems and their assertions are in
-tests/factories.py: make_client, AgencySystem, sign_assertion)."""
+"""Helpers for the OAuth tests: the live server's handle and hand-made tokens (agency systems and
+their assertions are in tests/factories.py: make_client, AgencySystem, sign_assertion)."""
 
 from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from typing import Any
 
+from flask import Flask
 from joserfc import jwt
 from joserfc.jwk import ECKey
 from sqlalchemy.orm import Session
@@ -14,8 +16,30 @@ from sqlalchemy.orm import Session
 from registry.auth.server import JWT_BEARER
 from registry.auth.tokens import TokenService
 from registry.fieldcrypt import FieldCipher
+from tests.factories import AgencySystem, make_client
 
-__all__ = ["JWT_BEARER", "b64", "sign_token"]
+__all__ = ["JWT_BEARER", "LiveServer", "b64", "sign_token"]
+
+
+@dataclass
+class LiveServer:
+    """The app served over real HTTP (the live_server fixture), with agency systems made on its database."""
+
+    app: Flask
+    url: str
+
+    @property
+    def token_url(self) -> str:
+        return self.url + "/oauth/token"
+
+    def session(self) -> Session:
+        return self.app.extensions["registry"].sessionmaker()
+
+    def client(self, agency: str = "MOIT-DMS", scopes: str = "registry:read registry:write") -> AgencySystem:
+        with self.session() as session:
+            made = make_client(session, agency, scopes)
+            session.commit()
+        return made
 
 
 def b64(data: dict[str, Any] | bytes) -> str:
