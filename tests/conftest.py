@@ -7,41 +7,33 @@ SQLite by default. Set REGISTRY_TEST_DATABASE_URL=postgresql://... to run the sa
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry.app import create_app
 from registry.config import Settings
 from registry.db import make_engine
-from tests.factories import Actors
-
-ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL")
+from tests.databases import PG_URL, admin_execute, alembic_config
+from tests.factories import DATA_KEY, LOOKUP_KEY, Actors
 
 
-def alembic_config(connection=None, url: str | None = None) -> Config:  # type: ignore[no-untyped-def]
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    if connection is not None:
-        config.attributes["connection"] = connection
-    if url is not None:
-        config.attributes["database_url"] = url
-    return config
-
-
-def _admin_execute(base_url: str, statement: str) -> None:
-    engine = make_engine(base_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(statement))
-    engine.dispose()
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked postgres_only (real concurrent connections, row locks, triggers) skip on SQLite."""
+    if PG_URL:
+        return
+    skip = pytest.mark.skip(
+        reason="needs PostgreSQL (set REGISTRY_TEST_DATABASE_URL=postgresql://...): "
+        "real concurrent connections, row locks and triggers"
+    )
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
@@ -52,10 +44,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> It
     base, _, name = PG_URL.rpartition("/")
     worker_db = f"{name}_{worker_id}".replace("-", "_")
     admin = f"{base}/postgres"
-    _admin_execute(admin, f'DROP DATABASE IF EXISTS "{worker_db}" WITH (FORCE)')
-    _admin_execute(admin, f'CREATE DATABASE "{worker_db}"')
+    admin_execute(admin, f'DROP DATABASE IF EXISTS "{worker_db}" WITH (FORCE)')
+    admin_execute(admin, f'CREATE DATABASE "{worker_db}"')
     yield f"{base}/{worker_db}"
-    _admin_execute(admin, f'DROP DATABASE IF EXISTS "{worker_db}" WITH (FORCE)')
+    admin_execute(admin, f'DROP DATABASE IF EXISTS "{worker_db}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +61,11 @@ def fresh_database(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> 
     base, _, name = PG_URL.rpartition("/")
     database = f"{name}_{worker_id}_{uuid.uuid4().hex[:6]}".replace("-", "_")
     admin = f"{base}/postgres"
-    _admin_execute(admin, f'CREATE DATABASE "{database}"')
+    admin_execute(admin, f'CREATE DATABASE "{database}"')
     url = f"{base}/{database}"
     command.upgrade(alembic_config(url=url), "heads")
     yield url
-    _admin_execute(admin, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    admin_execute(admin, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -106,8 +98,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         env="testing",
         database_url=database_url,
         var_dir=tmp_path_factory.mktemp("var"),
-        data_key=b"d" * 32,
-        lookup_key=b"l" * 32,
+        data_key=DATA_KEY,
+        lookup_key=LOOKUP_KEY,
         rate_limit="100000 per minute",
     )
 

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 import registry.audit.models
 import registry.models  # noqa: F401 - registers every table
 from registry.db import Base, for_dialect, make_engine
-from tests.conftest import PG_URL, alembic_config
+from tests.databases import PG_URL, alembic_config
 
 
 def test_single_head():

@@ -22,7 +22,14 @@ from typing import Any
 
 import pytest
 
-from tests.api.test_decisions_api import PDF, decision_body
+from tests.factories import (
+    PDF,
+    create_decision,
+    create_link,
+    create_subject,
+    create_violation,
+    decision_body,
+)
 
 ROLES: dict[str, tuple[str, list[str] | None] | None] = {
     "owner": ("MOIT-DMS", None),
@@ -130,17 +137,11 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
 @pytest.fixture
 def records(client, actors) -> dict[str, str]:
     owner = actors.headers("MOIT-DMS")
-
-    def post(path: str, body: dict) -> dict:
-        response = client.post(path, json=body, headers=owner)
-        assert response.status_code == 201, response.json
-        return response.json
-
-    subject = post("/api/v1/subjects", _subject_body())
-    link = post("/api/v1/links", {"subject_id": subject["id"], "source": "inspection",
-                                  "identifier": {"kind": "phone", "value": "0912000111"}})  # fmt: skip
-    decision = post("/api/v1/decisions", decision_body())
-    violation = post("/api/v1/violations", _violation_body({"subject": subject["id"]}))
+    subject = create_subject(client, owner, **_subject_body())
+    link = create_link(client, owner, subject["id"], "phone", "0912000111")
+    decision = create_decision(client, actors)
+    violation_body = _violation_body({"subject": subject["id"]})
+    violation = create_violation(client, owner, violation_body.pop("subjects"), **violation_body)
     return {"subject": subject["id"], "identifier": link["identifier_id"], "link": link["id"],
             "decision": decision["id"], "violation": violation["id"], "agency": "SBV"}  # fmt: skip
 

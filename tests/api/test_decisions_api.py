@@ -10,39 +10,9 @@ from sqlalchemy import func, select
 
 from registry.audit.models import AuditEntry
 from registry.models import Decision, DecisionDocument, VisibilityChange
+from tests.factories import PDF, PDF_SHA256, create_decision, decision_body
 
 URL = "/api/v1/decisions"
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-PDF_SHA256 = hashlib.sha256(PDF).hexdigest()
-
-
-def decision_body(**overrides: object) -> dict:
-    body = {
-        "document_type": "decision",
-        "number": "123/QĐ-CSKT",
-        "place": "Hà Nội",
-        "issued_on": "2025-03-14",
-        "issuer": "MOIT-DMS",
-        "issuing_body": "Cục Quản lý và Phát triển thị trường trong nước",
-        "signer_name": "Nguyễn Văn A",
-        "signer_title": "Cục trưởng",
-        "signer_capacity": "KT. Cục trưởng",
-        "legal_bases": ["Nghị định 98/2020/NĐ-CP"],
-        "targets": ["Công ty TNHH Đại Phát", "daiphat.vn"],
-        "reason": "Kinh doanh hàng giả trên sàn thương mại điện tử",
-        "effective_from": "2025-03-14",
-        "effective_to": "2026-03-13",
-        "executing_party": "Công ty TNHH Đại Phát",
-        "document_sha256": PDF_SHA256,
-    }
-    body.update(overrides)
-    return body
-
-
-def create_decision(client, actors, agency: str = "MOIT-DMS", **overrides: object) -> dict:
-    response = client.post(URL, json=decision_body(**overrides), headers=actors.headers(agency))
-    assert response.status_code == 201, response.json
-    return response.json
 
 
 def decision_count(db) -> int:

@@ -1,19 +1,13 @@
 from __future__ import annotations
 
+from tests.factories import create_subject
+
 LINKS = "/api/v1/links"
-
-
-def subject(client, headers, name="Cửa hàng Hoa Mai", **fields):
-    response = client.post(
-        "/api/v1/subjects", json={"kind": "organisation", "name": name, **fields}, headers=headers
-    )
-    assert response.status_code == 201, response.json
-    return response.json
 
 
 def test_link_by_kind_and_value_registers_identifier_and_finds_it_back(client, actors):
     headers = actors.headers("MOIT-DMS")
-    owner = subject(client, headers)
+    owner = create_subject(client, headers)
     created = client.post(
         LINKS,
         json={
@@ -39,7 +33,7 @@ def test_link_by_kind_and_value_registers_identifier_and_finds_it_back(client, a
 
 def test_same_agency_same_pair_is_409_other_agency_may_assert_it_too(client, actors):
     dms, tax = actors.headers("MOIT-DMS"), actors.headers("MOF-TAX")
-    owner = subject(client, dms)
+    owner = create_subject(client, dms)
     body = {
         "subject_id": owner["id"],
         "source": "tip",
@@ -55,7 +49,7 @@ def test_same_agency_same_pair_is_409_other_agency_may_assert_it_too(client, act
 
 def test_link_validation_errors_write_nothing(client, actors):
     headers = actors.headers("MOIT-DMS")
-    owner = subject(client, headers)
+    owner = create_subject(client, headers)
     cases = [
         ({"subject_id": owner["id"], "source": "tip"}, "identifier_id"),
         (
@@ -100,7 +94,7 @@ def test_link_validation_errors_write_nothing(client, actors):
 
 
 def test_link_to_subject_caller_cannot_see_is_404(client, actors):
-    hidden = subject(client, actors.headers("MPS-C03"), visibility="owner")
+    hidden = create_subject(client, actors.headers("MPS-C03"), visibility="owner")
     response = client.post(
         LINKS,
         json={
@@ -115,7 +109,7 @@ def test_link_to_subject_caller_cannot_see_is_404(client, actors):
 
 def test_update_by_asserting_agency_only(client, actors):
     dms = actors.headers("MOIT-DMS")
-    owner = subject(client, dms)
+    owner = create_subject(client, dms)
     link = client.post(
         LINKS,
         json={
@@ -133,7 +127,7 @@ def test_update_by_asserting_agency_only(client, actors):
 
 def test_sensitive_identifier_masked_unless_revealed(client, actors):
     mps = actors.headers("MPS-C03")
-    owner = subject(client, mps)
+    owner = create_subject(client, mps)
     link = client.post(
         LINKS,
         json={

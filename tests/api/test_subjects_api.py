@@ -5,19 +5,14 @@ import uuid
 
 import pytest
 
+from tests.factories import create_subject, create_violation
+
 SUBJECTS = "/api/v1/subjects"
-
-
-def create(client, headers, **fields):
-    body = {"kind": "organisation", "name": "Công ty TNHH Mỹ phẩm Đức Anh", **fields}
-    response = client.post(SUBJECTS, json=body, headers=headers)
-    assert response.status_code == 201, response.json
-    return response.json
 
 
 def test_create_makes_tax_code_an_identifier_found_by_lookup(client, actors):
     headers = actors.headers("MOIT-DMS")
-    subject = create(client, headers, tax_code="0100 109 106")
+    subject = create_subject(client, headers, tax_code="0100 109 106")
     assert subject["tax_code"] == "0100109106"
     assert subject["created_by"] == "MOIT-DMS"
     found = client.get(
@@ -41,15 +36,15 @@ def test_create_makes_tax_code_an_identifier_found_by_lookup(client, actors):
 )
 def test_name_search_ignores_diacritics_case_and_normal_form(client, actors, query):
     headers = actors.headers("MOIT-DMS")
-    subject = create(client, headers, kind="individual", name="Nguyễn Văn Đức")
-    create(client, headers, name="Công ty khác")
+    subject = create_subject(client, headers, kind="individual", name="Nguyễn Văn Đức")
+    create_subject(client, headers, name="Công ty khác")
     result = client.get(SUBJECTS, query_string={"q": query}, headers=headers)
     assert [item["id"] for item in result.json["items"]] == [subject["id"]]
 
 
 def test_search_by_identifier_spelling(client, actors):
     headers = actors.headers("MOIT-DMS")
-    subject = create(client, headers)
+    subject = create_subject(client, headers)
     link = client.post(
         "/api/v1/links",
         json={
@@ -70,7 +65,9 @@ def test_personal_id_encrypted_revealed_only_with_scope_and_purpose(client, acto
     from registry.models import Subject
 
     headers = actors.headers("MPS-C03")
-    subject = create(client, headers, kind="individual", name="Trần Thị B", personal_id="001 190 012 345")
+    subject = create_subject(
+        client, headers, kind="individual", name="Trần Thị B", personal_id="001 190 012 345"
+    )
     assert subject["personal_id"] is None and subject["has_personal_id"] is True
     row = db.get(Subject, uuid.UUID(subject["id"]))
     assert b"001190012345" not in row.personal_id_enc
@@ -88,7 +85,7 @@ def test_personal_id_encrypted_revealed_only_with_scope_and_purpose(client, acto
 
 def test_duplicate_tax_code_visible_to_caller_is_409(client, actors):
     headers = actors.headers("MOIT-DMS")
-    first = create(client, headers, tax_code="0100109106")
+    first = create_subject(client, headers, tax_code="0100109106")
     again = client.post(
         SUBJECTS, json={"kind": "organisation", "name": "X", "tax_code": "0100109106"}, headers=headers
     )
@@ -115,10 +112,10 @@ def test_invalid_input_422_and_nothing_written(client, actors):
 
 def test_visibility_owner_named_state_public(client, actors):
     owner = actors.headers("MPS-C03")
-    secret = create(client, owner, name="Owner only", visibility="owner")
-    create(client, owner, name="Named", visibility="named", shared_with=["MOF-TAX"])
-    create(client, owner, name="State", visibility="state")
-    create(client, owner, name="Public", visibility="public")
+    secret = create_subject(client, owner, name="Owner only", visibility="owner")
+    create_subject(client, owner, name="Named", visibility="named", shared_with=["MOF-TAX"])
+    create_subject(client, owner, name="State", visibility="state")
+    create_subject(client, owner, name="Public", visibility="public")
 
     def visible(agency: str) -> set[str]:
         items = client.get(SUBJECTS, query_string={"per_page": 100}, headers=actors.headers(agency)).json[
@@ -142,7 +139,7 @@ def test_visibility_change_by_owner_only_and_recorded(client, actors, db):
     from registry.models import VisibilityChange
 
     owner = actors.headers("MPS-C03")
-    subject = create(client, owner, visibility="owner")
+    subject = create_subject(client, owner, visibility="owner")
     url = f"{SUBJECTS}/{subject['id']}/visibility"
     changed = client.post(
         url,
@@ -162,7 +159,7 @@ def test_visibility_change_by_owner_only_and_recorded(client, actors, db):
 
 
 def test_update_only_by_owner(client, actors):
-    subject = create(client, actors.headers("MOIT-DMS"))
+    subject = create_subject(client, actors.headers("MOIT-DMS"))
     url = f"{SUBJECTS}/{subject['id']}"
     other = client.patch(url, json={"province": "HN"}, headers=actors.headers("MOF-TAX"))
     assert other.status_code == 403
@@ -191,23 +188,9 @@ def test_wrong_content_type_is_415(client, actors):
     assert response.mimetype == "application/problem+json"
 
 
-def _violation(client, headers, subject_id, identifier_ids=(), **fields):
-    body = {
-        "subjects": [subject_id],
-        "identifiers": list(identifier_ids),
-        "categories": ["COUNTERFEIT"],
-        "summary": "Bán mỹ phẩm giả",
-        "detected_at": "2026-10-01T08:00:00+07:00",
-        **fields,
-    }
-    response = client.post("/api/v1/violations", json=body, headers=headers)
-    assert response.status_code == 201, response.get_json().get("errors") or response.json
-    return response.json
-
-
 def test_history_gathers_identifiers_and_violations_across_agencies_as_far_as_visible(client, actors):
     dms, tax, customs = actors.headers("MOIT-DMS"), actors.headers("MOF-TAX"), actors.headers("MOF-CUSTOMS")
-    subject = create(client, dms, tax_code="0100109106")
+    subject = create_subject(client, dms, tax_code="0100109106")
     link = client.post(
         "/api/v1/links",
         json={
@@ -218,11 +201,11 @@ def test_history_gathers_identifiers_and_violations_across_agencies_as_far_as_vi
         headers=dms,
     ).json
     phone_id = link["identifier_id"]
-    by_dms = _violation(client, dms, subject["id"], detected_at="2026-03-01T00:00:00+00:00")
+    by_dms = create_violation(client, dms, [subject["id"]], detected_at="2026-03-01T00:00:00+00:00")
     # Tax knows only the phone: its case is still part of the subject's history.
-    other = create(client, tax, name="Người bán khác")
-    by_tax = _violation(client, tax, other["id"], [phone_id], categories=["TAX_EVASION"])
-    _violation(client, tax, subject["id"], visibility="owner", summary="hidden from others")
+    other = create_subject(client, tax, name="Người bán khác")
+    by_tax = create_violation(client, tax, [other["id"]], [phone_id], categories=["TAX_EVASION"])
+    create_violation(client, tax, [subject["id"]], visibility="owner", summary="hidden from others")
 
     seen = client.get(f"{SUBJECTS}/{subject['id']}/history", headers=customs)
     assert seen.status_code == 200, seen.json
@@ -247,7 +230,7 @@ def test_history_query_count_does_not_grow_with_history(client, actors, engine, 
 
     headers = actors.headers("MOIT-DMS")
     reader = actors.headers("MOIT-DMS", ["registry:read"])  # reads no freeze orders: one statement on PG
-    subject = create(client, headers, tax_code="0100109106")
+    subject = create_subject(client, headers, tax_code="0100109106")
     raw_statements: list[int] = []
 
     class Counted(psycopg.RawCursor):
@@ -279,7 +262,7 @@ def test_history_query_count_does_not_grow_with_history(client, actors, engine, 
             },
             headers=headers,
         ).json
-        _violation(client, headers, subject["id"], [link["identifier_id"]])
+        create_violation(client, headers, [subject["id"]], [link["identifier_id"]])
 
     add_case(0)
     queries_for_history()  # tokens verified and agency facts read once (then kept, see registry.generation)
@@ -294,7 +277,7 @@ def test_history_query_count_does_not_grow_with_history(client, actors, engine, 
 
 def test_search_pages_are_stable_and_the_total_is_exact_once_the_end_is_reached(client, actors):
     headers = actors.headers("MOIT-DMS")
-    made = [create(client, headers, name=f"Cửa hàng số {n}")["id"] for n in range(5)]
+    made = [create_subject(client, headers, name=f"Cửa hàng số {n}")["id"] for n in range(5)]
     seen, counts = [], []
     for page in (1, 2, 3):
         listed = client.get(
@@ -311,7 +294,7 @@ def test_search_pages_are_stable_and_the_total_is_exact_once_the_end_is_reached(
 
 def test_json_answers_are_utf8_not_escaped(client, actors):
     headers = actors.headers("MOIT-DMS")
-    create(client, headers, name="Nguyễn Văn Đức", kind="individual")
+    create_subject(client, headers, name="Nguyễn Văn Đức", kind="individual")
     response = client.get(SUBJECTS, headers=headers)
     assert "Nguyễn Văn Đức".encode() in response.data
     assert response.mimetype == "application/json"
@@ -326,7 +309,7 @@ def test_history_statements_carry_the_visibility_constants_in_their_text(
     statement again on each request; only the caller's agency and the ids stay parameters."""
     from sqlalchemy import event
 
-    subject = create(client, actors.headers("MOIT-DMS"), tax_code="0100109106", visibility="public")
+    subject = create_subject(client, actors.headers("MOIT-DMS"), tax_code="0100109106", visibility="public")
     statements: list[str] = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
@@ -351,10 +334,10 @@ def test_one_statement_history_answers_as_the_orm_path_does(client, actors, hist
     see, references to subjects it may not see, and timestamps with and without microseconds."""
     from registry.auth.principal import Principal
     from registry.services import history_json
-    from tests.api.test_decisions_api import create_decision
+    from tests.factories import create_decision
 
     dms, tax = actors.headers("MOIT-DMS"), actors.headers("MOF-TAX")
-    subject = create(
+    subject = create_subject(
         client, dms, tax_code="0100109106", visibility="named", shared_with=["MOF-CUSTOMS", "MOF-TAX"]
     )
     phone = client.post(
@@ -372,22 +355,22 @@ def test_one_statement_history_answers_as_the_orm_path_does(client, actors, hist
               "identifier": {"kind": "domain", "value": "an-danh.vn"}},
         headers=tax,
     )  # fmt: skip
-    hidden_seller = create(client, tax, name="Người bán ẩn", visibility="owner")
+    hidden_seller = create_subject(client, tax, name="Người bán ẩn", visibility="owner")
     seen_decision = create_decision(client, actors)
     hidden_decision = create_decision(
         client, actors, agency="MOF-TAX", number="9/QĐ-XPHC", visibility="owner"
     )
-    shared = _violation(
-        client, tax, subject["id"], [phone], visibility="named", shared_with=["MOF-CUSTOMS", "MOIT-DMS"],
+    shared = create_violation(
+        client, tax, [subject["id"]], [phone], visibility="named", shared_with=["MOF-CUSTOMS", "MOIT-DMS"],
         status="sanctioned", sanction_decision_id=hidden_decision["id"], fine_vnd=15_000_000,
         detected_at="2026-02-01T10:00:00.250000+07:00",
     )  # fmt: skip
-    _violation(
-        client, tax, hidden_seller["id"], [phone], status="sanctioned",
+    create_violation(
+        client, tax, [hidden_seller["id"]], [phone], status="sanctioned",
         sanction_decision_id=seen_decision["id"], categories=["COUNTERFEIT", "SMUGGLED"],
         detected_at="2026-02-01T10:00:00+07:00",
     )  # fmt: skip
-    _violation(client, tax, subject["id"], visibility="owner", summary="hidden from others")
+    create_violation(client, tax, [subject["id"]], visibility="owner", summary="hidden from others")
 
     for agency in ("MOF-CUSTOMS", "MOIT-DMS", "MOF-TAX"):  # registry:read only: no freeze orders to read
         reader = actors.headers(agency, ["registry:read"])

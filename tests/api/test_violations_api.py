@@ -7,40 +7,12 @@ import pytest
 from sqlalchemy import func, select
 
 from registry.audit.models import AuditEntry
-from registry.auth.principal import Principal
 from registry.models import Subject, Violation, VisibilityChange
-from registry.services import visibility as visibility_service
-from tests.api.test_decisions_api import create_decision
+from tests import factories
+from tests.factories import create_decision, create_identifier, make_subject
 
 URL = "/api/v1/violations"
 DETECTED = "2025-03-01T09:30:00+07:00"
-
-
-def make_subject(
-    actors, agency: str = "MOIT-DMS", visibility: str = "state", shared_with: tuple = ()
-) -> Subject:
-    """Subjects straight into the database: this suite tests violations, not the subjects API."""
-    owner = actors.agency(agency)
-    principal = Principal(
-        client_id="test", agency=owner.code, agency_id=owner.id, agency_kind=owner.kind, scopes=frozenset()
-    )
-    subject = Subject(
-        kind="organisation", name="Công ty TNHH Đại Phát", name_folded="cong ty tnhh dai phat",
-        owner_agency_id=owner.id,
-    )  # fmt: skip
-    actors.session.add(subject)
-    actors.session.flush()
-    visibility_service.initialise(actors.session, subject, principal, visibility, list(shared_with))
-    actors.session.flush()
-    return subject
-
-
-def make_identifier(client, actors, value: str = "daiphat.vn", kind: str = "domain") -> str:
-    response = client.post(
-        "/api/v1/identifiers", json={"kind": kind, "value": value}, headers=actors.headers("MOIT-DMS")
-    )
-    assert response.status_code == 201, response.json
-    return response.json["id"]
 
 
 def violation_body(subject: Subject, **overrides: object) -> dict:
@@ -57,9 +29,9 @@ def violation_body(subject: Subject, **overrides: object) -> dict:
 
 
 def create_violation(client, actors, subject: Subject, agency: str = "MOIT-DMS", **overrides: object) -> dict:
-    response = client.post(URL, json=violation_body(subject, **overrides), headers=actors.headers(agency))
-    assert response.status_code == 201, response.json
-    return response.json
+    """This module's violation (violation_body) reported through the factory."""
+    body = violation_body(subject, **overrides)
+    return factories.create_violation(client, actors.headers(agency), body.pop("subjects"), **body)
 
 
 def violation_count(db) -> int:
@@ -67,8 +39,8 @@ def violation_count(db) -> int:
 
 
 def test_create_and_read(client, actors, db):
-    subject = make_subject(actors)
-    domain = make_identifier(client, actors)
+    subject = make_subject(db, owner="MOIT-DMS")
+    domain = create_identifier(client, actors)
     created = create_violation(
         client, actors, subject, identifiers=[domain], fine_vnd=15_000_000, goods_value_vnd=250_000_000
     )
@@ -92,10 +64,14 @@ def test_create_and_read(client, actors, db):
     assert b'"change_hash"' in entry.body
 
 
-def test_create_with_a_sanction_decision(client, actors):
+def test_create_with_a_sanction_decision(client, actors, db):
     decision = create_decision(client, actors)
     created = create_violation(
-        client, actors, make_subject(actors), status="sanctioned", sanction_decision_id=decision["id"]
+        client,
+        actors,
+        make_subject(db, owner="MOIT-DMS"),
+        status="sanctioned",
+        sanction_decision_id=decision["id"],
     )
     assert created["status"] == "sanctioned"
     assert created["sanction_decision_id"] == decision["id"]
@@ -134,7 +110,9 @@ def test_create_with_a_sanction_decision(client, actors):
 )
 def test_invalid_violation_is_422_and_nothing_is_written(client, actors, db, overrides, field):
     response = client.post(
-        URL, json=violation_body(make_subject(actors), **overrides), headers=actors.headers("MOIT-DMS")
+        URL,
+        json=violation_body(make_subject(db, owner="MOIT-DMS"), **overrides),
+        headers=actors.headers("MOIT-DMS"),
     )
     assert response.status_code == 422, response.json
     assert field in response.json["errors"], response.json
@@ -142,7 +120,7 @@ def test_invalid_violation_is_422_and_nothing_is_written(client, actors, db, ove
 
 
 def test_missing_subjects_and_categories_are_422(client, actors, db):
-    body = violation_body(make_subject(actors))
+    body = violation_body(make_subject(db, owner="MOIT-DMS"))
     del body["subjects"], body["categories"]
     response = client.post(URL, json=body, headers=actors.headers("MOIT-DMS"))
     assert response.status_code == 422
@@ -151,8 +129,8 @@ def test_missing_subjects_and_categories_are_422(client, actors, db):
 
 
 def test_a_subject_the_caller_cannot_see_is_named_in_the_422(client, actors, db):
-    visible = make_subject(actors)
-    hidden = make_subject(actors, agency="MPS-C03", visibility="owner")
+    visible = make_subject(db, owner="MOIT-DMS")
+    hidden = make_subject(db, owner="MPS-C03", visibility="owner")
     body = violation_body(visible, subjects=[str(visible.id), str(hidden.id)])
     response = client.post(URL, json=body, headers=actors.headers("MOIT-DMS"))
     assert response.status_code == 422
@@ -162,7 +140,9 @@ def test_a_subject_the_caller_cannot_see_is_named_in_the_422(client, actors, db)
 
 def test_a_decision_the_caller_cannot_see_is_refused(client, actors, db):
     hidden = create_decision(client, actors, agency="MPS-C03", issuer="MPS-C03", visibility="owner")
-    body = violation_body(make_subject(actors), status="sanctioned", sanction_decision_id=hidden["id"])
+    body = violation_body(
+        make_subject(db, owner="MOIT-DMS"), status="sanctioned", sanction_decision_id=hidden["id"]
+    )
     response = client.post(URL, json=body, headers=actors.headers("MOIT-DMS"))
     assert response.status_code == 422
     assert response.json["errors"]["sanction_decision_id"] == [
@@ -171,22 +151,24 @@ def test_a_decision_the_caller_cannot_see_is_refused(client, actors, db):
     assert violation_count(db) == 0
 
 
-def test_money_is_whole_vnd_as_json_integers(client, actors):
-    created = create_violation(client, actors, make_subject(actors), fine_vnd=10**15, tax_recovered_vnd=0)
+def test_money_is_whole_vnd_as_json_integers(client, actors, db):
+    created = create_violation(
+        client, actors, make_subject(db, owner="MOIT-DMS"), fine_vnd=10**15, tax_recovered_vnd=0
+    )
     assert created["fine_vnd"] == 10**15
 
 
 def test_write_needs_the_write_scope(client, actors, db):
-    subject = make_subject(actors)
+    subject = make_subject(db, owner="MOIT-DMS")
     read_only = actors.headers("MOIT-DMS", scopes=["registry:read"])
     assert client.post(URL, json=violation_body(subject), headers=read_only).status_code == 403
     assert client.post(URL, json=violation_body(subject), headers=actors.headers("VECOM")).status_code == 403
     assert violation_count(db) == 0
 
 
-def test_list_filters(client, actors):
-    first, second = make_subject(actors), make_subject(actors)
-    domain = make_identifier(client, actors)
+def test_list_filters(client, actors, db):
+    first, second = make_subject(db, owner="MOIT-DMS"), make_subject(db, owner="MOIT-DMS")
+    domain = create_identifier(client, actors)
     a = create_violation(client, actors, first, identifiers=[domain], detected_at="2025-01-10T08:00:00+07:00")
     b = create_violation(
         client, actors, second, agency="MOF-TAX", categories=["TAX_EVASION"], province="TP. Hồ Chí Minh",
@@ -216,8 +198,8 @@ def test_list_filters(client, actors):
     assert bad.status_code == 422
 
 
-def test_filter_by_a_hidden_subject_finds_nothing(client, actors):
-    hidden = make_subject(actors, agency="MPS-C03", visibility="owner")
+def test_filter_by_a_hidden_subject_finds_nothing(client, actors, db):
+    hidden = make_subject(db, owner="MPS-C03", visibility="owner")
     create_violation(client, actors, hidden, agency="MPS-C03", visibility="state")
     listed = client.get(URL, query_string={"subject_id": str(hidden.id)}, headers=actors.headers("MOIT-DMS"))
     assert listed.json["total"] == 0
@@ -239,9 +221,9 @@ VISIBILITY_MATRIX = [
 
 
 @pytest.mark.parametrize(("visibility", "shared_with", "reader", "scopes", "visible"), VISIBILITY_MATRIX)
-def test_visibility_matrix(client, actors, visibility, shared_with, reader, scopes, visible):
+def test_visibility_matrix(client, actors, db, visibility, shared_with, reader, scopes, visible):
     created = create_violation(
-        client, actors, make_subject(actors), visibility=visibility, shared_with=shared_with
+        client, actors, make_subject(db, owner="MOIT-DMS"), visibility=visibility, shared_with=shared_with
     )
     headers = actors.headers(reader, scopes=scopes)
     assert client.get(f"{URL}/{created['id']}", headers=headers).status_code == (200 if visible else 404)
@@ -260,7 +242,7 @@ def patch(client, headers, violation_id: str, body: dict):
 
 
 def test_owner_follows_the_case_to_its_sanction(client, actors, db):
-    created = create_violation(client, actors, make_subject(actors))
+    created = create_violation(client, actors, make_subject(db, owner="MOIT-DMS"))
     owner = actors.headers("MOIT-DMS")
     confirmed = patch(
         client, owner, created["id"], {"status": "confirmed", "goods_groups": ["cosmetics", "food"]}
@@ -280,8 +262,8 @@ def test_owner_follows_the_case_to_its_sanction(client, actors, db):
     assert [e.resource_id for e in entries] == [created["id"], created["id"]]
 
 
-def test_sanctioned_needs_a_sanction(client, actors):
-    created = create_violation(client, actors, make_subject(actors))
+def test_sanctioned_needs_a_sanction(client, actors, db):
+    created = create_violation(client, actors, make_subject(db, owner="MOIT-DMS"))
     owner = actors.headers("MOIT-DMS")
     refused = patch(client, owner, created["id"], {"status": "sanctioned"})
     assert refused.status_code == 422
@@ -295,8 +277,8 @@ def test_sanctioned_needs_a_sanction(client, actors):
     assert client.get(f"{URL}/{created['id']}", headers=owner).json["sanction_reference"] == "12/QĐ-XPHC"
 
 
-def test_dismissed_is_final(client, actors):
-    created = create_violation(client, actors, make_subject(actors))
+def test_dismissed_is_final(client, actors, db):
+    created = create_violation(client, actors, make_subject(db, owner="MOIT-DMS"))
     owner = actors.headers("MOIT-DMS")
     assert patch(client, owner, created["id"], {"status": "dismissed"}).status_code == 200
     for body in ({"status": "confirmed"}, {"summary": "reopened"}):
@@ -307,8 +289,8 @@ def test_dismissed_is_final(client, actors):
         assert response.json["allowed"] == []
 
 
-def test_no_way_back_from_confirmed(client, actors):
-    created = create_violation(client, actors, make_subject(actors), status="confirmed")
+def test_no_way_back_from_confirmed(client, actors, db):
+    created = create_violation(client, actors, make_subject(db, owner="MOIT-DMS"), status="confirmed")
     response = patch(client, actors.headers("MOIT-DMS"), created["id"], {"status": "suspected"})
     assert response.status_code == 409
     assert response.json["current_state"] == "confirmed"
@@ -329,17 +311,17 @@ def test_no_way_back_from_confirmed(client, actors):
         {"sanction_decision_id": str(uuid.uuid4())},
     ],
 )
-def test_invalid_update_is_422_and_changes_nothing(client, actors, body):
-    created = create_violation(client, actors, make_subject(actors))
+def test_invalid_update_is_422_and_changes_nothing(client, actors, db, body):
+    created = create_violation(client, actors, make_subject(db, owner="MOIT-DMS"))
     owner = actors.headers("MOIT-DMS")
     response = patch(client, owner, created["id"], body)
     assert response.status_code == 422, response.json
     assert client.get(f"{URL}/{created['id']}", headers=owner).json == created
 
 
-def test_only_the_owner_updates(client, actors):
-    visible = create_violation(client, actors, make_subject(actors))
-    hidden = create_violation(client, actors, make_subject(actors), visibility="owner")
+def test_only_the_owner_updates(client, actors, db):
+    visible = create_violation(client, actors, make_subject(db, owner="MOIT-DMS"))
+    hidden = create_violation(client, actors, make_subject(db, owner="MOIT-DMS"), visibility="owner")
     other = actors.headers("MOIT-ECOM")
     assert patch(client, other, visible["id"], {"status": "confirmed"}).status_code == 403
     assert patch(client, other, hidden["id"], {"status": "confirmed"}).status_code == 404
@@ -353,7 +335,7 @@ def test_only_the_owner_updates(client, actors):
 
 
 def test_owner_changes_visibility_and_the_change_is_recorded(client, actors, db):
-    created = create_violation(client, actors, make_subject(actors))
+    created = create_violation(client, actors, make_subject(db, owner="MOIT-DMS"))
     assert client.get(f"{URL}/{created['id']}", headers=actors.headers("VECOM")).status_code == 404
     changed = client.post(
         f"{URL}/{created['id']}/visibility",
@@ -370,7 +352,7 @@ def test_owner_changes_visibility_and_the_change_is_recorded(client, actors, db)
 
 
 def test_only_the_owner_changes_visibility(client, actors, db):
-    created = create_violation(client, actors, make_subject(actors))
+    created = create_violation(client, actors, make_subject(db, owner="MOIT-DMS"))
     response = client.post(
         f"{URL}/{created['id']}/visibility",
         json={"visibility": "public", "shared_with": [], "reason": "publish it"},
@@ -380,13 +362,13 @@ def test_only_the_owner_changes_visibility(client, actors, db):
     assert db.scalar(select(func.count()).select_from(VisibilityChange)) == 0
 
 
-def test_lists_count_and_page_only_as_far_as_their_window(client, actors, monkeypatch):
+def test_lists_count_and_page_only_as_far_as_their_window(client, actors, db, monkeypatch):
     """A list's total is counted up to pagination.LIST_WINDOW and pages stop there (at national scale an
     exact count or a deep OFFSET costs seconds)."""
     from registry.services import pagination
 
     monkeypatch.setattr(pagination, "LIST_WINDOW", 4)
-    subject = make_subject(actors)
+    subject = make_subject(db, owner="MOIT-DMS")
     created = [create_violation(client, actors, subject)["id"] for _ in range(6)]
     headers = actors.headers("MOIT-DMS")
 
@@ -406,7 +388,7 @@ def test_lists_count_and_page_only_as_far_as_their_window(client, actors, monkey
     assert beyond.mimetype == "application/problem+json"
     assert "page" in beyond.json["errors"]
 
-    narrowed = page(per_page=2, subject_id=str(make_subject(actors).id))
+    narrowed = page(per_page=2, subject_id=str(make_subject(db, owner="MOIT-DMS").id))
     assert (narrowed["total"], narrowed["total_exact"], narrowed["has_more"]) == (0, True, False)
     monkeypatch.setattr(pagination, "LIST_WINDOW", 10)
     everything = page(per_page=4, page=2)
@@ -416,7 +398,7 @@ def test_lists_count_and_page_only_as_far_as_their_window(client, actors, monkey
 
 def test_an_idempotency_key_makes_a_retry_return_the_first_answer(client, actors, db):
     """A case system that retries after a timeout must not record the case twice."""
-    subject = make_subject(actors)
+    subject = make_subject(db, owner="MOIT-DMS")
     headers = {**actors.headers("MOIT-DMS"), "Idempotency-Key": "case-2026-0417-a"}
     first = client.post(URL, json=violation_body(subject), headers=headers)
     assert first.status_code == 201
@@ -436,7 +418,7 @@ def test_an_idempotency_key_makes_a_retry_return_the_first_answer(client, actors
 
 
 def test_without_an_idempotency_key_each_request_records_a_case(client, actors, db):
-    subject = make_subject(actors)
+    subject = make_subject(db, owner="MOIT-DMS")
     before = violation_count(db)
     ids = {create_violation(client, actors, subject)["id"] for _ in range(2)}
     assert len(ids) == 2 and violation_count(db) == before + 2

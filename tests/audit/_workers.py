@@ -8,7 +8,7 @@ from typing import Any
 
 from registry.audit.recorder import record
 from registry.db import make_engine, make_sessionmaker
-from tests.audit.conftest import event, new_log
+from tests.factories import audit_event, new_log
 
 
 def insert_entries(url: str, worker: int, count: int) -> list[int]:
@@ -19,7 +19,7 @@ def insert_entries(url: str, worker: int, count: int) -> list[int]:
     ids = []
     for n in range(count):
         with sessions() as session, session.begin():
-            ids.append(record(session, event(n, officer=f"worker-{worker}")))
+            ids.append(record(session, audit_event(n, officer=f"worker-{worker}")))
             if rng.random() < 0.3:
                 time.sleep(rng.random() * 0.02)
     engine.dispose()

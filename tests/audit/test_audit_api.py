@@ -25,7 +25,7 @@ from registry.audit.note import (
 from registry.audit.verify import save_state
 from registry.cli import audit as audit_cli
 from registry.cli import main
-from tests.audit.conftest import FlaskHttp
+from tests.audit.helpers import FlaskHttp
 
 AUDITOR = "AUDIT"
 # MOIT-DMS may hold audit:read as a state body; these tests give it ordinary registry work only.

@@ -19,7 +19,8 @@ from registry.audit.recorder import record
 from registry.audit.verify import DatabaseSource, verify_log
 from registry.db import make_engine, make_sessionmaker
 from tests.audit import _workers
-from tests.audit.conftest import LiveDb, event
+from tests.audit.helpers import LiveDb
+from tests.factories import audit_event
 
 pytestmark = pytest.mark.postgres_only
 
@@ -65,7 +66,7 @@ def test_the_application_role_needs_only_insert_and_select(live: LiveDb) -> None
     try:
         sessions = make_sessionmaker(app_engine)
         with sessions() as session, session.begin():
-            record(session, event(1))
+            record(session, audit_event(1))
         with sessions() as session, session.begin():
             assert live.log.sequence(session).checkpoint.size == 1
         with pytest.raises(DBAPIError), sessions() as session, session.begin():

@@ -13,7 +13,7 @@ from registry.audit.note import Checkpoint, Verifier, open_note
 from registry.audit.recorder import record
 from registry.audit.sequencer import SequencerError, sequence_pending
 from registry.db import utcnow
-from tests.audit.conftest import ORIGIN, event, new_log
+from tests.factories import AUDIT_ORIGIN, audit_event, new_log
 
 
 def leaves(db):  # type: ignore[no-untyped-def]
@@ -27,7 +27,7 @@ def leaves(db):  # type: ignore[no-untyped-def]
 def test_batches_get_contiguous_indexes_in_id_order_and_signed_checkpoints(db):
     log = new_log()
     for n in range(5):
-        record(db, event(n))
+        record(db, audit_event(n))
     db.flush()
     first = log.sequence(db, batch_size=3)
     assert (first.added, first.checkpoint.size) == (3, 3)
@@ -40,7 +40,7 @@ def test_batches_get_contiguous_indexes_in_id_order_and_signed_checkpoints(db):
     assert second.checkpoint.root_hash == merkle.root_from_leaf_hashes([r.leaf_hash for r in rows])
     verifier = Verifier(log.keys.verifier_keys(db)[0])
     body, names = open_note(second.note, [verifier])
-    assert names == [ORIGIN] and Checkpoint.parse(body) == second.checkpoint
+    assert names == [AUDIT_ORIGIN] and Checkpoint.parse(body) == second.checkpoint
     merkle.verify_consistency(
         3,
         5,
@@ -52,10 +52,10 @@ def test_batches_get_contiguous_indexes_in_id_order_and_signed_checkpoints(db):
 
 def test_entries_recorded_while_reading_are_sequenced_later(db):
     log = new_log()
-    record(db, event(1))
+    record(db, audit_event(1))
     db.flush()
     done = log.sequence(db)
-    record(db, event(2))
+    record(db, audit_event(2))
     db.flush()
     assert log.checkpoint(db).size == done.checkpoint.size == 1
     assert log.sequence(db).checkpoint.size == 2
@@ -63,7 +63,7 @@ def test_entries_recorded_while_reading_are_sequenced_later(db):
 
 def test_refuses_to_sign_when_the_stored_frontier_was_doctored(db):
     log = new_log()
-    record(db, event(1))
+    record(db, audit_event(1))
     db.flush()
     log.sequence(db)
     bogus = merkle.CompactRange(1, [b"\x07" * 32]).to_bytes()
@@ -79,7 +79,7 @@ def test_refuses_to_sign_when_the_stored_frontier_was_doctored(db):
             "now": utcnow(),
         },
     )
-    record(db, event(2))
+    record(db, audit_event(2))
     db.flush()
     with pytest.raises(SequencerError):
         log.sequence(db)
@@ -87,7 +87,7 @@ def test_refuses_to_sign_when_the_stored_frontier_was_doctored(db):
 
 def test_refuses_to_sign_over_an_entry_altered_before_sequencing(db, is_postgres):
     log = new_log()
-    entry_id = record(db, event(1))
+    entry_id = record(db, audit_event(1))
     if is_postgres:  # as an administrator could; rolled back with the test
         db.execute(text("ALTER TABLE audit_entry DISABLE TRIGGER ALL"))
     db.execute(
@@ -100,7 +100,7 @@ def test_refuses_to_sign_over_an_entry_altered_before_sequencing(db, is_postgres
 
 def test_rotation_signs_with_old_and_new_key_during_the_overlap_then_new_only(db):
     log = new_log()
-    record(db, event(1))
+    record(db, audit_event(1))
     db.flush()
     old = log.keys.signers(db)[0]
     new = log.keys.rotate(db, overlap=timedelta(hours=1))
@@ -119,8 +119,8 @@ def test_rotation_signs_with_old_and_new_key_during_the_overlap_then_new_only(db
 def test_sequence_pending_function_directly(db):
     log = new_log()
     signers = log.keys.signers(db)
-    record(db, event(1))
+    record(db, audit_event(1))
     db.flush()
-    done = sequence_pending(db, signers=signers, origin=ORIGIN)
+    done = sequence_pending(db, signers=signers, origin=AUDIT_ORIGIN)
     assert done.checkpoint.size == 1
     assert db.get(AuditCheckpoint, 1).note == done.note

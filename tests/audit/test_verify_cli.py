@@ -12,7 +12,8 @@ from sqlalchemy import text
 
 from registry.audit.recorder import record
 from registry.cli import main
-from tests.audit.conftest import LiveDb, event
+from tests.audit.helpers import LiveDb
+from tests.factories import audit_event
 
 SIZE = 8
 
@@ -97,7 +98,7 @@ def test_deleted_entry_with_renumbered_leaves_is_detected(log: LiveDb) -> None:
 
 def test_inserted_entry_is_detected(log: LiveDb) -> None:
     with log.sessions() as session, session.begin():
-        intruder_id = record(session, event(99, officer="nobody"))
+        intruder_id = record(session, audit_event(99, officer="nobody"))
     log.tamper(
         "UPDATE audit_leaf SET leaf_index = leaf_index + 1000 WHERE leaf_index >= 4",
         "UPDATE audit_leaf SET leaf_index = leaf_index - 999 WHERE leaf_index >= 1000",

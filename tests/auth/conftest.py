@@ -14,7 +14,8 @@ from werkzeug.serving import make_server
 
 from registry.app import create_app
 from registry.config import Settings
-from tests.auth.helpers import AgencySystem, make_client
+from tests.auth.helpers import LiveServer
+from tests.factories import DATA_KEY, LOOKUP_KEY
 
 
 @pytest.fixture
@@ -34,25 +35,6 @@ def app_with(app: Flask, db: Session) -> Callable[..., Flask]:
         other.extensions["registry"].engine.dispose()
 
 
-@dataclasses.dataclass
-class LiveServer:
-    app: Flask
-    url: str
-
-    @property
-    def token_url(self) -> str:
-        return self.url + "/oauth/token"
-
-    def session(self) -> Session:
-        return self.app.extensions["registry"].sessionmaker()
-
-    def client(self, agency: str = "MOIT-DMS", scopes: str = "registry:read registry:write") -> AgencySystem:
-        with self.session() as session:
-            made = make_client(session, agency, scopes)
-            session.commit()
-        return made
-
-
 @pytest.fixture(scope="module")
 def live_server(fresh_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The app served over real HTTP on 127.0.0.1 (port chosen by the OS), on its own database."""
@@ -64,8 +46,8 @@ def live_server(fresh_database: str, tmp_path_factory: pytest.TempPathFactory) -
         env="testing",
         database_url=fresh_database,
         var_dir=tmp_path_factory.mktemp("live-var"),
-        data_key=b"d" * 32,
-        lookup_key=b"l" * 32,
+        data_key=DATA_KEY,
+        lookup_key=LOOKUP_KEY,
         issuer=url,
         rate_limit="100000 per minute",
     )

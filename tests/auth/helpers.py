@@ -1,85 +1,45 @@
-"""Helpers for the OAuth tests: clients with secrets and keys, assertions, hand-made tokens."""
+"""Helpers for the OAuth tests: the live server's handle and hand-made tokens (agency systems and
+their assertions are in tests/factories.py: make_client, AgencySystem, sign_assertion)."""
 
 from __future__ import annotations
 
 import base64
 import json
-import secrets
-import time
 from dataclasses import dataclass
 from typing import Any
 
+from flask import Flask
 from joserfc import jwt
 from joserfc.jwk import ECKey
 from sqlalchemy.orm import Session
 
-from registry.auth import clients
 from registry.auth.server import JWT_BEARER
 from registry.auth.tokens import TokenService
 from registry.fieldcrypt import FieldCipher
+from tests.factories import AgencySystem, make_client
 
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-__all__ = [
-    "ASSERTION_TYPE",
-    "JWT_BEARER",
-    "AgencySystem",
-    "b64",
-    "make_client",
-    "sign_assertion",
-    "sign_token",
-]
+__all__ = ["JWT_BEARER", "LiveServer", "b64", "sign_token"]
 
 
 @dataclass
-class AgencySystem:
-    client_id: str
-    secret: str
-    key: ECKey  # private; its public half is registered
-    kid: str
+class LiveServer:
+    """The app served over real HTTP (the live_server fixture), with agency systems made on its database."""
 
-    def basic(self) -> dict[str, str]:
-        raw = f"{self.client_id}:{self.secret}".encode()
-        return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+    app: Flask
+    url: str
 
-    def assertion(self, audience: str, *, subject: str | None = None, **claims: Any) -> str:
-        return sign_assertion(
-            self.key,
-            self.kid,
-            issuer=self.client_id,
-            subject=subject or self.client_id,
-            audience=audience,
-            **claims,
-        )
+    @property
+    def token_url(self) -> str:
+        return self.url + "/oauth/token"
 
-    def private_key_jwt(self, audience: str, **claims: Any) -> dict[str, str]:
-        return {
-            "client_assertion_type": ASSERTION_TYPE,
-            "client_assertion": self.assertion(audience, **claims),
-        }
+    def session(self) -> Session:
+        return self.app.extensions["registry"].sessionmaker()
 
-
-def make_client(
-    session: Session, agency: str = "MOIT-DMS", scopes: str = "registry:read registry:write"
-) -> AgencySystem:
-    created = clients.create_client(session, agency_code=agency, scopes=scopes, name="test system")
-    key = ECKey.generate_key("P-256", private=True)
-    kid = f"k-{secrets.token_hex(4)}"
-    clients.add_key(session, created.client.client_id, {**key.as_dict(private=False), "kid": kid})
-    return AgencySystem(created.client.client_id, created.secret, key, kid)
-
-
-def sign_assertion(key: ECKey, kid: str, *, issuer: str, subject: str, audience: str, **claims: Any) -> str:
-    now = int(time.time())
-    payload = {
-        "iss": issuer,
-        "sub": subject,
-        "aud": audience,
-        "iat": now,
-        "exp": now + 120,
-        "jti": secrets.token_urlsafe(12),
-        **claims,
-    }
-    return jwt.encode({"alg": "ES256", "kid": kid}, payload, key, algorithms=["ES256"])
+    def client(self, agency: str = "MOIT-DMS", scopes: str = "registry:read registry:write") -> AgencySystem:
+        with self.session() as session:
+            made = make_client(session, agency, scopes)
+            session.commit()
+        return made
 
 
 def b64(data: dict[str, Any] | bytes) -> str:

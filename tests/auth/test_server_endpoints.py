@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from registry.audit.models import AuditEntry
 from registry.auth.clients import set_enabled
-from tests.auth.helpers import make_client
+from tests.factories import make_client
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from registry.audit.models import AuditEntry
 from registry.auth import assertions
 from registry.models.auth import UsedAssertion
-from tests.auth.helpers import JWT_BEARER, make_client
+from tests.auth.helpers import JWT_BEARER
+from tests.factories import make_client
 
 TOKEN = "/oauth/token"
 
@@ -175,7 +176,7 @@ def test_replayed_grant_assertion_is_refused_even_after_a_refusal(client, system
 def test_bad_grant_assertions(client, system, issuer, change, expected):
     from joserfc.jwk import ECKey
 
-    from tests.auth.helpers import sign_assertion
+    from tests.factories import sign_assertion
 
     subject = system.client_id if change.get("subject") == "SELF" else "officer-2"
     claims = {k: v for k, v in change.items() if k in ("aud", "iss", "exp")}
@@ -196,7 +197,8 @@ def test_bad_grant_assertions(client, system, issuer, change, expected):
 
 
 def test_assertion_with_hs256_or_none_is_refused_as_client_auth(client, system, issuer):
-    from tests.auth.helpers import ASSERTION_TYPE, b64
+    from tests.auth.helpers import b64
+    from tests.factories import ASSERTION_TYPE
 
     unsigned = (
         b64({"alg": "none"})

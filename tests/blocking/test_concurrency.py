@@ -18,9 +18,9 @@ from sqlalchemy import select
 from registry.app import create_app
 from registry.models import BlockRequest, WorkflowTransition
 from registry.services import workflow
-from tests.blocking.conftest import REVIEWER, SUBMITTER, URL, body, make_decision, make_violation
-from tests.conftest import PG_URL, _admin_execute, alembic_config
-from tests.factories import Actors
+from tests.blocking.helpers import REVIEWER, SUBMITTER, URL, body
+from tests.databases import PG_URL, admin_execute, alembic_config
+from tests.factories import Actors, make_decision, make_violation
 
 pytestmark = pytest.mark.postgres_only
 
@@ -31,7 +31,7 @@ def committed_app(settings, worker_id) -> Iterator:  # type: ignore[no-untyped-d
     base, _, name = PG_URL.rpartition("/")
     database = f"{name}_{worker_id}_block_{uuid.uuid4().hex[:6]}".replace("-", "_")
     admin = f"{base}/postgres"
-    _admin_execute(admin, f'CREATE DATABASE "{database}"')
+    admin_execute(admin, f'CREATE DATABASE "{database}"')
     url = f"{base}/{database}"
     try:
         command.upgrade(alembic_config(url=url), "heads")
@@ -39,7 +39,7 @@ def committed_app(settings, worker_id) -> Iterator:  # type: ignore[no-untyped-d
         yield app
         app.extensions["registry"].engine.dispose()
     finally:
-        _admin_execute(admin, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        admin_execute(admin, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def _prepared(app) -> tuple[str, dict[str, dict[str, str]]]:  # type: ignore[no-untyped-def]

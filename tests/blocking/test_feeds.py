@@ -9,7 +9,7 @@ import dns.zone
 import idna
 
 from registry.services.blocking.feed import rpz_ip_owner
-from tests.blocking.conftest import APPROVER, URL, body
+from tests.blocking.helpers import APPROVER, URL, body
 
 ORIGIN = "isp-vnpt.rpz.registry.nsc389.gov.vn."
 
@@ -138,7 +138,7 @@ def test_rpz_contains_exactly_the_targets_in_effect_and_drops_lifted_ones(walker
 
 
 def test_rpz_comment_cannot_inject_records(walker, db, grounds):
-    from tests.blocking.conftest import make_decision
+    from tests.factories import make_decision
 
     evil = make_decision(db, number="1/QĐ\nevil.example CNAME .")
     walker.in_effect(body(evil, grounds[1]))

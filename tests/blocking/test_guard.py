@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from registry.services.protected import Guard
-from tests.blocking.conftest import APPROVER, REVIEWER, SUBMITTER, URL, body
+from tests.blocking.helpers import APPROVER, REVIEWER, SUBMITTER, URL, body
 
 
 def test_protected_domain_is_refused_with_a_clear_reason(walker, grounds):

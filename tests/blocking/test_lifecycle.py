@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 
 from registry.models import BlockTarget, Identifier, WorkflowTransition
-from tests.blocking.conftest import APPROVER, REVIEWER, SUBMITTER, URL, body
+from tests.blocking.helpers import APPROVER, REVIEWER, SUBMITTER, URL, body
 
 
 def draft_targets(request: dict) -> list[dict]:
@@ -130,7 +130,7 @@ def test_revoke_dispatched(walker, grounds):
 
 
 def test_suspend_domain_goes_to_vnnic_and_remove_listing_to_the_platform(walker, db):
-    from tests.blocking.conftest import make_decision, make_violation
+    from tests.factories import make_decision, make_violation
 
     decision, violation = (
         make_decision(db, issuer="MOIT-DMS", owner="MOIT-DMS"),

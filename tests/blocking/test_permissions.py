@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.blocking.conftest import APPROVER, URL, Walker, body
+from tests.blocking.helpers import APPROVER, URL, Walker, body
 
 AGENCIES = ("MIC", "MOIT-DMS", "ISP-VNPT", "ISP-FPT", "VECOM", "NSC389")
 OFFICER = "matrix-officer"  # neither the submitting nor the approving officer of the prepared requests

@@ -7,7 +7,8 @@ import uuid
 from sqlalchemy import func, select
 
 from registry.models import BlockRequest, IdempotencyRecord
-from tests.blocking.conftest import APPROVER, REVIEWER, SUBMITTER, URL, body, make_decision
+from tests.blocking.helpers import APPROVER, REVIEWER, SUBMITTER, URL, body
+from tests.factories import make_decision
 
 
 def count(db) -> int:  # type: ignore[no-untyped-def]

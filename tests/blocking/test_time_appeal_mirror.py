@@ -11,16 +11,8 @@ from sqlalchemy import update
 from registry.models import BlockExecutor, BlockRequest
 from registry.services import blocking
 from registry.services.history import history
-from tests.blocking.conftest import (
-    APPROVER,
-    REVIEWER,
-    SUBMITTER,
-    URL,
-    body,
-    make_decision,
-    make_subject,
-    make_violation,
-)
+from tests.blocking.helpers import APPROVER, REVIEWER, SUBMITTER, URL, body
+from tests.factories import make_decision, make_subject, make_violation
 
 
 def backdate(db, request_id: str, **values) -> None:  # type: ignore[no-untyped-def]

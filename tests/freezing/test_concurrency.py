@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from registry.models import WorkflowTransition
 from registry.services import workflow
 from tests.factories import Actors
-from tests.freezing.conftest import ORDERS, VCB, Freeze
+from tests.freezing.helpers import ORDERS, VCB, Freeze
 
 
 @pytest.mark.postgres_only

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from registry.models import FreezeAccount, FreezeOrder
 from registry.services import workdays
 from registry.services.workdays import VIETNAM
-from tests.freezing.conftest import ORDERS, VCB
+from tests.freezing.helpers import ORDERS, VCB
 
 
 def vn(text: str) -> datetime:

@@ -13,7 +13,7 @@ from registry.cli.workflows import TICKS
 from registry.models import FreezeOrder
 from registry.services import freezing
 from registry.services.workdays import VIETNAM
-from tests.freezing.conftest import BIDV, DELAYS, VCB
+from tests.freezing.helpers import BIDV, DELAYS, VCB
 
 
 def vn(text: str) -> datetime:
@@ -199,7 +199,7 @@ def test_registry_workflows_tick_command_expires_and_records(committed_app, monk
 
     from registry.cli import main
     from tests.factories import Actors
-    from tests.freezing.conftest import Freeze
+    from tests.freezing.helpers import Freeze
 
     session = committed_app.extensions["registry"].sessionmaker()
     actors = Actors(committed_app, session)

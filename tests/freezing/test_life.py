@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from registry.audit.models import AuditEntry
 from registry.models import FreezeOrder, IdempotencyRecord, WorkflowTransition
-from tests.freezing.conftest import BIDV, ORDERS, VCB
+from tests.freezing.helpers import BIDV, ORDERS, VCB
 
 
 def test_whole_life_of_an_order(freeze, client, db):

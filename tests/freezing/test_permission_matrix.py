@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.freezing.conftest import BIDV, DELAYS, ORDERS, VCB
+from tests.freezing.helpers import BIDV, DELAYS, ORDERS, VCB
 
 ROLES = ("MPS-C03", "SBV", "BANK-970436", "BANK-970418", "MOIT-DMS", "VECOM", "NSC389")
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from registry.models import FreezeOrder, Identifier
-from tests.freezing.conftest import ORDERS, TCB, VCB
+from tests.freezing.helpers import ORDERS, TCB, VCB
 
 
 def orders(db) -> int:

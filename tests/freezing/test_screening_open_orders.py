@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.freezing.conftest import VCB
+from tests.freezing.helpers import VCB
 
 SCREENINGS = "/api/v1/screenings"
 

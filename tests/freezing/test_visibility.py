@@ -6,7 +6,7 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from tests.freezing.conftest import DELAYS, ORDERS, TCB, VCB
+from tests.freezing.helpers import DELAYS, ORDERS, TCB, VCB
 
 FULL = "970436:0011001234567"
 

@@ -1,4 +1,5 @@
-"""Building registry data through the API for the screening, match, graph and search tests."""
+"""The screening, match, graph and search tests: addresses, SQL counting, audit bodies (their data is
+built with the HTTP factories of tests/factories.py)."""
 
 from __future__ import annotations
 
@@ -12,35 +13,6 @@ from registry.audit.models import AuditEntry
 SUBJECTS = "/api/v1/subjects"
 SCREENINGS = "/api/v1/screenings"
 MATCH = "/api/v1/identifiers/match"
-
-
-def subject(client, headers, name="Công ty TNHH Mỹ phẩm Đức Anh", **fields) -> dict:
-    body = {"kind": "organisation", "name": name, **fields}
-    response = client.post(SUBJECTS, json=body, headers=headers)
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-def link(client, headers, subject_id, kind, value, **fields) -> dict:
-    body = {"subject_id": subject_id, "source": "inspection", "identifier": {"kind": kind, "value": value}}
-    response = client.post("/api/v1/links", json={**body, **fields}, headers=headers)
-    assert response.status_code == 201, response.json
-    return response.json
-
-
-def violation(client, headers, subject_ids, identifier_ids=(), **fields) -> dict:
-    body = {
-        "subjects": list(subject_ids),
-        "identifiers": list(identifier_ids),
-        "categories": ["COUNTERFEIT"],
-        "goods_groups": ["cosmetics"],
-        "summary": "Bán hàng giả",
-        "detected_at": "2026-10-01T08:00:00+07:00",
-        **fields,
-    }
-    response = client.post("/api/v1/violations", json=body, headers=headers)
-    assert response.status_code == 201, response.json
-    return response.json
 
 
 @contextmanager

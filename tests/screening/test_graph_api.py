@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from tests.screening.helpers import counting, link, subject
+from tests.factories import create_link, create_subject
+from tests.screening.helpers import counting
 
 
 def graph(client, headers, path, **query):
@@ -15,15 +16,15 @@ def subjects_of(body) -> set[str]:
 
 def test_subjects_sharing_bank_account_and_phone_are_connected(client, actors):
     dms = actors.headers("MOIT-DMS")
-    a = subject(client, dms, name="Shop A", tax_code="0100109106")
-    b = subject(client, dms, name="Shop B")
-    c = subject(client, dms, name="Shop C")
-    bank_a = link(client, dms, a["id"], "bank_account", "VCB:0011001234567")
-    bank_b = link(client, dms, b["id"], "bank_account", "970436:0011001234567")
-    link(client, dms, a["id"], "phone", "0912345678")
-    link(client, dms, b["id"], "phone", "+84 912 345 678")
-    link(client, dms, b["id"], "domain", "shop-b.vn")
-    link(client, dms, c["id"], "domain", "SHOP-B.vn")
+    a = create_subject(client, dms, name="Shop A", tax_code="0100109106")
+    b = create_subject(client, dms, name="Shop B")
+    c = create_subject(client, dms, name="Shop C")
+    bank_a = create_link(client, dms, a["id"], "bank_account", "VCB:0011001234567")
+    bank_b = create_link(client, dms, b["id"], "bank_account", "970436:0011001234567")
+    create_link(client, dms, a["id"], "phone", "0912345678")
+    create_link(client, dms, b["id"], "phone", "+84 912 345 678")
+    create_link(client, dms, b["id"], "domain", "shop-b.vn")
+    create_link(client, dms, c["id"], "domain", "SHOP-B.vn")
     customs = actors.headers("MOF-CUSTOMS")
 
     one = graph(client, customs, f"/api/v1/subjects/{a['id']}/graph")
@@ -47,10 +48,10 @@ def test_subjects_sharing_bank_account_and_phone_are_connected(client, actors):
 
 def test_hidden_links_are_not_followed(client, actors):
     dms, police = actors.headers("MOIT-DMS"), actors.headers("MPS-C03")
-    a = subject(client, dms, name="Shop A")
-    b = subject(client, dms, name="Shop B")
-    link(client, dms, a["id"], "phone", "0912345678")
-    link(client, police, b["id"], "phone", "0912345678", visibility="owner")  # police-only assertion
+    a = create_subject(client, dms, name="Shop A")
+    b = create_subject(client, dms, name="Shop B")
+    create_link(client, dms, a["id"], "phone", "0912345678")
+    create_link(client, police, b["id"], "phone", "0912345678", visibility="owner")  # police-only assertion
     customs = graph(client, actors.headers("MOF-CUSTOMS"), f"/api/v1/subjects/{a['id']}/graph")
     assert subjects_of(customs) == {a["id"]}
     assert subjects_of(graph(client, police, f"/api/v1/subjects/{a['id']}/graph")) == {a["id"], b["id"]}
@@ -58,11 +59,11 @@ def test_hidden_links_are_not_followed(client, actors):
 
 def test_node_bound_truncates_and_depth_is_bounded(client, actors):
     dms = actors.headers("MOIT-DMS")
-    hub = subject(client, dms, name="Hub")
+    hub = create_subject(client, dms, name="Hub")
     for n in range(6):
-        other = subject(client, dms, name=f"Spoke {n}")
-        link(client, dms, other["id"], "ip", "203.113.1.10")
-    link(client, dms, hub["id"], "ip", "203.113.1.10")
+        other = create_subject(client, dms, name=f"Spoke {n}")
+        create_link(client, dms, other["id"], "ip", "203.113.1.10")
+    create_link(client, dms, hub["id"], "ip", "203.113.1.10")
     customs = actors.headers("MOF-CUSTOMS")
     cut = graph(client, customs, f"/api/v1/subjects/{hub['id']}/graph", max_nodes=4)
     assert cut["truncated"] is True and len(cut["nodes"]) == 4
@@ -84,10 +85,10 @@ def test_node_bound_truncates_and_depth_is_bounded(client, actors):
 
 def test_one_query_per_level(client, actors, engine):
     dms = actors.headers("MOIT-DMS")
-    chain = [subject(client, dms, name=f"Chain {n}") for n in range(5)]
+    chain = [create_subject(client, dms, name=f"Chain {n}") for n in range(5)]
     for n in range(4):
-        link(client, dms, chain[n]["id"], "domain", f"chain{n}.vn")
-        link(client, dms, chain[n + 1]["id"], "domain", f"chain{n}.vn")
+        create_link(client, dms, chain[n]["id"], "domain", f"chain{n}.vn")
+        create_link(client, dms, chain[n + 1]["id"], "domain", f"chain{n}.vn")
     customs = actors.headers("MOF-CUSTOMS")
     graph(client, customs, f"/api/v1/subjects/{chain[0]['id']}/graph", depth=1)  # token now verified
     counts = []

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from tests.screening.helpers import MATCH, audit_entries, link, subject, violation
+from tests.factories import create_link, create_subject, create_violation
+from tests.screening.helpers import MATCH, audit_entries
 
 BANK = "VCB:0011001234567"
 PHONE = "0912 345 678"
@@ -14,10 +15,10 @@ def ask(client, headers, kind, value):
 
 def test_bank_account_and_phone_yes_no_without_read_sensitive(client, actors, db):
     dms = actors.headers("MOIT-DMS")
-    seller = subject(client, dms)
-    bank = link(client, dms, seller["id"], "bank_account", BANK)
-    link(client, dms, seller["id"], "phone", PHONE)
-    case = violation(client, dms, [seller["id"]], [bank["identifier_id"]])
+    seller = create_subject(client, dms)
+    bank = create_link(client, dms, seller["id"], "bank_account", BANK)
+    create_link(client, dms, seller["id"], "phone", PHONE)
+    case = create_violation(client, dms, [seller["id"]], [bank["identifier_id"]])
     customs = actors.headers("MOF-CUSTOMS", scopes=["registry:read"], purpose=None)
 
     known = ask(client, customs, "bank_account", "970436:0011-0012-34567")
@@ -34,8 +35,8 @@ def test_bank_account_and_phone_yes_no_without_read_sensitive(client, actors, db
 
 def test_hidden_identifier_is_unknown_to_those_who_cannot_see_it(client, actors):
     police = actors.headers("MPS-C03")
-    suspect = subject(client, police, name="Đối tượng", visibility="owner")
-    link(client, police, suspect["id"], "phone", PHONE, visibility="owner")
+    suspect = create_subject(client, police, name="Đối tượng", visibility="owner")
+    create_link(client, police, suspect["id"], "phone", PHONE, visibility="owner")
     assert ask(client, actors.headers("VECOM"), "phone", PHONE) == {"known": False, "reference": None}
     # A state agency sees identifiers as shared facts, but has nothing to follow up: no reference.
     assert ask(client, actors.headers("MOF-TAX"), "phone", PHONE) == {"known": True, "reference": None}

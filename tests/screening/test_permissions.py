@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.screening.helpers import MATCH, SCREENINGS, link, subject
+from tests.factories import create_link, create_subject
+from tests.screening.helpers import MATCH, SCREENINGS
 
 AGENCIES = ("MOF-CUSTOMS", "MOF-TAX", "MOIT-DMS", "ISP-VNPT", "BANK-970436", "VECOM", "AUDIT")
 # ISPs and banks hold no registry:read (403). VECOM, an association, sees public records only, so the
@@ -33,8 +34,8 @@ COVERED_CALLS = [
 @pytest.fixture
 def targets(client, actors):
     dms = actors.headers("MOIT-DMS")
-    seller = subject(client, dms, tax_code="0100109106")
-    phone = link(client, dms, seller["id"], "phone", "0912345678")
+    seller = create_subject(client, dms, tax_code="0100109106")
+    phone = create_link(client, dms, seller["id"], "phone", "0912345678")
     customs = actors.headers("MOF-CUSTOMS")
     items = [{"kind": "phone", "value": "0912345678"}] * 10_001
     job = client.post(SCREENINGS, json={"items": items}, headers=customs)

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.screening.helpers import SCREENINGS, audit_entries, counting, link, subject, violation
+from tests.factories import create_link, create_subject, create_violation
+from tests.screening.helpers import SCREENINGS, audit_entries, counting
 
 TAX = "0100109106"
 PHONE = "0912 345 678"
@@ -13,14 +14,14 @@ BANK = "VCB:0011001234567"
 def registry_data(client, actors):
     """A state-visible seller with a tax code, phone and bank account and two cases; a police-only seller."""
     dms = actors.headers("MOIT-DMS")
-    seller = subject(client, dms, tax_code=TAX)
-    phone = link(client, dms, seller["id"], "phone", PHONE)
-    bank = link(client, dms, seller["id"], "bank_account", BANK)
-    violation(client, dms, [seller["id"]], categories=["COUNTERFEIT", "TAX_EVASION"])
-    violation(client, dms, [seller["id"]], [phone["identifier_id"]], categories=["COUNTERFEIT"])
+    seller = create_subject(client, dms, tax_code=TAX)
+    phone = create_link(client, dms, seller["id"], "phone", PHONE)
+    bank = create_link(client, dms, seller["id"], "bank_account", BANK)
+    create_violation(client, dms, [seller["id"]], categories=["COUNTERFEIT", "TAX_EVASION"])
+    create_violation(client, dms, [seller["id"]], [phone["identifier_id"]], categories=["COUNTERFEIT"])
     police = actors.headers("MPS-C03")
-    hidden = subject(client, police, name="Đối tượng đang điều tra", visibility="owner")
-    link(client, police, hidden["id"], "domain", "dieu-tra.vn", visibility="owner")
+    hidden = create_subject(client, police, name="Đối tượng đang điều tra", visibility="owner")
+    create_link(client, police, hidden["id"], "domain", "dieu-tra.vn", visibility="owner")
     return {"seller": seller, "phone": phone, "bank": bank, "hidden": hidden}
 
 

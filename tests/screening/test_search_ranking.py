@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.screening.helpers import SUBJECTS, subject
+from tests.factories import create_subject, make_subject
+from tests.screening.helpers import SUBJECTS
 
 
 def names(client, headers, q, **query):
@@ -14,7 +15,7 @@ def names(client, headers, q, **query):
 def test_exact_then_prefix_then_substring(client, actors):
     dms = actors.headers("MOIT-DMS")
     for name in ("Công ty TNHH Minh Đức", "Đức Anh", "Đức", "Nhà thuốc Đức Thịnh Phát"):
-        subject(client, dms, name=name)
+        create_subject(client, dms, name=name)
     found, total = names(client, dms, "DUC")
     assert total == 4
     assert found[:2] == ["Đức", "Đức Anh"]
@@ -24,8 +25,8 @@ def test_exact_then_prefix_then_substring(client, actors):
 def test_identifier_match_ranks_first_and_pages_are_stable(client, actors):
     dms = actors.headers("MOIT-DMS")
     for n in range(5):
-        subject(client, dms, name=f"Cửa hàng 0100109106 số {n}")
-    by_tax = subject(client, dms, name="Công ty Zeta", tax_code="0100109106")
+        create_subject(client, dms, name=f"Cửa hàng 0100109106 số {n}")
+    by_tax = create_subject(client, dms, name="Công ty Zeta", tax_code="0100109106")
     found, total = names(client, dms, "0100-109-106")
     assert total == 1 and found == ["Công ty Zeta"]  # a dashed spelling is no name substring
     found, total = names(client, dms, "0100109106")
@@ -37,8 +38,8 @@ def test_identifier_match_ranks_first_and_pages_are_stable(client, actors):
 
 def test_near_spellings_on_postgresql_substrings_only_on_sqlite(client, actors, is_postgres):
     dms = actors.headers("MOIT-DMS")
-    subject(client, dms, kind="individual", name="Nguyễn Văn Đức")
-    subject(client, dms, name="Công ty khác hẳn")
+    create_subject(client, dms, kind="individual", name="Nguyễn Văn Đức")
+    create_subject(client, dms, name="Công ty khác hẳn")
     found, _ = names(client, dms, "nguyen van dcu")
     # pg_trgm finds the misspelling; SQLite, the small embedded database, matches substrings only.
     assert found == (["Nguyễn Văn Đức"] if is_postgres else [])
@@ -47,20 +48,7 @@ def test_near_spellings_on_postgresql_substrings_only_on_sqlite(client, actors, 
 
 def _subjects(db, names, owner="MOIT-DMS", visibility="state"):
     """Subjects straight into the database (faster than the API for many)."""
-    from sqlalchemy import select
-
-    from registry.identifiers import fold_name
-    from registry.models import Agency, Subject
-
-    owner_id = db.scalar(select(Agency.id).where(Agency.code == owner))
-    made = [
-        Subject(kind="organisation", name=name, name_folded=fold_name(name), addresses=[],
-                owner_agency_id=owner_id, visibility=visibility)
-        for name in names
-    ]  # fmt: skip
-    db.add_all(made)
-    db.flush()
-    return [str(subject.id) for subject in made]
+    return [str(make_subject(db, name=name, owner=owner, visibility=visibility).id) for name in names]
 
 
 def walk(client, headers, q, per_page, **query):
@@ -113,7 +101,7 @@ def test_search_counts_and_pages_only_what_the_caller_may_see(client, actors, db
 
 def test_filters_apply_inside_the_search(client, actors, db):
     _subjects(db, [f"Sigma shop {n}" for n in range(5)])
-    person = subject(client, actors.headers("MOIT-DMS"), kind="individual", name="Sigma Nguyễn")
+    person = create_subject(client, actors.headers("MOIT-DMS"), kind="individual", name="Sigma Nguyễn")
     found = client.get(SUBJECTS, query_string={"q": "sigma", "kind": "individual", "per_page": 2},
                        headers=actors.headers("MOF-CUSTOMS"))  # fmt: skip
     assert [item["id"] for item in found.json["items"]] == [person["id"]]
