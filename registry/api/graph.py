@@ -22,12 +22,12 @@ def _options(args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _audit(args: dict[str, Any], graph: dict[str, Any]) -> None:
+def _audit(args: dict[str, Any], graph: service.Graph) -> None:
     audit_detail(
         depth=args["depth"],
         kinds=sorted(set(args["kinds"])),
-        nodes=len(graph["nodes"]),
-        truncated=graph["truncated"],
+        nodes=len(graph.nodes),
+        truncated=graph.truncated,
     )
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
 from registry.identifiers import KINDS
+from registry.schemas.output import Compute, OutputSchema
 from registry.services.graph import DEFAULT_KINDS, MAX_DEPTH, MAX_NODES
 
 
@@ -41,7 +44,14 @@ class GraphEdge(Schema):
     source = fields.String()
 
 
-class GraphRead(Schema):
+class GraphRead(OutputSchema):
+    """services.graph.Graph: its nodes and edges in the order they were found."""
+
+    computed: ClassVar[dict[str, Compute]] = {
+        "nodes": lambda graph, _: list(graph.nodes.values()),
+        "edges": lambda graph, _: list(graph.edges.values()),
+    }
+
     nodes = fields.List(fields.Nested(GraphNode))
     edges = fields.List(fields.Nested(GraphEdge))
     truncated = fields.Boolean(metadata={"description": "the node bound was reached"})

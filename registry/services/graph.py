@@ -17,9 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from registry.auth.principal import Principal
-from registry.errors import NotFound, id_or_not_found
 from registry.models import Identifier, Link, Subject
-from registry.services import visibility
+from registry.services import identifiers, visibility
 
 DEFAULT_KINDS = ("bank_account", "phone", "domain", "ip", "tax_code")
 MAX_DEPTH = 3
@@ -27,58 +26,59 @@ MAX_NODES = 500
 ROWS_PER_NODE = 4  # a level reads at most this many rows per node still allowed, then stops
 
 
+@dataclass(frozen=True)
+class SubjectNode:
+    id: uuid.UUID
+    label: str  # the subject's name
+    subject_kind: str
+    depth: int
+    type: str = "subject"
+
+
+@dataclass(frozen=True)
+class IdentifierNode:
+    id: uuid.UUID
+    label: str  # the identifier's display: masked for sensitive kinds; values never enter the graph
+    identifier_kind: str
+    depth: int
+    type: str = "identifier"
+
+
+@dataclass(frozen=True)
+class Edge:
+    id: uuid.UUID  # the link
+    subject_id: uuid.UUID
+    identifier_id: uuid.UUID
+    confidence: int
+    source: str
+
+
 @dataclass
 class Graph:
-    nodes: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
-    edges: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    """What GraphRead dumps: nodes and edges in the order they were found."""
+
+    nodes: dict[uuid.UUID, SubjectNode | IdentifierNode] = field(default_factory=dict)
+    edges: dict[uuid.UUID, Edge] = field(default_factory=dict)
     truncated: bool = False
 
-    def add_node(self, node_id: uuid.UUID, node: dict[str, Any], limit: int) -> bool:
+    def add_node(self, node: SubjectNode | IdentifierNode, limit: int) -> bool:
         """True if the node is in the graph (already, or added now within the limit)."""
-        if node_id in self.nodes:
+        if node.id in self.nodes:
             return True
         if len(self.nodes) >= limit:
             self.truncated = True
             return False
-        self.nodes[node_id] = {"id": node_id, **node}
+        self.nodes[node.id] = node
         return True
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "nodes": list(self.nodes.values()),
-            "edges": list(self.edges.values()),
-            "truncated": self.truncated,
-        }
-
-
-def _subject_node(name: str, kind: str, depth: int) -> dict[str, Any]:
-    return {"type": "subject", "subject_kind": kind, "label": name, "depth": depth}
-
-
-def _identifier_node(kind: str, display: str, depth: int) -> dict[str, Any]:
-    # `display` is masked for sensitive kinds; values themselves never enter the graph.
-    return {"type": "identifier", "identifier_kind": kind, "label": display, "depth": depth}
-
-
-def _edge(
-    link_id: uuid.UUID, subject_id: uuid.UUID, identifier_id: uuid.UUID, confidence: int, source: str
-) -> dict:
-    return {
-        "id": link_id,
-        "subject_id": subject_id,
-        "identifier_id": identifier_id,
-        "confidence": confidence,
-        "source": source,
-    }
 
 
 def _add_link(graph: Graph, row: Any, depth: int, limit: int) -> bool:
     """The far subject of a level row, with its link to the shared identifier; True if the subject is new."""
     new = row.subject_id not in graph.nodes
-    if not graph.add_node(row.subject_id, _subject_node(row.name, row.kind, depth), limit):
+    if not graph.add_node(SubjectNode(row.subject_id, row.name, row.kind, depth), limit):
         return False
     graph.edges.setdefault(
-        row.link_id, _edge(row.link_id, row.subject_id, row.identifier_id, row.confidence, row.source)
+        row.link_id, Edge(row.link_id, row.subject_id, row.identifier_id, row.confidence, row.source)
     )
     return new
 
@@ -142,12 +142,12 @@ def _expand(
             rows = rows[: row_limit - 1]
         next_frontier = []
         for row in rows:
-            node = _identifier_node(row.identifier_kind, row.display, level)
-            if not graph.add_node(row.identifier_id, node, max_nodes):
+            node = IdentifierNode(row.identifier_id, row.display, row.identifier_kind, level)
+            if not graph.add_node(node, max_nodes):
                 continue
             graph.edges.setdefault(
                 row.near_link_id,
-                _edge(
+                Edge(
                     row.near_link_id,
                     row.near_subject_id,
                     row.identifier_id,
@@ -168,15 +168,15 @@ def from_subject(
     depth: int = 1,
     kinds: tuple[str, ...] = DEFAULT_KINDS,
     max_nodes: int = MAX_NODES,
-) -> dict[str, Any]:
+) -> Graph:
     """Nodes and edges within `depth` shared-identifier hops of a subject (1 query per level)."""
     subject = visibility.load_visible(session, Subject, subject_id, principal)
     graph = Graph()
-    graph.add_node(subject.id, _subject_node(subject.name, subject.kind, 0), max_nodes)
+    graph.add_node(SubjectNode(subject.id, subject.name, subject.kind, 0), max_nodes)
     _expand(
         session, graph, principal, [subject.id], first_depth=1, depth=depth, kinds=kinds, max_nodes=max_nodes
     )
-    return graph.as_dict()
+    return graph
 
 
 def from_identifier(
@@ -187,16 +187,11 @@ def from_identifier(
     depth: int = 1,
     kinds: tuple[str, ...] = DEFAULT_KINDS,
     max_nodes: int = MAX_NODES,
-) -> dict[str, Any]:
+) -> Graph:
     """The identifier, the visible subjects using it, and `depth` levels of expansion from them."""
-    key = id_or_not_found(identifier_id, "identifier")
-    identifier = session.scalars(
-        select(Identifier).where(Identifier.id == key, visibility.identifier_visible(principal))
-    ).first()
-    if identifier is None:
-        raise NotFound(f"No identifier with id {key}.")
+    identifier = identifiers.load_visible(session, principal=principal, identifier_id=identifier_id)
     graph = Graph()
-    graph.add_node(identifier.id, _identifier_node(identifier.kind, identifier.display, 0), max_nodes)
+    graph.add_node(IdentifierNode(identifier.id, identifier.display, identifier.kind, 0), max_nodes)
     rows = session.execute(
         select(
             Link.id.label("link_id"),
@@ -221,4 +216,4 @@ def from_identifier(
         rows = rows[:-1]
     frontier = [row.subject_id for row in rows if _add_link(graph, row, 0, max_nodes)]
     _expand(session, graph, principal, frontier, first_depth=1, depth=depth, kinds=kinds, max_nodes=max_nodes)
-    return graph.as_dict()
+    return graph
