@@ -34,7 +34,7 @@ PDF_BODY = {"required": True, "content": {service.PDF: {"schema": {"type": "stri
 @blp.arguments(DecisionCreate)
 @blp.response(201, DecisionRead)
 @blp.alt_response(409, description="Already registered (same issuer, number and date); `existing` is its id")
-def create_decision(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def create_decision(args: dict[str, Any]):
     """Record a written decision
 
     The caller's agency owns the record. The document itself is uploaded afterwards with
@@ -50,7 +50,7 @@ def create_decision(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.access("decision:list", Scope.REGISTRY_READ)
 @blp.arguments(DecisionQuery, location="query")
 @blp.response(200, DecisionPage)
-def list_decisions(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def list_decisions(args: dict[str, Any]):
     """List decisions visible to the caller, newest first"""
     return paginate(db(), service.search(caller(), args), page=args["page"], per_page=args["per_page"],
                     order_by=service.ORDER)  # fmt: skip
@@ -60,7 +60,7 @@ def list_decisions(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.access("decision:read", Scope.REGISTRY_READ)
 @blp.response(200, DecisionRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")
-def get_decision(decision_id):  # type: ignore[no-untyped-def]
+def get_decision(decision_id):
     """Get one decision"""
     audit_resource("decision", decision_id)
     return service.get_decision_for_use(db(), decision_id, caller())
@@ -74,7 +74,7 @@ def get_decision(decision_id):  # type: ignore[no-untyped-def]
 @blp.alt_response(404, description="Not found, or not visible to the caller")
 @blp.alt_response(413, description="Larger than the registry accepts")
 @blp.alt_response(415, description="Not `application/pdf`")
-def upload_decision_document(decision_id):  # type: ignore[no-untyped-def]
+def upload_decision_document(decision_id):
     """Upload the decision's document (owner only)
 
     The raw PDF is the request body. Its SHA-256 must equal the decision's `document_sha256`;
@@ -102,7 +102,7 @@ def upload_decision_document(decision_id):  # type: ignore[no-untyped-def]
 @blp.access("decision:download_document", Scope.REGISTRY_READ)
 @blp.response(200, content_type=service.PDF, description="The document as uploaded")
 @blp.alt_response(404, description="Not found, not visible to the caller, or no document uploaded")
-def download_decision_document(decision_id):  # type: ignore[no-untyped-def]
+def download_decision_document(decision_id):
     """Download the decision's document"""
     audit_resource("decision", decision_id)
     decision = service.get_decision_for_use(db(), decision_id, caller())

@@ -36,7 +36,7 @@ def _audit(args: dict[str, Any], graph: service.Graph) -> None:
 @blp.arguments(GraphQuery, location="query")
 @blp.response(200, GraphRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")
-def subject_graph(args: dict[str, Any], subject_id: Any):  # type: ignore[no-untyped-def]
+def subject_graph(args: dict[str, Any], subject_id: Any):
     """Subjects linked to this one through shared identifiers
 
     Nodes are subjects and identifiers, edges are links; expansion goes `depth` (1-3) subject-to-subject
@@ -54,7 +54,7 @@ def subject_graph(args: dict[str, Any], subject_id: Any):  # type: ignore[no-unt
 @blp.arguments(GraphQuery, location="query")
 @blp.response(200, GraphRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")
-def identifier_graph(args: dict[str, Any], identifier_id: Any):  # type: ignore[no-untyped-def]
+def identifier_graph(args: dict[str, Any], identifier_id: Any):
     """Subjects using this identifier, and those linked to them
 
     The identifier's visible subjects are the start (depth 0); then as for a subject's graph.

@@ -30,7 +30,7 @@ blp = RegistryBlueprint("identifiers", __name__, url_prefix="/api/v1/identifiers
 @blp.arguments(IdentifierCreate)
 @blp.response(201, IdentifierCreated)
 @blp.alt_response(409, description="Already registered; `existing` is its id")
-def create_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def create_identifier(args: dict[str, Any]):
     """Register an identifier
 
     The value is normalised to its canonical form (returned in `value`).
@@ -47,7 +47,7 @@ def create_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.access("identifier:list", Scope.REGISTRY_READ)
 @blp.arguments(IdentifierQuery, location="query")
 @blp.response(200, IdentifierPage)
-def list_identifiers(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def list_identifiers(args: dict[str, Any]):
     """List identifiers visible to the caller"""
     reveal(args["sensitive"])
     return paginate(
@@ -64,7 +64,7 @@ def list_identifiers(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.arguments(IdentifierLookup, location="query")
 @blp.response(200, IdentifierMatch)
 @blp.alt_response(404, description="Not registered, or not visible to the caller")
-def lookup_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def lookup_identifier(args: dict[str, Any]):
     """Find an identifier by any accepted spelling"""
     reveal(args["sensitive"])
     found, subjects = service.lookup(
@@ -80,7 +80,7 @@ def lookup_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.arguments(RevealQuery, location="query")
 @blp.response(200, IdentifierRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")
-def get_identifier(args: dict[str, Any], identifier_id):  # type: ignore[no-untyped-def]
+def get_identifier(args: dict[str, Any], identifier_id):
     """Get one identifier"""
     reveal(args["sensitive"])
     audit_resource("identifier", identifier_id)

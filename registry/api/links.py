@@ -29,7 +29,7 @@ def _change(link: Link) -> dict[str, Any]:
 @blp.arguments(LinkCreate)
 @blp.response(201, LinkRead)
 @blp.alt_response(409, description="Your agency already asserts this link; `existing` is its id")
-def create_link(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def create_link(args: dict[str, Any]):
     """Link a subject to an identifier
 
     Name the identifier by `identifier_id`, or by `identifier: {kind, value}` (registered if new).
@@ -44,7 +44,7 @@ def create_link(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.access("link:list", Scope.REGISTRY_READ)
 @blp.arguments(LinkQuery, location="query")
 @blp.response(200, LinkPage)
-def list_links(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def list_links(args: dict[str, Any]):
     """List links visible to the caller"""
     reveal(args["sensitive"])
     query = service.visible(
@@ -60,7 +60,7 @@ def list_links(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.arguments(RevealQuery, location="query")
 @blp.response(200, LinkRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")
-def get_link(args: dict[str, Any], link_id: Any):  # type: ignore[no-untyped-def]
+def get_link(args: dict[str, Any], link_id: Any):
     """Get one link"""
     reveal(args["sensitive"])
     audit_resource("link", link_id)
@@ -72,7 +72,7 @@ def get_link(args: dict[str, Any], link_id: Any):  # type: ignore[no-untyped-def
 @blp.arguments(LinkUpdate)
 @blp.response(200, LinkRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")
-def update_link(args: dict[str, Any], link_id: Any):  # type: ignore[no-untyped-def]
+def update_link(args: dict[str, Any], link_id: Any):
     """Update a link: confidence, source, seen dates, note (asserting agency only)"""
     audit_resource("link", link_id)
     link = load_visible(db(), Link, link_id, caller())

@@ -73,7 +73,7 @@ def _start_job(job_id: Any, items: list[dict[str, Any]], principal: Principal) -
 @blp.response(200, ScreeningRead)
 @blp.alt_response(202, schema=ScreeningRead, description="A job: fetch progress and the answer at `url`")
 @max_body(MAX_SCREENING_BODY)
-def create_screening(query: dict[str, Any], args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def create_screening(query: dict[str, Any], args: dict[str, Any]):
     """Screen a list of identifiers
 
     Each input is normalised and answered `invalid` (with the reason), `no_match` or `match` (visible
@@ -106,7 +106,7 @@ def create_screening(query: dict[str, Any], args: dict[str, Any]):  # type: igno
 @blp.arguments(ScreeningJobQuery, location="query")
 @blp.response(200, ScreeningRead)
 @blp.alt_response(404, description="No such screening, or submitted by another agency")
-def get_screening(args: dict[str, Any], job_id: Any):  # type: ignore[no-untyped-def]
+def get_screening(args: dict[str, Any], job_id: Any):
     """Progress of a screening job, and its answer (paged) once done
 
     Only the submitting agency sees a job. Fetching the answer is audited with the list hash and the
@@ -131,7 +131,7 @@ def get_screening(args: dict[str, Any], job_id: Any):  # type: ignore[no-untyped
 @blp.access("identifier:match", Scope.REGISTRY_READ, purpose=False)
 @blp.arguments(MatchQuery, location="query")
 @blp.response(200, MatchRead)
-def match_identifier(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def match_identifier(args: dict[str, Any]):
     """Is a value known? Yes or no, and a case reference
 
     For low-entropy values (bank accounts, phones) a caller without registry:read_sensitive may ask

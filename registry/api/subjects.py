@@ -39,7 +39,7 @@ def _change(subject: Subject) -> dict[str, Any]:
 @blp.arguments(SubjectCreate)
 @blp.response(201, SubjectRead)
 @blp.alt_response(409, description="A subject with this tax code or personal ID is already visible to you")
-def create_subject(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def create_subject(args: dict[str, Any]):
     """Register a subject
 
     Its tax code and personal ID become identifiers linked to it, so lookups by them find it.
@@ -54,7 +54,7 @@ def create_subject(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.access("subject:list", Scope.REGISTRY_READ)
 @blp.arguments(SubjectQuery, location="query")
 @blp.response(200, SubjectPage)
-def list_subjects(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def list_subjects(args: dict[str, Any]):
     """Search subjects by name (diacritic-insensitive) or by any identifier
 
     Without `q`: every subject you may see, oldest first; like every list, `total` is counted up to
@@ -85,7 +85,7 @@ def list_subjects(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.arguments(RevealQuery, location="query")
 @blp.response(200, SubjectRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")
-def get_subject(args: dict[str, Any], subject_id: Any):  # type: ignore[no-untyped-def]
+def get_subject(args: dict[str, Any], subject_id: Any):
     """Get one subject"""
     reveal(args["sensitive"])
     audit_resource("subject", subject_id)
@@ -97,7 +97,7 @@ def get_subject(args: dict[str, Any], subject_id: Any):  # type: ignore[no-untyp
 @blp.arguments(SubjectUpdate)
 @blp.response(200, SubjectRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")
-def update_subject(args: dict[str, Any], subject_id: Any):  # type: ignore[no-untyped-def]
+def update_subject(args: dict[str, Any], subject_id: Any):
     """Update a subject (owner agency only)"""
     audit_resource("subject", subject_id)
     subject = load_visible(db(), Subject, subject_id, caller())
@@ -111,7 +111,7 @@ def update_subject(args: dict[str, Any], subject_id: Any):  # type: ignore[no-un
 @blp.arguments(RevealQuery, location="query")
 @blp.response(200, HistoryRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")
-def subject_history(args: dict[str, Any], subject_id: Any):  # type: ignore[no-untyped-def]
+def subject_history(args: dict[str, Any], subject_id: Any):
     """Seller history across agencies
 
     The subject, every identifier linked to it, every violation touching it or its identifiers, and

@@ -31,7 +31,7 @@ blp = RegistryBlueprint(
 @blp.arguments(ViolationCreate)
 @blp.response(201, ViolationRead)
 @blp.alt_response(409, description="Idempotency-Key reused with a different body")
-def create_violation(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def create_violation(args: dict[str, Any]):
     """Record a violation
 
     The caller's agency is the detecting agency and owns the record. Every subject, identifier and
@@ -49,7 +49,7 @@ def create_violation(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.access("violation:list", Scope.REGISTRY_READ)
 @blp.arguments(ViolationQuery, location="query")
 @blp.response(200, ViolationPage)
-def list_violations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def list_violations(args: dict[str, Any]):
     """List violations visible to the caller, most recently detected first"""
     query = service.search(db(), caller(), args)
     return paginate(db(), query, page=args["page"], per_page=args["per_page"], order_by=service.ORDER)
@@ -59,7 +59,7 @@ def list_violations(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.access("violation:read", Scope.REGISTRY_READ)
 @blp.response(200, ViolationRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")
-def get_violation(violation_id):  # type: ignore[no-untyped-def]
+def get_violation(violation_id):
     """Get one violation"""
     audit_resource("violation", violation_id)
     return load_visible(db(), Violation, violation_id, caller())
@@ -71,7 +71,7 @@ def get_violation(violation_id):  # type: ignore[no-untyped-def]
 @blp.response(200, ViolationRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")
 @blp.alt_response(409, description="Status change not allowed; `current_state` and `allowed` say why")
-def update_violation(args: dict[str, Any], violation_id):  # type: ignore[no-untyped-def]
+def update_violation(args: dict[str, Any], violation_id):
     """Update a violation (detecting agency only)
 
     Status follows suspected -> confirmed -> sanctioned, with dismissed reachable from each and final.

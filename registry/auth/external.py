@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import requests
 from joserfc import jws, jwt
@@ -101,7 +101,8 @@ class ExternalVerifier:
             claims = json.loads(jws.extract_compact(to_bytes(token)).payload)
         except (JoseError, ValueError, TypeError):
             return None
-        return self.issuers.get(claims.get("iss")) if isinstance(claims, dict) else None
+        issuer = claims.get("iss") if isinstance(claims, dict) else None
+        return self.issuers.get(issuer) if isinstance(issuer, str) else None
 
     def fetch_count(self, issuer: str) -> int:
         return self._cache.get(issuer, _CachedKeys()).fetches
@@ -114,7 +115,7 @@ class ExternalVerifier:
                 cached.fetched_at = self.clock()
                 cached.fetches += 1
                 try:
-                    cached.keys = KeySet.import_key_set(self.fetch(trusted.jwks_uri))
+                    cached.keys = KeySet.import_key_set(cast(Any, self.fetch(trusted.jwks_uri)))
                 except (requests.RequestException, JoseError, ValueError, TypeError) as exc:
                     log.warning("could not fetch the JWKS of %s: %s", trusted.issuer, exc)
             if cached.keys is None or not any(key.kid == kid for key in cached.keys.keys):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,7 +130,7 @@ def _decode_assertion(assertion: str, keys: KeySet) -> dict[str, Any]:
     return dict(jwt.decode(assertion, keys, algorithms=ASSERTION_ALGORITHMS).claims)
 
 
-def _check_lifetime(claims: dict[str, Any], error: type[Exception]) -> None:
+def _check_lifetime(claims: dict[str, Any], error: Callable[..., Exception]) -> None:
     if (
         not isinstance(claims.get("exp"), int)
         or claims["exp"] > time.time() + MAX_ASSERTION_LIFETIME + CLOCK_SKEW
@@ -158,7 +159,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
         except (JoseError, ValueError, TypeError) as exc:
             raise InvalidClientError(description="The client assertion is not valid.") from exc
         _check_lifetime(claims, InvalidClientError)
-        self.verify_claims(claims)  # type: ignore[arg-type]
+        self.verify_claims(claims)
         return claims
 
     def validate_jti(self, claims: Any, jti: str) -> bool:
@@ -223,7 +224,7 @@ class OfficerAssertionGrant(_ScopeRule, JWTBearerGrant):
         except (JoseError, ValueError, TypeError) as exc:
             raise InvalidGrantError(description="The assertion is not valid.") from exc
         _check_lifetime(claims, InvalidGrantError)
-        self.verify_claims(claims)  # type: ignore[arg-type]
+        self.verify_claims(claims)
         return claims
 
     def get_audiences(self) -> list[str]:

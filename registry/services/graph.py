@@ -111,9 +111,9 @@ def _level(
             .where(
                 near.subject_id.in_(frontier),
                 Identifier.kind.in_(kinds),
-                visibility.record_visible(near, principal),  # type: ignore[arg-type]
-                visibility.record_visible(far, principal),  # type: ignore[arg-type]
-                visibility.record_visible(other, principal),  # type: ignore[arg-type]
+                visibility.record_visible(near, principal),
+                visibility.record_visible(far, principal),
+                visibility.record_visible(other, principal),
             )
             .order_by(near.subject_id, Identifier.id, far.subject_id, far.id)
             .limit(row_limit)

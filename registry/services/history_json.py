@@ -65,7 +65,7 @@ from registry.services.blocking.access import sees_all_but_drafts
 from registry.services.blocking.access import visible_to_caller as block_visible_to_caller
 from registry.services.freezing.history import readable
 
-_EMPTY = literal_column("'[]'::json")
+_EMPTY: ColumnElement[Any] = literal_column("'[]'::json")
 
 
 def _text(value: str) -> ColumnElement[str]:
@@ -383,6 +383,7 @@ def answer(session: Session, *, principal: Principal, subject_id: Any) -> str:
     """The seller history's JSON text, as HistoryRead dumps services.history's answer."""
     key = id_or_not_found(subject_id, Subject.record_type)
     driver = session.connection().connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
     with psycopg.RawCursor(driver) as cursor:
         cursor.execute(_sql(sees_all_but_drafts(principal), principal.is_state), (key, principal.agency_id))
         found = cursor.fetchone()

@@ -172,15 +172,15 @@ class Guard:
             return None
         if kind == "ip":
             address = ipaddress.ip_address(value)
-            for network, entry in self.networks:
+            for network, shared in self.networks:
                 if address.version == network.version and address in network:
-                    return self._network_reason(value, entry, "is inside")
+                    return self._network_reason(value, shared, "is inside")
             return None
         if kind == "ip_range":
             target = ipaddress.ip_network(value)
-            for network, entry in self.networks:
-                if target.version == network.version and target.overlaps(network):  # type: ignore[arg-type]
-                    return self._network_reason(value, entry, "overlaps")
+            for network, shared in self.networks:
+                if target.version == network.version and target.overlaps(network):
+                    return self._network_reason(value, shared, "overlaps")
             widest = WIDEST_RANGE[target.version]
             if target.prefixlen < widest:
                 return (

@@ -6,7 +6,7 @@ import functools
 from contextlib import nullcontext
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, literal, or_, select, true
+from sqlalchemy import BindParameter, Integer, Select, bindparam, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
@@ -145,7 +145,7 @@ def personal_id(subject: Subject, cipher: FieldCipher) -> str | None:
 
 ORDER = (Subject.created_at, Subject.id)
 FILTERS = ("kind", "province", "tax_code")
-_LINKED = bindparam("linked_ids", expanding=True)
+_LINKED: BindParameter[list[Any]] = bindparam("linked_ids", expanding=True)
 
 
 def _filter_values(filters: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from datetime import UTC
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Select,
     bindparam,
@@ -217,7 +218,7 @@ def search(session: Session, principal: Principal, filters: dict[str, Any]) -> S
 
 
 # Built once: the caller and the violations are parameters (see visibility.visible_to_caller).
-_VIOLATION_IDS = bindparam("violation_ids", expanding=True)
+_VIOLATION_IDS: BindParameter[list[uuid.UUID]] = bindparam("violation_ids", expanding=True)
 # The visible subjects and identifiers of the violations, in one round trip: ("s" | "i", violation, id).
 _REFERENCES = union_all(
     select(literal("s").label("kind"), violation_subject.c.violation_id, Subject.id, Subject.created_at)

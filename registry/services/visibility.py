@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BindParameter,
     Boolean,
     ColumnElement,
     Integer,
@@ -44,8 +45,8 @@ def record_visible(model: type[SharedRecord], principal: Principal) -> ColumnEle
 # plans each statement once per connection for state callers and once for others, and reuses the plan,
 # instead of planning it again on most requests (a plan that cannot tell `state` from `public` looks
 # too costly to reuse).
-CALLER_AGENCY = bindparam("caller_agency_id")
-CALLER_IS_STATE = bindparam("caller_is_state", type_=Boolean(), literal_execute=True)
+CALLER_AGENCY: BindParameter[int] = bindparam("caller_agency_id")
+CALLER_IS_STATE: BindParameter[bool] = bindparam("caller_is_state", type_=Boolean(), literal_execute=True)
 
 
 def _constant(value: str) -> Any:
@@ -125,9 +126,17 @@ def _identifier_rule(agency: Any, is_state: Any, link_visible: ColumnElement[boo
     )
 
 
-@functools.cache
+_LOAD_VISIBLE: dict[type[SharedRecord], Select[Any]] = {}
+
+
 def _load_visible(model: type[SharedRecord]) -> Select[Any]:
-    return select(model).where(model.id == bindparam("record_id"), visible_to_caller(model))  # type: ignore[attr-defined]
+    """Built once per model."""
+    if model not in _LOAD_VISIBLE:
+        _LOAD_VISIBLE[model] = select(model).where(
+            model.id == bindparam("record_id"),  # type: ignore[attr-defined]
+            visible_to_caller(model),  # type: ignore[arg-type]  # a class is hashable; mypy reads SharedRecord.__eq__
+        )
+    return _LOAD_VISIBLE[model]
 
 
 def load_visible(session: Session, model: type[T], record_id: Any, principal: Principal) -> T:

@@ -234,9 +234,9 @@ def start(
     session.add(
         WorkflowTransition(
             record_type=machine.record_type,
-            record_id=record.id,
+            record_id=record.id,  # type: ignore[attr-defined]
             action="create",
-            from_state=None,  # type: ignore[attr-defined]
+            from_state=None,
             to_state=state,
             agency_id=principal.agency_id if principal else None,
             client_id=principal.client_id if principal else None,
