@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from marshmallow import Schema, fields, missing, validate
 
 from registry.identifiers import KINDS
+from registry.models import JobStatus, ScreeningJob
 from registry.schemas.output import Compute, Output, OutputSchema, loaded
-from registry.services.screening import MAX_ITEMS, MAX_JOB_ITEMS
+from registry.services.screening import INTERRUPTED, MAX_ITEMS, MAX_JOB_ITEMS, interrupted
 
 STATUSES = ("invalid", "no_match", "match")
 
@@ -63,11 +65,21 @@ class ScreeningResult(OutputSchema):
     open_orders = fields.Nested(OpenOrders)
 
 
+def _job(job: Any, name: str, if_interrupted: Callable[[], Any]) -> Any:
+    """A job's field, as it stands when its process was lost and the tick has not recorded it yet."""
+    if not isinstance(job, ScreeningJob):
+        return missing  # an answer given at once has no job fields
+    return if_interrupted() if interrupted(job) else getattr(job, name)
+
+
 class ScreeningRead(OutputSchema):
     """The answer to a list (200: services.screening.Screening), or the job that will answer it (202:
     the ScreeningJob, with its answer's page once done)."""
 
     computed: ClassVar[dict[str, Compute]] = {
+        "status": lambda job, _: _job(job, "status", lambda: JobStatus.FAILED),
+        "error": lambda job, _: _job(job, "error", lambda: INTERRUPTED),
+        "finished_at": lambda job, _: _job(job, "finished_at", lambda: job.updated_at or job.created_at),
         "url": loaded("url", missing),
         "list_sha256": lambda answer, _: answer.list_sha256 or None,
         "page": loaded("page", missing),

@@ -23,7 +23,7 @@ import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import rfc8785
@@ -455,19 +455,41 @@ def get_job(session: Session, *, principal: Principal, job_id: Any) -> Screening
     """The job, only for the agency that submitted it; NotFound otherwise (hidden looks like missing).
 
     A queued or running job without progress for INTERRUPTED_AFTER lost the process that ran it (a
-    restart): it is reported failed, so the caller submits the list again instead of waiting for ever.
+    restart): ScreeningRead shows it failed (see `interrupted`), so the caller submits the list again
+    instead of waiting for ever; `tick` records it.
     """
     key = id_or_not_found(job_id, "screening")
     job = session.get(ScreeningJob, key)
     if job is None or job.agency_id != principal.agency_id:
         raise NotFound(f"No screening {key}.")
-    last_progress = job.updated_at or job.created_at
-    if job.status in (JobStatus.QUEUED, JobStatus.RUNNING) and last_progress < utcnow() - INTERRUPTED_AFTER:
-        job.status = JobStatus.FAILED
-        job.error = "The screening was interrupted (the server restarted); submit the list again."
-        job.finished_at = utcnow()
-        session.flush()
     return job
+
+
+INTERRUPTED = "The screening was interrupted (the server restarted); submit the list again."
+
+
+def interrupted(job: ScreeningJob, now: datetime | None = None) -> bool:
+    """Whether a queued or running job lost the process that ran it (no progress for INTERRUPTED_AFTER):
+    shown as failed at once, and marked failed by `tick`."""
+    last_progress = job.updated_at or job.created_at
+    return (
+        job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
+        and last_progress < (now or utcnow()) - INTERRUPTED_AFTER
+    )
+
+
+def tick(session: Session, *, now: datetime) -> dict[str, int]:
+    """For `registry workflows tick`: mark failed the jobs whose process was lost (reads only show it)."""
+    stale = session.scalars(
+        select(ScreeningJob).where(
+            ScreeningJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
+            func.coalesce(ScreeningJob.updated_at, ScreeningJob.created_at) < now - INTERRUPTED_AFTER,
+        )
+    ).all()
+    for job in stale:
+        job.status, job.error, job.finished_at = JobStatus.FAILED, INTERRUPTED, now
+    session.flush()
+    return {"screenings_failed": len(stale)}
 
 
 # -- match-only answers ---------------------------------------------------------------------------------

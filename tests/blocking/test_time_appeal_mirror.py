@@ -64,12 +64,12 @@ def test_workflows_tick_command(walker, grounds, db, app, monkeypatch):
             calls.append(exc[0])
             return False
 
-    assert "registry.services.blocking:tick" in workflows.TICKS
-    monkeypatch.setattr(workflows, "TICKS", ("registry.services.blocking:tick",))
+    assert workflows.TICKS["blocking"] is blocking.tick
+    monkeypatch.setattr(workflows, "TICKS", {"blocking": blocking.tick})
     monkeypatch.setattr(workflows, "session_scope", lambda: Scope())
     result = CliRunner().invoke(main, ["workflows", "tick"])
     assert result.exit_code == 0, result.output
-    assert "registry.services.blocking:tick: block_requests_expired=1" in result.output
+    assert "blocking: block_requests_expired=1" in result.output
     assert calls == [None]
 
 

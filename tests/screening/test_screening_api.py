@@ -189,3 +189,13 @@ def test_a_job_whose_process_stopped_is_reported_failed_not_running_for_ever(cli
     assert abandoned.json["finished_at"] is not None
     busy = client.get(f"{SCREENINGS}/{jobs['busy']}", headers=headers)
     assert busy.json["status"] == "running" and busy.json["error"] is None
+    # The read showed it; it did not write it: the workflows' tick records the failure.
+    from registry.services import screening
+
+    db.expire_all()
+    assert db.get(ScreeningJob, jobs["abandoned"]).status == JobStatus.RUNNING
+    assert screening.tick(db, now=utcnow()) == {"screenings_failed": 1}
+    db.expire_all()
+    recorded = db.get(ScreeningJob, jobs["abandoned"])
+    assert recorded.status == JobStatus.FAILED and recorded.error == abandoned.json["error"]
+    assert db.get(ScreeningJob, jobs["busy"]).status == JobStatus.RUNNING
