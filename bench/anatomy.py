@@ -8,7 +8,7 @@ Measures `GET /api/v1/subjects/{id}/history` (as bench.http does) on three serve
   registry   the registry as it is (on PostgreSQL the history is one statement, services.history_json)
   snapshot   the registry with the history's reads replaced by a copy of one answer taken at the
              first request: everything else runs (token check and generation read, rate limiter,
-             arguments, presenters, timeline, JSON, audit insert and commit), so its figure is the
+             arguments, HistoryRead's dump, timeline, JSON, audit insert and commit), so its figure is the
              most the history can reach by making its reads cheaper
 
 `snapshot` is a measurement instrument, not the product: it monkeypatches the history view's
@@ -31,7 +31,9 @@ VARIANT_ENV = "BENCH_ANATOMY_VARIANT"
 def _snapshot(views: Any) -> None:
     from sqlalchemy import inspect
 
-    real_history, real_present = views.history_service.history, views.violation_service.present
+    from registry.services import violations
+
+    real_history, real_references = views.history_service.history, violations.visible_references
     taken: dict[str, Any] = {}
 
     def copy(record: Any) -> SimpleNamespace:
@@ -44,15 +46,15 @@ def _snapshot(views: Any) -> None:
             for link in found.links:
                 links.append(copy(link))
                 links[-1].identifier = copy(link.identifier)
-            taken["present"] = real_present(session, principal, found.violations)
+            taken["references"] = real_references(session, principal, found.violations)
             taken["history"] = SimpleNamespace(
-                subject=copy(found.subject), links=links, violations=[], sections=found.sections,
-                timeline=found.timeline,
+                subject=copy(found.subject), links=links, violations=[copy(v) for v in found.violations],
+                sections=found.sections, timeline=found.timeline,
             )  # fmt: skip
         return taken["history"]
 
     views.history_service = SimpleNamespace(history=history)
-    views.violation_service = SimpleNamespace(present=lambda *_: taken["present"])
+    violations.visible_references = lambda *_: taken["references"]  # ViolationRead's page query
     views.history_json = SimpleNamespace(applies=lambda *_, **__: False)  # always the path above
 
 
