@@ -37,7 +37,8 @@ def _snapshot(views: Any) -> None:
     taken: dict[str, Any] = {}
 
     def copy(record: Any) -> SimpleNamespace:
-        return SimpleNamespace(**{a.key: getattr(record, a.key) for a in inspect(record).mapper.column_attrs})
+        columns = {a.key: getattr(record, a.key) for a in inspect(record).mapper.column_attrs}
+        return SimpleNamespace(**columns, record_type=getattr(record, "record_type", None))
 
     def history(session: Any, *, principal: Any, subject_id: Any) -> Any:
         if "history" not in taken:
