@@ -3,10 +3,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import click
-from sqlalchemy import select
 
 from registry.cli.common import emit, session_scope
-from registry.models import Agency, AgencyKind
+from registry.models import AgencyKind
 from registry.services import agencies as service
 
 
@@ -19,7 +18,7 @@ def agencies() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def list_(as_json: bool) -> None:
     with session_scope() as session:
-        rows = list(session.scalars(select(Agency).order_by(Agency.code)))
+        rows = service.all_agencies(session)
         data = [{"code": a.code, "kind": a.kind, "name_en": a.name_en, "bank_bin": a.bank_bin} for a in rows]
         emit(data, as_json, "\n".join(f"{a.code:14} {a.kind:16} {a.name_en}" for a in rows))
 
