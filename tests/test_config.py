@@ -88,6 +88,12 @@ def test_rule_files_and_the_audit_key_come_from_settings(tmp_path, monkeypatch):
     settings = Settings.from_env(env)
     assert settings.audit_signer_key == "PRIVATE+KEY+example"
     assert "PRIVATE" not in repr(settings)
+    from registry.audit.keys import LogKeys
+    from registry.fieldcrypt import FieldCipher
+
+    assert (
+        LogKeys.from_settings(settings, FieldCipher(b"d" * 32, b"l" * 32)).configured == "PRIVATE+KEY+example"
+    )
     previous = rulefiles.configure(settings.rule_files)
     try:
         assert competence.is_competent("block_domain", "X-1")
