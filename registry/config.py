@@ -12,7 +12,7 @@ from typing import Any
 
 from registry.services.rulefiles import RuleFiles
 
-_DEFAULT_RULES = RuleFiles()
+_DEFAULT_RULES = RuleFiles()  # the files shipped in registry/data
 ENVIRONMENTS = ("development", "production", "testing")
 
 
