@@ -24,6 +24,7 @@ from registry.auth.tokens import TokenService, VerifiedTokens
 from registry.config import Settings
 from registry.db import make_engine, make_sessionmaker
 from registry.fieldcrypt import FieldCipher
+from registry.services import rulefiles
 
 API_PREFIX = "/api/v1"
 
@@ -117,6 +118,7 @@ def _openapi_config(settings: Settings) -> dict[str, Any]:
 
 def create_app(settings: Settings | None = None, *, session_factory: sessionmaker | None = None) -> Flask:
     settings = settings or Settings.from_env()
+    rulefiles.configure(settings.rule_files)
     app = Flask(__name__)
     app.config.update(_openapi_config(settings))
     app.config["TESTING"] = settings.testing

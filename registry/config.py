@@ -10,6 +10,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from registry.services.rulefiles import RuleFiles
+
+_DEFAULT_RULES = RuleFiles()  # the files shipped in registry/data
 ENVIRONMENTS = ("development", "production", "testing")
 
 
@@ -59,7 +62,11 @@ class Settings:
     rate_limit_storage: str = "memory://"
     trusted_issuers_file: str | None = None
     audit_origin: str = "registry.nsc389.gov.vn/audit"
-    extra: dict[str, Any] = field(default_factory=dict)
+    audit_signer_key: str | None = field(default=None, repr=False)  # PRIVATE+KEY note text
+    competence_file: Path = _DEFAULT_RULES.competence
+    holidays_file: Path = _DEFAULT_RULES.holidays
+    blocking_rules_file: Path = _DEFAULT_RULES.blocking
+    freezing_file: Path = _DEFAULT_RULES.freezing
 
     @property
     def production(self) -> bool:
@@ -68,6 +75,16 @@ class Settings:
     @property
     def testing(self) -> bool:
         return self.env == "testing"
+
+    @property
+    def rule_files(self) -> RuleFiles:
+        """The rule files, for `services.rulefiles.configure` (the app factory and the CLI call it)."""
+        return RuleFiles(
+            competence=self.competence_file,
+            holidays=self.holidays_file,
+            blocking=self.blocking_rules_file,
+            freezing=self.freezing_file,
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -94,6 +111,15 @@ class Settings:
             except ValueError as exc:
                 raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
+        def path(name: str, default: Path) -> Path:
+            raw = env.get(name)
+            if not raw:
+                return default
+            chosen = Path(raw)
+            if not chosen.is_file():
+                raise ConfigError(f"{name} names {raw!r}, which is not a file")
+            return chosen
+
         settings = cls(
             env=mode,
             database_url=database_url,
@@ -111,6 +137,11 @@ class Settings:
             rate_limit_storage=env.get("REGISTRY_RATE_LIMIT_STORAGE", "memory://"),
             trusted_issuers_file=env.get("REGISTRY_TRUSTED_ISSUERS"),
             audit_origin=env.get("REGISTRY_AUDIT_ORIGIN", "registry.nsc389.gov.vn/audit"),
+            audit_signer_key=env.get("REGISTRY_AUDIT_SIGNER_KEY") or None,
+            competence_file=path("REGISTRY_COMPETENCE_FILE", _DEFAULT_RULES.competence),
+            holidays_file=path("REGISTRY_HOLIDAYS_FILE", _DEFAULT_RULES.holidays),
+            blocking_rules_file=path("REGISTRY_BLOCKING_RULES_FILE", _DEFAULT_RULES.blocking),
+            freezing_file=path("REGISTRY_FREEZING_FILE", _DEFAULT_RULES.freezing),
         )
         if production and not settings.issuer.startswith("https://"):
             raise ConfigError("REGISTRY_ISSUER must be an https:// URL in production")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import date
 
 import pytest
 
@@ -57,3 +58,51 @@ def test_development_generates_and_keeps_keys_under_var(tmp_path):
 def test_token_lifetime_bounds():
     with pytest.raises(ConfigError, match="between 300 and 900"):
         Settings.from_env({**PRODUCTION, "REGISTRY_TOKEN_LIFETIME": "3600"})
+
+
+def test_rule_files_and_the_audit_key_come_from_settings(tmp_path, monkeypatch):
+    """The REGISTRY_*_FILE variables are read by Settings only; the app factory hands them to the domain."""
+    from registry.services import blocking, competence, rulefiles, workdays
+    from registry.services.freezing import config as freezing_config
+
+    table = tmp_path / "competence.json"
+    table.write_text('{"block_domain": ["X-*"]}')
+    holidays = tmp_path / "holidays.json"
+    holidays.write_text('{"dated": {"2026-10-02": "x"}}')
+    blocking_rules = tmp_path / "blocking.json"
+    blocking_rules.write_text(
+        '{"deciding_agencies": ["D"], "oversight_agencies": ["O"], "deadlines_hours": {}}'
+    )
+    freezing_rules = tmp_path / "freezing.json"
+    freezing_rules.write_text('{"processors": ["P"]}')
+    env = {
+        **PRODUCTION,
+        "REGISTRY_COMPETENCE_FILE": str(table),
+        "REGISTRY_HOLIDAYS_FILE": str(holidays),
+        "REGISTRY_BLOCKING_RULES_FILE": str(blocking_rules),
+        "REGISTRY_FREEZING_FILE": str(freezing_rules),
+        "REGISTRY_AUDIT_SIGNER_KEY": "PRIVATE+KEY+example",
+    }
+    for name in env:  # the process environment plays no part
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings.from_env(env)
+    assert settings.audit_signer_key == "PRIVATE+KEY+example"
+    assert "PRIVATE" not in repr(settings)
+    from registry.audit.keys import LogKeys
+    from registry.fieldcrypt import FieldCipher
+
+    assert (
+        LogKeys.from_settings(settings, FieldCipher(b"d" * 32, b"l" * 32)).configured == "PRIVATE+KEY+example"
+    )
+    previous = rulefiles.configure(settings.rule_files)
+    try:
+        assert competence.is_competent("block_domain", "X-1")
+        assert not workdays.is_working_day(date(2026, 10, 2))  # a Friday, configured as a holiday
+        assert blocking.rules().deciding_agencies == frozenset({"D"})
+        assert freezing_config.rules().processors == ("P",)
+    finally:
+        rulefiles.configure(previous)
+    assert not competence.is_competent("block_domain", "X-1")
+    assert workdays.is_working_day(date(2026, 10, 2))
+    with pytest.raises(ConfigError, match="REGISTRY_HOLIDAYS_FILE"):
+        Settings.from_env({**PRODUCTION, "REGISTRY_HOLIDAYS_FILE": str(tmp_path / "missing.json")})

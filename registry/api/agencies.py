@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from registry.api.blueprint import RegistryBlueprint
 from registry.api.context import db
-from registry.errors import NotFound
-from registry.models import Agency
 from registry.schemas.agencies import AgencyRead
+from registry.services import agencies
 
 blp = RegistryBlueprint(
     "agencies", __name__, url_prefix="/api/v1/agencies", description="Participating agencies"
@@ -20,7 +17,7 @@ blp = RegistryBlueprint(
 @blp.response(200, AgencyRead(many=True))
 def list_agencies():  # type: ignore[no-untyped-def]
     """List agencies"""
-    return list(db().scalars(select(Agency).order_by(Agency.code)))
+    return agencies.all_agencies(db())
 
 
 @blp.route("/<string:code>")
@@ -29,7 +26,4 @@ def list_agencies():  # type: ignore[no-untyped-def]
 @blp.alt_response(404, description="No such agency")
 def get_agency(code: str):  # type: ignore[no-untyped-def]
     """Get one agency"""
-    agency = db().scalars(select(Agency).where(Agency.code == code)).first()
-    if agency is None:
-        raise NotFound(f"No agency with code {code}.")
-    return agency
+    return agencies.by_code(db(), code)

@@ -16,24 +16,33 @@ from __future__ import annotations
 
 import base64
 import logging
-from datetime import UTC
+from dataclasses import fields, replace
 from typing import Any
 
 from flask import Response, current_app
-from marshmallow import Schema, fields, validate, validates_schema
-from marshmallow import ValidationError as SchemaError
-from sqlalchemy import func, select
 
 from registry.api.blueprint import RegistryBlueprint
 from registry.api.context import app_state, audit_change, audit_resource, caller, db
+from registry.audit import search as audit_search
 from registry.audit.keys import AuditKeyError
-from registry.audit.log import MAX_ENTRIES_PER_CALL, AuditLog, LogCorrupt
-from registry.audit.models import AuditEntry
-from registry.audit.recorder import OUTCOMES
+from registry.audit.log import AuditLog, LogCorrupt
 from registry.audit.sequencer import SequencerError, latest_checkpoint
 from registry.auth.scopes import Scope
 from registry.errors import NotFound, PermissionDenied
-from registry.schemas.common import PageQuery
+from registry.schemas.audit import (
+    AuditHit,
+    AuditHits,
+    AuditSearchQuery,
+    CheckpointQuery,
+    ConsistencyProof,
+    ConsistencyQuery,
+    CosignatureCreate,
+    CosignatureRead,
+    EntriesPage,
+    EntriesQuery,
+    InclusionProof,
+    InclusionQuery,
+)
 
 log = logging.getLogger(__name__)
 blp = RegistryBlueprint("audit", __name__, url_prefix="/api/v1/audit", description="Tamper-evident audit log")
@@ -65,128 +74,6 @@ def own_agency_only() -> str | None:
     """None for auditors; else the caller's agency, the only one whose entries it may read."""
     principal = caller()
     return None if principal.has(Scope.AUDIT_READ) else principal.agency
-
-
-# The largest value a BIGINT column holds: anything larger is refused as invalid, never sent on.
-MAX_INT64 = 2**63 - 1
-
-
-# -- schemas (named by purpose) ---------------------------------------------------------------------
-class CheckpointQuery(Schema):
-    size = fields.Integer(
-        validate=validate.Range(min=0, max=MAX_INT64), metadata={"description": "a signed tree size"}
-    )
-    witnessed = fields.Boolean(
-        load_default=False, metadata={"description": "newest checkpoint with a cosignature"}
-    )
-
-
-class EntriesQuery(Schema):
-    start = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_INT64))
-    end = fields.Integer(
-        required=True,
-        validate=validate.Range(min=0, max=MAX_INT64),
-        metadata={"description": f"exclusive; at most {MAX_ENTRIES_PER_CALL} entries are returned"},
-    )
-
-    @validates_schema
-    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
-        if data["end"] < data["start"]:
-            raise SchemaError("end must not be before start", "end")
-
-
-class EntryRead(Schema):
-    leaf_index = fields.Integer()
-    body = fields.String(
-        metadata={"description": "base64 of the exact RFC 8785 bytes; leaf hash = SHA-256(0x00 || body)"}
-    )
-
-
-class EntriesPage(Schema):
-    tree_size = fields.Integer()
-    start = fields.Integer()
-    end = fields.Integer()
-    entries = fields.List(fields.Nested(EntryRead))
-
-
-class InclusionQuery(Schema):
-    index = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_INT64))
-    tree_size = fields.Integer(
-        validate=validate.Range(min=1, max=MAX_INT64), metadata={"description": "default: latest"}
-    )
-
-
-class InclusionProof(Schema):
-    index = fields.Integer()
-    tree_size = fields.Integer()
-    leaf_hash = fields.String()
-    root_hash = fields.String()
-    proof = fields.List(
-        fields.String(), metadata={"description": "base64 hashes, leaf to root (RFC 9162 2.1.3)"}
-    )
-
-
-class ConsistencyQuery(Schema):
-    first = fields.Integer(required=True, validate=validate.Range(min=0, max=MAX_INT64))
-    second = fields.Integer(
-        validate=validate.Range(min=0, max=MAX_INT64), metadata={"description": "default: latest"}
-    )
-
-
-class ConsistencyProof(Schema):
-    first = fields.Integer()
-    second = fields.Integer()
-    second_root = fields.String()
-    proof = fields.List(fields.String(), metadata={"description": "base64 hashes (RFC 9162 2.1.4)"})
-
-
-class AuditSearchQuery(PageQuery):
-    agency = fields.String()
-    client = fields.String()
-    officer = fields.String()
-    resource = fields.String(metadata={"description": "`type` or `type:id`"})
-    action = fields.String()
-    outcome = fields.String(validate=validate.OneOf(OUTCOMES))
-    since = fields.AwareDateTime(data_key="from", default_timezone=UTC)
-    until = fields.AwareDateTime(data_key="to", default_timezone=UTC)
-
-
-class AuditHit(Schema):
-    id = fields.Integer()
-    leaf_index = fields.Integer(allow_none=True, metadata={"description": "null until sequenced"})
-    occurred_at = fields.DateTime()
-    agency = fields.String()
-    client_id = fields.String()
-    officer = fields.String()
-    action = fields.String()
-    resource_type = fields.String()
-    resource_id = fields.String()
-    outcome = fields.String()
-    status_code = fields.Integer()
-    purpose = fields.String()
-    request_id = fields.String()
-
-
-class AuditHits(Schema):
-    items = fields.List(fields.Nested(AuditHit))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-
-
-class CosignatureCreate(Schema):
-    size = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_INT64))
-    cosignature = fields.String(
-        required=True,
-        validate=validate.Length(min=10, max=1000),
-        metadata={"description": "one cosignature/v1 line (C2SP tlog-cosignature)"},
-    )
-
-
-class CosignatureRead(Schema):
-    size = fields.Integer()
-    witness = fields.String()
-    timestamp = fields.Integer()
 
 
 # -- views ------------------------------------------------------------------------------------------
@@ -293,23 +180,15 @@ def search(args: dict[str, Any]):  # type: ignore[no-untyped-def]
             "Reading other agencies' audit entries needs the scope audit:read.",
             required_scope=Scope.AUDIT_READ,
         )
-    filters = {
-        key: args.get(key)
-        for key in ("agency", "client", "officer", "resource", "action", "outcome", "since", "until")
-    }
+    filters = audit_search.Filters(**{f.name: args.get(f.name) for f in fields(audit_search.Filters)})
     if only is not None:
-        filters["agency"] = only
-    query = AuditLog.search_query(**filters)
-    session = db()
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = session.execute(
-        query.order_by(AuditEntry.id).limit(args["per_page"]).offset((args["page"] - 1) * args["per_page"])
-    )
+        filters = replace(filters, agency=only)
+    found = audit_search.search(db(), filters, page=args["page"], per_page=args["per_page"])
     items = [
         {**{c: getattr(e, c) for c in AuditHit._declared_fields if c != "leaf_index"}, "leaf_index": leaf}
-        for e, leaf in rows
+        for e, leaf in found.rows
     ]
-    return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
+    return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": found.total}
 
 
 @blp.route("/cosignatures", methods=["POST"])

@@ -36,10 +36,10 @@ MAX_SCREENING_BODY = 48 * 1024 * 1024
 def _start_job(job_id: Any, items: list[dict[str, Any]], principal: Principal) -> None:
     """In-process: a thread with its own session, started once the submission has committed.
 
-    Under testing (or REGISTRY_SCREENING_INLINE) the job runs in the request, in its transaction.
+    Under testing the job runs in the request, in its transaction.
     """
     registry = app_state()
-    if current_app.config.get("SCREENING_INLINE", current_app.testing):
+    if current_app.testing:
         service.run_job(
             db(), cipher=registry.cipher, principal=principal, job_id=job_id, items=items, commit=db().flush
         )

@@ -7,9 +7,9 @@ holding either key keep working. Rows are never updated: which keys sign follows
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,8 +20,11 @@ from registry.db import utcnow
 from registry.errors import NotConfigured
 from registry.fieldcrypt import FieldCipher
 
+if TYPE_CHECKING:
+    from registry.config import Settings
+
 DEFAULT_OVERLAP = timedelta(days=7)
-SIGNER_ENV = "REGISTRY_AUDIT_SIGNER_KEY"
+SIGNER_ENV = "REGISTRY_AUDIT_SIGNER_KEY"  # read by config.Settings (audit_signer_key); named in errors
 
 
 class AuditKeyError(NotConfigured):
@@ -81,13 +84,12 @@ class LogKeys:
     generate: bool = False  # development and tests: create the first key on first use
 
     @classmethod
-    def from_settings(cls, settings: object, cipher: FieldCipher) -> LogKeys:
-        extra = getattr(settings, "extra", {}) or {}
+    def from_settings(cls, settings: Settings, cipher: FieldCipher) -> LogKeys:
         return cls(
-            name=key_name(settings.audit_origin),  # type: ignore[attr-defined]
+            name=key_name(settings.audit_origin),
             cipher=cipher,
-            configured=extra.get("audit_signer_key") or os.environ.get(SIGNER_ENV) or None,
-            generate=not settings.production,  # type: ignore[attr-defined]
+            configured=settings.audit_signer_key,
+            generate=not settings.production,
         )
 
     def signers(self, session: Session, now: datetime | None = None) -> list[Signer]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, overload
 
 from sqlalchemy import Select, select
@@ -280,40 +279,3 @@ class AuditLog:
         except IntegrityError as exc:
             raise Conflict("This witness cosigned this checkpoint concurrently.") from exc
         return cosignature
-
-    # -- search -------------------------------------------------------------------------------------
-    @staticmethod
-    def search_query(
-        *,
-        agency: str | None = None,
-        client: str | None = None,
-        officer: str | None = None,
-        resource: str | None = None,
-        action: str | None = None,
-        outcome: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-    ) -> Select:
-        """Entries with their leaf index (None while unsequenced); `resource` is `type` or `type:id`."""
-        query = select(AuditEntry, AuditLeaf.leaf_index).outerjoin(
-            AuditLeaf, AuditLeaf.entry_id == AuditEntry.id
-        )
-        for column, value in (
-            (AuditEntry.agency, agency),
-            (AuditEntry.client_id, client),
-            (AuditEntry.officer, officer),
-            (AuditEntry.action, action),
-            (AuditEntry.outcome, outcome),
-        ):
-            if value is not None:
-                query = query.where(column == value)
-        if resource is not None:
-            kind, _, ident = resource.partition(":")
-            query = query.where(AuditEntry.resource_type == kind)
-            if ident:
-                query = query.where(AuditEntry.resource_id == ident)
-        if since is not None:
-            query = query.where(AuditEntry.occurred_at >= since)
-        if until is not None:
-            query = query.where(AuditEntry.occurred_at < until)
-        return query

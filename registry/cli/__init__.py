@@ -1,13 +1,10 @@
-"""The `registry` command. Each area's commands live in a module of this package."""
+"""The `registry` command. Each area's commands live in a module of this package, added here by name."""
 
 from __future__ import annotations
 
-import importlib
-
 import click
 
-# Each module defines `register(group: click.Group) -> None`.
-COMMAND_MODULES = ("db", "serve", "agencies", "demo", "clients", "keys", "audit", "blocking", "workflows")
+from registry.cli import agencies, audit, blocking, clients, db, demo, keys, serve, workflows
 
 
 @click.group(help="Inter-agency e-commerce violator registry (National Steering Committee 389).")
@@ -16,5 +13,12 @@ def main() -> None:
     pass
 
 
-for _name in COMMAND_MODULES:
-    importlib.import_module(f"registry.cli.{_name}").register(main)
+main.add_command(db.db)
+main.add_command(serve.serve)
+main.add_command(agencies.agencies)
+main.add_command(demo.demo_data)
+main.add_command(clients.clients)
+main.add_command(keys.keys)
+main.add_command(audit.audit)
+main.add_command(blocking.blocking)
+main.add_command(workflows.workflows)

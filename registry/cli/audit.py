@@ -79,196 +79,200 @@ def _parse_duration(text: str) -> timedelta:
         raise click.BadParameter("use e.g. 3600, 90m, 12h or 7d", param_hint="--overlap") from exc
 
 
-def register(main: click.Group) -> None:
-    @main.group(help="Tamper-evident audit log (RFC 6962 tree, C2SP signed checkpoints, witnesses).")
-    def audit() -> None:
-        pass
+@click.group(help="Tamper-evident audit log (RFC 6962 tree, C2SP signed checkpoints, witnesses).")
+def audit() -> None:
+    pass
 
-    @audit.command(help="Assign leaf indexes to committed entries and sign checkpoints, in a loop.")
-    @click.option("--once", is_flag=True, help="One pass over what is pending, then exit.")
-    @click.option("--interval", default=1.0, show_default=True, help="Seconds between passes.")
-    @click.option("--batch", default=10_000, show_default=True, help="Entries per checkpoint at most.")
-    def sequence(once: bool, interval: float, batch: int) -> None:
-        config = settings()
-        audit_log = AuditLog.from_settings(config, FieldCipher(config.data_key, config.lookup_key))
-        engine = make_engine(config.database_url)
-        sessions = make_sessionmaker(engine)
-        try:
-            while True:
-                full = True
-                while full:  # drain a backlog without sleeping between full batches
-                    with sessions() as session, session.begin():
-                        try:
-                            done = audit_log.sequence(session, batch_size=batch)
-                        except SequencerError as exc:
-                            raise click.ClickException(f"refusing to sign: {exc}") from exc
-                    full = done is not None and done.added >= batch
-                    if done is not None:
-                        click.echo(f"tree size {done.checkpoint.size} (+{done.added})", err=True)
-                if once:
-                    return
-                time.sleep(interval)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            engine.dispose()
 
-    @audit.command(help="Verify the whole log: signature, consistency with --state, every entry's hash.")
-    @click.option("--url", help="Base URL of the registry (reads /api/v1/audit).")
-    @click.option("--database", is_flag=True, help="Read the log's tables directly (REGISTRY_DATABASE_URL).")
-    @click.option(
-        "--verifier-key",
-        "verifier_keys",
-        multiple=True,
-        required=True,
-        help="Log verifier key (name+hexid+base64) or a file of them; repeatable.",
-    )
-    @click.option(
-        "--state", "state_file", type=click.Path(dir_okay=False), help="Last verified checkpoint (JSON)."
-    )
-    @click.option("--token", envvar=TOKEN_ENV, help=f"Bearer token for --url (or ${TOKEN_ENV}).")
-    def verify(
-        url: str | None,
-        database: bool,
-        verifier_keys: tuple[str, ...],
-        state_file: str | None,
-        token: str | None,
-    ) -> None:
-        if bool(url) == database:
-            raise click.UsageError("give exactly one of --url or --database")
-        verifiers = _verifiers(verifier_keys)
-        previous = load_state(state_file)
-
-        def run(source: Any) -> None:
-            bar: Any = None
-
-            def advance(done: int, total: int) -> None:
-                nonlocal bar
-                if bar is None:
-                    bar = click.progressbar(
-                        length=total, label="verifying entries", file=sys.stderr, show_pos=True
-                    )
-                    bar.__enter__()
-                bar.update(done)
-
-            try:
-                report = verify_log(source, verifiers, previous, progress=advance)
-            except VerificationFailed as exc:
-                _fail(exc)
+@audit.command(help="Assign leaf indexes to committed entries and sign checkpoints, in a loop.")
+@click.option("--once", is_flag=True, help="One pass over what is pending, then exit.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between passes.")
+@click.option("--batch", default=10_000, show_default=True, help="Entries per checkpoint at most.")
+def sequence(once: bool, interval: float, batch: int) -> None:
+    config = settings()
+    audit_log = AuditLog.from_settings(config, FieldCipher(config.data_key, config.lookup_key))
+    engine = make_engine(config.database_url)
+    sessions = make_sessionmaker(engine)
+    try:
+        while True:
+            full = True
+            while full:  # drain a backlog without sleeping between full batches
+                with sessions() as session, session.begin():
+                    try:
+                        done = audit_log.sequence(session, batch_size=batch)
+                    except SequencerError as exc:
+                        raise click.ClickException(f"refusing to sign: {exc}") from exc
+                full = done is not None and done.added >= batch
+                if done is not None:
+                    click.echo(f"tree size {done.checkpoint.size} (+{done.added})", err=True)
+            if once:
                 return
-            finally:
-                if bar is not None:
-                    bar.__exit__(None, None, None)
-            if state_file:
-                save_state(state_file, report.note)
-            root = base64.b64encode(report.checkpoint.root_hash).decode()
-            since = (
-                f", extends the saved checkpoint of size {report.previous.size}" if report.previous else ""
-            )
-            click.echo(f"OK: {report.checkpoint.size} entries, root {root}{since}")
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.dispose()
 
-        if database:
-            with session_scope() as session:
-                run(DatabaseSource(session))
-        else:
-            try:
-                run(HttpSource(url or "", http_session(), token))
-            except RuntimeError as exc:
-                raise click.ClickException(str(exc)) from exc
 
-    @audit.command(
-        help="Export the log as JSON lines: the checkpoint, then each entry (leaf index, base64 body)."
-    )
-    @click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
-    def export(out: str | None) -> None:
-        audit_log = _log()
-        with session_scope() as session:
-            latest = latest_checkpoint(session)
-            if latest is None:
-                raise click.ClickException("the log has no signed checkpoint yet")
-            handle = open(out, "w") if out else sys.stdout  # noqa: SIM115 - stdout is not ours to close
-            try:
-                handle.write(json.dumps({"checkpoint": audit_log.cosigned_note(session, latest)}) + "\n")
-                for index, body, _ in iter_leaves(session, latest.size):
-                    handle.write(
-                        json.dumps({"leaf_index": index, "body": base64.b64encode(body).decode()}) + "\n"
-                    )
-            finally:
-                if out:
-                    handle.close()
-        if out:
-            click.echo(f"exported {latest.size} entries to {out}", err=True)
+@audit.command(help="Verify the whole log: signature, consistency with --state, every entry's hash.")
+@click.option("--url", help="Base URL of the registry (reads /api/v1/audit).")
+@click.option("--database", is_flag=True, help="Read the log's tables directly (REGISTRY_DATABASE_URL).")
+@click.option(
+    "--verifier-key",
+    "verifier_keys",
+    multiple=True,
+    required=True,
+    help="Log verifier key (name+hexid+base64) or a file of them; repeatable.",
+)
+@click.option(
+    "--state", "state_file", type=click.Path(dir_okay=False), help="Last verified checkpoint (JSON)."
+)
+@click.option("--token", envvar=TOKEN_ENV, help=f"Bearer token for --url (or ${TOKEN_ENV}).")
+def verify(
+    url: str | None,
+    database: bool,
+    verifier_keys: tuple[str, ...],
+    state_file: str | None,
+    token: str | None,
+) -> None:
+    if bool(url) == database:
+        raise click.UsageError("give exactly one of --url or --database")
+    verifiers = _verifiers(verifier_keys)
+    previous = load_state(state_file)
 
-    @audit.command("verifier-key", help="Print the log's verifier keys (signing keys first).")
-    def verifier_key() -> None:
-        audit_log = _log()
-        with session_scope() as session:
-            keys = audit_log.keys.verifier_keys(session) or [audit_log.keys.signers(session)[0].verifier_key]
-        click.echo("\n".join(keys))
+    def run(source: Any) -> None:
+        bar: Any = None
 
-    @audit.command(
-        "rotate-key", help="New log signing key of the same name; the old one co-signs during --overlap."
-    )
-    @click.option("--overlap", default="7d", show_default=True, help="How long the old key keeps signing.")
-    def rotate_key(overlap: str) -> None:
-        audit_log = _log()
-        with session_scope() as session:
-            signer = audit_log.keys.rotate(session, _parse_duration(overlap))
-        click.echo(signer.verifier_key)
+        def advance(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = click.progressbar(
+                    length=total, label="verifying entries", file=sys.stderr, show_pos=True
+                )
+                bar.__enter__()
+            bar.update(done)
 
-    @audit.command(
-        help="Witness a log: verify its checkpoint, check consistency with --state, cosign, hand it in."
-    )
-    @click.option("--url", required=True, help="Base URL of the registry whose log to witness.")
-    @click.option(
-        "--log-key", "log_keys", multiple=True, required=True, help="The log's verifier key (or file)."
-    )
-    @click.option(
-        "--witness-key",
-        required=True,
-        type=click.Path(exists=True, dir_okay=False),
-        help="File with this witness's PRIVATE+KEY signer key.",
-    )
-    @click.option("--state", "state_file", required=True, type=click.Path(dir_okay=False))
-    @click.option("--token", envvar=TOKEN_ENV, help=f"Bearer token (or ${TOKEN_ENV}).")
-    def witness(
-        url: str, log_keys: tuple[str, ...], witness_key: str, state_file: str, token: str | None
-    ) -> None:
         try:
-            signer = CosignatureSigner(Path(witness_key).read_text().strip())
-        except NoteError as exc:
-            raise click.BadParameter(str(exc), param_hint="--witness-key") from exc
-        try:
-            done = witness_once(http_session(), url, _verifiers(log_keys), signer, state_file, token)
+            report = verify_log(source, verifiers, previous, progress=advance)
         except VerificationFailed as exc:
             _fail(exc)
             return
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+        if state_file:
+            save_state(state_file, report.note)
+        root = base64.b64encode(report.checkpoint.root_hash).decode()
+        since = f", extends the saved checkpoint of size {report.previous.size}" if report.previous else ""
+        click.echo(f"OK: {report.checkpoint.size} entries, root {root}{since}")
+
+    if database:
+        with session_scope() as session:
+            run(DatabaseSource(session))
+    else:
+        try:
+            run(HttpSource(url or "", http_session(), token))
         except RuntimeError as exc:
             raise click.ClickException(str(exc)) from exc
-        since = f", consistent with {done.previous_size}" if done.previous_size is not None else ""
-        click.echo(f"cosigned tree size {done.checkpoint.size}{since}")
 
-    @audit.group(help="Witnesses whose cosignatures this log accepts.")
-    def witnesses() -> None:
-        pass
 
-    @witnesses.command("add", help="Accept cosignatures from a witness (its cosignature/v1 verifier key).")
-    @click.argument("name")
-    @click.argument("verifier_key")
-    def witnesses_add(name: str, verifier_key: str) -> None:
-        with session_scope() as session:
-            try:
-                witness = _log().add_witness(session, name, verifier_key)
-            except ValidationFailed as exc:
-                raise click.ClickException(exc.detail) from exc
-        click.echo(f"witness {witness.name} added")
+@audit.command(
+    help="Export the log as JSON lines: the checkpoint, then each entry (leaf index, base64 body)."
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
+def export(out: str | None) -> None:
+    audit_log = _log()
+    with session_scope() as session:
+        latest = latest_checkpoint(session)
+        if latest is None:
+            raise click.ClickException("the log has no signed checkpoint yet")
+        handle = open(out, "w") if out else sys.stdout  # noqa: SIM115 - stdout is not ours to close
+        try:
+            handle.write(json.dumps({"checkpoint": audit_log.cosigned_note(session, latest)}) + "\n")
+            for index, body, _ in iter_leaves(session, latest.size):
+                handle.write(
+                    json.dumps({"leaf_index": index, "body": base64.b64encode(body).decode()}) + "\n"
+                )
+        finally:
+            if out:
+                handle.close()
+    if out:
+        click.echo(f"exported {latest.size} entries to {out}", err=True)
 
-    @witnesses.command("list", help="List accepted witnesses.")
-    @click.option("--json", "as_json", is_flag=True)
-    def witnesses_list(as_json: bool) -> None:
-        with session_scope() as session:
-            rows = [
-                {"name": w.name, "verifier_key": w.verifier_key, "added": w.created_at}
-                for w in session.scalars(select(AuditWitness).order_by(AuditWitness.id))
-            ]
-        emit(rows, as_json, "\n".join(f"{w['name']}  {w['verifier_key']}" for w in rows))
+
+@audit.command("verifier-key", help="Print the log's verifier keys (signing keys first).")
+def verifier_key() -> None:
+    audit_log = _log()
+    with session_scope() as session:
+        keys = audit_log.keys.verifier_keys(session) or [audit_log.keys.signers(session)[0].verifier_key]
+    click.echo("\n".join(keys))
+
+
+@audit.command(
+    "rotate-key", help="New log signing key of the same name; the old one co-signs during --overlap."
+)
+@click.option("--overlap", default="7d", show_default=True, help="How long the old key keeps signing.")
+def rotate_key(overlap: str) -> None:
+    audit_log = _log()
+    with session_scope() as session:
+        signer = audit_log.keys.rotate(session, _parse_duration(overlap))
+    click.echo(signer.verifier_key)
+
+
+@audit.command(
+    help="Witness a log: verify its checkpoint, check consistency with --state, cosign, hand it in."
+)
+@click.option("--url", required=True, help="Base URL of the registry whose log to witness.")
+@click.option("--log-key", "log_keys", multiple=True, required=True, help="The log's verifier key (or file).")
+@click.option(
+    "--witness-key",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="File with this witness's PRIVATE+KEY signer key.",
+)
+@click.option("--state", "state_file", required=True, type=click.Path(dir_okay=False))
+@click.option("--token", envvar=TOKEN_ENV, help=f"Bearer token (or ${TOKEN_ENV}).")
+def witness(
+    url: str, log_keys: tuple[str, ...], witness_key: str, state_file: str, token: str | None
+) -> None:
+    try:
+        signer = CosignatureSigner(Path(witness_key).read_text().strip())
+    except NoteError as exc:
+        raise click.BadParameter(str(exc), param_hint="--witness-key") from exc
+    try:
+        done = witness_once(http_session(), url, _verifiers(log_keys), signer, state_file, token)
+    except VerificationFailed as exc:
+        _fail(exc)
+        return
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    since = f", consistent with {done.previous_size}" if done.previous_size is not None else ""
+    click.echo(f"cosigned tree size {done.checkpoint.size}{since}")
+
+
+@audit.group(help="Witnesses whose cosignatures this log accepts.")
+def witnesses() -> None:
+    pass
+
+
+@witnesses.command("add", help="Accept cosignatures from a witness (its cosignature/v1 verifier key).")
+@click.argument("name")
+@click.argument("verifier_key")
+def witnesses_add(name: str, verifier_key: str) -> None:
+    with session_scope() as session:
+        try:
+            witness = _log().add_witness(session, name, verifier_key)
+        except ValidationFailed as exc:
+            raise click.ClickException(exc.detail) from exc
+    click.echo(f"witness {witness.name} added")
+
+
+@witnesses.command("list", help="List accepted witnesses.")
+@click.option("--json", "as_json", is_flag=True)
+def witnesses_list(as_json: bool) -> None:
+    with session_scope() as session:
+        rows = [
+            {"name": w.name, "verifier_key": w.verifier_key, "added": w.created_at}
+            for w in session.scalars(select(AuditWitness).order_by(AuditWitness.id))
+        ]
+    emit(rows, as_json, "\n".join(f"{w['name']}  {w['verifier_key']}" for w in rows))

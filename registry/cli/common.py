@@ -16,15 +16,19 @@ from sqlalchemy.orm import Session
 from registry.config import ConfigError, Settings
 from registry.db import make_engine, make_sessionmaker
 from registry.errors import RegistryError
+from registry.services import rulefiles
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 def settings() -> Settings:
+    """The process's settings; the rule files the domain reads are configured from them here."""
     try:
-        return Settings.from_env()
+        config = Settings.from_env()
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+    rulefiles.configure(config.rule_files)
+    return config
 
 
 @contextlib.contextmanager

@@ -39,40 +39,37 @@ def _clients_text(rows: list[tuple[str, str, str, str]], issuer: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def register(main: click.Group) -> None:
-    @main.command("demo-data", help="Load realistic synthetic sellers, identifiers, cases and demo clients.")
-    @click.option("--subjects", default=200, show_default=True, type=click.IntRange(1, 1_000_000))
-    @click.option("--seed", default=389, show_default=True, type=int, help="Same seed, same data.")
-    @click.option("--if-empty", is_flag=True, help="Do nothing if the registry already holds subjects.")
-    @click.option("--no-clients", is_flag=True, help="Do not create demo OAuth clients.")
-    def demo_data(subjects: int, seed: int, if_empty: bool, no_clients: bool) -> None:
-        from registry.auth.clients import create_client
-        from registry.fieldcrypt import FieldCipher
-        from registry.services import demo
+@click.command("demo-data", help="Load realistic synthetic sellers, identifiers, cases and demo clients.")
+@click.option("--subjects", default=200, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--seed", default=389, show_default=True, type=int, help="Same seed, same data.")
+@click.option("--if-empty", is_flag=True, help="Do nothing if the registry already holds subjects.")
+@click.option("--no-clients", is_flag=True, help="Do not create demo OAuth clients.")
+def demo_data(subjects: int, seed: int, if_empty: bool, no_clients: bool) -> None:
+    from registry.auth.clients import create_client
+    from registry.fieldcrypt import FieldCipher
+    from registry.services import demo
 
-        config = settings()
-        with session_scope(config) as session:
-            if if_empty and not demo.is_empty(session):
-                click.echo("demo data: the registry already holds subjects; nothing loaded")
-                return
-            cipher = FieldCipher(config.data_key, config.lookup_key)
-            with click.progressbar(length=subjects, label="demo subjects", show_pos=True) as bar:
-                counts = demo.generate(
-                    session, cipher=cipher, subjects=subjects, seed=seed, advance=bar.update
-                )
-            rows = []
-            if not no_clients:
-                for code, scopes in DEMO_CLIENTS.items():
-                    new = create_client(session, agency_code=code, scopes=scopes, name=f"{code} demo system")
-                    rows.append((code, new.client.client_id, new.secret, scopes))
-        click.echo(
-            f"loaded {counts.subjects} subjects, {counts.identifiers} identifiers, {counts.links} links, "
-            f"{counts.violations} violations, {counts.decisions} decisions"
-        )
-        if rows:
-            path = config.var_dir / "demo-clients.txt"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(_clients_text(rows, config.issuer))
-            click.echo(f"demo clients and how to get a token: {path}")
+    config = settings()
+    with session_scope(config) as session:
+        if if_empty and not demo.is_empty(session):
+            click.echo("demo data: the registry already holds subjects; nothing loaded")
+            return
+        cipher = FieldCipher(config.data_key, config.lookup_key)
+        with click.progressbar(length=subjects, label="demo subjects", show_pos=True) as bar:
+            counts = demo.generate(session, cipher=cipher, subjects=subjects, seed=seed, advance=bar.update)
+        rows = []
+        if not no_clients:
+            for code, scopes in DEMO_CLIENTS.items():
+                new = create_client(session, agency_code=code, scopes=scopes, name=f"{code} demo system")
+                rows.append((code, new.client.client_id, new.secret, scopes))
+    click.echo(
+        f"loaded {counts.subjects} subjects, {counts.identifiers} identifiers, {counts.links} links, "
+        f"{counts.violations} violations, {counts.decisions} decisions"
+    )
+    if rows:
+        path = config.var_dir / "demo-clients.txt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(_clients_text(rows, config.issuer))
+        click.echo(f"demo clients and how to get a token: {path}")

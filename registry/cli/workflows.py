@@ -23,28 +23,28 @@ TICKS: dict[str, Callable[..., dict[str, int]]] = {
 }
 
 
-def register(main: click.Group) -> None:
-    @main.group(help="Workflow engine jobs (block requests, freeze orders).")
-    def workflows() -> None:
-        pass
+@click.group(help="Workflow engine jobs (block requests, freeze orders).")
+def workflows() -> None:
+    pass
 
-    @workflows.command(help="Expire what is past its validity; run it every few minutes from cron.")
-    @click.option("--json", "as_json", is_flag=True)
-    def tick(as_json: bool) -> None:
-        now = utcnow()
-        results: dict[str, dict[str, int]] = {}
-        failed = []
-        for spec, fn in TICKS.items():
-            try:
-                with session_scope() as session:
-                    results[spec] = fn(session, now=now)
-            except Exception as exc:  # one workflow's failure must not stop the others
-                failed.append(spec)
-                click.echo(f"{spec}: failed: {exc}", err=True)
-        if as_json:
-            click.echo(json.dumps(results, indent=2))
-        else:
-            for spec, counts in results.items():
-                click.echo(f"{spec}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
-        if failed:
-            raise SystemExit(1)
+
+@workflows.command(help="Expire what is past its validity; run it every few minutes from cron.")
+@click.option("--json", "as_json", is_flag=True)
+def tick(as_json: bool) -> None:
+    now = utcnow()
+    results: dict[str, dict[str, int]] = {}
+    failed = []
+    for spec, fn in TICKS.items():
+        try:
+            with session_scope() as session:
+                results[spec] = fn(session, now=now)
+        except Exception as exc:  # one workflow's failure must not stop the others
+            failed.append(spec)
+            click.echo(f"{spec}: failed: {exc}", err=True)
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+    else:
+        for spec, counts in results.items():
+            click.echo(f"{spec}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    if failed:
+        raise SystemExit(1)

@@ -1,9 +1,10 @@
 """URLs (RFC 3986 normalisation) and the URL spellings of shops, social accounts and apps."""
 
-import posixpath
 import re
 import unicodedata
 from urllib.parse import urlsplit
+
+from rfc3986 import normalizers
 
 from .base import IdentifierError, ParsedIdentifier
 from .domain import host_of, parse_domain
@@ -20,7 +21,11 @@ _QUERY_SAFE = _PATH_SAFE | frozenset("?")
 
 
 def _normalise_percent(text: str, safe: frozenset[str]) -> str:
-    """Uppercase %xx, decode %xx of unreserved characters, encode anything not allowed (RFC 3986 6.2.2)."""
+    """Decode %xx of unreserved characters and encode anything the component does not allow.
+
+    rfc3986 uppercases %xx and removes dot segments (`normalizers.normalize_path`) but does neither of
+    these: its `encode_component` re-encodes every "%" once one is stray, and its unreserved set
+    wrongly includes "!". So this one step of RFC 3986 6.2.2.2 stays here."""
     out = []
     i = 0
     while i < len(text):
@@ -36,18 +41,6 @@ def _normalise_percent(text: str, safe: frozenset[str]) -> str:
             out.extend(f"%{b:02X}" for b in ch.encode("utf-8"))
         i += 1
     return "".join(out)
-
-
-def _remove_dot_segments(path: str) -> str:
-    if "." not in path:
-        return path
-    trailing = path.endswith(("/", "/.", "/.."))
-    cleaned = posixpath.normpath(path)
-    # normpath keeps a leading "//" and collapses "a//b"; RFC 3986 keeps empty segments, so only
-    # use it when the path has none.
-    if "//" in path:
-        return path
-    return cleaned + ("/" if trailing and cleaned != "/" else "")
 
 
 def split(value: str) -> dict:
@@ -82,8 +75,9 @@ def split(value: str) -> dict:
         raise IdentifierError(KIND, f"URL host: {exc.reason}") from None
     host = f"[{host_id.value}]" if ":" in host_id.value else host_id.value
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = _remove_dot_segments(_normalise_percent(parts.path, _PATH_SAFE)) or "/"
-    query = _normalise_percent(parts.query, _QUERY_SAFE)
+    # RFC 3986 6.2.2: percent-encoding, then dot segments (5.2.4, which keeps empty segments).
+    path = normalizers.normalize_path(_normalise_percent(parts.path, _PATH_SAFE)) or "/"
+    query = normalizers.normalize_query(_normalise_percent(parts.query, _QUERY_SAFE))
     return {
         "scheme": scheme, "netloc": netloc, "host_id": host_id, "path": path, "query": query,
         "scheme_assumed": scheme_assumed, "userinfo_dropped": "@" in parts.netloc,

@@ -77,7 +77,7 @@ def add(
         kind=kind,
         name_vi=name_vi,
         name_en=name_en,
-        parent_id=_by_code(session, parent).id if parent else None,
+        parent_id=by_code(session, parent).id if parent else None,
         bank_bin=bank_bin,
         valid_from=valid_from or date.today(),
     )
@@ -86,21 +86,27 @@ def add(
     return agency
 
 
+def all_agencies(session: Session) -> list[Agency]:
+    """Every agency, current and retired, by code."""
+    return list(session.scalars(select(Agency).order_by(Agency.code)))
+
+
+def by_code(session: Session, code: str) -> Agency:
+    """The agency of `code`, else NotFound."""
+    agency = session.scalar(select(Agency).where(Agency.code == code))
+    if agency is None:
+        raise NotFound(f"No agency {code}.")
+    return agency
+
+
 def retire(session: Session, *, code: str, last_day: date, successor: str | None = None) -> Agency:
     """An agency merged or renamed: valid until `last_day`, then `successor` takes over its functions.
 
     History keeps the agency and its records; its clients stop working once the validity ends."""
-    agency = _by_code(session, code)
+    agency = by_code(session, code)
     if last_day < agency.valid_from:
         raise ValidationFailed("The last day is before the agency began.", errors={"last_day": ["too early"]})
     agency.valid_to = last_day
-    agency.successor_id = _by_code(session, successor).id if successor else None
+    agency.successor_id = by_code(session, successor).id if successor else None
     session.flush()
-    return agency
-
-
-def _by_code(session: Session, code: str) -> Agency:
-    agency = session.scalar(select(Agency).where(Agency.code == code))
-    if agency is None:
-        raise NotFound(f"No agency {code}.")
     return agency

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from pathlib import Path
 
 from registry.errors import ValidationFailed
+from registry.services import rulefiles
 
-DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "competence.json"
+
+def table(path: str | None = None) -> dict[str, tuple[str, ...]]:
+    """The table in `path`, else in the configured file (`Settings.competence_file`)."""
+    return _load(str(path or rulefiles.current().competence))
 
 
 @functools.cache
-def table(path: str | None = None) -> dict[str, tuple[str, ...]]:
-    source = Path(path or os.environ.get("REGISTRY_COMPETENCE_FILE") or DEFAULT_FILE)
-    raw = json.loads(source.read_text(encoding="utf-8"))
+def _load(path: str) -> dict[str, tuple[str, ...]]:
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
     return {action: tuple(codes) for action, codes in raw.items() if not action.startswith("_")}
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 
+from registry.services import rulefiles
+
 VIETNAM = timezone(timedelta(hours=7))
-DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "vn-holidays.json"
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,8 @@ def _load(path: str) -> Calendar:
 
 
 def calendar() -> Calendar:
-    """The configured calendar: REGISTRY_HOLIDAYS_FILE, else the file shipped in registry/data."""
-    return _load(os.environ.get("REGISTRY_HOLIDAYS_FILE") or str(DEFAULT_FILE))
+    """The configured calendar (`Settings.holidays_file`: REGISTRY_HOLIDAYS_FILE, else registry/data)."""
+    return _load(str(rulefiles.current().holidays))
 
 
 def local(at: datetime) -> datetime:

@@ -162,3 +162,29 @@ def test_rpz_ip_owner_names():
     assert rpz_ip_owner("192.0.2.0/24") == "24.0.2.0.192.rpz-ip"
     assert rpz_ip_owner("2001:db8::/32") == "32.zz.db8.2001.rpz-ip"
     assert rpz_ip_owner("2001:db8:1:2:3:4:5:6") == "128.6.5.4.3.2.1.db8.2001.rpz-ip"
+
+
+def test_rpz_written_by_dnspython_loads_with_serial_ttl_and_comments():
+    from datetime import UTC, datetime
+
+    from registry.services.blocking.feed import Feed, as_rpz
+
+    reason = {"decision_number": "7/QĐ\n$INCLUDE /etc/passwd", "valid_until": "2026-12-31"}
+    feed = Feed(
+        executor="ISP-VNPT",
+        serial=4_294_967_295,  # the largest SOA serial
+        etag="x",
+        changed_at=datetime(2026, 10, 2, tzinfo=UTC),
+        entries=[
+            {"kind": "domain", "value": "xn--bcher-kva.vn", "display": "bücher.vn", **reason},
+            {"kind": "ip_range", "value": "2001:db8::/32", "display": "2001:db8::/32", **reason},
+            {"kind": "url", "value": "https://cho.vn/x", "display": "https://cho.vn/x", **reason},
+        ],
+    )
+    text = as_rpz(feed)
+    zone = zone_of(text)
+    assert serial(zone) == 4_294_967_295
+    assert {rdataset.ttl for node in zone.nodes.values() for rdataset in node} == {300}
+    assert blocked_names(zone) == {"xn--bcher-kva.vn", "*.xn--bcher-kva.vn", "32.zz.db8.2001.rpz-ip"}
+    assert "$INCLUDE" not in [line.split()[0] for line in text.splitlines() if line.strip()]
+    assert text.startswith("; Blocklist of ISP-VNPT: serial 4294967295")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
 
 from registry.models import FreezeAccount, FreezeOrder
-from registry.services import workdays
+from registry.services import rulefiles, workdays
 from registry.services.workdays import VIETNAM
 from tests.freezing.helpers import ORDERS, VCB
 
@@ -20,12 +21,14 @@ def vn(text: str) -> datetime:
 
 
 @pytest.fixture
-def calendar(tmp_path, monkeypatch):
+def calendar(tmp_path):
     path = tmp_path / "holidays.json"
     path.write_text(
         json.dumps({"fixed": ["09-02"], "dated": {"2026-10-05": "x"}, "working_days": ["2026-10-10"]})
     )
-    monkeypatch.setenv("REGISTRY_HOLIDAYS_FILE", str(path))
+    previous = rulefiles.configure(replace(rulefiles.current(), holidays=path))  # as REGISTRY_HOLIDAYS_FILE
+    yield
+    rulefiles.configure(previous)
 
 
 def test_working_days(calendar):
@@ -50,7 +53,7 @@ def test_working_days(calendar):
 
 
 def test_the_shipped_calendar_is_dated_and_knows_tet():
-    shipped = json.loads(workdays.DEFAULT_FILE.read_text(encoding="utf-8"))
+    shipped = json.loads(rulefiles.RuleFiles().holidays.read_text(encoding="utf-8"))
     assert shipped["_date"]
     assert not any(workdays.calendar().is_working_day(date(2026, 2, d)) for d in range(16, 21))
     assert not workdays.calendar().is_working_day(date(2026, 4, 30))

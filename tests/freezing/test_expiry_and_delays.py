@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import update
 
 from registry.cli.workflows import TICKS
 from registry.models import FreezeOrder
-from registry.services import freezing
+from registry.services import freezing, rulefiles
 from registry.services.workdays import VIETNAM
 from tests.freezing.helpers import BIDV, DELAYS, VCB
 
@@ -20,12 +21,18 @@ def vn(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=VIETNAM)
 
 
+def use_holidays(request, path) -> None:
+    """This process counts working days with `path` for this test (what REGISTRY_HOLIDAYS_FILE sets)."""
+    previous = rulefiles.configure(replace(rulefiles.current(), holidays=path))
+    request.addfinalizer(lambda: rulefiles.configure(previous))
+
+
 @pytest.fixture
-def holiday(tmp_path, monkeypatch):
+def holiday(tmp_path, request):
     """A configured public holiday on Monday 5 October 2026 (and no others)."""
     path = tmp_path / "holidays.json"
     path.write_text(json.dumps({"fixed": [], "dated": {"2026-10-05": "test holiday"}, "working_days": []}))
-    monkeypatch.setenv("REGISTRY_HOLIDAYS_FILE", str(path))
+    use_holidays(request, path)
 
 
 def report_delay(freeze, bank="BANK-970436", expect=201, **fields):
@@ -112,10 +119,10 @@ def test_delay_expires_after_three_working_days_across_weekend_and_holiday(freez
     assert expired["account_number"] == "970436:0011001234567"  # the bank's own account
 
 
-def test_delay_without_the_holiday_ends_a_day_earlier(freeze, tmp_path, monkeypatch):
+def test_delay_without_the_holiday_ends_a_day_earlier(freeze, tmp_path, request):
     path = tmp_path / "none.json"
     path.write_text(json.dumps({"fixed": [], "dated": {}, "working_days": []}))
-    monkeypatch.setenv("REGISTRY_HOLIDAYS_FILE", str(path))
+    use_holidays(request, path)
     delay = report_delay(freeze, delayed_at="2026-10-02T10:00:00+07:00")
     assert datetime.fromisoformat(delay["ends_at"]) == vn("2026-10-07T10:00:00")  # Wednesday
 

@@ -1,9 +1,22 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stdnum.vn import mst
 
 from registry.identifiers import IdentifierError, parse
 
 KNOWN_VALID = ["0100109106", "0101245486", "0100233488", "0302035520"]
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(digits=st.from_regex(r"[0-9]{10}([0-9]{3})?", fullmatch=True))
+def test_accepts_exactly_what_stdnum_accepts(digits):
+    try:
+        parse("tax_code", digits)
+    except IdentifierError:
+        assert not mst.is_valid(digits)
+    else:
+        assert mst.is_valid(digits)
 
 
 @pytest.mark.parametrize("code", KNOWN_VALID)

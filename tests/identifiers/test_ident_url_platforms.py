@@ -25,6 +25,10 @@ SHOPS = "shopee, lazada, tiki, tiktok_shop"
         ("https://example.vn/a/./b/../c", "https://example.vn/a/c"),
         ("https://example.vn/a/b/..", "https://example.vn/a/"),
         ("https://example.vn/a//b", "https://example.vn/a//b"),
+        # Dot segments go in paths with empty segments too (RFC 3986 5.2.4); they were kept before.
+        ("https://example.vn/a//b/../c", "https://example.vn/a//c"),
+        ("https://example.vn/a//./b/.", "https://example.vn/a//b/"),
+        ("https://example.vn//../x", "https://example.vn/x"),
         ("https://Bücher.VN./x", "https://xn--bcher-kva.vn/x"),
         ("https://user:pw@example.vn/", "https://example.vn/"),
         ("https://[::ffff:1.2.3.4]:8080/x", "https://1.2.3.4:8080/x"),

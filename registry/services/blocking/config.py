@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+
+from registry.services import rulefiles
 
 RULES_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "blocking.json"
 
@@ -24,9 +25,13 @@ class Rules:
         return pair[1 if urgent else 0] if pair else None
 
 
-@functools.cache
 def rules(path: str | None = None) -> Rules:
-    source = Path(path or os.environ.get("REGISTRY_BLOCKING_RULES_FILE") or RULES_FILE)
+    return _load(str(path or rulefiles.current().blocking))
+
+
+@functools.cache
+def _load(path: str) -> Rules:
+    source = Path(path)
     raw = json.loads(source.read_text(encoding="utf-8"))
     return Rules(
         deciding_agencies=frozenset(raw["deciding_agencies"]),

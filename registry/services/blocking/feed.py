@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import dns.zone
 from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -35,6 +40,7 @@ from registry.services.blocking.expiry import expire_due
 
 CANNOT_ACT = ("invalid_target", "not_our_customer")
 _UNSAFE_IN_COMMENT = re.compile(r"[\x00-\x1f\x7f]+")
+_RPZ_TTL = 300
 
 
 @dataclass(frozen=True)
@@ -137,26 +143,30 @@ def _comment(text: str) -> str:
 
 def as_rpz(feed: Feed) -> str:
     """Domains as `name CNAME .` and `*.name CNAME .`; IPs as rpz-ip triggers; URLs and shops stay out
-    (DNS cannot block a path, and blocking the host would over-block)."""
-    lines = [
-        f"; Blocklist of {feed.executor}: serial {feed.serial}, changed {feed.changed_at.isoformat()}",
-        f"$ORIGIN {origin(feed.executor)}",
-        "$TTL 300",
-        f"@ IN SOA localhost. hostmaster.{rules().rpz_origin_suffix}. {feed.serial} 3600 600 604800 300",
-        "@ IN NS localhost.",
-    ]
+    (DNS cannot block a path, and blocking the host would over-block). dnspython writes the zone."""
+    zone = dns.zone.Zone(dns.name.from_text(origin(feed.executor)))
+
+    def add(owner: str, rdtype: dns.rdatatype.RdataType, text: str, comment: str | None = None) -> None:
+        rdata = dns.rdata.from_text(dns.rdataclass.IN, rdtype, text)
+        if comment is not None:
+            rdata = rdata.replace(rdcomment=f" {_comment(comment)}")
+        zone.find_rdataset(owner, rdtype, create=True).add(rdata, _RPZ_TTL)
+
+    soa = f"localhost. hostmaster.{rules().rpz_origin_suffix}. {feed.serial} 3600 600 604800 300"
+    add("@", dns.rdatatype.SOA, soa)
+    add("@", dns.rdatatype.NS, "localhost.")
     by_owner: dict[str, list[dict[str, Any]]] = {}
     for entry in feed.entries:
         if entry["kind"] == "domain":
             by_owner.setdefault(entry["value"], []).append(entry)
         elif entry["kind"] in ("ip", "ip_range"):
             by_owner.setdefault(rpz_ip_owner(entry["value"]), []).append(entry)
-    for owner in sorted(by_owner):
-        found = by_owner[owner]
+    for owner, found in by_owner.items():
         why = "; ".join(
             f"decision {e['decision_number'] or '-'} expires {e['valid_until']} ({e['display']})"
             for e in found
         )
-        names = [owner] if owner.endswith(".rpz-ip") else [owner, f"*.{owner}"]
-        lines += [f"{name} CNAME . ; {_comment(why)}" for name in names]
-    return "\n".join(lines) + "\n"
+        for name in [owner] if owner.endswith(".rpz-ip") else [owner, f"*.{owner}"]:
+            add(name, dns.rdatatype.CNAME, ".", why)
+    header = f"; Blocklist of {feed.executor}: serial {feed.serial}, changed {feed.changed_at.isoformat()}\n"
+    return header + zone.to_text(want_comments=True, want_origin=True, nl="\n")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from registry.auth.scopes import Scope
+from registry.services import rulefiles
 
 DEFAULT_RULES_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "freezing.json"
 COMPETENCE_ACTION = "freeze_account"
@@ -45,8 +45,8 @@ def _load_rules(path: str) -> Rules:
 
 
 def rules() -> Rules:
-    """REGISTRY_FREEZING_FILE, else registry/data/freezing.json."""
-    return _load_rules(os.environ.get("REGISTRY_FREEZING_FILE") or str(DEFAULT_RULES_FILE))
+    """The configured file (`Settings.freezing_file`: REGISTRY_FREEZING_FILE, else registry/data)."""
+    return _load_rules(str(rulefiles.current().freezing))
 
 
 def _matches(code: str, patterns: Iterable[str]) -> bool:
