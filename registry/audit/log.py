@@ -57,7 +57,8 @@ class LeafHashes(Sequence[bytes]):
     """The stored leaf hashes of a tree of `size`, fetched from the database in aligned blocks."""
 
     def __init__(self, session: Session, size: int) -> None:
-        self._session, self._size, self._blocks = session, size, {}
+        self._session, self._size = session, size
+        self._blocks: dict[int, list[bytes]] = {}
 
     def __len__(self) -> int:
         return self._size

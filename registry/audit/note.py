@@ -276,12 +276,12 @@ def open_note_detailed(text: str | bytes, verifiers: Sequence[NoteVerifier]) -> 
     unverified: list[NoteSignature] = []
     seen: set[tuple[str, int]] = set()
     for s in sigs:
-        v = known.get((s.name, s.key_id))
-        if v is None:
+        found = known.get((s.name, s.key_id))
+        if found is None:
             if s not in unverified:
                 unverified.append(s)
             continue
-        if not v.verify(msg, s.signature):
+        if not found.verify(msg, s.signature):
             raise NoteError(f"invalid signature for key {s.name}+{s.key_id:08x}")
         if (s.name, s.key_id) not in seen:
             seen.add((s.name, s.key_id))

@@ -45,7 +45,7 @@ def change_hash(payload: Any) -> str:
     return hashlib.sha256(rfc8785.dumps(payload)).hexdigest()
 
 
-_INSERT = AuditEntry.__table__.insert()
+_INSERT = AuditEntry.__table__.insert()  # type: ignore[attr-defined]  # a Table, typed as FromClause
 
 
 def record(session: Session, event: AuditEvent) -> int:
@@ -76,4 +76,6 @@ def record(session: Session, event: AuditEvent) -> int:
             "request_id": event.request_id,
         },
     )
-    return int(result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])

@@ -29,8 +29,9 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal_column, select
+from sqlalchemy import ColumnElement, and_, exists, func, insert, literal_column, select
 from sqlalchemy.orm import Session
 
 from registry.audit.merkle import CompactRange
@@ -96,15 +97,15 @@ def _pending(session: Session, previous: AuditCheckpoint | None, limit: int) -> 
     columns = (AuditEntry.id, AuditEntry.body, AuditEntry.leaf_hash)
     if session.get_bind().dialect.name == "postgresql":
         # One statement, one snapshot: the horizon and the rows it vouches for are seen together.
-        horizon = literal_column(
+        horizon: ColumnElement[Any] = literal_column(
             "LEAST(pg_snapshot_xmin(pg_current_snapshot())::text::bigint,"
             " pg_current_xact_id_if_assigned()::text::bigint)"
         ).label("horizon")
         floor = previous.xact_floor if previous is not None else None
-        query = select(*columns, horizon).where(~sequenced)
+        pending = select(*columns, horizon).where(~sequenced)
         if floor is not None:
-            query = query.where(AuditEntry.xact >= floor)
-        rows = list(session.execute(query.order_by(AuditEntry.id).limit(limit)))
+            pending = pending.where(AuditEntry.xact >= floor)
+        rows = list(session.execute(pending.order_by(AuditEntry.id).limit(limit)))
         if not rows:
             return [], None
         return rows, rows[0].horizon

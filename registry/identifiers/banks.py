@@ -1,6 +1,7 @@
 """The bank directory (NAPAS BINs, from data) and bank account identifiers. Account numbers are sensitive."""
 
 import csv
+import io
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -40,7 +41,7 @@ def _key(s: str) -> str:
 @cache
 def _directory() -> tuple[tuple[Bank, ...], dict[str, Bank]]:
     source = resources.files("registry").joinpath("data/vn-banks.csv")
-    with source.open(encoding="utf-8", newline="") as f:
+    with io.TextIOWrapper(source.open("rb"), encoding="utf-8", newline="") as f:
         rows = tuple(
             Bank(r["bin"].strip(), r["code"].strip(), r["short_name"].strip(), r["name"].strip())
             for r in csv.DictReader(f)

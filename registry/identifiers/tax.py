@@ -38,7 +38,7 @@ def parse_tax_code(value: str) -> ParsedIdentifier:
             ) from None
         raise IdentifierError(KIND, f"tax code {shown}: check digit should be {expected}") from None
     except stdnum_errors.ValidationError as exc:
-        raise IdentifierError(KIND, f"tax code {shown}: {exc.message}") from None
+        raise IdentifierError(KIND, f"tax code {shown}: {exc.message}") from None  # type: ignore[attr-defined]
     attributes: dict = {}
     if len(digits) == 13:
         attributes = {"branch": digits[10:], "head_office": digits[:10]}
