@@ -99,21 +99,21 @@ def snapshot(session: Session, executor: Agency, now: datetime | None = None) ->
     """The executor's entries now, with a serial bumped (and stored) if they changed since last read."""
     items = entries(session, executor, now)
     digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
-    state = session.get(BlocklistSerial, executor.id, with_for_update=True)
-    if state is None:
+    kept = session.get(BlocklistSerial, executor.id, with_for_update=True)
+    if kept is None:
         try:
             with session.begin_nested():  # two first reads at once: one inserts, the other re-reads
-                state = BlocklistSerial(
+                kept = BlocklistSerial(
                     agency_id=executor.id, serial=1, content_sha256=digest, changed_at=utcnow()
                 )
-                session.add(state)
+                session.add(kept)
         except IntegrityError:
-            state = session.get(BlocklistSerial, executor.id, with_for_update=True, populate_existing=True)
-            assert state is not None  # the row the other reader just committed
-    if state.content_sha256 != digest:
-        state.serial, state.content_sha256, state.changed_at = state.serial + 1, digest, utcnow()
+            kept = session.get(BlocklistSerial, executor.id, with_for_update=True, populate_existing=True)
+            assert kept is not None  # the row the other reader just committed
+    if kept.content_sha256 != digest:
+        kept.serial, kept.content_sha256, kept.changed_at = kept.serial + 1, digest, utcnow()
     session.flush()
-    return Feed(executor.code, state.serial, items, f'"{state.serial}-{digest[:32]}"', state.changed_at)
+    return Feed(executor.code, kept.serial, items, f'"{kept.serial}-{digest[:32]}"', kept.changed_at)
 
 
 def as_json(feed: Feed) -> dict[str, Any]:
