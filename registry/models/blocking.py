@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -21,12 +22,43 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.db import Base, created_at, utcnow, uuid_pk
 from registry.models.subject import Subject
-from registry.models.violation import Violation
+from registry.models.violation import Decision, Violation
 from registry.models.workflow import WorkflowRecord
 
 BLOCK_ACTIONS = ("block_at_isp", "suspend_domain", "remove_listing")
 TARGET_KINDS = ("domain", "ip", "ip_range", "url", "marketplace_shop")
 NOT_EXECUTABLE_REASONS = ("already_blocked", "not_our_customer", "invalid_target")
+
+
+class BlockState(StrEnum):
+    """A block request's states (the machine in services/blocking/machine.py moves between them)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    UNDER_REVIEW = "under_review"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    DISPATCHED = "dispatched"
+    IN_EFFECT = "in_effect"
+    LIFTED = "lifted"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class AckOutcome(StrEnum):
+    """An executor's reply for one target."""
+
+    EXECUTED = "executed"
+    NOT_EXECUTABLE = "not_executable"
+
+
+class AppealStatus(StrEnum):
+    """An appeal: pending until decided; upheld lifts the block, dismissed leaves it in effect."""
+
+    PENDING = "pending"
+    UPHELD = "upheld"
+    DISMISSED = "dismissed"
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -86,6 +118,7 @@ class BlockRequest(WorkflowRecord, Base):
     appeals: Mapped[list[BlockAppeal]] = relationship(
         back_populates="request", order_by="BlockAppeal.filed_at", cascade="all, delete-orphan"
     )
+    decision: Mapped[Decision | None] = relationship(viewonly=True)
 
 
 class BlockTarget(Base):
@@ -150,10 +183,10 @@ class BlockAcknowledgement(Base):
     __tablename__ = "block_acknowledgement"
     __table_args__ = (
         UniqueConstraint("executor_id", "target_id"),
-        CheckConstraint("outcome IN ('executed', 'not_executable')", name="outcome"),
+        CheckConstraint(_in("outcome", tuple(o.value for o in AckOutcome)), name="outcome"),
         CheckConstraint(
-            "(outcome = 'executed' AND reason IS NULL) OR "
-            f"(outcome = 'not_executable' AND {_in('reason', NOT_EXECUTABLE_REASONS)})",
+            f"(outcome = '{AckOutcome.EXECUTED}' AND reason IS NULL) OR "
+            f"(outcome = '{AckOutcome.NOT_EXECUTABLE}' AND {_in('reason', NOT_EXECUTABLE_REASONS)})",
             name="reason",
         ),
     )
@@ -176,7 +209,7 @@ class BlockAppeal(Base):
     """A complaint against a request in effect; upheld lifts the block, dismissed leaves it in effect."""
 
     __tablename__ = "block_appeal"
-    __table_args__ = (CheckConstraint("status IN ('pending', 'upheld', 'dismissed')", name="status"),)
+    __table_args__ = (CheckConstraint(_in("status", tuple(s.value for s in AppealStatus)), name="status"),)
 
     id: Mapped[uuid_pk]
     request_id: Mapped[uuid.UUID] = mapped_column(
@@ -188,7 +221,7 @@ class BlockAppeal(Base):
     filed_by_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     filed_by: Mapped[str] = mapped_column(String(200))
     filed_at: Mapped[created_at]
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=AppealStatus.PENDING.value)
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str | None] = mapped_column(Text)

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from registry.models.blocking import BLOCK_ACTIONS, NOT_EXECUTABLE_REASONS, TARGET_KINDS
+from registry.db import utcnow
+from registry.models.blocking import (
+    BLOCK_ACTIONS,
+    NOT_EXECUTABLE_REASONS,
+    TARGET_KINDS,
+    AckOutcome,
+    AppealStatus,
+    BlockState,
+)
 from registry.schemas.common import PageQuery, page_of
 from registry.schemas.decisions import Text, text
-
-STATES = (
-    "draft",
-    "submitted",
-    "under_review",
-    "returned",
-    "approved",
-    "rejected",
-    "dispatched",
-    "in_effect",
-    "lifted",
-    "expired",
-    "revoked",
-)
+from registry.schemas.output import AgencyCode, Compute, OutputSchema, current
+from registry.services.blocking.access import View, own_part
+from registry.services.blocking.deadlines import is_late
+from registry.services.blocking.expiry import is_due, shown_state
+from registry.services.blocking.machine import MACHINE, transitions
 
 
 def moment(**kwargs: Any) -> fields.AwareDateTime:
@@ -101,7 +101,7 @@ class BlockOverrideArgs(Schema):
 
 class BlockAckItem(Schema):
     target_id = fields.UUID(required=True)
-    outcome = fields.String(required=True, validate=validate.OneOf(("executed", "not_executable")))
+    outcome = fields.String(required=True, validate=validate.OneOf([o.value for o in AckOutcome]))
     reason = fields.String(
         load_default=None, allow_none=True, validate=validate.OneOf(NOT_EXECUTABLE_REASONS)
     )
@@ -109,9 +109,9 @@ class BlockAckItem(Schema):
 
     @validates_schema
     def _reason(self, data: dict[str, Any], **_: Any) -> None:
-        if data["outcome"] == "not_executable" and not data.get("reason"):
+        if data["outcome"] == AckOutcome.NOT_EXECUTABLE and not data.get("reason"):
             raise ValidationError("required when not_executable", "reason")
-        if data["outcome"] == "executed" and data.get("reason"):
+        if data["outcome"] == AckOutcome.EXECUTED and data.get("reason"):
             raise ValidationError("only for not_executable", "reason")
 
 
@@ -132,13 +132,15 @@ class BlockAppealCreate(Schema):
 
 
 class BlockAppealDecision(Schema):
-    outcome = fields.String(required=True, validate=validate.OneOf(("upheld", "dismissed")))
+    outcome = fields.String(
+        required=True, validate=validate.OneOf([AppealStatus.UPHELD.value, AppealStatus.DISMISSED.value])
+    )
     reason = text(4000, required=True)
     decision_id = fields.UUID(load_default=None, allow_none=True)
 
 
 class BlockRequestQuery(PageQuery):
-    state = fields.String(validate=validate.OneOf(STATES))
+    state = fields.String(validate=validate.OneOf([s.value for s in BlockState]))
     action = fields.String(validate=validate.OneOf(BLOCK_ACTIONS))
     executor = fields.String(
         validate=validate.OneOf(("me",)), metadata={"description": "`me`: only orders addressed to my agency"}
@@ -146,10 +148,32 @@ class BlockRequestQuery(PageQuery):
     mirror_of = fields.UUID()
 
 
-# -- what is shown -----------------------------------------------------------------------------------
+# -- what is shown ------------------------------------------------------------------------------------
+# Read schemas dump the model instances (services/blocking/access.py decides which view a caller gets).
+
+SHOWN = "block_request_view"  # Output.loaded[(SHOWN, request id)] = (View, with transitions): `show`
 
 
-class BlockTargetRead(Schema):
+def show(records: list[Any], views: list[View], *, with_transitions: bool) -> None:
+    """Say how BlockRequestItem dumps each record: in the view the access module chose for the caller,
+    with the transitions (a single read) or without (a list)."""
+    loaded = current().loaded
+    for record, view in zip(records, views, strict=True):
+        loaded[(SHOWN, record.id)] = (view, with_transitions)
+
+
+def _override(target: Any, output: Any) -> dict[str, Any] | None:
+    if not target.override_at:
+        return None
+    return {
+        "officer": target.override_by,
+        "agency": output.agency_code(target.override_agency_id),
+        "reason": target.override_reason,
+        "at": target.override_at,
+    }
+
+
+class BlockTargetRead(OutputSchema):
     id = fields.UUID()
     kind = fields.String()
     value = fields.String()
@@ -161,18 +185,20 @@ class BlockTargetRead(Schema):
     override_justification = fields.String(allow_none=True)
     override = fields.Dict(allow_none=True, metadata={"description": "officer, agency, reason, at"})
 
+    computed: ClassVar[dict[str, Compute]] = {"override": _override}
 
-class BlockAckRead(Schema):
+
+class BlockAckRead(OutputSchema):
     target_id = fields.UUID()
     outcome = fields.String()
     reason = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
-    recorded_by = fields.String()
+    recorded_by = AgencyCode(attribute="agency_id")
     officer = fields.String(allow_none=True)
     at = fields.DateTime()
 
 
-class BlockExecutorRead(Schema):
+class BlockExecutorRead(OutputSchema):
     executor = fields.String(metadata={"description": "agency code, or platform name"})
     platform = fields.Boolean()
     dispatched_at = fields.DateTime(allow_none=True)
@@ -181,8 +207,15 @@ class BlockExecutorRead(Schema):
     overdue = fields.Boolean()
     acknowledgements = fields.List(fields.Nested(BlockAckRead))
 
+    computed: ClassVar[dict[str, Compute]] = {
+        "executor": lambda e, output: e.platform or output.agency_code(e.agency_id),
+        "platform": lambda e, output: e.platform is not None,
+        "acknowledged": lambda e, output: len(e.acknowledgements),
+        "overdue": lambda e, output: is_late(e, utcnow()),
+    }
 
-class BlockAppealRead(Schema):
+
+class BlockAppealRead(OutputSchema):
     id = fields.UUID()
     appellant = fields.String()
     grounds = fields.String()
@@ -196,27 +229,31 @@ class BlockAppealRead(Schema):
     decision_id = fields.UUID(allow_none=True)
 
 
-class BlockTransitionRead(Schema):
+class BlockTransitionRead(OutputSchema):
     action = fields.String()
     from_state = fields.String(allow_none=True)
     to_state = fields.String()
-    agency = fields.String(allow_none=True)
+    agency = AgencyCode(attribute="agency_id", allow_none=True)
     officer = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
     decision_id = fields.UUID(allow_none=True)
     detail = fields.Dict(allow_none=True)
     at = fields.DateTime()
 
+    computed: ClassVar[dict[str, Compute]] = {
+        "detail": lambda t, output: json.loads(t.detail) if t.detail else None
+    }
 
-class BlockDecisionRef(Schema):
+
+class BlockDecisionRef(OutputSchema):
     id = fields.UUID()
     number = fields.String()
-    issuer = fields.String()
+    issuer = AgencyCode(attribute="issuer_agency_id")
     issued_on = fields.Date()
     effective_to = fields.Date(allow_none=True)
 
 
-class BlockRequestRead(Schema):
+class BlockRequestRead(OutputSchema):
     """The full view: submitting, deciding and oversight agencies. Executors get BlockOrderRead."""
 
     id = fields.UUID()
@@ -227,11 +264,11 @@ class BlockRequestRead(Schema):
     version = fields.Integer()
     state_due_at = fields.DateTime(allow_none=True)
     allowed_actions = fields.List(fields.String())
-    submitted_by_agency = fields.String()
+    submitted_by_agency = AgencyCode(attribute="owner_agency_id")
     submitted_by = fields.String(allow_none=True)
     approved_by = fields.String(allow_none=True)
     decision = fields.Nested(BlockDecisionRef, allow_none=True)
-    mirror_of = fields.UUID(allow_none=True)
+    mirror_of = fields.UUID(attribute="mirror_of_id", allow_none=True)
     urgent = fields.Boolean()
     valid_from = fields.DateTime()
     valid_until = fields.DateTime()
@@ -244,15 +281,26 @@ class BlockRequestRead(Schema):
     transitions = fields.List(fields.Nested(BlockTransitionRead))
     created_at = fields.DateTime()
 
+    computed: ClassVar[dict[str, Compute]] = {
+        "view": lambda r, output: View.FULL.value,
+        # A request past its validity shows as expired before the tick records it (reads do not write).
+        "state": lambda r, output: shown_state(r).value,
+        "state_due_at": lambda r, output: None if is_due(r, utcnow()) else r.state_due_at,
+        "allowed_actions": lambda r, output: MACHINE.allowed(shown_state(r)),
+        "violation_ids": lambda r, output: [v.id for v in r.violations],
+        "subject_ids": lambda r, output: [s.id for s in r.subjects],
+        "transitions": lambda r, output: transitions(output.session, r),
+    }
 
-class BlockOrderTargetRead(Schema):
+
+class BlockOrderTargetRead(OutputSchema):
     id = fields.UUID()
     kind = fields.String()
     value = fields.String()
     display = fields.String()
 
 
-class BlockOrderRead(Schema):
+class BlockOrderRead(OutputSchema):
     """An executor's view: the order addressed to it, its targets and its own replies, nothing else."""
 
     id = fields.UUID()
@@ -267,40 +315,86 @@ class BlockOrderRead(Schema):
     targets = fields.List(fields.Nested(BlockOrderTargetRead))
     executor = fields.Nested(BlockExecutorRead)
 
+    computed: ClassVar[dict[str, Compute]] = {
+        "view": lambda r, output: View.EXECUTOR.value,
+        "state": lambda r, output: shown_state(r).value,
+        "executor": lambda r, output: own_part(output.principal, r),
+    }
+
+
+_VIEWS: dict[tuple[View, bool], Schema] = {
+    (View.FULL, True): BlockRequestRead(),
+    (View.FULL, False): BlockRequestRead(exclude=("transitions",)),
+    (View.EXECUTOR, True): BlockOrderRead(),
+    (View.EXECUTOR, False): BlockOrderRead(),
+}
+
 
 class BlockRequestItem(BlockRequestRead):
-    """A list item: the full view (without transitions) or an executor's order view (`view`)."""
+    """A single read or a list item: the full view (without transitions in a list) or an executor's
+    order view (`view`), as `show` said for each record."""
 
     executor = fields.Nested(BlockExecutorRead)
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        if self.many if many is None else many:
+            return [self.dump(one, many=False) for one in obj]
+        return _VIEWS[current().loaded[(SHOWN, obj.id)]].dump(obj)
 
 
 BlockRequestPage = page_of(BlockRequestItem, "BlockRequestPage")
 
 
-class BlockOverdueItem(Schema):
+class BlockOverdueItem(OutputSchema):
     id = fields.UUID()
     action = fields.String()
     state = fields.String()
     urgent = fields.Boolean()
-    submitted_by_agency = fields.String()
+    submitted_by_agency = AgencyCode(attribute="owner_agency_id")
     state_due_at = fields.DateTime(allow_none=True)
     late_executors = fields.List(fields.String())
+
+    computed: ClassVar[dict[str, Compute]] = {
+        "late_executors": lambda r, output: [
+            e.platform or output.agency_code(e.agency_id) for e in r.executors if is_late(e, utcnow())
+        ]
+    }
 
 
 BlockOverduePage = page_of(BlockOverdueItem, "BlockOverduePage")
 
 
-class BlocklistEntry(Schema):
-    kind = fields.String()
-    value = fields.String()
-    display = fields.String()
+class BlockRequestHistoryItem(OutputSchema):
+    """A block request in a seller's history (services/blocking/history.py; the PostgreSQL statement in
+    services/history_json.py writes the same fields)."""
+
+    id = fields.UUID()
     action = fields.String()
-    measure = fields.String(allow_none=True)
-    request_id = fields.UUID()
-    target_id = fields.UUID()
-    decision_number = fields.String(allow_none=True)
-    valid_until = fields.DateTime()
+    state = fields.String()
     urgent = fields.Boolean()
+    submitted_by = AgencyCode(attribute="owner_agency_id", allow_none=True)
+    valid_from = fields.DateTime()
+    valid_until = fields.DateTime()
+    targets = fields.List(fields.String())
+    mirror_of = fields.UUID(attribute="mirror_of_id", allow_none=True)
+    created_at = fields.DateTime()
+
+    computed: ClassVar[dict[str, Compute]] = {"targets": lambda r, output: [t.display for t in r.targets]}
+
+
+class BlocklistEntry(OutputSchema):
+    """One entry of an executor's blocklist: dumps a `feed.Row` (a target, its request, the decision)."""
+
+    kind = fields.String(attribute="target.kind")
+    value = fields.String(attribute="target.value")
+    display = fields.String(attribute="target.display")
+    action = fields.String(attribute="request.action")
+    measure = fields.String(attribute="request.measure", allow_none=True)
+    request_id = fields.UUID(attribute="request.id")
+    target_id = fields.UUID(attribute="target.id")
+    decision_number = fields.String(allow_none=True)
+    valid_until = fields.DateTime(attribute="request.valid_until")
+    urgent = fields.Boolean(attribute="request.urgent")
 
 
 class BlocklistRead(Schema):

@@ -45,7 +45,7 @@ from registry.models import (
     violation_identifier,
     violation_subject,
 )
-from registry.models.blocking import BlockRequest, BlockTarget
+from registry.models.blocking import BlockRequest, BlockState, BlockTarget
 from registry.models.freezing import FreezeAccount, FreezeOrder
 from registry.services import blocking, freezing, visibility
 
@@ -278,8 +278,8 @@ def _open_block_requests(
             .join(BlockRequest, BlockRequest.id == BlockTarget.request_id)
             .where(
                 BlockTarget.identifier_id.in_(part),
-                BlockRequest.state.not_in([*blocking.TERMINAL, "draft"]),
-                blocking.visible_clause(principal),
+                BlockRequest.state.not_in([*blocking.TERMINAL, BlockState.DRAFT]),
+                blocking.block_request_visible(principal),
             )
             .group_by(BlockTarget.identifier_id)
         ).tuples()

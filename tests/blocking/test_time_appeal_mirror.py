@@ -39,14 +39,54 @@ def test_tick_expires_in_effect_requests_as_a_system_transition(walker, grounds,
     assert blocking.tick(db) == {"block_requests_expired": 0}
 
 
-def test_read_time_check_expires_in_the_reading_transaction(walker, grounds, db):
+def test_reads_show_a_request_past_validity_as_expired_and_write_nothing(walker, grounds, db):
+    """Reads do not write: until the tick runs, a request past its validity shows as expired in every
+    read (single, lists, feeds) while its row and its transitions stay as they were."""
     request = walker.in_effect(body(*grounds))
     past_validity(db, request["id"])
+
+    def recorded() -> tuple[str, int, list[str]]:
+        db.expire_all()
+        row = db.get(BlockRequest, uuid.UUID(request["id"]))
+        assert row is not None
+        return row.state, row.version, [t.action for t in blocking.transitions(db, row)]
+
+    before = recorded()
+    assert before[0] == "in_effect" and before[2][-1] == "take_effect"
+
     seen = walker.get(request["id"], agency="ISP-VNPT")
-    assert seen.status_code == 200 and seen.json["state"] == "expired"
-    assert walker.get(request["id"]).json["transitions"][-1]["action"] == "expire"
+    assert seen.status_code == 200 and (seen.json["view"], seen.json["state"]) == ("executor", "expired")
+    full = walker.get(request["id"]).json
+    assert (full["state"], full["state_due_at"], full["allowed_actions"]) == ("expired", None, [])
+    assert full["transitions"][-1]["action"] == "take_effect"  # the expiry is not recorded by a read
+    assert full["executors"][0]["overdue"] is False
+    listed = walker.client.get(f"{URL}?state=expired", headers=walker.h("MIC")).json["items"]
+    assert [(i["id"], i["state"]) for i in listed] == [(request["id"], "expired")]
+    assert walker.client.get(f"{URL}?state=in_effect", headers=walker.h("MIC")).json["items"] == []
     feed = walker.client.get("/api/v1/blocklists/ISP-VNPT.json", headers=walker.h("ISP-VNPT"))
-    assert feed.json["entries"] == []
+    assert feed.status_code == 200 and feed.json["entries"] == []
+    zone = walker.client.get("/api/v1/blocklists/ISP-VNPT.rpz", headers=walker.h("ISP-VNPT"))
+    assert zone.status_code == 200 and "CNAME" not in zone.text
+    overdue = walker.client.get(f"{URL}/overdue", headers=walker.h("NSC389", scopes=["reports:read"]))
+    assert overdue.status_code == 200 and overdue.json["items"] == []
+    assert recorded() == before
+
+    assert blocking.tick(db) == {"block_requests_expired": 1}
+    state, _, actions = recorded()
+    assert (state, actions[-1]) == ("expired", "expire")
+    assert walker.get(request["id"]).json["transitions"][-1]["action"] == "expire"
+
+
+def test_a_write_on_a_request_past_validity_expires_it_first(walker, grounds, db):
+    request = walker.in_effect(body(*grounds))
+    past_validity(db, request["id"])
+    lifted = walker.client.post(
+        f"{URL}/{request['id']}/lift",
+        json={"reason": "Hết hiệu lực"},
+        headers=walker.h("MIC", officer=APPROVER),
+    )
+    # The step meets the request as expired (the failed write is rolled back with the expiry).
+    assert lifted.status_code == 409 and lifted.json["current_state"] == "expired"
 
 
 def test_workflows_tick_command(walker, grounds, db, app, monkeypatch):
@@ -208,8 +248,9 @@ def test_mirror_reuses_the_decision_when_it_covers_the_new_site(walker, db):
     assert not_approved.status_code == 422 and "mirror_of" in not_approved.json["errors"]
 
 
-def test_seller_history_shows_block_requests_and_their_states(walker, db, actors, history_paths_agree):
+def test_seller_history_shows_block_requests_and_their_states(walker, db, actors, app, history_paths_agree):
     from registry.auth.principal import Principal
+    from registry.schemas.output import Output, dumping
 
     subject = make_subject(db)
     request = walker.in_effect(body(make_decision(db), make_violation(db, subjects=[subject])))
@@ -229,18 +270,31 @@ def test_seller_history_shows_block_requests_and_their_states(walker, db, actors
             client_id="t", agency=code, agency_id=agency.id, agency_kind=agency.kind, scopes=frozenset()
         )
 
-    seen = history(db, principal=principal("NSC389"), subject_id=subject.id)
-    items = seen.sections["block_requests"]
-    assert [(i["id"], i["state"]) for i in items] == [
-        (uuid.UUID(request["id"]), "in_effect")
-    ]  # not others' drafts
-    assert any(e.kind == "block_request" and "in_effect" in e.summary for e in seen.timeline)
-    own = history(db, principal=principal("MOIT-DMS"), subject_id=subject.id).sections["block_requests"]
-    assert [(str(i["id"]), i["state"]) for i in own] == [(draft["id"], "draft")]
-    assert (
-        history(db, principal=principal("MOF-CUSTOMS"), subject_id=subject.id).sections["block_requests"]
-        == []
-    )
+    def section(code: str) -> tuple[list[dict], list]:  # type: ignore[type-arg]
+        # The section's items are BlockRequestHistoryItem's dump, as a request writes them.
+        with dumping(Output(session=db, cipher=app.extensions["registry"].cipher)):
+            found = history(db, principal=principal(code), subject_id=subject.id)
+        return found.sections["block_requests"], found.timeline
+
+    items, timeline = section("NSC389")
+    assert [(i["id"], i["state"]) for i in items] == [(request["id"], "in_effect")]  # not others' drafts
+    assert list(items[0]) == [
+        "id",
+        "action",
+        "state",
+        "urgent",
+        "submitted_by",
+        "valid_from",
+        "valid_until",
+        "targets",
+        "mirror_of",
+        "created_at",
+    ]
+    assert items[0]["submitted_by"] == "MIC" and items[0]["targets"] == ["hanggia-mypham.vn"]
+    assert any(e.kind == "block_request" and "in_effect" in e.summary for e in timeline)
+    own, _ = section("MOIT-DMS")
+    assert [(i["id"], i["state"]) for i in own] == [(draft["id"], "draft")]
+    assert section("MOF-CUSTOMS")[0] == []
     response = walker.client.get(f"/api/v1/subjects/{subject.id}/history", headers=walker.h("NSC389"))
     assert response.status_code == 200, response.json
     assert [o["id"] for o in response.json["orders"]["block_requests"]] == [request["id"]]

@@ -1,30 +1,37 @@
 """Block requests: submission, review under four-eyes, dispatch, executors' replies, appeals and expiry.
 
-Every state change goes through `services.workflow.apply` on MACHINE. Rules documented in
-docs/blocking.md; the configurable parts (deciding and oversight agencies, deadlines) are in
-registry/data/blocking.json.
+Every state change goes through `services.workflow` (`begin` ... `record_transition`, or `apply`) on
+MACHINE. Who sees and who acts: access.py. Rules documented in docs/blocking.md; the configurable parts
+(deciding and oversight agencies, deadlines) are in registry/data/blocking.json.
 """
 
 from __future__ import annotations
 
 from registry.services.blocking.access import (
-    get_visible,
+    ANY_BLOCKING,
+    View,
+    addressed_executor,
+    block_request_visible,
     is_decider,
-    is_full_view,
     is_oversight,
+    list_query,
+    load_feed_agency,
+    load_visible,
+    overdue_query,
     require_decider,
     require_owner,
-    search,
-    visible_clause,
+    require_owner_or_decider,
+    require_reader,
+    view_for,
 )
 from registry.services.blocking.appeals import decide_appeal, file_appeal
 from registry.services.blocking.checks import VIETNAM, check_decision, check_protection
 from registry.services.blocking.config import RULES_FILE, Rules, rules
-from registry.services.blocking.deadlines import late_executors, overdue_query
+from registry.services.blocking.deadlines import late_executors
 from registry.services.blocking.decisions import decide, override
 from registry.services.blocking.execution import acknowledge
-from registry.services.blocking.expiry import EXPIRING, expire_due, expire_if_due, tick
-from registry.services.blocking.history import history_section
+from registry.services.blocking.expiry import EXPIRING, expire_due, expire_if_due, shown_state, tick
+from registry.services.blocking.history import history_requests, history_section
 from registry.services.blocking.machine import (
     DECIDE,
     DECIDING_ACTIONS,
@@ -40,6 +47,7 @@ from registry.services.blocking.machine import (
 from registry.services.blocking.requests import create, submit, update
 
 __all__ = [
+    "ANY_BLOCKING",
     "DECIDE",
     "DECIDING_ACTIONS",
     "EXECUTE",
@@ -53,7 +61,10 @@ __all__ = [
     "TERMINAL",
     "VIETNAM",
     "Rules",
+    "View",
     "acknowledge",
+    "addressed_executor",
+    "block_request_visible",
     "check_decision",
     "check_protection",
     "create",
@@ -62,21 +73,25 @@ __all__ = [
     "expire_due",
     "expire_if_due",
     "file_appeal",
-    "get_visible",
+    "history_requests",
     "history_section",
     "is_decider",
-    "is_full_view",
     "is_oversight",
     "late_executors",
+    "list_query",
+    "load_feed_agency",
+    "load_visible",
     "overdue_query",
     "override",
     "require_decider",
     "require_owner",
+    "require_owner_or_decider",
+    "require_reader",
     "rules",
-    "search",
+    "shown_state",
     "submit",
     "tick",
     "transitions",
     "update",
-    "visible_clause",
+    "view_for",
 ]

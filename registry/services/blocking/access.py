@@ -1,18 +1,48 @@
-"""Who sees and who acts on a block request."""
+"""Who sees and who acts on a block request: the one place for it.
+
+Seeing: the submitting agency sees all of its own requests; the deciding agency (MIC) and the Standing
+Office (NSC389) see all but others' drafts; an executor sees the requests dispatched to it, and of those
+only its own part (`view_for`); anyone else gets 404 (`load_visible`). The rule in SQL is
+`block_request_visible` (one caller) or `visible_to_caller` (statements built once, the caller as a
+parameter: the seller history).
+
+Acting: reading needs a blocking scope, or for the Standing Office its reporting scope
+(`require_reader`); the deciding agency takes the decisions (`require_decider`); the submitting agency
+edits and submits (`require_owner`); appeals are filed by either (`require_owner_or_decider`); an
+executor replies only to an order addressed to it (`addressed_executor`); a blocklist is read by its
+executor or the Standing Office (`require_feed_reader`). The machine (machine.py) adds the scope,
+officer and four-eyes checks of each step.
+"""
 
 from __future__ import annotations
 
 import functools
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, exists, or_, select, true
+from sqlalchemy.orm import Session, selectinload
 
 from registry.auth.principal import Principal
+from registry.auth.scopes import Scope
 from registry.errors import NotFound, PermissionDenied, id_or_not_found
-from registry.models import BlockExecutor, BlockRequest
+from registry.models import Agency, AgencyKind, BlockExecutor, BlockRequest
+from registry.models.blocking import BlockState
 from registry.services.blocking.config import rules
+from registry.services.blocking.deadlines import overdue
+from registry.services.blocking.expiry import in_shown_state
 from registry.services.visibility import CALLER_AGENCY
+
+ANY_BLOCKING = (Scope.BLOCKING_SUBMIT, Scope.BLOCKING_DECIDE, Scope.BLOCKING_EXECUTE)
+FEED_AGENCY_KINDS = (AgencyKind.EXECUTOR_ISP, AgencyKind.DOMAIN_REGISTRY)
+
+
+class View(StrEnum):
+    """How much of a request a caller sees."""
+
+    FULL = "full"  # submitting, deciding and oversight agencies
+    EXECUTOR = "executor"  # an executor: the order addressed to it, its targets, its own replies
 
 
 def is_decider(principal: Principal) -> bool:
@@ -23,49 +53,109 @@ def is_oversight(principal: Principal) -> bool:
     return principal.agency in rules().oversight_agencies
 
 
-def visible_clause(principal: Principal) -> ColumnElement[bool]:
-    return _rule(sees_all_but_drafts(principal), principal.agency_id)
-
-
 def sees_all_but_drafts(principal: Principal) -> bool:
     return is_decider(principal) or is_oversight(principal)
 
 
-@functools.cache
-def visible_to_caller(all_but_drafts: bool) -> ColumnElement[bool]:
-    """`visible_clause` for the caller named by the parameter `caller_agency_id` (services.visibility)."""
-    return _rule(all_but_drafts, CALLER_AGENCY)
+# -- seeing ---------------------------------------------------------------------------------------------
 
 
 def _rule(all_but_drafts: bool, agency: Any) -> ColumnElement[bool]:
     """Submitter: all of its own. Deciding and oversight agencies: all but others' drafts.
 
-    Executors: the requests dispatched to them (and then only their part, see `is_full_view`).
+    Executors: the requests dispatched to them (and then only their part, see `view_for`).
     """
     own = BlockRequest.owner_agency_id == agency
     if all_but_drafts:
-        return or_(own, BlockRequest.state != "draft")
-    addressed = exists().where(
+        return or_(own, BlockRequest.state != BlockState.DRAFT)
+    return or_(own, _addressed_to(agency))
+
+
+def _addressed_to(agency: Any) -> ColumnElement[bool]:
+    return exists().where(
         BlockExecutor.request_id == BlockRequest.id,
         BlockExecutor.agency_id == agency,
         BlockExecutor.dispatched_at.is_not(None),
     )
-    return or_(own, addressed)
 
 
-def is_full_view(principal: Principal, request: BlockRequest) -> bool:
-    return request.owner_agency_id == principal.agency_id or is_decider(principal) or is_oversight(principal)
+def block_request_visible(principal: Principal) -> ColumnElement[bool]:
+    """SQL: the block requests `principal` may see."""
+    return _rule(sees_all_but_drafts(principal), principal.agency_id)
 
 
-def get_visible(session: Session, request_id: Any, principal: Principal) -> BlockRequest:
+@functools.cache
+def visible_to_caller(all_but_drafts: bool) -> ColumnElement[bool]:
+    """`block_request_visible` for the caller named by the parameter `caller_agency_id`
+    (services.visibility), built once per kind of caller."""
+    return _rule(all_but_drafts, CALLER_AGENCY)
+
+
+def load_visible(session: Session, principal: Principal, request_id: Any) -> BlockRequest:
     """The request, or NotFound whether it is missing or hidden from the caller."""
     key = id_or_not_found(request_id, "block request")
     found = session.scalars(
-        select(BlockRequest).where(BlockRequest.id == key, visible_clause(principal))
+        select(BlockRequest).where(BlockRequest.id == key, block_request_visible(principal))
     ).first()
     if found is None:
         raise NotFound(f"No block request with id {key}.")
     return found
+
+
+def view_for(principal: Principal, request: BlockRequest, *, as_executor: bool = False) -> View:
+    """The full view for the submitting, deciding and oversight agencies; an executor's view otherwise,
+    or when the caller asked for its orders as an executor (`executor=me`)."""
+    full = request.owner_agency_id == principal.agency_id or sees_all_but_drafts(principal)
+    return View.FULL if full and not as_executor else View.EXECUTOR
+
+
+def _with_parts(query: Select[tuple[BlockRequest]]) -> Select[tuple[BlockRequest]]:
+    """What the Read schemas show of a page of requests, loaded for the page at once."""
+    return query.options(
+        selectinload(BlockRequest.decision),
+        selectinload(BlockRequest.targets),
+        selectinload(BlockRequest.executors).selectinload(BlockExecutor.acknowledgements),
+        selectinload(BlockRequest.violations),
+        selectinload(BlockRequest.subjects),
+        selectinload(BlockRequest.appeals),
+    )
+
+
+def list_query(principal: Principal, filters: dict[str, Any], now: datetime) -> Select[tuple[BlockRequest]]:
+    """The requests the caller sees, filtered (`state` as shown: see expiry.shown_state)."""
+    query = _with_parts(select(BlockRequest).where(block_request_visible(principal)))
+    if filters.get("executor") == "me":
+        query = query.where(_addressed_to(principal.agency_id))
+    if filters.get("state"):
+        query = query.where(in_shown_state(filters["state"], now))
+    if filters.get("action"):
+        query = query.where(BlockRequest.action == filters["action"])
+    if filters.get("mirror_of"):
+        query = query.where(BlockRequest.mirror_of_id == filters["mirror_of"])
+    return query
+
+
+def overdue_query(principal: Principal, now: datetime) -> Select[tuple[BlockRequest]]:
+    """Requests whose current step is past due: the Standing Office sees all, a submitter its own."""
+    scope = true() if is_oversight(principal) else BlockRequest.owner_agency_id == principal.agency_id
+    return _with_parts(select(BlockRequest).where(overdue(now), scope))
+
+
+# -- acting ---------------------------------------------------------------------------------------------
+
+
+def require_any(principal: Principal, *scopes: str) -> None:
+    if not any(principal.has(s) for s in scopes):
+        raise PermissionDenied(
+            f"This needs one of the scopes {', '.join(scopes)}.", required_scope=list(scopes)
+        )
+
+
+def require_reader(principal: Principal, *scopes: str) -> None:
+    """A blocking scope; or, for the Standing Office, its reporting scope (it oversees, it does not act)."""
+    if is_oversight(principal) and principal.has(Scope.REPORTS_READ):
+        return
+    require_any(principal, *scopes)
 
 
 def require_decider(principal: Principal) -> None:
@@ -81,19 +171,33 @@ def require_owner(principal: Principal, request: BlockRequest) -> None:
         raise PermissionDenied("Only the submitting agency edits or submits its block request.")
 
 
-def search(principal: Principal, filters: dict[str, Any]) -> Select[tuple[BlockRequest]]:
-    query = select(BlockRequest).where(visible_clause(principal))
-    if filters.get("executor") == "me":
-        query = query.where(
-            exists().where(
-                BlockExecutor.request_id == BlockRequest.id,
-                BlockExecutor.agency_id == principal.agency_id,
-                BlockExecutor.dispatched_at.is_not(None),
-            )
-        )
-    for name in ("state", "action"):
-        if filters.get(name):
-            query = query.where(getattr(BlockRequest, name) == filters[name])
-    if filters.get("mirror_of"):
-        query = query.where(BlockRequest.mirror_of_id == filters["mirror_of"])
-    return query
+def require_owner_or_decider(principal: Principal, request: BlockRequest) -> None:
+    if not (request.owner_agency_id == principal.agency_id or is_decider(principal)):
+        raise PermissionDenied("Appeals are recorded by the submitting or the deciding agency.")
+
+
+def addressed_executor(principal: Principal, request: BlockRequest) -> BlockExecutor:
+    """The caller's part of an order dispatched to it (PermissionDenied if none)."""
+    executor = next(
+        (e for e in request.executors if e.agency_id == principal.agency_id and e.dispatched_at), None
+    )
+    if executor is None:
+        raise PermissionDenied("This block request is not addressed to your agency.")
+    return executor
+
+
+def load_feed_agency(session: Session, principal: Principal, executor_code: str) -> Agency:
+    """The executor whose blocklist is asked for: NotFound unless it is one; only the executor itself
+    (blocking:execute) or the Standing Office reads it."""
+    executor = session.scalars(select(Agency).where(Agency.code == executor_code)).first()
+    if executor is None or executor.kind not in FEED_AGENCY_KINDS:
+        raise NotFound(f"No executor {executor_code}.")
+    own = principal.agency == executor.code and principal.has(Scope.BLOCKING_EXECUTE)
+    if not (own or is_oversight(principal)):
+        raise PermissionDenied("Only the executor itself or the Standing Office reads this blocklist.")
+    return executor
+
+
+def own_part(principal: Principal, request: BlockRequest) -> BlockExecutor:
+    """What an executor's view shows of the executors: the caller's own part of the order."""
+    return next(e for e in request.executors if e.agency_id == principal.agency_id)

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
-from registry.errors import Conflict, NotFound, PermissionDenied
+from registry.errors import Conflict, NotFound
 from registry.models import BlockAppeal, BlockRequest
+from registry.models.blocking import AppealStatus
 from registry.services import workflow
-from registry.services.blocking.access import is_decider, require_decider
+from registry.services.blocking.access import require_decider, require_owner_or_decider
 from registry.services.blocking.checks import _vn_date
 from registry.services.blocking.config import rules
 from registry.services.blocking.content import _decision
@@ -22,9 +23,8 @@ def file_appeal(
     session: Session, *, principal: Principal, request: BlockRequest, data: dict[str, Any]
 ) -> BlockAppeal:
     """Record a complaint against a request in effect (submitting or deciding agency)."""
-    if not (request.owner_agency_id == principal.agency_id or is_decider(principal)):
-        raise PermissionDenied("Appeals are recorded by the submitting or the deciding agency.")
-    if any(a.status == "pending" for a in request.appeals):
+    require_owner_or_decider(principal, request)
+    if any(a.status == AppealStatus.PENDING for a in request.appeals):
         raise Conflict("An appeal against this block request is already pending; decide it first.")
     transition = workflow.apply(
         session,
@@ -62,10 +62,10 @@ def decide_appeal(
     appeal = next((a for a in request.appeals if a.id == appeal_id), None)
     if appeal is None:
         raise NotFound(f"No appeal {appeal_id} against this block request.")
-    if appeal.status != "pending":
+    if appeal.status != AppealStatus.PENDING:
         raise Conflict(f"This appeal was already decided: {appeal.status}.")
     document = _decision(session, principal, data.get("decision_id"))
-    action = "uphold_appeal" if data["outcome"] == "upheld" else "dismiss_appeal"
+    action = "uphold_appeal" if data["outcome"] == AppealStatus.UPHELD else "dismiss_appeal"
     transition = workflow.apply(
         session,
         machine=MACHINE,

@@ -1,15 +1,14 @@
-"""Overdue requests and late executors."""
+"""Overdue requests and late executors (who may list them: `access.overdue_query`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
 
-from registry.auth.principal import Principal
 from registry.models import BlockAcknowledgement, BlockExecutor, BlockRequest, BlockTarget
-from registry.services.blocking.access import is_oversight
-from registry.services.blocking.machine import TERMINAL
+from registry.services.blocking.expiry import shown_state, unrecorded_expiry
+from registry.services.blocking.machine import ADDRESSED, TERMINAL
 
 
 def _late_executor(now: datetime) -> ColumnElement[bool]:
@@ -30,27 +29,28 @@ def _late_executor(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def overdue_query(principal: Principal, now: datetime) -> Select[tuple[BlockRequest]]:
-    """Requests whose current step is past due: the Standing Office sees all, a submitter its own."""
+def overdue(now: datetime) -> ColumnElement[bool]:
+    """SQL: the current step is past due, or an executor is late (none once the validity has ended)."""
     late = or_(
         and_(
             BlockRequest.state_due_at.is_not(None),
             BlockRequest.state_due_at < now,
             BlockRequest.state.not_in(TERMINAL),
         ),
-        and_(BlockRequest.state.in_(("dispatched", "in_effect")), _late_executor(now)),
+        and_(BlockRequest.state.in_(ADDRESSED), _late_executor(now)),
     )
-    scope = true() if is_oversight(principal) else BlockRequest.owner_agency_id == principal.agency_id
-    return select(BlockRequest).where(late, scope)
+    return and_(late, not_(unrecorded_expiry(now)))
+
+
+def is_late(executor: BlockExecutor, now: datetime) -> bool:
+    request = executor.request
+    return bool(
+        executor.due_at is not None
+        and executor.due_at < now
+        and len(executor.acknowledgements) < len(request.targets)
+        and shown_state(request, now) in ADDRESSED
+    )
 
 
 def late_executors(request: BlockRequest, now: datetime) -> list[BlockExecutor]:
-    count = len(request.targets)
-    return [
-        e
-        for e in request.executors
-        if e.due_at is not None
-        and e.due_at < now
-        and len(e.acknowledgements) < count
-        and request.state in ("dispatched", "in_effect")
-    ]
+    return [e for e in request.executors if is_late(e, now)]

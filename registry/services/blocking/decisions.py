@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
@@ -36,31 +35,19 @@ def decide(
     if action in NEEDS_REASON and not (reason and reason.strip()):
         raise ValidationFailed(f"A reason is required to {action}.", errors={"reason": ["required"]})
     document = _decision(session, principal, decision_id) if decision_id else None
-    check: Callable[[], None] | None = None
+    step = workflow.begin(session, machine=MACHINE, record=request, action_name=action, principal=principal)
     deadline = None
     if action == "approve":
         deadline = rules().deadline("dispatch", request.urgent)
-
-        def check() -> None:
-            check_decision(session, request)
-            check_protection(session, request, stage="approve")
-
+        check_decision(session, request)
+        check_protection(session, request, stage="approve")
     elif action == "dispatch":
         deadline = rules().deadline("acknowledge", request.urgent)
-
-        def check() -> None:
-            check_decision(session, request)
-
+        check_decision(session, request)
     now = utcnow()
-    workflow.apply(
-        session,
-        machine=MACHINE,
-        record=request,
-        action_name=action,
-        principal=principal,
+    step.record_transition(
         reason=reason,
         decision_id=(document.id if document else request.decision_id),
-        check=check,
         deadline=deadline,
         now=now,
     )
@@ -80,25 +67,17 @@ def override(
     target = next((t for t in request.targets if t.id == target_id), None)
     if target is None:
         raise NotFound(f"No target {target_id} in this block request.")
-
-    def check() -> None:
-        guard = Guard.load(session)
-        target.protection = guard.protection(target.kind, target.value, _attributes(target))
-        if target.protection is None:
-            raise ValidationFailed(
-                f"{target.display} is not protected; no override is needed.",
-                errors={"target_id": ["not protected"]},
-            )
-
-    transition = workflow.apply(
-        session,
-        machine=MACHINE,
-        record=request,
-        action_name="override",
-        principal=principal,
-        reason=justification,
-        check=check,
-        detail={"target": target.display, "protection": target.protection},
+    step = workflow.begin(
+        session, machine=MACHINE, record=request, action_name="override", principal=principal
+    )
+    target.protection = Guard.load(session).protection(target.kind, target.value, _attributes(target))
+    if target.protection is None:
+        raise ValidationFailed(
+            f"{target.display} is not protected; no override is needed.",
+            errors={"target_id": ["not protected"]},
+        )
+    transition = step.record_transition(
+        reason=justification, detail={"target": target.display, "protection": target.protection}
     )
     target.override_by, target.override_agency_id = principal.officer, principal.agency_id
     target.override_reason, target.override_at = justification, transition.at

@@ -7,11 +7,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
-from registry.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
+from registry.errors import Conflict, InvalidTransition, ValidationFailed
 from registry.models import BlockAcknowledgement, BlockExecutor, BlockRequest
+from registry.models.blocking import AckOutcome, BlockState
 from registry.services import workflow
-from registry.services.blocking.access import require_decider
-from registry.services.blocking.machine import MACHINE
+from registry.services.blocking.access import addressed_executor, require_decider
+from registry.services.blocking.machine import ADDRESSED, MACHINE
 
 
 def acknowledge(
@@ -24,11 +25,7 @@ def acknowledge(
 ) -> BlockExecutor:
     """An executor's replies per target; the first `executed` puts the request in effect."""
     if platform is None:
-        executor = next(
-            (e for e in request.executors if e.agency_id == principal.agency_id and e.dispatched_at), None
-        )
-        if executor is None:
-            raise PermissionDenied("This block request is not addressed to your agency.")
+        executor = addressed_executor(principal, request)
     else:
         require_decider(principal)
         executor = next((e for e in request.executors if e.platform == platform), None)
@@ -37,7 +34,7 @@ def acknowledge(
                 f"This request is not addressed to platform {platform}.",
                 errors={"platform": ["not addressed"]},
             )
-    if request.state not in ("dispatched", "in_effect"):
+    if request.state not in ADDRESSED:
         raise InvalidTransition(
             f"Replies are recorded for a dispatched or in-effect block request; this one is {request.state}.",
             current=request.state,
@@ -69,10 +66,10 @@ def acknowledge(
                 officer=principal.officer,
             )
         )
-        if item["outcome"] == "executed":
+        if item["outcome"] == AckOutcome.EXECUTED:
             executed.append(target.display)
     session.flush()
-    if executed and request.state == "dispatched":
+    if executed and request.state == BlockState.DISPATCHED:
         name = platform or principal.agency
         workflow.apply(
             session,

@@ -1,25 +1,56 @@
-"""Requests that expire when their time is up."""
+"""Requests that expire when their time is up.
+
+Only `tick` (run by `registry workflows tick` and its scheduled runner) expires requests in bulk; a write
+that loads a request past its validity expires it first (`expire_if_due`), since it writes anyway. Reads
+never write: until the tick has run, `shown_state` shows such a request as expired and `unrecorded_expiry`
+lets queries (lists, the overdue list, the executors' feeds) treat it as expired.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, not_, or_, select
 from sqlalchemy.orm import Session
 
 from registry.db import utcnow
 from registry.errors import Conflict
 from registry.models import BlockRequest
+from registry.models.blocking import BlockState
 from registry.services import workflow
 from registry.services.blocking.machine import MACHINE
 
 EXPIRING = tuple(sorted(MACHINE.actions["expire"].sources))
 
 
+def is_due(request: BlockRequest, now: datetime) -> bool:
+    """Past its validity in a state that expires, and not yet expired by the tick."""
+    return request.state in EXPIRING and request.valid_until <= now
+
+
+def shown_state(request: BlockRequest, now: datetime | None = None) -> BlockState:
+    """The state a reader sees: `expired` once the validity has ended, even if the tick is late."""
+    return BlockState.EXPIRED if is_due(request, now or utcnow()) else BlockState(request.state)
+
+
+def unrecorded_expiry(now: datetime) -> ColumnElement[bool]:
+    """SQL: requests `is_due` (expired for the reader, not yet in the database)."""
+    return and_(BlockRequest.state.in_(EXPIRING), BlockRequest.valid_until <= now)
+
+
+def in_shown_state(state: str, now: datetime) -> ColumnElement[bool]:
+    """SQL: requests whose `shown_state` is `state`."""
+    if state == BlockState.EXPIRED:
+        return or_(BlockRequest.state == BlockState.EXPIRED, unrecorded_expiry(now))
+    if state in EXPIRING:
+        return and_(BlockRequest.state == state, not_(unrecorded_expiry(now)))
+    return BlockRequest.state == state
+
+
 def expire_if_due(session: Session, request: BlockRequest, now: datetime | None = None) -> bool:
-    """Read-time check: a request past its validity is expired in the reader's transaction."""
+    """Expire a request past its validity (the tick, and writes that load it: never a read)."""
     now = now or utcnow()
-    if request.state not in EXPIRING or request.valid_until > now:
+    if not is_due(request, now):
         return False
     try:
         with session.begin_nested():
@@ -38,17 +69,15 @@ def expire_if_due(session: Session, request: BlockRequest, now: datetime | None 
     return True
 
 
-def expire_due(session: Session, now: datetime | None = None, limit: int = 500) -> int:
+def expire_due(session: Session, now: datetime | None = None, limit: int = 100_000) -> int:
+    """Expire the requests past their validity, oldest first (for `tick`)."""
     now = now or utcnow()
     due = session.scalars(
-        select(BlockRequest)
-        .where(BlockRequest.state.in_(EXPIRING), BlockRequest.valid_until <= now)
-        .order_by(BlockRequest.valid_until)
-        .limit(limit)
+        select(BlockRequest).where(unrecorded_expiry(now)).order_by(BlockRequest.valid_until).limit(limit)
     )
     return sum(expire_if_due(session, request, now) for request in list(due))
 
 
 def tick(session: Session, *, now: datetime | None = None) -> dict[str, int]:
     """For `registry workflows tick`: expire every request past its validity."""
-    return {"block_requests_expired": expire_due(session, now, limit=100_000)}
+    return {"block_requests_expired": expire_due(session, now)}

@@ -3,7 +3,9 @@
 An entry is a target of a request that is `in_effect` and was dispatched to the executor, unless the
 executor answered `not_executable` for it with `invalid_target` or `not_our_customer` (it cannot act on
 it). `already_blocked` stays listed: the block must hold while this order is in force. Lifted, expired
-and revoked requests drop out, and the serial (kept per executor) goes up whenever the set changes.
+and revoked requests drop out, and so does a request whose validity has ended before the tick has
+recorded its expiry (reading a feed expires nothing). The serial (kept per executor) goes up whenever
+the set changes.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import dns.name
@@ -35,8 +37,8 @@ from registry.models import (
     BlockTarget,
     Decision,
 )
+from registry.models.blocking import AckOutcome, BlockState
 from registry.services.blocking.config import rules
-from registry.services.blocking.expiry import expire_due
 
 CANNOT_ACT = ("invalid_target", "not_our_customer")
 _UNSAFE_IN_COMMENT = re.compile(r"[\x00-\x1f\x7f]+")
@@ -52,18 +54,28 @@ class Feed:
     changed_at: datetime
 
 
-def entries(session: Session, executor: Agency) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Row:
+    """What an entry is made of (schemas.blocking.BlocklistEntry writes it)."""
+
+    target: BlockTarget
+    request: BlockRequest
+    decision_number: str | None
+
+
+def rows(session: Session, executor: Agency, now: datetime) -> list[Row]:
+    """The targets in effect for the executor now, in the feed's order."""
     cannot = (
         select(BlockAcknowledgement.id)
         .where(
             BlockAcknowledgement.executor_id == BlockExecutor.id,
             BlockAcknowledgement.target_id == BlockTarget.id,
-            BlockAcknowledgement.outcome == "not_executable",
+            BlockAcknowledgement.outcome == AckOutcome.NOT_EXECUTABLE,
             BlockAcknowledgement.reason.in_(CANNOT_ACT),
         )
         .exists()
     )
-    rows = session.execute(
+    found = session.execute(
         select(BlockTarget, BlockRequest, Decision.number)
         .join(BlockRequest, BlockRequest.id == BlockTarget.request_id)
         .join(
@@ -71,46 +83,43 @@ def entries(session: Session, executor: Agency) -> list[dict[str, Any]]:
             and_(BlockExecutor.request_id == BlockRequest.id, BlockExecutor.agency_id == executor.id),
         )
         .outerjoin(Decision, Decision.id == BlockRequest.decision_id)
-        .where(BlockRequest.state == "in_effect", BlockExecutor.dispatched_at.is_not(None), ~cannot)
+        .where(
+            BlockRequest.state == BlockState.IN_EFFECT,
+            BlockRequest.valid_until > now,
+            BlockExecutor.dispatched_at.is_not(None),
+            ~cannot,
+        )
         .order_by(BlockTarget.kind, BlockTarget.value, BlockRequest.id)
     ).tuples()
-    return [
-        {
-            "kind": target.kind,
-            "value": target.value,
-            "display": target.display,
-            "action": request.action,
-            "measure": request.measure,
-            "request_id": str(request.id),
-            "target_id": str(target.id),
-            "decision_number": number,
-            "valid_until": request.valid_until.isoformat(),
-            "urgent": request.urgent,
-        }
-        for target, request, number in rows
-    ]
+    return [Row(target, request, number) for target, request, number in found]
 
 
-def snapshot(session: Session, executor: Agency) -> Feed:
+def entries(session: Session, executor: Agency, now: datetime | None = None) -> list[dict[str, Any]]:
+    # Imported here: schemas.blocking imports this package's modules for its computed fields.
+    from registry.schemas.blocking import BlocklistEntry
+
+    return BlocklistEntry(many=True).dump(rows(session, executor, now or datetime.now(UTC)))
+
+
+def snapshot(session: Session, executor: Agency, now: datetime | None = None) -> Feed:
     """The executor's entries now, with a serial bumped (and stored) if they changed since last read."""
-    expire_due(session)
-    items = entries(session, executor)
+    items = entries(session, executor, now)
     digest = hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
-    state = session.get(BlocklistSerial, executor.id, with_for_update=True)
-    if state is None:
+    kept = session.get(BlocklistSerial, executor.id, with_for_update=True)
+    if kept is None:
         try:
             with session.begin_nested():  # two first reads at once: one inserts, the other re-reads
-                state = BlocklistSerial(
+                kept = BlocklistSerial(
                     agency_id=executor.id, serial=1, content_sha256=digest, changed_at=utcnow()
                 )
-                session.add(state)
+                session.add(kept)
         except IntegrityError:
-            state = session.get(BlocklistSerial, executor.id, with_for_update=True, populate_existing=True)
-            assert state is not None  # the row the other reader just committed
-    if state.content_sha256 != digest:
-        state.serial, state.content_sha256, state.changed_at = state.serial + 1, digest, utcnow()
+            kept = session.get(BlocklistSerial, executor.id, with_for_update=True, populate_existing=True)
+            assert kept is not None  # the row the other reader just committed
+    if kept.content_sha256 != digest:
+        kept.serial, kept.content_sha256, kept.changed_at = kept.serial + 1, digest, utcnow()
     session.flush()
-    return Feed(executor.code, state.serial, items, f'"{state.serial}-{digest[:32]}"', state.changed_at)
+    return Feed(executor.code, kept.serial, items, f'"{kept.serial}-{digest[:32]}"', kept.changed_at)
 
 
 def as_json(feed: Feed) -> dict[str, Any]:

@@ -34,11 +34,11 @@ def _touching(all_but_drafts: bool) -> Select[tuple[BlockRequest]]:
     )
 
 
-def history_section(
+def history_requests(
     session: Session, *, principal: Principal, subject: Subject, identifier_ids: list[uuid.UUID]
-) -> Section:
+) -> list[BlockRequest]:
     """Block requests concerning the subject or one of its identifiers, as far as the caller may see them."""
-    requests = list(
+    return list(
         session.scalars(
             _touching(sees_all_but_drafts(principal)),
             {
@@ -48,23 +48,11 @@ def history_section(
             },
         )
     )
+
+
+def history_events(session: Session, requests: list[BlockRequest]) -> list[Event]:
     codes = agency_codes(session)
-    items = [
-        {
-            "id": r.id,
-            "action": r.action,
-            "state": r.state,
-            "urgent": r.urgent,
-            "submitted_by": codes.get(r.owner_agency_id),
-            "valid_from": r.valid_from,
-            "valid_until": r.valid_until,
-            "targets": [t.display for t in r.targets],
-            "mirror_of": r.mirror_of_id,
-            "created_at": r.created_at,
-        }
-        for r in requests
-    ]
-    events = [
+    return [
         Event(
             r.created_at,
             "block_request",
@@ -74,4 +62,18 @@ def history_section(
         )
         for r in requests
     ]
-    return Section("block_requests", items, events)
+
+
+def history_section(
+    session: Session, *, principal: Principal, subject: Subject, identifier_ids: list[uuid.UUID]
+) -> Section:
+    """The seller history's block requests, each written by `BlockRequestHistoryItem`, and their events.
+
+    Its state is the recorded one (like services/history_json.py's statement), not `shown_state`.
+    """
+    # Imported here: schemas.blocking imports this package's modules for its computed fields.
+    from registry.schemas.blocking import BlockRequestHistoryItem
+
+    requests = history_requests(session, principal=principal, subject=subject, identifier_ids=identifier_ids)
+    items = BlockRequestHistoryItem(many=True).dump(requests)
+    return Section("block_requests", items, history_events(session, requests))

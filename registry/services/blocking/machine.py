@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from registry.auth.scopes import Scope
 from registry.models import BlockRequest
+from registry.models.blocking import BlockState
 from registry.services import workflow
 
 DECIDE, SUBMIT, EXECUTE = (
@@ -14,13 +15,14 @@ DECIDE, SUBMIT, EXECUTE = (
     Scope.BLOCKING_EXECUTE.value,
 )
 REVIEWING = ("submit",)  # four-eyes: no reviewing decision by an officer who submitted the request
+S = BlockState
 
 MACHINE = workflow.Machine("block_request")
-MACHINE.add("submit", {"draft", "returned"}, "submitted", SUBMIT, needs_officer=True)
+MACHINE.add("submit", {S.DRAFT, S.RETURNED}, S.SUBMITTED, SUBMIT, needs_officer=True)
 MACHINE.add(
     "start_review",
-    {"submitted"},
-    "under_review",
+    {S.SUBMITTED},
+    S.UNDER_REVIEW,
     DECIDE,
     needs_officer=True,
     not_same_officer_as=REVIEWING,
@@ -28,35 +30,38 @@ MACHINE.add(
 )
 MACHINE.add(
     "override",
-    {"under_review"},
-    "under_review",
+    {S.UNDER_REVIEW},
+    S.UNDER_REVIEW,
     DECIDE,
     needs_officer=True,
     not_same_officer_as=REVIEWING,
     keeps_deadline=True,
 )
-MACHINE.add("return", {"under_review"}, "returned", DECIDE, needs_officer=True, not_same_officer_as=REVIEWING)
+MACHINE.add("return", {S.UNDER_REVIEW}, S.RETURNED, DECIDE, needs_officer=True, not_same_officer_as=REVIEWING)
 MACHINE.add(
-    "approve", {"under_review"}, "approved", DECIDE, needs_officer=True, not_same_officer_as=REVIEWING
+    "approve", {S.UNDER_REVIEW}, S.APPROVED, DECIDE, needs_officer=True, not_same_officer_as=REVIEWING
 )
-MACHINE.add("reject", {"under_review"}, "rejected", DECIDE, needs_officer=True, not_same_officer_as=REVIEWING)
-MACHINE.add("dispatch", {"approved"}, "dispatched", DECIDE, needs_officer=True)
+MACHINE.add("reject", {S.UNDER_REVIEW}, S.REJECTED, DECIDE, needs_officer=True, not_same_officer_as=REVIEWING)
+MACHINE.add("dispatch", {S.APPROVED}, S.DISPATCHED, DECIDE, needs_officer=True)
 # The first `executed` reply; a deciding agency records it for a platform without a registry account.
-MACHINE.add("take_effect", {"dispatched"}, "in_effect", (EXECUTE, DECIDE))
-MACHINE.add("file_appeal", {"in_effect"}, "in_effect", (SUBMIT, DECIDE))
+MACHINE.add("take_effect", {S.DISPATCHED}, S.IN_EFFECT, (EXECUTE, DECIDE))
+MACHINE.add("file_appeal", {S.IN_EFFECT}, S.IN_EFFECT, (SUBMIT, DECIDE))
 MACHINE.add(
-    "dismiss_appeal", {"in_effect"}, "in_effect", DECIDE, needs_officer=True, not_same_officer_as=("approve",)
+    "dismiss_appeal", {S.IN_EFFECT}, S.IN_EFFECT, DECIDE, needs_officer=True, not_same_officer_as=("approve",)
 )
 MACHINE.add(
-    "uphold_appeal", {"in_effect"}, "lifted", DECIDE, needs_officer=True, not_same_officer_as=("approve",)
+    "uphold_appeal", {S.IN_EFFECT}, S.LIFTED, DECIDE, needs_officer=True, not_same_officer_as=("approve",)
 )
-MACHINE.add("lift", {"in_effect"}, "lifted", DECIDE, needs_officer=True)
-MACHINE.add("revoke", {"approved", "dispatched", "in_effect"}, "revoked", DECIDE, needs_officer=True)
-MACHINE.add("expire", {"approved", "dispatched", "in_effect"}, "expired", None)
+MACHINE.add("lift", {S.IN_EFFECT}, S.LIFTED, DECIDE, needs_officer=True)
+MACHINE.add("revoke", {S.APPROVED, S.DISPATCHED, S.IN_EFFECT}, S.REVOKED, DECIDE, needs_officer=True)
+MACHINE.add("expire", {S.APPROVED, S.DISPATCHED, S.IN_EFFECT}, S.EXPIRED, None)
 
 DECIDING_ACTIONS = ("start_review", "return", "approve", "reject", "dispatch", "lift", "revoke")
 NEEDS_REASON = frozenset({"return", "reject", "lift", "revoke"})
-TERMINAL = frozenset({"rejected", "lifted", "expired", "revoked"})
+TERMINAL = frozenset({S.REJECTED, S.LIFTED, S.EXPIRED, S.REVOKED})
+EDITABLE = (S.DRAFT, S.RETURNED)  # the submitting agency may still change it
+APPROVED_ONWARDS = (S.APPROVED, S.DISPATCHED, S.IN_EFFECT)  # what a mirror may follow; what expires
+ADDRESSED = (S.DISPATCHED, S.IN_EFFECT)  # the executors have the order: replies, lateness
 KINDS_BY_ACTION = {
     "block_at_isp": ("domain", "url", "ip", "ip_range"),
     "suspend_domain": ("domain",),

@@ -14,12 +14,13 @@ from registry.errors import InvalidTransition, NotFound, ValidationFailed
 from registry.fieldcrypt import FieldCipher
 from registry.identifiers import IdentifierError, parse
 from registry.models import BlockRequest, Decision, Link
+from registry.models.blocking import BlockState
 from registry.services import workflow
-from registry.services.blocking.access import get_visible, require_owner
+from registry.services.blocking.access import load_visible, require_owner
 from registry.services.blocking.checks import _check_complete, check_decision, check_protection
 from registry.services.blocking.config import rules
 from registry.services.blocking.content import _set_content
-from registry.services.blocking.machine import MACHINE
+from registry.services.blocking.machine import APPROVED_ONWARDS, EDITABLE, MACHINE
 from registry.services.visibility import visible_clause as shared_visible_clause
 
 
@@ -74,12 +75,12 @@ def create(
     original = None
     if data.get("mirror_of"):
         try:
-            original = get_visible(session, data["mirror_of"], principal)
+            original = load_visible(session, principal, data["mirror_of"])
         except NotFound:
             raise ValidationFailed(
                 "Unknown original request.", errors={"mirror_of": ["no such request"]}
             ) from None
-        if original.state not in ("approved", "dispatched", "in_effect"):
+        if original.state not in APPROVED_ONWARDS:
             raise ValidationFailed(
                 f"A mirror is linked to a request that was approved; the original is {original.state}.",
                 errors={"mirror_of": [f"original is {original.state}"]},
@@ -104,7 +105,7 @@ def create(
         session,
         machine=MACHINE,
         record=request,
-        state="draft",
+        state=BlockState.DRAFT,
         principal=principal,
         reason=data["reason"],
         decision_id=request.decision_id,
@@ -124,7 +125,7 @@ def update(
 ) -> None:
     """Change a draft, or a request returned for changes (submitting agency only)."""
     require_owner(principal, request)
-    if request.state not in ("draft", "returned"):
+    if request.state not in EDITABLE:
         raise InvalidTransition(
             f"Only a draft or returned block request can be changed; this one is {request.state}.",
             current=request.state,
@@ -138,21 +139,11 @@ def submit(
     session: Session, *, principal: Principal, request: BlockRequest, reason: str | None = None
 ) -> None:
     require_owner(principal, request)
-
-    def check() -> None:
-        _check_complete(request)
-        check_decision(session, request)
-        check_protection(session, request, stage="submit")
-
-    workflow.apply(
-        session,
-        machine=MACHINE,
-        record=request,
-        action_name="submit",
-        principal=principal,
-        reason=reason,
-        decision_id=request.decision_id,
-        check=check,
-        deadline=rules().deadline("review", request.urgent),
+    step = workflow.begin(session, machine=MACHINE, record=request, action_name="submit", principal=principal)
+    _check_complete(request)
+    check_decision(session, request)
+    check_protection(session, request, stage="submit")
+    step.record_transition(
+        reason=reason, decision_id=request.decision_id, deadline=rules().deadline("review", request.urgent)
     )
     request.submitted_by = principal.officer

@@ -1,0 +1,135 @@
+"""The deciding agency's routes: review, return, approve, reject, dispatch, lift, revoke, and the override
+of the over-blocking guard on a protected target. Each needs a named officer of the deciding agency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry.api.blocking.common import INVALID_STATE, NOT_FOUND, blp, change, load_for_change
+from registry.api.context import audit_change, caller, db
+from registry.auth.scopes import Scope
+from registry.models import BlockRequest
+from registry.schemas.blocking import BlockOverrideArgs, BlockRequestRead, BlockTransitionArgs
+from registry.services import blocking as service
+
+
+def _decide(action: str, args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """The body of every decision route: the step `action` of services.blocking.decide."""
+    record = load_for_change(request_id)
+    service.decide(
+        db(),
+        principal=caller(),
+        request=record,
+        action=action,
+        reason=args.get("reason"),
+        decision_id=args.get("decision_id"),
+    )
+    audit_change(change(record))
+    return record
+
+
+@blp.route("/block-requests/<uuid:request_id>/review", methods=["POST"], endpoint="block_review")
+@blp.access("block_request:start_review", Scope.BLOCKING_DECIDE)
+@blp.arguments(BlockTransitionArgs)
+@blp.response(200, BlockRequestRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def block_request_start_review(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """Start reviewing a submitted request (deciding agency; not the submitting officer)
+
+    Needs a named officer of the deciding agency."""
+    return _decide("start_review", args, request_id)
+
+
+@blp.route("/block-requests/<uuid:request_id>/return", methods=["POST"], endpoint="block_return")
+@blp.access("block_request:return", Scope.BLOCKING_DECIDE)
+@blp.arguments(BlockTransitionArgs)
+@blp.response(200, BlockRequestRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def block_request_return(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """Return a request under review for changes, with a reason (not the submitting officer)
+
+    Needs a named officer of the deciding agency."""
+    return _decide("return", args, request_id)
+
+
+@blp.route("/block-requests/<uuid:request_id>/approve", methods=["POST"], endpoint="block_approve")
+@blp.access("block_request:approve", Scope.BLOCKING_DECIDE)
+@blp.arguments(BlockTransitionArgs)
+@blp.response(200, BlockRequestRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def block_request_approve(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """Approve a request under review (not the submitting officer); the decision is checked again
+
+    Needs a named officer of the deciding agency."""
+    return _decide("approve", args, request_id)
+
+
+@blp.route("/block-requests/<uuid:request_id>/reject", methods=["POST"], endpoint="block_reject")
+@blp.access("block_request:reject", Scope.BLOCKING_DECIDE)
+@blp.arguments(BlockTransitionArgs)
+@blp.response(200, BlockRequestRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def block_request_reject(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """Reject a request under review, with a reason (not the submitting officer)
+
+    Needs a named officer of the deciding agency."""
+    return _decide("reject", args, request_id)
+
+
+@blp.route("/block-requests/<uuid:request_id>/dispatch", methods=["POST"], endpoint="block_dispatch")
+@blp.access("block_request:dispatch", Scope.BLOCKING_DECIDE)
+@blp.arguments(BlockTransitionArgs)
+@blp.response(200, BlockRequestRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def block_request_dispatch(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """Dispatch an approved request to its executors; their acknowledgement deadline starts
+
+    Needs a named officer of the deciding agency."""
+    return _decide("dispatch", args, request_id)
+
+
+@blp.route("/block-requests/<uuid:request_id>/lift", methods=["POST"], endpoint="block_lift")
+@blp.access("block_request:lift", Scope.BLOCKING_DECIDE)
+@blp.arguments(BlockTransitionArgs)
+@blp.response(200, BlockRequestRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def block_request_lift(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """Lift a block in effect, with a reason and optionally the lifting decision
+
+    Needs a named officer of the deciding agency."""
+    return _decide("lift", args, request_id)
+
+
+@blp.route("/block-requests/<uuid:request_id>/revoke", methods=["POST"], endpoint="block_revoke")
+@blp.access("block_request:revoke", Scope.BLOCKING_DECIDE)
+@blp.arguments(BlockTransitionArgs)
+@blp.response(200, BlockRequestRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def block_request_revoke(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """Revoke an approved, dispatched or in-effect request (annulled), with a reason
+
+    Needs a named officer of the deciding agency."""
+    return _decide("revoke", args, request_id)
+
+
+@blp.route("/block-requests/<uuid:request_id>/targets/<uuid:target_id>/override", methods=["POST"])
+@blp.access("block_request:override", Scope.BLOCKING_DECIDE)
+@blp.arguments(BlockOverrideArgs)
+@blp.response(200, BlockRequestRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def override_protected_target(args: dict[str, Any], request_id, target_id):  # type: ignore[no-untyped-def]
+    """Record a reviewer's justified override of the over-blocking guard on one protected target"""
+    record = load_for_change(request_id)
+    target = service.override(
+        db(), principal=caller(), request=record, target_id=target_id, justification=args["justification"]
+    )
+    audit_change({"target": target.display, "override_reason": target.override_reason})
+    return record
