@@ -379,7 +379,10 @@ class BlockRequestHistoryItem(OutputSchema):
     mirror_of = fields.UUID(attribute="mirror_of_id", allow_none=True)
     created_at = fields.DateTime()
 
-    computed: ClassVar[dict[str, Compute]] = {"targets": lambda r, output: [t.display for t in r.targets]}
+    computed: ClassVar[dict[str, Compute]] = {
+        "state": lambda r, _: shown_state(r),
+        "targets": lambda r, _: [t.display for t in r.targets],
+    }
 
 
 class BlocklistEntry(OutputSchema):

@@ -5,6 +5,7 @@ from typing import ClassVar
 from marshmallow import Schema, fields, validate
 
 from registry.models import LinkSource, SubjectKind
+from registry.schemas.blocking import BlockRequestHistoryItem
 from registry.schemas.common import PageQuery, SharingFields, page_fields, page_of
 from registry.schemas.identifiers import IdentifierRead
 from registry.schemas.output import AgencyCode, Compute, OutputSchema
@@ -153,6 +154,14 @@ class EventRead(Schema):
     summary = fields.String()
 
 
+class OrdersRead(Schema):
+    """The workflows' sections of a seller history (services.history.SECTIONS), as far as visible."""
+
+    block_requests = fields.Nested(BlockRequestHistoryItem, many=True)
+    freeze_orders = fields.List(fields.Dict())
+    transaction_delays = fields.List(fields.Dict())
+
+
 class HistoryRead(Schema):
     """A seller's history across agencies, as far as the caller may see it."""
 
@@ -161,10 +170,9 @@ class HistoryRead(Schema):
         LinkRead, many=True, attribute="links", metadata={"description": "visible links, oldest first"}
     )
     violations = fields.Nested(ViolationRead, many=True)
-    orders = fields.Dict(
+    orders = fields.Nested(
+        OrdersRead,
         attribute="sections",
-        keys=fields.String(),
-        values=fields.List(fields.Dict()),
         metadata={"description": "block requests and freeze orders touching the subject's identifiers"},
     )
     timeline = fields.Nested(

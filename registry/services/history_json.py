@@ -25,6 +25,7 @@ from sqlalchemy import (
     Select,
     String,
     Text,
+    and_,
     bindparam,
     case,
     cast,
@@ -56,6 +57,8 @@ from registry.models import (
     violation_identifier,
     violation_subject,
 )
+from registry.models.blocking import BlockState
+from registry.schemas.blocking import BlockRequestHistoryItem
 from registry.schemas.identifiers import IdentifierRead
 from registry.schemas.output import AgencyCode
 from registry.schemas.subjects import EventRead, LinkRead, SubjectRead
@@ -63,6 +66,7 @@ from registry.schemas.violations import ViolationRead
 from registry.services import visibility
 from registry.services.blocking.access import sees_all_but_drafts
 from registry.services.blocking.access import visible_to_caller as block_visible_to_caller
+from registry.services.blocking.expiry import EXPIRING
 from registry.services.freezing.history import readable
 
 _EMPTY: ColumnElement[Any] = literal_column("'[]'::json")
@@ -280,18 +284,21 @@ def _statement(all_but_drafts: bool, is_state: bool) -> Select[Any]:
         .where(BlockTarget.request_id == b.c.id)
         .scalar_subquery()
     )
+    # The state a reader sees (blocking.expiry.shown_state): expired once the validity has ended, even
+    # before the workflows' tick records it.
+    shown_state = case(
+        (
+            and_(b.c.state.in_([_text(s) for s in EXPIRING]), b.c.valid_until <= func.now()),
+            _text(BlockState.EXPIRED),
+        ),
+        else_=b.c.state,
+    )
     block_requests = _list(
-        _object(
-            id=b.c.id,
-            action=b.c.action,
-            state=b.c.state,
-            urgent=b.c.urgent,
-            submitted_by=_code(b.c.owner_agency_id),
-            valid_from=_iso(b.c.valid_from),
-            valid_until=_iso(b.c.valid_until),
+        _from_schema(
+            BlockRequestHistoryItem,
+            b.c,
+            state=shown_state,
             targets=_list(BlockTarget.display, BlockTarget.position, where=BlockTarget.request_id == b.c.id),
-            mirror_of=b.c.mirror_of_id,
-            created_at=_iso(b.c.created_at),
         ),
         b.c.created_at,
         b.c.id,
@@ -333,7 +340,7 @@ def _statement(all_but_drafts: bool, is_state: bool) -> Select[Any]:
             + _text(" ")
             + func.coalesce(target_displays, _text(""))
             + _text(": ")
-            + b.c.state,
+            + shown_state,
         ),
     ).subquery("e")
     timeline = _list(

@@ -250,6 +250,7 @@ def test_mirror_reuses_the_decision_when_it_covers_the_new_site(walker, db):
 
 def test_seller_history_shows_block_requests_and_their_states(walker, db, actors, app, history_paths_agree):
     from registry.auth.principal import Principal
+    from registry.schemas.blocking import BlockRequestHistoryItem
     from registry.schemas.output import Output, dumping
 
     subject = make_subject(db)
@@ -271,10 +272,11 @@ def test_seller_history_shows_block_requests_and_their_states(walker, db, actors
         )
 
     def section(code: str) -> tuple[list[dict], list]:  # type: ignore[type-arg]
-        # The section's items are BlockRequestHistoryItem's dump, as a request writes them.
+        # The section's items are records; HistoryRead writes them with BlockRequestHistoryItem.
         with dumping(Output(session=db, cipher=app.extensions["registry"].cipher)):
             found = history(db, principal=principal(code), subject_id=subject.id)
-        return found.sections["block_requests"], found.timeline
+            items = BlockRequestHistoryItem(many=True).dump(found.sections["block_requests"])
+        return items, found.timeline
 
     items, timeline = section("NSC389")
     assert [(i["id"], i["state"]) for i in items] == [(request["id"], "in_effect")]  # not others' drafts

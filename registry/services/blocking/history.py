@@ -12,6 +12,7 @@ from registry.auth.principal import Principal
 from registry.models import BlockRequest, BlockTarget, Subject, block_request_subject
 from registry.services.agencies import codes as agency_codes
 from registry.services.blocking.access import sees_all_but_drafts, visible_to_caller
+from registry.services.blocking.expiry import shown_state
 from registry.services.timeline import Event, Section
 
 
@@ -58,7 +59,7 @@ def history_events(session: Session, requests: list[BlockRequest]) -> list[Event
             "block_request",
             r.id,
             codes.get(r.owner_agency_id),
-            f"{r.action.replace('_', ' ')} {', '.join(t.display for t in r.targets)}: {r.state}",
+            f"{r.action.replace('_', ' ')} {', '.join(t.display for t in r.targets)}: {shown_state(r)}",
         )
         for r in requests
     ]
@@ -67,13 +68,7 @@ def history_events(session: Session, requests: list[BlockRequest]) -> list[Event
 def history_section(
     session: Session, *, principal: Principal, subject: Subject, identifier_ids: list[uuid.UUID]
 ) -> Section:
-    """The seller history's block requests, each written by `BlockRequestHistoryItem`, and their events.
-
-    Its state is the recorded one (like services/history_json.py's statement), not `shown_state`.
-    """
-    # Imported here: schemas.blocking imports this package's modules for its computed fields.
-    from registry.schemas.blocking import BlockRequestHistoryItem
-
+    """The seller history's block requests (HistoryRead writes each with `BlockRequestHistoryItem`) and
+    their events, in the state a reader sees (`expiry.shown_state`: expired once the validity ended)."""
     requests = history_requests(session, principal=principal, subject=subject, identifier_ids=identifier_ids)
-    items = BlockRequestHistoryItem(many=True).dump(requests)
-    return Section("block_requests", items, history_events(session, requests))
+    return Section("block_requests", requests, history_events(session, requests))
