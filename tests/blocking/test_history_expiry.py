@@ -20,10 +20,7 @@ def test_history_shows_an_ended_request_expired_without_writing(walker, db, hist
     db.execute(
         update(BlockRequest)
         .where(BlockRequest.id == uuid.UUID(request["id"]))
-        .values(
-            valid_from=datetime.now(UTC) - timedelta(days=2),
-            valid_until=datetime.now(UTC) - timedelta(minutes=1),
-        )
+        .values(valid_from=now - timedelta(days=2), valid_until=now - timedelta(minutes=1))
     )
     db.flush()
     transitions = db.scalar(select(func.count()).select_from(WorkflowTransition))
