@@ -48,6 +48,7 @@ from registry.models import (
 from registry.models.blocking import BlockRequest, BlockState, BlockTarget
 from registry.models.freezing import FreezeAccount, FreezeOrder
 from registry.services import blocking, freezing, visibility
+from registry.services.blocking.expiry import unrecorded_expiry
 
 log = logging.getLogger(__name__)
 
@@ -270,8 +271,10 @@ def _violations(
 def _open_block_requests(
     session: Session, principal: Principal, identifier_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
-    """Block requests submitted and not closed (not draft, rejected, lifted, expired or revoked)."""
+    """Block requests submitted and not closed (not draft, rejected, lifted, expired or revoked; past its
+    validity counts as expired even before the workflows' tick records it)."""
     counts: Counter[uuid.UUID] = Counter()
+    now = utcnow()
     for part in chunks(identifier_ids):
         rows = session.execute(
             select(BlockTarget.identifier_id, func.count(distinct(BlockRequest.id)))
@@ -279,6 +282,7 @@ def _open_block_requests(
             .where(
                 BlockTarget.identifier_id.in_(part),
                 BlockRequest.state.not_in([*blocking.TERMINAL, BlockState.DRAFT]),
+                ~unrecorded_expiry(now),
                 blocking.block_request_visible(principal),
             )
             .group_by(BlockTarget.identifier_id)

@@ -40,3 +40,25 @@ def test_history_shows_an_ended_request_expired_without_writing(walker, db, hist
     )  # the tick records it, not a read
     assert db.scalar(select(func.count()).select_from(WorkflowTransition)) == transitions
     assert len(history_paths_agree) == (1 if db.get_bind().dialect.name == "postgresql" else 0)
+
+
+def test_screening_counts_an_ended_request_as_closed_before_the_tick(walker, db):
+    subject = make_subject(db)
+    request = walker.in_effect(body(make_decision(db), make_violation(db, subjects=[subject])))
+    headers = walker.h("MIC", scopes=["registry:read"])
+    items = {"items": [{"kind": "domain", "value": "hanggia-mypham.vn"}]}
+
+    def open_requests() -> int:
+        answer = walker.client.post("/api/v1/screenings", json=items, headers=headers)
+        assert answer.status_code == 200, answer.json
+        return answer.json["results"][0]["open_orders"]["block_requests"]
+
+    assert open_requests() == 1
+    now = datetime.now(UTC)
+    db.execute(
+        update(BlockRequest)
+        .where(BlockRequest.id == uuid.UUID(request["id"]))
+        .values(valid_from=now - timedelta(days=2), valid_until=now - timedelta(minutes=1))
+    )
+    db.flush()
+    assert open_requests() == 0
