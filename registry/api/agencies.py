@@ -15,7 +15,7 @@ blp = RegistryBlueprint(
 @blp.route("")
 @blp.access("agency:list", None)
 @blp.response(200, AgencyRead(many=True))
-def list_agencies():  # type: ignore[no-untyped-def]
+def list_agencies():
     """List agencies"""
     return agencies.all_agencies(db())
 
@@ -24,6 +24,6 @@ def list_agencies():  # type: ignore[no-untyped-def]
 @blp.access("agency:read", None)
 @blp.response(200, AgencyRead)
 @blp.alt_response(404, description="No such agency")
-def get_agency(code: str):  # type: ignore[no-untyped-def]
+def get_agency(code: str):
     """Get one agency"""
     return agencies.by_code(db(), code)

@@ -114,7 +114,7 @@ def get_verifier_key() -> Response:
 @blp.access("audit:entries", None)
 @blp.arguments(EntriesQuery, location="query")
 @blp.response(200, EntriesPage)
-def get_entries(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def get_entries(args: dict[str, Any]):
     """Sequenced entries by leaf index
 
     `[start, end)`, at most 1000 per call and never past the newest signed tree size. Callers without
@@ -138,7 +138,7 @@ def _latest_size() -> int:
 @blp.access("audit:proof", None)
 @blp.arguments(InclusionQuery, location="query")
 @blp.response(200, InclusionProof)
-def get_inclusion_proof(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def get_inclusion_proof(args: dict[str, Any]):
     """Inclusion proof of a leaf in a signed tree"""
     fresh()
     size = args.get("tree_size") or _latest_size()
@@ -156,7 +156,7 @@ def get_inclusion_proof(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.access("audit:proof", None)
 @blp.arguments(ConsistencyQuery, location="query")
 @blp.response(200, ConsistencyProof)
-def get_consistency_proof(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def get_consistency_proof(args: dict[str, Any]):
     """Consistency proof between two tree sizes (the second a signed one)"""
     fresh()
     second = args["second"] if args.get("second") is not None else _latest_size()
@@ -169,7 +169,7 @@ def get_consistency_proof(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.access("audit:search", None)
 @blp.arguments(AuditSearchQuery, location="query")
 @blp.response(200, AuditHits)
-def search(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def search(args: dict[str, Any]):
     """Search entries by who, what, outcome and time
 
     Without `audit:read` the search is limited to the caller's own agency.
@@ -196,7 +196,7 @@ def search(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.arguments(CosignatureCreate)
 @blp.response(201, CosignatureRead)
 @blp.alt_response(404, description="No signed checkpoint of that size")
-def add_cosignature(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def add_cosignature(args: dict[str, Any]):
     """Hand in a witness cosignature (C2SP tlog-cosignature)
 
     Accepted only if it verifies under a configured witness key over the checkpoint of `size`.

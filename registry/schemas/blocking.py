@@ -318,7 +318,7 @@ class BlockOrderRead(OutputSchema):
     computed: ClassVar[dict[str, Compute]] = {
         "view": lambda r, output: View.EXECUTOR.value,
         "state": lambda r, output: shown_state(r).value,
-        "executor": lambda r, output: own_part(output.principal, r),
+        "executor": lambda r, output: own_part(output.caller, r),
     }
 
 

@@ -35,6 +35,12 @@ class Output:
     # Per-record facts a schema's pre_dump loaded for a page: {(name, record id): value}.
     loaded: dict[tuple[str, Any], Any] = field(default_factory=dict)
 
+    @property
+    def caller(self) -> Principal:
+        """The authenticated caller (every request's dump has one)."""
+        assert self.principal is not None
+        return self.principal
+
     def agency_code(self, agency_id: int | None) -> str | None:
         return agencies.code(self.session, agency_id)
 

@@ -23,7 +23,7 @@ from registry.services import blocking as service
 @blp.response(201, BlockAppealRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE + "; or an appeal already pending")
-def file_block_appeal(args: dict[str, Any], request_id):  # type: ignore[no-untyped-def]
+def file_block_appeal(args: dict[str, Any], request_id):
     """Record a complaint (appeal) against a request in effect (submitting or deciding agency)"""
     record = load_for_change(request_id)
     appeal = service.file_appeal(db(), principal=caller(), request=record, data=args)
@@ -37,7 +37,7 @@ def file_block_appeal(args: dict[str, Any], request_id):  # type: ignore[no-unty
 @blp.response(200, BlockRequestRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE + "; or the appeal is already decided")
-def decide_block_appeal(args: dict[str, Any], request_id, appeal_id):  # type: ignore[no-untyped-def]
+def decide_block_appeal(args: dict[str, Any], request_id, appeal_id):
     """Decide an appeal: upheld lifts the block, dismissed leaves it in effect (not the approving officer)"""
     record = load_for_change(request_id)
     appeal = service.decide_appeal(db(), principal=caller(), request=record, appeal_id=appeal_id, data=args)

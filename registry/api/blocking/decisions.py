@@ -125,7 +125,7 @@ def block_request_revoke(args: dict[str, Any], request_id: Any) -> BlockRequest:
 @blp.response(200, BlockRequestRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
-def override_protected_target(args: dict[str, Any], request_id, target_id):  # type: ignore[no-untyped-def]
+def override_protected_target(args: dict[str, Any], request_id, target_id):
     """Record a reviewer's justified override of the over-blocking guard on one protected target"""
     record = load_for_change(request_id)
     target = service.override(

@@ -18,7 +18,7 @@ from registry.services import blocking as service
 @blp.response(200, BlockOrderRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE + "; or a target already acknowledged")
-def acknowledge_block_request(args: dict[str, Any], request_id):  # type: ignore[no-untyped-def]
+def acknowledge_block_request(args: dict[str, Any], request_id):
     """Report execution per target (executor addressed by the order)
 
     `executed`, or `not_executable` with a reason: already_blocked, not_our_customer, invalid_target.
@@ -38,7 +38,7 @@ def acknowledge_block_request(args: dict[str, Any], request_id):  # type: ignore
 @blp.response(200, BlockRequestRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE + "; or a target already acknowledged")
-def acknowledge_for_platform(args: dict[str, Any], request_id):  # type: ignore[no-untyped-def]
+def acknowledge_for_platform(args: dict[str, Any], request_id):
     """Record a platform's written reply to a remove_listing order (deciding agency)
 
     Platforms have no registry account: the deciding agency records what the platform reported.

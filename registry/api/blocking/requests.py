@@ -31,7 +31,7 @@ from registry.services.pagination import paginate
 @blp.arguments(BlockRequestCreate)
 @blp.response(201, BlockRequestRead)
 @blp.alt_response(409, description="Idempotency-Key reused with a different body")
-def create_block_request(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def create_block_request(args: dict[str, Any]):
     """Submit a block request (or save it as a draft)
 
     Targets are normalised and linked to registry identifiers. Submission needs a visible decision whose
@@ -48,7 +48,7 @@ def create_block_request(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.access("block_request:list", (*ANY_BLOCKING, Scope.REPORTS_READ))
 @blp.arguments(BlockRequestQuery, location="query")
 @blp.response(200, BlockRequestPage)
-def list_block_requests(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def list_block_requests(args: dict[str, Any]):
     """List block requests visible to the caller
 
     Needs one of blocking:submit, blocking:decide, blocking:execute (the Standing Office: reports:read).
@@ -71,7 +71,7 @@ def list_block_requests(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.access("block_request:overdue", (Scope.BLOCKING_SUBMIT, Scope.BLOCKING_DECIDE, Scope.REPORTS_READ))
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, BlockOverduePage)
-def list_overdue_block_requests(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def list_overdue_block_requests(args: dict[str, Any]):
     """List block requests whose current step is past its deadline
 
     The Standing Office (NSC389) sees all; a submitting agency sees its own. Needs blocking:submit or
@@ -91,7 +91,7 @@ def list_overdue_block_requests(args: dict[str, Any]):  # type: ignore[no-untype
 @blp.access("block_request:read", (*ANY_BLOCKING, Scope.REPORTS_READ))
 @blp.response(200, BlockRequestItem)
 @blp.alt_response(404, description=NOT_FOUND)
-def get_block_request(request_id):  # type: ignore[no-untyped-def]
+def get_block_request(request_id):
     """Get one block request (an executor gets its own order view)
 
     Needs one of blocking:submit, blocking:decide, blocking:execute (the Standing Office: reports:read).
@@ -110,7 +110,7 @@ def get_block_request(request_id):  # type: ignore[no-untyped-def]
 @blp.response(200, BlockRequestRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
-def update_block_request(args: dict[str, Any], request_id):  # type: ignore[no-untyped-def]
+def update_block_request(args: dict[str, Any], request_id):
     """Change a draft or a request returned for changes (submitting agency)"""
     record = load_for_change(request_id)
     service.update(db(), cipher=app_state().cipher, principal=caller(), request=record, data=args)
@@ -124,7 +124,7 @@ def update_block_request(args: dict[str, Any], request_id):  # type: ignore[no-u
 @blp.response(200, BlockRequestRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
-def submit_block_request(args: dict[str, Any], request_id):  # type: ignore[no-untyped-def]
+def submit_block_request(args: dict[str, Any], request_id):
     """Submit a draft, or resubmit a returned request, for review (named officer)"""
     record = load_for_change(request_id)
     service.submit(db(), principal=caller(), request=record, reason=args.get("reason"))

@@ -28,12 +28,13 @@ def acknowledge(
         executor = addressed_executor(principal, request)
     else:
         require_decider(principal)
-        executor = next((e for e in request.executors if e.platform == platform), None)
-        if executor is None:
+        addressed = next((e for e in request.executors if e.platform == platform), None)
+        if addressed is None:
             raise ValidationFailed(
                 f"This request is not addressed to platform {platform}.",
                 errors={"platform": ["not addressed"]},
             )
+        executor = addressed
     if request.state not in ADDRESSED:
         raise InvalidTransition(
             f"Replies are recorded for a dispatched or in-effect block request; this one is {request.state}.",
