@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +14,43 @@ from registry.models.workflow import WorkflowRecord
 
 NOT_EXECUTABLE_REASONS = ("account_not_found", "account_closed", "insufficient_balance")
 CONVERSION_KINDS = ("deduction", "confiscation")
+
+
+class OrderState(StrEnum):
+    """A freeze order's states (the machine in services/freezing/machines.py moves between them)."""
+
+    SUBMITTED = "submitted"
+    RECEIVED = "received"
+    CHECKED = "checked"
+    RETURNED_FOR_CORRECTION = "returned_for_correction"
+    RESUBMITTED = "resubmitted"
+    DISPATCHED = "dispatched"
+    IN_EFFECT = "in_effect"
+    AMENDED = "amended"
+    EXTENDED = "extended"
+    NOT_EXECUTED = "not_executed"
+    LIFTED = "lifted"
+    EXPIRED = "expired"
+    CONVERTED = "converted"
+    CLOSED = "closed"
+
+
+class AccountState(StrEnum):
+    """One account of an order: pending until dispatched, then its bank's answer."""
+
+    PENDING = "pending"
+    DISPATCHED = "dispatched"
+    EXECUTED = "executed"
+    NOT_EXECUTABLE = "not_executable"
+
+
+class DelayState(StrEnum):
+    """A bank-initiated transaction delay."""
+
+    IN_EFFECT = "in_effect"
+    RELEASED = "released"
+    EXPIRED = "expired"
+    SUPERSEDED_BY_ORDER = "superseded_by_order"
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from registry.models.freezing import CONVERSION_KINDS, NOT_EXECUTABLE_REASONS
+from registry.models.freezing import CONVERSION_KINDS, NOT_EXECUTABLE_REASONS, AccountState
 from registry.schemas.common import PageQuery, page_of
 from registry.schemas.decisions import text
 from registry.services.freezing import DELAY_STATES, ORDER_STATES
@@ -146,7 +146,10 @@ class FreezeConversion(Schema):
 
 
 class ExecutionReport(Schema):
-    outcome = fields.String(required=True, validate=validate.OneOf(["executed", "not_executable"]))
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf([AccountState.EXECUTED.value, AccountState.NOT_EXECUTABLE.value]),
+    )
     amount_frozen_vnd = vnd("executed: the amount actually frozen")
     executed_at = fields.AwareDateTime(metadata={"description": "executed: when (default: now)"})
     bank_reference = text(100, metadata={"description": "executed: the bank's own reference"})
@@ -155,13 +158,13 @@ class ExecutionReport(Schema):
 
     @validates_schema
     def _by_outcome(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("outcome") == "executed":
+        if data.get("outcome") == AccountState.EXECUTED:
             missing = [f for f in ("amount_frozen_vnd", "bank_reference") if data.get(f) is None]
             if missing:
                 raise ValidationError({f: ["Required when the account was executed."] for f in missing})
             if data.get("reason"):
                 raise ValidationError("Only for an account that could not be executed.", "reason")
-        elif data.get("outcome") == "not_executable":
+        elif data.get("outcome") == AccountState.NOT_EXECUTABLE:
             if not data.get("reason"):
                 raise ValidationError("Say why the account could not be executed.", "reason")
             if data.get("amount_frozen_vnd") is not None:

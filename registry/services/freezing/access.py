@@ -13,7 +13,7 @@ from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
 from registry.errors import NotFound, PermissionDenied, id_or_not_found
 from registry.models import AgencyKind
-from registry.models.freezing import FreezeAccount, FreezeOrder
+from registry.models.freezing import AccountState, FreezeAccount, FreezeOrder
 from registry.services import agencies
 from registry.services.freezing.config import READ_SCOPES, _matches, rules
 from registry.services.freezing.expiry import expire_order_if_due
@@ -85,7 +85,7 @@ def order_visible_clause(v: Viewer) -> ColumnElement[bool]:
             exists().where(
                 FreezeAccount.order_id == FreezeOrder.id,
                 FreezeAccount.bank_bin == v.bank_bin,
-                FreezeAccount.state != "pending",
+                FreezeAccount.state != AccountState.PENDING,
             )
         )
     return or_(*clauses)
@@ -94,7 +94,7 @@ def order_visible_clause(v: Viewer) -> ColumnElement[bool]:
 def visible_accounts(v: Viewer, order: FreezeOrder) -> list[FreezeAccount]:
     if v.sees_all_accounts(order):
         return list(order.accounts)
-    return [a for a in order.accounts if a.bank_bin == v.bank_bin and a.state != "pending"]
+    return [a for a in order.accounts if a.bank_bin == v.bank_bin and a.state != AccountState.PENDING]
 
 
 def get_order(session: Session, v: Viewer, order_id: Any, *, now: datetime | None = None) -> FreezeOrder:

@@ -10,18 +10,18 @@ from sqlalchemy.orm import Session, selectinload
 
 from registry.errors import PermissionDenied
 from registry.models import Agency
-from registry.models.freezing import FreezeAccount, FreezeOrder
+from registry.models.freezing import AccountState, FreezeAccount, FreezeOrder, OrderState
 from registry.services.agencies import codes as agency_codes
 from registry.services.freezing.access import Viewer
 from registry.services.freezing.config import rules
 from registry.services.freezing.machines import EXECUTABLE
 
 _PARTY_OF_STATE = {
-    "submitted": "processor",
-    "received": "processor",
-    "checked": "processor",
-    "resubmitted": "processor",
-    "returned_for_correction": "issuer",
+    OrderState.SUBMITTED: "processor",
+    OrderState.RECEIVED: "processor",
+    OrderState.CHECKED: "processor",
+    OrderState.RESUBMITTED: "processor",
+    OrderState.RETURNED_FOR_CORRECTION: "issuer",
 }
 
 
@@ -30,7 +30,7 @@ def overdue_query(v: Viewer, now: datetime) -> Select[tuple[FreezeOrder]]:
         raise PermissionDenied("The overdue list is for the State Bank and the Standing Office.")
     late_account = FreezeOrder.state.in_(EXECUTABLE) & exists().where(
         FreezeAccount.order_id == FreezeOrder.id,
-        FreezeAccount.state == "dispatched",
+        FreezeAccount.state == AccountState.DISPATCHED,
         FreezeAccount.state_due_at < now,
     )
     late_step = FreezeOrder.state.in_(_PARTY_OF_STATE) & (FreezeOrder.state_due_at < now)
@@ -53,7 +53,11 @@ def late_steps(session: Session, orders: list[FreezeOrder], now: datetime) -> di
             who = ",".join(rules().processors) if party == "processor" else codes.get(order.issuer_agency_id)
             late.append({"step": order.state, "party": who, "due_at": order.state_due_at, "account_id": None})
         for account in order.accounts if order.state in EXECUTABLE else ():
-            if account.state == "dispatched" and account.state_due_at and account.state_due_at < now:
+            if (
+                account.state == AccountState.DISPATCHED
+                and account.state_due_at
+                and account.state_due_at < now
+            ):
                 late.append(
                     {
                         "step": "execution",

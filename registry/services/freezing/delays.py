@@ -14,7 +14,7 @@ from registry.db import utcnow
 from registry.errors import NotFound, PermissionDenied, ValidationFailed, id_or_not_found
 from registry.fieldcrypt import FieldCipher
 from registry.models import Agency
-from registry.models.freezing import FreezeOrder, TransactionDelay, TransactionDelayNotice
+from registry.models.freezing import DelayState, FreezeOrder, TransactionDelay, TransactionDelayNotice
 from registry.services import competence, identifiers, workdays, workflow
 from registry.services.freezing.access import Viewer, viewer
 from registry.services.freezing.config import CLOCK_SKEW, COMPETENCE_ACTION, rules
@@ -112,7 +112,7 @@ def report_delay(
         session,
         machine=DELAY,
         record=delay,
-        state="in_effect",
+        state=DelayState.IN_EFFECT,
         principal=principal,
         reason=data["reason"],
         due_at=ends_at,

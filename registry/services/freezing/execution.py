@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from registry.auth.principal import Principal
 from registry.db import utcnow
 from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed, id_or_not_found
-from registry.models.freezing import FreezeAccount, FreezeOrder
+from registry.models.freezing import AccountState, FreezeAccount, FreezeOrder, OrderState
 from registry.services import workflow
 from registry.services.freezing.access import Viewer, viewer, visible_accounts
 from registry.services.freezing.config import CLOCK_SKEW
@@ -19,7 +19,7 @@ from registry.services.freezing.machines import ACCOUNT, EXECUTABLE, ORDER
 
 
 def executed_total(accounts: Iterable[FreezeAccount]) -> int:
-    return sum(a.amount_frozen_vnd or 0 for a in accounts if a.state == "executed")
+    return sum(a.amount_frozen_vnd or 0 for a in accounts if a.state == AccountState.EXECUTED)
 
 
 def get_account(v: Viewer, order: FreezeOrder, account_id: Any) -> FreezeAccount:
@@ -54,7 +54,7 @@ def report_execution(
             current=order.state,
             allowed=ORDER.allowed(order.state),
         )
-    executed = data["outcome"] == "executed"
+    executed = data["outcome"] == AccountState.EXECUTED
     at = data.get("executed_at") or now
 
     def record() -> None:
@@ -89,9 +89,9 @@ def report_execution(
         reason=data.get("note") or data.get("reason"),
         detail={**facts, "executed_at": at},
     )
-    if order.state == "dispatched":
+    if order.state == OrderState.DISPATCHED:
         states = {a.state for a in order.accounts}
-        if "executed" in states:
+        if AccountState.EXECUTED in states:
             workflow.apply(
                 session,
                 machine=ORDER,
@@ -102,7 +102,7 @@ def report_execution(
                 detail={"account_id": str(account.id)},
                 now=now,
             )
-        elif states <= {"not_executable"}:
+        elif states <= {AccountState.NOT_EXECUTABLE}:
             workflow.apply(
                 session,
                 machine=ORDER,

@@ -12,7 +12,7 @@ from registry.auth.principal import Principal
 from registry.db import utcnow
 from registry.errors import NotFound, PermissionDenied, ValidationFailed
 from registry.fieldcrypt import FieldCipher
-from registry.models.freezing import FreezeOrder
+from registry.models.freezing import FreezeOrder, OrderState
 from registry.services import workdays, workflow
 from registry.services.freezing.access import Viewer, _require_issuer, _require_processor, viewer
 from registry.services.freezing.config import rules
@@ -84,7 +84,7 @@ def submit(
         session,
         machine=ORDER,
         record=order,
-        state="submitted",
+        state=OrderState.SUBMITTED,
         principal=principal,
         reason=data["reason"],
         decision_id=decision.id,
