@@ -64,12 +64,12 @@ def require_reader(v: Viewer) -> None:
     )
 
 
-def _require_processor(v: Viewer) -> None:
+def require_processor(v: Viewer) -> None:
     if not v.processor:
         raise PermissionDenied("Only the State Bank receives, checks, dispatches and closes freeze orders.")
 
 
-def _require_issuer(v: Viewer, order: FreezeOrder) -> None:
+def require_issuer(v: Viewer, order: FreezeOrder) -> None:
     if not v.is_issuer(order):
         raise PermissionDenied(
             "Only the issuing agency corrects, amends, extends, lifts or converts its order."

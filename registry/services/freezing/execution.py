@@ -57,37 +57,34 @@ def report_execution(
     executed = data["outcome"] == AccountState.EXECUTED
     at = data.get("executed_at") or now
 
-    def record() -> None:
-        if at > now + CLOCK_SKEW or (order.dispatched_at and at < order.dispatched_at - CLOCK_SKEW):
-            raise ValidationFailed(
-                "The time of execution must be between dispatch and now.",
-                errors={"executed_at": ["out of range"]},
-            )
-        if executed and not order.whole_balance and data["amount_frozen_vnd"] > (order.amount_vnd or 0):
-            raise ValidationFailed(
-                "A bank freezes at most the amount ordered.",
-                errors={"amount_frozen_vnd": [f"more than the {order.amount_vnd} VND ordered"]},
-            )
-        account.reported_at = now
-        account.note = data.get("note")
-        if executed:
-            account.amount_frozen_vnd = data["amount_frozen_vnd"]
-            account.executed_at = at
-            account.bank_reference = data["bank_reference"]
-        else:
-            account.not_executable_reason = data["reason"]
-
-    facts = {key: data.get(key) for key in ("amount_frozen_vnd", "bank_reference", "reason")}
-    workflow.apply(
+    step = workflow.begin(
         session,
         machine=ACCOUNT,
         record=account,
-        principal=principal,
-        check=record,
-        now=now,
         action_name="execute" if executed else "report_not_executable",
-        reason=data.get("note") or data.get("reason"),
-        detail={**facts, "executed_at": at},
+        principal=principal,
+    )
+    if at > now + CLOCK_SKEW or (order.dispatched_at and at < order.dispatched_at - CLOCK_SKEW):
+        raise ValidationFailed(
+            "The time of execution must be between dispatch and now.",
+            errors={"executed_at": ["out of range"]},
+        )
+    if executed and not order.whole_balance and data["amount_frozen_vnd"] > (order.amount_vnd or 0):
+        raise ValidationFailed(
+            "A bank freezes at most the amount ordered.",
+            errors={"amount_frozen_vnd": [f"more than the {order.amount_vnd} VND ordered"]},
+        )
+    account.reported_at = now
+    account.note = data.get("note")
+    if executed:
+        account.amount_frozen_vnd = data["amount_frozen_vnd"]
+        account.executed_at = at
+        account.bank_reference = data["bank_reference"]
+    else:
+        account.not_executable_reason = data["reason"]
+    facts = {key: data.get(key) for key in ("amount_frozen_vnd", "bank_reference", "reason")}
+    step.record_transition(
+        reason=data.get("note") or data.get("reason"), detail={**facts, "executed_at": at}, now=now
     )
     if order.state == OrderState.DISPATCHED:
         states = {a.state for a in order.accounts}
