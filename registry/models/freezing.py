@@ -5,12 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.db import Base, JSONType, created_at, utcnow, uuid_pk
 from registry.models.workflow import WorkflowRecord
+
+if TYPE_CHECKING:
+    from registry.models.subject import Identifier
+    from registry.models.violation import Decision
 
 NOT_EXECUTABLE_REASONS = ("account_not_found", "account_closed", "insufficient_balance")
 CONVERSION_KINDS = ("deduction", "confiscation")
@@ -97,6 +102,9 @@ class FreezeOrder(WorkflowRecord, Base):
     accounts: Mapped[list[FreezeAccount]] = relationship(
         back_populates="order", order_by="FreezeAccount.position", cascade="all, delete-orphan"
     )
+    # For the Read schemas (view-only): the founding decision and the one in force.
+    decision: Mapped[Decision] = relationship(foreign_keys=[decision_id], viewonly=True)
+    current_decision: Mapped[Decision] = relationship(foreign_keys=[current_decision_id], viewonly=True)
 
 
 class FreezeAccount(WorkflowRecord, Base):
@@ -128,6 +136,7 @@ class FreezeAccount(WorkflowRecord, Base):
     reported_at: Mapped[datetime | None]
 
     order: Mapped[FreezeOrder] = relationship(back_populates="accounts")
+    identifier: Mapped[Identifier] = relationship(viewonly=True)  # for the Read schemas
 
 
 class TransactionDelay(WorkflowRecord, Base):
@@ -151,6 +160,8 @@ class TransactionDelay(WorkflowRecord, Base):
         ForeignKey("freeze_order.id"), index=True
     )
     created_at: Mapped[created_at]
+
+    identifier: Mapped[Identifier] = relationship(viewonly=True)  # for the Read schemas
 
 
 class TransactionDelayNotice(Base):

@@ -8,11 +8,10 @@ from datetime import datetime
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from registry.errors import PermissionDenied
 from registry.models import Agency
 from registry.models.freezing import AccountState, FreezeAccount, FreezeOrder, OrderState
 from registry.services.agencies import codes as agency_codes
-from registry.services.freezing.access import Viewer
+from registry.services.freezing.access import Viewer, require_supervisor
 from registry.services.freezing.config import rules
 from registry.services.freezing.machines import EXECUTABLE
 
@@ -25,16 +24,21 @@ _PARTY_OF_STATE = {
 }
 
 
-def overdue_query(v: Viewer, now: datetime) -> Select[tuple[FreezeOrder]]:
-    if not (v.processor or v.overseer):
-        raise PermissionDenied("The overdue list is for the State Bank and the Standing Office.")
+def overdue_query(v: Viewer, now: datetime, *, state: str | None = None) -> Select[tuple[FreezeOrder]]:
+    """Orders with a step past its deadline, for the State Bank and the Standing Office."""
+    require_supervisor(v)
     late_account = FreezeOrder.state.in_(EXECUTABLE) & exists().where(
         FreezeAccount.order_id == FreezeOrder.id,
         FreezeAccount.state == AccountState.DISPATCHED,
         FreezeAccount.state_due_at < now,
     )
     late_step = FreezeOrder.state.in_(_PARTY_OF_STATE) & (FreezeOrder.state_due_at < now)
-    return select(FreezeOrder).options(selectinload(FreezeOrder.accounts)).where(or_(late_step, late_account))
+    query = (
+        select(FreezeOrder)
+        .options(selectinload(FreezeOrder.accounts).selectinload(FreezeAccount.identifier))
+        .where(or_(late_step, late_account))
+    )
+    return query.where(FreezeOrder.state == state) if state else query
 
 
 def late_steps(session: Session, orders: list[FreezeOrder], now: datetime) -> dict[uuid.UUID, list[dict]]:

@@ -13,7 +13,7 @@ from registry.db import utcnow
 from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed, id_or_not_found
 from registry.models.freezing import AccountState, FreezeAccount, FreezeOrder, OrderState
 from registry.services import workflow
-from registry.services.freezing.access import Viewer, viewer, visible_accounts
+from registry.services.freezing.access import Viewer, accounts_seen, viewer
 from registry.services.freezing.config import CLOCK_SKEW
 from registry.services.freezing.machines import ACCOUNT, EXECUTABLE, ORDER
 
@@ -25,7 +25,7 @@ def executed_total(accounts: Iterable[FreezeAccount]) -> int:
 def get_account(v: Viewer, order: FreezeOrder, account_id: Any) -> FreezeAccount:
     """An account of the order the caller sees; another bank's account is NotFound."""
     key = id_or_not_found(account_id, "account")
-    for account in visible_accounts(v, order):
+    for account in accounts_seen(v, order):
         if account.id == key:
             return account
     raise NotFound(f"No account with id {key} in this order.")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from registry.db import utcnow
 from registry.errors import Conflict
-from registry.models.freezing import DelayState, FreezeOrder, TransactionDelay
+from registry.models.freezing import DelayState, FreezeOrder, OrderState, TransactionDelay
 from registry.services import workdays, workflow
 from registry.services.freezing.config import rules
 from registry.services.freezing.machines import DELAY, ORDER, RUNNING
@@ -57,6 +57,22 @@ def expire_delay_if_due(session: Session, delay: TransactionDelay, *, now: datet
         return False
     days = rules().delay_working_days
     return _expire(session, DELAY, delay, f"{days} working days passed without a freeze order", now)
+
+
+def shown_order_state(order: FreezeOrder, now: datetime | None = None) -> str:
+    """The order's state as a reader is shown it: expired once past its validity, even if the tick that
+    records the expiry has not run yet (a read writes nothing)."""
+    end = expiry_instant(order)
+    if end is not None and order.state in RUNNING and (now or utcnow()) >= end:
+        return OrderState.EXPIRED
+    return order.state
+
+
+def shown_delay_state(delay: TransactionDelay, now: datetime | None = None) -> str:
+    """The delay's state as a reader is shown it: expired once past its end, even before the tick."""
+    if delay.state == DelayState.IN_EFFECT and (now or utcnow()) >= delay.ends_at:
+        return DelayState.EXPIRED
+    return delay.state
 
 
 def tick(session: Session, *, now: datetime | None = None) -> dict[str, int]:

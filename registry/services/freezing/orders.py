@@ -15,9 +15,14 @@ from registry.fieldcrypt import FieldCipher
 from registry.models import Decision
 from registry.models.freezing import FreezeOrder, OrderState
 from registry.services import workdays, workflow
-from registry.services.freezing.access import Viewer, require_issuer, require_processor, viewer
+from registry.services.freezing.access import (
+    Viewer,
+    load_delay_for_step,
+    require_issuer,
+    require_processor,
+    viewer,
+)
 from registry.services.freezing.config import rules
-from registry.services.freezing.delays import get_delay
 from registry.services.freezing.execution import executed_total
 from registry.services.freezing.machines import ACCOUNT, DELAY, ORDER
 from registry.services.freezing.terms import (
@@ -39,7 +44,7 @@ def _link_delays(
     for index, delay_id in enumerate(delay_ids):
         field = f"transaction_delay_ids.{index}"
         try:
-            delay = get_delay(session, v, delay_id, now=now)
+            delay = load_delay_for_step(session, v.principal, delay_id, now=now)
         except NotFound:
             raise ValidationFailed("Unknown transaction delay.", errors={field: ["no such delay"]}) from None
         if delay.identifier_id not in accounts:
