@@ -102,7 +102,8 @@ class FreezeOrder(WorkflowRecord, Base):
     accounts: Mapped[list[FreezeAccount]] = relationship(
         back_populates="order", order_by="FreezeAccount.position", cascade="all, delete-orphan"
     )
-    # For the Read schemas (view-only): the founding decision and the one in force.
+    # View-only: loaded with a page of orders (services.freezing.access.ORDER_LOADS) so that the Read
+    # schemas find the founding decision and the one in force in the session (they read them by id).
     decision: Mapped[Decision] = relationship(foreign_keys=[decision_id], viewonly=True)
     current_decision: Mapped[Decision] = relationship(foreign_keys=[current_decision_id], viewonly=True)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, missing, pre_dump, validate, validates_schema
 
 from registry.db import utcnow
-from registry.models import WorkflowTransition
+from registry.models import Decision, WorkflowTransition
 from registry.models.freezing import (
     CONVERSION_KINDS,
     NOT_EXECUTABLE_REASONS,
@@ -349,6 +350,12 @@ def _order_transitions(order: FreezeOrder, output: Output) -> Any:
     return rows
 
 
+def _decision(output: Output, decision_id: uuid.UUID) -> Decision | None:
+    """By its id, not the view-only relationship: a step that changed the id has not refreshed that.
+    The page's decisions are in the session already (access.ORDER_LOADS): no statement here."""
+    return output.session.get(Decision, decision_id)
+
+
 def _order_state(order: FreezeOrder, output: Output) -> str:
     return order.state if _as_submitted(output) else shown_order_state(order)
 
@@ -370,6 +377,8 @@ class FreezeOrderRead(OutputSchema):
         "outstanding_vnd": _outstanding,
         "transaction_delay_ids": loaded("freeze:delay_ids", []),
         "transitions": _order_transitions,
+        "decision": lambda order, o: _decision(o, order.decision_id),
+        "current_decision": lambda order, o: _decision(o, order.current_decision_id),
     }
 
     id = fields.UUID()
@@ -534,7 +543,7 @@ class FreezeOrderHistoryItem(OutputSchema):
 
     computed: ClassVar[dict[str, Compute]] = {
         "state": _order_state,
-        "decision_number": lambda order, o: order.current_decision.number,
+        "decision_number": lambda order, o: _decision(o, order.current_decision_id).number,  # type: ignore[union-attr]
         "executed_total_vnd": _executed_total,
         "accounts": lambda order, o: access.accounts_seen(caller_view(o), order),
     }

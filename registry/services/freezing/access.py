@@ -179,13 +179,17 @@ def delays_seen_by(v: Viewer) -> ColumnElement[bool]:
     )
 
 
+# What the Read schemas dump of a page of orders, loaded for the whole page.
+ORDER_LOADS = (
+    selectinload(FreezeOrder.accounts).selectinload(FreezeAccount.identifier),
+    selectinload(FreezeOrder.decision),
+    selectinload(FreezeOrder.current_decision),
+)
+
+
 def order_query(v: Viewer, *, state: str | None = None) -> Select[tuple[FreezeOrder]]:
-    """The orders `v` sees (with their accounts and the accounts' identifiers), optionally in one state."""
-    query = (
-        select(FreezeOrder)
-        .options(selectinload(FreezeOrder.accounts).selectinload(FreezeAccount.identifier))
-        .where(orders_seen_by(v))
-    )
+    """The orders `v` sees (with what their Read schemas dump), optionally in one state."""
+    query = select(FreezeOrder).options(*ORDER_LOADS).where(orders_seen_by(v))
     return query.where(FreezeOrder.state == state) if state else query
 
 

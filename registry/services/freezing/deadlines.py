@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Select, exists, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from registry.models import Agency
 from registry.models.freezing import AccountState, FreezeAccount, FreezeOrder, OrderState
 from registry.services.agencies import codes as agency_codes
-from registry.services.freezing.access import Viewer, require_supervisor
+from registry.services.freezing.access import ORDER_LOADS, Viewer, require_supervisor
 from registry.services.freezing.config import rules
 from registry.services.freezing.machines import EXECUTABLE
 
@@ -33,11 +33,7 @@ def overdue_query(v: Viewer, now: datetime, *, state: str | None = None) -> Sele
         FreezeAccount.state_due_at < now,
     )
     late_step = FreezeOrder.state.in_(_PARTY_OF_STATE) & (FreezeOrder.state_due_at < now)
-    query = (
-        select(FreezeOrder)
-        .options(selectinload(FreezeOrder.accounts).selectinload(FreezeAccount.identifier))
-        .where(or_(late_step, late_account))
-    )
+    query = select(FreezeOrder).options(*ORDER_LOADS).where(or_(late_step, late_account))
     return query.where(FreezeOrder.state == state) if state else query
 
 

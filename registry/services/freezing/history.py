@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
 from registry.errors import PermissionDenied
@@ -36,7 +36,6 @@ def orders_touching(
     return list(
         session.scalars(
             order_query(v)
-            .options(selectinload(FreezeOrder.current_decision))
             .where(FreezeOrder.id.in_(select(FreezeAccount.order_id).where(touching)))
             .order_by(FreezeOrder.created_at, FreezeOrder.id)
         )
