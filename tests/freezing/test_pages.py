@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from tests.freezing.conftest import DELAYS, ORDERS, VCB
+ORDERS = "/api/v1/freeze-orders"
+DELAYS = "/api/v1/transaction-delays"
+VCB = "VCB:0011001234567"
 
 
 @pytest.fixture
