@@ -25,7 +25,7 @@ def _reveal(requested: bool) -> None:
 @blp.arguments(DelayCreate)
 @blp.response(201, DelayRead)
 @blp.alt_response(409, description="Idempotency-Key reused for another request")
-def report_transaction_delay(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def report_transaction_delay(args: dict[str, Any]):
     """Report a transaction the bank delayed on one of its own accounts
 
     It ends by itself after the configured working days (default 3; weekends and Vietnamese public
@@ -50,7 +50,7 @@ def report_transaction_delay(args: dict[str, Any]):  # type: ignore[no-untyped-d
 @blp.access("transaction_delay:list", READERS)
 @blp.arguments(DelayQuery, location="query")
 @blp.response(200, DelayPage)
-def list_transaction_delays(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def list_transaction_delays(args: dict[str, Any]):
     """List the transaction delays visible to the caller, newest first
 
     The reporting bank, the authorities it reported to, the State Bank and the Standing Office.
@@ -71,7 +71,7 @@ def list_transaction_delays(args: dict[str, Any]):  # type: ignore[no-untyped-de
 @blp.arguments(RevealQuery, location="query")
 @blp.response(200, DelayRead)
 @blp.alt_response(404, description=NOT_FOUND)
-def get_transaction_delay(args: dict[str, Any], delay_id: Any):  # type: ignore[no-untyped-def]
+def get_transaction_delay(args: dict[str, Any], delay_id: Any):
     """Get one transaction delay; one past its end is shown expired even before the tick records it"""
     audit_resource("transaction_delay", delay_id)
     delay = service.load_visible_delay(db(), caller(), delay_id)
@@ -85,7 +85,7 @@ def get_transaction_delay(args: dict[str, Any], delay_id: Any):  # type: ignore[
 @blp.response(200, DelayRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
-def release_transaction_delay(args: dict[str, Any], delay_id: Any):  # type: ignore[no-untyped-def]
+def release_transaction_delay(args: dict[str, Any], delay_id: Any):
     """Release a delayed transaction before its end (the reporting bank)"""
     audit_resource("transaction_delay", delay_id)
     delay = service.load_delay_for_step(db(), caller(), delay_id)

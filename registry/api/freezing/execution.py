@@ -17,7 +17,7 @@ from registry.services import freezing as service
 @blp.response(200, FreezeOrderRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
-def report_freeze_execution(args: dict[str, Any], order_id: Any, account_id: Any):  # type: ignore[no-untyped-def]
+def report_freeze_execution(args: dict[str, Any], order_id: Any, account_id: Any):
     """Report the execution of one account (its bank): amount frozen, or why it cannot be
 
     The order takes effect with the first account executed; if none can be, it is not executed.

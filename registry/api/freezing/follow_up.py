@@ -34,7 +34,7 @@ from registry.services import freezing as service
 @blp.response(200, FreezeOrderRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
-def resubmit_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no-untyped-def]
+def resubmit_freeze_order(args: dict[str, Any], order_id: Any):
     """Resubmit a returned order with its corrections (issuing agency, named officer)"""
     order = load_for_step(order_id)
     service.resubmit(db(), cipher=app_state().cipher, principal=caller(), order=order, data=args)
@@ -69,7 +69,7 @@ def _follow_up(order_id: Any, action: str, args: dict[str, Any]) -> FreezeOrder:
 @blp.response(200, FreezeOrderRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
-def amend_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no-untyped-def]
+def amend_freeze_order(args: dict[str, Any], order_id: Any):
     """Amend an order in effect on a new decision (issuing agency); the terms before are kept"""
     return _follow_up(order_id, "amend", args)
 
@@ -80,7 +80,7 @@ def amend_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no-
 @blp.response(200, FreezeOrderRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
-def extend_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no-untyped-def]
+def extend_freeze_order(args: dict[str, Any], order_id: Any):
     """Extend an order in effect on a new decision (issuing agency)"""
     return _follow_up(order_id, "extend", args)
 
@@ -91,7 +91,7 @@ def extend_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no
 @blp.response(200, FreezeOrderRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
-def lift_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no-untyped-def]
+def lift_freeze_order(args: dict[str, Any], order_id: Any):
     """Lift an order on a cancellation decision (issuing agency)"""
     return _follow_up(order_id, "lift", args)
 
@@ -102,6 +102,6 @@ def lift_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no-u
 @blp.response(200, FreezeOrderRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
-def convert_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no-untyped-def]
+def convert_freeze_order(args: dict[str, Any], order_id: Any):
     """Convert frozen funds (deduction or confiscation) on a decision (issuing agency)"""
     return _follow_up(order_id, "convert", args)

@@ -38,7 +38,7 @@ from registry.services.pagination import paginate
 @blp.arguments(FreezeOrderCreate)
 @blp.response(201, FreezeOrderRead)
 @blp.alt_response(409, description="Idempotency-Key reused for another request; or a linked delay has ended")
-def submit_freeze_order(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def submit_freeze_order(args: dict[str, Any]):
     """Submit a freeze order (issuing body, named officer)
 
     The decision must be visible to the caller, issued by the caller's agency, and its issuer competent
@@ -57,7 +57,7 @@ def submit_freeze_order(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.access("freeze_order:list", READERS)
 @blp.arguments(FreezeOrderQuery, location="query")
 @blp.response(200, FreezeOrderPage)
-def list_freeze_orders(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def list_freeze_orders(args: dict[str, Any]):
     """List the freeze orders visible to the caller, newest first
 
     Needs a freeze scope (the Standing Office: `registry:read`). A bank sees the orders dispatched to
@@ -79,7 +79,7 @@ def list_freeze_orders(args: dict[str, Any]):  # type: ignore[no-untyped-def]
 @blp.access("freeze_order:overdue", READERS)
 @blp.arguments(OverdueQuery, location="query")
 @blp.response(200, OverduePage)
-def list_overdue_freeze_orders(args: dict[str, Any]):  # type: ignore[no-untyped-def]
+def list_overdue_freeze_orders(args: dict[str, Any]):
     """List orders with a step past its deadline (State Bank and Standing Office)
 
     A step of the State Bank (dispatch by the end of the working day), of the issuer (correction) or
@@ -100,7 +100,7 @@ def list_overdue_freeze_orders(args: dict[str, Any]):  # type: ignore[no-untyped
 @blp.arguments(RevealQuery, location="query")
 @blp.response(200, FreezeOrderRead)
 @blp.alt_response(404, description=NOT_FOUND)
-def get_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no-untyped-def]
+def get_freeze_order(args: dict[str, Any], order_id: Any):
     """Get one freeze order with its history of transitions
 
     An order past its validity is shown expired even before the scheduled tick records it.

@@ -25,7 +25,7 @@ def _process(order_id: Any, action: str, note: str | None) -> FreezeOrder:
 @blp.response(200, FreezeOrderRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
-def receive_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no-untyped-def]
+def receive_freeze_order(args: dict[str, Any], order_id: Any):
     """Receive an order (State Bank, named officer)"""
     return _process(order_id, "receive", args["note"])
 
@@ -36,7 +36,7 @@ def receive_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[n
 @blp.response(200, FreezeOrderRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
-def check_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no-untyped-def]
+def check_freeze_order(args: dict[str, Any], order_id: Any):
     """Check an order: the decision to dispatch (State Bank, not the officer who received it)"""
     return _process(order_id, "check", args["note"])
 
@@ -47,7 +47,7 @@ def check_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no-
 @blp.response(200, FreezeOrderRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
-def return_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no-untyped-def]
+def return_freeze_order(args: dict[str, Any], order_id: Any):
     """Return an order to the issuer for correction (State Bank, named officer)"""
     return _process(order_id, "return_for_correction", args["note"])
 
@@ -58,7 +58,7 @@ def return_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no
 @blp.response(200, FreezeOrderRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
-def dispatch_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no-untyped-def]
+def dispatch_freeze_order(args: dict[str, Any], order_id: Any):
     """Dispatch a checked order to the banks holding its accounts (State Bank)
 
     Each bank must execute or answer within the configured hours (default 24).
@@ -72,6 +72,6 @@ def dispatch_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[
 @blp.response(200, FreezeOrderRead)
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
-def close_freeze_order(args: dict[str, Any], order_id: Any):  # type: ignore[no-untyped-def]
+def close_freeze_order(args: dict[str, Any], order_id: Any):
     """Close an order that was lifted, expired, converted or not executed (State Bank)"""
     return _process(order_id, "close", args["note"])

@@ -285,6 +285,7 @@ def delay_ids_seen(
         .order_by(TransactionDelay.delayed_at)
     )
     for delay_id, order_id, bank_bin in rows.tuples():
+        assert order_id is not None  # selected by it
         if order_id not in bank_only or bank_bin == v.bank_bin:
             result[order_id].append(delay_id)
     return result

@@ -15,7 +15,7 @@ from registry.services.freezing.access import ORDER_LOADS, Viewer, require_super
 from registry.services.freezing.config import rules
 from registry.services.freezing.machines import EXECUTABLE
 
-_PARTY_OF_STATE = {
+_PARTY_OF_STATE: dict[str, str] = {
     OrderState.SUBMITTED: "processor",
     OrderState.RECEIVED: "processor",
     OrderState.CHECKED: "processor",

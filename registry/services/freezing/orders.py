@@ -277,13 +277,14 @@ def process(
                 due_at=due,
             )
         return order
+    due_at: datetime | None
     if action == "return_for_correction":
         days = rules().resubmit_working_days
-        due = workdays.end_of_working_day(now, days) if days is not None else None
+        due_at = workdays.end_of_working_day(now, days) if days is not None else None
     elif action == "close":
-        due = None
+        due_at = None
     else:  # receive and check keep the dispatch deadline set when the order was (re)submitted
-        due = order.state_due_at
+        due_at = order.state_due_at
     workflow.apply(
         session,
         machine=ORDER,
@@ -292,6 +293,6 @@ def process(
         principal=principal,
         reason=note,
         now=now,
-        due_at=due,
+        due_at=due_at,
     )
     return order
