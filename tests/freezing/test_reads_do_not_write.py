@@ -76,3 +76,32 @@ def test_a_delay_past_its_end_is_shown_expired_but_only_the_tick_records_it(free
     assert expirations(db, delay["id"]) == 1
     recorded = get_delay(freeze, delay, "SBV")
     assert recorded["state"] == "expired" and recorded["transitions"][-1]["officer"] == "system"
+
+
+def test_the_seller_history_shows_a_due_order_expired_without_writing(freeze, client, db):
+    owner = freeze.headers("MPS-C03")
+    subject = client.post(
+        "/api/v1/subjects", json={"kind": "organisation", "name": "Công ty TNHH Đại Phát"}, headers=owner
+    ).json
+    link = client.post(
+        "/api/v1/links",
+        headers=owner,
+        json={
+            "subject_id": subject["id"],
+            "source": "inspection",
+            "identifier": {"kind": "bank_account", "value": "970436:001-100-123-4567"},
+        },
+    )
+    assert link.status_code == 201, link.json
+    order = freeze.in_effect()
+    past = date.today() - timedelta(days=2)
+    db.execute(
+        update(FreezeOrder)
+        .where(FreezeOrder.id == uuid.UUID(order["id"]))
+        .values(valid_from=past, valid_until=past)
+    )
+    seen = client.get(f"/api/v1/subjects/{subject['id']}/history", headers=freeze.headers("SBV")).json
+    assert [(o["id"], o["state"]) for o in seen["orders"]["freeze_orders"]] == [(order["id"], "expired")]
+    assert any(e["kind"] == "freeze_order" and e["summary"].endswith(": expired") for e in seen["timeline"])
+    stored = db.scalar(select(FreezeOrder.state).where(FreezeOrder.id == uuid.UUID(order["id"])))
+    assert stored == "in_effect" and expirations(db, order["id"]) == 0
