@@ -235,7 +235,7 @@ def _bank(account: FreezeAccount, output: Output) -> str | None:
     return codes.get(account.bank_bin)
 
 
-def _number(record: FreezeAccount | TransactionDelay, output: Output) -> str | None:
+def _number(record: FreezeAccount, output: Output) -> str | None:
     shown = output.loaded.get(("freeze:numbers", record.id), False)
     return canonical_value(record.identifier, output.cipher) if shown else None
 
