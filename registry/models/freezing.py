@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,8 +13,49 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from registry.db import Base, JSONType, created_at, utcnow, uuid_pk
 from registry.models.workflow import WorkflowRecord
 
+if TYPE_CHECKING:
+    from registry.models.subject import Identifier
+    from registry.models.violation import Decision
+
 NOT_EXECUTABLE_REASONS = ("account_not_found", "account_closed", "insufficient_balance")
 CONVERSION_KINDS = ("deduction", "confiscation")
+
+
+class OrderState(StrEnum):
+    """A freeze order's states (the machine in services/freezing/machines.py moves between them)."""
+
+    SUBMITTED = "submitted"
+    RECEIVED = "received"
+    CHECKED = "checked"
+    RETURNED_FOR_CORRECTION = "returned_for_correction"
+    RESUBMITTED = "resubmitted"
+    DISPATCHED = "dispatched"
+    IN_EFFECT = "in_effect"
+    AMENDED = "amended"
+    EXTENDED = "extended"
+    NOT_EXECUTED = "not_executed"
+    LIFTED = "lifted"
+    EXPIRED = "expired"
+    CONVERTED = "converted"
+    CLOSED = "closed"
+
+
+class AccountState(StrEnum):
+    """One account of an order: pending until dispatched, then its bank's answer."""
+
+    PENDING = "pending"
+    DISPATCHED = "dispatched"
+    EXECUTED = "executed"
+    NOT_EXECUTABLE = "not_executable"
+
+
+class DelayState(StrEnum):
+    """A bank-initiated transaction delay."""
+
+    IN_EFFECT = "in_effect"
+    RELEASED = "released"
+    EXPIRED = "expired"
+    SUPERSEDED_BY_ORDER = "superseded_by_order"
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -59,6 +102,10 @@ class FreezeOrder(WorkflowRecord, Base):
     accounts: Mapped[list[FreezeAccount]] = relationship(
         back_populates="order", order_by="FreezeAccount.position", cascade="all, delete-orphan"
     )
+    # View-only: loaded with a page of orders (services.freezing.access.ORDER_LOADS) so that the Read
+    # schemas find the founding decision and the one in force in the session (they read them by id).
+    decision: Mapped[Decision] = relationship(foreign_keys=[decision_id], viewonly=True)
+    current_decision: Mapped[Decision] = relationship(foreign_keys=[current_decision_id], viewonly=True)
 
 
 class FreezeAccount(WorkflowRecord, Base):
@@ -90,6 +137,7 @@ class FreezeAccount(WorkflowRecord, Base):
     reported_at: Mapped[datetime | None]
 
     order: Mapped[FreezeOrder] = relationship(back_populates="accounts")
+    identifier: Mapped[Identifier] = relationship(viewonly=True)  # for the Read schemas
 
 
 class TransactionDelay(WorkflowRecord, Base):
@@ -113,6 +161,8 @@ class TransactionDelay(WorkflowRecord, Base):
         ForeignKey("freeze_order.id"), index=True
     )
     created_at: Mapped[created_at]
+
+    identifier: Mapped[Identifier] = relationship(viewonly=True)  # for the Read schemas
 
 
 class TransactionDelayNotice(Base):

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import uuid
+from typing import Any, ClassVar
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, missing, pre_dump, validate, validates_schema
 
-from registry.models.freezing import CONVERSION_KINDS, NOT_EXECUTABLE_REASONS
-from registry.schemas.common import PageQuery, page_of
+from registry.db import utcnow
+from registry.models import Decision, WorkflowTransition
+from registry.models.freezing import (
+    CONVERSION_KINDS,
+    NOT_EXECUTABLE_REASONS,
+    AccountState,
+    FreezeAccount,
+    FreezeOrder,
+    TransactionDelay,
+)
+from registry.schemas.common import PageQuery, as_list, page_of
 from registry.schemas.decisions import text
-from registry.services.freezing import DELAY_STATES, ORDER_STATES
+from registry.schemas.output import AgencyCode, Compute, Output, OutputSchema, current, loaded
+from registry.services.freezing import access
+from registry.services.freezing.deadlines import late_steps
+from registry.services.freezing.delays import delay_transitions, notified_codes
+from registry.services.freezing.execution import executed_total
+from registry.services.freezing.expiry import shown_delay_state, shown_order_state
+from registry.services.freezing.machines import ACCOUNT, DELAY, DELAY_STATES, ORDER, ORDER_STATES, transitions
+from registry.services.identifiers import canonical_value
 
 # Whole VND as JSON integers; 10^15 keeps every amount exact in JSON clients and the audit log.
 MAX_VND = 10**15
@@ -146,7 +164,10 @@ class FreezeConversion(Schema):
 
 
 class ExecutionReport(Schema):
-    outcome = fields.String(required=True, validate=validate.OneOf(["executed", "not_executable"]))
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf([AccountState.EXECUTED.value, AccountState.NOT_EXECUTABLE.value]),
+    )
     amount_frozen_vnd = vnd("executed: the amount actually frozen")
     executed_at = fields.AwareDateTime(metadata={"description": "executed: when (default: now)"})
     bank_reference = text(100, metadata={"description": "executed: the bank's own reference"})
@@ -155,13 +176,13 @@ class ExecutionReport(Schema):
 
     @validates_schema
     def _by_outcome(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("outcome") == "executed":
+        if data.get("outcome") == AccountState.EXECUTED:
             missing = [f for f in ("amount_frozen_vnd", "bank_reference") if data.get(f) is None]
             if missing:
                 raise ValidationError({f: ["Required when the account was executed."] for f in missing})
             if data.get("reason"):
                 raise ValidationError("Only for an account that could not be executed.", "reason")
-        elif data.get("outcome") == "not_executable":
+        elif data.get("outcome") == AccountState.NOT_EXECUTABLE:
             if not data.get("reason"):
                 raise ValidationError("Say why the account could not be executed.", "reason")
             if data.get("amount_frozen_vnd") is not None:
@@ -176,20 +197,89 @@ class FreezeOrderQuery(OverdueQuery):
     sensitive = fields.Boolean(load_default=False)
 
 
-class FreezeDecisionRef(Schema):
+# -- what each party is shown ---------------------------------------------------------------------------
+#
+# The Read schemas dump the records themselves. What a caller sees of them (which accounts, full numbers or
+# masked, who acted) is decided in services.freezing.access; the state a reader is shown (expired once due,
+# even before the tick) in services.freezing.expiry.
+
+
+def caller_view(output: Output) -> access.Viewer:
+    """The caller as the freeze workflow sees it, worked out once per dump."""
+    v = output.loaded.get(_VIEWER)
+    if v is None:
+        assert output.principal is not None
+        v = output.loaded[_VIEWER] = access.viewer(output.session, output.principal)
+    return v
+
+
+def as_submitted() -> None:
+    """This answer is the one to a submission, kept for replays: it shows the record as recorded, with no
+    full account number and its state as written (not as a later read would show it)."""
+    current().loaded[_AS_SUBMITTED] = True
+
+
+def _as_submitted(output: Output) -> bool:
+    return bool(output.loaded.get(_AS_SUBMITTED))
+
+
+_VIEWER: tuple[str, None] = ("freeze:viewer", None)
+_AS_SUBMITTED: tuple[str, None] = ("freeze:as_submitted", None)
+_BANKS: tuple[str, None] = ("freeze:bank_codes", None)
+
+
+def _bank(account: FreezeAccount, output: Output) -> str | None:
+    codes = output.loaded.get(_BANKS)
+    if codes is None:
+        codes = output.loaded[_BANKS] = access.bank_codes(output.session)
+    return codes.get(account.bank_bin)
+
+
+def _number(record: FreezeAccount, output: Output) -> str | None:
+    shown = output.loaded.get(("freeze:numbers", record.id), False)
+    return canonical_value(record.identifier, output.cipher) if shown else None
+
+
+def _hidden(transition: WorkflowTransition, output: Output) -> bool:
+    return output.loaded.get(("freeze:hide", transition.id), False)
+
+
+def _officer(transition: WorkflowTransition, output: Output) -> str | None:
+    own = transition.agency_id == caller_view(output).agency.id
+    return transition.officer if (own or not _hidden(transition, output)) else None
+
+
+def _detail(transition: WorkflowTransition, output: Output) -> dict[str, Any] | None:
+    account = transition.record_type == ACCOUNT.record_type
+    shown = transition.detail and (account or not _hidden(transition, output))
+    return json.loads(transition.detail) if shown else None  # type: ignore[arg-type]
+
+
+class FreezeDecisionRef(OutputSchema):
     id = fields.UUID()
     number = fields.String()
     document_type = fields.String()
     issued_on = fields.Date()
-    issuer = fields.String()
+    issuer = AgencyCode(attribute="issuer_agency_id")
 
 
-class FreezeTransitionRead(Schema):
+class FreezeTransitionRead(OutputSchema):
+    """A transition of an order, of one of its accounts, or of a delay. A bank sees who acted only within
+    its own agency, and the facts (detail) only of its own accounts."""
+
+    computed: ClassVar[dict[str, Compute]] = {
+        "account_id": lambda t, o: t.record_id if t.record_type == ACCOUNT.record_type else None,
+        "officer": _officer,
+        "detail": _detail,
+    }
+
     action = fields.String()
     from_state = fields.String(allow_none=True)
     to_state = fields.String()
     account_id = fields.UUID(allow_none=True, metadata={"description": "null: a step of the order itself"})
-    agency = fields.String(allow_none=True, metadata={"description": "null: the system (e.g. expiry)"})
+    agency = AgencyCode(
+        attribute="agency_id", allow_none=True, metadata={"description": "null: the system (e.g. expiry)"}
+    )
     officer = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
     decision_id = fields.UUID(allow_none=True)
@@ -197,7 +287,17 @@ class FreezeTransitionRead(Schema):
     at = fields.DateTime()
 
 
-class AccountRead(Schema):
+class AccountRead(OutputSchema):
+    """An account of an order, as its order's Read schema shows it (full number or not)."""
+
+    computed: ClassVar[dict[str, Compute]] = {
+        "bank": _bank,
+        "bank_code": lambda a, o: a.identifier.attributes.get("bank_code"),
+        "display": lambda a, o: a.identifier.display,
+        "account_number": _number,
+        "due_at": lambda a, o: a.state_due_at,
+    }
+
     id = fields.UUID()
     bank = fields.String(allow_none=True, metadata={"description": "agency code of the executing bank"})
     bank_bin = fields.String()
@@ -220,13 +320,73 @@ class AccountRead(Schema):
     reported_at = fields.DateTime(allow_none=True)
 
 
-class FreezeOrderRead(Schema):
+def _accounts(order: FreezeOrder, output: Output) -> list[FreezeAccount]:
+    """The accounts the caller sees, each marked with whether its full number is shown."""
+    v = caller_view(output)
+    accounts = access.accounts_seen(v, order)
+    shown = not _as_submitted(output) and access.shows_numbers(v, order, revealed=output.revealed)
+    for account in accounts:
+        output.loaded[("freeze:numbers", account.id)] = shown
+    return accounts
+
+
+def _executed_total(order: FreezeOrder, output: Output) -> int:
+    return executed_total(access.accounts_seen(caller_view(output), order))
+
+
+def _outstanding(order: FreezeOrder, output: Output) -> int | None:
+    return None if order.amount_vnd is None else max(order.amount_vnd - _executed_total(order, output), 0)
+
+
+def _order_transitions(order: FreezeOrder, output: Output) -> Any:
+    """The order's transitions and those of the accounts the caller sees; not in lists."""
+    if output.loaded.get(("freeze:listed", order.id)):
+        return missing
+    v = caller_view(output)
+    rows = transitions(output.session, order, access.accounts_seen(v, order))
+    hide = access.hides_others(v, order)
+    for row in rows:
+        output.loaded[("freeze:hide", row.id)] = hide
+    return rows
+
+
+def _decision(output: Output, decision_id: uuid.UUID) -> Decision | None:
+    """By its id, not the view-only relationship: a step that changed the id has not refreshed that.
+    The page's decisions are in the session already (access.ORDER_LOADS): no statement here."""
+    return output.session.get(Decision, decision_id)
+
+
+def _order_state(order: FreezeOrder, output: Output) -> str:
+    return order.state if _as_submitted(output) else shown_order_state(order)
+
+
+def _delay_state(delay: TransactionDelay, output: Output) -> str:
+    return delay.state if _as_submitted(output) else shown_delay_state(delay)
+
+
+class FreezeOrderRead(OutputSchema):
+    """A freeze order as the caller may see it: a bank its own accounts only; transitions on a single read."""
+
+    computed: ClassVar[dict[str, Compute]] = {
+        "state": _order_state,
+        "allowed_actions": lambda order, o: ORDER.allowed(_order_state(order, o)),
+        "due_at": lambda order, o: order.state_due_at if _order_state(order, o) == order.state else None,
+        "accounts": _accounts,
+        "holders": lambda order, o: sorted({a.holder_name for a in _accounts(order, o) if a.holder_name}),
+        "executed_total_vnd": _executed_total,
+        "outstanding_vnd": _outstanding,
+        "transaction_delay_ids": loaded("freeze:delay_ids", []),
+        "transitions": _order_transitions,
+        "decision": lambda order, o: _decision(o, order.decision_id),
+        "current_decision": lambda order, o: _decision(o, order.current_decision_id),
+    }
+
     id = fields.UUID()
     state = fields.String()
     allowed_actions = fields.List(fields.String(), metadata={"description": "actions the state allows"})
     version = fields.Integer()
     due_at = fields.DateTime(allow_none=True, metadata={"description": "deadline of the current step"})
-    issuer = fields.String()
+    issuer = AgencyCode(attribute="issuer_agency_id")
     decision = fields.Nested(FreezeDecisionRef, metadata={"description": "the founding decision"})
     current_decision = fields.Nested(FreezeDecisionRef, metadata={"description": "the latest decision"})
     accounts = fields.List(fields.Nested(AccountRead), metadata={"description": "a bank sees its own only"})
@@ -249,6 +409,19 @@ class FreezeOrderRead(Schema):
     updated_at = fields.DateTime()
     transitions = fields.List(fields.Nested(FreezeTransitionRead))
 
+    @pre_dump(pass_collection=True)
+    def _load_page(self, data: Any, many: bool, **_: Any) -> Any:
+        """The delays the page's orders followed, in one query; a list shows no transitions."""
+        output = current()
+        orders = as_list(data)
+        delay_ids = access.delay_ids_seen(output.session, caller_view(output), orders)
+        for order_id, ids in delay_ids.items():
+            output.loaded[("freeze:delay_ids", order_id)] = ids
+        if many:
+            for order in orders:
+                output.loaded[("freeze:listed", order.id)] = True
+        return data
+
 
 class LateStep(Schema):
     step = fields.String(metadata={"description": "the state that is late, or `execution`"})
@@ -258,7 +431,17 @@ class LateStep(Schema):
 
 
 class OverdueOrderRead(FreezeOrderRead):
+    computed: ClassVar[dict[str, Compute]] = {**FreezeOrderRead.computed, "late": loaded("freeze:late", [])}
+
     late = fields.List(fields.Nested(LateStep))
+
+    @pre_dump(pass_collection=True)
+    def _load_late(self, data: Any, many: bool, **_: Any) -> Any:
+        """What is late in each order of the page and whose move it is."""
+        output = current()
+        for order_id, late in late_steps(output.session, as_list(data), utcnow()).items():
+            output.loaded[("freeze:late", order_id)] = late
+        return data
 
 
 FreezeOrderPage = page_of(FreezeOrderRead, "FreezeOrderPage")
@@ -287,11 +470,27 @@ class DelayQuery(PageQuery):
     sensitive = fields.Boolean(load_default=False)
 
 
-class DelayRead(Schema):
+def _delay_number(delay: TransactionDelay, output: Output) -> str | None:
+    v = caller_view(output)
+    shown = not _as_submitted(output) and access.shows_delay_number(v, delay, revealed=output.revealed)
+    return canonical_value(delay.identifier, output.cipher) if shown else None
+
+
+class DelayRead(OutputSchema):
+    computed: ClassVar[dict[str, Compute]] = {
+        "state": _delay_state,
+        "allowed_actions": lambda d, o: DELAY.allowed(_delay_state(d, o)),
+        "display": lambda d, o: d.identifier.display,
+        "account_number": _delay_number,
+        "reported_to": loaded("freeze:reported_to", []),
+        "reported_at": lambda d, o: d.created_at,
+        "transitions": loaded("freeze:transitions", []),
+    }
+
     id = fields.UUID()
     state = fields.String(metadata={"description": "in_effect | released | expired | superseded_by_order"})
     allowed_actions = fields.List(fields.String())
-    bank = fields.String()
+    bank = AgencyCode(attribute="bank_agency_id")
     bank_bin = fields.String()
     identifier_id = fields.UUID()
     display = fields.String()
@@ -307,5 +506,74 @@ class DelayRead(Schema):
     reported_at = fields.DateTime()
     transitions = fields.List(fields.Nested(FreezeTransitionRead))
 
+    @pre_dump(pass_collection=True)
+    def _load_page(self, data: Any, many: bool, **_: Any) -> Any:
+        """The authorities notified and the transitions of the page's delays, one query each."""
+        output = current()
+        delays = as_list(data)
+        for delay_id, codes in notified_codes(output.session, delays).items():
+            output.loaded[("freeze:reported_to", delay_id)] = codes
+        for delay_id, rows in delay_transitions(output.session, delays).items():
+            output.loaded[("freeze:transitions", delay_id)] = rows
+        return data
+
 
 DelayPage = page_of(DelayRead, "TransactionDelayPage")
+
+
+# -- the seller history's sections (services.freezing.history loads the records, these dump them) -------
+
+
+class FreezeAccountHistoryItem(OutputSchema):
+    computed: ClassVar[dict[str, Compute]] = {
+        "display": lambda a, o: a.identifier.display,
+        "touches_subject": loaded("freeze:touches", False),
+    }
+
+    id = fields.UUID()
+    bank_bin = fields.String()
+    display = fields.String()
+    state = fields.String()
+    amount_frozen_vnd = fields.Integer(allow_none=True)
+    touches_subject = fields.Boolean()
+
+
+class FreezeOrderHistoryItem(OutputSchema):
+    """An order in a seller's history: masked accounts, those the caller sees."""
+
+    computed: ClassVar[dict[str, Compute]] = {
+        "state": _order_state,
+        "decision_number": lambda order, o: _decision(o, order.current_decision_id).number,  # type: ignore[union-attr]
+        "executed_total_vnd": _executed_total,
+        "accounts": lambda order, o: access.accounts_seen(caller_view(o), order),
+    }
+
+    id = fields.UUID()
+    state = fields.String()
+    issuer = AgencyCode(attribute="issuer_agency_id")
+    decision_number = fields.String()
+    amount_vnd = fields.Integer(allow_none=True)
+    whole_balance = fields.Boolean()
+    executed_total_vnd = fields.Integer()
+    valid_from = fields.Date()
+    valid_until = fields.Date(allow_none=True)
+    accounts = fields.List(fields.Nested(FreezeAccountHistoryItem))
+    created_at = fields.DateTime()
+
+
+class DelayHistoryItem(OutputSchema):
+    """A transaction delay in a seller's history: the account masked."""
+
+    computed: ClassVar[dict[str, Compute]] = {
+        "state": _delay_state,
+        "account": lambda d, o: d.identifier.display,
+    }
+
+    id = fields.UUID()
+    state = fields.String()
+    bank = AgencyCode(attribute="bank_agency_id")
+    account = fields.String()
+    amount_vnd = fields.Integer()
+    delayed_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    superseded_by_order_id = fields.UUID(allow_none=True)

@@ -305,7 +305,7 @@ def _open_freeze_orders(
             .where(
                 FreezeAccount.identifier_id.in_(part),
                 FreezeOrder.state.in_(freezing.RUNNING),
-                freezing.order_visible_clause(viewer),
+                freezing.orders_seen_by(viewer),
             )
             .group_by(FreezeAccount.identifier_id)
         ).tuples()

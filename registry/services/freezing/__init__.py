@@ -4,14 +4,15 @@ An order is issued by a competent body (its written decision), received and chec
 (two different officers), dispatched to the banks holding the accounts, executed or refused per account
 by those banks, and then amended, extended, lifted, converted or left to expire. A bank may also delay a
 suspicious transaction itself; the delay ends by itself after a few working days unless an order
-follows and links to it. Every step goes through `registry.services.workflow.apply`.
+follows and links to it. Every step goes through `registry.services.workflow` (begin, the step's own
+checks and changes, record_transition).
 
-Who sees an order (the one rule, used for lists, single reads and the seller history):
-- the issuing agency, the processors (the State Bank) and the overseers (the Standing Office): all of it;
-- a bank: only orders dispatched to it, and in them only the accounts of its own BIN;
-- everyone else: nothing (404).
-Full account numbers: a bank always for its own accounts; the issuing agency and the State Bank with
-`registry:read_sensitive` and a purpose (`?sensitive=true`); nobody else.
+The modules:
+- access: who sees and who acts on an order or a delay (the one rule), and what part of it they see;
+- orders: the issuer's steps and the State Bank's; execution: the banks'; delays: the banks' delays;
+- machines: the state machines and state sets (states: models.freezing.OrderState, AccountState,
+  DelayState); expiry: what ends by itself (only `tick` writes it; reads show it); deadlines: overdue
+  steps; terms: an order's terms and accounts; history: the seller history's sections; config: rules.
 """
 
 from __future__ import annotations
@@ -19,12 +20,24 @@ from __future__ import annotations
 from registry.models.freezing import NOT_EXECUTABLE_REASONS
 from registry.services.freezing.access import (
     Viewer,
-    get_order,
-    order_visible_clause,
+    accounts_seen,
+    delay_query,
+    delays_seen_by,
+    load_delay_for_step,
+    load_for_step,
+    load_visible,
+    load_visible_delay,
+    order_query,
+    orders_seen_by,
+    reader,
+    require_issuer,
+    require_processor,
     require_reader,
-    search,
+    require_reveal_delays,
+    require_reveal_order,
+    require_reveal_orders,
+    require_supervisor,
     viewer,
-    visible_accounts,
 )
 from registry.services.freezing.config import (
     CLOCK_SKEW,
@@ -35,18 +48,16 @@ from registry.services.freezing.config import (
     rules,
 )
 from registry.services.freezing.deadlines import late_steps, overdue_query
-from registry.services.freezing.delays import (
-    delay_ids_of,
-    delay_visible_clause,
-    get_delay,
-    may_reveal_delay,
-    notified_codes,
-    release_delay,
-    report_delay,
-    search_delays,
-)
+from registry.services.freezing.delays import release_delay, report_delay
 from registry.services.freezing.execution import executed_total, get_account, report_execution
-from registry.services.freezing.expiry import expire_delay_if_due, expire_order_if_due, expiry_instant, tick
+from registry.services.freezing.expiry import (
+    expire_delay_if_due,
+    expire_order_if_due,
+    expiry_instant,
+    shown_delay_state,
+    shown_order_state,
+    tick,
+)
 from registry.services.freezing.history import delay_history_section, history_section
 from registry.services.freezing.machines import (
     ACCOUNT,
@@ -83,40 +94,48 @@ __all__ = [
     "TERMS",
     "Rules",
     "Viewer",
+    "accounts_seen",
     "amend",
     "convert",
     "delay_history_section",
-    "delay_ids_of",
-    "delay_visible_clause",
+    "delay_query",
+    "delays_seen_by",
     "executed_total",
     "expire_delay_if_due",
     "expire_order_if_due",
     "expiry_instant",
     "extend",
     "get_account",
-    "get_delay",
-    "get_order",
     "history_section",
     "late_steps",
     "lift",
-    "may_reveal_delay",
-    "notified_codes",
-    "order_visible_clause",
+    "load_delay_for_step",
+    "load_for_step",
+    "load_visible",
+    "load_visible_delay",
+    "order_query",
+    "orders_seen_by",
     "overdue_query",
     "process",
+    "reader",
     "release_delay",
     "report_delay",
     "report_execution",
+    "require_issuer",
+    "require_processor",
     "require_reader",
+    "require_reveal_delays",
+    "require_reveal_order",
+    "require_reveal_orders",
+    "require_supervisor",
     "resubmit",
     "rules",
-    "search",
-    "search_delays",
+    "shown_delay_state",
+    "shown_order_state",
     "submit",
     "terms_of",
     "tick",
     "today_in_vietnam",
     "transitions",
     "viewer",
-    "visible_accounts",
 ]

@@ -6,35 +6,35 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Select, exists, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from registry.errors import PermissionDenied
 from registry.models import Agency
-from registry.models.freezing import FreezeAccount, FreezeOrder
+from registry.models.freezing import AccountState, FreezeAccount, FreezeOrder, OrderState
 from registry.services.agencies import codes as agency_codes
-from registry.services.freezing.access import Viewer
+from registry.services.freezing.access import ORDER_LOADS, Viewer, require_supervisor
 from registry.services.freezing.config import rules
 from registry.services.freezing.machines import EXECUTABLE
 
-_PARTY_OF_STATE = {
-    "submitted": "processor",
-    "received": "processor",
-    "checked": "processor",
-    "resubmitted": "processor",
-    "returned_for_correction": "issuer",
+_PARTY_OF_STATE: dict[str, str] = {
+    OrderState.SUBMITTED: "processor",
+    OrderState.RECEIVED: "processor",
+    OrderState.CHECKED: "processor",
+    OrderState.RESUBMITTED: "processor",
+    OrderState.RETURNED_FOR_CORRECTION: "issuer",
 }
 
 
-def overdue_query(v: Viewer, now: datetime) -> Select[tuple[FreezeOrder]]:
-    if not (v.processor or v.overseer):
-        raise PermissionDenied("The overdue list is for the State Bank and the Standing Office.")
+def overdue_query(v: Viewer, now: datetime, *, state: str | None = None) -> Select[tuple[FreezeOrder]]:
+    """Orders with a step past its deadline, for the State Bank and the Standing Office."""
+    require_supervisor(v)
     late_account = FreezeOrder.state.in_(EXECUTABLE) & exists().where(
         FreezeAccount.order_id == FreezeOrder.id,
-        FreezeAccount.state == "dispatched",
+        FreezeAccount.state == AccountState.DISPATCHED,
         FreezeAccount.state_due_at < now,
     )
     late_step = FreezeOrder.state.in_(_PARTY_OF_STATE) & (FreezeOrder.state_due_at < now)
-    return select(FreezeOrder).options(selectinload(FreezeOrder.accounts)).where(or_(late_step, late_account))
+    query = select(FreezeOrder).options(*ORDER_LOADS).where(or_(late_step, late_account))
+    return query.where(FreezeOrder.state == state) if state else query
 
 
 def late_steps(session: Session, orders: list[FreezeOrder], now: datetime) -> dict[uuid.UUID, list[dict]]:
@@ -53,7 +53,11 @@ def late_steps(session: Session, orders: list[FreezeOrder], now: datetime) -> di
             who = ",".join(rules().processors) if party == "processor" else codes.get(order.issuer_agency_id)
             late.append({"step": order.state, "party": who, "due_at": order.state_due_at, "account_id": None})
         for account in order.accounts if order.state in EXECUTABLE else ():
-            if account.state == "dispatched" and account.state_due_at and account.state_due_at < now:
+            if (
+                account.state == AccountState.DISPATCHED
+                and account.state_due_at
+                and account.state_due_at < now
+            ):
                 late.append(
                     {
                         "step": "execution",

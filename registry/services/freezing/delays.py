@@ -3,64 +3,23 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, false, or_, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
 from registry.db import utcnow
-from registry.errors import NotFound, PermissionDenied, ValidationFailed, id_or_not_found
+from registry.errors import PermissionDenied, ValidationFailed
 from registry.fieldcrypt import FieldCipher
-from registry.models import Agency
-from registry.models.freezing import FreezeOrder, TransactionDelay, TransactionDelayNotice
+from registry.models import Agency, WorkflowTransition
+from registry.models.freezing import DelayState, TransactionDelay, TransactionDelayNotice
 from registry.services import competence, identifiers, workdays, workflow
-from registry.services.freezing.access import Viewer, viewer
+from registry.services.freezing.access import viewer
 from registry.services.freezing.config import CLOCK_SKEW, COMPETENCE_ACTION, rules
-from registry.services.freezing.expiry import expire_delay_if_due
 from registry.services.freezing.machines import DELAY
-
-
-def delay_ids_of(session: Session, v: Viewer, order: FreezeOrder) -> list[uuid.UUID]:
-    """The delays the order followed (for a bank: its own)."""
-    query = select(TransactionDelay.id).where(TransactionDelay.superseded_by_order_id == order.id)
-    if not v.sees_all_accounts(order):
-        query = query.where(TransactionDelay.bank_bin == v.bank_bin)
-    return list(session.scalars(query.order_by(TransactionDelay.delayed_at)))
-
-
-def delay_visible_clause(v: Viewer) -> ColumnElement[bool]:
-    if v.processor or v.overseer:
-        return true()
-    return or_(
-        TransactionDelay.bank_agency_id == v.agency.id if v.bank_bin else false(),
-        exists().where(
-            TransactionDelayNotice.delay_id == TransactionDelay.id,
-            TransactionDelayNotice.agency_id == v.agency.id,
-        ),
-    )
-
-
-def may_reveal_delay(v: Viewer) -> bool:
-    """Besides the reporting bank: the State Bank and the authorities the delay was reported to."""
-    return v.bank_bin is None and not (v.overseer and not v.processor)
-
-
-def get_delay(session: Session, v: Viewer, delay_id: Any, *, now: datetime | None = None) -> TransactionDelay:
-    key = id_or_not_found(delay_id, "transaction delay")
-    delay = session.scalars(
-        select(TransactionDelay).where(TransactionDelay.id == key, delay_visible_clause(v))
-    ).first()
-    if delay is None:
-        raise NotFound(f"No transaction delay with id {key}.")
-    expire_delay_if_due(session, delay, now=now)
-    return delay
-
-
-def search_delays(v: Viewer, *, state: str | None = None) -> Select[tuple[TransactionDelay]]:
-    query = select(TransactionDelay).where(delay_visible_clause(v))
-    return query.where(TransactionDelay.state == state) if state else query
 
 
 def report_delay(
@@ -112,7 +71,7 @@ def report_delay(
         session,
         machine=DELAY,
         record=delay,
-        state="in_effect",
+        state=DelayState.IN_EFFECT,
         principal=principal,
         reason=data["reason"],
         due_at=ends_at,
@@ -141,12 +100,35 @@ def release_delay(
     return delay
 
 
-def notified_codes(session: Session, delay: TransactionDelay) -> list[str]:
-    return list(
-        session.scalars(
-            select(Agency.code)
-            .join(TransactionDelayNotice, TransactionDelayNotice.agency_id == Agency.id)
-            .where(TransactionDelayNotice.delay_id == delay.id)
+def notified_codes(session: Session, delays: Iterable[TransactionDelay]) -> dict[uuid.UUID, list[str]]:
+    """For each delay, the codes of the authorities it was reported to, in one query for all of them."""
+    result: dict[uuid.UUID, list[str]] = {d.id: [] for d in delays}
+    if result:
+        rows = session.execute(
+            select(TransactionDelayNotice.delay_id, Agency.code)
+            .join(Agency, TransactionDelayNotice.agency_id == Agency.id)
+            .where(TransactionDelayNotice.delay_id.in_(list(result)))
             .order_by(Agency.code)
         )
-    )
+        for delay_id, code in rows.tuples():
+            result[delay_id].append(code)
+    return result
+
+
+def delay_transitions(
+    session: Session, delays: Iterable[TransactionDelay]
+) -> dict[uuid.UUID, list[WorkflowTransition]]:
+    """For each delay, its transitions in the order they happened, in one query for all of them."""
+    result: dict[uuid.UUID, list[WorkflowTransition]] = {d.id: [] for d in delays}
+    if result:
+        rows = session.scalars(
+            select(WorkflowTransition)
+            .where(
+                WorkflowTransition.record_type == DELAY.record_type,
+                WorkflowTransition.record_id.in_(list(result)),
+            )
+            .order_by(WorkflowTransition.id)
+        )
+        for row in rows:
+            result[row.record_id].append(row)
+    return result

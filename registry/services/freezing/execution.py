@@ -11,21 +11,21 @@ from sqlalchemy.orm import Session
 from registry.auth.principal import Principal
 from registry.db import utcnow
 from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed, id_or_not_found
-from registry.models.freezing import FreezeAccount, FreezeOrder
+from registry.models.freezing import AccountState, FreezeAccount, FreezeOrder, OrderState
 from registry.services import workflow
-from registry.services.freezing.access import Viewer, viewer, visible_accounts
+from registry.services.freezing.access import Viewer, accounts_seen, viewer
 from registry.services.freezing.config import CLOCK_SKEW
 from registry.services.freezing.machines import ACCOUNT, EXECUTABLE, ORDER
 
 
 def executed_total(accounts: Iterable[FreezeAccount]) -> int:
-    return sum(a.amount_frozen_vnd or 0 for a in accounts if a.state == "executed")
+    return sum(a.amount_frozen_vnd or 0 for a in accounts if a.state == AccountState.EXECUTED)
 
 
 def get_account(v: Viewer, order: FreezeOrder, account_id: Any) -> FreezeAccount:
     """An account of the order the caller sees; another bank's account is NotFound."""
     key = id_or_not_found(account_id, "account")
-    for account in visible_accounts(v, order):
+    for account in accounts_seen(v, order):
         if account.id == key:
             return account
     raise NotFound(f"No account with id {key} in this order.")
@@ -54,44 +54,41 @@ def report_execution(
             current=order.state,
             allowed=ORDER.allowed(order.state),
         )
-    executed = data["outcome"] == "executed"
+    executed = data["outcome"] == AccountState.EXECUTED
     at = data.get("executed_at") or now
 
-    def record() -> None:
-        if at > now + CLOCK_SKEW or (order.dispatched_at and at < order.dispatched_at - CLOCK_SKEW):
-            raise ValidationFailed(
-                "The time of execution must be between dispatch and now.",
-                errors={"executed_at": ["out of range"]},
-            )
-        if executed and not order.whole_balance and data["amount_frozen_vnd"] > (order.amount_vnd or 0):
-            raise ValidationFailed(
-                "A bank freezes at most the amount ordered.",
-                errors={"amount_frozen_vnd": [f"more than the {order.amount_vnd} VND ordered"]},
-            )
-        account.reported_at = now
-        account.note = data.get("note")
-        if executed:
-            account.amount_frozen_vnd = data["amount_frozen_vnd"]
-            account.executed_at = at
-            account.bank_reference = data["bank_reference"]
-        else:
-            account.not_executable_reason = data["reason"]
-
-    facts = {key: data.get(key) for key in ("amount_frozen_vnd", "bank_reference", "reason")}
-    workflow.apply(
+    step = workflow.begin(
         session,
         machine=ACCOUNT,
         record=account,
-        principal=principal,
-        check=record,
-        now=now,
         action_name="execute" if executed else "report_not_executable",
-        reason=data.get("note") or data.get("reason"),
-        detail={**facts, "executed_at": at},
+        principal=principal,
     )
-    if order.state == "dispatched":
+    if at > now + CLOCK_SKEW or (order.dispatched_at and at < order.dispatched_at - CLOCK_SKEW):
+        raise ValidationFailed(
+            "The time of execution must be between dispatch and now.",
+            errors={"executed_at": ["out of range"]},
+        )
+    if executed and not order.whole_balance and data["amount_frozen_vnd"] > (order.amount_vnd or 0):
+        raise ValidationFailed(
+            "A bank freezes at most the amount ordered.",
+            errors={"amount_frozen_vnd": [f"more than the {order.amount_vnd} VND ordered"]},
+        )
+    account.reported_at = now
+    account.note = data.get("note")
+    if executed:
+        account.amount_frozen_vnd = data["amount_frozen_vnd"]
+        account.executed_at = at
+        account.bank_reference = data["bank_reference"]
+    else:
+        account.not_executable_reason = data["reason"]
+    facts = {key: data.get(key) for key in ("amount_frozen_vnd", "bank_reference", "reason")}
+    step.record_transition(
+        reason=data.get("note") or data.get("reason"), detail={**facts, "executed_at": at}, now=now
+    )
+    if order.state == OrderState.DISPATCHED:
         states = {a.state for a in order.accounts}
-        if "executed" in states:
+        if AccountState.EXECUTED in states:
             workflow.apply(
                 session,
                 machine=ORDER,
@@ -102,7 +99,7 @@ def report_execution(
                 detail={"account_id": str(account.id)},
                 now=now,
             )
-        elif states <= {"not_executable"}:
+        elif states <= {AccountState.NOT_EXECUTABLE}:
             workflow.apply(
                 session,
                 machine=ORDER,

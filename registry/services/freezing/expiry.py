@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from registry.db import utcnow
 from registry.errors import Conflict
-from registry.models.freezing import FreezeOrder, TransactionDelay
+from registry.models.freezing import DelayState, FreezeOrder, OrderState, TransactionDelay
 from registry.services import workdays, workflow
 from registry.services.freezing.config import rules
 from registry.services.freezing.machines import DELAY, ORDER, RUNNING
@@ -53,10 +53,26 @@ def expire_order_if_due(session: Session, order: FreezeOrder, *, now: datetime |
 
 def expire_delay_if_due(session: Session, delay: TransactionDelay, *, now: datetime | None = None) -> bool:
     now = now or utcnow()
-    if delay.state != "in_effect" or now < delay.ends_at:
+    if delay.state != DelayState.IN_EFFECT or now < delay.ends_at:
         return False
     days = rules().delay_working_days
     return _expire(session, DELAY, delay, f"{days} working days passed without a freeze order", now)
+
+
+def shown_order_state(order: FreezeOrder, now: datetime | None = None) -> str:
+    """The order's state as a reader is shown it: expired once past its validity, even if the tick that
+    records the expiry has not run yet (a read writes nothing)."""
+    end = expiry_instant(order)
+    if end is not None and order.state in RUNNING and (now or utcnow()) >= end:
+        return OrderState.EXPIRED
+    return order.state
+
+
+def shown_delay_state(delay: TransactionDelay, now: datetime | None = None) -> str:
+    """The delay's state as a reader is shown it: expired once past its end, even before the tick."""
+    if delay.state == DelayState.IN_EFFECT and (now or utcnow()) >= delay.ends_at:
+        return DelayState.EXPIRED
+    return delay.state
 
 
 def tick(session: Session, *, now: datetime | None = None) -> dict[str, int]:
@@ -68,7 +84,9 @@ def tick(session: Session, *, now: datetime | None = None) -> dict[str, int]:
         )
     ).all()
     delays = session.scalars(
-        select(TransactionDelay).where(TransactionDelay.state == "in_effect", TransactionDelay.ends_at <= now)
+        select(TransactionDelay).where(
+            TransactionDelay.state == DelayState.IN_EFFECT, TransactionDelay.ends_at <= now
+        )
     ).all()
     return {
         "freeze_orders_expired": sum(expire_order_if_due(session, o, now=now) for o in orders),

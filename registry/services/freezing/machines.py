@@ -7,54 +7,72 @@ from sqlalchemy.orm import Session
 
 from registry.auth.scopes import Scope
 from registry.models import WorkflowTransition
-from registry.models.freezing import FreezeAccount, FreezeOrder
+from registry.models.freezing import AccountState, DelayState, FreezeAccount, FreezeOrder, OrderState
 from registry.services import workflow
 
-BEFORE_DISPATCH = frozenset({"submitted", "received", "checked", "returned_for_correction", "resubmitted"})
-EFFECTIVE = frozenset({"in_effect", "amended", "extended"})
-RUNNING = BEFORE_DISPATCH | {"dispatched"} | EFFECTIVE
-ENDED = frozenset({"lifted", "expired", "converted", "not_executed"})
-EXECUTABLE = frozenset({"dispatched"}) | EFFECTIVE  # banks answer for their accounts while these last
+BEFORE_DISPATCH = frozenset(
+    {
+        OrderState.SUBMITTED,
+        OrderState.RECEIVED,
+        OrderState.CHECKED,
+        OrderState.RETURNED_FOR_CORRECTION,
+        OrderState.RESUBMITTED,
+    }
+)
+EFFECTIVE = frozenset({OrderState.IN_EFFECT, OrderState.AMENDED, OrderState.EXTENDED})
+RUNNING = BEFORE_DISPATCH | {OrderState.DISPATCHED} | EFFECTIVE
+ENDED = frozenset({OrderState.LIFTED, OrderState.EXPIRED, OrderState.CONVERTED, OrderState.NOT_EXECUTED})
+EXECUTABLE = (
+    frozenset({OrderState.DISPATCHED}) | EFFECTIVE
+)  # banks answer for their accounts while these last
 
 ORDER = workflow.Machine("freeze_order")
-ORDER.add("receive", {"submitted"}, "received", Scope.FREEZE_PROCESS, needs_officer=True)
+ORDER.add("receive", {OrderState.SUBMITTED}, OrderState.RECEIVED, Scope.FREEZE_PROCESS, needs_officer=True)
 ORDER.add(
     "check",
-    {"received", "resubmitted"},
-    "checked",
+    {OrderState.RECEIVED, OrderState.RESUBMITTED},
+    OrderState.CHECKED,
     Scope.FREEZE_PROCESS,
     needs_officer=True,
     not_same_officer_as=("receive",),
 )
 ORDER.add(
     "return_for_correction",
-    {"received", "checked", "resubmitted"},
-    "returned_for_correction",
+    {OrderState.RECEIVED, OrderState.CHECKED, OrderState.RESUBMITTED},
+    OrderState.RETURNED_FOR_CORRECTION,
     Scope.FREEZE_PROCESS,
     needs_officer=True,
 )
-ORDER.add("resubmit", {"returned_for_correction"}, "resubmitted", Scope.FREEZE_SUBMIT, needs_officer=True)
-ORDER.add("dispatch", {"checked"}, "dispatched", Scope.FREEZE_PROCESS, needs_officer=True)
-ORDER.add("take_effect", {"dispatched"}, "in_effect", Scope.FREEZE_EXECUTE)
-ORDER.add("report_not_executed", {"dispatched"}, "not_executed", Scope.FREEZE_EXECUTE)
-ORDER.add("amend", EFFECTIVE, "amended", Scope.FREEZE_SUBMIT, needs_officer=True)
-ORDER.add("extend", EFFECTIVE, "extended", Scope.FREEZE_SUBMIT, needs_officer=True)
-ORDER.add("lift", RUNNING, "lifted", Scope.FREEZE_SUBMIT, needs_officer=True)
-ORDER.add("convert", EFFECTIVE, "converted", Scope.FREEZE_SUBMIT, needs_officer=True)
-ORDER.add("expire", RUNNING, "expired", None)
-ORDER.add("close", ENDED, "closed", Scope.FREEZE_PROCESS, needs_officer=True)
-ORDER_STATES = sorted({a.target for a in ORDER.actions.values()} | {"submitted"})
+ORDER.add(
+    "resubmit",
+    {OrderState.RETURNED_FOR_CORRECTION},
+    OrderState.RESUBMITTED,
+    Scope.FREEZE_SUBMIT,
+    needs_officer=True,
+)
+ORDER.add("dispatch", {OrderState.CHECKED}, OrderState.DISPATCHED, Scope.FREEZE_PROCESS, needs_officer=True)
+ORDER.add("take_effect", {OrderState.DISPATCHED}, OrderState.IN_EFFECT, Scope.FREEZE_EXECUTE)
+ORDER.add("report_not_executed", {OrderState.DISPATCHED}, OrderState.NOT_EXECUTED, Scope.FREEZE_EXECUTE)
+ORDER.add("amend", EFFECTIVE, OrderState.AMENDED, Scope.FREEZE_SUBMIT, needs_officer=True)
+ORDER.add("extend", EFFECTIVE, OrderState.EXTENDED, Scope.FREEZE_SUBMIT, needs_officer=True)
+ORDER.add("lift", RUNNING, OrderState.LIFTED, Scope.FREEZE_SUBMIT, needs_officer=True)
+ORDER.add("convert", EFFECTIVE, OrderState.CONVERTED, Scope.FREEZE_SUBMIT, needs_officer=True)
+ORDER.add("expire", RUNNING, OrderState.EXPIRED, None)
+ORDER.add("close", ENDED, OrderState.CLOSED, Scope.FREEZE_PROCESS, needs_officer=True)
+ORDER_STATES = sorted(state.value for state in OrderState)
 
 ACCOUNT = workflow.Machine("freeze_account")
-ACCOUNT.add("dispatch", {"pending"}, "dispatched", Scope.FREEZE_PROCESS)
-ACCOUNT.add("execute", {"dispatched"}, "executed", Scope.FREEZE_EXECUTE)
-ACCOUNT.add("report_not_executable", {"dispatched"}, "not_executable", Scope.FREEZE_EXECUTE)
+ACCOUNT.add("dispatch", {AccountState.PENDING}, AccountState.DISPATCHED, Scope.FREEZE_PROCESS)
+ACCOUNT.add("execute", {AccountState.DISPATCHED}, AccountState.EXECUTED, Scope.FREEZE_EXECUTE)
+ACCOUNT.add(
+    "report_not_executable", {AccountState.DISPATCHED}, AccountState.NOT_EXECUTABLE, Scope.FREEZE_EXECUTE
+)
 
 DELAY = workflow.Machine("transaction_delay")
-DELAY.add("supersede", {"in_effect"}, "superseded_by_order", Scope.FREEZE_SUBMIT)
-DELAY.add("release", {"in_effect"}, "released", Scope.FREEZE_EXECUTE)
-DELAY.add("expire", {"in_effect"}, "expired", None)
-DELAY_STATES = ["expired", "in_effect", "released", "superseded_by_order"]
+DELAY.add("supersede", {DelayState.IN_EFFECT}, DelayState.SUPERSEDED_BY_ORDER, Scope.FREEZE_SUBMIT)
+DELAY.add("release", {DelayState.IN_EFFECT}, DelayState.RELEASED, Scope.FREEZE_EXECUTE)
+DELAY.add("expire", {DelayState.IN_EFFECT}, DelayState.EXPIRED, None)
+DELAY_STATES = sorted(state.value for state in DelayState)
 
 
 def transitions(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,11 +12,17 @@ from registry.auth.principal import Principal
 from registry.db import utcnow
 from registry.errors import NotFound, PermissionDenied, ValidationFailed
 from registry.fieldcrypt import FieldCipher
-from registry.models.freezing import FreezeOrder
+from registry.models import Decision
+from registry.models.freezing import FreezeOrder, OrderState
 from registry.services import workdays, workflow
-from registry.services.freezing.access import Viewer, _require_issuer, _require_processor, viewer
+from registry.services.freezing.access import (
+    Viewer,
+    load_delay_for_step,
+    require_issuer,
+    require_processor,
+    viewer,
+)
 from registry.services.freezing.config import rules
-from registry.services.freezing.delays import get_delay
 from registry.services.freezing.execution import executed_total
 from registry.services.freezing.machines import ACCOUNT, DELAY, ORDER
 from registry.services.freezing.terms import (
@@ -38,7 +44,7 @@ def _link_delays(
     for index, delay_id in enumerate(delay_ids):
         field = f"transaction_delay_ids.{index}"
         try:
-            delay = get_delay(session, v, delay_id, now=now)
+            delay = load_delay_for_step(session, v.principal, delay_id, now=now)
         except NotFound:
             raise ValidationFailed("Unknown transaction delay.", errors={field: ["no such delay"]}) from None
         if delay.identifier_id not in accounts:
@@ -84,7 +90,7 @@ def submit(
         session,
         machine=ORDER,
         record=order,
-        state="submitted",
+        state=OrderState.SUBMITTED,
         principal=principal,
         reason=data["reason"],
         decision_id=decision.id,
@@ -108,74 +114,56 @@ def resubmit(
     """The issuer's corrected order goes back to the State Bank; the dispatch deadline starts again."""
     now = now or utcnow()
     v = viewer(session, principal)
-    _require_issuer(v, order)
+    require_issuer(v, order)
     decision_id = order.current_decision_id
     if data.get("decision_id"):
         decision_id = _decision(session, principal, data["decision_id"], own=True, field="decision_id").id
     detail: dict[str, Any] = {"before": terms_of(order), "accounts_replaced": bool(data.get("accounts"))}
-
-    def correct() -> None:
-        if data.get("accounts"):
-            # The old rows go first: the new list may name the same accounts (unique per order).
-            order.accounts.clear()
-            session.flush()
-            order.accounts.extend(_accounts(session, cipher, principal, data["accounts"]))
-            detail["accounts"] = _account_detail(order, session)
-        _set_terms(order, data)
-        _check_terms(order, v.agency.code, now=now)
-        order.decision_id = order.current_decision_id = decision_id
-        detail["after"] = terms_of(order)
-
-    workflow.apply(
-        session,
-        machine=ORDER,
-        record=order,
-        action_name="resubmit",
-        principal=principal,
-        reason=data.get("note"),
-        decision_id=decision_id,
-        check=correct,
-        detail=detail,
-        now=now,
-        due_at=_dispatch_due(now),
+    step = workflow.begin(session, machine=ORDER, record=order, action_name="resubmit", principal=principal)
+    if data.get("accounts"):
+        # The old rows go first: the new list may name the same accounts (unique per order).
+        order.accounts.clear()
+        session.flush()
+        order.accounts.extend(_accounts(session, cipher, principal, data["accounts"]))
+        detail["accounts"] = _account_detail(order, session)
+    _set_terms(order, data)
+    _check_terms(order, v.agency.code, now=now)
+    order.decision_id = order.current_decision_id = decision_id
+    detail["after"] = terms_of(order)
+    step.record_transition(
+        reason=data.get("note"), decision_id=decision_id, detail=detail, now=now, due_at=_dispatch_due(now)
     )
     return order
 
 
-def _follow_up(
-    session: Session,
-    principal: Principal,
-    order: FreezeOrder,
-    data: dict[str, Any],
-    action: str,
-    *,
-    now: datetime,
-    change: Callable[[], None] | None = None,
-) -> None:
-    """Amend, extend, lift or convert: the issuer, on a new competent decision, with before and after."""
+@dataclass
+class _FollowUp:
+    """Amend, extend, lift or convert, begun: the issuer, on a new competent decision."""
+
+    step: workflow.Step
+    decision: Decision
+    before: dict[str, Any]
+
+    def record(self, order: FreezeOrder, data: dict[str, Any], *, now: datetime) -> None:
+        """The order now rests on the new decision; the transition keeps the terms before and after."""
+        order.current_decision_id = self.decision.id
+        self.step.record_transition(
+            reason=data["note"],
+            decision_id=self.decision.id,
+            detail={"before": self.before, "after": terms_of(order)},
+            now=now,
+        )
+
+
+def _begin_follow_up(
+    session: Session, principal: Principal, order: FreezeOrder, data: dict[str, Any], action: str
+) -> _FollowUp:
     v = viewer(session, principal)
-    _require_issuer(v, order)
+    require_issuer(v, order)
     decision = _decision(session, principal, data["decision_id"], own=False, field="decision_id")
-    detail: dict[str, Any] = {"before": terms_of(order)}
-
-    def check() -> None:
-        if change is not None:
-            change()
-        order.current_decision_id = decision.id
-        detail["after"] = terms_of(order)
-
-    workflow.apply(
-        session,
-        machine=ORDER,
-        record=order,
-        action_name=action,
-        principal=principal,
-        reason=data["note"],
-        decision_id=decision.id,
-        check=check,
-        detail=detail,
-        now=now,
-    )
+    before = terms_of(order)
+    step = workflow.begin(session, machine=ORDER, record=order, action_name=action, principal=principal)
+    return _FollowUp(step, decision, before)
 
 
 def amend(
@@ -189,17 +177,12 @@ def amend(
     now = now or utcnow()
     issuer_code = viewer(session, principal).agency.code
     names = ("amount_vnd", "whole_balance", "legal_bases", "valid_until", "reason")
-
-    def change() -> None:
-        before = terms_of(order)
-        _set_terms(order, data, names)
-        _check_terms(order, issuer_code, now=now)
-        if terms_of(order) == before:
-            raise ValidationFailed(
-                "The amendment changes nothing.", errors={"amount_vnd": ["nothing to amend"]}
-            )
-
-    _follow_up(session, principal, order, data, "amend", now=now, change=change)
+    follow_up = _begin_follow_up(session, principal, order, data, "amend")
+    _set_terms(order, data, names)
+    _check_terms(order, issuer_code, now=now)
+    if terms_of(order) == follow_up.before:
+        raise ValidationFailed("The amendment changes nothing.", errors={"amount_vnd": ["nothing to amend"]})
+    follow_up.record(order, data, now=now)
     return order
 
 
@@ -212,19 +195,15 @@ def extend(
     now: datetime | None = None,
 ) -> FreezeOrder:
     now = now or utcnow()
-
-    def change() -> None:
-        if order.valid_until is None:
-            raise ValidationFailed(
-                "This order runs until lifted.", errors={"valid_until": ["no end to extend"]}
-            )
-        if data["valid_until"] <= order.valid_until:
-            raise ValidationFailed(
-                "An extension must end later.", errors={"valid_until": [f"must be after {order.valid_until}"]}
-            )
-        order.valid_until = data["valid_until"]
-
-    _follow_up(session, principal, order, data, "extend", now=now, change=change)
+    follow_up = _begin_follow_up(session, principal, order, data, "extend")
+    if order.valid_until is None:
+        raise ValidationFailed("This order runs until lifted.", errors={"valid_until": ["no end to extend"]})
+    if data["valid_until"] <= order.valid_until:
+        raise ValidationFailed(
+            "An extension must end later.", errors={"valid_until": [f"must be after {order.valid_until}"]}
+        )
+    order.valid_until = data["valid_until"]
+    follow_up.record(order, data, now=now)
     return order
 
 
@@ -236,7 +215,7 @@ def lift(
     data: dict[str, Any],
     now: datetime | None = None,
 ) -> FreezeOrder:
-    _follow_up(session, principal, order, data, "lift", now=now or utcnow())
+    _begin_follow_up(session, principal, order, data, "lift").record(order, data, now=now or utcnow())
     return order
 
 
@@ -249,18 +228,16 @@ def convert(
     now: datetime | None = None,
 ) -> FreezeOrder:
     frozen = executed_total(order.accounts)
-
-    def change() -> None:
-        amount = data.get("amount_vnd")
-        if amount is not None and amount > frozen:
-            raise ValidationFailed(
-                "Only what was frozen can be converted.",
-                errors={"amount_vnd": [f"more than the {frozen} VND frozen"]},
-            )
-        order.conversion_kind = data["kind"]
-        order.converted_amount_vnd = frozen if amount is None else amount
-
-    _follow_up(session, principal, order, data, "convert", now=now or utcnow(), change=change)
+    follow_up = _begin_follow_up(session, principal, order, data, "convert")
+    amount = data.get("amount_vnd")
+    if amount is not None and amount > frozen:
+        raise ValidationFailed(
+            "Only what was frozen can be converted.",
+            errors={"amount_vnd": [f"more than the {frozen} VND frozen"]},
+        )
+    order.conversion_kind = data["kind"]
+    order.converted_amount_vnd = frozen if amount is None else amount
+    follow_up.record(order, data, now=now or utcnow())
     return order
 
 
@@ -275,7 +252,7 @@ def process(
 ) -> FreezeOrder:
     """receive, check, return_for_correction, dispatch or close, by a named State Bank officer."""
     now = now or utcnow()
-    _require_processor(viewer(session, principal))
+    require_processor(viewer(session, principal))
     if action == "dispatch":
         due = now + timedelta(hours=rules().execution_hours)
         workflow.apply(
@@ -300,13 +277,14 @@ def process(
                 due_at=due,
             )
         return order
+    due_at: datetime | None
     if action == "return_for_correction":
         days = rules().resubmit_working_days
-        due = workdays.end_of_working_day(now, days) if days is not None else None
+        due_at = workdays.end_of_working_day(now, days) if days is not None else None
     elif action == "close":
-        due = None
+        due_at = None
     else:  # receive and check keep the dispatch deadline set when the order was (re)submitted
-        due = order.state_due_at
+        due_at = order.state_due_at
     workflow.apply(
         session,
         machine=ORDER,
@@ -315,6 +293,6 @@ def process(
         principal=principal,
         reason=note,
         now=now,
-        due_at=due,
+        due_at=due_at,
     )
     return order

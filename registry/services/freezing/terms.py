@@ -15,7 +15,7 @@ from registry.db import utcnow
 from registry.errors import NotFound, ValidationFailed
 from registry.fieldcrypt import FieldCipher
 from registry.models import Agency, AgencyKind, Decision, Identifier, Link, Subject
-from registry.models.freezing import FreezeAccount, FreezeOrder
+from registry.models.freezing import AccountState, FreezeAccount, FreezeOrder
 from registry.services import competence, identifiers, visibility, workdays
 from registry.services.decisions import get_decision_for_use
 from registry.services.freezing.config import CLOCK_SKEW, COMPETENCE_ACTION, _matches, rules
@@ -156,7 +156,7 @@ def _accounts(
                 subject_id=_subject_for(
                     session, principal, identifier, spec.get("subject_id"), f"{field}.subject_id"
                 ),
-                state="pending",
+                state=AccountState.PENDING,
             )
         )
     return accounts

@@ -1,0 +1,107 @@
+"""The issuer's steps after submission: resubmit a returned order; amend, extend, lift or convert one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry.api.context import app_state, caller, db
+from registry.api.freezing.common import (
+    INVALID_STATE,
+    NOT_FOUND,
+    ORDERS,
+    account_hashes,
+    blp,
+    changed,
+    load_for_step,
+    terms,
+)
+from registry.auth.scopes import Scope
+from registry.models.freezing import FreezeOrder
+from registry.schemas.freezing import (
+    FreezeAmendment,
+    FreezeConversion,
+    FreezeExtension,
+    FreezeLifting,
+    FreezeOrderCorrection,
+    FreezeOrderRead,
+)
+from registry.services import freezing as service
+
+
+@blp.route(f"{ORDERS}/<uuid:order_id>/resubmit", methods=["POST"])
+@blp.access("freeze_order:resubmit", Scope.FREEZE_SUBMIT)
+@blp.arguments(FreezeOrderCorrection)
+@blp.response(200, FreezeOrderRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def resubmit_freeze_order(args: dict[str, Any], order_id: Any):
+    """Resubmit a returned order with its corrections (issuing agency, named officer)"""
+    order = load_for_step(order_id)
+    service.resubmit(db(), cipher=app_state().cipher, principal=caller(), order=order, data=args)
+    changed(order, "resubmit", accounts=account_hashes(order), **terms(order))
+    return order
+
+
+def _follow_up(order_id: Any, action: str, args: dict[str, Any]) -> FreezeOrder:
+    order = load_for_step(order_id)
+    step = {
+        "amend": service.amend,
+        "extend": service.extend,
+        "lift": service.lift,
+        "convert": service.convert,
+    }
+    step[action](db(), principal=caller(), order=order, data=args)
+    changed(
+        order,
+        action,
+        decision=str(args["decision_id"]),
+        note=args["note"],
+        **terms(order),
+        conversion=order.conversion_kind,
+        converted=order.converted_amount_vnd,
+    )
+    return order
+
+
+@blp.route(f"{ORDERS}/<uuid:order_id>/amend", methods=["POST"])
+@blp.access("freeze_order:amend", Scope.FREEZE_SUBMIT)
+@blp.arguments(FreezeAmendment)
+@blp.response(200, FreezeOrderRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def amend_freeze_order(args: dict[str, Any], order_id: Any):
+    """Amend an order in effect on a new decision (issuing agency); the terms before are kept"""
+    return _follow_up(order_id, "amend", args)
+
+
+@blp.route(f"{ORDERS}/<uuid:order_id>/extend", methods=["POST"])
+@blp.access("freeze_order:extend", Scope.FREEZE_SUBMIT)
+@blp.arguments(FreezeExtension)
+@blp.response(200, FreezeOrderRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def extend_freeze_order(args: dict[str, Any], order_id: Any):
+    """Extend an order in effect on a new decision (issuing agency)"""
+    return _follow_up(order_id, "extend", args)
+
+
+@blp.route(f"{ORDERS}/<uuid:order_id>/lift", methods=["POST"])
+@blp.access("freeze_order:lift", Scope.FREEZE_SUBMIT)
+@blp.arguments(FreezeLifting)
+@blp.response(200, FreezeOrderRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def lift_freeze_order(args: dict[str, Any], order_id: Any):
+    """Lift an order on a cancellation decision (issuing agency)"""
+    return _follow_up(order_id, "lift", args)
+
+
+@blp.route(f"{ORDERS}/<uuid:order_id>/convert", methods=["POST"])
+@blp.access("freeze_order:convert", Scope.FREEZE_SUBMIT)
+@blp.arguments(FreezeConversion)
+@blp.response(200, FreezeOrderRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def convert_freeze_order(args: dict[str, Any], order_id: Any):
+    """Convert frozen funds (deduction or confiscation) on a decision (issuing agency)"""
+    return _follow_up(order_id, "convert", args)
