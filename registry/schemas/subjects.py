@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 from registry.models import LinkSource, SubjectKind
 from registry.schemas.blocking import BlockRequestHistoryItem
 from registry.schemas.common import PageQuery, SharingFields, page_fields, page_of
+from registry.schemas.freezing import DelayHistoryItem, FreezeOrderHistoryItem
 from registry.schemas.identifiers import IdentifierRead
 from registry.schemas.output import AgencyCode, Compute, OutputSchema
 from registry.schemas.violations import ViolationRead
@@ -158,8 +159,8 @@ class OrdersRead(Schema):
     """The workflows' sections of a seller history (services.history.SECTIONS), as far as visible."""
 
     block_requests = fields.Nested(BlockRequestHistoryItem, many=True)
-    freeze_orders = fields.List(fields.Dict())
-    transaction_delays = fields.List(fields.Dict())
+    freeze_orders = fields.Nested(FreezeOrderHistoryItem, many=True)
+    transaction_delays = fields.Nested(DelayHistoryItem, many=True)
 
 
 class HistoryRead(Schema):

@@ -61,7 +61,7 @@ from registry.models.blocking import BlockState
 from registry.schemas.blocking import BlockRequestHistoryItem
 from registry.schemas.identifiers import IdentifierRead
 from registry.schemas.output import AgencyCode
-from registry.schemas.subjects import EventRead, LinkRead, SubjectRead
+from registry.schemas.subjects import EventRead, HistoryRead, LinkRead, OrdersRead, SubjectRead
 from registry.schemas.violations import ViolationRead
 from registry.services import visibility
 from registry.services.blocking.access import sees_all_but_drafts
@@ -350,11 +350,16 @@ def _statement(all_but_drafts: bool, is_state: bool) -> Select[Any]:
         cast(events.c.id, Text).collate("C"),
         froms=events,
     )
-    answer = _object(
+    # Freeze sections: empty, since the statement answers only callers who read no freeze orders.
+    orders = _from_schema(OrdersRead, {}, block_requests=block_requests, freeze_orders=_EMPTY,
+                          transaction_delays=_EMPTY)  # fmt: skip
+    answer = _from_schema(
+        HistoryRead,
+        {},
         subject=subject,
         identifiers=identifiers,
         violations=violations,
-        orders=_object(block_requests=block_requests, freeze_orders=_EMPTY, transaction_delays=_EMPTY),
+        orders=orders,
         timeline=timeline,
     )
     # No visible subject: no row at all, as the ORM path's NotFound.

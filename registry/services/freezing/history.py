@@ -63,9 +63,9 @@ def order_events(session: Session, v: Viewer, orders: list[FreezeOrder]) -> list
 def history_section(
     session: Session, *, principal: Principal, subject: Subject, identifier_ids: list[uuid.UUID]
 ) -> Section:
-    """Freeze orders touching the subject or its accounts, as far as the caller may see them (masked)."""
-    # Imported here: schemas.freezing imports this package for its computed fields.
-    from registry.schemas.freezing import FreezeOrderHistoryItem
+    """Freeze orders touching the subject or its accounts, as far as the caller may see them (HistoryRead
+    writes each with FreezeOrderHistoryItem, masked), and their events."""
+    # Imported here: schemas.output imports services (agency codes), which import this package.
     from registry.schemas.output import current
 
     v = readable(session, principal)
@@ -77,8 +77,7 @@ def history_section(
         for account in order.accounts:
             touches = account.subject_id == subject.id or account.identifier_id in identifier_ids
             output.loaded[("freeze:touches", account.id)] = touches
-    items = FreezeOrderHistoryItem(many=True).dump(orders)
-    return Section("freeze_orders", items, order_events(session, v, orders))
+    return Section("freeze_orders", orders, order_events(session, v, orders))
 
 
 def delays_touching(session: Session, v: Viewer, identifier_ids: list[uuid.UUID]) -> list[TransactionDelay]:
@@ -109,13 +108,10 @@ def delay_events(session: Session, delays: list[TransactionDelay]) -> list[Event
 def delay_history_section(
     session: Session, *, principal: Principal, subject: Subject, identifier_ids: list[uuid.UUID]
 ) -> Section:
-    """Bank-initiated delays on the subject's accounts, as far as the caller may see them (masked)."""
-    from registry.schemas.freezing import DelayHistoryItem
-
+    """Bank-initiated delays on the subject's accounts, as far as the caller may see them (HistoryRead
+    writes each with DelayHistoryItem, masked), and their events."""
     v = readable(session, principal)
     if v is None or not identifier_ids:
         return Section("transaction_delays", [])
     delays = delays_touching(session, v, identifier_ids)
-    return Section(
-        "transaction_delays", DelayHistoryItem(many=True).dump(delays), delay_events(session, delays)
-    )
+    return Section("transaction_delays", delays, delay_events(session, delays))
