@@ -1,0 +1,184 @@
+"""Concurrent first writes of one thing: every loser gets the replay or a 409 naming the winner, never a 500.
+
+Real concurrency (issue #14): an app on a migrated database of its own whose requests really commit,
+N threads, each request on its own connection. A barrier holds every request after it has looked for
+the record and before any of them writes, so all of them miss it and all of them try to insert it.
+Under testing an unexpected exception is re-raised by the app: a thread records it as a 500.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from registry.app import create_app
+from registry.audit.models import AuditEntry
+from registry.models import Identifier, Link
+from registry.services import identifiers as identifier_service
+from registry.services import links as link_service
+from tests.factories import Actors, create_subject
+
+pytestmark = pytest.mark.postgres_only
+
+ROUNDS = 3  # each test races this many times, on new values each time
+Result = tuple[int, Any, dict[str, str]]
+
+
+@pytest.fixture(scope="module")
+def racing_app(settings, fresh_database) -> Iterator:  # type: ignore[no-untyped-def]
+    app = create_app(dataclasses.replace(settings, database_url=fresh_database))
+    yield app
+    app.extensions["registry"].engine.dispose()
+
+
+@pytest.fixture
+def heads(racing_app) -> Callable[..., dict[str, str]]:  # type: ignore[no-untyped-def]
+    """Headers of committed callers: heads("MOIT-DMS") (the clients commit before any request)."""
+    session = racing_app.extensions["registry"].sessionmaker()
+    actors = Actors(racing_app, session)
+
+    def headers(agency: str, **kwargs: Any) -> dict[str, str]:
+        made = actors.headers(agency, **kwargs)
+        session.commit()
+        return made
+
+    yield headers
+    session.close()
+
+
+def held_first_call(
+    monkeypatch: pytest.MonkeyPatch, module: Any, name: str, barrier: threading.Barrier
+) -> None:
+    """Each thread waits at the barrier once, after its first call of module.name has returned."""
+    original = getattr(module, name)
+    passed = threading.local()
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        found = original(*args, **kwargs)
+        if not getattr(passed, "done", False):
+            passed.done = True
+            barrier.wait()
+        return found
+
+    monkeypatch.setattr(module, name, held)
+
+
+def race(app: Any, count: int, url: str, body: dict, headers: dict[str, str]) -> dict[str, Result]:
+    """`count` POSTs of one body at once; their answers by request id."""
+    results: dict[str, Result] = {}
+
+    def post(request_id: str) -> None:
+        try:
+            response = app.test_client().post(url, json=body, headers={**headers, "X-Request-Id": request_id})
+            results[request_id] = (response.status_code, response.get_json(), dict(response.headers))
+        except Exception as exc:  # what a server would answer 500 for
+            results[request_id] = (500, repr(exc), {})
+
+    ids = [f"race-{uuid.uuid4().hex}" for _ in range(count)]
+    threads = [threading.Thread(target=post, args=(rid,)) for rid in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a request hung"
+    assert sorted(results) == sorted(ids)
+    return results
+
+
+def audited(app: Any, results: dict[str, Result]) -> dict[str, tuple[str, int | None]]:
+    """Each request's audit entry: outcome and status, by request id."""
+    session = app.extensions["registry"].sessionmaker()
+    try:
+        rows = session.execute(
+            select(AuditEntry.request_id, AuditEntry.outcome, AuditEntry.status_code).where(
+                AuditEntry.request_id.in_(list(results))
+            )
+        ).all()
+    finally:
+        session.close()
+    return {rid: (outcome, status) for rid, outcome, status in rows}
+
+
+def count_of(app: Any, model: Any, *where: Any) -> int:
+    session = app.extensions["registry"].sessionmaker()
+    try:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+    finally:
+        session.close()
+
+
+def one_winner_and_duplicates(app: Any, results: dict[str, Result]) -> str:
+    """Exactly one 201; every other answer a 409 `duplicate` naming the winner; each request audited
+    with its own outcome. The winner's id."""
+    statuses = sorted(status for status, _, _ in results.values())
+    assert statuses == [201] + [409] * (len(results) - 1), results
+    winner = next(body["id"] for status, body, _ in results.values() if status == 201)
+    for status, body, _ in results.values():
+        if status == 409:
+            assert body["type"].endswith("/duplicate") and body["existing"] == winner, body
+    entries = audited(app, results)
+    assert entries == {
+        rid: ("allowed" if status == 201 else "error", status) for rid, (status, _, _) in results.items()
+    }
+    return winner
+
+
+def test_one_new_identifier_registered_at_once_one_201_the_others_409_with_the_winner(
+    racing_app, heads, monkeypatch
+):
+    headers = heads("MOIT-DMS")
+    for _ in range(ROUNDS):
+        barrier = threading.Barrier(8, timeout=20)
+        held_first_call(monkeypatch, identifier_service, "_find", barrier)
+        value = f"https://race-{uuid.uuid4().hex[:10]}.vn/cua-hang"
+        results = race(racing_app, 8, "/api/v1/identifiers", {"kind": "url", "value": value}, headers)
+        monkeypatch.undo()
+        winner = one_winner_and_duplicates(racing_app, results)
+        # Nothing of the losers is left: one URL and one domain (the URL implies it).
+        assert count_of(racing_app, Identifier, Identifier.id == uuid.UUID(winner)) == 1
+        host = value.split("/")[2]
+        assert count_of(racing_app, Identifier, Identifier.kind == "domain", Identifier.value == host) == 1
+        assert count_of(racing_app, Identifier, Identifier.kind == "url", Identifier.value == value) == 1
+
+
+def test_one_link_asserted_at_once_one_201_the_others_409_with_the_winner(racing_app, heads, monkeypatch):
+    headers = heads("MOIT-DMS")
+    client = racing_app.test_client()
+    for _ in range(ROUNDS):
+        subject = create_subject(client, headers)
+        phone = f"09{uuid.uuid4().int % 10**8:08d}"
+        known = client.post("/api/v1/identifiers", json={"kind": "phone", "value": phone}, headers=headers)
+        assert known.status_code == 201, known.json
+        # Every request has found no link before any of them inserts one.
+        barrier = threading.Barrier(6, timeout=20)
+        held_first_call(monkeypatch, link_service, "_check_seen", barrier)
+        body = {"subject_id": subject["id"], "source": "tip", "identifier_id": known.json["id"]}
+        results = race(racing_app, 6, "/api/v1/links", body, headers)
+        monkeypatch.undo()
+        one_winner_and_duplicates(racing_app, results)
+        assert count_of(racing_app, Link, Link.subject_id == uuid.UUID(subject["id"])) == 1
+
+
+def test_one_link_to_a_new_identifier_at_once_one_201_the_others_409_with_the_winner(
+    racing_app, heads, monkeypatch
+):
+    headers = heads("MOIT-DMS")
+    client = racing_app.test_client()
+    for _ in range(ROUNDS):
+        subject = create_subject(client, headers)
+        # Every request has found no identifier before any of them registers it.
+        barrier = threading.Barrier(6, timeout=20)
+        held_first_call(monkeypatch, identifier_service, "_find", barrier)
+        shop = f"https://shopee.vn/shop/{uuid.uuid4().int % 10**9}"
+        body = {"subject_id": subject["id"], "source": "tip", "identifier": {"kind": "url", "value": shop}}
+        results = race(racing_app, 6, "/api/v1/links", body, headers)
+        monkeypatch.undo()
+        one_winner_and_duplicates(racing_app, results)
+        assert count_of(racing_app, Link, Link.subject_id == uuid.UUID(subject["id"])) == 1
+        assert count_of(racing_app, Identifier, Identifier.kind == "url", Identifier.value == shop) == 1
