@@ -9,17 +9,20 @@ Under testing an unexpected exception is re-raised by the app: a thread records 
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
+import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from registry.app import create_app
 from registry.audit.models import AuditEntry
-from registry.models import Identifier, Link
+from registry.models import IdempotencyRecord, Identifier, Link, Violation
 from registry.services import identifiers as identifier_service
 from registry.services import links as link_service
 from tests.factories import Actors, create_subject
@@ -37,18 +40,26 @@ def racing_app(settings, fresh_database) -> Iterator:  # type: ignore[no-untyped
     app.extensions["registry"].engine.dispose()
 
 
-@pytest.fixture
-def heads(racing_app) -> Callable[..., dict[str, str]]:  # type: ignore[no-untyped-def]
-    """Headers of committed callers: heads("MOIT-DMS") (the clients commit before any request)."""
-    session = racing_app.extensions["registry"].sessionmaker()
-    actors = Actors(racing_app, session)
+@dataclasses.dataclass
+class Callers:
+    """Committed callers of racing_app: headers("MOIT-DMS") and the OAuth client behind them."""
 
-    def headers(agency: str, **kwargs: Any) -> dict[str, str]:
-        made = actors.headers(agency, **kwargs)
-        session.commit()
+    actors: Actors
+    session: Session
+
+    def headers(self, agency: str) -> dict[str, str]:
+        made = self.actors.headers(agency)
+        self.session.commit()  # every connection sees the client from now on
         return made
 
-    yield headers
+    def client_id(self, agency: str) -> str:
+        return self.actors.oauth_client(agency).client_id
+
+
+@pytest.fixture
+def callers(racing_app) -> Iterator[Callers]:  # type: ignore[no-untyped-def]
+    session = racing_app.extensions["registry"].sessionmaker()
+    yield Callers(Actors(racing_app, session), session)
     session.close()
 
 
@@ -130,9 +141,9 @@ def one_winner_and_duplicates(app: Any, results: dict[str, Result]) -> str:
 
 
 def test_one_new_identifier_registered_at_once_one_201_the_others_409_with_the_winner(
-    racing_app, heads, monkeypatch
+    racing_app, callers, monkeypatch
 ):
-    headers = heads("MOIT-DMS")
+    headers = callers.headers("MOIT-DMS")
     for _ in range(ROUNDS):
         barrier = threading.Barrier(8, timeout=20)
         held_first_call(monkeypatch, identifier_service, "_find", barrier)
@@ -147,8 +158,8 @@ def test_one_new_identifier_registered_at_once_one_201_the_others_409_with_the_w
         assert count_of(racing_app, Identifier, Identifier.kind == "url", Identifier.value == value) == 1
 
 
-def test_one_link_asserted_at_once_one_201_the_others_409_with_the_winner(racing_app, heads, monkeypatch):
-    headers = heads("MOIT-DMS")
+def test_one_link_asserted_at_once_one_201_the_others_409_with_the_winner(racing_app, callers, monkeypatch):
+    headers = callers.headers("MOIT-DMS")
     client = racing_app.test_client()
     for _ in range(ROUNDS):
         subject = create_subject(client, headers)
@@ -166,9 +177,9 @@ def test_one_link_asserted_at_once_one_201_the_others_409_with_the_winner(racing
 
 
 def test_one_link_to_a_new_identifier_at_once_one_201_the_others_409_with_the_winner(
-    racing_app, heads, monkeypatch
+    racing_app, callers, monkeypatch
 ):
-    headers = heads("MOIT-DMS")
+    headers = callers.headers("MOIT-DMS")
     client = racing_app.test_client()
     for _ in range(ROUNDS):
         subject = create_subject(client, headers)
@@ -182,3 +193,139 @@ def test_one_link_to_a_new_identifier_at_once_one_201_the_others_409_with_the_wi
         one_winner_and_duplicates(racing_app, results)
         assert count_of(racing_app, Link, Link.subject_id == uuid.UUID(subject["id"])) == 1
         assert count_of(racing_app, Identifier, Identifier.kind == "url", Identifier.value == shop) == 1
+
+
+def test_one_idempotency_key_submitted_at_once_every_loser_gets_the_first_answer(
+    racing_app, callers, monkeypatch
+):
+    from registry.api import idempotency
+
+    headers = callers.headers("MOIT-DMS")
+    subject = create_subject(racing_app.test_client(), headers)
+    for _ in range(ROUNDS):
+        key = f"race-{uuid.uuid4()}"
+        summary = f"Bán hàng giả {key}"
+        body = {
+            "subjects": [subject["id"]],
+            "categories": ["COUNTERFEIT"],
+            "goods_groups": ["cosmetics"],
+            "summary": summary,
+            "detected_at": "2026-10-01T08:00:00+07:00",
+        }
+        # Every request has hashed its body (and so passed its checks) before any looks for the key.
+        barrier = threading.Barrier(12, timeout=20)
+        held_first_call(monkeypatch, idempotency, "_request_hash", barrier)
+        results = race(racing_app, 12, "/api/v1/violations", body, {**headers, "Idempotency-Key": key})
+        monkeypatch.undo()
+
+        assert {status for status, _, _ in results.values()} == {201}, results
+        first = [rid for rid, (_, _, h) in results.items() if h.get("Idempotent-Replayed") != "true"]
+        assert len(first) == 1, results
+        answer = results[first[0]][1]
+        assert all(got == answer for _, got, _ in results.values()), "every replay is the first answer"
+        assert count_of(racing_app, Violation, Violation.summary == summary) == 1
+        assert count_of(racing_app, IdempotencyRecord, IdempotencyRecord.key == key) == 1
+        entries = audited(racing_app, results)
+        assert entries == {rid: ("allowed", 201) for rid in results}
+        replays = [rid for rid in results if rid not in first]
+        session = racing_app.extensions["registry"].sessionmaker()
+        try:
+            bodies = session.scalars(select(AuditEntry.body).where(AuditEntry.request_id.in_(replays))).all()
+        finally:
+            session.close()
+        assert all(json.loads(b)["detail"] == {"idempotent_replay": True} for b in bodies)
+
+
+def violation_body(subject_id: str, summary: str) -> dict:
+    return {
+        "subjects": [subject_id],
+        "categories": ["COUNTERFEIT"],
+        "goods_groups": ["cosmetics"],
+        "summary": summary,
+        "detected_at": "2026-10-01T08:00:00+07:00",
+    }
+
+
+def first_attempt_in_flight(app: Any, client_id: str, key: str) -> Session:
+    """A transaction that holds the key's claim as a first attempt does while its view runs."""
+    session = app.extensions["registry"].sessionmaker()
+    claim = IdempotencyRecord(client_id=client_id, key=key, request_hash="0" * 64, status_code=0, body=b"")
+    session.add(claim)
+    session.flush()
+    return session
+
+
+def post_in_thread(app: Any, body: dict, headers: dict[str, str]) -> tuple[threading.Thread, list[Any]]:
+    results: list[Any] = []
+
+    def post() -> None:
+        try:
+            results.append(app.test_client().post("/api/v1/violations", json=body, headers=headers))
+        except Exception as exc:  # what a server would answer 500 for
+            results.append(exc)
+
+    thread = threading.Thread(target=post)
+    thread.start()
+    return thread, results
+
+
+def test_an_attempt_whose_first_is_still_in_flight_gets_a_409_saying_so(racing_app, callers, monkeypatch):
+    from registry.api import idempotency
+
+    headers = callers.headers("MOIT-DMS")
+    subject = create_subject(racing_app.test_client(), headers)
+    key = f"race-{uuid.uuid4()}"
+    body = violation_body(subject["id"], f"Bán hàng giả {key}")
+    monkeypatch.setattr(idempotency, "CLAIM_WAIT_MS", 300)
+    first = first_attempt_in_flight(racing_app, callers.client_id("MOIT-DMS"), key)
+    try:
+        thread, results = post_in_thread(
+            racing_app, body, {**headers, "Idempotency-Key": key, "X-Request-Id": key}
+        )
+        thread.join(timeout=10)
+    finally:
+        first.rollback()
+        first.close()
+    thread.join(timeout=30)
+    [waited] = results
+    assert waited.status_code == 409, waited.json
+    assert waited.json["type"].endswith("/conflict") and "still in progress" in waited.json["detail"]
+    assert audited(racing_app, {key: (409, None, {})}) == {key: ("error", 409)}
+    assert count_of(racing_app, Violation, Violation.summary == body["summary"]) == 0
+    # The first attempt failed (rolled back, nothing stored): the retry is a first attempt.
+    retry = racing_app.test_client().post(
+        "/api/v1/violations", json=body, headers={**headers, "Idempotency-Key": key}
+    )
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+    assert count_of(racing_app, Violation, Violation.summary == body["summary"]) == 1
+
+
+def test_an_attempt_waiting_on_a_first_that_fails_runs_as_the_first(racing_app, callers):
+    headers = callers.headers("MOIT-DMS")
+    subject = create_subject(racing_app.test_client(), headers)
+    key = f"race-{uuid.uuid4()}"
+    body = violation_body(subject["id"], f"Bán hàng giả {key}")
+    first = first_attempt_in_flight(racing_app, callers.client_id("MOIT-DMS"), key)
+    try:
+        thread, results = post_in_thread(racing_app, body, {**headers, "Idempotency-Key": key})
+        watcher = racing_app.extensions["registry"].sessionmaker()
+        waiting = text(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        for _ in range(200):  # until the attempt waits on the first's claim (at most ~10 s)
+            if watcher.scalar(waiting):
+                break
+            watcher.rollback()
+            time.sleep(0.05)
+        else:
+            pytest.fail("the second attempt never waited on the first")
+        watcher.close()
+    finally:
+        first.rollback()  # the first attempt fails: nothing of it is stored
+        first.close()
+    thread.join(timeout=30)
+    [answer] = results
+    assert answer.status_code == 201, answer.json
+    assert "Idempotent-Replayed" not in answer.headers
+    assert count_of(racing_app, Violation, Violation.summary == body["summary"]) == 1
