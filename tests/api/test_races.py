@@ -13,7 +13,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -22,10 +22,13 @@ from sqlalchemy.orm import Session
 
 from registry.app import create_app
 from registry.audit.models import AuditEntry
-from registry.models import IdempotencyRecord, Identifier, Link, Violation
+from registry.models import BlockRequest, IdempotencyRecord, Identifier, Link, Violation
 from registry.services import identifiers as identifier_service
 from registry.services import links as link_service
-from tests.factories import Actors, create_subject
+from tests.blocking.helpers import SUBMITTER
+from tests.blocking.helpers import URL as BLOCK_REQUESTS
+from tests.blocking.helpers import body as block_body
+from tests.factories import Actors, create_subject, make_decision, make_violation
 
 pytestmark = pytest.mark.postgres_only
 
@@ -47,8 +50,8 @@ class Callers:
     actors: Actors
     session: Session
 
-    def headers(self, agency: str) -> dict[str, str]:
-        made = self.actors.headers(agency)
+    def headers(self, agency: str, officer: str | None = None) -> dict[str, str]:
+        made = self.actors.headers(agency, officer=officer)
         self.session.commit()  # every connection sees the client from now on
         return made
 
@@ -195,27 +198,56 @@ def test_one_link_to_a_new_identifier_at_once_one_201_the_others_409_with_the_wi
         assert count_of(racing_app, Identifier, Identifier.kind == "url", Identifier.value == shop) == 1
 
 
+def violation_body(subject_id: str, summary: str) -> dict:
+    return {
+        "subjects": [subject_id],
+        "categories": ["COUNTERFEIT"],
+        "goods_groups": ["cosmetics"],
+        "summary": summary,
+        "detected_at": "2026-10-01T08:00:00+07:00",
+    }
+
+
+def submission(
+    app: Any, callers: Callers, kind: str
+) -> tuple[str, dict[str, str], Callable[[str], dict], Any]:
+    """What is submitted: its URL, the submitter's headers, a body naming a key, and the model whose rows
+    carry that text (a violation's summary, a block request's reason)."""
+    if kind == "violation":
+        headers = callers.headers("MOIT-DMS")
+        subject = create_subject(app.test_client(), headers)
+        return (
+            "/api/v1/violations",
+            headers,
+            lambda text: violation_body(subject["id"], text),
+            Violation.summary,
+        )
+    headers = callers.headers("MIC", officer=SUBMITTER)
+    decision, violation = make_decision(callers.session), make_violation(callers.session)
+    callers.session.commit()
+
+    def request_body(text: str) -> dict:  # a new domain each time: the view registers it as an identifier
+        domain = f"race-{uuid.uuid4().hex[:10]}.vn"
+        return block_body(decision, violation, reason=text, targets=[{"kind": "domain", "value": domain}])
+
+    return BLOCK_REQUESTS, headers, request_body, BlockRequest.reason
+
+
+@pytest.mark.parametrize("kind", ["violation", "block_request"])
 def test_one_idempotency_key_submitted_at_once_every_loser_gets_the_first_answer(
-    racing_app, callers, monkeypatch
+    racing_app, callers, monkeypatch, kind
 ):
     from registry.api import idempotency
 
-    headers = callers.headers("MOIT-DMS")
-    subject = create_subject(racing_app.test_client(), headers)
+    url, headers, body_of, column = submission(racing_app, callers, kind)
     for _ in range(ROUNDS):
         key = f"race-{uuid.uuid4()}"
-        summary = f"Bán hàng giả {key}"
-        body = {
-            "subjects": [subject["id"]],
-            "categories": ["COUNTERFEIT"],
-            "goods_groups": ["cosmetics"],
-            "summary": summary,
-            "detected_at": "2026-10-01T08:00:00+07:00",
-        }
+        text = f"Bán hàng giả {key}"
         # Every request has hashed its body (and so passed its checks) before any looks for the key.
+        # 12 at once: each holds a connection at the barrier, within the pool's 15.
         barrier = threading.Barrier(12, timeout=20)
         held_first_call(monkeypatch, idempotency, "_request_hash", barrier)
-        results = race(racing_app, 12, "/api/v1/violations", body, {**headers, "Idempotency-Key": key})
+        results = race(racing_app, 12, url, body_of(text), {**headers, "Idempotency-Key": key})
         monkeypatch.undo()
 
         assert {status for status, _, _ in results.values()} == {201}, results
@@ -223,7 +255,7 @@ def test_one_idempotency_key_submitted_at_once_every_loser_gets_the_first_answer
         assert len(first) == 1, results
         answer = results[first[0]][1]
         assert all(got == answer for _, got, _ in results.values()), "every replay is the first answer"
-        assert count_of(racing_app, Violation, Violation.summary == summary) == 1
+        assert count_of(racing_app, column.class_, column == text) == 1
         assert count_of(racing_app, IdempotencyRecord, IdempotencyRecord.key == key) == 1
         entries = audited(racing_app, results)
         assert entries == {rid: ("allowed", 201) for rid in results}
@@ -234,16 +266,6 @@ def test_one_idempotency_key_submitted_at_once_every_loser_gets_the_first_answer
         finally:
             session.close()
         assert all(json.loads(b)["detail"] == {"idempotent_replay": True} for b in bodies)
-
-
-def violation_body(subject_id: str, summary: str) -> dict:
-    return {
-        "subjects": [subject_id],
-        "categories": ["COUNTERFEIT"],
-        "goods_groups": ["cosmetics"],
-        "summary": summary,
-        "detected_at": "2026-10-01T08:00:00+07:00",
-    }
 
 
 def first_attempt_in_flight(app: Any, client_id: str, key: str) -> Session:
