@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from registry.app import create_app
 from registry.audit.models import AuditEntry
-from registry.models import BlockRequest, IdempotencyRecord, Identifier, Link, Violation
+from registry.models import BlockRequest, IdempotencyRecord, Identifier, Link, Subject, Violation
 from registry.services import identifiers as identifier_service
 from registry.services import links as link_service
 from tests.blocking.helpers import SUBMITTER
@@ -219,16 +219,16 @@ def submission(
         return (
             "/api/v1/violations",
             headers,
-            lambda text: violation_body(subject["id"], text),
+            lambda marker: violation_body(subject["id"], marker),
             Violation.summary,
         )
     headers = callers.headers("MIC", officer=SUBMITTER)
     decision, violation = make_decision(callers.session), make_violation(callers.session)
     callers.session.commit()
 
-    def request_body(text: str) -> dict:  # a new domain each time: the view registers it as an identifier
+    def request_body(marker: str) -> dict:  # a new domain each time: the view registers it as an identifier
         domain = f"race-{uuid.uuid4().hex[:10]}.vn"
-        return block_body(decision, violation, reason=text, targets=[{"kind": "domain", "value": domain}])
+        return block_body(decision, violation, reason=marker, targets=[{"kind": "domain", "value": domain}])
 
     return BLOCK_REQUESTS, headers, request_body, BlockRequest.reason
 
@@ -242,12 +242,12 @@ def test_one_idempotency_key_submitted_at_once_every_loser_gets_the_first_answer
     url, headers, body_of, column = submission(racing_app, callers, kind)
     for _ in range(ROUNDS):
         key = f"race-{uuid.uuid4()}"
-        text = f"Bán hàng giả {key}"
+        marker = f"Bán hàng giả {key}"
         # Every request has hashed its body (and so passed its checks) before any looks for the key.
         # 12 at once: each holds a connection at the barrier, within the pool's 15.
         barrier = threading.Barrier(12, timeout=20)
         held_first_call(monkeypatch, idempotency, "_request_hash", barrier)
-        results = race(racing_app, 12, url, body_of(text), {**headers, "Idempotency-Key": key})
+        results = race(racing_app, 12, url, body_of(marker), {**headers, "Idempotency-Key": key})
         monkeypatch.undo()
 
         assert {status for status, _, _ in results.values()} == {201}, results
@@ -255,7 +255,7 @@ def test_one_idempotency_key_submitted_at_once_every_loser_gets_the_first_answer
         assert len(first) == 1, results
         answer = results[first[0]][1]
         assert all(got == answer for _, got, _ in results.values()), "every replay is the first answer"
-        assert count_of(racing_app, column.class_, column == text) == 1
+        assert count_of(racing_app, column.class_, column == marker) == 1
         assert count_of(racing_app, IdempotencyRecord, IdempotencyRecord.key == key) == 1
         entries = audited(racing_app, results)
         assert entries == {rid: ("allowed", 201) for rid in results}
@@ -351,3 +351,34 @@ def test_an_attempt_waiting_on_a_first_that_fails_runs_as_the_first(racing_app, 
     assert answer.status_code == 201, answer.json
     assert "Idempotent-Replayed" not in answer.headers
     assert count_of(racing_app, Violation, Violation.summary == body["summary"]) == 1
+
+
+def new_tax_code() -> str:
+    """A valid 10-digit tax code no test has used."""
+    while True:
+        first_nine = f"{uuid.uuid4().int % 10**9:09d}"
+        weights = (31, 29, 23, 19, 17, 13, 7, 5, 3)
+        remainder = sum(w * int(d) for w, d in zip(weights, first_nine, strict=True)) % 11
+        if remainder and first_nine[2:] != "0000000":
+            return first_nine + str(10 - remainder)
+
+
+def test_one_subject_created_at_once_one_201_the_others_409_with_the_winner(racing_app, callers, monkeypatch):
+    """No unique key stops two subjects with one tax code (another agency's unshared subject is no
+    duplicate); concurrent creations with one tax code take turns on PostgreSQL instead."""
+    from registry.services import subjects as subject_service
+
+    headers = callers.headers("MOIT-DMS")
+    for _ in range(ROUNDS):
+        tax_code = new_tax_code()
+        # Every request has parsed the tax code, and not yet looked for a subject with it.
+        barrier = threading.Barrier(6, timeout=20)
+        held_first_call(monkeypatch, subject_service, "parse", barrier)
+        body = {"kind": "organisation", "name": "Công ty TNHH Đua Nhau", "tax_code": tax_code}
+        results = race(racing_app, 6, "/api/v1/subjects", body, headers)
+        monkeypatch.undo()
+        one_winner_and_duplicates(racing_app, results)
+        assert count_of(racing_app, Subject, Subject.tax_code == tax_code) == 1
+        assert (
+            count_of(racing_app, Identifier, Identifier.kind == "tax_code", Identifier.value == tax_code) == 1
+        )
