@@ -37,7 +37,7 @@ Result = tuple[int, Any, dict[str, str]]
 
 
 @pytest.fixture(scope="module")
-def racing_app(settings, fresh_database) -> Iterator:  # type: ignore[no-untyped-def]
+def racing_app(settings, fresh_database) -> Iterator:
     app = create_app(dataclasses.replace(settings, database_url=fresh_database))
     yield app
     app.extensions["registry"].engine.dispose()
@@ -60,7 +60,7 @@ class Callers:
 
 
 @pytest.fixture
-def callers(racing_app) -> Iterator[Callers]:  # type: ignore[no-untyped-def]
+def callers(racing_app) -> Iterator[Callers]:
     session = racing_app.extensions["registry"].sessionmaker()
     yield Callers(Actors(racing_app, session), session)
     session.close()
