@@ -93,7 +93,7 @@ def _claim(session: Session, client_id: str, key: str, digest: str) -> tuple[Ide
     The claim is inserted on a savepoint with an empty answer, filled in before the commit: no other
     transaction ever reads it empty. A concurrent first attempt's claim makes this insert wait for that
     transaction; once it commits, the insert fails and its answer is read (read committed)."""
-    stored = session.get(IdempotencyRecord, (client_id, key))
+    stored = _stored(session, client_id, key)
     if stored is not None:
         return stored, False
     claim = IdempotencyRecord(client_id=client_id, key=key, request_hash=digest, status_code=0, body=b"")
@@ -107,7 +107,7 @@ def _claim(session: Session, client_id: str, key: str, digest: str) -> tuple[Ide
             if postgres:
                 session.execute(text("SET LOCAL lock_timeout TO DEFAULT"))
     except IntegrityError:
-        stored = session.get(IdempotencyRecord, (client_id, key), populate_existing=True)
+        stored = _stored(session, client_id, key)
         if stored is None:
             raise
         return stored, False
@@ -119,3 +119,7 @@ def _claim(session: Session, client_id: str, key: str, digest: str) -> tuple[Ide
             "answer."
         ) from None
     return claim, True
+
+
+def _stored(session: Session, client_id: str, key: str) -> IdempotencyRecord | None:
+    return session.get(IdempotencyRecord, (client_id, key), populate_existing=True)
