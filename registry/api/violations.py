@@ -30,7 +30,9 @@ blp = RegistryBlueprint(
 @blp.idempotent_if_keyed
 @blp.arguments(ViolationCreate)
 @blp.response(201, ViolationRead)
-@blp.alt_response(409, description="Idempotency-Key reused with a different body")
+@blp.alt_response(
+    409, description="Idempotency-Key reused with a different body, or its first request still running"
+)
 def create_violation(args: dict[str, Any]):
     """Record a violation
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from registry.auth.principal import Principal
@@ -31,7 +32,17 @@ def _find(session: Session, cipher: FieldCipher, parsed: ParsedIdentifier) -> Id
     ).first()
 
 
-def _new(session: Session, cipher: FieldCipher, parsed: ParsedIdentifier, principal: Principal) -> Identifier:
+def _insert_or_find(
+    session: Session, cipher: FieldCipher, parsed: ParsedIdentifier, principal: Principal
+) -> tuple[Identifier, bool]:
+    """The identifier for a parsed value and whether this call created it.
+
+    Two requests may both find nothing and both insert: the unique key (kind, value_hash) makes the
+    second insert wait for the first transaction and fail once it commits. The insert runs on a
+    savepoint, so the loser rolls back only that and reads the winner's row (read committed)."""
+    existing = _find(session, cipher, parsed)
+    if existing is not None:
+        return existing, False
     sensitive = parsed.sensitive
     identifier = Identifier(
         kind=parsed.kind,
@@ -42,9 +53,15 @@ def _new(session: Session, cipher: FieldCipher, parsed: ParsedIdentifier, princi
         attributes=dict(parsed.attributes),
         created_by_agency_id=principal.agency_id,
     )
-    session.add(identifier)
-    session.flush()
-    return identifier
+    try:
+        with session.begin_nested():
+            session.add(identifier)
+    except IntegrityError:
+        winner = _find(session, cipher, parsed)
+        if winner is None:  # not the race: some other constraint
+            raise
+        return winner, False
+    return identifier, True
 
 
 @dataclass
@@ -54,27 +71,30 @@ class Registered:
     related: list[Identifier]
 
 
+def _with_related(
+    session: Session, cipher: FieldCipher, principal: Principal, parsed: ParsedIdentifier
+) -> list[Identifier]:
+    return [ensure(session, cipher=cipher, principal=principal, parsed=r).identifier for r in parsed.related]
+
+
 def ensure(
     session: Session, *, cipher: FieldCipher, principal: Principal, parsed: ParsedIdentifier
 ) -> Registered:
     """The identifier for a parsed value, created (with what it implies, e.g. a URL's domain) if new."""
-    existing = _find(session, cipher, parsed)
-    identifier = existing or _new(session, cipher, parsed, principal)
-    related = [
-        ensure(session, cipher=cipher, principal=principal, parsed=r).identifier for r in parsed.related
-    ]
-    return Registered(identifier, existing is None, related)
+    identifier, created = _insert_or_find(session, cipher, parsed, principal)
+    return Registered(identifier, created, _with_related(session, cipher, principal, parsed))
 
 
 def create(
     session: Session, *, cipher: FieldCipher, principal: Principal, kind: str, value: str
 ) -> Registered:
-    """A new identifier; a known one is a 409 that points at the existing record."""
+    """A new identifier; a known one is a 409 that points at the existing record (also when a
+    concurrent request registered it first)."""
     parsed = parse_or_fail(kind, value)
-    existing = _find(session, cipher, parsed)
-    if existing is not None:
-        raise Duplicate(f"This {kind} is already registered.", existing=str(existing.id))
-    return ensure(session, cipher=cipher, principal=principal, parsed=parsed)
+    identifier, created = _insert_or_find(session, cipher, parsed, principal)
+    if not created:
+        raise Duplicate(f"This {kind} is already registered.", existing=str(identifier.id))
+    return Registered(identifier, True, _with_related(session, cipher, principal, parsed))
 
 
 # Built once; the caller is a parameter (see visibility.visible_to_caller).

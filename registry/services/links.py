@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from registry.auth.principal import Principal
@@ -26,6 +27,23 @@ def _check_seen(first: datetime, last: datetime) -> None:
         raise ValidationFailed(
             "first_seen is in the future.", errors={"first_seen": ["must not be in the future"]}
         )
+
+
+def _asserted(
+    session: Session, subject: Subject, identifier: Identifier, principal: Principal
+) -> Link | None:
+    """The caller's agency's link between the two, if it has one."""
+    return session.scalars(
+        select(Link).where(
+            Link.subject_id == subject.id,
+            Link.identifier_id == identifier.id,
+            Link.owner_agency_id == principal.agency_id,
+        )
+    ).first()
+
+
+def _duplicate(existing: Link) -> Duplicate:
+    return Duplicate("Your agency already links this subject and identifier.", existing=str(existing.id))
 
 
 def create(session: Session, *, cipher: FieldCipher, principal: Principal, data: dict[str, Any]) -> Link:
@@ -49,15 +67,9 @@ def create(session: Session, *, cipher: FieldCipher, principal: Principal, data:
             "Name the identifier by id or by kind and value.",
             errors={"identifier_id": ["identifier_id or identifier is required"]},
         )
-    existing = session.scalars(
-        select(Link).where(
-            Link.subject_id == subject.id,
-            Link.identifier_id == identifier.id,
-            Link.owner_agency_id == principal.agency_id,
-        )
-    ).first()
+    existing = _asserted(session, subject, identifier, principal)
     if existing:
-        raise Duplicate("Your agency already links this subject and identifier.", existing=str(existing.id))
+        raise _duplicate(existing)
     now = utcnow()
     first, last = data.get("first_seen") or now, data.get("last_seen") or data.get("first_seen") or now
     _check_seen(first, last)
@@ -72,8 +84,16 @@ def create(session: Session, *, cipher: FieldCipher, principal: Principal, data:
         owner_agency_id=principal.agency_id,
         visibility=data["visibility"],
     )
-    session.add(link)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(link)
+    except IntegrityError:
+        # A concurrent request asserted the same link first: the unique key (subject, identifier, owner
+        # agency) made this insert wait for its transaction and fail once it committed.
+        winner = _asserted(session, subject, identifier, principal)
+        if winner is None:  # not the race: some other constraint
+            raise
+        raise _duplicate(winner) from None
     visibility.initialise(session, link, principal, data["visibility"], data.get("shared_with", []))
     session.flush()
     return link

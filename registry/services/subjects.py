@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from contextlib import nullcontext
 from typing import Any
 
-from sqlalchemy import BindParameter, Integer, Select, bindparam, func, literal, or_, select, true
+from sqlalchemy import BindParameter, Integer, Select, bindparam, func, literal, or_, select, text, true
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
@@ -44,6 +45,23 @@ def _visible_duplicate(session: Session, principal: Principal, clause: Any) -> S
     ).first()
 
 
+def _take_turns(session: Session, kind: str, key: str) -> None:
+    """Creations naming the same tax code (or personal ID hash) run one after the other on PostgreSQL.
+
+    No unique key can stop two of them (another agency's unshared subject with the same tax code is no
+    duplicate), so without this two concurrent creations would both find no duplicate and both create.
+    The lock is the transaction's: the next creation looks for a duplicate once this one has committed
+    (read committed) and gets the 409. Taken in one order (tax code, then personal ID): no deadlock.
+    SQLite runs one write transaction at a time (BEGIN IMMEDIATE) already."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"subject:{kind}:{key}".encode()).digest()
+    session.execute(_ADVISORY_LOCK, {"key": int.from_bytes(digest[:8], "big", signed=True)})
+
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
 def create(session: Session, *, cipher: FieldCipher, principal: Principal, data: dict[str, Any]) -> Subject:
     """A new subject; one the caller can already see with the same tax code or personal ID is a 409."""
     name = nfc(data["name"])
@@ -62,6 +80,7 @@ def create(session: Session, *, cipher: FieldCipher, principal: Principal, data:
             data = {**data, "personal_id": data.get("personal_id") or parsed.value}
         else:
             tax_code = parsed.value
+            _take_turns(session, "tax_code", tax_code)
             existing = _visible_duplicate(session, principal, Subject.tax_code == tax_code)
             if existing:
                 raise Duplicate(
@@ -79,6 +98,7 @@ def create(session: Session, *, cipher: FieldCipher, principal: Principal, data:
         personal_hash = cipher.lookup_hash("personal_id", parsed.value)
         personal_enc = cipher.encrypt(parsed.value, PERSONAL_ID_CONTEXT)
         parsed_ids.append(parsed)
+        _take_turns(session, "personal_id", personal_hash)
         existing = _visible_duplicate(session, principal, Subject.personal_id_hash == personal_hash)
         if existing:
             raise Duplicate(
