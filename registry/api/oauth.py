@@ -156,7 +156,8 @@ def jwks() -> Response:
         "`grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` with an `assertion`: an ES256 JWT "
         "signed with the client's registered key, `iss` = client id, `sub` = the officer the system acts "
         "for, `aud` = the token endpoint or the issuer, a fresh `jti`. A scope the client may not hold is "
-        "refused with `invalid_scope`; no scope means all the client's scopes. " + _AUTH_TEXT
+        "refused with `invalid_scope`; no scope means all the client's scopes. A disabled client, and a "
+        "client of a retired agency (past its last day), is refused with `invalid_client`. " + _AUTH_TEXT
     ),
     security=[],
     requestBody=_form_body(

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from registry.auth import assertions
 from registry.auth.credentials import verify_secret
 from registry.auth.scopes import Scope, allowed_scopes
-from registry.auth.tokens import CLOCK_SKEW, TokenService
+from registry.auth.tokens import CLOCK_SKEW, TokenService, agency_retired
 from registry.errors import Unauthenticated
 from registry.models import Agency, OAuthClient
 
@@ -300,12 +300,20 @@ class RegistryAuthorizationServer(AuthorizationServer):
 
     # -- authlib's hooks ----------------------------------------------------------------------------
     def query_client(self, client_id: str) -> RegisteredClient | None:
+        """An enabled client of an agency that still exists; otherwise authlib answers invalid_client.
+
+        A client of a retired agency (merged or renamed) is no client any more, exactly as a disabled
+        one: RFC 6749 5.2 invalid_client ("unknown client"), 401, at every endpoint, with both grants.
+        Not unauthorized_client, which says the client exists and only this grant type is not its own.
+        """
         row = self.session.execute(
             select(OAuthClient, Agency)
             .join(Agency, OAuthClient.agency_id == Agency.id)
             .where(OAuthClient.client_id == client_id, OAuthClient.enabled.is_(True))
         ).first()
-        return RegisteredClient(row[0], row[1]) if row else None
+        if row is None or agency_retired(row[1]):
+            return None
+        return RegisteredClient(row[0], row[1])
 
     def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> RegisteredClient:
         client = super().authenticate_client(request, methods, endpoint)

@@ -51,6 +51,11 @@ def _unverified_kid(token: str) -> str:
     return kid
 
 
+def agency_retired(agency: Agency) -> bool:
+    """Merged or renamed: its last day of validity (a UTC date) has passed, and its clients with it."""
+    return agency.valid_to is not None and agency.valid_to < utcnow().date()
+
+
 class TokenService:
     def __init__(self, *, issuer: str, audience: str, lifetime: int, cipher: FieldCipher) -> None:
         self.issuer = issuer
@@ -191,7 +196,7 @@ class TokenService:
             raise Unauthenticated("the token's agency does not match its client")
         if revoked is not None:
             raise Unauthenticated("the access token was revoked")
-        if agency.valid_to is not None and agency.valid_to < utcnow().date():
+        if agency_retired(agency):
             raise Unauthenticated("the client's agency no longer exists (merged or renamed)")
         # The client's registered scopes and its agency's current ceiling bound every token, so a
         # scope withdrawn from either stops working at once, before the token expires.
