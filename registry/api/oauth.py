@@ -211,9 +211,9 @@ def _token_endpoint(name: str, path: str, action: str) -> Response:
 @blp.doc(
     summary="Token introspection (RFC 7662)",
     description=(
-        "`active` is false for a token that is expired, revoked, of a disabled client, not issued by "
-        "this registry, or of another client (a client with scope `admin` may introspect any token). "
-        + _AUTH_TEXT
+        "`active` is false for a token that is expired, revoked, of a disabled client, issued before "
+        "its client was last disabled, not issued by this registry, or of another client (a client with "
+        "scope `admin` may introspect any token). " + _AUTH_TEXT
     ),
     security=[],
     requestBody=_form_body(_TOKEN_FIELDS, ["token"]),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from sqlalchemy import select
@@ -163,7 +165,36 @@ def test_disabled_client_token_is_inactive_and_refused(client, db, system):
     assert client.post("/oauth/introspect", data={"token": token}, headers=admin.basic()).json == {
         "active": False
     }
+
+
+def test_tokens_of_a_disabled_client_stay_dead_when_it_is_enabled_again(client, db, system):
+    token = get_token(client, system)
+    assert client.get("/api/v1/identifiers", headers=bearer(token)).status_code == 200  # now kept verified
+    set_enabled(db, system.client_id, False)
     set_enabled(db, system.client_id, True)
+    refused = client.get("/api/v1/identifiers", headers=bearer(token))
+    assert refused.status_code == 401
+    assert refused.json["detail"] == "the access token was issued before its client was last disabled"
+    admin = make_client(db, "NSC389", "registry:read admin")
+    for who in (system, admin):
+        introspected = client.post("/oauth/introspect", data={"token": token}, headers=who.basic())
+        assert introspected.json == {"active": False}
+    fresh = get_token(client, system)  # a token issued after the re-enable works
+    assert client.get("/api/v1/identifiers", headers=bearer(fresh)).status_code == 200
+    assert client.post("/oauth/introspect", data={"token": fresh}, headers=system.basic()).json["active"]
+
+
+def test_a_token_issued_in_the_second_of_a_disable_is_not_born_refused(client, app, db, system):
+    """iat is in whole seconds: a token of the same second as the last disable is dated the next one."""
+    from datetime import UTC, datetime
+
+    from registry.auth.clients import get_client
+
+    now = time.time()
+    get_client(db, system.client_id).disabled_at = datetime.fromtimestamp(int(now) + 0.999, UTC)
+    db.flush()
+    token = get_token(client, system)
+    assert app.extensions["registry"].tokens.decode(db, token)["iat"] == int(now) + 1
     assert client.get("/api/v1/identifiers", headers=bearer(token)).status_code == 200
 
 
