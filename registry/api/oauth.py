@@ -202,8 +202,8 @@ def _token_endpoint(name: str, path: str, action: str) -> Response:
         server = RegistryAuthorizationServer(session, app_state().tokens)
         oauth_request, refused = _oauth_request(path)
         status, body, headers = refused or server.create_endpoint_response(name, oauth_request)
-        if action:
-            _audit(session, server, action, status, body)
+        if action:  # token_id: the token actually revoked, if any
+            _audit(session, server, action, status, body, token_id=server.outcome.extra.get("jti"))
     return _response(status, body, headers)
 
 
@@ -226,12 +226,16 @@ def introspect() -> Response:
 @blp.route(REVOCATION_PATH, methods=["POST"])
 @blp.doc(
     summary="Token revocation (RFC 7009)",
-    description="A client revokes one of its own access tokens; it is refused from its next use. "
+    description=(
+        "A client revokes one of its own access tokens; it is refused from its next use. The answer is "
+        "200 with `{}` also for a token that is not one of the client's own (another client's, expired, "
+        "or not issued by this registry): nothing is revoked then (RFC 7009 section 2.2). "
+    )
     + _AUTH_TEXT,
     security=[],
     requestBody=_form_body(_TOKEN_FIELDS, ["token"]),
     responses={
-        "200": {"description": "Revoked (or not a valid token)"},
+        "200": {"description": "Revoked, or nothing to revoke (not a valid token of this client)"},
         "400": _OAUTH_ERROR,
         "401": _OAUTH_ERROR,
     },
