@@ -65,7 +65,11 @@ def metadata(issuer: str) -> dict[str, Any]:
         "introspection_endpoint": issuer + INTROSPECTION_PATH,
         "revocation_endpoint": issuer + REVOCATION_PATH,
         "grant_types_supported": list(GRANT_TYPES),
-        "response_types_supported": [],
+        # REQUIRED by RFC 8414 and non-empty for its validators (authlib's refuses []), yet the registry
+        # has no authorization endpoint. "none" (IANA's OAuth Authorization Endpoint Response Types
+        # registry) is the one response type that issues nothing, so it is the only truthful entry;
+        # no authorization_endpoint and no authorization_code or implicit grant say the rest.
+        "response_types_supported": ["none"],
         "scopes_supported": sorted(Scope),
         "token_endpoint_auth_methods_supported": methods,
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
