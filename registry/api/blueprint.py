@@ -12,6 +12,31 @@ from registry.api.context import ScopeRequirement, guard, scopes_of
 from registry.api.idempotency import doc_parameter, idempotent
 
 PROBLEM = {"description": "Problem document (RFC 9457)", "content": {"application/problem+json": {}}}
+_CHALLENGE = {"schema": {"type": "string"}}
+UNAUTHENTICATED = {
+    **PROBLEM,
+    "description": "No valid access token; problem document (RFC 9457)",
+    "headers": {
+        "WWW-Authenticate": {
+            **_CHALLENGE,
+            "description": 'RFC 6750 challenge: `Bearer realm="registry"` when no bearer token was sent; '
+            'with `error="invalid_token"` and an `error_description` when the token is invalid, '
+            "expired, revoked, of a disabled client or of a retired agency.",
+        }
+    },
+}
+FORBIDDEN = {
+    **PROBLEM,
+    "description": "Refused; problem document (RFC 9457)",
+    "headers": {
+        "WWW-Authenticate": {
+            **_CHALLENGE,
+            "description": "Only when the token lacks a scope (the body names `required_scope`): `Bearer "
+            'realm="registry", error="insufficient_scope", error_description="...", scope="..."`, '
+            "`scope` present when one scope is needed (not for a choice of scopes).",
+        }
+    },
+}
 
 
 class RegistryBlueprint(Blueprint):
@@ -39,7 +64,7 @@ class RegistryBlueprint(Blueprint):
                 "security": [{"oauth2": [one]} for one in accepted] or [{"oauth2": []}],
                 "description": (getattr(view, "__doc__", "") or "").strip().split("\n", 1)[-1].strip()
                 + f"\n\n{needs}{purpose_text}",
-                "responses": {"401": PROBLEM, "403": PROBLEM, "422": PROBLEM, "429": PROBLEM},
+                "responses": {"401": UNAUTHENTICATED, "403": FORBIDDEN, "422": PROBLEM, "429": PROBLEM},
             }
             return self.doc(**doc)(guarded)
 

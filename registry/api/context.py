@@ -67,12 +67,17 @@ def start_request() -> None:
     g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else secrets.token_hex(12)
 
 
+def bearer_token() -> str | None:
+    """The access token of the request's `Authorization: Bearer` header, None if it sends none."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
 def authenticate() -> Principal:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token()
+    if token is None:
         raise Unauthenticated("a bearer access token is required")
-    principal = app_state().authenticate(db(), token.strip())
+    principal = app_state().authenticate(db(), token)
     g.principal = principal
     return principal
 
@@ -97,7 +102,10 @@ def reveal(requested: bool) -> bool:
     """Whether the answer shows sensitive values in full: asked for (the guard has required a purpose)
     and allowed by the scope. The Read schemas of this request then show them."""
     if requested and not caller().has(Scope.REGISTRY_READ_SENSITIVE):
-        raise PermissionDenied("Sensitive values need the scope registry:read_sensitive.")
+        raise PermissionDenied(
+            "Sensitive values need the scope registry:read_sensitive.",
+            required_scope=Scope.REGISTRY_READ_SENSITIVE.value,
+        )
     current_output().revealed = requested
     return requested
 

@@ -156,7 +156,8 @@ def jwks() -> Response:
         "`grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` with an `assertion`: an ES256 JWT "
         "signed with the client's registered key, `iss` = client id, `sub` = the officer the system acts "
         "for, `aud` = the token endpoint or the issuer, a fresh `jti`. A scope the client may not hold is "
-        "refused with `invalid_scope`; no scope means all the client's scopes. " + _AUTH_TEXT
+        "refused with `invalid_scope`; no scope means all the client's scopes. A disabled client, and a "
+        "client of a retired agency (past its last day), is refused with `invalid_client`. " + _AUTH_TEXT
     ),
     security=[],
     requestBody=_form_body(
@@ -201,8 +202,8 @@ def _token_endpoint(name: str, path: str, action: str) -> Response:
         server = RegistryAuthorizationServer(session, app_state().tokens)
         oauth_request, refused = _oauth_request(path)
         status, body, headers = refused or server.create_endpoint_response(name, oauth_request)
-        if action:
-            _audit(session, server, action, status, body)
+        if action:  # token_id: the token actually revoked, if any
+            _audit(session, server, action, status, body, token_id=server.outcome.extra.get("jti"))
     return _response(status, body, headers)
 
 
@@ -210,9 +211,9 @@ def _token_endpoint(name: str, path: str, action: str) -> Response:
 @blp.doc(
     summary="Token introspection (RFC 7662)",
     description=(
-        "`active` is false for a token that is expired, revoked, of a disabled client, not issued by "
-        "this registry, or of another client (a client with scope `admin` may introspect any token). "
-        + _AUTH_TEXT
+        "`active` is false for a token that is expired, revoked, of a disabled client, issued before "
+        "its client was last disabled, not issued by this registry, or of another client (a client with "
+        "scope `admin` may introspect any token). " + _AUTH_TEXT
     ),
     security=[],
     requestBody=_form_body(_TOKEN_FIELDS, ["token"]),
@@ -225,12 +226,16 @@ def introspect() -> Response:
 @blp.route(REVOCATION_PATH, methods=["POST"])
 @blp.doc(
     summary="Token revocation (RFC 7009)",
-    description="A client revokes one of its own access tokens; it is refused from its next use. "
+    description=(
+        "A client revokes one of its own access tokens; it is refused from its next use. The answer is "
+        "200 with `{}` also for a token that is not one of the client's own (another client's, expired, "
+        "or not issued by this registry): nothing is revoked then (RFC 7009 section 2.2). "
+    )
     + _AUTH_TEXT,
     security=[],
     requestBody=_form_body(_TOKEN_FIELDS, ["token"]),
     responses={
-        "200": {"description": "Revoked (or not a valid token)"},
+        "200": {"description": "Revoked, or nothing to revoke (not a valid token of this client)"},
         "400": _OAUTH_ERROR,
         "401": _OAUTH_ERROR,
     },

@@ -10,8 +10,10 @@ from flask import Response, current_app, g, json
 from werkzeug.exceptions import HTTPException
 
 from registry import errors
+from registry.api.context import bearer_token
 
 PROBLEM_BASE = "https://registry.nsc389.gov.vn/problems/"
+REALM = "registry"
 log = logging.getLogger(__name__)
 
 _STATUS_BY_ERROR: list[tuple[type[errors.RegistryError], int]] = [
@@ -56,7 +58,7 @@ def problem(status: int, slug: str | None = None, detail: str | None = None, **e
     body.update({key: value for key, value in extra.items() if value is not None})
     response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
     if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="registry"'
+        response.headers["WWW-Authenticate"] = f'Bearer realm="{REALM}"'
     return response
 
 
@@ -65,7 +67,48 @@ def from_registry_error(error: errors.RegistryError) -> Response:
     extra = dict(error.extra)
     if isinstance(error, errors.ValidationFailed):
         extra["errors"] = error.errors
-    return problem(status, error.type_slug, error.detail, title=error.title, **extra)
+    response = problem(status, error.type_slug, error.detail, title=error.title, **extra)
+    challenge = bearer_challenge(error)
+    if challenge:
+        response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def _quoted(value: str) -> str:
+    """An auth-param value: RFC 6750 allows %x20-21 / %x23-5B / %x5D-7E, so no quote or backslash."""
+    return "".join(c for c in value if " " <= c <= "~" and c not in '"\\')[:200]
+
+
+def _required_scopes(error: errors.RegistryError) -> list[str] | None:
+    """The scopes a 403 names in `required_scope` (any one of them would do), None if it names none."""
+    named = error.extra.get("required_scope")
+    if isinstance(named, str):
+        return [one.strip() for one in named.split(" or ")]
+    if isinstance(named, list | tuple):
+        return [str(one) for one in named]
+    return None
+
+
+def bearer_challenge(error: errors.RegistryError) -> str | None:
+    """RFC 6750 section 3: the WWW-Authenticate header for a refusal that concerns the bearer token.
+
+    401 without a bearer token: the bare challenge, no error code (3.1). 401 with one: invalid_token.
+    403 for a missing scope (the refusal names `required_scope`): insufficient_scope, with `scope`
+    when one scope is needed; for a choice of scopes `scope` would read as "all of these", so it is
+    left out and the body's `required_scope` names the choice. Other 403s are about the record or the
+    step, not the token: no challenge.
+    """
+    params = [("realm", REALM)]
+    if isinstance(error, errors.Unauthenticated):
+        if bearer_token() is not None:
+            params += [("error", "invalid_token"), ("error_description", error.detail)]
+    elif isinstance(error, errors.PermissionDenied) and (scopes := _required_scopes(error)):
+        params += [("error", "insufficient_scope"), ("error_description", error.detail)]
+        if len(scopes) == 1:
+            params.append(("scope", scopes[0]))
+    else:
+        return None
+    return "Bearer " + ", ".join(f'{name}="{_quoted(value)}"' for name, value in params)
 
 
 def from_http_exception(error: HTTPException) -> Response:

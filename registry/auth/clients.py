@@ -71,10 +71,14 @@ def rotate_secret(session: Session, client_id: str) -> str:
 
 
 def set_enabled(session: Session, client_id: str, enabled: bool) -> OAuthClient:
-    """Disable or enable; tokens of a disabled client are refused on their next use."""
+    """Disable or enable; tokens of a disabled client are refused on their next use, and for good.
+
+    `disabled_at` is when it was last disabled, and stays when it is enabled again: tokens issued up
+    to then remain refused (`TokenService.principal`), so enabling a client revives none of them."""
     client = get_client(session, client_id)
     client.enabled = enabled
-    client.disabled_at = None if enabled else utcnow()
+    if not enabled:
+        client.disabled_at = utcnow()
     session.flush()
     return client
 

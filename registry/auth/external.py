@@ -26,8 +26,7 @@ from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
 from registry.auth.scopes import allowed_scopes
-from registry.auth.tokens import CLOCK_SKEW
-from registry.db import utcnow
+from registry.auth.tokens import CLOCK_SKEW, agency_retired
 from registry.errors import Unauthenticated
 from registry.models import Agency, RevokedToken
 
@@ -148,7 +147,7 @@ class ExternalVerifier:
         agency = session.scalars(select(Agency).where(Agency.code == trusted.agency)).first()
         if agency is None:
             raise Unauthenticated("the issuer's agency is not known to the registry")
-        if agency.valid_to is not None and agency.valid_to < utcnow().date():
+        if agency_retired(agency):
             raise Unauthenticated("the issuer's agency no longer exists (merged or renamed)")
         raw = claims.get(trusted.scopes_claim, "")
         requested = set(raw.split() if isinstance(raw, str) else raw if isinstance(raw, list) else [])

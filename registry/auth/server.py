@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from registry.auth import assertions
 from registry.auth.credentials import verify_secret
 from registry.auth.scopes import Scope, allowed_scopes
-from registry.auth.tokens import CLOCK_SKEW, TokenService
+from registry.auth.tokens import CLOCK_SKEW, TokenService, agency_retired
 from registry.errors import Unauthenticated
 from registry.models import Agency, OAuthClient
 
@@ -65,7 +65,11 @@ def metadata(issuer: str) -> dict[str, Any]:
         "introspection_endpoint": issuer + INTROSPECTION_PATH,
         "revocation_endpoint": issuer + REVOCATION_PATH,
         "grant_types_supported": list(GRANT_TYPES),
-        "response_types_supported": [],
+        # REQUIRED by RFC 8414 and non-empty for its validators (authlib's refuses []), yet the registry
+        # has no authorization endpoint. "none" (IANA's OAuth Authorization Endpoint Response Types
+        # registry) is the one response type that issues nothing, so it is the only truthful entry;
+        # no authorization_endpoint and no authorization_code or implicit grant say the rest.
+        "response_types_supported": ["none"],
         "scopes_supported": sorted(Scope),
         "token_endpoint_auth_methods_supported": methods,
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
@@ -267,8 +271,20 @@ class Introspection(_TokenLookup, IntrospectionEndpoint):
 
 
 class Revocation(_TokenLookup, RevocationEndpoint):
+    def authenticate_token(self, request: Any, client: RegisteredClient) -> AccessToken | None:
+        """The token to revoke if it is the client's own; another client's is left alone, answered 200.
+
+        authlib refuses another client's token with invalid_grant (400). RFC 7009 2.2 answers 200 for
+        a token that is invalid for this client, and a 400 would tell any client that a string is a
+        live token of someone else. So, as for a token that is not ours: nothing revoked, 200, `{}`.
+        """
+        self.check_params(request, client)
+        token = self.query_token(request.form["token"], request.form.get("token_type_hint"))
+        return token if token is not None and token.check_client(client) else None
+
     def revoke_token(self, token: AccessToken, request: Any) -> None:
         self.server.tokens.revoke(self.server.session, token.claims)
+        self.server.outcome.extra["jti"] = token.claims["jti"]
 
 
 @dataclass
@@ -300,12 +316,20 @@ class RegistryAuthorizationServer(AuthorizationServer):
 
     # -- authlib's hooks ----------------------------------------------------------------------------
     def query_client(self, client_id: str) -> RegisteredClient | None:
+        """An enabled client of an agency that still exists; otherwise authlib answers invalid_client.
+
+        A client of a retired agency (merged or renamed) is no client any more, exactly as a disabled
+        one: RFC 6749 5.2 invalid_client ("unknown client"), 401, at every endpoint, with both grants.
+        Not unauthorized_client, which says the client exists and only this grant type is not its own.
+        """
         row = self.session.execute(
             select(OAuthClient, Agency)
             .join(Agency, OAuthClient.agency_id == Agency.id)
             .where(OAuthClient.client_id == client_id, OAuthClient.enabled.is_(True))
         ).first()
-        return RegisteredClient(row[0], row[1]) if row else None
+        if row is None or agency_retired(row[1]):
+            return None
+        return RegisteredClient(row[0], row[1])
 
     def authenticate_client(self, request: Any, methods: Any, endpoint: str = "token") -> RegisteredClient:
         client = super().authenticate_client(request, methods, endpoint)

@@ -51,6 +51,16 @@ def _unverified_kid(token: str) -> str:
     return kid
 
 
+def _disabled_second(client: OAuthClient) -> int:
+    """The second in which the client was last disabled (-1 if never): its tokens up to it are void."""
+    return int(client.disabled_at.timestamp()) if client.disabled_at is not None else -1
+
+
+def agency_retired(agency: Agency) -> bool:
+    """Merged or renamed: its last day of validity (a UTC date) has passed, and its clients with it."""
+    return agency.valid_to is not None and agency.valid_to < utcnow().date()
+
+
 class TokenService:
     def __init__(self, *, issuer: str, audience: str, lifetime: int, cipher: FieldCipher) -> None:
         self.issuer = issuer
@@ -112,7 +122,9 @@ class TokenService:
     ) -> IssuedToken:
         key = self.active_key(session)
         private = ECKey.import_key(self._cipher.decrypt(key.private_key_enc, f"signing_key:{key.kid}"))
-        now = int(time.time())
+        # Never a token born refused: if the client was disabled (and enabled again) within this very
+        # second, the token is dated the next one (see principal: iat up to that second is refused).
+        now = max(int(time.time()), _disabled_second(client) + 1)
         scope = " ".join(sorted(scopes))
         claims = {
             "iss": self.issuer,
@@ -177,7 +189,8 @@ class TokenService:
         return decoded.claims
 
     def principal(self, session: Session, claims: dict[str, Any]) -> Principal:
-        """The caller behind verified claims, refused if the client was disabled or the token revoked."""
+        """The caller behind verified claims, refused if the client is disabled, was disabled after the
+        token was issued, or the token was revoked."""
         row = session.execute(
             select(OAuthClient, Agency, RevokedToken.jti)
             .join(Agency, OAuthClient.agency_id == Agency.id)
@@ -191,7 +204,11 @@ class TokenService:
             raise Unauthenticated("the token's agency does not match its client")
         if revoked is not None:
             raise Unauthenticated("the access token was revoked")
-        if agency.valid_to is not None and agency.valid_to < utcnow().date():
+        # Disabling kills every token issued so far, and enabling again revives none: `iat` is in whole
+        # seconds, so a token of the second of the disable counts as issued before it.
+        if int(claims["iat"]) <= _disabled_second(client):
+            raise Unauthenticated("the access token was issued before its client was last disabled")
+        if agency_retired(agency):
             raise Unauthenticated("the client's agency no longer exists (merged or renamed)")
         # The client's registered scopes and its agency's current ceiling bound every token, so a
         # scope withdrawn from either stops working at once, before the token expires.

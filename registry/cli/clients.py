@@ -121,13 +121,16 @@ def _toggle(client_id: str, enabled: bool) -> None:
     click.echo(f"{client_id} {'enabled' if enabled else 'disabled; its tokens are refused from now on'}")
 
 
-@clients.command(help="Disable a client: its tokens are refused on their next use.")
+@clients.command(help="Disable a client: its tokens are refused on their next use, and for good.")
 @click.argument("client_id")
 def disable(client_id: str) -> None:
     _toggle(client_id, False)
 
 
-@clients.command(help="Enable a disabled client again.")
+@clients.command(
+    help="Enable a disabled client again: it gets new tokens; those issued before it was disabled "
+    "stay refused."
+)
 @click.argument("client_id")
 def enable(client_id: str) -> None:
     _toggle(client_id, True)

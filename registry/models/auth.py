@@ -23,6 +23,7 @@ class OAuthClient(Base):
     scopes: Mapped[list[str]] = mapped_column(JSONType, default=list, comment="scopes this client may hold")
     enabled: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[created_at]
+    # When it was last disabled; kept when enabled again: its tokens issued up to then stay refused.
     disabled_at: Mapped[datetime | None]
 
     agency: Mapped[Agency] = relationship()

@@ -246,3 +246,39 @@ def test_expired_assertion_ids_are_purged(db, system):
     assert not assertions.consume(db, client_id=system.client_id, jti="old", expires_at=1)
     assert assertions.purge_expired(db) >= 1
     assert db.get(UsedAssertion, "x") is None
+
+
+@pytest.mark.parametrize(
+    ("grant", "auth"),
+    [
+        ("client_credentials", "client_secret_basic"),
+        ("client_credentials", "private_key_jwt"),
+        (JWT_BEARER, "client_secret_basic"),
+        (JWT_BEARER, "private_key_jwt"),
+    ],
+)
+def test_a_retired_agency_s_client_gets_no_token(client, db, system, issuer, grant, auth):
+    from datetime import date, timedelta
+
+    from registry.services import agencies
+
+    def ask():  # type: ignore[no-untyped-def]
+        form = {"grant_type": grant}
+        if grant == JWT_BEARER:
+            form["assertion"] = system.assertion(issuer + TOKEN, subject="officer-9")
+        if auth == "private_key_jwt":
+            form.update(system.private_key_jwt(issuer + TOKEN))
+        return client.post(TOKEN, data=form, headers=system.basic() if auth == "client_secret_basic" else {})
+
+    agencies.retire(db, code="MOIT-DMS", last_day=date.today())  # its last day: still an agency
+    assert ask().status_code == 200
+    agencies.retire(db, code="MOIT-DMS", last_day=date.today() - timedelta(days=1))
+    response = ask()
+    # RFC 6749 5.2: 401 when the client authenticated with the Authorization header, else 400 or 401.
+    status = 401 if auth == "client_secret_basic" else 400
+    assert response.status_code == status, response.json
+    assert response.json["error"] == "invalid_client"
+    entry = db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "token:refuse").order_by(AuditEntry.id.desc())
+    ).first()
+    assert entry.outcome == "denied" and entry.status_code == status
