@@ -18,7 +18,7 @@ run: install  ## migrate var/registry.sqlite3, load demo data once, serve on 127
 	$(BIN)/registry demo-data --if-empty
 	$(BIN)/registry serve
 
-test: install  ## lint, then the suite on SQLite and on PostgreSQL (when reachable; required in CI)
+test: install  ## lint (ruff, mypy), then the suite on SQLite and on PostgreSQL (when reachable; required in CI)
 	scripts/test
 
 test-sqlite: install
@@ -30,6 +30,7 @@ test-postgres: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check registry tests
+	$(BIN)/mypy
 
 bench: install
 	$(BIN)/pip install --quiet -e '.[bench]'

@@ -260,9 +260,3 @@ def change(
     session.add(entry)
     session.flush()
     return entry
-
-
-# Old names, kept until the blocking and freezing packages move to the new ones (issue #13).
-visible_clause = record_visible
-get_visible = load_visible
-identifier_visible_clause = identifier_visible

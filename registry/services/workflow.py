@@ -9,7 +9,6 @@ two officers acting at once on the same record exactly one wins (the other gets 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -194,18 +193,13 @@ def apply(
     reason: str | None = None,
     decision_id: Any = None,
     detail: dict[str, Any] | None = None,
-    check: Callable[[], None] | None = None,
     deadline: timedelta | None = None,
     now: datetime | None = None,
     due_at: datetime | None = None,
 ) -> WorkflowTransition:
-    """`begin` and `record_transition` in one, for a step with nothing of its own between them.
-
-    `check` is deprecated: use `begin`, do the step's checks and changes, then `record_transition`.
-    """
+    """`begin` and `record_transition` in one, for a step with nothing of its own between them (a step
+    with its own checks or changes calls `begin`, makes them, then `record_transition`)."""
     step = begin(session, machine=machine, record=record, action_name=action_name, principal=principal)
-    if check is not None:
-        check()
     return step.record_transition(
         reason=reason, decision_id=decision_id, detail=detail, deadline=deadline, due_at=due_at, now=now
     )

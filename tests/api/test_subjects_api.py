@@ -328,7 +328,7 @@ def test_history_statements_carry_the_visibility_constants_in_their_text(
 def test_one_statement_history_answers_as_the_orm_path_does(client, actors, history_paths_agree, db):
     """On PostgreSQL the history answers in one statement (services.history_json) for callers who ask
     for no sensitive value and read no freeze orders; the autouse fixture `history_paths_agree` builds
-    each such answer through services.history and the presenters too and requires them equal. This
+    each such answer through services.history and HistoryRead too and requires them equal. This
     history has what the statement must get right: a named subject, links by two agencies (one hidden),
     violations shared with the caller by name or hidden from it, sanction decisions it may or may not
     see, references to subjects it may not see, and timestamps with and without microseconds."""

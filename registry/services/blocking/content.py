@@ -25,7 +25,7 @@ from registry.models import (
 )
 from registry.services import identifiers as identifier_service
 from registry.services.blocking.machine import KINDS_BY_ACTION
-from registry.services.visibility import visible_clause as shared_visible_clause
+from registry.services.visibility import record_visible
 
 
 def _parse_target(kind: str, value: str, index: int) -> ParsedIdentifier:
@@ -120,7 +120,7 @@ def _violations(session: Session, principal: Principal, ids: list[uuid.UUID]) ->
     found = {
         v.id: v
         for v in session.scalars(
-            select(Violation).where(Violation.id.in_(ids), shared_visible_clause(Violation, principal))
+            select(Violation).where(Violation.id.in_(ids), record_visible(Violation, principal))
         )
     }
     missing = [str(i) for i in ids if i not in found]
@@ -135,7 +135,7 @@ def _decision(session: Session, principal: Principal, decision_id: uuid.UUID | N
     if decision_id is None:
         return None
     found = session.scalars(
-        select(Decision).where(Decision.id == decision_id, shared_visible_clause(Decision, principal))
+        select(Decision).where(Decision.id == decision_id, record_visible(Decision, principal))
     ).first()
     if found is None:
         raise ValidationFailed(
@@ -152,7 +152,7 @@ def _subjects(session: Session, principal: Principal, request: BlockRequest) -> 
         ids |= set(
             session.scalars(
                 select(Link.subject_id).where(
-                    Link.identifier_id.in_(identifier_ids), shared_visible_clause(Link, principal)
+                    Link.identifier_id.in_(identifier_ids), record_visible(Link, principal)
                 )
             )
         )

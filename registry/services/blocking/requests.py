@@ -21,7 +21,7 @@ from registry.services.blocking.checks import _check_complete, check_decision, c
 from registry.services.blocking.config import rules
 from registry.services.blocking.content import _set_content
 from registry.services.blocking.machine import APPROVED_ONWARDS, EDITABLE, MACHINE
-from registry.services.visibility import visible_clause as shared_visible_clause
+from registry.services.visibility import record_visible
 
 
 def _mirror_decision(
@@ -53,7 +53,7 @@ def _mirror_decision(
             .where(
                 Link.identifier_id == target.identifier_id,
                 Link.subject_id.in_(subject_ids),
-                shared_visible_clause(Link, principal),
+                record_visible(Link, principal),
             )
         )
         if not (named or linked):

@@ -108,7 +108,7 @@ def _subject_for(
     """The subject named, if visible (else 422); or the one visible subject linked to the account."""
     if subject_id is not None:
         try:
-            return visibility.get_visible(session, Subject, subject_id, principal).id
+            return visibility.load_visible(session, Subject, subject_id, principal).id
         except NotFound:
             raise ValidationFailed("Unknown subject.", errors={field: ["no such subject"]}) from None
     linked = list(
@@ -117,8 +117,8 @@ def _subject_for(
             .join(Subject, Subject.id == Link.subject_id)
             .where(
                 Link.identifier_id == identifier.id,
-                visibility.visible_clause(Link, principal),
-                visibility.visible_clause(Subject, principal),
+                visibility.record_visible(Link, principal),
+                visibility.record_visible(Subject, principal),
             )
             .distinct()
         )
