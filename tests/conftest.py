@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from registry.app import create_app
@@ -178,3 +178,16 @@ def history_paths_agree(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
 
     monkeypatch.setattr(views.history_json, "answer", both)
     yield compared
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement any engine runs while the test runs (to count a page's queries)."""
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    yield seen
+    event.remove(Engine, "before_cursor_execute", count)

@@ -4,8 +4,6 @@ and that a page of them costs the same number of statements however many records
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 from tests.blocking.helpers import APPROVER, URL, body
 from tests.factories import make_decision
@@ -85,18 +83,6 @@ def test_an_appeal_is_shown_with_its_decision_fields(walker, grounds):
     )
     assert filed.status_code == 201, filed.json
     assert filed.json["status"] == "pending" and filed.json["decided_by"] is None
-
-
-@pytest.fixture
-def statements():  # type: ignore[no-untyped-def]
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    yield seen
-    event.remove(Engine, "before_cursor_execute", count)
 
 
 @pytest.mark.parametrize(("path", "agency"), [(URL, "MIC"), (f"{URL}?executor=me", "ISP-VNPT")])

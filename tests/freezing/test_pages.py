@@ -7,24 +7,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 
 ORDERS = "/api/v1/freeze-orders"
 DELAYS = "/api/v1/transaction-delays"
 VCB = "VCB:0011001234567"
-
-
-@pytest.fixture
-def statements():  # type: ignore[no-untyped-def]
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    yield seen
-    event.remove(Engine, "before_cursor_execute", count)
 
 
 def page_statements(freeze, statements, path: str, agency: str, expected: int) -> int:
