@@ -391,13 +391,13 @@ class BlocklistEntry(OutputSchema):
     kind = fields.String(attribute="target.kind")
     value = fields.String(attribute="target.value")
     display = fields.String(attribute="target.display")
-    action = fields.String(attribute="request.action")
-    measure = fields.String(attribute="request.measure", allow_none=True)
-    request_id = fields.UUID(attribute="request.id")
+    action = fields.String(attribute="block_request.action")
+    measure = fields.String(attribute="block_request.measure", allow_none=True)
+    request_id = fields.UUID(attribute="block_request.id")
     target_id = fields.UUID(attribute="target.id")
     decision_number = fields.String(allow_none=True)
-    valid_until = fields.DateTime(attribute="request.valid_until")
-    urgent = fields.Boolean(attribute="request.urgent")
+    valid_until = fields.DateTime(attribute="block_request.valid_until")
+    urgent = fields.Boolean(attribute="block_request.urgent")
 
 
 class BlocklistRead(Schema):

@@ -26,7 +26,7 @@ from registry.services import blocking as service
 def file_block_appeal(args: dict[str, Any], request_id):
     """Record a complaint (appeal) against a request in effect (submitting or deciding agency)"""
     record = load_for_change(request_id)
-    appeal = service.file_appeal(db(), principal=caller(), request=record, data=args)
+    appeal = service.file_appeal(db(), principal=caller(), block_request=record, data=args)
     audit_change({"appeal": str(appeal.id), "appellant": appeal.appellant, "grounds": appeal.grounds})
     return appeal
 
@@ -40,6 +40,8 @@ def file_block_appeal(args: dict[str, Any], request_id):
 def decide_block_appeal(args: dict[str, Any], request_id, appeal_id):
     """Decide an appeal: upheld lifts the block, dismissed leaves it in effect (not the approving officer)"""
     record = load_for_change(request_id)
-    appeal = service.decide_appeal(db(), principal=caller(), request=record, appeal_id=appeal_id, data=args)
+    appeal = service.decide_appeal(
+        db(), principal=caller(), block_request=record, appeal_id=appeal_id, data=args
+    )
     audit_change({"appeal": str(appeal.id), "outcome": appeal.status, "reason": appeal.decision_reason})
     return record

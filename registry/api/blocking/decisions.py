@@ -19,7 +19,7 @@ def _decide(action: str, args: dict[str, Any], request_id: Any) -> BlockRequest:
     service.decide(
         db(),
         principal=caller(),
-        request=record,
+        block_request=record,
         action=action,
         reason=args.get("reason"),
         decision_id=args.get("decision_id"),
@@ -129,7 +129,11 @@ def override_protected_target(args: dict[str, Any], request_id, target_id):
     """Record a reviewer's justified override of the over-blocking guard on one protected target"""
     record = load_for_change(request_id)
     target = service.override(
-        db(), principal=caller(), request=record, target_id=target_id, justification=args["justification"]
+        db(),
+        principal=caller(),
+        block_request=record,
+        target_id=target_id,
+        justification=args["justification"],
     )
     audit_change({"target": target.display, "override_reason": target.override_reason})
     return record

@@ -25,7 +25,7 @@ def acknowledge_block_request(args: dict[str, Any], request_id):
     The first `executed` puts the request in effect.
     """
     record = load_for_change(request_id)
-    service.acknowledge(db(), principal=caller(), request=record, items=args["acknowledgements"])
+    service.acknowledge(db(), principal=caller(), block_request=record, items=args["acknowledgements"])
     audit_change(
         {"items": [[str(i["target_id"]), i["outcome"], i["reason"]] for i in args["acknowledgements"]]}
     )
@@ -45,7 +45,11 @@ def acknowledge_for_platform(args: dict[str, Any], request_id):
     """
     record = load_for_change(request_id)
     service.acknowledge(
-        db(), principal=caller(), request=record, items=args["acknowledgements"], platform=args["platform"]
+        db(),
+        principal=caller(),
+        block_request=record,
+        items=args["acknowledgements"],
+        platform=args["platform"],
     )
     audit_change(
         {

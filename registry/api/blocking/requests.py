@@ -113,7 +113,7 @@ def get_block_request(request_id):
 def update_block_request(args: dict[str, Any], request_id):
     """Change a draft or a request returned for changes (submitting agency)"""
     record = load_for_change(request_id)
-    service.update(db(), cipher=app_state().cipher, principal=caller(), request=record, data=args)
+    service.update(db(), cipher=app_state().cipher, principal=caller(), block_request=record, data=args)
     audit_change(change(record))
     return record
 
@@ -127,6 +127,6 @@ def update_block_request(args: dict[str, Any], request_id):
 def submit_block_request(args: dict[str, Any], request_id):
     """Submit a draft, or resubmit a returned request, for review (named officer)"""
     record = load_for_change(request_id)
-    service.submit(db(), principal=caller(), request=record, reason=args.get("reason"))
+    service.submit(db(), principal=caller(), block_request=record, reason=args.get("reason"))
     audit_change(change(record))
     return record

@@ -102,10 +102,10 @@ def load_visible(session: Session, principal: Principal, request_id: Any) -> Blo
     return found
 
 
-def view_for(principal: Principal, request: BlockRequest, *, as_executor: bool = False) -> View:
+def view_for(principal: Principal, block_request: BlockRequest, *, as_executor: bool = False) -> View:
     """The full view for the submitting, deciding and oversight agencies; an executor's view otherwise,
     or when the caller asked for its orders as an executor (`executor=me`)."""
-    full = request.owner_agency_id == principal.agency_id or sees_all_but_drafts(principal)
+    full = block_request.owner_agency_id == principal.agency_id or sees_all_but_drafts(principal)
     return View.FULL if full and not as_executor else View.EXECUTOR
 
 
@@ -166,20 +166,20 @@ def require_decider(principal: Principal) -> None:
         )
 
 
-def require_owner(principal: Principal, request: BlockRequest) -> None:
-    if request.owner_agency_id != principal.agency_id:
+def require_owner(principal: Principal, block_request: BlockRequest) -> None:
+    if block_request.owner_agency_id != principal.agency_id:
         raise PermissionDenied("Only the submitting agency edits or submits its block request.")
 
 
-def require_owner_or_decider(principal: Principal, request: BlockRequest) -> None:
-    if not (request.owner_agency_id == principal.agency_id or is_decider(principal)):
+def require_owner_or_decider(principal: Principal, block_request: BlockRequest) -> None:
+    if not (block_request.owner_agency_id == principal.agency_id or is_decider(principal)):
         raise PermissionDenied("Appeals are recorded by the submitting or the deciding agency.")
 
 
-def addressed_executor(principal: Principal, request: BlockRequest) -> BlockExecutor:
+def addressed_executor(principal: Principal, block_request: BlockRequest) -> BlockExecutor:
     """The caller's part of an order dispatched to it (PermissionDenied if none)."""
     executor = next(
-        (e for e in request.executors if e.agency_id == principal.agency_id and e.dispatched_at), None
+        (e for e in block_request.executors if e.agency_id == principal.agency_id and e.dispatched_at), None
     )
     if executor is None:
         raise PermissionDenied("This block request is not addressed to your agency.")
@@ -198,6 +198,6 @@ def load_feed_agency(session: Session, principal: Principal, executor_code: str)
     return executor
 
 
-def own_part(principal: Principal, request: BlockRequest) -> BlockExecutor:
+def own_part(principal: Principal, block_request: BlockRequest) -> BlockExecutor:
     """What an executor's view shows of the executors: the caller's own part of the order."""
-    return next(e for e in request.executors if e.agency_id == principal.agency_id)
+    return next(e for e in block_request.executors if e.agency_id == principal.agency_id)

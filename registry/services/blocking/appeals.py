@@ -20,21 +20,21 @@ from registry.services.blocking.machine import MACHINE
 
 
 def file_appeal(
-    session: Session, *, principal: Principal, request: BlockRequest, data: dict[str, Any]
+    session: Session, *, principal: Principal, block_request: BlockRequest, data: dict[str, Any]
 ) -> BlockAppeal:
     """Record a complaint against a request in effect (submitting or deciding agency)."""
-    require_owner_or_decider(principal, request)
-    if any(a.status == AppealStatus.PENDING for a in request.appeals):
+    require_owner_or_decider(principal, block_request)
+    if any(a.status == AppealStatus.PENDING for a in block_request.appeals):
         raise Conflict("An appeal against this block request is already pending; decide it first.")
     transition = workflow.apply(
         session,
         machine=MACHINE,
-        record=request,
+        record=block_request,
         action_name="file_appeal",
         principal=principal,
         reason=data["grounds"],
         detail={"appellant": data["appellant"]},
-        deadline=rules().deadline("appeal", request.urgent),
+        deadline=rules().deadline("appeal", block_request.urgent),
     )
     appeal = BlockAppeal(
         appellant=data["appellant"],
@@ -44,7 +44,7 @@ def file_appeal(
         filed_by=principal.actor,
         filed_at=transition.at,
     )
-    request.appeals.append(appeal)
+    block_request.appeals.append(appeal)
     session.flush()
     return appeal
 
@@ -53,13 +53,13 @@ def decide_appeal(
     session: Session,
     *,
     principal: Principal,
-    request: BlockRequest,
+    block_request: BlockRequest,
     appeal_id: uuid.UUID,
     data: dict[str, Any],
 ) -> BlockAppeal:
     """Upheld: the block is lifted. Dismissed: it stays in effect. Not by the officer who approved it."""
     require_decider(principal)
-    appeal = next((a for a in request.appeals if a.id == appeal_id), None)
+    appeal = next((a for a in block_request.appeals if a.id == appeal_id), None)
     if appeal is None:
         raise NotFound(f"No appeal {appeal_id} against this block request.")
     if appeal.status != AppealStatus.PENDING:
@@ -69,7 +69,7 @@ def decide_appeal(
     transition = workflow.apply(
         session,
         machine=MACHINE,
-        record=request,
+        record=block_request,
         action_name=action,
         principal=principal,
         reason=data["reason"],

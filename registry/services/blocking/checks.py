@@ -21,24 +21,24 @@ def _vn_date(moment: datetime) -> date:
     return moment.astimezone(VIETNAM).date()
 
 
-def check_decision(session: Session, request: BlockRequest, *, now: datetime | None = None) -> Decision:
+def check_decision(session: Session, block_request: BlockRequest, *, now: datetime | None = None) -> Decision:
     """The written decision: present, issued by a body competent for the action, in force for the validity."""
-    if request.decision_id is None:
+    if block_request.decision_id is None:
         raise ValidationFailed(
             "A block request rests on a written decision; none is attached.",
             errors={"decision_id": ["a decision is required before submission"]},
         )
-    decision = session.get(Decision, request.decision_id)
+    decision = session.get(Decision, block_request.decision_id)
     assert decision is not None
     issuer = session.get(Agency, decision.issuer_agency_id)
     assert issuer is not None
-    competence.require_competent(request.action, issuer.code)
+    competence.require_competent(block_request.action, issuer.code)
     problems = []
-    if decision.effective_to is not None and _vn_date(request.valid_until) > decision.effective_to:
+    if decision.effective_to is not None and _vn_date(block_request.valid_until) > decision.effective_to:
         problems.append(
             f"valid_until is after the decision's effective_to {decision.effective_to.isoformat()}"
         )
-    if _vn_date(request.valid_from) < decision.effective_from:
+    if _vn_date(block_request.valid_from) < decision.effective_from:
         problems.append(
             f"valid_from is before the decision's effective_from {decision.effective_from.isoformat()}"
         )
@@ -52,13 +52,13 @@ def check_decision(session: Session, request: BlockRequest, *, now: datetime | N
     return decision
 
 
-def _check_complete(request: BlockRequest) -> None:
+def _check_complete(block_request: BlockRequest) -> None:
     errors: dict[str, list[str]] = {}
-    if not request.targets:
+    if not block_request.targets:
         errors["targets"] = ["at least one target is required"]
-    if not request.executors:
+    if not block_request.executors:
         errors["executors"] = ["at least one executor is required"]
-    if not request.violations:
+    if not block_request.violations:
         errors["violation_ids"] = ["name the violations that justify the request"]
     if errors:
         raise ValidationFailed("The block request is incomplete.", errors=errors)
@@ -74,12 +74,12 @@ def _refuse_protected(targets: list[tuple[BlockTarget, str]], what: str) -> None
         )
 
 
-def check_protection(session: Session, request: BlockRequest, *, stage: str) -> None:
+def check_protection(session: Session, block_request: BlockRequest, *, stage: str) -> None:
     """At submission a protected target needs an override request with a justification; at approval,
     a reviewer's recorded override. Evaluated against the lists as they are now."""
     guard = Guard.load(session)
     refused = []
-    for target in request.targets:
+    for target in block_request.targets:
         identifier = _attributes(target)
         target.protection = guard.protection(target.kind, target.value, identifier)
         if target.protection is None:

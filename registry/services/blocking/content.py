@@ -144,10 +144,10 @@ def _decision(session: Session, principal: Principal, decision_id: uuid.UUID | N
     return found
 
 
-def _subjects(session: Session, principal: Principal, request: BlockRequest) -> list[Subject]:
+def _subjects(session: Session, principal: Principal, block_request: BlockRequest) -> list[Subject]:
     """Subjects of the justifying violations and subjects linked to the targets (visible links only)."""
-    ids = {s.id for v in request.violations for s in v.subjects}
-    identifier_ids = [t.identifier_id for t in request.targets]
+    ids = {s.id for v in block_request.violations for s in v.subjects}
+    identifier_ids = [t.identifier_id for t in block_request.targets]
     if identifier_ids:
         ids |= set(
             session.scalars(
@@ -166,42 +166,44 @@ def _set_content(
     *,
     cipher: FieldCipher,
     principal: Principal,
-    request: BlockRequest,
+    block_request: BlockRequest,
     data: dict[str, Any],
 ) -> None:
     if "measure" in data or "action" in data:
         measure = data.get("measure")
-        if request.action != "suspend_domain" and measure:
+        if block_request.action != "suspend_domain" and measure:
             raise ValidationFailed(
                 "measure applies to suspend_domain only.", errors={"measure": ["not allowed"]}
             )
-        request.measure = (measure or "suspend") if request.action == "suspend_domain" else None
+        block_request.measure = (measure or "suspend") if block_request.action == "suspend_domain" else None
     for name in ("urgent", "reason", "valid_from", "valid_until"):
         if name in data and data[name] is not None:
-            setattr(request, name, data[name])
-    if request.valid_until <= request.valid_from:
+            setattr(block_request, name, data[name])
+    if block_request.valid_until <= block_request.valid_from:
         raise ValidationFailed(
             "valid_until must be after valid_from.", errors={"valid_until": ["must be after valid_from"]}
         )
     codes = data.get("executors")
-    if codes is None and request.action != "remove_listing":
-        codes = [_code(session, e) for e in request.executors]  # kept when only the targets change
+    if codes is None and block_request.action != "remove_listing":
+        codes = [_code(session, e) for e in block_request.executors]  # kept when only the targets change
     if "targets" in data:
-        if request.targets:
-            request.targets.clear()
+        if block_request.targets:
+            block_request.targets.clear()
             session.flush()
-        request.targets.extend(_targets(session, cipher, principal, request.action, data["targets"]))
+        block_request.targets.extend(
+            _targets(session, cipher, principal, block_request.action, data["targets"])
+        )
     if "targets" in data or "executors" in data:
-        executors = _executors(session, request.action, codes or [], request.targets)
-        request.executors.clear()
+        executors = _executors(session, block_request.action, codes or [], block_request.targets)
+        block_request.executors.clear()
         session.flush()
-        request.executors.extend(executors)
+        block_request.executors.extend(executors)
     if "violation_ids" in data:
-        request.violations = _violations(session, principal, data["violation_ids"])
+        block_request.violations = _violations(session, principal, data["violation_ids"])
     if "decision_id" in data:
         decision = _decision(session, principal, data["decision_id"])
-        request.decision_id = decision.id if decision else None
-    request.subjects = _subjects(session, principal, request)
+        block_request.decision_id = decision.id if decision else None
+    block_request.subjects = _subjects(session, principal, block_request)
 
 
 def _code(session: Session, executor: BlockExecutor) -> str:

@@ -43,14 +43,14 @@ def overdue(now: datetime) -> ColumnElement[bool]:
 
 
 def is_late(executor: BlockExecutor, now: datetime) -> bool:
-    request = executor.request
+    block_request = executor.request
     return bool(
         executor.due_at is not None
         and executor.due_at < now
-        and len(executor.acknowledgements) < len(request.targets)
-        and shown_state(request, now) in ADDRESSED
+        and len(executor.acknowledgements) < len(block_request.targets)
+        and shown_state(block_request, now) in ADDRESSED
     )
 
 
-def late_executors(request: BlockRequest, now: datetime) -> list[BlockExecutor]:
-    return [e for e in request.executors if is_late(e, now)]
+def late_executors(block_request: BlockRequest, now: datetime) -> list[BlockExecutor]:
+    return [e for e in block_request.executors if is_late(e, now)]

@@ -23,7 +23,7 @@ def decide(
     session: Session,
     *,
     principal: Principal,
-    request: BlockRequest,
+    block_request: BlockRequest,
     action: str,
     reason: str | None = None,
     decision_id: uuid.UUID | None = None,
@@ -35,40 +35,47 @@ def decide(
     if action in NEEDS_REASON and not (reason and reason.strip()):
         raise ValidationFailed(f"A reason is required to {action}.", errors={"reason": ["required"]})
     document = _decision(session, principal, decision_id) if decision_id else None
-    step = workflow.begin(session, machine=MACHINE, record=request, action_name=action, principal=principal)
+    step = workflow.begin(
+        session, machine=MACHINE, record=block_request, action_name=action, principal=principal
+    )
     deadline = None
     if action == "approve":
-        deadline = rules().deadline("dispatch", request.urgent)
-        check_decision(session, request)
-        check_protection(session, request, stage="approve")
+        deadline = rules().deadline("dispatch", block_request.urgent)
+        check_decision(session, block_request)
+        check_protection(session, block_request, stage="approve")
     elif action == "dispatch":
-        deadline = rules().deadline("acknowledge", request.urgent)
-        check_decision(session, request)
+        deadline = rules().deadline("acknowledge", block_request.urgent)
+        check_decision(session, block_request)
     now = utcnow()
     step.record_transition(
         reason=reason,
-        decision_id=(document.id if document else request.decision_id),
+        decision_id=(document.id if document else block_request.decision_id),
         deadline=deadline,
         now=now,
     )
     if action == "approve":
-        request.approved_by = principal.officer
+        block_request.approved_by = principal.officer
     if action == "dispatch":
-        for executor in request.executors:
+        for executor in block_request.executors:
             executor.dispatched_at, executor.due_at = now, now + deadline if deadline else None
     session.flush()
 
 
 def override(
-    session: Session, *, principal: Principal, request: BlockRequest, target_id: uuid.UUID, justification: str
+    session: Session,
+    *,
+    principal: Principal,
+    block_request: BlockRequest,
+    target_id: uuid.UUID,
+    justification: str,
 ) -> BlockTarget:
     """A reviewer's explicit, justified override of the guard on one protected target."""
     require_decider(principal)
-    target = next((t for t in request.targets if t.id == target_id), None)
+    target = next((t for t in block_request.targets if t.id == target_id), None)
     if target is None:
         raise NotFound(f"No target {target_id} in this block request.")
     step = workflow.begin(
-        session, machine=MACHINE, record=request, action_name="override", principal=principal
+        session, machine=MACHINE, record=block_request, action_name="override", principal=principal
     )
     target.protection = Guard.load(session).protection(target.kind, target.value, _attributes(target))
     if target.protection is None:

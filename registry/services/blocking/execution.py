@@ -19,29 +19,30 @@ def acknowledge(
     session: Session,
     *,
     principal: Principal,
-    request: BlockRequest,
+    block_request: BlockRequest,
     items: list[dict[str, Any]],
     platform: str | None = None,
 ) -> BlockExecutor:
     """An executor's replies per target; the first `executed` puts the request in effect."""
     if platform is None:
-        executor = addressed_executor(principal, request)
+        executor = addressed_executor(principal, block_request)
     else:
         require_decider(principal)
-        addressed = next((e for e in request.executors if e.platform == platform), None)
+        addressed = next((e for e in block_request.executors if e.platform == platform), None)
         if addressed is None:
             raise ValidationFailed(
                 f"This request is not addressed to platform {platform}.",
                 errors={"platform": ["not addressed"]},
             )
         executor = addressed
-    if request.state not in ADDRESSED:
+    if block_request.state not in ADDRESSED:
         raise InvalidTransition(
-            f"Replies are recorded for a dispatched or in-effect block request; this one is {request.state}.",
-            current=request.state,
-            allowed=MACHINE.allowed(request.state),
+            "Replies are recorded for a dispatched or in-effect block request; "
+            f"this one is {block_request.state}.",
+            current=block_request.state,
+            allowed=MACHINE.allowed(block_request.state),
         )
-    targets = {t.id: t for t in request.targets}
+    targets = {t.id: t for t in block_request.targets}
     done = {a.target_id for a in executor.acknowledgements}
     executed = []
     for index, item in enumerate(items):
@@ -70,12 +71,12 @@ def acknowledge(
         if item["outcome"] == AckOutcome.EXECUTED:
             executed.append(target.display)
     session.flush()
-    if executed and request.state == BlockState.DISPATCHED:
+    if executed and block_request.state == BlockState.DISPATCHED:
         name = platform or principal.agency
         workflow.apply(
             session,
             machine=MACHINE,
-            record=request,
+            record=block_request,
             action_name="take_effect",
             principal=principal,
             reason=f"{name} executed {', '.join(executed)}",

@@ -23,14 +23,14 @@ from registry.services.blocking.machine import MACHINE
 EXPIRING = tuple(sorted(MACHINE.actions["expire"].sources))
 
 
-def is_due(request: BlockRequest, now: datetime) -> bool:
+def is_due(block_request: BlockRequest, now: datetime) -> bool:
     """Past its validity in a state that expires, and not yet expired by the tick."""
-    return request.state in EXPIRING and request.valid_until <= now
+    return block_request.state in EXPIRING and block_request.valid_until <= now
 
 
-def shown_state(request: BlockRequest, now: datetime | None = None) -> BlockState:
+def shown_state(block_request: BlockRequest, now: datetime | None = None) -> BlockState:
     """The state a reader sees: `expired` once the validity has ended, even if the tick is late."""
-    return BlockState.EXPIRED if is_due(request, now or utcnow()) else BlockState(request.state)
+    return BlockState.EXPIRED if is_due(block_request, now or utcnow()) else BlockState(block_request.state)
 
 
 def unrecorded_expiry(now: datetime) -> ColumnElement[bool]:
@@ -47,24 +47,24 @@ def in_shown_state(state: str, now: datetime) -> ColumnElement[bool]:
     return BlockRequest.state == state
 
 
-def expire_if_due(session: Session, request: BlockRequest, now: datetime | None = None) -> bool:
+def expire_if_due(session: Session, block_request: BlockRequest, now: datetime | None = None) -> bool:
     """Expire a request past its validity (the tick, and writes that load it: never a read)."""
     now = now or utcnow()
-    if not is_due(request, now):
+    if not is_due(block_request, now):
         return False
     try:
         with session.begin_nested():
             workflow.apply(
                 session,
                 machine=MACHINE,
-                record=request,
+                record=block_request,
                 action_name="expire",
                 principal=None,
-                reason=f"validity ended {request.valid_until.isoformat()}",
+                reason=f"validity ended {block_request.valid_until.isoformat()}",
                 now=now,
             )
     except Conflict:
-        session.refresh(request)  # someone else changed it at the same moment; their state stands
+        session.refresh(block_request)  # someone else changed it at the same moment; their state stands
         return False
     return True
 
@@ -75,7 +75,7 @@ def expire_due(session: Session, now: datetime | None = None, limit: int = 100_0
     due = session.scalars(
         select(BlockRequest).where(unrecorded_expiry(now)).order_by(BlockRequest.valid_until).limit(limit)
     )
-    return sum(expire_if_due(session, request, now) for request in list(due))
+    return sum(expire_if_due(session, block_request, now) for block_request in list(due))
 
 
 def tick(session: Session, *, now: datetime | None = None) -> dict[str, int]:

@@ -59,7 +59,7 @@ class Row:
     """What an entry is made of (schemas.blocking.BlocklistEntry writes it)."""
 
     target: BlockTarget
-    request: BlockRequest
+    block_request: BlockRequest
     decision_number: str | None
 
 
@@ -91,7 +91,7 @@ def rows(session: Session, executor: Agency, now: datetime) -> list[Row]:
         )
         .order_by(BlockTarget.kind, BlockTarget.value, BlockRequest.id)
     ).tuples()
-    return [Row(target, request, number) for target, request, number in found]
+    return [Row(target, block_request, number) for target, block_request, number in found]
 
 
 def entries(session: Session, executor: Agency, now: datetime | None = None) -> list[dict[str, Any]]:

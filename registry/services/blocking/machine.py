@@ -69,5 +69,5 @@ KINDS_BY_ACTION = {
 }
 
 
-def transitions(session: Session, request: BlockRequest) -> list[workflow.WorkflowTransition]:
-    return workflow.transitions(session, MACHINE.record_type, request.id)
+def transitions(session: Session, block_request: BlockRequest) -> list[workflow.WorkflowTransition]:
+    return workflow.transitions(session, MACHINE.record_type, block_request.id)

@@ -25,7 +25,7 @@ from registry.services.visibility import record_visible
 
 
 def _mirror_decision(
-    session: Session, principal: Principal, original: BlockRequest, request: BlockRequest
+    session: Session, principal: Principal, original: BlockRequest, block_request: BlockRequest
 ) -> None:
     """Reuse the original's decision if it covers every new target, else the caller must give one.
 
@@ -38,7 +38,7 @@ def _mirror_decision(
     assert decision is not None
     subject_ids = {s.id for s in original.subjects}
     uncovered = []
-    for target in request.targets:
+    for target in block_request.targets:
         named = False
         for text in decision.targets:
             try:
@@ -64,7 +64,7 @@ def _mirror_decision(
             "(neither named in it nor linked to the original's subjects); attach a decision_id.",
             errors={"decision_id": [f"{t} is not covered by {decision.number}" for t in uncovered]},
         )
-    request.decision_id = decision.id
+    block_request.decision_id = decision.id
 
 
 def create(
@@ -88,7 +88,7 @@ def create(
         if not data.get("violation_ids"):
             data["violation_ids"] = [v.id for v in original.violations]
     now = utcnow()
-    request = BlockRequest(
+    block_request = BlockRequest(
         id=uuid.uuid4(),
         action=data["action"],
         owner_agency_id=principal.agency_id,
@@ -98,21 +98,21 @@ def create(
         reason=data["reason"],
         urgent=data.get("urgent", False),
     )
-    _set_content(session, cipher=cipher, principal=principal, request=request, data=data)
+    _set_content(session, cipher=cipher, principal=principal, block_request=block_request, data=data)
     if original is not None and data.get("decision_id") is None:
-        _mirror_decision(session, principal, original, request)
+        _mirror_decision(session, principal, original, block_request)
     workflow.start(
         session,
         machine=MACHINE,
-        record=request,
+        record=block_request,
         state=BlockState.DRAFT,
         principal=principal,
         reason=data["reason"],
-        decision_id=request.decision_id,
+        decision_id=block_request.decision_id,
     )
     if not data.get("draft"):
-        submit(session, principal=principal, request=request)
-    return request
+        submit(session, principal=principal, block_request=block_request)
+    return block_request
 
 
 def update(
@@ -120,30 +120,34 @@ def update(
     *,
     cipher: FieldCipher,
     principal: Principal,
-    request: BlockRequest,
+    block_request: BlockRequest,
     data: dict[str, Any],
 ) -> None:
     """Change a draft, or a request returned for changes (submitting agency only)."""
-    require_owner(principal, request)
-    if request.state not in EDITABLE:
+    require_owner(principal, block_request)
+    if block_request.state not in EDITABLE:
         raise InvalidTransition(
-            f"Only a draft or returned block request can be changed; this one is {request.state}.",
-            current=request.state,
-            allowed=MACHINE.allowed(request.state),
+            f"Only a draft or returned block request can be changed; this one is {block_request.state}.",
+            current=block_request.state,
+            allowed=MACHINE.allowed(block_request.state),
         )
-    _set_content(session, cipher=cipher, principal=principal, request=request, data=data)
+    _set_content(session, cipher=cipher, principal=principal, block_request=block_request, data=data)
     session.flush()
 
 
 def submit(
-    session: Session, *, principal: Principal, request: BlockRequest, reason: str | None = None
+    session: Session, *, principal: Principal, block_request: BlockRequest, reason: str | None = None
 ) -> None:
-    require_owner(principal, request)
-    step = workflow.begin(session, machine=MACHINE, record=request, action_name="submit", principal=principal)
-    _check_complete(request)
-    check_decision(session, request)
-    check_protection(session, request, stage="submit")
-    step.record_transition(
-        reason=reason, decision_id=request.decision_id, deadline=rules().deadline("review", request.urgent)
+    require_owner(principal, block_request)
+    step = workflow.begin(
+        session, machine=MACHINE, record=block_request, action_name="submit", principal=principal
     )
-    request.submitted_by = principal.officer
+    _check_complete(block_request)
+    check_decision(session, block_request)
+    check_protection(session, block_request, stage="submit")
+    step.record_transition(
+        reason=reason,
+        decision_id=block_request.decision_id,
+        deadline=rules().deadline("review", block_request.urgent),
+    )
+    block_request.submitted_by = principal.officer
