@@ -382,3 +382,47 @@ def test_one_subject_created_at_once_one_201_the_others_409_with_the_winner(raci
         assert (
             count_of(racing_app, Identifier, Identifier.kind == "tax_code", Identifier.value == tax_code) == 1
         )
+
+
+def test_two_submissions_naming_the_same_new_targets_in_opposite_orders_both_succeed(
+    racing_app, callers, monkeypatch
+):
+    """Each registers its targets' identifiers in one order whatever the order given, so the two wait
+    for each other instead of deadlocking (PostgreSQL would kill one: a 500)."""
+    headers = callers.headers("MIC", officer=SUBMITTER)
+    decision, violation = make_decision(callers.session), make_violation(callers.session)
+    callers.session.commit()
+    for _ in range(ROUNDS):
+        first, second = (f"race-{uuid.uuid4().hex[:10]}.vn" for _ in range(2))
+        bodies = [
+            block_body(
+                decision, violation, targets=[{"kind": "domain", "value": a}, {"kind": "domain", "value": b}]
+            )
+            for a, b in ((first, second), (second, first))
+        ]
+        # Both have looked for their first identifier before either registers one.
+        barrier = threading.Barrier(2, timeout=20)
+        held_first_call(monkeypatch, identifier_service, "_find", barrier)
+        results: list[Any] = []
+
+        def submit(body: dict, results: list[Any] = results) -> None:
+            try:
+                key = {"Idempotency-Key": uuid.uuid4().hex}
+                response = racing_app.test_client().post(
+                    BLOCK_REQUESTS, json=body, headers={**headers, **key}
+                )
+                results.append((response.status_code, response.get_json()))
+            except Exception as exc:  # what a server would answer 500 for
+                results.append((500, repr(exc)))
+
+        threads = [threading.Thread(target=submit, args=(body,)) for body in bodies]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        monkeypatch.undo()
+        assert sorted(status for status, _ in results) == [201, 201], results
+        for domain in (first, second):
+            assert (
+                count_of(racing_app, Identifier, Identifier.kind == "domain", Identifier.value == domain) == 1
+            )

@@ -41,7 +41,7 @@ def _targets(
     session: Session, cipher: FieldCipher, principal: Principal, action: str, specs: list[dict[str, Any]]
 ) -> list[BlockTarget]:
     allowed = KINDS_BY_ACTION[action]
-    targets: list[BlockTarget] = []
+    pending: list[tuple[int, dict[str, Any], Any, str | None]] = []
     seen: set[tuple[str, str]] = set()
     for index, spec in enumerate(specs):
         field = f"targets.{index}"
@@ -73,20 +73,26 @@ def _targets(
                 f"{parsed.display} is not a shop or listing on a known platform.",
                 errors={f"{field}.value": ["not a listing on shopee, lazada, tiki or tiktok_shop"]},
             )
+        pending.append((index, spec, parsed, platform))
+    # New identifiers are registered in one order whatever the request's order, so two submissions
+    # naming the same new targets in opposite orders wait for each other instead of deadlocking.
+    identifier_ids = {}
+    for _, _, parsed, _ in sorted(pending, key=lambda item: (item[2].kind, item[2].value)):
         registered = identifier_service.ensure(session, cipher=cipher, principal=principal, parsed=parsed)
-        targets.append(
-            BlockTarget(
-                position=index,
-                kind=parsed.kind,
-                value=parsed.value,
-                display=parsed.display,
-                identifier_id=registered.identifier.id,
-                platform=platform,
-                override_requested=bool(spec.get("override_requested")),
-                override_justification=spec.get("override_justification"),
-            )
+        identifier_ids[parsed.kind, parsed.value] = registered.identifier.id
+    return [
+        BlockTarget(
+            position=index,
+            kind=parsed.kind,
+            value=parsed.value,
+            display=parsed.display,
+            identifier_id=identifier_ids[parsed.kind, parsed.value],
+            platform=platform,
+            override_requested=bool(spec.get("override_requested")),
+            override_justification=spec.get("override_justification"),
         )
-    return targets
+        for index, spec, parsed, platform in pending
+    ]
 
 
 def _executors(
