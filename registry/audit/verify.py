@@ -2,7 +2,9 @@
 
 The verifier trusts nothing the log stores except what carries the log's signature: it rehashes every
 entry's canonical bytes, recomputes the root and compares it with the signed checkpoint, and proves
-that the checkpoint extends the one it verified last (saved in a state file). On failure it raises
+that the checkpoint extends the one it verified last (saved in a state file). Reading the database, it
+also holds every searchable column of an entry (agency, officer, action, ...) to the signed body it was
+derived from, since the search API answers from those columns. On failure it raises
 `VerificationFailed` with the evidence: both checkpoints, the failing proof, the first bad index.
 """
 
@@ -22,12 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.audit import merkle
-from registry.audit.log import iter_leaves
-from registry.audit.models import AuditCheckpoint
+from registry.audit.models import AuditCheckpoint, AuditEntry, AuditLeaf
 from registry.audit.note import Checkpoint, NoteError, NoteVerifier, open_note, parse_note
+from registry.audit.recorder import SIGNED_COLUMNS, body_time, signed_columns
 from registry.audit.sequencer import latest_checkpoint
 
 _sha256 = hashlib.sha256
+MAX_LISTED = 100  # mismatching entries listed in the evidence (all are counted)
 
 
 def b64(raw: bytes) -> str:
@@ -48,6 +51,10 @@ class LogSource(Protocol):
 
     def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
         """(leaf index, canonical body, the leaf hash the log stores if it says) in index order."""
+        ...
+
+    def column_mismatches(self) -> list[tuple[int, list[str]]]:
+        """After `leaves` ran: (leaf index, columns) whose stored search columns differ from the body."""
         ...
 
     def signed_notes(self) -> Iterator[tuple[int, str]]:
@@ -73,7 +80,36 @@ class DatabaseSource:
         return merkle.consistency_proof(first, second, leaf_hashes, {})
 
     def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
-        return iter_leaves(self.session, size, self.chunk)
+        """Also holds every searchable column to the body it was derived from, in the same pass: the
+        search API answers from those columns, so rewriting one would hide an entry from a search."""
+        self._mismatches: list[tuple[int, list[str]]] = []
+        columns = [getattr(AuditEntry, name) for name in SIGNED_COLUMNS]
+        for start in range(0, size, self.chunk):
+            query = (
+                select(AuditLeaf.leaf_index, AuditEntry.body, AuditEntry.leaf_hash, *columns)
+                .join(AuditEntry, AuditEntry.id == AuditLeaf.entry_id)
+                .where(AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < min(start + self.chunk, size))
+                .order_by(AuditLeaf.leaf_index)
+            )
+            for row in self.session.execute(query):
+                index, body, leaf_hash, occurred_at, *stored = row
+                try:
+                    signed = signed_columns(body)
+                except ValueError:
+                    signed = None  # not JSON: the root (or stored hash) check reports it
+                if signed is not None:
+                    stored_time = body_time(occurred_at) if occurred_at is not None else None
+                    differ = [
+                        name
+                        for name, value in zip(SIGNED_COLUMNS, (stored_time, *stored), strict=True)
+                        if value != signed[name]
+                    ]
+                    if differ:
+                        self._mismatches.append((index, differ))
+                yield index, body, leaf_hash
+
+    def column_mismatches(self) -> list[tuple[int, list[str]]]:
+        return getattr(self, "_mismatches", [])
 
     def signed_notes(self) -> Iterator[tuple[int, str]]:
         query = select(AuditCheckpoint.size, AuditCheckpoint.note).order_by(AuditCheckpoint.size)
@@ -117,6 +153,9 @@ class HttpSource:
 
     def signed_notes(self) -> Iterator[tuple[int, str]]:
         return iter(())
+
+    def column_mismatches(self) -> list[tuple[int, list[str]]]:
+        return []  # the API serves only the signed bodies; their search columns are not visible here
 
 
 @dataclass
@@ -228,6 +267,23 @@ def verify_log(
         raise VerificationFailed(
             f"stored leaf hash of index {stored_mismatch} does not match its entry",
             {**evidence, "first_mismatching_index": stored_mismatch},
+        )
+
+    mismatches = source.column_mismatches()
+    if mismatches:
+        index, columns = mismatches[0]
+        more = f" ({len(mismatches)} entries differ in all)" if len(mismatches) > 1 else ""
+        raise VerificationFailed(
+            f"leaf index {index}: stored column{'s' if len(columns) > 1 else ''} "
+            f"{', '.join(columns)} do{'es' if len(columns) == 1 else ''} not match the signed entry; "
+            f"the audit search answers from these columns{more}",
+            {
+                **evidence,
+                "first_mismatching_index": index,
+                "columns": columns,
+                "mismatching_entries": [{"leaf_index": i, "columns": c} for i, c in mismatches[:MAX_LISTED]],
+                "mismatching_entry_count": len(mismatches),
+            },
         )
 
     if previous is not None and 0 < previous.size < cp.size:
