@@ -158,6 +158,13 @@ class HttpSource:
         return []  # the API serves only the signed bodies; their search columns are not visible here
 
 
+UNANCHORED = (
+    "No earlier state or witness cosignature given: entries removed after the latest checkpoint "
+    "together with it cannot be detected; pass --state FILE (kept between runs) to check the log only "
+    "grew, or rely on a witness (registry audit witness) that keeps its own."
+)
+
+
 @dataclass
 class VerifyReport:
     checkpoint: Checkpoint
@@ -295,7 +302,9 @@ def verify_log(
                 f"the log forked: checkpoint {cp.size} does not extend {previous.size} ({exc})",
                 {**evidence, "consistency_proof": [b64(h) for h in proof]},
             ) from exc
-    return VerifyReport(cp, note, previous)
+    # A log cut back to an earlier checkpoint (entries and checkpoints deleted together) is a smaller,
+    # internally consistent log: only a comparison with a checkpoint verified earlier can show it.
+    return VerifyReport(cp, note, previous, warnings=[UNANCHORED] if previous is None else [])
 
 
 # -- state files (verifier and witness) ------------------------------------------------------------
