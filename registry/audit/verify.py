@@ -95,16 +95,14 @@ class DatabaseSource:
                 index, body, leaf_hash, occurred_at, *stored = row
                 try:
                     signed = signed_columns(body)
-                except ValueError:
-                    signed = None  # not JSON: the root (or stored hash) check reports it
+                except (ValueError, AttributeError):
+                    signed = None  # not a JSON object: the root (or stored hash) check reports it
                 if signed is not None:
-                    stored_time = body_time(occurred_at) if occurred_at is not None else None
-                    differ = [
-                        name
-                        for name, value in zip(SIGNED_COLUMNS, (stored_time, *stored), strict=True)
-                        if value != signed[name]
-                    ]
-                    if differ:
+                    held = (body_time(occurred_at) if occurred_at is not None else None, *stored)
+                    if held != signed:  # one tuple comparison per row; name the columns only on a miss
+                        differ = [
+                            name for name, a, b in zip(SIGNED_COLUMNS, held, signed, strict=True) if a != b
+                        ]
                         self._mismatches.append((index, differ))
                 yield index, body, leaf_hash
 
