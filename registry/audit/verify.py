@@ -132,6 +132,16 @@ class HttpSource:
         response = self.http.get(
             f"{self.base}/{path}", params=params or None, headers=self.headers, timeout=60
         )
+        if response.status_code in (401, 403):
+            try:
+                detail = response.json().get("detail")
+            except (ValueError, AttributeError):
+                detail = None
+            raise HttpError(
+                f"this token may not read the audit log: GET {path} answered {response.status_code}"
+                + (f" ({detail})" if detail else "")
+                + "; verifying needs a token with the scope audit:read"
+            )
         if response.status_code != 200:
             raise HttpError(f"GET {path} answered {response.status_code}: {response.text[:300]}")
         return response
@@ -146,6 +156,13 @@ class HttpSource:
     def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
         for start in range(0, size, self.page):
             data = self._get("entries", start=start, end=min(start + self.page, size)).json()
+            if data.get("only_agency"):
+                # Not tampering: the API leaves out other agencies' entries for this token.
+                raise HttpError(
+                    "this token may not read the audit log: without the scope audit:read the registry "
+                    f"serves only the entries about agency {data['only_agency']}, so the log cannot be "
+                    "verified; use a token with audit:read"
+                )
             for item in data["entries"]:
                 yield item["leaf_index"], base64.b64decode(item["body"]), None
 
