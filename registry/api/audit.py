@@ -121,7 +121,8 @@ def get_entries(args: dict[str, Any]):
     `audit:read` get only the entries about their own agency's requests.
     """
     fresh()
-    page = audit_log().entries(db(), args["start"], args["end"], agency=own_agency_only())
+    only = own_agency_only()
+    page = {**audit_log().entries(db(), args["start"], args["end"], agency=only), "only_agency": only}
     audit_resource("audit_entries", f"{page['start']}-{page['end']}")
     page["entries"] = [{"leaf_index": e["leaf_index"], "body": b64(e["body"])} for e in page["entries"]]
     return page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,11 +33,40 @@ class AuditEvent:
     detail: dict[str, Any] | None = None  # extra facts; never secrets or sensitive values in clear
 
 
+# The searchable columns of `audit_entry` copied from the event (so from the signed body) by `record`.
+# `GET /audit/search` answers from them, so the verifier holds each to the body: see `signed_columns`.
+EVENT_COLUMNS = (
+    "agency",
+    "client_id",
+    "officer",
+    "action",
+    "resource_type",
+    "resource_id",
+    "outcome",
+    "status_code",
+    "purpose",
+    "request_id",
+)
+SIGNED_COLUMNS = ("occurred_at", *EVENT_COLUMNS)  # occurred_at is the body's "time"
+
+
+def body_time(occurred_at: datetime) -> str:
+    return occurred_at.isoformat().replace("+00:00", "Z")
+
+
+_BODY_KEYS = ("time", *EVENT_COLUMNS)  # the body's key for each of SIGNED_COLUMNS, in order
+
+
+def signed_columns(body: bytes) -> tuple[Any, ...]:
+    """What SIGNED_COLUMNS must hold, in order, for an entry of this body (occurred_at as `body_time`)."""
+    return tuple(map(json.loads(body).get, _BODY_KEYS))
+
+
 def canonical_body(event: AuditEvent, occurred_at: datetime) -> bytes:
     # vars(), not asdict(): asdict deep-copies every value, and this runs on every request.
     fields = {key: value for key, value in vars(event).items() if value is not None}
     fields["v"] = 1
-    fields["time"] = occurred_at.isoformat().replace("+00:00", "Z")
+    fields["time"] = body_time(occurred_at)
     return rfc8785.dumps(fields)
 
 

@@ -2,7 +2,9 @@
 
 The verifier trusts nothing the log stores except what carries the log's signature: it rehashes every
 entry's canonical bytes, recomputes the root and compares it with the signed checkpoint, and proves
-that the checkpoint extends the one it verified last (saved in a state file). On failure it raises
+that the checkpoint extends the one it verified last (saved in a state file). Reading the database, it
+also holds every searchable column of an entry (agency, officer, action, ...) to the signed body it was
+derived from, since the search API answers from those columns. On failure it raises
 `VerificationFailed` with the evidence: both checkpoints, the failing proof, the first bad index.
 """
 
@@ -22,12 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.audit import merkle
-from registry.audit.log import iter_leaves
-from registry.audit.models import AuditCheckpoint
+from registry.audit.models import AuditCheckpoint, AuditEntry, AuditLeaf
 from registry.audit.note import Checkpoint, NoteError, NoteVerifier, open_note, parse_note
+from registry.audit.recorder import SIGNED_COLUMNS, body_time, signed_columns
 from registry.audit.sequencer import latest_checkpoint
 
 _sha256 = hashlib.sha256
+MAX_LISTED = 100  # mismatching entries listed in the evidence (all are counted)
 
 
 def b64(raw: bytes) -> str:
@@ -48,6 +51,10 @@ class LogSource(Protocol):
 
     def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
         """(leaf index, canonical body, the leaf hash the log stores if it says) in index order."""
+        ...
+
+    def column_mismatches(self) -> list[tuple[int, list[str]]]:
+        """After `leaves` ran: (leaf index, columns) whose stored search columns differ from the body."""
         ...
 
     def signed_notes(self) -> Iterator[tuple[int, str]]:
@@ -73,7 +80,34 @@ class DatabaseSource:
         return merkle.consistency_proof(first, second, leaf_hashes, {})
 
     def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
-        return iter_leaves(self.session, size, self.chunk)
+        """Also holds every searchable column to the body it was derived from, in the same pass: the
+        search API answers from those columns, so rewriting one would hide an entry from a search."""
+        self._mismatches: list[tuple[int, list[str]]] = []
+        columns = [getattr(AuditEntry, name) for name in SIGNED_COLUMNS]
+        for start in range(0, size, self.chunk):
+            query = (
+                select(AuditLeaf.leaf_index, AuditEntry.body, AuditEntry.leaf_hash, *columns)
+                .join(AuditEntry, AuditEntry.id == AuditLeaf.entry_id)
+                .where(AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < min(start + self.chunk, size))
+                .order_by(AuditLeaf.leaf_index)
+            )
+            for row in self.session.execute(query):
+                index, body, leaf_hash, occurred_at, *stored = row
+                try:
+                    signed = signed_columns(body)
+                except (ValueError, AttributeError):
+                    signed = None  # not a JSON object: the root (or stored hash) check reports it
+                if signed is not None:
+                    held = (body_time(occurred_at) if occurred_at is not None else None, *stored)
+                    if held != signed:  # one tuple comparison per row; name the columns only on a miss
+                        differ = [
+                            name for name, a, b in zip(SIGNED_COLUMNS, held, signed, strict=True) if a != b
+                        ]
+                        self._mismatches.append((index, differ))
+                yield index, body, leaf_hash
+
+    def column_mismatches(self) -> list[tuple[int, list[str]]]:
+        return getattr(self, "_mismatches", [])
 
     def signed_notes(self) -> Iterator[tuple[int, str]]:
         query = select(AuditCheckpoint.size, AuditCheckpoint.note).order_by(AuditCheckpoint.size)
@@ -98,6 +132,16 @@ class HttpSource:
         response = self.http.get(
             f"{self.base}/{path}", params=params or None, headers=self.headers, timeout=60
         )
+        if response.status_code in (401, 403):
+            try:
+                detail = response.json().get("detail")
+            except (ValueError, AttributeError):
+                detail = None
+            raise HttpError(
+                f"this token may not read the audit log: GET {path} answered {response.status_code}"
+                + (f" ({detail})" if detail else "")
+                + "; verifying needs a token with the scope audit:read"
+            )
         if response.status_code != 200:
             raise HttpError(f"GET {path} answered {response.status_code}: {response.text[:300]}")
         return response
@@ -112,11 +156,28 @@ class HttpSource:
     def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
         for start in range(0, size, self.page):
             data = self._get("entries", start=start, end=min(start + self.page, size)).json()
+            if data.get("only_agency"):
+                # Not tampering: the API leaves out other agencies' entries for this token.
+                raise HttpError(
+                    "this token may not read the audit log: without the scope audit:read the registry "
+                    f"serves only the entries about agency {data['only_agency']}, so the log cannot be "
+                    "verified; use a token with audit:read"
+                )
             for item in data["entries"]:
                 yield item["leaf_index"], base64.b64decode(item["body"]), None
 
     def signed_notes(self) -> Iterator[tuple[int, str]]:
         return iter(())
+
+    def column_mismatches(self) -> list[tuple[int, list[str]]]:
+        return []  # the API serves only the signed bodies; their search columns are not visible here
+
+
+UNANCHORED = (
+    "No earlier state or witness cosignature given: entries removed after the latest checkpoint "
+    "together with it cannot be detected; pass --state FILE (kept between runs) to check the log only "
+    "grew, or rely on a witness (registry audit witness) that keeps its own."
+)
 
 
 @dataclass
@@ -230,6 +291,23 @@ def verify_log(
             {**evidence, "first_mismatching_index": stored_mismatch},
         )
 
+    mismatches = source.column_mismatches()
+    if mismatches:
+        index, columns = mismatches[0]
+        more = f" ({len(mismatches)} entries differ in all)" if len(mismatches) > 1 else ""
+        raise VerificationFailed(
+            f"leaf index {index}: stored column{'s' if len(columns) > 1 else ''} "
+            f"{', '.join(columns)} do{'es' if len(columns) == 1 else ''} not match the signed entry; "
+            f"the audit search answers from these columns{more}",
+            {
+                **evidence,
+                "first_mismatching_index": index,
+                "columns": columns,
+                "mismatching_entries": [{"leaf_index": i, "columns": c} for i, c in mismatches[:MAX_LISTED]],
+                "mismatching_entry_count": len(mismatches),
+            },
+        )
+
     if previous is not None and 0 < previous.size < cp.size:
         proof = source.consistency_proof(previous.size, cp.size, hashes)
         try:
@@ -239,7 +317,9 @@ def verify_log(
                 f"the log forked: checkpoint {cp.size} does not extend {previous.size} ({exc})",
                 {**evidence, "consistency_proof": [b64(h) for h in proof]},
             ) from exc
-    return VerifyReport(cp, note, previous)
+    # A log cut back to an earlier checkpoint (entries and checkpoints deleted together) is a smaller,
+    # internally consistent log: only a comparison with a checkpoint verified earlier can show it.
+    return VerifyReport(cp, note, previous, warnings=[UNANCHORED] if previous is None else [])
 
 
 # -- state files (verifier and witness) ------------------------------------------------------------

@@ -114,7 +114,12 @@ def sequence(once: bool, interval: float, batch: int) -> None:
         engine.dispose()
 
 
-@audit.command(help="Verify the whole log: signature, consistency with --state, every entry's hash.")
+@audit.command(
+    help="Verify the whole log: signature, consistency with --state, every entry's hash (and, with "
+    "--database, every searchable column against its signed entry). Exit 0: verified; 1: verification "
+    "failed. Without an earlier --state, a log cut back together with its newest checkpoints looks "
+    "intact: the output then says so (NOT CHECKED) and the exit status stays 0."
+)
 @click.option("--url", help="Base URL of the registry (reads /api/v1/audit).")
 @click.option("--database", is_flag=True, help="Read the log's tables directly (REGISTRY_DATABASE_URL).")
 @click.option(
@@ -125,7 +130,10 @@ def sequence(once: bool, interval: float, batch: int) -> None:
     help="Log verifier key (name+hexid+base64) or a file of them; repeatable.",
 )
 @click.option(
-    "--state", "state_file", type=click.Path(dir_okay=False), help="Last verified checkpoint (JSON)."
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False),
+    help="Last verified checkpoint (JSON): read, then replaced once the log verifies.",
 )
 @click.option("--token", envvar=TOKEN_ENV, help=f"Bearer token for --url (or ${TOKEN_ENV}).")
 def verify(
@@ -165,6 +173,14 @@ def verify(
         root = base64.b64encode(report.checkpoint.root_hash).decode()
         since = f", extends the saved checkpoint of size {report.previous.size}" if report.previous else ""
         click.echo(f"OK: {report.checkpoint.size} entries, root {root}{since}")
+        for warning in report.warnings:
+            click.echo(f"NOT CHECKED: {warning}", err=True)
+        if state_file and report.previous is None:
+            click.echo(
+                f"No earlier state in {state_file}: this checkpoint is now saved to it, so later runs "
+                "with the same --state check that the log only grew.",
+                err=True,
+            )
 
     if database:
         with session_scope() as session:

@@ -50,6 +50,13 @@ class EntriesPage(Schema):
     tree_size = fields.Integer()
     start = fields.Integer()
     end = fields.Integer()
+    only_agency = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Set when the caller lacks `audit:read`: only entries about this agency's "
+            "requests are served and the others left out, so the page cannot be verified against the root"
+        },
+    )
     entries = fields.List(fields.Nested(EntryRead))
 
 
