@@ -33,7 +33,6 @@ lint: install
 	$(BIN)/mypy
 
 bench: install
-	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
 clean:
