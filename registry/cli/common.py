@@ -21,10 +21,12 @@ from registry.services import rulefiles
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-def settings() -> Settings:
-    """The process's settings; the rule files the domain reads are configured from them here."""
+def settings(served: tuple[str, int] | None = None) -> Settings:
+    """The process's settings; the rule files the domain reads are configured from them here.
+
+    `served`: the (host, port) `registry serve` serves on (see `Settings.from_env`)."""
     try:
-        config = Settings.from_env()
+        config = Settings.from_env(served=served)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     rulefiles.configure(config.rule_files)
