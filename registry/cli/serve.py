@@ -33,5 +33,5 @@ def serve(host: str, port: int) -> None:
     click.echo(f"Token metadata: {base}/.well-known/oauth-authorization-server")
     demo = config.var_dir / "demo-clients.txt"
     if demo.exists():
-        click.echo(f"Demo clients and how to get a token: {demo}")
+        click.echo(f"Demo clients and how to get a token: {demo} (with REGISTRY={base})")
     app.run(host=host, port=port, debug=False, request_handler=PathOnlyRequestHandler)
