@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, g, send_from_directory
+from flask import Blueprint, Flask, abort, g, send_from_directory
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from sqlalchemy import Engine
@@ -140,7 +140,10 @@ def _serve_swagger_ui(app: Flask) -> None:
             abort(404)
         return send_from_directory(folder, filename, max_age=86400)
 
-    app.add_url_rule(f"{SWAGGER_UI_URL}<path:filename>", "swagger_ui_file", swagger_ui_file)
+    # Named like flask-smorest's "api-docs" blueprint (the page, openapi.json): open to anyone, as they are.
+    blueprint = Blueprint("api-docs-swagger-ui", __name__, url_prefix=SWAGGER_UI_URL.rstrip("/"))
+    blueprint.add_url_rule("/<path:filename>", "file", swagger_ui_file)
+    app.register_blueprint(blueprint)
 
 
 def create_app(settings: Settings | None = None, *, session_factory: sessionmaker | None = None) -> Flask:
