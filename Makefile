@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
 
 .PHONY: install run test test-sqlite test-postgres lint bench clean
 
@@ -13,10 +15,10 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-run: install  ## migrate var/registry.sqlite3, load demo data once, serve on 127.0.0.1:5000
+run: install  ## migrate var/registry.sqlite3, load demo data once, serve on $(HOST):$(PORT) (make run PORT=8080)
 	$(BIN)/registry db upgrade
 	$(BIN)/registry demo-data --if-empty
-	$(BIN)/registry serve
+	$(BIN)/registry serve --host $(HOST) --port $(PORT)
 
 test: install  ## lint (ruff, mypy), then the suite on SQLite and on PostgreSQL (when reachable; required in CI)
 	scripts/test
@@ -33,7 +35,6 @@ lint: install
 	$(BIN)/mypy
 
 bench: install
-	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
 clean:

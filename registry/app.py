@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, g
+from flask import Blueprint, Flask, abort, g, send_from_directory
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from sqlalchemy import Engine
@@ -27,6 +29,12 @@ from registry.fieldcrypt import FieldCipher
 from registry.services import rulefiles
 
 API_PREFIX = "/api/v1"
+# Swagger UI (swagger-ui-dist, packaged by swagger-ui-py) is served from here, not from a CDN: the docs
+# page must load on a machine without internet. Only the files the page loads are served.
+SWAGGER_UI_URL = f"{API_PREFIX}/docs/ui/"
+SWAGGER_UI_FILES = frozenset(
+    {"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png"}
+)
 
 
 @dataclass
@@ -87,7 +95,7 @@ def _openapi_config(settings: Settings) -> dict[str, Any]:
         "OPENAPI_URL_PREFIX": API_PREFIX,
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        "OPENAPI_SWAGGER_UI_URL": SWAGGER_UI_URL,
         "API_SPEC_OPTIONS": {
             "info": {
                 "description": (
@@ -114,6 +122,28 @@ def _openapi_config(settings: Settings) -> dict[str, Any]:
             },
         },
     }
+
+
+def _swagger_ui_folder() -> Path:
+    """swagger-ui-py's copy of swagger-ui-dist, found without importing its web-framework handlers."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("swagger-ui-py is not installed (a dependency of the registry): pip install -e .")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+def _serve_swagger_ui(app: Flask) -> None:
+    folder = _swagger_ui_folder()
+
+    def swagger_ui_file(filename: str) -> Any:
+        if filename not in SWAGGER_UI_FILES:
+            abort(404)
+        return send_from_directory(folder, filename, max_age=86400)
+
+    # Named like flask-smorest's "api-docs" blueprint (the page, openapi.json): open to anyone, as they are.
+    blueprint = Blueprint("api-docs-swagger-ui", __name__, url_prefix=SWAGGER_UI_URL.rstrip("/"))
+    blueprint.add_url_rule("/<path:filename>", "file", swagger_ui_file)
+    app.register_blueprint(blueprint)
 
 
 def create_app(settings: Settings | None = None, *, session_factory: sessionmaker | None = None) -> Flask:
@@ -143,6 +173,7 @@ def create_app(settings: Settings | None = None, *, session_factory: sessionmake
     )
 
     api = RegistryApi(app)
+    _serve_swagger_ui(app)
     app.before_request(context.start_request)
     app.after_request(context.finish_request)
     init_limits(app, settings)

@@ -16,8 +16,21 @@ _DEFAULT_RULES = RuleFiles()  # the files shipped in registry/data
 ENVIRONMENTS = ("development", "production", "testing")
 
 
+DEFAULT_ISSUER = "http://127.0.0.1:5000"
+_EVERY_INTERFACE = {"", "0.0.0.0", "::"}  # noqa: S104 - a name for the wildcard addresses, not a bind
+
+
 class ConfigError(RuntimeError):
     """Configuration that would make the registry unsafe or unable to run."""
+
+
+def development_issuer(host: str, port: int) -> str:
+    """The base URL a development server on `host:port` is called at (this machine for every interface)."""
+    if host in _EVERY_INTERFACE:
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def _key_from_env_or_file(env: Mapping[str, str], name: str, var_dir: Path, production: bool) -> bytes:
@@ -53,7 +66,7 @@ class Settings:
     var_dir: Path
     data_key: bytes = field(repr=False)
     lookup_key: bytes = field(repr=False)
-    issuer: str = "http://127.0.0.1:5000"
+    issuer: str = DEFAULT_ISSUER
     audience: str = "registry"
     token_lifetime: int = 600
     max_body_bytes: int = 2 * 1024 * 1024
@@ -87,7 +100,15 @@ class Settings:
         )
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        served: tuple[str, int] | None = None,
+        **overrides: Any,
+    ) -> Settings:
+        """`served`: the (host, port) a development server is about to serve on. Without
+        `REGISTRY_ISSUER` the issuer is then that address, so that tokens name where clients call."""
         env = dict(os.environ if environ is None else environ)
         mode = overrides.pop("env", None) or env.get("REGISTRY_ENV", "development")
         if mode not in ENVIRONMENTS:
@@ -128,7 +149,9 @@ class Settings:
             or _key_from_env_or_file(env, "data_key", var_dir, production),
             lookup_key=overrides.pop("lookup_key", None)
             or _key_from_env_or_file(env, "lookup_key", var_dir, production),
-            issuer=env.get("REGISTRY_ISSUER", "http://127.0.0.1:5000").rstrip("/"),
+            issuer=(
+                env.get("REGISTRY_ISSUER") or (development_issuer(*served) if served else DEFAULT_ISSUER)
+            ).rstrip("/"),
             audience=env.get("REGISTRY_AUDIENCE", "registry"),
             token_lifetime=integer("REGISTRY_TOKEN_LIFETIME", 600),
             max_body_bytes=integer("REGISTRY_MAX_BODY_BYTES", 2 * 1024 * 1024),

@@ -106,3 +106,25 @@ def test_rule_files_and_the_audit_key_come_from_settings(tmp_path, monkeypatch):
     assert workdays.is_working_day(date(2026, 10, 2))
     with pytest.raises(ConfigError, match="REGISTRY_HOLIDAYS_FILE"):
         Settings.from_env({**PRODUCTION, "REGISTRY_HOLIDAYS_FILE": str(tmp_path / "missing.json")})
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "issuer"),
+    [
+        ("127.0.0.1", 8080, "http://127.0.0.1:8080"),
+        ("localhost", 5001, "http://localhost:5001"),
+        ("0.0.0.0", 8080, "http://127.0.0.1:8080"),  # noqa: S104 - every interface: this host calls itself
+        ("::1", 8080, "http://[::1]:8080"),
+    ],
+)
+def test_development_issuer_is_where_the_registry_is_served(tmp_path, host, port, issuer):
+    settings = Settings.from_env({"REGISTRY_VAR_DIR": str(tmp_path)}, served=(host, port))
+    assert settings.issuer == issuer
+
+
+def test_served_address_does_not_override_an_explicit_issuer(tmp_path):
+    env = {"REGISTRY_VAR_DIR": str(tmp_path), "REGISTRY_ISSUER": "https://registry.example.gov.vn/"}
+    assert Settings.from_env(env, served=("127.0.0.1", 8080)).issuer == "https://registry.example.gov.vn"
+    assert (
+        Settings.from_env({**PRODUCTION}, served=("127.0.0.1", 8080)).issuer == PRODUCTION["REGISTRY_ISSUER"]
+    )

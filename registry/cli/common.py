@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,10 +22,31 @@ from registry.services import rulefiles
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
-def settings() -> Settings:
-    """The process's settings; the rule files the domain reads are configured from them here."""
+def _check_development_data(create: bool) -> None:
+    """In development with nothing configured, the data is ./var: a command run from another folder
+    would make a new ./var there (new keys, an empty database) and then fail on the missing tables.
+    Say where it looked and what to do instead; only `registry db upgrade` (`create`) makes it."""
+    env = os.environ
+    if create or env.get("REGISTRY_ENV", "development") != "development":
+        return
+    if env.get("REGISTRY_VAR_DIR") or env.get("REGISTRY_DATABASE_URL"):
+        return
+    var_dir = Path("var").resolve()
+    if not var_dir.exists():
+        raise click.ClickException(
+            f"no registry data in {var_dir}: run `registry db upgrade` (or `make run`) in the project "
+            "folder, or set REGISTRY_VAR_DIR (or REGISTRY_DATABASE_URL) to where the data is"
+        )
+
+
+def settings(served: tuple[str, int] | None = None, *, create: bool = False) -> Settings:
+    """The process's settings; the rule files the domain reads are configured from them here.
+
+    `served`: the (host, port) `registry serve` serves on (see `Settings.from_env`). `create`: the
+    command makes the development data (./var) when it is missing; others refuse to (see above)."""
+    _check_development_data(create)
     try:
-        config = Settings.from_env()
+        config = Settings.from_env(served=served)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     rulefiles.configure(config.rule_files)

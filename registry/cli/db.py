@@ -14,7 +14,7 @@ def db() -> None:
 @db.command(help="Upgrade the schema to the latest revision (creates the SQLite file if needed).")
 @click.option("--revision", default="heads", show_default=True)
 def upgrade(revision: str) -> None:
-    config = settings()
+    config = settings(create=True)
     if config.database_url.startswith("sqlite:///"):
         from pathlib import Path
 

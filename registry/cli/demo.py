@@ -26,11 +26,13 @@ DEMO_CLIENTS = {
 def _clients_text(rows: list[tuple[str, str, str, str]], issuer: str) -> str:
     lines = [
         "# Demo OAuth clients (development only). Secrets are shown here once; the database keeps hashes.",
-        "# Get a token (client_credentials, client_secret_basic) and call the API:",
+        "# Get a token (client_credentials, client_secret_basic) and call the API; REGISTRY is the address",
+        "# `registry serve` prints (another one with `make run PORT=8080` or `registry serve --port 8080`):",
         "#",
-        f"#   TOKEN=$(curl -s -u CLIENT_ID:SECRET -d grant_type=client_credentials {issuer}/oauth/token \\",
+        f"#   REGISTRY={issuer}",
+        "#   TOKEN=$(curl -s -u CLIENT_ID:SECRET -d grant_type=client_credentials $REGISTRY/oauth/token \\",
         "#           | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
-        f"#   curl -H \"Authorization: Bearer $TOKEN\" '{issuer}/api/v1/subjects?q=nguyen'",
+        '#   curl -H "Authorization: Bearer $TOKEN" "$REGISTRY/api/v1/subjects?q=nguyen"',
         "#   (writes and ?sensitive=true also need: -H 'X-Purpose: <case or decision number>')",
         "",
     ]

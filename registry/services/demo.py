@@ -129,8 +129,18 @@ class Counts:
     by_agency: dict[str, int] = field(default_factory=dict)
 
 
-def tax_code(rng: random.Random) -> str:
-    """A random 10-digit tax code with a valid check digit (REFERENCE.md rule)."""
+def _unique(draw: Callable[[], str], taken: set[str] | None) -> str:
+    """`draw()` again until it gives a value not in `taken` (then kept there); any value without `taken`."""
+    while True:
+        value = draw()
+        if taken is None:
+            return value
+        if value not in taken:
+            taken.add(value)
+            return value
+
+
+def _tax_code(rng: random.Random) -> str:
     while True:
         first = f"0{rng.randint(1, 9)}{rng.randint(0, 9_999_999):07d}"
         if first[2:9] == "0000000":
@@ -140,10 +150,21 @@ def tax_code(rng: random.Random) -> str:
             return first + str(10 - r)
 
 
-def personal_id(rng: random.Random) -> str:
-    """A well-formed CCCD: province of birth registration, century/sex, birth year, serial."""
-    province = rng.choice(["001", "079", "048", "031"])
-    return f"{province}{rng.choice('0123')}{rng.randint(60, 99):02d}{rng.randint(0, 999_999):06d}"
+def tax_code(rng: random.Random, taken: set[str] | None = None) -> str:
+    """A random 10-digit tax code with a valid check digit (REFERENCE.md rule), not one in `taken`.
+
+    Two subjects cannot share a tax code: at 20,000 subjects a plain draw repeats one."""
+    return _unique(lambda: _tax_code(rng), taken)
+
+
+def personal_id(rng: random.Random, taken: set[str] | None = None) -> str:
+    """A well-formed CCCD (birth province, century and sex, birth year, serial), not in `taken`."""
+
+    def draw() -> str:
+        province = rng.choice(["001", "079", "048", "031"])
+        return f"{province}{rng.choice('0123')}{rng.randint(60, 99):02d}{rng.randint(0, 999_999):06d}"
+
+    return _unique(draw, taken)
 
 
 def principal_for(agency: Agency) -> Principal:
@@ -179,6 +200,8 @@ def generate(
     principals = {code: principal_for(agencies[code]) for code in DETECTING_AGENCIES}
     counts = Counts()
     decision_numbers: set[str] = set()
+    tax_codes: set[str] = set()
+    personal_ids: set[str] = set()
     for index in range(subjects):
         owner_code = rng.choice(DETECTING_AGENCIES)
         owner = principals[owner_code]
@@ -195,8 +218,8 @@ def generate(
         data = {
             "kind": "individual" if individual else "organisation",
             "name": name,
-            "tax_code": None if individual else tax_code(rng),
-            "personal_id": personal_id(rng) if individual else None,
+            "tax_code": None if individual else tax_code(rng, tax_codes),
+            "personal_id": personal_id(rng, personal_ids) if individual else None,
             "addresses": [f"Số {rng.randint(1, 300)} {rng.choice(STREETS)}, {rng.choice(PROVINCES)}"],
             "province": rng.choice(PROVINCES),
             "visibility": vis,

@@ -59,3 +59,22 @@ def test_demo_data_is_deterministic_for_a_seed(tmp_path):
         assert result.exit_code == 0, result.output
     assert names(first) == names(second)
     assert len(names(first)) == 5
+
+
+def test_demo_tax_codes_and_personal_ids_stay_unique_at_twenty_thousand():
+    """`demo-data --subjects 20000` used to stop at a duplicate tax code (seed 389: the 17,787th drawn)
+    or personal ID and keep nothing; the generators draw again on a value already given."""
+    import random
+
+    from registry.identifiers import parse
+    from registry.services.demo import personal_id, tax_code
+
+    rng = random.Random(389)
+    taken: set[str] = set()
+    codes = [tax_code(rng, taken) for _ in range(20_000)]
+    assert len(set(codes)) == 20_000
+    assert all(parse("tax_code", code).value == code for code in codes[:50])
+    rng = random.Random(389)
+    taken = set()
+    ids = [personal_id(rng, taken) for _ in range(20_000)]
+    assert len(set(ids)) == 20_000
