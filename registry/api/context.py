@@ -22,6 +22,7 @@ from registry.audit.recorder import AuditEvent, change_hash, record
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
 from registry.errors import PermissionDenied, Unauthenticated, ValidationFailed
+from registry.schemas.common import sensitive_requested
 from registry.schemas.output import Output, dumping
 from registry.schemas.output import current as current_output
 
@@ -111,7 +112,9 @@ def reveal(requested: bool) -> bool:
 
 
 def wants_sensitive() -> bool:
-    return request.args.get("sensitive", "").lower() in ("1", "true", "yes")
+    """`?sensitive=` as the query schemas read it (schemas.common.SensitiveFlag): one parser of the flag,
+    so no spelling of true reveals without the purpose the guard requires for it."""
+    return sensitive_requested(request.args.get("sensitive"))
 
 
 def check_content_type(accepted: tuple[str, ...]) -> None:

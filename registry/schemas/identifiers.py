@@ -5,7 +5,7 @@ from typing import Any, ClassVar
 from marshmallow import Schema, fields, validate
 
 from registry.identifiers import KINDS
-from registry.schemas.common import PageQuery, page_of
+from registry.schemas.common import PageQuery, SensitiveFlag, page_of
 from registry.schemas.output import Compute, Output, OutputSchema, loaded
 from registry.services.identifiers import canonical_value
 
@@ -54,17 +54,17 @@ class IdentifierCreated(IdentifierRead):
 
 class IdentifierQuery(PageQuery):
     kind = fields.String(validate=validate.OneOf(KINDS))
-    sensitive = fields.Boolean(load_default=False)
+    sensitive = SensitiveFlag()
 
 
 class IdentifierLookup(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     value = fields.String(required=True, validate=validate.Length(min=1, max=2048))
-    sensitive = fields.Boolean(load_default=False)
+    sensitive = SensitiveFlag()
 
 
 class RevealQuery(Schema):
-    sensitive = fields.Boolean(load_default=False)
+    sensitive = SensitiveFlag()
 
 
 class IdentifierMatch(IdentifierRead):

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, missing, validate
 
 from registry.identifiers import KINDS
 from registry.models import JobStatus, ScreeningJob
+from registry.schemas.common import SensitiveFlag
 from registry.schemas.output import Compute, Output, OutputSchema, loaded
 from registry.services.screening import INTERRUPTED, MAX_ITEMS, MAX_JOB_ITEMS, interrupted
 
@@ -111,7 +112,7 @@ class ScreeningRead(OutputSchema):
 class ScreeningJobQuery(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=MAX_ITEMS, validate=validate.Range(min=1, max=MAX_ITEMS))
-    sensitive = fields.Boolean(load_default=False)
+    sensitive = SensitiveFlag()
 
 
 class MatchQuery(Schema):
