@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from tests.factories import create_link, create_subject
@@ -44,3 +46,77 @@ def test_a_flag_neither_true_nor_false_is_422_naming_it(client, actors, bank):
         f"{IDENTIFIERS}/{bank}", query_string={"sensitive": "maybe"}, headers=actors.headers("MOIT-DMS")
     )
     assert response.status_code == 422 and "sensitive" in str(response.json["errors"])
+
+
+# -- X-Purpose carries Vietnamese: RFC 8187 X-Purpose*, or raw UTF-8 -----------------------------------------
+DECISION = "123/QĐ-CVT"
+
+
+def read_bank(client, actors, bank, **purpose_headers):
+    headers = {**actors.headers("MOIT-DMS", purpose=None), **purpose_headers}
+    return client.get(f"{IDENTIFIERS}/{bank}", query_string={"sensitive": "true"}, headers=headers)
+
+
+def test_extended_header_carries_a_vietnamese_decision_number(client, actors, db, bank):
+    response = read_bank(client, actors, bank, **{"X-Purpose*": "UTF-8''123%2FQ%C4%90-CVT"})
+    assert response.status_code == 200, response.json
+    assert audit_entries(db, "identifier:read")[-1]["purpose"] == DECISION
+
+
+def test_extended_header_wins_over_the_plain_one(client, actors, db, bank):
+    extended = {"X-Purpose*": "utf-8'vi'123%2FQ%C4%90-CVT", "X-Purpose": "123/QD-CVT"}
+    assert read_bank(client, actors, bank, **extended).status_code == 200
+    assert audit_entries(db, "identifier:read")[-1]["purpose"] == DECISION
+
+
+def test_raw_utf8_header_is_decoded_not_stored_as_mojibake(client, actors, db, bank):
+    as_wsgi_gives_it = DECISION.encode("utf-8").decode("latin-1")  # PEP 3333: header bytes as Latin-1
+    response = read_bank(client, actors, bank, **{"X-Purpose": as_wsgi_gives_it})
+    assert response.status_code == 200, response.json
+    assert audit_entries(db, "identifier:read")[-1]["purpose"] == DECISION
+
+
+def test_decomposed_vietnamese_is_stored_composed(client, actors, db, bank):
+    nfd = unicodedata.normalize("NFD", "Quyết định 5/QĐ").encode().decode("latin-1")
+    assert read_bank(client, actors, bank, **{"X-Purpose": nfd}).status_code == 200
+    assert audit_entries(db, "identifier:read")[-1]["purpose"] == "Quyết định 5/QĐ"
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("X-Purpose", "caf\xe9 123"),  # Latin-1 bytes that are not UTF-8: refused, not guessed
+        ("X-Purpose", "123\u202e/QD".encode().decode("latin-1")),  # right-to-left override, raw UTF-8
+        ("X-Purpose", "12\x7f3/QD"),
+        ("X-Purpose", "12\x853/QD"),  # a C1 control as Latin-1
+        ("X-Purpose*", "UTF-8''123%E2%80%AE%2FQD"),  # U+202E
+        ("X-Purpose*", "UTF-8''123%E2%81%A6%2FQD"),  # U+2066
+        ("X-Purpose*", "UTF-8''123%E2%80%8F%2FQD"),  # U+200F
+        ("X-Purpose*", "UTF-8''123%E2%80%8B%2FQD"),  # U+200B zero width space
+        ("X-Purpose*", "UTF-8''123%E2%80%8D%2FQD"),  # U+200D
+        ("X-Purpose*", "UTF-8''%EF%BB%BF123%2FQD"),  # U+FEFF
+        ("X-Purpose*", "UTF-8''123%0A%2FQD"),  # a line feed
+        ("X-Purpose*", "UTF-8''123%00%2FQD"),
+        ("X-Purpose*", "UTF-8''123%C4"),  # not UTF-8
+        ("X-Purpose*", "ISO-8859-1''caf%E9%20123"),  # only UTF-8 is defined
+        ("X-Purpose*", "123/QD-CVT"),  # no charset
+        ("X-Purpose*", "UTF-8''12"),  # too short
+        ("X-Purpose*", "UTF-8''" + "a" * 301),
+    ],
+)
+def test_unreadable_purposes_are_422_naming_the_header(client, actors, db, bank, header, value):
+    response = read_bank(client, actors, bank, **{header: value})
+    assert response.status_code == 422, response.json
+    assert list(response.json["errors"]) == [header]
+    assert value not in response.json["detail"]
+
+
+def test_a_purpose_sent_where_none_is_required_is_decoded_too(client, actors, db, bank):
+    headers = {**actors.headers("MOIT-DMS", purpose=None), "X-Purpose*": "UTF-8''123%2FQ%C4%90-CVT"}
+    assert client.get(f"{IDENTIFIERS}/{bank}", headers=headers).status_code == 200
+    assert audit_entries(db, "identifier:read")[-1]["purpose"] == DECISION
+    headers = {
+        **actors.headers("MOIT-DMS", purpose=None),
+        "X-Purpose": "12\u200b3/QD".encode().decode("latin-1"),
+    }
+    assert client.get(f"{IDENTIFIERS}/{bank}", headers=headers).status_code == 422
