@@ -120,3 +120,43 @@ def test_a_purpose_sent_where_none_is_required_is_decoded_too(client, actors, db
         "X-Purpose": "12\u200b3/QD".encode().decode("latin-1"),
     }
     assert client.get(f"{IDENTIFIERS}/{bank}", headers=headers).status_code == 422
+
+
+# -- the OpenAPI document declares the header where the guard reads it ---------------------------------------
+def _operations(client):
+    spec = client.get("/api/v1/openapi.json").json
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "post", "put", "patch", "delete"} and path.startswith("/api/v1/"):
+                yield f"{method.upper()} {path}", operation
+
+
+def _header(operation, name):
+    found = [p for p in operation.get("parameters", []) if p["in"] == "header" and p["name"] == name]
+    return found[0] if found else None
+
+
+def test_every_guarded_operation_declares_x_purpose_truthfully(client):
+    checked = 0
+    for name, operation in _operations(client):
+        if not operation.get("security") or name.startswith(("POST /api/v1/oauth", "GET /api/v1/oauth")):
+            continue
+        plain, extended = _header(operation, "X-Purpose"), _header(operation, "X-Purpose*")
+        assert plain is not None and extended is not None, name
+        write = name.split()[0] in {"POST", "PUT", "PATCH", "DELETE"}
+        assert plain["required"] is write, name  # writes need it; reads only with ?sensitive=true
+        assert extended["required"] is False, name
+        assert "UTF-8''" in extended["description"], name
+        checked += 1
+    assert checked > 50
+
+
+def test_purpose_header_is_declared_beside_the_other_parameters(client):
+    operations = dict(_operations(client))
+    read = operations["GET /api/v1/identifiers/{identifier_id}"]
+    assert {p["name"] for p in read["parameters"]} >= {"sensitive", "X-Purpose", "X-Purpose*"}
+    assert "sensitive" in _header(read, "X-Purpose")["description"]
+    screening = operations["POST /api/v1/screenings"]
+    assert _header(screening, "X-Purpose")["required"] is True
+    keyed = [op for op in operations.values() if _header(op, "Idempotency-Key")]
+    assert keyed and all(_header(op, "X-Purpose")["required"] for op in keyed)
