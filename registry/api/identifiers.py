@@ -65,7 +65,12 @@ def list_identifiers(args: dict[str, Any]):
 @blp.response(200, IdentifierMatch)
 @blp.alt_response(404, description="Not registered, or not visible to the caller")
 def lookup_identifier(args: dict[str, Any]):
-    """Find an identifier by any accepted spelling"""
+    """Find an identifier by any accepted spelling
+
+    With the subjects linked to it that the caller may see; for a sensitive identifier (bank account,
+    personal ID) only with scope registry:read_sensitive: without it the answer says the identifier is
+    known, never who holds it (as /identifiers/match).
+    """
     reveal(args["sensitive"])
     found, subjects = service.lookup(
         db(), cipher=app_state().cipher, principal=caller(), kind=args["kind"], value=args["value"]

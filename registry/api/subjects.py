@@ -59,7 +59,8 @@ def list_subjects(args: dict[str, Any]):
 
     Without `q`: every subject you may see, oldest first; like every list, `total` is counted up to
     1000 (`total_exact` false beyond) and pages reach the first 1000 (422 beyond). With `q`: subjects
-    linked to an identifier spelled like `q` first, then names equal to `q`, then names containing it
+    linked to an identifier spelled like `q` first (a bank account or personal ID finds its holders only
+    with scope registry:read_sensitive), then names equal to `q`, then names containing it
     (nearest first by word similarity: whole words before parts of words; not for a `q` shorter than
     three letters), then, only when nothing contains it, near spellings. Within a page, names starting
     with `q` and shorter names come first.

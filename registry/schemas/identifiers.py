@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, missing, validate
 
 from registry.identifiers import KINDS
 from registry.schemas.common import PageQuery, SensitiveFlag, page_of
@@ -67,10 +67,23 @@ class RevealQuery(Schema):
     sensitive = SensitiveFlag()
 
 
-class IdentifierMatch(IdentifierRead):
-    computed: ClassVar[dict[str, Compute]] = {**IdentifierRead.computed, "subjects": loaded("subjects", [])}
+def _holders(identifier: Any, output: Output) -> Any:
+    """The subjects linked to it; for a sensitive kind only with registry:read_sensitive (left out)."""
+    if identifier.value is None and not output.shows_holders:
+        return missing
+    return output.loaded.get(("subjects", identifier.id), [])
 
-    subjects = fields.List(fields.UUID(), metadata={"description": "visible subjects linked to it"})
+
+class IdentifierMatch(IdentifierRead):
+    computed: ClassVar[dict[str, Compute]] = {**IdentifierRead.computed, "subjects": _holders}
+
+    subjects = fields.List(
+        fields.UUID(),
+        metadata={
+            "description": "visible subjects linked to it; left out for a sensitive identifier (bank "
+            "account, personal ID) unless the caller has registry:read_sensitive"
+        },
+    )
 
 
 IdentifierPage = page_of(IdentifierRead, "IdentifierPage")

@@ -160,3 +160,93 @@ def test_purpose_header_is_declared_beside_the_other_parameters(client):
     assert _header(screening, "X-Purpose")["required"] is True
     keyed = [op for op in operations.values() if _header(op, "Idempotency-Key")]
     assert keyed and all(_header(op, "X-Purpose")["required"] for op in keyed)
+
+
+# -- without registry:read_sensitive, a sensitive identifier does not name its holder ------------------------
+PERSONAL_ID = "001190012345"
+ACCOUNT = "VCB:0011001234567"
+
+
+@pytest.fixture
+def holders(client, actors):
+    """A seller with a bank account and a domain, an individual with a personal ID (state-visible)."""
+    dms = actors.headers("MOIT-DMS")
+    seller = create_subject(client, dms)
+    create_link(client, dms, seller["id"], "bank_account", ACCOUNT)
+    create_link(client, dms, seller["id"], "domain", "daiphat.vn")
+    person = create_subject(client, dms, kind="individual", name="Trần Thị B", personal_id=PERSONAL_ID)
+    return {"seller": seller["id"], "person": person["id"]}
+
+
+def reader(actors):
+    return actors.headers("MOF-CUSTOMS", scopes=["registry:read"])
+
+
+def lookup(client, headers, kind, value):
+    return client.get(f"{IDENTIFIERS}/lookup", query_string={"kind": kind, "value": value}, headers=headers)
+
+
+def test_lookup_of_a_sensitive_identifier_without_the_scope_names_no_holder(client, actors, holders):
+    for kind, value in (("bank_account", "970436:0011001234567"), ("personal_id", PERSONAL_ID)):
+        found = lookup(client, reader(actors), kind, value)
+        assert found.status_code == 200, found.json
+        assert found.json["sensitive"] is True and found.json["value"] is None
+        assert "subjects" not in found.json, kind
+    assert lookup(client, reader(actors), "bank_account", "VCB:0099999999").status_code == 404
+
+
+def test_lookup_with_the_scope_and_of_other_kinds_still_names_the_subjects(client, actors, holders):
+    full = lookup(client, actors.headers("MOF-CUSTOMS"), "bank_account", ACCOUNT)
+    assert full.json["subjects"] == [holders["seller"]]
+    domain = lookup(client, reader(actors), "domain", "daiphat.vn")
+    assert domain.json["subjects"] == [holders["seller"]]
+
+
+def test_subject_search_by_a_sensitive_identifier_without_the_scope_finds_no_one(client, actors, holders):
+    for q in (ACCOUNT, "970436:0011 0012 34567", PERSONAL_ID, "001 190 012 345"):
+        found = client.get(SUBJECTS, query_string={"q": q}, headers=reader(actors))
+        assert found.status_code == 200 and found.json["items"] == [], q
+    with_scope = client.get(SUBJECTS, query_string={"q": PERSONAL_ID}, headers=actors.headers("MOF-CUSTOMS"))
+    assert [item["id"] for item in with_scope.json["items"]] == [holders["person"]]
+    by_domain = client.get(SUBJECTS, query_string={"q": "daiphat.vn"}, headers=reader(actors))
+    assert [item["id"] for item in by_domain.json["items"]] == [holders["seller"]]
+
+
+ITEMS = [
+    {"kind": "bank_account", "value": ACCOUNT},
+    {"value": PERSONAL_ID},
+    {"kind": "domain", "value": "daiphat.vn"},
+]
+
+
+def test_screening_without_the_scope_gives_no_subjects_for_sensitive_matches(client, actors, holders):
+    answer = client.post("/api/v1/screenings", json={"items": ITEMS}, headers=reader(actors))
+    assert answer.status_code == 200, answer.json
+    bank, person, domain = answer.json["results"]
+    assert bank["status"] == person["status"] == "match"
+    assert "subjects" not in bank and "subjects" not in person
+    assert domain["subjects"] == [holders["seller"]]
+    full = client.post("/api/v1/screenings", json={"items": ITEMS}, headers=actors.headers("MOF-CUSTOMS"))
+    assert [r["subjects"] for r in full.json["results"]] == [
+        [holders["seller"]],
+        [holders["person"]],
+        [holders["seller"]],
+    ]
+
+
+def test_a_screening_job_is_shown_by_the_scope_of_the_client_that_fetches_it(
+    client, actors, holders, monkeypatch
+):
+    from registry.services import screening
+
+    monkeypatch.setattr(screening, "MAX_ITEMS", 2)
+    full = actors.headers("MOF-CUSTOMS")
+    job = client.post("/api/v1/screenings", json={"items": ITEMS}, headers=full)
+    assert job.status_code == 202, job.json
+    fetched = client.get(job.json["url"], query_string={"per_page": 2}, headers=reader(actors)).json
+    assert fetched["status"] == "done"
+    assert all("subjects" not in r for r in fetched["results"])
+    assert [
+        r["subjects"]
+        for r in client.get(job.json["url"], query_string={"per_page": 2}, headers=full).json["results"]
+    ] == [[holders["seller"]], [holders["person"]]]
