@@ -18,6 +18,11 @@ from registry.api.context import (
 )
 from registry.api.idempotency import doc_parameter, idempotent
 
+# Reads that answer with a person's data (a subject, its history or graph, a lookup, a search, a
+# screening) need a purpose of access like writes do: Decree 13/2023/ND-CP on personal data protection
+# wants every processing of personal data tied to a stated purpose, and the audit log records it.
+PERSONAL_DATA = True
+
 PROBLEM = {"description": "Problem document (RFC 9457)", "content": {"application/problem+json": {}}}
 _CHALLENGE = {"schema": {"type": "string"}}
 UNAUTHENTICATED = {

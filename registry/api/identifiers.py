@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.api.blueprint import RegistryBlueprint
+from registry.api.blueprint import PERSONAL_DATA, RegistryBlueprint
 from registry.api.context import app_state, audit_change, audit_resource, caller, db, reveal
 from registry.auth.scopes import Scope
 from registry.models import Identifier
@@ -60,7 +60,7 @@ def list_identifiers(args: dict[str, Any]):
 
 
 @blp.route("/lookup", methods=["GET"])
-@blp.access("identifier:lookup", Scope.REGISTRY_READ)
+@blp.access("identifier:lookup", Scope.REGISTRY_READ, purpose=PERSONAL_DATA)
 @blp.arguments(IdentifierLookup, location="query")
 @blp.response(200, IdentifierMatch)
 @blp.alt_response(404, description="Not registered, or not visible to the caller")

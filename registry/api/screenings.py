@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import after_this_request, current_app, url_for
 
-from registry.api.blueprint import RegistryBlueprint
+from registry.api.blueprint import PERSONAL_DATA, RegistryBlueprint
 from registry.api.context import app_state, audit_change, audit_detail, audit_resource, caller, db, reveal
 from registry.api.limits import max_body
 from registry.auth.principal import Principal
@@ -102,7 +102,7 @@ def create_screening(query: dict[str, Any], args: dict[str, Any]):
 
 
 @blp.route("/screenings/<uuid:job_id>", methods=["GET"])
-@blp.access("screening:read", Scope.REGISTRY_READ)
+@blp.access("screening:read", Scope.REGISTRY_READ, purpose=PERSONAL_DATA)
 @blp.arguments(ScreeningJobQuery, location="query")
 @blp.response(200, ScreeningRead)
 @blp.alt_response(404, description="No such screening, or submitted by another agency")

@@ -144,7 +144,8 @@ def test_every_guarded_operation_declares_x_purpose_truthfully(client):
         plain, extended = _header(operation, "X-Purpose"), _header(operation, "X-Purpose*")
         assert plain is not None and extended is not None, name
         write = name.split()[0] in {"POST", "PUT", "PATCH", "DELETE"}
-        assert plain["required"] is write, name  # writes need it; reads only with ?sensitive=true
+        # writes and reads of a person's data need it; other reads only with ?sensitive=true
+        assert plain["required"] is (write or name in PERSONAL_READS), name
         assert extended["required"] is False, name
         assert "UTF-8''" in extended["description"], name
         checked += 1
@@ -250,3 +251,52 @@ def test_a_screening_job_is_shown_by_the_scope_of_the_client_that_fetches_it(
         r["subjects"]
         for r in client.get(job.json["url"], query_string={"per_page": 2}, headers=full).json["results"]
     ] == [[holders["seller"]], [holders["person"]]]
+
+
+# -- reads of a person's data need a purpose (Decree 13/2023) -----------------------------------------
+def personal_reads(holders, bank_identifier):
+    seller = holders["seller"]
+    return [
+        ("GET", f"{SUBJECTS}/{seller}", {}),
+        ("GET", f"{SUBJECTS}/{seller}/history", {}),
+        ("GET", f"{SUBJECTS}/{seller}/graph", {}),
+        ("GET", f"/api/v1/identifiers/{bank_identifier}/graph", {}),
+        ("GET", SUBJECTS, {"q": "Đức Anh"}),
+        ("GET", SUBJECTS, {}),
+        ("GET", f"{IDENTIFIERS}/lookup", {"kind": "domain", "value": "daiphat.vn"}),
+    ]
+
+
+def test_reads_of_a_persons_data_need_a_purpose(client, actors, db, holders):
+    bank_identifier = lookup(client, actors.headers("MOIT-DMS"), "bank_account", ACCOUNT).json["id"]
+    without = actors.headers("MOF-CUSTOMS", purpose=None)
+    with_purpose = actors.headers("MOF-CUSTOMS", purpose="123/QD-CVT")
+    for method, url, query in personal_reads(holders, bank_identifier):
+        refused = client.open(url, method=method, query_string=query, headers=without)
+        assert refused.status_code == 422, (url, refused.json)
+        assert "X-Purpose" in refused.json["errors"]
+        answered = client.open(url, method=method, query_string=query, headers=with_purpose)
+        assert answered.status_code == 200, (url, answered.json)
+    job_items = {"items": [{"kind": "domain", "value": "daiphat.vn"}]}
+    assert client.post("/api/v1/screenings", json=job_items, headers=without).status_code == 422
+    match = client.get(
+        f"{IDENTIFIERS}/match", query_string={"kind": "domain", "value": "x.vn"}, headers=without
+    )
+    assert match.status_code == 200  # yes or no: no one's data
+
+
+PERSONAL_READS = {
+    "GET /api/v1/subjects/{subject_id}",
+    "GET /api/v1/subjects/{subject_id}/history",
+    "GET /api/v1/subjects/{subject_id}/graph",
+    "GET /api/v1/identifiers/{identifier_id}/graph",
+    "GET /api/v1/subjects",
+    "GET /api/v1/identifiers/lookup",
+    "GET /api/v1/screenings/{job_id}",
+}
+
+
+def test_the_document_says_those_reads_need_a_purpose(client):
+    operations = dict(_operations(client))
+    for name in PERSONAL_READS:
+        assert _header(operations[name], "X-Purpose")["required"] is True, name
