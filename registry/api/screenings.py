@@ -79,8 +79,8 @@ def create_screening(query: dict[str, Any], args: dict[str, Any]):
     Each input is normalised and answered `invalid` (with the reason), `no_match` or `match` (visible
     subjects, visible violations by category, open orders), in input order. Inputs without `kind` are
     tried by the parsers in a fixed order. Canonical values of sensitive kinds are returned only when
-    revealed (`?sensitive=true`, scope registry:read_sensitive). One audit entry per list: the SHA-256 of
-    the keyed-hash canonical list and the number of matches.
+    revealed (`?sensitive=true`, scope registry:read_sensitive), their subjects only with that scope.
+    One audit entry per list: the SHA-256 of the keyed-hash canonical list and the number of matches.
     """
     reveal(query["sensitive"])
     items = args["items"]
