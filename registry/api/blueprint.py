@@ -8,8 +8,20 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import Schema
 
-from registry.api.context import ScopeRequirement, guard, scopes_of
+from registry.api.context import (
+    PURPOSE,
+    PURPOSE_EXTENDED,
+    WRITE_METHODS,
+    ScopeRequirement,
+    guard,
+    scopes_of,
+)
 from registry.api.idempotency import doc_parameter, idempotent
+
+# Reads that answer with a person's data (a subject, its history or graph, a lookup, a search, a
+# screening) need a purpose of access like writes do: Decree 13/2023/ND-CP on personal data protection
+# wants every processing of personal data tied to a stated purpose, and the audit log records it.
+PERSONAL_DATA = True
 
 PROBLEM = {"description": "Problem document (RFC 9457)", "content": {"application/problem+json": {}}}
 _CHALLENGE = {"schema": {"type": "string"}}
@@ -39,7 +51,54 @@ FORBIDDEN = {
 }
 
 
+def purpose_parameters(required: bool, *, when: str = "") -> list[dict[str, Any]]:
+    """The purpose headers as the OpenAPI document describes them (see api.context.decode_purpose)."""
+    need = "Required" if required else f"Required {when}" if when else "Optional"
+    return [
+        {
+            "in": "header",
+            "name": PURPOSE,
+            "required": required,
+            "schema": {"type": "string", "minLength": 3, "maxLength": 300},
+            "description": f"{need}: the case or decision number this access serves, recorded in the "
+            f"audit log. Sent raw, its bytes are read as UTF-8 (other bytes: 422); send text with "
+            f"Vietnamese letters as `{PURPOSE_EXTENDED}` instead. Control, bidirectional and zero-width "
+            "characters are a 422.",
+        },
+        {
+            "in": "header",
+            "name": PURPOSE_EXTENDED,
+            "required": False,
+            "schema": {"type": "string", "pattern": "^UTF-8'[A-Za-z0-9-]*'"},
+            "description": f"`{PURPOSE}` as an RFC 8187 ext-value, for text HTTP's Latin-1 headers cannot "
+            "carry: `UTF-8''` and the percent-encoded UTF-8 text, e.g. `UTF-8''123%2FQ%C4%90-CVT` for "
+            f"`123/QĐ-CVT`. Takes the place of `{PURPOSE}` (wins if both are sent).",
+        },
+    ]
+
+
 class RegistryBlueprint(Blueprint):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_purpose_doc)
+
+    @staticmethod
+    def _prepare_purpose_doc(doc: dict[str, Any], doc_info: dict[str, Any], *, method: str, **_: Any) -> dict:
+        """The purpose headers of an `access` view, required as the guard requires them for this method.
+
+        Manual parameters (Idempotency-Key) join the list here: flask-smorest's merge of the manual doc
+        would replace the list, dropping the query parameters and these."""
+        if "purpose" not in doc_info:
+            return doc
+        parameters = doc.setdefault("parameters", [])
+        parameters.extend(doc_info.get("manual_doc", {}).pop("parameters", []))
+        purpose = doc_info["purpose"]
+        if purpose is None and method.upper() not in WRITE_METHODS:
+            parameters.extend(purpose_parameters(False, when="with `?sensitive=true` (any spelling of true)"))
+        else:
+            parameters.extend(purpose_parameters(purpose is not False))
+        return doc
+
     def access(self, action: str, scope: ScopeRequirement, *, purpose: bool | None = None) -> Callable:
         """Deny by default: every view states its scope; the check and the OpenAPI text come from here."""
 
@@ -54,9 +113,9 @@ class RegistryBlueprint(Blueprint):
                 else "Requires one of the scopes " + ", ".join(f"`{one}`" for one in accepted) + "."
             )
             purpose_text = (
-                " Needs an `X-Purpose` header."
+                " Needs an `X-Purpose` (or `X-Purpose*`) header."
                 if purpose
-                else " Writes and sensitive reads need an `X-Purpose` header."
+                else " Writes and sensitive reads need an `X-Purpose` (or `X-Purpose*`) header."
                 if purpose is None
                 else ""
             )
@@ -66,7 +125,9 @@ class RegistryBlueprint(Blueprint):
                 + f"\n\n{needs}{purpose_text}",
                 "responses": {"401": UNAUTHENTICATED, "403": FORBIDDEN, "422": PROBLEM, "429": PROBLEM},
             }
-            return self.doc(**doc)(guarded)
+            documented = self.doc(**doc)(guarded)
+            documented._apidoc["purpose"] = purpose  # for _prepare_purpose_doc
+            return documented
 
         return decorator
 

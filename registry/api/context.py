@@ -10,6 +10,8 @@ import functools
 import logging
 import re
 import secrets
+import unicodedata
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +24,7 @@ from registry.audit.recorder import AuditEvent, change_hash, record
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
 from registry.errors import PermissionDenied, Unauthenticated, ValidationFailed
+from registry.schemas.common import sensitive_requested
 from registry.schemas.output import Output, dumping
 from registry.schemas.output import current as current_output
 
@@ -29,7 +32,6 @@ JSON_TYPES = ("application/json",)
 
 log = logging.getLogger(__name__)
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
-_SAFE_PURPOSE = re.compile(r"^[^\x00-\x1f\x7f]{3,300}$")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -82,12 +84,80 @@ def authenticate() -> Principal:
     return principal
 
 
+PURPOSE = "X-Purpose"
+PURPOSE_EXTENDED = "X-Purpose*"
+PURPOSE_LENGTH = (3, 300)
+# RFC 8187 ext-value, UTF-8 only: `UTF-8'<language>'<value>`, the value percent-encoded. Visible ASCII other
+# than `%` is taken as itself (RFC 8187 wants all but attr-char encoded; `urllib.parse.quote` leaves `/`).
+_EXT_VALUE = re.compile(
+    r"^UTF-8'[A-Za-z0-9-]{0,35}'((?:%[0-9A-Fa-f]{2}|[\x21-\x24\x26-\x7e])*)$", re.IGNORECASE
+)
+# Characters a purpose may not hold: controls (C0, DEL, C1), format characters (bidi embeddings,
+# overrides, isolates and marks; zero-width space, joiners, BOM; soft hyphen), line and paragraph
+# separators, surrogates and private use. They make an audit entry read other than it is stored.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+
+
+class PurposeError(ValueError):
+    """Why a purpose header cannot be read: said without echoing the value."""
+
+
+def decode_purpose(value: str, *, extended: bool) -> str:
+    """The text of a purpose header as the WSGI server gives it (PEP 3333: its bytes as Latin-1).
+
+    `X-Purpose*` (extended) is an RFC 8187 ext-value in UTF-8, percent-decoded. `X-Purpose` is its raw
+    bytes decoded as UTF-8: Vietnamese has letters Latin-1 lacks (Đ, ư, ơ, ế, ...), so clients that send
+    raw text send UTF-8, and non-ASCII Latin-1 text is practically never valid UTF-8. Bytes that are not
+    UTF-8 are refused rather than guessed at: the audit must record what the caller meant.
+    The text is NFC-normalised (a decomposed "ế" is stored composed), stripped, and must be 3-300
+    characters without control, bidi or zero-width characters."""
+    if extended:
+        found = _EXT_VALUE.match(value.strip())
+        if found is None:
+            raise PurposeError("Send UTF-8'' followed by the percent-encoded UTF-8 text (RFC 8187).")
+        raw = urllib.parse.unquote_to_bytes(found.group(1))
+    else:
+        try:
+            raw = value.encode("latin-1")
+        except UnicodeEncodeError:  # not from a WSGI server: already text
+            raw = value.encode("utf-8")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PurposeError(
+            "Not UTF-8: send the text as UTF-8, or percent-encoded in X-Purpose* (UTF-8''...)."
+        ) from None
+    text = unicodedata.normalize("NFC", text).strip()
+    if any(unicodedata.category(char) in _REFUSED_CATEGORIES for char in text):
+        raise PurposeError("Control, bidirectional and zero-width characters are not allowed.")
+    low, high = PURPOSE_LENGTH
+    if not low <= len(text) <= high:
+        raise PurposeError(f"A purpose is {low}-{high} characters (a case or decision number).")
+    return text
+
+
+def sent_purpose() -> str | None:
+    """The request's purpose of access, decoded (see decode_purpose), None if it sends none; a 422
+    naming the header if it cannot be read. `X-Purpose*` wins over `X-Purpose` (RFC 8187 section 4.2)."""
+    for header, extended in ((PURPOSE_EXTENDED, True), (PURPOSE, False)):
+        value = request.headers.get(header)
+        if value is None or not value.strip():
+            continue
+        try:
+            return decode_purpose(value, extended=extended)
+        except PurposeError as exc:
+            raise ValidationFailed(
+                f"The {header} header cannot be read.", errors={header: [str(exc)]}
+            ) from None
+    return None
+
+
 def require_purpose(principal: Principal) -> str:
-    purpose = request.headers.get("X-Purpose", "").strip()
-    if not _SAFE_PURPOSE.match(purpose):
+    purpose = sent_purpose()
+    if purpose is None:
         raise ValidationFailed(
             "This request needs a purpose of access in the X-Purpose header (a case or decision number).",
-            errors={"X-Purpose": ["Missing or invalid: 3-300 printable characters."]},
+            errors={PURPOSE: ["Missing: a case or decision number, 3-300 characters."]},
         )
     g.purpose = purpose
     return purpose
@@ -111,7 +181,9 @@ def reveal(requested: bool) -> bool:
 
 
 def wants_sensitive() -> bool:
-    return request.args.get("sensitive", "").lower() in ("1", "true", "yes")
+    """`?sensitive=` as the query schemas read it (schemas.common.SensitiveFlag): one parser of the flag,
+    so no spelling of true reveals without the purpose the guard requires for it."""
+    return sensitive_requested(request.args.get("sensitive"))
 
 
 def check_content_type(accepted: tuple[str, ...]) -> None:
@@ -157,8 +229,8 @@ def guard(action: str, scope: ScopeRequirement, *, purpose: bool | None = None) 
             )
             if needs_purpose:
                 require_purpose(principal)
-            elif request.headers.get("X-Purpose"):
-                g.purpose = request.headers["X-Purpose"].strip()[:300]
+            else:
+                g.purpose = sent_purpose()
             with dumping(Output(session=db(), cipher=app_state().cipher, principal=principal)):
                 return view(*args, **kwargs)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.api.blueprint import RegistryBlueprint
+from registry.api.blueprint import PERSONAL_DATA, RegistryBlueprint
 from registry.api.context import audit_detail, audit_resource, caller, db
 from registry.auth.scopes import Scope
 from registry.schemas.graph import GraphQuery, GraphRead
@@ -32,7 +32,7 @@ def _audit(args: dict[str, Any], graph: service.Graph) -> None:
 
 
 @blp.route("/subjects/<uuid:subject_id>/graph", methods=["GET"])
-@blp.access("subject:graph", Scope.REGISTRY_READ)
+@blp.access("subject:graph", Scope.REGISTRY_READ, purpose=PERSONAL_DATA)
 @blp.arguments(GraphQuery, location="query")
 @blp.response(200, GraphRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")
@@ -50,7 +50,7 @@ def subject_graph(args: dict[str, Any], subject_id: Any):
 
 
 @blp.route("/identifiers/<uuid:identifier_id>/graph", methods=["GET"])
-@blp.access("identifier:graph", Scope.REGISTRY_READ)
+@blp.access("identifier:graph", Scope.REGISTRY_READ, purpose=PERSONAL_DATA)
 @blp.arguments(GraphQuery, location="query")
 @blp.response(200, GraphRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")

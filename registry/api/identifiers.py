@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.api.blueprint import RegistryBlueprint
+from registry.api.blueprint import PERSONAL_DATA, RegistryBlueprint
 from registry.api.context import app_state, audit_change, audit_resource, caller, db, reveal
 from registry.auth.scopes import Scope
 from registry.models import Identifier
@@ -60,12 +60,17 @@ def list_identifiers(args: dict[str, Any]):
 
 
 @blp.route("/lookup", methods=["GET"])
-@blp.access("identifier:lookup", Scope.REGISTRY_READ)
+@blp.access("identifier:lookup", Scope.REGISTRY_READ, purpose=PERSONAL_DATA)
 @blp.arguments(IdentifierLookup, location="query")
 @blp.response(200, IdentifierMatch)
 @blp.alt_response(404, description="Not registered, or not visible to the caller")
 def lookup_identifier(args: dict[str, Any]):
-    """Find an identifier by any accepted spelling"""
+    """Find an identifier by any accepted spelling
+
+    With the subjects linked to it that the caller may see; for a sensitive identifier (bank account,
+    personal ID) only with scope registry:read_sensitive: without it the answer says the identifier is
+    known, never who holds it (as /identifiers/match).
+    """
     reveal(args["sensitive"])
     found, subjects = service.lookup(
         db(), cipher=app_state().cipher, principal=caller(), kind=args["kind"], value=args["value"]

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import after_this_request, current_app, url_for
 
-from registry.api.blueprint import RegistryBlueprint
+from registry.api.blueprint import PERSONAL_DATA, RegistryBlueprint
 from registry.api.context import app_state, audit_change, audit_detail, audit_resource, caller, db, reveal
 from registry.api.limits import max_body
 from registry.auth.principal import Principal
@@ -79,8 +79,8 @@ def create_screening(query: dict[str, Any], args: dict[str, Any]):
     Each input is normalised and answered `invalid` (with the reason), `no_match` or `match` (visible
     subjects, visible violations by category, open orders), in input order. Inputs without `kind` are
     tried by the parsers in a fixed order. Canonical values of sensitive kinds are returned only when
-    revealed (`?sensitive=true`, scope registry:read_sensitive). One audit entry per list: the SHA-256 of
-    the keyed-hash canonical list and the number of matches.
+    revealed (`?sensitive=true`, scope registry:read_sensitive), their subjects only with that scope.
+    One audit entry per list: the SHA-256 of the keyed-hash canonical list and the number of matches.
     """
     reveal(query["sensitive"])
     items = args["items"]
@@ -102,7 +102,7 @@ def create_screening(query: dict[str, Any], args: dict[str, Any]):
 
 
 @blp.route("/screenings/<uuid:job_id>", methods=["GET"])
-@blp.access("screening:read", Scope.REGISTRY_READ)
+@blp.access("screening:read", Scope.REGISTRY_READ, purpose=PERSONAL_DATA)
 @blp.arguments(ScreeningJobQuery, location="query")
 @blp.response(200, ScreeningRead)
 @blp.alt_response(404, description="No such screening, or submitted by another agency")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.api.blueprint import RegistryBlueprint
+from registry.api.blueprint import PERSONAL_DATA, RegistryBlueprint
 from registry.api.context import app_state, audit_change, audit_resource, caller, db, json_text, reveal
 from registry.api.sharing import add_visibility_route
 from registry.auth.scopes import Scope
@@ -51,7 +51,7 @@ def create_subject(args: dict[str, Any]):
 
 
 @blp.route("", methods=["GET"])
-@blp.access("subject:list", Scope.REGISTRY_READ)
+@blp.access("subject:list", Scope.REGISTRY_READ, purpose=PERSONAL_DATA)
 @blp.arguments(SubjectQuery, location="query")
 @blp.response(200, SubjectPage)
 def list_subjects(args: dict[str, Any]):
@@ -59,7 +59,8 @@ def list_subjects(args: dict[str, Any]):
 
     Without `q`: every subject you may see, oldest first; like every list, `total` is counted up to
     1000 (`total_exact` false beyond) and pages reach the first 1000 (422 beyond). With `q`: subjects
-    linked to an identifier spelled like `q` first, then names equal to `q`, then names containing it
+    linked to an identifier spelled like `q` first (a bank account or personal ID finds its holders only
+    with scope registry:read_sensitive), then names equal to `q`, then names containing it
     (nearest first by word similarity: whole words before parts of words; not for a `q` shorter than
     three letters), then, only when nothing contains it, near spellings. Within a page, names starting
     with `q` and shorter names come first.
@@ -81,7 +82,7 @@ def list_subjects(args: dict[str, Any]):
 
 
 @blp.route("/<uuid:subject_id>", methods=["GET"])
-@blp.access("subject:read", Scope.REGISTRY_READ)
+@blp.access("subject:read", Scope.REGISTRY_READ, purpose=PERSONAL_DATA)
 @blp.arguments(RevealQuery, location="query")
 @blp.response(200, SubjectRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")
@@ -107,7 +108,7 @@ def update_subject(args: dict[str, Any], subject_id: Any):
 
 
 @blp.route("/<uuid:subject_id>/history", methods=["GET"])
-@blp.access("subject:history", Scope.REGISTRY_READ)
+@blp.access("subject:history", Scope.REGISTRY_READ, purpose=PERSONAL_DATA)
 @blp.arguments(RevealQuery, location="query")
 @blp.response(200, HistoryRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")

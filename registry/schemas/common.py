@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from marshmallow import Schema, fields, pre_dump, validate
+from marshmallow import Schema, ValidationError, fields, pre_dump, validate
 
 from registry.models import Visibility
 from registry.schemas.output import AgencyCode, Compute, OutputSchema, current, loaded
@@ -12,6 +12,28 @@ from registry.services import visibility
 from registry.services.pagination import LIST_WINDOW
 
 MAX_PAGE_SIZE = 100
+
+
+class SensitiveFlag(fields.Boolean):
+    """`?sensitive=`: ask for sensitive values in full. The one parser of the flag: the guard
+    (api.context.wants_sensitive) asks it too, so whatever it calls true (marshmallow's truthy set:
+    `true`, `on`, `t`, `y`, `1`, ... in their usual cases) requires a purpose; anything neither true
+    nor false is a 422."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        description = "Sensitive values in full: needs scope registry:read_sensitive and an X-Purpose header."
+        super().__init__(load_default=False, metadata={"description": description}, **kwargs)
+
+
+def sensitive_requested(raw: str | None) -> bool:
+    """Whether a raw `sensitive` query value asks for sensitive values, as the query schemas read it.
+    A value they refuse asks for nothing (the schema answers 422 before anything is shown)."""
+    if raw is None:
+        return False
+    try:
+        return bool(SensitiveFlag().deserialize(raw))
+    except ValidationError:
+        return False
 
 
 class PageQuery(Schema):

@@ -18,7 +18,7 @@ from registry.models.freezing import (
     FreezeOrder,
     TransactionDelay,
 )
-from registry.schemas.common import PageQuery, as_list, page_of
+from registry.schemas.common import PageQuery, SensitiveFlag, as_list, page_of
 from registry.schemas.decisions import text
 from registry.schemas.output import AgencyCode, Compute, Output, OutputSchema, current, loaded
 from registry.services.freezing import access
@@ -194,7 +194,7 @@ class OverdueQuery(PageQuery):
 
 
 class FreezeOrderQuery(OverdueQuery):
-    sensitive = fields.Boolean(load_default=False)
+    sensitive = SensitiveFlag()
 
 
 # -- what each party is shown ---------------------------------------------------------------------------
@@ -467,7 +467,7 @@ class DelayCreate(Schema):
 
 class DelayQuery(PageQuery):
     state = fields.String(validate=validate.OneOf(DELAY_STATES))
-    sensitive = fields.Boolean(load_default=False)
+    sensitive = SensitiveFlag()
 
 
 def _delay_number(delay: TransactionDelay, output: Output) -> str | None:

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, missing, validate
 
 from registry.identifiers import KINDS
-from registry.schemas.common import PageQuery, page_of
+from registry.schemas.common import PageQuery, SensitiveFlag, page_of
 from registry.schemas.output import Compute, Output, OutputSchema, loaded
 from registry.services.identifiers import canonical_value
 
@@ -54,23 +54,36 @@ class IdentifierCreated(IdentifierRead):
 
 class IdentifierQuery(PageQuery):
     kind = fields.String(validate=validate.OneOf(KINDS))
-    sensitive = fields.Boolean(load_default=False)
+    sensitive = SensitiveFlag()
 
 
 class IdentifierLookup(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     value = fields.String(required=True, validate=validate.Length(min=1, max=2048))
-    sensitive = fields.Boolean(load_default=False)
+    sensitive = SensitiveFlag()
 
 
 class RevealQuery(Schema):
-    sensitive = fields.Boolean(load_default=False)
+    sensitive = SensitiveFlag()
+
+
+def _holders(identifier: Any, output: Output) -> Any:
+    """The subjects linked to it; for a sensitive kind only with registry:read_sensitive (left out)."""
+    if identifier.value is None and not output.shows_holders:
+        return missing
+    return output.loaded.get(("subjects", identifier.id), [])
 
 
 class IdentifierMatch(IdentifierRead):
-    computed: ClassVar[dict[str, Compute]] = {**IdentifierRead.computed, "subjects": loaded("subjects", [])}
+    computed: ClassVar[dict[str, Compute]] = {**IdentifierRead.computed, "subjects": _holders}
 
-    subjects = fields.List(fields.UUID(), metadata={"description": "visible subjects linked to it"})
+    subjects = fields.List(
+        fields.UUID(),
+        metadata={
+            "description": "visible subjects linked to it; left out for a sensitive identifier (bank "
+            "account, personal ID) unless the caller has registry:read_sensitive"
+        },
+    )
 
 
 IdentifierPage = page_of(IdentifierRead, "IdentifierPage")

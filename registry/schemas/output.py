@@ -21,6 +21,7 @@ from marshmallow.experimental.context import Context
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
+from registry.auth.scopes import Scope
 from registry.fieldcrypt import FieldCipher
 from registry.services import agencies
 
@@ -40,6 +41,13 @@ class Output:
         """The authenticated caller (every request's dump has one)."""
         assert self.principal is not None
         return self.principal
+
+    @property
+    def shows_holders(self) -> bool:
+        """Whether the caller may learn who holds a sensitive identifier (a bank account, a personal ID):
+        with registry:read_sensitive only. Without it a sensitive identifier answers as
+        /identifiers/match does (known, and where to follow up), never its subjects."""
+        return self.principal is not None and self.principal.has(Scope.REGISTRY_READ_SENSITIVE)
 
     def agency_code(self, agency_id: int | None) -> str | None:
         return agencies.code(self.session, agency_id)

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, missing, validate
 
 from registry.identifiers import KINDS
 from registry.models import JobStatus, ScreeningJob
+from registry.schemas.common import SensitiveFlag
 from registry.schemas.output import Compute, Output, OutputSchema, loaded
 from registry.services.screening import INTERRUPTED, MAX_ITEMS, MAX_JOB_ITEMS, interrupted
 
@@ -46,10 +47,18 @@ def _canonical(result: dict[str, Any], output: Output) -> Any:
     return result.get("canonical", missing)
 
 
+def _subjects(result: dict[str, Any], output: Output) -> Any:
+    """Who holds a sensitive identifier only for registry:read_sensitive, checked for the client that
+    fetches the answer (a job's may be another client of the agency); otherwise the key is left out."""
+    if result.get("sensitive") and not output.shows_holders:
+        return missing
+    return result.get("subjects", missing)
+
+
 class ScreeningResult(OutputSchema):
     """One input's answer (services.screening builds it; jobs keep it sealed as JSON)."""
 
-    computed: ClassVar[dict[str, Compute]] = {"canonical": _canonical}
+    computed: ClassVar[dict[str, Compute]] = {"canonical": _canonical, "subjects": _subjects}
 
     input_index = fields.Integer()
     status = fields.String(metadata={"description": " | ".join(STATUSES)})
@@ -60,7 +69,13 @@ class ScreeningResult(OutputSchema):
     sensitive = fields.Boolean()
     reason = fields.String(metadata={"description": "why an input is invalid"})
     identifier_id = fields.UUID()
-    subjects = fields.List(fields.UUID(), metadata={"description": "subjects visible to the caller"})
+    subjects = fields.List(
+        fields.UUID(),
+        metadata={
+            "description": "subjects visible to the caller; absent for sensitive kinds (bank account, "
+            "personal ID) unless the caller has registry:read_sensitive"
+        },
+    )
     violations_by_category = fields.Dict(keys=fields.String(), values=fields.Integer())
     open_orders = fields.Nested(OpenOrders)
 
@@ -111,7 +126,7 @@ class ScreeningRead(OutputSchema):
 class ScreeningJobQuery(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=MAX_ITEMS, validate=validate.Range(min=1, max=MAX_ITEMS))
-    sensitive = fields.Boolean(load_default=False)
+    sensitive = SensitiveFlag()
 
 
 class MatchQuery(Schema):

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from registry.models import LinkSource, SubjectKind
 from registry.schemas.blocking import BlockRequestHistoryItem
-from registry.schemas.common import PageQuery, SharingFields, page_fields, page_of
+from registry.schemas.common import PageQuery, SensitiveFlag, SharingFields, page_fields, page_of
 from registry.schemas.freezing import DelayHistoryItem, FreezeOrderHistoryItem
 from registry.schemas.identifiers import IdentifierRead
 from registry.schemas.output import AgencyCode, Compute, OutputSchema
@@ -82,7 +82,7 @@ class SubjectQuery(PageQuery):
     kind = fields.String(validate=validate.OneOf([k.value for k in SubjectKind]))
     province = fields.String()
     tax_code = fields.String()
-    sensitive = fields.Boolean(load_default=False)
+    sensitive = SensitiveFlag()
 
 
 # A list without `q`, a search with it (services.pagination says how far each reads and counts).
@@ -141,7 +141,7 @@ class LinkRead(OutputSchema):
 class LinkQuery(PageQuery):
     subject_id = fields.UUID()
     identifier_id = fields.UUID()
-    sensitive = fields.Boolean(load_default=False)
+    sensitive = SensitiveFlag()
 
 
 LinkPage = page_of(LinkRead, "LinkPage")

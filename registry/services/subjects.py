@@ -11,6 +11,7 @@ from sqlalchemy import BindParameter, Integer, Select, bindparam, func, literal,
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
+from registry.auth.scopes import Scope
 from registry.errors import Duplicate, PermissionDenied, ValidationFailed
 from registry.fieldcrypt import FieldCipher
 from registry.identifiers import IdentifierError, fold_name, nfc, parse
@@ -181,16 +182,24 @@ def _filter_values(filters: dict[str, Any]) -> dict[str, Any]:
 def _linked_subjects(
     session: Session, *, cipher: FieldCipher, principal: Principal, q: str
 ) -> tuple[bool, list[Any]]:
-    """Whether q is spelled like an identifier, and the subjects visibly linked to it."""
+    """Whether q is spelled like an identifier, and the subjects visibly linked to it.
+
+    A sensitive identifier (bank account, personal ID) finds its holders only for a caller with
+    registry:read_sensitive: others learn no more than /identifiers/match tells them."""
     hashes = []
+    spelled = False
+    shows_holders = principal.has(Scope.REGISTRY_READ_SENSITIVE)
     for kind in QUERY_KINDS:
         try:
             parsed = parse(kind, q)
         except IdentifierError:
             continue
+        spelled = True
+        if parsed.sensitive and not shows_holders:
+            continue
         hashes.append((parsed.kind, cipher.lookup_hash(parsed.kind, parsed.value)))
     if not hashes:
-        return False, []
+        return spelled, []
     linked = session.scalars(
         select(Link.subject_id)
         .join(Identifier, Identifier.id == Link.identifier_id)

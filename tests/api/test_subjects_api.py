@@ -78,9 +78,11 @@ def test_personal_id_encrypted_revealed_only_with_scope_and_purpose(client, acto
     assert revealed.json["personal_id"] == "001190012345"
     reader = actors.headers("MOF-CUSTOMS", scopes=["registry:read"])
     assert client.get(url, query_string={"sensitive": "true"}, headers=reader).status_code == 403
-    by_id = client.get(SUBJECTS, query_string={"q": "001190012345"}, headers=reader)
+    by_id = client.get(SUBJECTS, query_string={"q": "001190012345"}, headers=headers)
     assert [item["id"] for item in by_id.json["items"]] == [subject["id"]]
     assert by_id.json["items"][0]["personal_id"] is None
+    # Without registry:read_sensitive a personal ID finds no one (issue #14; tests/api/test_purpose.py).
+    assert client.get(SUBJECTS, query_string={"q": "001190012345"}, headers=reader).json["items"] == []
 
 
 def test_duplicate_tax_code_visible_to_caller_is_409(client, actors):
