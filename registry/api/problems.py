@@ -37,10 +37,12 @@ _SLUG_BY_STATUS = {
     405: "method-not-allowed",
     409: "conflict",
     413: "payload-too-large",
+    414: "uri-too-long",
     415: "unsupported-media-type",
     422: "validation-error",
     428: "precondition-required",
     429: "rate-limited",
+    431: "headers-too-large",
     500: "internal-error",
     503: "unavailable",
 }
