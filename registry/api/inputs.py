@@ -49,13 +49,16 @@ def _parse_int(text: str) -> int | _HugeInt:
     return _HugeInt(digits) if digits > MAX_INT_DIGITS else int(text)
 
 
-def json_depth(text: str) -> int:
-    """How deep arrays and objects nest in `text`, without recursing (brackets in strings do not count)."""
+def json_depth(text: str, stop: int = MAX_JSON_DEPTH) -> int:
+    """How deep arrays and objects nest in `text`, without recursing (brackets in strings do not count);
+    counting stops once past `stop`."""
     depth = deepest = 0
-    for bracket in _BRACKETS.findall(_STRINGS.sub("", text)):
-        if bracket in "[{":
+    for match in _BRACKETS.finditer(_STRINGS.sub("", text)):
+        if match.group() in "[{":
             depth += 1
             deepest = max(deepest, depth)
+            if deepest > stop:
+                break
         else:
             depth -= 1
     return deepest

@@ -52,8 +52,8 @@ def _findings(obj: pikepdf.Object) -> Iterator[str]:
         if isinstance(item, pikepdf.Dictionary | pikepdf.Stream):
             dictionary = item.stream_dict if isinstance(item, pikepdf.Stream) else item
             for key in dictionary:
-                if key in _ACTIVE_KEYS:
-                    yield _ACTIVE_KEYS[key]
+                if str(key) in _ACTIVE_KEYS:
+                    yield _ACTIVE_KEYS[str(key)]
             action = dictionary.get("/S")
             if isinstance(action, pikepdf.Name) and str(action) in _ACTIVE_ACTIONS:
                 yield f"a {str(action)[1:]} action"
