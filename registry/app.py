@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from registry import errors
-from registry.api import context, problems
+from registry.api import context, inputs, problems
 from registry.api.limits import init_limits
 from registry.auth.external import ExternalVerifier
 from registry.auth.principal import Principal
@@ -175,6 +175,7 @@ def create_app(settings: Settings | None = None, *, session_factory: sessionmake
     api = RegistryApi(app)
     _serve_swagger_ui(app)
     app.before_request(context.start_request)
+    app.before_request(inputs.check_input)
     app.after_request(context.finish_request)
     init_limits(app, settings)
     app.teardown_request(context.teardown)

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import secrets
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pikepdf
 from joserfc import jwt
 from joserfc.jwk import ECKey
 from sqlalchemy import select
@@ -43,7 +45,20 @@ from registry.services import visibility as visibility_service
 
 DATA_KEY, LOOKUP_KEY = b"d" * 32, b"l" * 32  # the field keys of every test app
 AUDIT_ORIGIN = "registry.test/audit"
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def pdf_bytes(build: Callable[[pikepdf.Pdf], None] | None = None) -> bytes:
+    """A real one-page PDF (the same bytes each time); `build` may add to it first."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    if build is not None:
+        build(pdf)
+    out = io.BytesIO()
+    pdf.save(out, static_id=True)
+    return out.getvalue()
+
+
+PDF = pdf_bytes()
 PDF_SHA256 = hashlib.sha256(PDF).hexdigest()
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 

@@ -74,11 +74,14 @@ def get_decision(decision_id):
 @blp.alt_response(404, description="Not found, or not visible to the caller")
 @blp.alt_response(413, description="Larger than the registry accepts")
 @blp.alt_response(415, description="Not `application/pdf`")
+@blp.alt_response(422, description="Not a readable PDF, not the recorded SHA-256, or active content")
 def upload_decision_document(decision_id):
     """Upload the decision's document (owner only)
 
     The raw PDF is the request body. Its SHA-256 must equal the decision's `document_sha256`;
-    uploading the same document again changes nothing.
+    uploading the same document again changes nothing. It must be a PDF that parses, ends with `%%EOF`
+    and has no active content: JavaScript, launch or submit actions, embedded files, file attachments
+    or HTML markup are refused (422 `unsafe-document`).
     """
     audit_resource("decision", decision_id)
     decision = service.get_decision_for_use(db(), decision_id, caller())

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from registry import errors
 from registry.api.context import bearer_token
+from registry.api.inputs import JsonTooDeep
 
 PROBLEM_BASE = "https://registry.nsc389.gov.vn/problems/"
 REALM = "registry"
@@ -25,6 +26,7 @@ _STATUS_BY_ERROR: list[tuple[type[errors.RegistryError], int]] = [
     (errors.PermissionDenied, 403),
     (errors.Unauthenticated, 401),
     (errors.NotConfigured, 503),
+    (JsonTooDeep, 400),
 ]
 
 _SLUG_BY_STATUS = {
@@ -35,10 +37,12 @@ _SLUG_BY_STATUS = {
     405: "method-not-allowed",
     409: "conflict",
     413: "payload-too-large",
+    414: "uri-too-long",
     415: "unsupported-media-type",
     422: "validation-error",
     428: "precondition-required",
     429: "rate-limited",
+    431: "headers-too-large",
     500: "internal-error",
     503: "unavailable",
 }

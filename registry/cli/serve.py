@@ -1,15 +1,50 @@
 from __future__ import annotations
 
+import json
+from http import HTTPStatus
+
 import click
 from werkzeug.serving import WSGIRequestHandler
 
+from registry.api.problems import PROBLEM_BASE
+
+_SLUGS = {414: "uri-too-long", 431: "headers-too-large", 400: "bad-request", 501: "not-implemented"}
+_DETAILS = {
+    414: "The request line is too long; send long values in a request body.",
+    431: "A request header is too long, or there are too many headers.",
+}
+
 
 class PathOnlyRequestHandler(WSGIRequestHandler):
-    """Logs the path without its query string: lookups carry bank accounts and IDs there."""
+    """Logs the path without its query string: lookups carry bank accounts and IDs there.
+
+    Requests refused before they reach the app (a request line over 64 KiB: 414; a header line over
+    64 KiB: 431; a malformed request line: 400) are answered as problem documents, like every other
+    error, without echoing the request line or logging it.
+    """
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        path = self.path.split("?", 1)[0]
-        self.log("info", '"%s %s" %s %s', self.command, path, code, size)
+        path = (getattr(self, "path", None) or "-").split("?", 1)[0]
+        self.log("info", '"%s %s" %s %s', getattr(self, "command", None) or "-", path, code, size)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        status = HTTPStatus(code)
+        self.log("error", "refused before the application: %s %s", code, status.phrase)
+        body = json.dumps(
+            {
+                "type": PROBLEM_BASE + _SLUGS.get(code, "bad-request"),
+                "title": status.phrase,
+                "status": code,
+                "detail": _DETAILS.get(code, status.description or status.phrase),
+            }
+        ).encode()
+        self.send_response(code)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "application/problem+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD":
+            self.wfile.write(body)
 
 
 @click.command(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC
 from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -17,17 +16,13 @@ from registry.models.blocking import (
     AppealStatus,
     BlockState,
 )
-from registry.schemas.common import PageQuery, page_of
+from registry.schemas.common import PageQuery, moment, page_of
 from registry.schemas.decisions import Text, text
 from registry.schemas.output import AgencyCode, Compute, OutputSchema, current
 from registry.services.blocking.access import View, own_part
 from registry.services.blocking.deadlines import is_late
 from registry.services.blocking.expiry import is_due, shown_state
 from registry.services.blocking.machine import MACHINE, transitions
-
-
-def moment(**kwargs: Any) -> fields.AwareDateTime:
-    return fields.AwareDateTime(default_timezone=UTC, **kwargs)
 
 
 class BlockTargetSpec(Schema):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from marshmallow import Schema, ValidationError, fields, pre_dump, validate
@@ -12,6 +13,21 @@ from registry.services import visibility
 from registry.services.pagination import LIST_WINDOW
 
 MAX_PAGE_SIZE = 100
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def moment(**kwargs: Any) -> fields.AwareDateTime:
+    """A point in time (UTC when it names no offset) between 2000 and 2100: dates and deadlines computed
+    from it stay within what Python's datetime can hold (9999-12-31T23:59:59Z overflowed in local dates)."""
+    bounded = validate.Range(
+        min=EARLIEST,
+        max=LATEST,
+        error=f"must be between {EARLIEST.isoformat()} and {LATEST.isoformat()}",
+    )
+    extra = kwargs.pop("validate", None)
+    checks = [bounded, *([extra] if callable(extra) else (extra or []))]
+    return fields.AwareDateTime(default_timezone=UTC, validate=checks, **kwargs)
 
 
 class SensitiveFlag(fields.Boolean):

@@ -15,9 +15,8 @@ from sqlalchemy.orm import Session
 from registry.auth.principal import Principal
 from registry.errors import Conflict, Duplicate, NotFound, PermissionDenied, ValidationFailed
 from registry.models import Agency, Decision, DecisionDocument
-from registry.services import visibility
+from registry.services import pdfcheck, visibility
 
-PDF_MAGIC = b"%PDF-"
 PDF = "application/pdf"
 
 
@@ -123,10 +122,7 @@ def attach_document(
     check_can_attach(principal, decision)
     if content_type != PDF:
         raise ValidationFailed("The document must be a PDF.", errors={"content_type": [f"must be {PDF}"]})
-    if not content.startswith(PDF_MAGIC):
-        raise ValidationFailed(
-            "The document is not a PDF.", errors={"document": ["does not start with %PDF-"]}
-        )
+    pdfcheck.check_pdf(content)
     digest = hashlib.sha256(content).hexdigest()
     if digest != decision.document_sha256:
         raise ValidationFailed(
