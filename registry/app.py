@@ -26,6 +26,7 @@ from registry.auth.tokens import TokenService, VerifiedTokens
 from registry.config import Settings
 from registry.db import make_engine, make_sessionmaker
 from registry.fieldcrypt import FieldCipher
+from registry.schemas.common import Problem
 from registry.services import rulefiles
 
 API_PREFIX = "/api/v1"
@@ -81,7 +82,19 @@ class RegistryJSON(DefaultJSONProvider):
 
 
 class RegistryApi(Api):
-    """flask-smorest's Api, answering every HTTP error as a problem document."""
+    """flask-smorest's Api, answering every HTTP error as a problem document, and saying so in the
+    OpenAPI document (its default error responses are `application/problem+json` with `Problem`)."""
+
+    ERROR_SCHEMA = Problem
+
+    def _register_responses(self) -> None:
+        # flask-smorest registers its default error responses with the success content type.
+        content_type: str = self.DEFAULT_RESPONSE_CONTENT_TYPE  # type: ignore[has-type]
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = "application/problem+json"
+        try:
+            super()._register_responses()
+        finally:
+            self.DEFAULT_RESPONSE_CONTENT_TYPE = content_type
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         return problems.from_http_exception(error)

@@ -17,13 +17,17 @@ from registry.api.context import (
     scopes_of,
 )
 from registry.api.idempotency import doc_parameter, idempotent
+from registry.schemas.common import Problem
 
 # Reads that answer with a person's data (a subject, its history or graph, a lookup, a search, a
 # screening) need a purpose of access like writes do: Decree 13/2023/ND-CP on personal data protection
 # wants every processing of personal data tied to a stated purpose, and the audit log records it.
 PERSONAL_DATA = True
 
-PROBLEM = {"description": "Problem document (RFC 9457)", "content": {"application/problem+json": {}}}
+PROBLEM = {
+    "description": "Problem document (RFC 9457)",
+    "content": {"application/problem+json": {"schema": Problem}},
+}
 _CHALLENGE = {"schema": {"type": "string"}}
 UNAUTHENTICATED = {
     **PROBLEM,
@@ -130,6 +134,12 @@ class RegistryBlueprint(Blueprint):
             return documented
 
         return decorator
+
+    def alt_response(self, status_code: Any, response: Any = None, **kwargs: Any) -> Callable:
+        """flask-smorest's, with an error answer documented as what is sent: a problem document."""
+        if response is None and int(status_code) >= 400 and kwargs.get("schema") is None:
+            kwargs.update(schema=Problem, content_type="application/problem+json")
+        return super().alt_response(status_code, response, **kwargs)
 
     def arguments(self, schema: type[Schema] | Schema, *args: Any, **kwargs: Any) -> Callable:
         """flask-smorest's, with the schema made once: given a class, webargs makes a new instance on

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from marshmallow import Schema, ValidationError, fields, pre_dump, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, pre_dump, validate
 
 from registry.models import Visibility
 from registry.schemas.output import AgencyCode, Compute, OutputSchema, current, loaded
@@ -124,3 +124,26 @@ class VisibilityRead(SharedRead):
     visibility = fields.String()
     shared_with = fields.List(fields.String())
     owner = AgencyCode(attribute="owner_agency_id")
+
+
+class Problem(Schema):
+    """An error answer: an RFC 9457 problem document (`application/problem+json`, api/problems.py).
+    Members beyond these are extensions of a problem type (e.g. `existing` on a duplicate)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    type = fields.String(metadata={"description": "stable URI of the problem type"})
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String(metadata={"description": "what went wrong, for a person"})
+    request_id = fields.String(metadata={"description": "as in the X-Request-Id header and the audit log"})
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.Raw(),
+        metadata={"description": "validation problems: field (or header, or parameter) -> messages"},
+    )
+    existing = fields.String(metadata={"description": "duplicate: the id of the record that exists"})
+    current_state = fields.String(metadata={"description": "invalid transition: the record's state"})
+    allowed = fields.List(fields.String(), metadata={"description": "invalid transition: actions allowed"})
+    required_scope = fields.Raw(metadata={"description": "forbidden for want of a scope: the scope(s)"})

@@ -42,3 +42,30 @@ def test_docs_page_is_served(client):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
     assert b"swagger" in response.data.lower()
+
+
+def test_every_error_response_is_declared_as_the_problem_documents_sent(client, actors):
+    spec = client.get("/api/v1/openapi.json").json
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+
+    def resolved(response):
+        ref = response.get("$ref")
+        return spec["components"]["responses"][ref.rsplit("/", 1)[1]] if ref else response
+
+    wrong = []
+    for path, method, operation in operations(spec):
+        if not path.startswith("/api/v1/"):
+            continue  # /oauth answers OAuth errors (RFC 6749 section 5.2), as its operations declare
+        for status, response in operation.get("responses", {}).items():
+            if status == "default" or status.startswith(("4", "5")):
+                content = resolved(response).get("content", {})
+                if content != {"application/problem+json": {"schema": problem_ref}}:
+                    wrong.append(f"{method.upper()} {path} {status}: {sorted(content)}")
+    assert wrong == []
+    # And what is sent has the declared members.
+    sent = client.get(
+        "/api/v1/subjects/00000000-0000-0000-0000-000000000000", headers=actors.headers("MOF-TAX")
+    )
+    assert sent.status_code == 404 and sent.mimetype == "application/problem+json"
+    declared = spec["components"]["schemas"]["Problem"]["properties"]
+    assert {"type", "title", "status", "detail"} <= set(sent.json) <= set(declared)
