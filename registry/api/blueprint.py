@@ -65,18 +65,11 @@ def purpose_parameters(required: bool, *, when: str = "") -> list[dict[str, Any]
             "required": required,
             "schema": {"type": "string", "minLength": 3, "maxLength": 300},
             "description": f"{need}: the case or decision number this access serves, recorded in the "
-            f"audit log. Sent raw, its bytes are read as UTF-8 (other bytes: 422); send text with "
-            f"Vietnamese letters as `{PURPOSE_EXTENDED}` instead. Control, bidirectional and zero-width "
-            "characters are a 422.",
-        },
-        {
-            "in": "header",
-            "name": PURPOSE_EXTENDED,
-            "required": False,
-            "schema": {"type": "string", "pattern": "^UTF-8'[A-Za-z0-9-]*'"},
-            "description": f"`{PURPOSE}` as an RFC 8187 ext-value, for text HTTP's Latin-1 headers cannot "
-            "carry: `UTF-8''` and the percent-encoded UTF-8 text, e.g. `UTF-8''123%2FQ%C4%90-CVT` for "
-            f"`123/QĐ-CVT`. Takes the place of `{PURPOSE}` (wins if both are sent).",
+            "audit log. Text with Vietnamese letters (which HTTP's Latin-1 headers cannot carry) is sent "
+            "as an RFC 8187 ext-value: `UTF-8''` and the percent-encoded UTF-8 text, e.g. "
+            "`UTF-8''123%2FQ%C4%90-CVT` for `123/QĐ-CVT`, in this header or in "
+            f"`{PURPOSE_EXTENDED}` (which wins if both are sent). Other text is read as UTF-8 bytes "
+            "(other bytes: 422). Control, bidirectional and zero-width characters are a 422.",
         },
     ]
 

@@ -105,13 +105,16 @@ class PurposeError(ValueError):
 def decode_purpose(value: str, *, extended: bool) -> str:
     """The text of a purpose header as the WSGI server gives it (PEP 3333: its bytes as Latin-1).
 
-    `X-Purpose*` (extended) is an RFC 8187 ext-value in UTF-8, percent-decoded. `X-Purpose` is its raw
-    bytes decoded as UTF-8: Vietnamese has letters Latin-1 lacks (Đ, ư, ơ, ế, ...), so clients that send
-    raw text send UTF-8, and non-ASCII Latin-1 text is practically never valid UTF-8. Bytes that are not
-    UTF-8 are refused rather than guessed at: the audit must record what the caller meant.
+    `X-Purpose*` (extended) is an RFC 8187 ext-value in UTF-8, percent-decoded; so is an `X-Purpose`
+    that starts `UTF-8''`. Otherwise `X-Purpose` is its raw bytes decoded as UTF-8: Vietnamese has
+    letters Latin-1 lacks (Đ, ư, ơ, ế, ...), so clients that send raw text send UTF-8, and non-ASCII
+    Latin-1 text is practically never valid UTF-8. Bytes that are not UTF-8 are refused rather than
+    guessed at: the audit must record what the caller meant.
     The text is NFC-normalised (a decomposed "ế" is stored composed), stripped, and must be 3-300
     characters without control, bidi or zero-width characters."""
-    if extended:
+    # An RFC 8187 ext-value is read as such in X-Purpose too: a client generated from the OpenAPI
+    # document has one purpose parameter (X-Purpose and X-Purpose* make one Python name).
+    if extended or value.strip()[:7].upper() == "UTF-8''":
         found = _EXT_VALUE.match(value.strip())
         if found is None:
             raise PurposeError("Send UTF-8'' followed by the percent-encoded UTF-8 text (RFC 8187).")
