@@ -145,3 +145,27 @@ class Freeze:
     def in_effect(self, **fields: Any) -> dict:
         order = self.dispatched(**fields)
         return self.execute(order, "970436", 300_000_000)
+
+
+def report_delay(freeze, bank="BANK-970436", expect=201, **fields):
+    body = {
+        "account": VCB,
+        "holder_name": "Công ty TNHH Đại Phát",
+        "amount_vnd": 120_000_000,
+        "reason": "Giao dịch đáng ngờ: chuyển tiền liên tục từ nhiều tài khoản",
+        "bank_reference": "STR-77",
+        "delayed_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+        "reported_to": ["MPS-C03"],
+    } | fields
+    headers = {**freeze.headers(bank, None), "Idempotency-Key": uuid.uuid4().hex}
+    response = freeze.client.post(DELAYS, json=body, headers=headers)
+    assert response.status_code == expect, response.json
+    return response.json
+
+
+def get_delay(freeze, delay, agency, expect=200, **query):
+    response = freeze.client.get(
+        f"{DELAYS}/{delay['id']}", query_string=query, headers=freeze.headers(agency)
+    )
+    assert response.status_code == expect, response.json
+    return response.json

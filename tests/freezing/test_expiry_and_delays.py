@@ -14,7 +14,7 @@ from registry.cli.workflows import TICKS
 from registry.models import FreezeOrder
 from registry.services import freezing, rulefiles
 from registry.services.workdays import VIETNAM
-from tests.freezing.helpers import BIDV, DELAYS, VCB
+from tests.freezing.helpers import BIDV, DELAYS, VCB, get_delay, report_delay
 
 
 def vn(text: str) -> datetime:
@@ -33,30 +33,6 @@ def holiday(tmp_path, request):
     path = tmp_path / "holidays.json"
     path.write_text(json.dumps({"fixed": [], "dated": {"2026-10-05": "test holiday"}, "working_days": []}))
     use_holidays(request, path)
-
-
-def report_delay(freeze, bank="BANK-970436", expect=201, **fields):
-    body = {
-        "account": VCB,
-        "holder_name": "Công ty TNHH Đại Phát",
-        "amount_vnd": 120_000_000,
-        "reason": "Giao dịch đáng ngờ: chuyển tiền liên tục từ nhiều tài khoản",
-        "bank_reference": "STR-77",
-        "delayed_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
-        "reported_to": ["MPS-C03"],
-    } | fields
-    headers = {**freeze.headers(bank, None), "Idempotency-Key": uuid.uuid4().hex}
-    response = freeze.client.post(DELAYS, json=body, headers=headers)
-    assert response.status_code == expect, response.json
-    return response.json
-
-
-def get_delay(freeze, delay, agency, expect=200, **query):
-    response = freeze.client.get(
-        f"{DELAYS}/{delay['id']}", query_string=query, headers=freeze.headers(agency)
-    )
-    assert response.status_code == expect, response.json
-    return response.json
 
 
 def test_order_expires_by_tick_recorded_as_system(freeze, db):

@@ -10,7 +10,8 @@ from sqlalchemy import func, select, update
 
 from registry.models import FreezeOrder, TransactionDelay, WorkflowTransition
 from registry.services import freezing
-from tests.freezing.test_expiry_and_delays import get_delay, report_delay
+from tests.factories import create_link, create_subject
+from tests.freezing.helpers import get_delay, report_delay
 
 ORDERS = "/api/v1/freeze-orders"
 DELAYS = "/api/v1/transaction-delays"
@@ -80,19 +81,8 @@ def test_a_delay_past_its_end_is_shown_expired_but_only_the_tick_records_it(free
 
 def test_the_seller_history_shows_a_due_order_expired_without_writing(freeze, client, db):
     owner = freeze.headers("MPS-C03")
-    subject = client.post(
-        "/api/v1/subjects", json={"kind": "organisation", "name": "Công ty TNHH Đại Phát"}, headers=owner
-    ).json
-    link = client.post(
-        "/api/v1/links",
-        headers=owner,
-        json={
-            "subject_id": subject["id"],
-            "source": "inspection",
-            "identifier": {"kind": "bank_account", "value": "970436:001-100-123-4567"},
-        },
-    )
-    assert link.status_code == 201, link.json
+    subject = create_subject(client, owner, name="Công ty TNHH Đại Phát")
+    create_link(client, owner, subject["id"], "bank_account", "970436:001-100-123-4567")
     order = freeze.in_effect()
     past = date.today() - timedelta(days=2)
     db.execute(
