@@ -42,6 +42,13 @@ class ValidationFailed(RegistryError):
         self.errors = errors or {}
 
 
+class DecisionNotGrounding(ValidationFailed):
+    """The decision named exists but cannot yet ground the step (no document, ...)."""
+
+    type_slug = "decision-not-grounding"
+    title = "The decision cannot ground this step"
+
+
 class Conflict(RegistryError):
     type_slug = "conflict"
     title = "Conflict"

@@ -40,7 +40,7 @@ from registry.auth.principal import Principal
 from registry.auth.scopes import allowed_scopes
 from registry.fieldcrypt import FieldCipher
 from registry.identifiers import fold_name
-from registry.models import Agency, Decision, OAuthClient, Subject, Violation
+from registry.models import Agency, Decision, DecisionDocument, OAuthClient, Subject, Violation
 from registry.services import visibility as visibility_service
 
 DATA_KEY, LOOKUP_KEY = b"d" * 32, b"l" * 32  # the field keys of every test app
@@ -94,8 +94,15 @@ def make_subject(
     return subject
 
 
-def make_decision(db: Session, *, issuer: str = "MIC", owner: str = "MIC", **fields: Any) -> Decision:
-    """A written decision recorded directly; `fields` replace any column's default."""
+def make_decision(
+    db: Session, *, issuer: str = "MIC", owner: str = "MIC", document: bool = True, **fields: Any
+) -> Decision:
+    """A written decision recorded directly; `fields` replace any column's default.
+
+    With `document` (the default) its PDF is stored too, so the decision can ground a workflow step;
+    `document=False` leaves it as a record waiting for its document.
+    """
+    content = PDF if document else None
     values: dict[str, Any] = {
         "document_type": "decision",
         "number": f"{uuid.uuid4().hex[:4]}/QĐ-CVT",
@@ -109,13 +116,20 @@ def make_decision(db: Session, *, issuer: str = "MIC", owner: str = "MIC", **fie
         "reason": "Kinh doanh hàng giả trên mạng",
         "effective_from": date.today() - timedelta(days=2),
         "effective_to": date.today() + timedelta(days=365),
-        "document_sha256": "a" * 64,
+        "document_sha256": hashlib.sha256(content).hexdigest() if content else "a" * 64,
         "visibility": "state",
         **fields,
     }
     decision = Decision(
         issuer_agency_id=agency_id(db, issuer), owner_agency_id=agency_id(db, owner), **values
     )
+    if content is not None:
+        decision.document = DecisionDocument(
+            sha256=hashlib.sha256(content).hexdigest(),
+            content_type="application/pdf",
+            size=len(content),
+            content=content,
+        )
     db.add(decision)
     db.flush()
     return decision

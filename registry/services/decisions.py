@@ -13,7 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
-from registry.errors import Conflict, Duplicate, NotFound, PermissionDenied, ValidationFailed
+from registry.errors import (
+    Conflict,
+    DecisionNotGrounding,
+    Duplicate,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+)
 from registry.models import Agency, Decision, DecisionDocument
 from registry.services import pdfcheck, visibility
 
@@ -86,6 +93,23 @@ def get_decision_for_use(session: Session, decision_id: uuid.UUID | str, princip
     The one entry point for workflows (blocking, freezing, sanctions) that rest on a decision.
     """
     return visibility.load_visible(session, Decision, decision_id, principal)
+
+
+def require_grounding(decision: Decision, *, field: str = "decision_id") -> None:
+    """Refuse (422 `decision-not-grounding`) unless `decision` can ground a step: a block request, a freeze
+    order, a lift, an amendment, an appeal's outcome or a mirror extension.
+
+    The one check every workflow calls wherever it rests a step on a decision, at submission, approval
+    and dispatch alike.
+    """
+    problems = []
+    if decision.document_id is None:
+        problems.append("its document has not been uploaded (PUT /decisions/{id}/document)")
+    if problems:
+        raise DecisionNotGrounding(
+            f"Decision {decision.number} cannot ground this step yet: {'; '.join(problems)}.",
+            errors={field: problems},
+        )
 
 
 def search(principal: Principal, filters: dict[str, Any]) -> Select[tuple[Decision]]:

@@ -69,15 +69,19 @@ def _label(machine: Machine) -> str:
     return machine.record_type.replace("_", " ")
 
 
-def officers_of(session: Session, record_type: str, record_id: Any, actions: tuple[str, ...]) -> set[str]:
-    rows = session.scalars(
-        select(WorkflowTransition.officer).where(
+def officers_of(
+    session: Session, record_type: str, record_id: Any, actions: tuple[str, ...]
+) -> set[tuple[int | None, str]]:
+    """The officers who took `actions` on the record, each qualified by their agency: an officer name is
+    only unique within its agency's identity provider (`MIC:an.nv` is not `MOIT-DMS:an.nv`)."""
+    rows = session.execute(
+        select(WorkflowTransition.agency_id, WorkflowTransition.officer).where(
             WorkflowTransition.record_type == record_type,
             WorkflowTransition.record_id == record_id,
             WorkflowTransition.action.in_(actions),
         )
     )
-    return {officer for officer in rows if officer}
+    return {(agency_id, officer) for agency_id, officer in rows if officer}
 
 
 @dataclass
@@ -167,7 +171,7 @@ def begin(
             raise PermissionDenied(
                 "This decision needs a named officer: use a token obtained for an officer (jwt-bearer grant)."
             )
-        if action.not_same_officer_as and principal.officer in officers_of(
+        if action.not_same_officer_as and (principal.agency_id, principal.officer) in officers_of(
             session,
             machine.record_type,
             record.id,  # type: ignore[attr-defined]

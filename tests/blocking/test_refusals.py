@@ -43,6 +43,29 @@ def test_non_deciding_agency_with_the_scope_is_403(walker, grounds):
     assert response.status_code == 403 and "deciding agency" in response.json["detail"]
 
 
+def test_four_eyes_compares_officers_qualified_by_their_agency(walker, grounds, db):
+    """`MOIT-DMS:an.nv` who submitted is not `MIC:an.nv` who reviews; `MIC:an.nv` twice is one person."""
+    decision = make_decision(db, issuer="MOIT-DMS", owner="MOIT-DMS")
+    created = walker.submit_ok(
+        body(decision, grounds[1], action="suspend_domain", executors=[], measure="revoke",
+             targets=[{"kind": "domain", "value": "hanggia.com.vn"}]),
+        agency="MOIT-DMS", officer="an.nv",
+    )  # fmt: skip
+    walker.ok(created["id"], "review", officer="an.nv")  # MIC's an.nv: another person
+    own = walker.submit_ok(body(*grounds), officer="an.nv")  # submitted by MIC's an.nv
+    refused = walker.act(own["id"], "review", officer="an.nv")
+    assert refused.status_code == 403 and "Four-eyes" in refused.json["detail"]
+
+
+def test_a_decision_without_its_document_grounds_no_submission(walker, grounds, db):
+    waiting = make_decision(db, document=False)
+    draft = walker.create(body(waiting, grounds[1], draft=True))
+    assert draft.status_code == 201, draft.json  # a draft may name it; the document comes before submission
+    refused = walker.act(draft.json["id"], "submit", officer=SUBMITTER)
+    assert refused.status_code == 422 and refused.json["type"].endswith("/decision-not-grounding")
+    assert walker.get(draft.json["id"]).json["state"] == "draft"
+
+
 def test_same_officer_cannot_approve_four_eyes(walker, grounds):
     created = walker.submit_ok(body(*grounds))
     assert walker.act(created["id"], "review", officer=SUBMITTER).status_code == 403

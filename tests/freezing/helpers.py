@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -36,6 +35,7 @@ class Freeze:
         owner: str | None = None,
         vis: str = "state",
         number: str | None = None,
+        document: bool = True,
     ) -> str:
         """A written decision recorded directly (the decisions API is another issue's work)."""
         issuer_agency = self.db.scalars(select(Agency).where(Agency.code == issuer)).one()
@@ -43,6 +43,7 @@ class Freeze:
             self.db,
             issuer=issuer,
             owner=owner or issuer,
+            document=document,
             number=number or f"{uuid.uuid4().hex[:6]}/QĐ-{issuer}",
             issued_on=date(2026, 11, 2),
             issuing_body=issuer_agency.name_vi,
@@ -51,7 +52,6 @@ class Freeze:
             reason="Phong tỏa tài khoản",
             effective_from=date(2026, 11, 2),
             effective_to=None,
-            document_sha256=hashlib.sha256(b"doc").hexdigest(),
             visibility=vis,
         )
         return str(decision.id)

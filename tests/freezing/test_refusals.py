@@ -46,6 +46,13 @@ def test_missing_or_unusable_decision_is_422(freeze, client, actors, db):
     assert orders(db) == 0
 
 
+def test_a_decision_without_its_document_grounds_no_order(freeze, db):
+    refused = freeze.submit(decision_id=freeze.decision(document=False), expect=422)
+    assert refused["type"].endswith("/decision-not-grounding")
+    assert "document has not been uploaded" in refused["errors"]["decision_id"][0]
+    assert orders(db) == 0
+
+
 def test_criminal_path_needs_the_procuracy_notification(freeze, db):
     refused = freeze.submit(procuracy_notified_at=None, procuracy_reference=None, expect=422)
     assert "procuracy_notified_at" in refused["errors"]

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from registry.db import utcnow
 from registry.errors import ValidationFailed
 from registry.models import Agency, BlockRequest, BlockTarget, Decision
-from registry.services import competence
+from registry.services import competence, decisions
 from registry.services.protected import Guard
 
 VIETNAM = timezone(timedelta(hours=7))  # decisions are dated in Vietnam
@@ -30,6 +30,7 @@ def check_decision(session: Session, block_request: BlockRequest, *, now: dateti
         )
     decision = session.get(Decision, block_request.decision_id)
     assert decision is not None
+    decisions.require_grounding(decision)
     issuer = session.get(Agency, decision.issuer_agency_id)
     assert issuer is not None
     competence.require_competent(block_request.action, issuer.code)

@@ -23,6 +23,7 @@ from registry.models import (
     Subject,
     Violation,
 )
+from registry.services import decisions
 from registry.services import identifiers as identifier_service
 from registry.services.blocking.machine import KINDS_BY_ACTION
 from registry.services.visibility import record_visible
@@ -137,7 +138,11 @@ def _violations(session: Session, principal: Principal, ids: list[uuid.UUID]) ->
     return [found[i] for i in dict.fromkeys(ids)]
 
 
-def _decision(session: Session, principal: Principal, decision_id: uuid.UUID | None) -> Decision | None:
+def _decision(
+    session: Session, principal: Principal, decision_id: uuid.UUID | None, *, grounding: bool = True
+) -> Decision | None:
+    """The decision a step names, visible to the caller and, unless `grounding` is False (a draft's
+    decision, checked at submission), able to ground the step."""
     if decision_id is None:
         return None
     found = session.scalars(
@@ -147,6 +152,8 @@ def _decision(session: Session, principal: Principal, decision_id: uuid.UUID | N
         raise ValidationFailed(
             "Unknown decision.", errors={"decision_id": [f"no decision {decision_id} visible to you"]}
         )
+    if grounding:
+        decisions.require_grounding(found)
     return found
 
 
@@ -207,7 +214,7 @@ def _set_content(
     if "violation_ids" in data:
         block_request.violations = _violations(session, principal, data["violation_ids"])
     if "decision_id" in data:
-        decision = _decision(session, principal, data["decision_id"])
+        decision = _decision(session, principal, data["decision_id"], grounding=False)
         block_request.decision_id = decision.id if decision else None
     block_request.subjects = _subjects(session, principal, block_request)
 

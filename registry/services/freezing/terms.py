@@ -17,7 +17,7 @@ from registry.fieldcrypt import FieldCipher
 from registry.models import Agency, AgencyKind, Decision, Identifier, Link, Subject
 from registry.models.freezing import AccountState, FreezeAccount, FreezeOrder
 from registry.services import competence, identifiers, visibility, workdays
-from registry.services.decisions import get_decision_for_use
+from registry.services.decisions import get_decision_for_use, require_grounding
 from registry.services.freezing.config import CLOCK_SKEW, COMPETENCE_ACTION, _matches, rules
 
 
@@ -29,6 +29,7 @@ def _decision(session: Session, principal: Principal, decision_id: Any, *, own: 
         raise ValidationFailed(
             "No decision with this id is visible to you.", errors={field: ["unknown decision"]}
         ) from None
+    require_grounding(decision, field=field)
     issuer = session.get(Agency, decision.issuer_agency_id)
     assert issuer is not None
     competence.require_competent(COMPETENCE_ACTION, issuer.code, field=field)
