@@ -80,6 +80,7 @@ class Settings:
     holidays_file: Path = _DEFAULT_RULES.holidays
     blocking_rules_file: Path = _DEFAULT_RULES.blocking
     freezing_file: Path = _DEFAULT_RULES.freezing
+    trust_dir: Path | None = None
 
     @property
     def production(self) -> bool:
@@ -97,6 +98,7 @@ class Settings:
             holidays=self.holidays_file,
             blocking=self.blocking_rules_file,
             freezing=self.freezing_file,
+            trust_dir=self.trust_dir,
         )
 
     @classmethod
@@ -141,6 +143,15 @@ class Settings:
                 raise ConfigError(f"{name} names {raw!r}, which is not a file")
             return chosen
 
+        def directory(name: str) -> Path | None:
+            raw = env.get(name)
+            if not raw:
+                return None
+            chosen = Path(raw)
+            if not chosen.is_dir():
+                raise ConfigError(f"{name} names {raw!r}, which is not a directory")
+            return chosen
+
         settings = cls(
             env=mode,
             database_url=database_url,
@@ -165,6 +176,7 @@ class Settings:
             holidays_file=path("REGISTRY_HOLIDAYS_FILE", _DEFAULT_RULES.holidays),
             blocking_rules_file=path("REGISTRY_BLOCKING_RULES_FILE", _DEFAULT_RULES.blocking),
             freezing_file=path("REGISTRY_FREEZING_FILE", _DEFAULT_RULES.freezing),
+            trust_dir=directory("REGISTRY_TRUST_DIR"),
         )
         if production and not settings.issuer.startswith("https://"):
             raise ConfigError("REGISTRY_ISSUER must be an https:// URL in production")

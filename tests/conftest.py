@@ -21,6 +21,7 @@ from registry.config import Settings
 from registry.db import make_engine
 from tests.databases import PG_URL, admin_execute, alembic_config
 from tests.factories import DATA_KEY, LOOKUP_KEY, Actors
+from tests.signing import write_trust_dir
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -101,6 +102,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         data_key=DATA_KEY,
         lookup_key=LOOKUP_KEY,
         rate_limit="100000 per minute",
+        trust_dir=write_trust_dir(tmp_path_factory.mktemp("trust")),
     )
 
 

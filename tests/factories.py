@@ -40,7 +40,15 @@ from registry.auth.principal import Principal
 from registry.auth.scopes import allowed_scopes
 from registry.fieldcrypt import FieldCipher
 from registry.identifiers import fold_name
-from registry.models import Agency, Decision, DecisionDocument, OAuthClient, Subject, Violation
+from registry.models import (
+    Agency,
+    Decision,
+    DecisionDocument,
+    OAuthClient,
+    SignatureStatus,
+    Subject,
+    Violation,
+)
 from registry.services import visibility as visibility_service
 
 DATA_KEY, LOOKUP_KEY = b"d" * 32, b"l" * 32  # the field keys of every test app
@@ -124,6 +132,7 @@ def make_decision(
         issuer_agency_id=agency_id(db, issuer), owner_agency_id=agency_id(db, owner), **values
     )
     if content is not None:
+        decision.signature_status = SignatureStatus.UNSIGNED
         decision.document = DecisionDocument(
             sha256=hashlib.sha256(content).hexdigest(),
             content_type="application/pdf",

@@ -108,6 +108,16 @@ def test_rule_files_and_the_audit_key_come_from_settings(tmp_path, monkeypatch):
         Settings.from_env({**PRODUCTION, "REGISTRY_HOLIDAYS_FILE": str(tmp_path / "missing.json")})
 
 
+def test_the_trust_list_is_a_directory(tmp_path):
+    with pytest.raises(ConfigError, match=r"REGISTRY_TRUST_DIR .* not a directory"):
+        Settings.from_env({**PRODUCTION, "REGISTRY_TRUST_DIR": str(tmp_path / "missing")})
+    trust = tmp_path / "trust"
+    trust.mkdir()
+    settings = Settings.from_env({**PRODUCTION, "REGISTRY_TRUST_DIR": str(trust)})
+    assert settings.rule_files.trust_dir == trust
+    assert Settings.from_env(PRODUCTION).rule_files.trust_dir is None
+
+
 @pytest.mark.parametrize(
     ("host", "port", "issuer"),
     [

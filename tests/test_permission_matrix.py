@@ -119,6 +119,13 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
                          dict(owner=200, state=403, reader=403, isp=403, bank=403, assoc=403, anon=401)),
     "decisions.download": (Call("GET", "/api/v1/decisions/{decision}/document"),
                            dict(owner=404, state=404, reader=404, isp=403, bank=403, assoc=404, anon=401)),
+    # The record's issuer is its owner (MOIT-DMS): nothing to confirm (409); others are not the issuer.
+    "decisions.confirm": (Call("POST", "/api/v1/decisions/{decision}/confirmation", {"confirmed": True}),
+                          dict(owner=409, state=403, reader=403, isp=403, bank=403, assoc=403, anon=401)),
+    # Only bodies that decide blocks or process freezes override; none of these callers does.
+    "decisions.override": (Call("POST", "/api/v1/decisions/{decision}/signature-override",
+                                {"reason": "Chữ ký hợp lệ theo xác minh của Ban Cơ yếu"}),
+                           dict(owner=403, state=403, reader=403, isp=403, bank=403, assoc=403, anon=401)),
     "decisions.visibility": (Call("POST", "/api/v1/decisions/{decision}/visibility", VIS),
                              dict(owner=200, state=403, reader=403, isp=403, bank=403, assoc=403, anon=401)),
     "violations.create": (Call("POST", "/api/v1/violations", "violation"),

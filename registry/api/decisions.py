@@ -13,11 +13,13 @@ from registry.api.sharing import add_visibility_route
 from registry.auth.scopes import Scope
 from registry.models import Decision
 from registry.schemas.decisions import (
+    DecisionConfirmation,
     DecisionCreate,
     DecisionDocumentRead,
     DecisionPage,
     DecisionQuery,
     DecisionRead,
+    SignatureOverride,
 )
 from registry.services import decisions as service
 from registry.services.pagination import paginate
@@ -37,8 +39,11 @@ PDF_BODY = {"required": True, "content": {service.PDF: {"schema": {"type": "stri
 def create_decision(args: dict[str, Any]):
     """Record a written decision
 
-    The caller's agency owns the record. The document itself is uploaded afterwards with
-    `PUT /decisions/{id}/document` and must match `document_sha256`.
+    The caller's agency owns the record and, unless `issuer` names another body, is its issuer. A
+    decision recorded on another body's behalf is shown to that body and stays `pending` until its
+    officer confirms it (`POST /decisions/{id}/confirmation`); nothing may rest on it before. The
+    document itself is uploaded afterwards with `PUT /decisions/{id}/document` and must match
+    `document_sha256`.
     """
     decision = service.create(db(), principal=caller(), data=args)
     audit_resource("decision", decision.id)
@@ -82,6 +87,10 @@ def upload_decision_document(decision_id):
     uploading the same document again changes nothing. It must be a PDF that parses, ends with `%%EOF`
     and has no active content: JavaScript, launch or submit actions, embedded files, file attachments
     or HTML markup are refused (422 `unsafe-document`).
+
+    Its digital signatures (PAdES) are checked against the registry's trust list and the findings kept
+    on the decision (`signature_status`, `signatures`): `verified`, `unsigned` (a scan, allowed and
+    shown as such) or `failed` (kept, but it grounds nothing until a reviewing officer overrides).
     """
     audit_resource("decision", decision_id)
     decision = service.get_decision_for_use(db(), decision_id, caller())
@@ -99,6 +108,48 @@ def upload_decision_document(decision_id):
     )
     audit_change({"decision": str(decision.id), "sha256": document.sha256, "size": document.size})
     return document
+
+
+@blp.route("/<uuid:decision_id>/confirmation", methods=["POST"])
+@blp.access("decision:confirm", Scope.REGISTRY_WRITE)
+@blp.arguments(DecisionConfirmation)
+@blp.response(200, DecisionRead)
+@blp.alt_response(404, description="Not found, or not visible to the caller")
+@blp.alt_response(409, description="Not waiting for confirmation")
+def confirm_decision(args: dict[str, Any], decision_id):
+    """Confirm (or refuse) a decision recorded on the caller's behalf (the issuing body, by an officer)
+
+    Another agency recorded this decision naming the caller's agency as its issuer. A named officer of
+    the issuing body confirms that it issued it (`confirmed: true`), after which blocks and freezes may
+    rest on it, or refuses the record (`false`).
+    """
+    audit_resource("decision", decision_id)
+    decision = service.get_decision_for_use(db(), decision_id, caller())
+    service.confirm(
+        db(), principal=caller(), decision=decision, confirmed=args["confirmed"], note=args["note"]
+    )
+    audit_change({"decision": str(decision.id), **args})
+    return decision
+
+
+@blp.route("/<uuid:decision_id>/signature-override", methods=["POST"])
+@blp.access("decision:override_signature", service.REVIEWING_SCOPES)
+@blp.arguments(SignatureOverride)
+@blp.response(200, DecisionRead)
+@blp.alt_response(404, description="Not found, or not visible to the caller")
+@blp.alt_response(409, description="The signature check did not fail, or was already overridden")
+def override_decision_signature(args: dict[str, Any], decision_id):
+    """Let a decision whose signature does not verify ground orders (a reviewing officer, with a reason)
+
+    For a body that decides blocks or processes freezes, by a named officer who neither recorded the
+    decision nor uploaded its document (four-eyes). The override, its reason and officer are shown with
+    the decision and kept in the audit log; a later check with other findings clears it.
+    """
+    audit_resource("decision", decision_id)
+    decision = service.get_decision_for_use(db(), decision_id, caller())
+    service.override_signature(db(), principal=caller(), decision=decision, reason=args["reason"])
+    audit_change({"decision": str(decision.id), **args})
+    return decision
 
 
 @blp.route("/<uuid:decision_id>/document", methods=["GET"])

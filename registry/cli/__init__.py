@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from registry.cli import agencies, audit, blocking, clients, db, demo, keys, serve, workflows
+from registry.cli import agencies, audit, blocking, clients, db, decisions, demo, keys, serve, workflows
 
 
 @click.group(help="Inter-agency e-commerce violator registry (National Steering Committee 389).")
@@ -21,4 +21,5 @@ main.add_command(clients.clients)
 main.add_command(keys.keys)
 main.add_command(audit.audit)
 main.add_command(blocking.blocking)
+main.add_command(decisions.decisions)
 main.add_command(workflows.workflows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -43,6 +44,24 @@ class ViolationStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     SANCTIONED = "sanctioned"
     DISMISSED = "dismissed"
+
+
+class IssuerConfirmation(enum.StrEnum):
+    """Whether the body named as issuer stands behind the record of its decision."""
+
+    OWN = "own"  # recorded by the issuing body itself
+    PENDING = "pending"  # recorded on its behalf by another agency; waiting for its confirmation
+    CONFIRMED = "confirmed"
+    REFUSED = "refused"
+
+
+class SignatureStatus(enum.StrEnum):
+    """What the check of the document's digital signatures (PAdES) found."""
+
+    UNCHECKED = "unchecked"  # no document yet, or stored before the registry checked signatures
+    UNSIGNED = "unsigned"  # a scan or a PDF without signatures: allowed, and shown as such
+    VERIFIED = "verified"  # every signature intact, valid and chained to the trust list
+    FAILED = "failed"  # a signature does not verify: grounds nothing unless a reviewer overrides
 
 
 class DocumentType(enum.StrEnum):
@@ -85,6 +104,12 @@ class Decision(SharedRecord, Base):
         CheckConstraint("effective_to IS NULL OR effective_to >= effective_from", name="effective"),
         # The same document registered twice at once by two agencies: the database keeps one.
         UniqueConstraint("issuer_agency_id", "number", "issued_on"),
+        CheckConstraint(
+            "issuer_confirmation IN ('own', 'pending', 'confirmed', 'refused')", name="issuer_confirmation"
+        ),
+        CheckConstraint(
+            "signature_status IN ('unchecked', 'unsigned', 'verified', 'failed')", name="signature_status"
+        ),
     )
     record_type = "decision"
 
@@ -108,6 +133,24 @@ class Decision(SharedRecord, Base):
     executing_party: Mapped[str | None] = mapped_column(String(300))
     document_sha256: Mapped[str] = mapped_column(String(64))
     document_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("decision_document.id"))
+    recorded_by: Mapped[str | None] = mapped_column(String(200), comment="officer, else client, recording it")
+    # The issuing body's confirmation of a record made on its behalf (services.decisions.confirm).
+    issuer_confirmation: Mapped[str] = mapped_column(String(16), default=IssuerConfirmation.OWN)
+    issuer_confirmed_by: Mapped[str | None] = mapped_column(String(200), comment="officer of the issuer")
+    issuer_confirmed_at: Mapped[datetime | None]
+    issuer_confirmation_note: Mapped[str | None] = mapped_column(Text)
+    # The document's digital signatures as checked on upload (services.signatures).
+    document_uploaded_by: Mapped[str | None] = mapped_column(String(200))
+    signature_status: Mapped[str] = mapped_column(String(16), default=SignatureStatus.UNCHECKED)
+    signatures: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONType, default=list, comment="per signature: signer, certificate, time, findings"
+    )
+    signature_checked_at: Mapped[datetime | None]
+    # A reviewing officer's override of a signature that does not verify (four-eyes, with a reason).
+    signature_override_reason: Mapped[str | None] = mapped_column(Text)
+    signature_override_by: Mapped[str | None] = mapped_column(String(200))
+    signature_override_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    signature_override_at: Mapped[datetime | None]
     created_at: Mapped[created_at]
 
     document: Mapped[DecisionDocument | None] = relationship()

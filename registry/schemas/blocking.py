@@ -17,7 +17,7 @@ from registry.models.blocking import (
     BlockState,
 )
 from registry.schemas.common import PageQuery, moment, page_of
-from registry.schemas.decisions import Text, text
+from registry.schemas.decisions import DecisionRef, Text, text
 from registry.schemas.output import AgencyCode, Compute, OutputSchema, current
 from registry.services.blocking.access import View, own_part
 from registry.services.blocking.deadlines import is_late
@@ -240,12 +240,8 @@ class BlockTransitionRead(OutputSchema):
     }
 
 
-class BlockDecisionRef(OutputSchema):
-    id = fields.UUID()
-    number = fields.String()
-    issuer = AgencyCode(attribute="issuer_agency_id")
-    issued_on = fields.Date()
-    effective_to = fields.Date(allow_none=True)
+class BlockDecisionRef(DecisionRef):
+    """The decision a block request rests on."""
 
 
 class BlockRequestRead(OutputSchema):

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from registry.models import DocumentType
 from registry.schemas.common import PageQuery, SharedRead, SharingFields, page_of
-from registry.schemas.output import AgencyCode, Compute
+from registry.schemas.output import AgencyCode, Compute, OutputSchema
 
 # Decisions are dated in Vietnam (UTC+7, no daylight saving): "today" there, whatever the server's zone.
 VIETNAM = timezone(timedelta(hours=7))
@@ -49,7 +49,11 @@ class DecisionCreate(SharingFields):
     number = text(100, required=True, metadata={"description": "number and symbol, e.g. 123/QĐ-CSKT"})
     place = text(200, required=True)
     issued_on = fields.Date(required=True)
-    issuer = text(64, required=True, metadata={"description": "code of the issuing agency, e.g. MPS-C03"})
+    issuer = text(
+        64, load_default=None,
+        metadata={"description": "code of the issuing agency, e.g. MPS-C03; by default the caller's. Another "
+                  "body's decision recorded on its behalf waits for that body's confirmation."},
+    )  # fmt: skip
     issuing_body = text(300, required=True, metadata={"description": "the body as named on the document"})
     signer_name = text(200, required=True)
     signer_title = text(200, required=True)
@@ -82,9 +86,62 @@ class DecisionCreate(SharingFields):
             raise ValidationError("Must not be before effective_from.", field_name="effective_to")
 
 
-class DecisionRead(SharedRead):
+class SignatureRead(Schema):
+    """One digital signature of the document, as the check found it."""
+
+    signer = fields.String(metadata={"description": "common name of the signer's certificate"})
+    signer_subject = fields.String()
+    certificate_issuer = fields.String()
+    certificate_serial = fields.String(metadata={"description": "hexadecimal"})
+    certificate_valid_from = fields.String()
+    certificate_valid_to = fields.String()
+    signed_at = fields.String(allow_none=True, metadata={"description": "signing time the signer reported"})
+    coverage = fields.String(allow_none=True, metadata={"description": "entire_file | entire_revision | ..."})
+    verified = fields.Boolean()
+    problems = fields.List(fields.String())
+
+
+class SignatureOverrideRead(Schema):
+    reason = fields.String(attribute="signature_override_reason")
+    officer = fields.String(attribute="signature_override_by")
+    agency = AgencyCode(attribute="signature_override_agency_id")
+    at = fields.DateTime(attribute="signature_override_at")
+
+
+class DecisionTrust(OutputSchema):
+    """What makes a decision trustworthy, shown wherever the decision is: the issuer's confirmation of a
+    record made on its behalf, and the check of the document's digital signatures."""
+
+    computed: ClassVar[dict[str, Compute]] = {
+        "signature_override": lambda d, _: d if d.signature_override_at is not None else None,
+    }
+
+    issuer_confirmation = fields.String(
+        metadata={"description": "own (recorded by the issuer) | pending | confirmed | refused"}
+    )
+    signature_status = fields.String(
+        metadata={"description": "unchecked | unsigned (a scan) | verified | failed (grounds nothing "
+                  "unless overridden)"}
+    )  # fmt: skip
+    signatures = fields.List(fields.Nested(SignatureRead))
+    signature_override = fields.Nested(SignatureOverrideRead, allow_none=True)
+
+
+class DecisionRef(DecisionTrust):
+    """A decision as other records show it."""
+
+    id = fields.UUID()
+    number = fields.String()
+    document_type = fields.String()
+    issuer = AgencyCode(attribute="issuer_agency_id")
+    issued_on = fields.Date()
+    effective_to = fields.Date(allow_none=True)
+
+
+class DecisionRead(SharedRead, DecisionTrust):
     computed: ClassVar[dict[str, Compute]] = {
         **SharedRead.computed,
+        **DecisionTrust.computed,
         "document_uploaded": lambda decision, _: decision.document_id is not None,
     }
 
@@ -109,6 +166,11 @@ class DecisionRead(SharedRead):
     owner = AgencyCode(
         attribute="owner_agency_id", metadata={"description": "agency code of the agency that recorded it"}
     )
+    recorded_by = fields.String(allow_none=True)
+    issuer_confirmed_by = fields.String(allow_none=True)
+    issuer_confirmed_at = fields.DateTime(allow_none=True)
+    issuer_confirmation_note = fields.String(allow_none=True)
+    signature_checked_at = fields.DateTime(allow_none=True)
     visibility = fields.String()
     shared_with = fields.List(fields.String())
     created_at = fields.DateTime()
@@ -135,6 +197,18 @@ class DecisionDocumentRead(Schema):
     size = fields.Integer()
     content_type = fields.String()
     uploaded_at = fields.DateTime(attribute="created_at")
+
+
+class DecisionConfirmation(Schema):
+    confirmed = fields.Boolean(
+        required=True, metadata={"description": "true: the issuing body stands behind the record; false: it "
+                                 "refuses it"}
+    )  # fmt: skip
+    note = text(2000, load_default=None, allow_none=True)
+
+
+class SignatureOverride(Schema):
+    reason = Text(required=True, validate=validate.Length(min=10, max=2000))
 
 
 DecisionPage = page_of(DecisionRead, "DecisionPage")

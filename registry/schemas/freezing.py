@@ -19,7 +19,7 @@ from registry.models.freezing import (
     TransactionDelay,
 )
 from registry.schemas.common import PageQuery, SensitiveFlag, as_list, page_of
-from registry.schemas.decisions import text
+from registry.schemas.decisions import DecisionRef, text
 from registry.schemas.output import AgencyCode, Compute, Output, OutputSchema, current, loaded
 from registry.services.freezing import access
 from registry.services.freezing.deadlines import late_steps
@@ -255,12 +255,8 @@ def _detail(transition: WorkflowTransition, output: Output) -> dict[str, Any] | 
     return json.loads(transition.detail) if shown else None  # type: ignore[arg-type]
 
 
-class FreezeDecisionRef(OutputSchema):
-    id = fields.UUID()
-    number = fields.String()
-    document_type = fields.String()
-    issued_on = fields.Date()
-    issuer = AgencyCode(attribute="issuer_agency_id")
+class FreezeDecisionRef(DecisionRef):
+    """A decision an order rests on."""
 
 
 class FreezeTransitionRead(OutputSchema):

@@ -1,6 +1,7 @@
 """Where this process reads its rule files from: one holder, set from `Settings` at start-up.
 
-The rule files (competence, public holidays, block-request and freeze-order rules) are read by domain
+The rule files (competence, public holidays, block-request and freeze-order rules) and the trust list
+of signing certificates are read by domain
 code that knows nothing of Flask or of the environment. `config.Settings` reads the `REGISTRY_*_FILE`
 variables; the app factory and the CLI call `configure(settings.rule_files)` once per process; the
 loaders ask `current()` for the path and cache what they parse per path.
@@ -20,6 +21,9 @@ class RuleFiles:
     holidays: Path = DATA_DIR / "vn-holidays.json"
     blocking: Path = DATA_DIR / "blocking.json"
     freezing: Path = DATA_DIR / "freezing.json"
+    trust_dir: Path | None = (
+        None  # the certificates decisions' signatures must chain to (services.signatures)
+    )
 
 
 _current = RuleFiles()

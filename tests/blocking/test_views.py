@@ -53,7 +53,11 @@ EXECUTOR = {"executor", "platform", "dispatched_at", "due_at", "acknowledged", "
 def test_the_full_view_the_executors_view_and_list_items(walker, grounds):
     request = walker.in_effect(body(*grounds))
     assert set(request) == FULL and request["view"] == "full"
-    assert set(request["decision"]) == {"id", "number", "issuer", "issued_on", "effective_to"}
+    assert set(request["decision"]) == {
+        "id", "number", "document_type", "issuer", "issued_on", "effective_to", "issuer_confirmation",
+        "signature_status", "signatures", "signature_override",
+    }  # fmt: skip
+    assert request["decision"]["signature_status"] == "unsigned"
     assert request["decision"]["issuer"] == "MIC" and request["submitted_by_agency"] == "MIC"
     assert [set(e) for e in request["executors"]] == [EXECUTOR, EXECUTOR]
     assert [e["executor"] for e in request["executors"]] == ["ISP-VNPT", "ISP-VIETTEL"]
