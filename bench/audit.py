@@ -14,8 +14,9 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from sqlalchemy import insert, text
@@ -25,7 +26,7 @@ from registry.audit.keys import LogKeys
 from registry.audit.log import AuditLog
 from registry.audit.models import AuditCheckpoint, AuditEntry, AuditLeaf
 from registry.audit.note import Checkpoint, sign_note
-from registry.audit.recorder import AuditEvent, record
+from registry.audit.recorder import EVENT_COLUMNS, AuditEvent, canonical_body, record
 from registry.audit.verify import DatabaseSource, verify_log
 from registry.cli.common import alembic_config
 from registry.db import make_engine, make_sessionmaker
@@ -99,10 +100,40 @@ def bench_appends(url: str, n: int) -> None:
     engine.dispose()
 
 
-def _synthetic(n: int) -> Iterator[tuple[int, bytes, bytes]]:
+AGENCIES = ("MOF-CUSTOMS", "MOF-TAX", "MOIT-DMS", "MPS-C03", "SBV", "MIC")
+ACTIONS = (
+    "subject:history",
+    "identifier:lookup",
+    "subject:search",
+    "block_request:read",
+    "freeze_order:read",
+)
+
+
+def _synthetic(n: int, now: datetime) -> Iterator[tuple[Any, ...]]:
+    """Entries as the registry writes them (about 340 bytes: agency, client, officer, resource, purpose,
+    request id), with their search columns: (id, body, leaf hash, occurred_at, *EVENT_COLUMNS)."""
     for i in range(1, n + 1):
-        body = b'{"action":"identifier:read","i":%d,"outcome":"allowed","v":1}' % i
-        yield i, body, hashlib.sha256(b"\x00" + body).digest()
+        agency = AGENCIES[i % len(AGENCIES)]
+        event = AuditEvent(
+            action=ACTIONS[i % len(ACTIONS)],
+            outcome="allowed",
+            agency=agency,
+            client_id=f"{agency.lower()}-system",
+            officer=f"officer-{i % 997}",
+            resource_type="subject",
+            resource_id=str(uuid.UUID(int=i, version=4)),
+            purpose=f"{i % 9973}/QĐ-CSKT",
+            request_id=f"{i:032x}",
+            status_code=200,
+        )
+        occurred_at = now + timedelta(microseconds=i)
+        body = canonical_body(event, occurred_at)
+        columns = tuple(getattr(event, name) for name in EVENT_COLUMNS)
+        yield (i, body, hashlib.sha256(b"\x00" + body).digest(), occurred_at, *columns)
+
+
+COLUMNS = ("id", "body", "leaf_hash", "occurred_at", *EVENT_COLUMNS)
 
 
 def bulk_log(url: str, n: int) -> tuple[str, float]:
@@ -115,12 +146,10 @@ def bulk_log(url: str, n: int) -> tuple[str, float]:
         raw = engine.raw_connection()
         try:
             cursor = raw.cursor()
-            with cursor.copy(
-                "COPY audit_entry (id, body, leaf_hash, occurred_at, action, outcome) FROM STDIN"
-            ) as cp:
-                for i, body, digest in _synthetic(n):
-                    cp.write_row((i, body, digest, now, "identifier:read", "allowed"))
-                    tree.append(digest)
+            with cursor.copy(f"COPY audit_entry ({', '.join(COLUMNS)}) FROM STDIN") as cp:
+                for row in _synthetic(n, now):
+                    cp.write_row(row)
+                    tree.append(row[2])
             with cursor.copy("COPY audit_leaf (leaf_index, entry_id, sequenced_at) FROM STDIN") as cp:
                 for i in range(1, n + 1):
                     cp.write_row((i - 1, i, now))
@@ -131,34 +160,22 @@ def bulk_log(url: str, n: int) -> tuple[str, float]:
     else:
         with engine.begin() as conn:
             chunk: list[dict] = []
-            for i, body, digest in _synthetic(n):
-                tree.append(digest)
-                chunk.append(
-                    {
-                        "id": i,
-                        "body": body,
-                        "leaf_hash": digest,
-                        "occurred_at": now,
-                        "action": "identifier:read",
-                        "outcome": "allowed",
-                    }
-                )
-                if len(chunk) == 50_000:
-                    conn.execute(insert(AuditEntry), chunk)
-                    conn.execute(
-                        insert(AuditLeaf),
-                        [
-                            {"leaf_index": r["id"] - 1, "entry_id": r["id"], "sequenced_at": now}
-                            for r in chunk
-                        ],
-                    )
-                    chunk = []
-            if chunk:
+
+            def flush() -> None:
                 conn.execute(insert(AuditEntry), chunk)
-                conn.execute(
-                    insert(AuditLeaf),
-                    [{"leaf_index": r["id"] - 1, "entry_id": r["id"], "sequenced_at": now} for r in chunk],
-                )
+                leaves = [
+                    {"leaf_index": r["id"] - 1, "entry_id": r["id"], "sequenced_at": now} for r in chunk
+                ]
+                conn.execute(insert(AuditLeaf), leaves)
+                chunk.clear()
+
+            for row in _synthetic(n, now):
+                tree.append(row[2])
+                chunk.append(dict(zip(COLUMNS, row, strict=True)))
+                if len(chunk) == 50_000:
+                    flush()
+            if chunk:
+                flush()
     log = new_log()
     with make_sessionmaker(engine)() as session, session.begin():
         signers = log.keys.signers(session)

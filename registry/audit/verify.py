@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,11 +63,47 @@ class LogSource(Protocol):
         ...
 
 
+def _column_differs(name: str) -> str:
+    """SQL: is the stored search column `name` different from what the signed body `b` says?"""
+    if name == "occurred_at":
+        return "e.occurred_at IS DISTINCT FROM (b ->> 'time')::timestamptz"
+    if name == "status_code":
+        return "e.status_code IS DISTINCT FROM (b ->> 'status_code')::integer"
+    return f"e.{name} IS DISTINCT FROM (b ->> '{name}')"
+
+
+# PostgreSQL compares the search columns with the signed bodies itself, on a connection of its own
+# while this process hashes: the bodies' JSON is parsed in the server, in parallel with the hashing.
+# Only bodies that hash to the signed root are trusted to be the registry's canonical JSON, so a failure
+# of this statement is reported only once the root has verified.
+_COLUMN_CHECK = (
+    "SELECT l.leaf_index, ARRAY["
+    + ", ".join(_column_differs(name) for name in SIGNED_COLUMNS)
+    + "] FROM audit_leaf l JOIN audit_entry e ON e.id = l.entry_id"
+    " CROSS JOIN LATERAL (SELECT convert_from(e.body, 'UTF8')::jsonb AS b) AS signed"
+    " WHERE l.leaf_index < %(size)s AND ("
+    + " OR ".join(_column_differs(name) for name in SIGNED_COLUMNS)
+    + ") ORDER BY l.leaf_index"
+)
+_LEAVES_COPY = (
+    "COPY (SELECT l.leaf_index, e.body, e.leaf_hash FROM audit_leaf l JOIN audit_entry e"
+    " ON e.id = l.entry_id WHERE l.leaf_index < {size} ORDER BY l.leaf_index) TO STDOUT (FORMAT BINARY)"
+)
+
+
 class DatabaseSource:
-    """Reads the log's tables directly (`registry audit verify --database`)."""
+    """Reads the log's tables directly (`registry audit verify --database`).
+
+    Also holds every searchable column to the body it was derived from: the search API answers from
+    those columns, so rewriting one would hide an entry from a search. On PostgreSQL the leaves come by
+    binary COPY and the server compares the columns concurrently (`_COLUMN_CHECK`); elsewhere both are
+    read through SQLAlchemy in one pass."""
 
     def __init__(self, session: Session, chunk: int = 50_000) -> None:
         self.session, self.chunk = session, chunk
+        self._mismatches: list[tuple[int, list[str]]] = []
+        self._column_check: threading.Thread | None = None
+        self._column_error: BaseException | None = None
 
     def checkpoint_note(self) -> str:
         latest = latest_checkpoint(self.session)
@@ -80,9 +117,42 @@ class DatabaseSource:
         return merkle.consistency_proof(first, second, leaf_hashes, {})
 
     def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
-        """Also holds every searchable column to the body it was derived from, in the same pass: the
-        search API answers from those columns, so rewriting one would hide an entry from a search."""
-        self._mismatches: list[tuple[int, list[str]]] = []
+        engine = self.session.get_bind()
+        if engine.dialect.name == "postgresql":
+            return self._postgres_leaves(engine, size)
+        return self._orm_leaves(size)
+
+    def _postgres_leaves(self, engine: Any, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
+        self._column_check = threading.Thread(
+            target=self._check_columns_in_postgres, args=(engine, size), daemon=True
+        )
+        self._column_check.start()
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            with cursor.copy(_LEAVES_COPY.format(size=int(size))) as copy:
+                copy.set_types(["int8", "bytea", "bytea"])
+                yield from copy.rows()
+        finally:
+            raw.rollback()
+            raw.close()
+
+    def _check_columns_in_postgres(self, engine: Any, size: int) -> None:
+        try:
+            raw = engine.raw_connection()
+            try:
+                cursor = raw.cursor()
+                cursor.execute(_COLUMN_CHECK, {"size": size})
+                for index, differs in cursor:
+                    names = [name for name, d in zip(SIGNED_COLUMNS, differs, strict=True) if d]
+                    self._mismatches.append((index, names))
+            finally:
+                raw.rollback()
+                raw.close()
+        except BaseException as exc:
+            self._column_error = exc
+
+    def _orm_leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
         columns = [getattr(AuditEntry, name) for name in SIGNED_COLUMNS]
         for start in range(0, size, self.chunk):
             query = (
@@ -107,7 +177,13 @@ class DatabaseSource:
                 yield index, body, leaf_hash
 
     def column_mismatches(self) -> list[tuple[int, list[str]]]:
-        return getattr(self, "_mismatches", [])
+        if self._column_check is not None:
+            self._column_check.join()
+        if self._column_error is not None:
+            raise VerificationFailed(
+                f"the search columns could not be compared with the signed entries: {self._column_error}"
+            )
+        return self._mismatches
 
     def signed_notes(self) -> Iterator[tuple[int, str]]:
         query = select(AuditCheckpoint.size, AuditCheckpoint.note).order_by(AuditCheckpoint.size)
