@@ -48,7 +48,7 @@ def _prepared(app) -> tuple[str, dict[str, dict[str, str]]]:  # type: ignore[no-
     actors = Actors(app, session)
     decision, violation = make_decision(session), make_violation(session)
     heads = {
-        officer: actors.headers("MIC", officer=officer) for officer in (SUBMITTER, REVIEWER, "a-1", "a-2")
+        officer: actors.headers("MOST", officer=officer) for officer in (SUBMITTER, REVIEWER, "a-1", "a-2")
     }
     session.commit()
     session.close()

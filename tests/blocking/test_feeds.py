@@ -152,9 +152,9 @@ def test_feed_readers(walker, grounds):
     walker.in_effect(body(*grounds))
     url = "/api/v1/blocklists/ISP-VNPT.json"
     assert walker.client.get(url, headers=walker.h("NSC389")).status_code == 200
-    for agency in ("ISP-FPT", "MIC", "MOIT-DMS"):
+    for agency in ("ISP-FPT", "MOST", "MOIT-DMS"):
         assert walker.client.get(url, headers=walker.h(agency)).status_code == 403, agency
-    assert walker.client.get("/api/v1/blocklists/MIC.json", headers=walker.h("NSC389")).status_code == 404
+    assert walker.client.get("/api/v1/blocklists/MOST.json", headers=walker.h("NSC389")).status_code == 404
 
 
 def test_rpz_ip_owner_names():

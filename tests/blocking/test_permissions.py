@@ -1,6 +1,7 @@
 """Permission matrix: every block request endpoint tried by every kind of caller, expected table written out.
 
-MIC: telecom authority, submits and decides. MOIT-DMS: a submitting state body that does not decide.
+MOST: the telecom authority (since 2025), submits and decides ISP blocks. MOIT-DMS: a submitting state
+body that does not decide. MOIT-ECOM: decides marketplace takedowns (remove_listing) only.
 ISP-VNPT: executor the orders are addressed to. ISP-FPT: executor not addressed. VECOM: association.
 NSC389: Standing Office (oversight: sees everything, decides nothing, reads every feed).
 """
@@ -15,32 +16,32 @@ import pytest
 
 from tests.blocking.helpers import APPROVER, URL, Walker, body
 
-AGENCIES = ("MIC", "MOIT-DMS", "ISP-VNPT", "ISP-FPT", "VECOM", "NSC389")
+AGENCIES = ("MOST", "MOIT-DMS", "ISP-VNPT", "ISP-FPT", "VECOM", "NSC389", "MOIT-ECOM")
 OFFICER = "matrix-officer"  # neither the submitting nor the approving officer of the prepared requests
 
 # endpoint: status per agency, in the order of AGENCIES
 MATRIX: dict[str, tuple[int, ...]] = {
-    #                        MIC  MOIT-DMS ISP-VNPT ISP-FPT VECOM NSC389
-    "create": (201, 201, 403, 403, 403, 201),
-    "list": (200, 200, 200, 200, 403, 200),
-    "read": (200, 404, 200, 404, 403, 200),
-    "update draft": (200, 404, 403, 403, 403, 404),
-    "submit draft": (200, 404, 403, 403, 403, 404),
-    "review": (200, 404, 403, 403, 403, 403),
-    "return": (200, 404, 403, 403, 403, 403),
-    "reject": (200, 404, 403, 403, 403, 403),
-    "approve": (200, 404, 403, 403, 403, 403),
-    "override": (200, 404, 403, 403, 403, 403),
-    "dispatch": (200, 404, 403, 403, 403, 403),
-    "acknowledge": (403, 403, 200, 404, 403, 403),
-    "platform acknowledge": (200, 404, 403, 403, 403, 403),
-    "lift": (200, 404, 403, 403, 403, 403),
-    "revoke": (200, 404, 403, 403, 403, 403),
-    "file appeal": (201, 404, 403, 403, 403, 403),
-    "decide appeal": (200, 404, 403, 403, 403, 403),
-    "overdue": (200, 200, 403, 403, 403, 200),
-    "feed json": (403, 403, 200, 403, 403, 200),
-    "feed rpz": (403, 403, 200, 403, 403, 200),
+    #                        MOST  MOIT-DMS ISP-VNPT ISP-FPT VECOM NSC389 MOIT-ECOM
+    "create": (201, 201, 403, 403, 403, 201, 201),
+    "list": (200, 200, 200, 200, 403, 200, 200),
+    "read": (200, 404, 200, 404, 403, 200, 200),
+    "update draft": (200, 404, 403, 403, 403, 404, 404),
+    "submit draft": (200, 404, 403, 403, 403, 404, 404),
+    "review": (200, 404, 403, 403, 403, 403, 403),
+    "return": (200, 404, 403, 403, 403, 403, 403),
+    "reject": (200, 404, 403, 403, 403, 403, 403),
+    "approve": (200, 404, 403, 403, 403, 403, 403),
+    "override": (200, 404, 403, 403, 403, 403, 403),
+    "dispatch": (200, 404, 403, 403, 403, 403, 403),
+    "acknowledge": (403, 403, 200, 404, 403, 403, 403),
+    "platform acknowledge": (403, 404, 403, 403, 403, 403, 200),
+    "lift": (200, 404, 403, 403, 403, 403, 403),
+    "revoke": (200, 404, 403, 403, 403, 403, 403),
+    "file appeal": (201, 404, 403, 403, 403, 403, 403),
+    "decide appeal": (200, 404, 403, 403, 403, 403, 403),
+    "overdue": (200, 200, 403, 403, 403, 200, 200),
+    "feed json": (403, 403, 200, 403, 403, 200, 403),
+    "feed rpz": (403, 403, 200, 403, 403, 200, 403),
 }
 
 _ID, _T = "00000000-0000-4000-8000-000000000000", "00000000-0000-4000-8000-000000000001"
@@ -88,8 +89,7 @@ def _listing_dispatched(w: Walker, grounds: Any) -> dict[str, Any]:
         executors=[],
         targets=[{"kind": "marketplace_shop", "value": "shopee:998877"}],
     )
-    request = w.approved(data)
-    return w.ok(request["id"], "dispatch", officer=APPROVER)
+    return w.dispatched(data)
 
 
 def _appealed(w: Walker, grounds: Any) -> tuple[dict[str, Any], str]:
@@ -97,13 +97,13 @@ def _appealed(w: Walker, grounds: Any) -> tuple[dict[str, Any], str]:
     filed = w.client.post(
         f"{URL}/{request['id']}/appeals",
         json={"appellant": "A", "grounds": "B"},
-        headers={**w.h("MIC", "x"), "Idempotency-Key": uuid.uuid4().hex},
+        headers={**w.h("MOST", "x"), "Idempotency-Key": uuid.uuid4().hex},
     )
     return request, filed.json["id"]
 
 
 def call(w: Walker, grounds: Any, endpoint: str, agency: str):  # type: ignore[no-untyped-def]
-    """Prepare a request in the state the endpoint needs (as MIC), then call the endpoint as `agency`."""
+    """Prepare a request in the state the endpoint needs (as MOST), then call the endpoint as `agency`."""
     h = w.h(agency, OFFICER)
     post: Callable[..., Any] = w.client.post
     if endpoint == "create":

@@ -58,7 +58,7 @@ def decide_appeal(
     data: dict[str, Any],
 ) -> BlockAppeal:
     """Upheld: the block is lifted. Dismissed: it stays in effect. Not by the officer who approved it."""
-    require_decider(principal)
+    require_decider(principal, block_request)
     appeal = next((a for a in block_request.appeals if a.id == appeal_id), None)
     if appeal is None:
         raise NotFound(f"No appeal {appeal_id} against this block request.")

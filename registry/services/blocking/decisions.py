@@ -31,7 +31,7 @@ def decide(
     """A deciding agency's step: start review, return, approve, reject, dispatch, lift or revoke."""
     if action not in DECIDING_ACTIONS:
         raise ValueError(action)
-    require_decider(principal)
+    require_decider(principal, block_request)
     if action in NEEDS_REASON and not (reason and reason.strip()):
         raise ValidationFailed(f"A reason is required to {action}.", errors={"reason": ["required"]})
     document = _decision(session, principal, decision_id) if decision_id else None
@@ -70,7 +70,7 @@ def override(
     justification: str,
 ) -> BlockTarget:
     """A reviewer's explicit, justified override of the guard on one protected target."""
-    require_decider(principal)
+    require_decider(principal, block_request)
     target = next((t for t in block_request.targets if t.id == target_id), None)
     if target is None:
         raise NotFound(f"No target {target_id} in this block request.")

@@ -27,7 +27,7 @@ def acknowledge(
     if platform is None:
         executor = addressed_executor(principal, block_request)
     else:
-        require_decider(principal)
+        require_decider(principal, block_request)
         addressed = next((e for e in block_request.executors if e.platform == platform), None)
         if addressed is None:
             raise ValidationFailed(
