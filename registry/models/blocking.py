@@ -28,7 +28,9 @@ from registry.models.workflow import WorkflowRecord
 BLOCK_ACTIONS = ("block_at_isp", "suspend_domain", "remove_listing")
 TARGET_KINDS = ("domain", "ip", "ip_range", "url", "marketplace_shop")
 NOT_EXECUTABLE_REASONS = ("already_blocked", "not_our_customer", "invalid_target", "technically_infeasible")
-INFEASIBLE = "technically_infeasible"  # the executor cannot do it (an ISP and an HTTPS URL path): the decider acts
+INFEASIBLE = (
+    "technically_infeasible"  # the executor cannot do it (an ISP and an HTTPS URL path): the decider acts
+)
 MIRROR_COVERAGE = ("named", "linked")
 
 
@@ -130,7 +132,9 @@ class BlockTarget(Base):
     __table_args__ = (
         UniqueConstraint("request_id", "kind", "value"),
         CheckConstraint(_in("kind", TARGET_KINDS), name="kind"),
-        CheckConstraint(f"mirror_coverage IS NULL OR {_in('mirror_coverage', MIRROR_COVERAGE)}", name="coverage"),
+        CheckConstraint(
+            f"mirror_coverage IS NULL OR {_in('mirror_coverage', MIRROR_COVERAGE)}", name="coverage"
+        ),
     )
 
     id: Mapped[uuid_pk]

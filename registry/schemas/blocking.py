@@ -86,7 +86,10 @@ class BlockTransitionArgs(Schema):
     decision_id = fields.UUID(
         load_default=None,
         allow_none=True,
-        metadata={"description": "a further document, e.g. the lifting decision"},
+        metadata={
+            "description": "the written decision of the step: required to lift or revoke (visible to the "
+            "caller, with its document, issued by a body competent for the action); optional otherwise"
+        },
     )
 
 
@@ -131,7 +134,13 @@ class BlockAppealDecision(Schema):
         required=True, validate=validate.OneOf([AppealStatus.UPHELD.value, AppealStatus.DISMISSED.value])
     )
     reason = text(4000, required=True)
-    decision_id = fields.UUID(load_default=None, allow_none=True)
+    decision_id = fields.UUID(
+        required=True,
+        metadata={
+            "description": "the written decision on the appeal (visible to the caller, with its document, "
+            "issued by a body competent for the action)"
+        },
+    )
 
 
 class BlockRequestQuery(PageQuery):

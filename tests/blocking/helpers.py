@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from registry.models import Decision, Violation
+from tests.factories import make_decision
 
 URL = "/api/v1/block-requests"
 DECIDERS = {"block_at_isp": "MOST", "suspend_domain": "MOST", "remove_listing": "MOIT-ECOM"}  # blocking.json
@@ -14,6 +15,7 @@ DECIDERS = {"block_at_isp": "MOST", "suspend_domain": "MOST", "remove_listing": 
 
 def decider_of(action: str) -> str:
     return DECIDERS[action]
+
 
 SUBMITTER, REVIEWER, APPROVER = "mic-officer-submit", "mic-officer-review", "mic-officer-approve"
 
@@ -37,6 +39,10 @@ class Walker:
 
     def __init__(self, client, actors, db) -> None:  # type: ignore[no-untyped-def]
         self.client, self.actors, self.db = client, actors, db
+
+    def decision(self, **fields: Any) -> str:
+        """A further written decision (to lift, revoke, decide an appeal), issued by MOST with its document."""
+        return str(make_decision(self.db, **fields).id)
 
     def h(self, agency: str, officer: str | None = None, **kwargs: Any) -> dict[str, str]:
         return self.actors.headers(agency, officer=officer, **kwargs)
@@ -87,7 +93,9 @@ class Walker:
 
     def dispatched(self, data: dict[str, Any], decider: str | None = None) -> dict[str, Any]:
         request = self.approved(data, decider)
-        return self.ok(request["id"], "dispatch", agency=decider or decider_of(data["action"]), officer=APPROVER)
+        return self.ok(
+            request["id"], "dispatch", agency=decider or decider_of(data["action"]), officer=APPROVER
+        )
 
     def in_effect(self, data: dict[str, Any], executor: str = "ISP-VNPT") -> dict[str, Any]:
         request = self.dispatched(data)

@@ -131,7 +131,7 @@ def test_rpz_contains_exactly_the_targets_in_effect_and_drops_lifted_ones(walker
     again = zone_of(walker.client.get(url, headers=walker.h("ISP-VNPT")).get_data(as_text=True))
     assert serial(again) == before  # unchanged content, unchanged serial
 
-    walker.ok(second["id"], "lift", officer=APPROVER, reason="Đã gỡ")
+    walker.ok(second["id"], "lift", officer=APPROVER, reason="Đã gỡ", decision_id=walker.decision())
     after = zone_of(walker.client.get(url, headers=walker.h("ISP-VNPT")).get_data(as_text=True))
     assert serial(after) > before
     assert idn not in blocked_names(after) and "hanggia-mypham.vn" in blocked_names(after)
@@ -199,7 +199,9 @@ def test_an_order_enters_every_executors_feeds_on_dispatch_before_any_acknowledg
         for isp in ("ISP-VNPT", "ISP-VIETTEL")
     }
     approved = walker.approved(body(*grounds, executors=["ISP-VNPT", "ISP-VIETTEL"]))
-    assert walker.client.get(url.format("ISP-VNPT", "json"), headers=walker.h("ISP-VNPT")).json["entries"] == []
+    assert (
+        walker.client.get(url.format("ISP-VNPT", "json"), headers=walker.h("ISP-VNPT")).json["entries"] == []
+    )
     dispatched = walker.ok(approved["id"], "dispatch", officer=APPROVER)
     assert dispatched["state"] == "dispatched"
     for isp in ("ISP-VNPT", "ISP-VIETTEL"):

@@ -88,7 +88,9 @@ def test_draft_submit_review_return_resubmit_approve_dispatch_execute_lift(walke
     assert executed.status_code == 200 and executed.json["state"] == "in_effect"
     assert executed.json["view"] == "executor" and executed.json["executor"]["executor"] == "ISP-VIETTEL"
 
-    lifted = walker.ok(rid, "lift", officer=APPROVER, reason="Đã khắc phục vi phạm")
+    lifted = walker.ok(
+        rid, "lift", officer=APPROVER, reason="Đã khắc phục vi phạm", decision_id=walker.decision()
+    )
     assert lifted["state"] == "lifted"
 
     steps = [(t["action"], t["from_state"], t["to_state"]) for t in lifted["transitions"]]
@@ -125,7 +127,9 @@ def test_reject(walker, grounds):
 def test_revoke_dispatched(walker, grounds):
     request = walker.approved(body(*grounds))
     walker.ok(request["id"], "dispatch", officer=APPROVER)
-    revoked = walker.ok(request["id"], "revoke", officer=APPROVER, reason="Quyết định bị hủy")
+    revoked = walker.ok(
+        request["id"], "revoke", officer=APPROVER, reason="Quyết định bị hủy", decision_id=walker.decision()
+    )
     assert revoked["state"] == "revoked"
 
 

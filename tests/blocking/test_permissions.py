@@ -148,7 +148,8 @@ def call(w: Walker, grounds: Any, endpoint: str, agency: str):  # type: ignore[n
         )
     if endpoint in ("lift", "revoke"):
         request = w.in_effect(body(*grounds))
-        return post(f"{URL}/{request['id']}/{endpoint}", json={"reason": "Đã khắc phục"}, headers=h)
+        ending = {"reason": "Đã khắc phục", "decision_id": w.decision()}
+        return post(f"{URL}/{request['id']}/{endpoint}", json=ending, headers=h)
     if endpoint == "file appeal":
         request = w.in_effect(body(*grounds))
         return post(
@@ -160,7 +161,7 @@ def call(w: Walker, grounds: Any, endpoint: str, agency: str):  # type: ignore[n
         request, appeal = _appealed(w, grounds)
         return post(
             f"{URL}/{request['id']}/appeals/{appeal}/decision",
-            json={"outcome": "dismissed", "reason": "Không có căn cứ"},
+            json={"outcome": "dismissed", "reason": "Không có căn cứ", "decision_id": w.decision()},
             headers=h,
         )
     raise AssertionError(endpoint)

@@ -138,7 +138,7 @@ def test_invalid_transition_is_409_with_current_and_allowed(walker, grounds):
 
 def test_ack_before_dispatch_and_after_lift_is_409(walker, grounds):
     request = walker.in_effect(body(*grounds))
-    walker.ok(request["id"], "lift", officer=APPROVER, reason="Đã gỡ vi phạm")
+    walker.ok(request["id"], "lift", officer=APPROVER, reason="Đã gỡ vi phạm", decision_id=walker.decision())
     target = request["targets"][0]["id"]
     late = walker.ack(request["id"], [{"target_id": target, "outcome": "executed"}], agency="ISP-VIETTEL")
     assert late.status_code == 409 and late.json["current_state"] == "lifted"

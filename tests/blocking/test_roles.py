@@ -45,7 +45,9 @@ def test_a_decision_dated_after_its_issuer_ceased_is_refused(walker, db):
     after = make_decision(db, issuer="MIC", owner="MOST", issued_on=date(2025, 3, 3))
     response = walker.create(body(after, make_violation(db)))
     assert response.status_code == 422, response.json
-    assert response.json["errors"]["decision_id"] == ["MIC ceased to exist on 2025-02-28; its successor is MOST"]
+    assert response.json["errors"]["decision_id"] == [
+        "MIC ceased to exist on 2025-02-28; its successor is MOST"
+    ]
 
 
 def test_marketplace_takedowns_are_decided_by_the_ecommerce_agency_only(walker, db, grounds):

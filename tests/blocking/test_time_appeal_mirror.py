@@ -82,7 +82,7 @@ def test_a_write_on_a_request_past_validity_expires_it_first(walker, grounds, db
     past_validity(db, request["id"])
     lifted = walker.client.post(
         f"{URL}/{request['id']}/lift",
-        json={"reason": "Hết hiệu lực"},
+        json={"reason": "Hết hiệu lực", "decision_id": walker.decision()},
         headers=walker.h("MOST", officer=APPROVER),
     )
     # The step meets the request as expired (the failed write is rolled back with the expiry).
@@ -171,7 +171,11 @@ def test_appeal_dismissed_stays_in_effect_then_upheld_lifts(walker, grounds):
     assert second.status_code == 409  # one pending appeal at a time
 
     decide = f"{url}/{filed.json['id']}/decision"
-    dismissal = {"outcome": "dismissed", "reason": "Vẫn còn kinh doanh hàng giả"}
+    dismissal = {
+        "outcome": "dismissed",
+        "reason": "Vẫn còn kinh doanh hàng giả",
+        "decision_id": walker.decision(),
+    }
     assert (
         walker.client.post(decide, json=dismissal, headers=walker.h("MOST", APPROVER)).status_code == 403
     )  # approved it
@@ -186,7 +190,7 @@ def test_appeal_dismissed_stays_in_effect_then_upheld_lifts(walker, grounds):
     assert again.status_code == 201
     upheld = walker.client.post(
         f"{url}/{again.json['id']}/decision",
-        json={"outcome": "upheld", "reason": "Đã khắc phục"},
+        json={"outcome": "upheld", "reason": "Đã khắc phục", "decision_id": walker.decision()},
         headers=walker.h("MOST", REVIEWER),
     )
     assert upheld.status_code == 200 and upheld.json["state"] == "lifted"

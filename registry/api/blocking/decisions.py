@@ -100,9 +100,11 @@ def block_request_dispatch(args: dict[str, Any], request_id: Any) -> BlockReques
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
 def block_request_lift(args: dict[str, Any], request_id: Any) -> BlockRequest:
-    """Lift a block in effect, with a reason and optionally the lifting decision
+    """Lift a block in effect, with a reason and the written lifting decision (`decision_id`, required)
 
-    Needs a named officer of the deciding agency."""
+    The decision must be visible to the caller, have its document, and be issued by a body competent for
+    the action. Each executor that executed the block must then confirm the removal. Needs a named
+    officer of the deciding agency."""
     return _decide("lift", args, request_id)
 
 
@@ -113,9 +115,11 @@ def block_request_lift(args: dict[str, Any], request_id: Any) -> BlockRequest:
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
 def block_request_revoke(args: dict[str, Any], request_id: Any) -> BlockRequest:
-    """Revoke an approved, dispatched or in-effect request (annulled), with a reason
+    """Revoke an approved, dispatched or in-effect request (annulled), with a reason and its decision
 
-    Needs a named officer of the deciding agency."""
+    `decision_id` (required): the written decision annulling it, visible to the caller, with its document,
+    issued by a body competent for the action. Each executor that executed the block must then confirm
+    the removal. Needs a named officer of the deciding agency."""
     return _decide("revoke", args, request_id)
 
 

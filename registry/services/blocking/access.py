@@ -176,7 +176,9 @@ def require_owner(principal: Principal, block_request: BlockRequest) -> None:
 
 
 def require_owner_or_decider(principal: Principal, block_request: BlockRequest) -> None:
-    if not (block_request.owner_agency_id == principal.agency_id or is_decider(principal, block_request.action)):
+    if not (
+        block_request.owner_agency_id == principal.agency_id or is_decider(principal, block_request.action)
+    ):
         raise PermissionDenied("Appeals are recorded by the submitting or the deciding agency.")
 
 

@@ -54,6 +54,15 @@ def check_decision(session: Session, block_request: BlockRequest, *, now: dateti
     return decision
 
 
+def check_ending_decision(session: Session, block_request: BlockRequest, decision: Decision) -> None:
+    """The written decision that lifts or revokes a request, or decides an appeal against it: (visible and
+    grounding, checked by the caller) issued by a body that existed then and is competent for the action."""
+    issuer = session.get(Agency, decision.issuer_agency_id)
+    assert issuer is not None
+    require_issuer_existed(session, decision, issuer)
+    competence.require_competent(block_request.action, issuer.code)
+
+
 def require_issuer_existed(session: Session, decision: Decision, issuer: Agency) -> None:
     """A decision counts only if its issuer existed on the day it was issued (agencies are versioned: a
     MIC decision of 2025-02-28 or before still grounds a block; after that day MIC's successor issues)."""

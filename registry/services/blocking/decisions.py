@@ -12,10 +12,15 @@ from registry.errors import NotFound, ValidationFailed
 from registry.models import BlockRequest, BlockTarget
 from registry.services import workflow
 from registry.services.blocking.access import require_decider
-from registry.services.blocking.checks import _attributes, check_decision, check_protection
+from registry.services.blocking.checks import (
+    _attributes,
+    check_decision,
+    check_ending_decision,
+    check_protection,
+)
 from registry.services.blocking.config import rules
 from registry.services.blocking.content import _decision
-from registry.services.blocking.machine import DECIDING_ACTIONS, MACHINE, NEEDS_REASON
+from registry.services.blocking.machine import DECIDING_ACTIONS, MACHINE, NEEDS_DECISION, NEEDS_REASON
 from registry.services.protected import Guard
 
 
@@ -34,7 +39,14 @@ def decide(
     require_decider(principal, block_request)
     if action in NEEDS_REASON and not (reason and reason.strip()):
         raise ValidationFailed(f"A reason is required to {action}.", errors={"reason": ["required"]})
+    if action in NEEDS_DECISION and decision_id is None:
+        raise ValidationFailed(
+            f"A written decision is required to {action} a block request, like the block itself.",
+            errors={"decision_id": [f"required: the decision to {action}"]},
+        )
     document = _decision(session, principal, decision_id) if decision_id else None
+    if document is not None and action in NEEDS_DECISION:
+        check_ending_decision(session, block_request, document)
     step = workflow.begin(
         session, machine=MACHINE, record=block_request, action_name=action, principal=principal
     )

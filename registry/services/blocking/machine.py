@@ -58,6 +58,7 @@ MACHINE.add("expire", {S.APPROVED, S.DISPATCHED, S.IN_EFFECT}, S.EXPIRED, None)
 
 DECIDING_ACTIONS = ("start_review", "return", "approve", "reject", "dispatch", "lift", "revoke")
 NEEDS_REASON = frozenset({"return", "reject", "lift", "revoke"})
+NEEDS_DECISION = frozenset({"lift", "revoke"})  # and appeal outcomes: a written decision, like the block
 TERMINAL = frozenset({S.REJECTED, S.LIFTED, S.EXPIRED, S.REVOKED})
 EDITABLE = (S.DRAFT, S.RETURNED)  # the submitting agency may still change it
 APPROVED_ONWARDS = (S.APPROVED, S.DISPATCHED, S.IN_EFFECT)  # what a mirror may follow; what expires
