@@ -183,7 +183,8 @@ class BlockExecutor(Base):
     dispatched_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None] = mapped_column(comment="acknowledgement deadline")
     unblock_due_at: Mapped[datetime | None] = mapped_column(
-        comment="set when a request it executed ends (lift, revoke, upheld appeal, expiry): confirm removal by then"
+        comment="set when a request it executed ends (lift, revoke, upheld appeal, expiry): "
+        "confirm removal by then"
     )
     unblocked_at: Mapped[datetime | None] = mapped_column(comment="when the executor confirmed the removal")
     unblocked_by: Mapped[str | None] = mapped_column(String(200), comment="officer who confirmed it")

@@ -19,6 +19,7 @@ from registry.models.blocking import (
 from registry.schemas.common import PageQuery, moment, page_of
 from registry.schemas.decisions import Text, text
 from registry.schemas.output import AgencyCode, Compute, OutputSchema, current
+from registry.services.blocking import removal
 from registry.services.blocking.access import View, own_part
 from registry.services.blocking.deadlines import is_late
 from registry.services.blocking.expiry import is_due, shown_state
@@ -123,6 +124,14 @@ class BlockPlatformAckArgs(BlockAckArgs):
     platform = fields.String(required=True, validate=validate.Length(min=1, max=32))
 
 
+class BlockRemovalArgs(Schema):
+    note = text(2000, load_default=None, allow_none=True)
+
+
+class BlockPlatformRemovalArgs(BlockRemovalArgs):
+    platform = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
 class BlockAppealCreate(Schema):
     appellant = text(300, required=True)
     grounds = text(8000, required=True)
@@ -202,6 +211,30 @@ class BlockAckRead(OutputSchema):
     at = fields.DateTime()
 
 
+def _unblock(executor: Any, output: Any) -> dict[str, Any]:
+    return {
+        "pending": removal.pending(executor, shown_state(executor.request)),
+        "due_at": executor.unblock_due_at,
+        "overdue": removal.is_late(executor, utcnow()),
+        "confirmed_at": executor.unblocked_at,
+        "officer": executor.unblocked_by,
+        "recorded_by": output.agency_code(executor.unblock_agency_id) if executor.unblock_agency_id else None,
+        "note": executor.unblock_note,
+    }
+
+
+class BlockUnblockRead(Schema):
+    pending = fields.Boolean(
+        metadata={"description": "it executed the block, the request ended, and it has not confirmed removal"}
+    )
+    due_at = fields.DateTime(allow_none=True, metadata={"description": "confirm the removal by then"})
+    overdue = fields.Boolean()
+    confirmed_at = fields.DateTime(allow_none=True)
+    officer = fields.String(allow_none=True)
+    recorded_by = fields.String(allow_none=True, metadata={"description": "agency code"})
+    note = fields.String(allow_none=True)
+
+
 class BlockExecutorRead(OutputSchema):
     executor = fields.String(metadata={"description": "agency code, or platform name"})
     platform = fields.Boolean()
@@ -210,12 +243,19 @@ class BlockExecutorRead(OutputSchema):
     acknowledged = fields.Integer()
     overdue = fields.Boolean()
     acknowledgements = fields.List(fields.Nested(BlockAckRead))
+    unblock = fields.Nested(
+        BlockUnblockRead,
+        metadata={
+            "description": "after the request ended: the executor's confirmation that it removed the block"
+        },
+    )
 
     computed: ClassVar[dict[str, Compute]] = {
         "executor": lambda e, output: e.platform or output.agency_code(e.agency_id),
         "platform": lambda e, output: e.platform is not None,
         "acknowledged": lambda e, output: len(e.acknowledgements),
         "overdue": lambda e, output: is_late(e, utcnow()),
+        "unblock": _unblock,
     }
 
 
@@ -282,6 +322,10 @@ class BlockRequestRead(OutputSchema):
     violation_ids = fields.List(fields.UUID())
     subject_ids = fields.List(fields.UUID())
     appeals = fields.List(fields.Nested(BlockAppealRead))
+    pending_unblock = fields.List(
+        fields.String(),
+        metadata={"description": "executors that executed the block and have not confirmed its removal"},
+    )
     transitions = fields.List(fields.Nested(BlockTransitionRead))
     created_at = fields.DateTime()
 
@@ -293,6 +337,11 @@ class BlockRequestRead(OutputSchema):
         "allowed_actions": lambda r, output: MACHINE.allowed(shown_state(r)),
         "violation_ids": lambda r, output: [v.id for v in r.violations],
         "subject_ids": lambda r, output: [s.id for s in r.subjects],
+        "pending_unblock": lambda r, output: [
+            e.platform or output.agency_code(e.agency_id)
+            for e in r.executors
+            if removal.pending(e, shown_state(r))
+        ],
         "transitions": lambda r, output: transitions(output.session, r),
     }
 
@@ -357,11 +406,17 @@ class BlockOverdueItem(OutputSchema):
     submitted_by_agency = AgencyCode(attribute="owner_agency_id")
     state_due_at = fields.DateTime(allow_none=True)
     late_executors = fields.List(fields.String())
+    late_unblock = fields.List(
+        fields.String(), metadata={"description": "executors past their deadline to confirm the removal"}
+    )
 
     computed: ClassVar[dict[str, Compute]] = {
         "late_executors": lambda r, output: [
             e.platform or output.agency_code(e.agency_id) for e in r.executors if is_late(e, utcnow())
-        ]
+        ],
+        "late_unblock": lambda r, output: [
+            e.platform or output.agency_code(e.agency_id) for e in r.executors if removal.is_late(e, utcnow())
+        ],
     }
 
 

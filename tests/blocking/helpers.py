@@ -6,7 +6,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from registry.models import Decision, Violation
+from sqlalchemy import update
+
+from registry.models import BlockRequest, Decision, Violation
 from tests.factories import make_decision
 
 URL = "/api/v1/block-requests"
@@ -15,6 +17,16 @@ DECIDERS = {"block_at_isp": "MOST", "suspend_domain": "MOST", "remove_listing": 
 
 def decider_of(action: str) -> str:
     return DECIDERS[action]
+
+
+def backdate(db, request_id: str, **values) -> None:  # type: ignore[no-untyped-def]
+    db.execute(update(BlockRequest).where(BlockRequest.id == uuid.UUID(request_id)).values(**values))
+    db.expire_all()
+
+
+def past_validity(db, request_id: str) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(UTC)
+    backdate(db, request_id, valid_from=now - timedelta(days=10), valid_until=now - timedelta(minutes=1))
 
 
 SUBMITTER, REVIEWER, APPROVER = "mic-officer-submit", "mic-officer-review", "mic-officer-approve"
@@ -41,7 +53,7 @@ class Walker:
         self.client, self.actors, self.db = client, actors, db
 
     def decision(self, **fields: Any) -> str:
-        """A further written decision (to lift, revoke, decide an appeal), issued by MOST with its document."""
+        """A further written decision (to lift, revoke, decide an appeal): MOST's, with its document."""
         return str(make_decision(self.db, **fields).id)
 
     def h(self, agency: str, officer: str | None = None, **kwargs: Any) -> dict[str, str]:

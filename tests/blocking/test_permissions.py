@@ -39,6 +39,8 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "revoke": (200, 404, 403, 403, 403, 403, 403),
     "file appeal": (201, 404, 403, 403, 403, 403, 403),
     "decide appeal": (200, 404, 403, 403, 403, 403, 403),
+    "confirm removal": (403, 403, 200, 404, 403, 403, 403),
+    "platform confirm removal": (403, 404, 403, 403, 403, 403, 200),
     "overdue": (200, 200, 403, 403, 403, 200, 200),
     "feed json": (403, 403, 200, 403, 403, 200, 403),
     "feed rpz": (403, 403, 200, 403, 403, 200, 403),
@@ -62,6 +64,8 @@ ROUTES: dict[str, tuple[str, str]] = {
     "revoke": ("POST", f"{URL}/{_ID}/revoke"),
     "file appeal": ("POST", f"{URL}/{_ID}/appeals"),
     "decide appeal": ("POST", f"{URL}/{_ID}/appeals/{_T}/decision"),
+    "confirm removal": ("POST", f"{URL}/{_ID}/removal-acknowledgement"),
+    "platform confirm removal": ("POST", f"{URL}/{_ID}/platform-removal-acknowledgement"),
     "overdue": ("GET", f"{URL}/overdue"),
     "feed json": ("GET", "/api/v1/blocklists/ISP-VNPT.json"),
     "feed rpz": ("GET", "/api/v1/blocklists/ISP-VNPT.rpz"),
@@ -146,6 +150,26 @@ def call(w: Walker, grounds: Any, endpoint: str, agency: str):  # type: ignore[n
             json={"platform": "shopee", "acknowledgements": items},
             headers=h,
         )
+    if endpoint == "confirm removal":
+        request = w.in_effect(body(*grounds))
+        w.ok(request["id"], "lift", officer=APPROVER, reason="Đã khắc phục", decision_id=w.decision())
+        return post(f"{URL}/{request['id']}/removal-acknowledgement", json={}, headers=h)
+    if endpoint == "platform confirm removal":
+        request = _listing_dispatched(w, grounds)
+        items = [{"target_id": request["targets"][0]["id"], "outcome": "executed"}]
+        ecom = w.h("MOIT-ECOM", APPROVER)
+        url = f"{URL}/{request['id']}"
+        assert (
+            post(
+                f"{url}/platform-acknowledgements",
+                json={"platform": "shopee", "acknowledgements": items},
+                headers=ecom,
+            ).status_code
+            == 200
+        )
+        lift = {"reason": "Đã khắc phục", "decision_id": w.decision()}
+        assert post(f"{url}/lift", json=lift, headers=ecom).status_code == 200
+        return post(f"{url}/platform-removal-acknowledgement", json={"platform": "shopee"}, headers=h)
     if endpoint in ("lift", "revoke"):
         request = w.in_effect(body(*grounds))
         ending = {"reason": "Đã khắc phục", "decision_id": w.decision()}

@@ -11,18 +11,8 @@ from sqlalchemy import update
 from registry.models import BlockExecutor, BlockRequest
 from registry.services import blocking
 from registry.services.history import history
-from tests.blocking.helpers import APPROVER, REVIEWER, SUBMITTER, URL, body
+from tests.blocking.helpers import APPROVER, REVIEWER, SUBMITTER, URL, backdate, body, past_validity
 from tests.factories import make_decision, make_subject, make_violation
-
-
-def backdate(db, request_id: str, **values) -> None:  # type: ignore[no-untyped-def]
-    db.execute(update(BlockRequest).where(BlockRequest.id == uuid.UUID(request_id)).values(**values))
-    db.expire_all()
-
-
-def past_validity(db, request_id: str) -> None:  # type: ignore[no-untyped-def]
-    now = datetime.now(UTC)
-    backdate(db, request_id, valid_from=now - timedelta(days=10), valid_until=now - timedelta(minutes=1))
 
 
 def test_tick_expires_in_effect_requests_as_a_system_transition(walker, grounds, db):

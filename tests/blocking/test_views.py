@@ -31,6 +31,7 @@ FULL = {
     "violation_ids",
     "subject_ids",
     "appeals",
+    "pending_unblock",
     "transitions",
     "created_at",
 }
@@ -47,7 +48,16 @@ ORDER = {
     "targets",
     "executor",
 }
-EXECUTOR = {"executor", "platform", "dispatched_at", "due_at", "acknowledged", "overdue", "acknowledgements"}
+EXECUTOR = {
+    "executor",
+    "platform",
+    "dispatched_at",
+    "due_at",
+    "acknowledged",
+    "overdue",
+    "acknowledgements",
+    "unblock",
+}
 
 
 def test_the_full_view_the_executors_view_and_list_items(walker, grounds):

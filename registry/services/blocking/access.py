@@ -8,11 +8,12 @@ only its own part (`view_for`); anyone else gets 404 (`load_visible`). The rule 
 parameter: the seller history).
 
 Acting: reading needs a blocking scope, or for the Standing Office its reporting scope
-(`require_reader`); the deciding agency of the request's action takes the decisions (`require_decider`); the submitting agency
-edits and submits (`require_owner`); appeals are filed by either (`require_owner_or_decider`); an
-executor replies only to an order addressed to it (`addressed_executor`); a blocklist is read by its
-executor or the Standing Office (`require_feed_reader`). The machine (machine.py) adds the scope,
-officer and four-eyes checks of each step.
+(`require_reader`); the deciding agency of the request's action takes the decisions
+(`require_decider`); the submitting agency edits and submits (`require_owner`); appeals are filed by
+either (`require_owner_or_decider`); an executor replies only to an order addressed to it
+(`addressed_executor`); a blocklist is read by its executor or the Standing Office
+(`require_feed_reader`). The machine (machine.py) adds the scope, officer and four-eyes checks of each
+step.
 """
 
 from __future__ import annotations

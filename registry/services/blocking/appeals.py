@@ -17,6 +17,7 @@ from registry.services.blocking.checks import _vn_date, check_ending_decision
 from registry.services.blocking.config import rules
 from registry.services.blocking.content import _decision
 from registry.services.blocking.machine import MACHINE
+from registry.services.blocking.removal import require_removal
 
 
 def file_appeal(
@@ -78,6 +79,8 @@ def decide_appeal(
         decision_id=document.id,
         detail={"appeal": str(appeal.id)},
     )
+    if action == "uphold_appeal":
+        require_removal(block_request, transition.at)
     appeal.status, appeal.decided_by, appeal.decided_at = data["outcome"], principal.officer, transition.at
     appeal.decision_reason, appeal.decision_id = data["reason"], document.id
     session.flush()

@@ -71,14 +71,15 @@ def require_issuer_existed(session: Session, decision: Decision, issuer: Agency)
         then = f"; its successor is {successor.code}" if successor else ""
         reason = f"{issuer.code} ceased to exist on {issuer.valid_to.isoformat()}{then}"
         raise ValidationFailed(
-            f"Decision {decision.number} is dated {decision.issued_on.isoformat()}, after its issuer {reason}.",
+            f"Decision {decision.number} is dated {decision.issued_on.isoformat()}, "
+            f"after its issuer {reason}.",
             errors={"decision_id": [reason]},
         )
     if decision.issued_on < issuer.valid_from:
         reason = f"{issuer.code} exists from {issuer.valid_from.isoformat()}"
         raise ValidationFailed(
-            f"Decision {decision.number} is dated {decision.issued_on.isoformat()}, before its issuer existed: "
-            f"{reason}.",
+            f"Decision {decision.number} is dated {decision.issued_on.isoformat()}, "
+            f"before its issuer existed: {reason}.",
             errors={"decision_id": [reason]},
         )
 

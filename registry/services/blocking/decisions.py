@@ -21,6 +21,7 @@ from registry.services.blocking.checks import (
 from registry.services.blocking.config import rules
 from registry.services.blocking.content import _decision
 from registry.services.blocking.machine import DECIDING_ACTIONS, MACHINE, NEEDS_DECISION, NEEDS_REASON
+from registry.services.blocking.removal import require_removal
 from registry.services.protected import Guard
 
 
@@ -70,6 +71,8 @@ def decide(
     if action == "dispatch":
         for executor in block_request.executors:
             executor.dispatched_at, executor.due_at = now, now + deadline if deadline else None
+    if action in NEEDS_DECISION:  # lift, revoke: the executors that executed it confirm the removal
+        require_removal(block_request, now)
     session.flush()
 
 
