@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from registry.db import utcnow
 from registry.models.blocking import (
     BLOCK_ACTIONS,
+    INFEASIBLE,
     NOT_EXECUTABLE_REASONS,
     TARGET_KINDS,
     AckOutcome,
@@ -112,6 +113,8 @@ class BlockAckItem(Schema):
             raise ValidationError("required when not_executable", "reason")
         if data["outcome"] == AckOutcome.EXECUTED and data.get("reason"):
             raise ValidationError("only for not_executable", "reason")
+        if data.get("reason") == INFEASIBLE and not data.get("note"):
+            raise ValidationError("required with technically_infeasible: say why it cannot be done", "note")
 
 
 class BlockAckArgs(Schema):
@@ -122,6 +125,16 @@ class BlockAckArgs(Schema):
 
 class BlockPlatformAckArgs(BlockAckArgs):
     platform = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class BlockRedispatchArgs(Schema):
+    executors = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "agency codes of the further executors (ISPs; the .vn registry)"},
+    )
+    reason = text(4000, required=True)
 
 
 class BlockRemovalArgs(Schema):
@@ -159,6 +172,13 @@ class BlockRequestQuery(PageQuery):
         validate=validate.OneOf(("me",)), metadata={"description": "`me`: only orders addressed to my agency"}
     )
     mirror_of = fields.UUID()
+    attention = fields.String(
+        validate=validate.OneOf((INFEASIBLE,)),
+        metadata={
+            "description": "`technically_infeasible`: dispatched or in-effect requests with an executor's "
+            "technically_infeasible answer that no later redispatch has acted on"
+        },
+    )
 
 
 # -- what is shown ------------------------------------------------------------------------------------
@@ -322,6 +342,13 @@ class BlockRequestRead(OutputSchema):
     violation_ids = fields.List(fields.UUID())
     subject_ids = fields.List(fields.UUID())
     appeals = fields.List(fields.Nested(BlockAppealRead))
+    technically_infeasible = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "executors' technically_infeasible answers for the decider: executor, target, "
+            "note, at"
+        },
+    )
     pending_unblock = fields.List(
         fields.String(),
         metadata={"description": "executors that executed the block and have not confirmed its removal"},
@@ -337,6 +364,17 @@ class BlockRequestRead(OutputSchema):
         "allowed_actions": lambda r, output: MACHINE.allowed(shown_state(r)),
         "violation_ids": lambda r, output: [v.id for v in r.violations],
         "subject_ids": lambda r, output: [s.id for s in r.subjects],
+        "technically_infeasible": lambda r, output: [
+            {
+                "executor": e.platform or output.agency_code(e.agency_id),
+                "target": next((t.display for t in r.targets if t.id == a.target_id), None),
+                "note": a.note,
+                "at": a.at.isoformat(),
+            }
+            for e in r.executors
+            for a in e.acknowledgements
+            if a.reason == INFEASIBLE
+        ],
         "pending_unblock": lambda r, output: [
             e.platform or output.agency_code(e.agency_id)
             for e in r.executors

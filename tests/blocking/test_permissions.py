@@ -35,6 +35,7 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "dispatch": (200, 404, 403, 403, 403, 403, 403),
     "acknowledge": (403, 403, 200, 404, 403, 403, 403),
     "platform acknowledge": (403, 404, 403, 403, 403, 403, 200),
+    "redispatch": (200, 404, 403, 403, 403, 403, 403),
     "lift": (200, 404, 403, 403, 403, 403, 403),
     "revoke": (200, 404, 403, 403, 403, 403, 403),
     "file appeal": (201, 404, 403, 403, 403, 403, 403),
@@ -60,6 +61,7 @@ ROUTES: dict[str, tuple[str, str]] = {
     "override": ("POST", f"{URL}/{_ID}/targets/{_T}/override"),
     "acknowledge": ("POST", f"{URL}/{_ID}/acknowledgements"),
     "platform acknowledge": ("POST", f"{URL}/{_ID}/platform-acknowledgements"),
+    "redispatch": ("POST", f"{URL}/{_ID}/executors"),
     "lift": ("POST", f"{URL}/{_ID}/lift"),
     "revoke": ("POST", f"{URL}/{_ID}/revoke"),
     "file appeal": ("POST", f"{URL}/{_ID}/appeals"),
@@ -150,6 +152,10 @@ def call(w: Walker, grounds: Any, endpoint: str, agency: str):  # type: ignore[n
             json={"platform": "shopee", "acknowledgements": items},
             headers=h,
         )
+    if endpoint == "redispatch":
+        request = w.dispatched(body(*grounds, executors=["ISP-VNPT"]))
+        more = {"executors": ["ISP-FPT"], "reason": "VNPT không chặn được URL HTTPS"}
+        return post(f"{URL}/{request['id']}/executors", json=more, headers=h)
     if endpoint == "confirm removal":
         request = w.in_effect(body(*grounds))
         w.ok(request["id"], "lift", officer=APPROVER, reason="Đã khắc phục", decision_id=w.decision())

@@ -9,7 +9,12 @@ from registry.api.blocking.common import INVALID_STATE, NOT_FOUND, blp, change, 
 from registry.api.context import audit_change, caller, db
 from registry.auth.scopes import Scope
 from registry.models import BlockRequest
-from registry.schemas.blocking import BlockOverrideArgs, BlockRequestRead, BlockTransitionArgs
+from registry.schemas.blocking import (
+    BlockOverrideArgs,
+    BlockRedispatchArgs,
+    BlockRequestRead,
+    BlockTransitionArgs,
+)
 from registry.services import blocking as service
 
 
@@ -140,4 +145,24 @@ def override_protected_target(args: dict[str, Any], request_id, target_id):
         justification=args["justification"],
     )
     audit_change({"target": target.display, "override_reason": target.override_reason})
+    return record
+
+
+@blp.route("/block-requests/<uuid:request_id>/executors", methods=["POST"], endpoint="block_redispatch")
+@blp.access("block_request:redispatch", Scope.BLOCKING_DECIDE)
+@blp.arguments(BlockRedispatchArgs)
+@blp.response(200, BlockRequestRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def block_request_redispatch(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """Address a dispatched or in-effect order to further executors, with a reason (deciding agency)
+
+    The answer to an executor's `technically_infeasible`: the new executors get the order at once (their
+    feeds, their acknowledgement deadline); the request stays in its state. Not for remove_listing
+    (addressed to the platforms of its targets). Needs a named officer of the deciding agency."""
+    record = load_for_change(request_id)
+    added = service.redispatch(
+        db(), principal=caller(), block_request=record, executors=args["executors"], reason=args["reason"]
+    )
+    audit_change({**change(record), "added_executors": args["executors"], "count": len(added)})
     return record

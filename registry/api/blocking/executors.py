@@ -28,8 +28,11 @@ from registry.services import blocking as service
 def acknowledge_block_request(args: dict[str, Any], request_id):
     """Report execution per target (executor addressed by the order)
 
-    `executed`, or `not_executable` with a reason: already_blocked, not_our_customer, invalid_target.
-    The first `executed` puts the request in effect.
+    `executed`, or `not_executable` with a reason: already_blocked, not_our_customer, invalid_target, or
+    technically_infeasible (e.g. an ISP cannot block an HTTPS URL path) with a required `note` saying
+    why; that answer goes back to the deciding agency (`technically_infeasible` on the request, and
+    `GET /block-requests?attention=technically_infeasible`), which may redispatch the order to other
+    executors, or lift or revoke it. The first `executed` puts the request in effect.
     """
     record = load_for_change(request_id)
     service.acknowledge(db(), principal=caller(), block_request=record, items=args["acknowledgements"])

@@ -28,7 +28,7 @@ from registry.services.blocking.appeals import decide_appeal, file_appeal
 from registry.services.blocking.checks import VIETNAM, check_decision, check_protection
 from registry.services.blocking.config import RULES_FILE, Rules, rules
 from registry.services.blocking.deadlines import late_executors
-from registry.services.blocking.decisions import decide, override
+from registry.services.blocking.decisions import decide, override, redispatch
 from registry.services.blocking.execution import acknowledge, confirm_removal
 from registry.services.blocking.expiry import EXPIRING, expire_due, expire_if_due, shown_state, tick
 from registry.services.blocking.history import history_requests, history_section
@@ -84,6 +84,7 @@ __all__ = [
     "load_visible",
     "overdue_query",
     "override",
+    "redispatch",
     "require_decider",
     "require_owner",
     "require_owner_or_decider",

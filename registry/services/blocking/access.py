@@ -32,7 +32,7 @@ from registry.errors import NotFound, PermissionDenied, id_or_not_found
 from registry.models import Agency, AgencyKind, BlockExecutor, BlockRequest
 from registry.models.blocking import BlockState
 from registry.services.blocking.config import rules
-from registry.services.blocking.deadlines import overdue
+from registry.services.blocking.deadlines import infeasible_open, overdue
 from registry.services.blocking.expiry import in_shown_state
 from registry.services.visibility import CALLER_AGENCY
 
@@ -136,6 +136,8 @@ def list_query(principal: Principal, filters: dict[str, Any], now: datetime) -> 
         query = query.where(BlockRequest.action == filters["action"])
     if filters.get("mirror_of"):
         query = query.where(BlockRequest.mirror_of_id == filters["mirror_of"])
+    if filters.get("attention") == "technically_infeasible":
+        query = query.where(infeasible_open(now))
     return query
 
 

@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
 
 from registry.models import BlockAcknowledgement, BlockExecutor, BlockRequest, BlockTarget
+from registry.models.blocking import INFEASIBLE
+from registry.models.workflow import WorkflowTransition
 from registry.services.blocking.expiry import shown_state, unrecorded_expiry
 from registry.services.blocking.machine import ADDRESSED, TERMINAL
 from registry.services.blocking.removal import late_unblock
@@ -42,6 +44,24 @@ def overdue(now: datetime) -> ColumnElement[bool]:
         and_(BlockRequest.state.in_(ADDRESSED), _late_executor(now)),
     )
     return or_(and_(late, not_(unrecorded_expiry(now))), late_unblock(now))
+
+
+def infeasible_open(now: datetime) -> ColumnElement[bool]:
+    """SQL: a dispatched or in-effect request (as shown) with a `technically_infeasible` answer that the
+    deciding agency has not yet acted on by a later `redispatch` (lifting or revoking ends the request)."""
+    acted_after = exists().where(
+        WorkflowTransition.record_type == "block_request",
+        WorkflowTransition.record_id == BlockRequest.id,
+        WorkflowTransition.action == "redispatch",
+        WorkflowTransition.at >= BlockAcknowledgement.at,
+    )
+    answered = exists().where(
+        BlockExecutor.request_id == BlockRequest.id,
+        BlockAcknowledgement.executor_id == BlockExecutor.id,
+        BlockAcknowledgement.reason == INFEASIBLE,
+        not_(acted_after),
+    )
+    return and_(BlockRequest.state.in_(ADDRESSED), not_(unrecorded_expiry(now)), answered)
 
 
 def is_late(executor: BlockExecutor, now: datetime) -> bool:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from registry.auth.principal import Principal
 from registry.db import utcnow
 from registry.errors import NotFound, ValidationFailed
-from registry.models import BlockRequest, BlockTarget
+from registry.models import BlockExecutor, BlockRequest, BlockTarget
 from registry.services import workflow
 from registry.services.blocking.access import require_decider
 from registry.services.blocking.checks import (
@@ -19,7 +19,7 @@ from registry.services.blocking.checks import (
     check_protection,
 )
 from registry.services.blocking.config import rules
-from registry.services.blocking.content import _decision
+from registry.services.blocking.content import _decision, _executors
 from registry.services.blocking.machine import DECIDING_ACTIONS, MACHINE, NEEDS_DECISION, NEEDS_REASON
 from registry.services.blocking.removal import require_removal
 from registry.services.protected import Guard
@@ -74,6 +74,41 @@ def decide(
     if action in NEEDS_DECISION:  # lift, revoke: the executors that executed it confirm the removal
         require_removal(block_request, now)
     session.flush()
+
+
+def redispatch(
+    session: Session, *, principal: Principal, block_request: BlockRequest, executors: list[str], reason: str
+) -> list[BlockExecutor]:
+    """Address a dispatched or in-effect order to further executors (e.g. when one answered
+    technically_infeasible), dispatched at once with their acknowledgement deadline."""
+    require_decider(principal, block_request)
+    if block_request.action == "remove_listing":
+        raise ValidationFailed(
+            "A takedown is addressed to the platform hosting each listing; there is no other executor.",
+            errors={"executors": ["derived from the targets' platforms"]},
+        )
+    step = workflow.begin(
+        session, machine=MACHINE, record=block_request, action_name="redispatch", principal=principal
+    )
+    added = _executors(session, block_request.action, executors, block_request.targets)
+    addressed = {e.agency_id for e in block_request.executors}
+    again = [code for code, e in zip(executors, added, strict=True) if e.agency_id in addressed]
+    if again:
+        raise ValidationFailed(
+            f"Already addressed: {', '.join(again)}.",
+            errors={"executors": [f"{c} is already addressed" for c in again]},
+        )
+    check_decision(session, block_request)
+    now = utcnow()
+    deadline = rules().deadline("acknowledge", block_request.urgent)
+    step.record_transition(
+        reason=reason, decision_id=block_request.decision_id, detail={"executors": executors}, now=now
+    )
+    for executor in added:
+        executor.dispatched_at, executor.due_at = now, now + deadline if deadline else None
+        block_request.executors.append(executor)
+    session.flush()
+    return added
 
 
 def override(

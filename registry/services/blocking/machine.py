@@ -37,6 +37,16 @@ MACHINE.add(
     not_same_officer_as=REVIEWING,
     keeps_deadline=True,
 )
+# A mirror target only linked to the original's subjects (not named in its decision): the decider confirms.
+MACHINE.add(
+    "confirm_mirror",
+    {S.SUBMITTED, S.UNDER_REVIEW},
+    workflow.STAY,
+    DECIDE,
+    needs_officer=True,
+    not_same_officer_as=REVIEWING,
+    keeps_deadline=True,
+)
 MACHINE.add("return", {S.UNDER_REVIEW}, S.RETURNED, DECIDE, needs_officer=True, not_same_officer_as=REVIEWING)
 MACHINE.add(
     "approve", {S.UNDER_REVIEW}, S.APPROVED, DECIDE, needs_officer=True, not_same_officer_as=REVIEWING
@@ -51,6 +61,11 @@ MACHINE.add(
 )
 MACHINE.add(
     "uphold_appeal", {S.IN_EFFECT}, S.LIFTED, DECIDE, needs_officer=True, not_same_officer_as=("approve",)
+)
+# An executor answered technically_infeasible (or the decider wants more executors): address the order to
+# further executors, dispatched at once; the request stays where it is.
+MACHINE.add(
+    "redispatch", {S.DISPATCHED, S.IN_EFFECT}, workflow.STAY, DECIDE, needs_officer=True, keeps_deadline=True
 )
 MACHINE.add("lift", {S.IN_EFFECT}, S.LIFTED, DECIDE, needs_officer=True)
 MACHINE.add("revoke", {S.APPROVED, S.DISPATCHED, S.IN_EFFECT}, S.REVOKED, DECIDE, needs_officer=True)
