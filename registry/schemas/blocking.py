@@ -95,6 +95,14 @@ class BlockTransitionArgs(Schema):
     )
 
 
+class BlockConfirmMirrorArgs(Schema):
+    reason = Text(
+        required=True,
+        validate=validate.Length(min=10, max=4000),
+        metadata={"description": "why the original's decision covers the mirror targets it does not name"},
+    )
+
+
 class BlockOverrideArgs(Schema):
     justification = Text(required=True, validate=validate.Length(min=20, max=4000))
 
@@ -217,6 +225,13 @@ class BlockTargetRead(OutputSchema):
     override_requested = fields.Boolean()
     override_justification = fields.String(allow_none=True)
     override = fields.Dict(allow_none=True, metadata={"description": "officer, agency, reason, at"})
+    mirror_coverage = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "a mirror resting on its original's decision: `named` in it, or only `linked` to "
+            "the original's subjects (then a deciding officer's confirm_mirror is needed before approval)"
+        },
+    )
 
     computed: ClassVar[dict[str, Compute]] = {"override": _override}
 
@@ -317,6 +332,14 @@ class BlockDecisionRef(OutputSchema):
     effective_to = fields.Date(allow_none=True)
 
 
+def _allowed(block_request: Any) -> list[str]:
+    """The machine's actions from the shown state; confirm_mirror only where a mirror target needs it."""
+    needs_confirmation = any(t.mirror_coverage == "linked" for t in block_request.targets)
+    return [
+        a for a in MACHINE.allowed(shown_state(block_request)) if a != "confirm_mirror" or needs_confirmation
+    ]
+
+
 class BlockRequestRead(OutputSchema):
     """The full view: submitting, deciding and oversight agencies. Executors get BlockOrderRead."""
 
@@ -361,7 +384,7 @@ class BlockRequestRead(OutputSchema):
         # A request past its validity shows as expired before the tick records it (reads do not write).
         "state": lambda r, output: shown_state(r).value,
         "state_due_at": lambda r, output: None if is_due(r, utcnow()) else r.state_due_at,
-        "allowed_actions": lambda r, output: MACHINE.allowed(shown_state(r)),
+        "allowed_actions": lambda r, output: _allowed(r),
         "violation_ids": lambda r, output: [v.id for v in r.violations],
         "subject_ids": lambda r, output: [s.id for s in r.subjects],
         "technically_infeasible": lambda r, output: [

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.blocking.helpers import APPROVER, URL, Walker, body
+from tests.factories import make_subject, make_violation
 
 AGENCIES = ("MOST", "MOIT-DMS", "ISP-VNPT", "ISP-FPT", "VECOM", "NSC389", "MOIT-ECOM")
 OFFICER = "matrix-officer"  # neither the submitting nor the approving officer of the prepared requests
@@ -33,6 +34,7 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "approve": (200, 404, 403, 403, 403, 403, 403),
     "override": (200, 404, 403, 403, 403, 403, 403),
     "dispatch": (200, 404, 403, 403, 403, 403, 403),
+    "confirm mirror": (200, 404, 403, 403, 403, 403, 403),
     "acknowledge": (403, 403, 200, 404, 403, 403, 403),
     "platform acknowledge": (403, 404, 403, 403, 403, 403, 200),
     "redispatch": (200, 404, 403, 403, 403, 403, 403),
@@ -59,6 +61,7 @@ ROUTES: dict[str, tuple[str, str]] = {
         for name in ("review", "return", "reject", "approve", "dispatch")
     },
     "override": ("POST", f"{URL}/{_ID}/targets/{_T}/override"),
+    "confirm mirror": ("POST", f"{URL}/{_ID}/confirm-mirror"),
     "acknowledge": ("POST", f"{URL}/{_ID}/acknowledgements"),
     "platform acknowledge": ("POST", f"{URL}/{_ID}/platform-acknowledgements"),
     "redispatch": ("POST", f"{URL}/{_ID}/executors"),
@@ -151,6 +154,16 @@ def call(w: Walker, grounds: Any, endpoint: str, agency: str):  # type: ignore[n
             f"{URL}/{request['id']}/platform-acknowledgements",
             json={"platform": "shopee", "acknowledgements": items},
             headers=h,
+        )
+    if endpoint == "confirm mirror":
+        subject = make_subject(w.db)
+        original = w.in_effect(body(grounds[0], make_violation(w.db, subjects=[subject])))
+        guong = {"kind": "domain", "value": "guong.vn"}
+        link = {"subject_id": str(subject.id), "source": "inspection", "identifier": guong}
+        assert w.client.post("/api/v1/links", json=link, headers=w.h("MOST")).status_code == 201
+        rid = _under_review(w, body(None, None, mirror_of=original["id"], targets=[guong]))["id"]
+        return post(
+            f"{URL}/{rid}/confirm-mirror", json={"reason": "Cùng chủ sở hữu, cùng nội dung"}, headers=h
         )
     if endpoint == "redispatch":
         request = w.dispatched(body(*grounds, executors=["ISP-VNPT"]))

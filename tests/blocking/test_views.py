@@ -31,6 +31,7 @@ FULL = {
     "violation_ids",
     "subject_ids",
     "appeals",
+    "technically_infeasible",
     "pending_unblock",
     "transitions",
     "created_at",

@@ -10,6 +10,7 @@ from registry.api.context import audit_change, caller, db
 from registry.auth.scopes import Scope
 from registry.models import BlockRequest
 from registry.schemas.blocking import (
+    BlockConfirmMirrorArgs,
     BlockOverrideArgs,
     BlockRedispatchArgs,
     BlockRequestRead,
@@ -165,4 +166,24 @@ def block_request_redispatch(args: dict[str, Any], request_id: Any) -> BlockRequ
         db(), principal=caller(), block_request=record, executors=args["executors"], reason=args["reason"]
     )
     audit_change({**change(record), "added_executors": args["executors"], "count": len(added)})
+    return record
+
+
+@blp.route(
+    "/block-requests/<uuid:request_id>/confirm-mirror", methods=["POST"], endpoint="block_confirm_mirror"
+)
+@blp.access("block_request:confirm_mirror", Scope.BLOCKING_DECIDE)
+@blp.arguments(BlockConfirmMirrorArgs)
+@blp.response(200, BlockRequestRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def block_request_confirm_mirror(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """Confirm that a mirror's targets fall under the original's decision although it does not name them
+
+    For a mirror whose targets are only linked to the original's subjects (`mirror_coverage: linked`):
+    without this step, recorded with the officer and the reason, it cannot be approved. Under review,
+    not the submitting officer. Needs a named officer of the deciding agency."""
+    record = load_for_change(request_id)
+    service.confirm_mirror(db(), principal=caller(), block_request=record, reason=args["reason"])
+    audit_change({**change(record), "confirmed_mirror": args["reason"]})
     return record

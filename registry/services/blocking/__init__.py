@@ -28,7 +28,7 @@ from registry.services.blocking.appeals import decide_appeal, file_appeal
 from registry.services.blocking.checks import VIETNAM, check_decision, check_protection
 from registry.services.blocking.config import RULES_FILE, Rules, rules
 from registry.services.blocking.deadlines import late_executors
-from registry.services.blocking.decisions import decide, override, redispatch
+from registry.services.blocking.decisions import confirm_mirror, decide, override, redispatch
 from registry.services.blocking.execution import acknowledge, confirm_removal
 from registry.services.blocking.expiry import EXPIRING, expire_due, expire_if_due, shown_state, tick
 from registry.services.blocking.history import history_requests, history_section
@@ -67,6 +67,7 @@ __all__ = [
     "block_request_visible",
     "check_decision",
     "check_protection",
+    "confirm_mirror",
     "confirm_removal",
     "create",
     "decide",

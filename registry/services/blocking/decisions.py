@@ -20,7 +20,13 @@ from registry.services.blocking.checks import (
 )
 from registry.services.blocking.config import rules
 from registry.services.blocking.content import _decision, _executors
-from registry.services.blocking.machine import DECIDING_ACTIONS, MACHINE, NEEDS_DECISION, NEEDS_REASON
+from registry.services.blocking.machine import (
+    DECIDING_ACTIONS,
+    MACHINE,
+    NEEDS_DECISION,
+    NEEDS_REASON,
+    transitions,
+)
 from registry.services.blocking.removal import require_removal
 from registry.services.protected import Guard
 
@@ -56,6 +62,7 @@ def decide(
         deadline = rules().deadline("dispatch", block_request.urgent)
         check_decision(session, block_request)
         check_protection(session, block_request, stage="approve")
+        _check_mirror_confirmed(session, block_request)
     elif action == "dispatch":
         deadline = rules().deadline("acknowledge", block_request.urgent)
         check_decision(session, block_request)
@@ -73,6 +80,51 @@ def decide(
             executor.dispatched_at, executor.due_at = now, now + deadline if deadline else None
     if action in NEEDS_DECISION:  # lift, revoke: the executors that executed it confirm the removal
         require_removal(block_request, now)
+    session.flush()
+
+
+def _linked_only(block_request: BlockRequest) -> list[BlockTarget]:
+    return [t for t in block_request.targets if t.mirror_coverage == "linked"]
+
+
+def _check_mirror_confirmed(session: Session, block_request: BlockRequest) -> None:
+    """A mirror target the original's decision does not name needs a decider's confirmation since the
+    request was last submitted (its targets may have changed before)."""
+    unnamed = _linked_only(block_request)
+    if not unnamed:
+        return
+    actions = [t.action for t in transitions(session, block_request)]
+    last_submit = max(i for i, a in enumerate(actions) if a == "submit")
+    if "confirm_mirror" not in actions[last_submit:]:
+        names = ", ".join(t.display for t in unnamed)
+        raise ValidationFailed(
+            f"Decision of the original request does not name {names}; a deciding officer must confirm the "
+            "mirror (POST .../confirm-mirror with a reason) before approval, or the submitter attaches a "
+            "decision naming it.",
+            errors={"targets": [f"{t.display}: only linked to the original's subjects" for t in unnamed]},
+        )
+
+
+def confirm_mirror(
+    session: Session, *, principal: Principal, block_request: BlockRequest, reason: str
+) -> None:
+    """A deciding officer's explicit confirmation that the mirror targets the original's decision does
+    not name (only linked to the original's subjects) fall under it."""
+    require_decider(principal, block_request)
+    step = workflow.begin(
+        session, machine=MACHINE, record=block_request, action_name="confirm_mirror", principal=principal
+    )
+    unnamed = _linked_only(block_request)
+    if not unnamed:
+        raise ValidationFailed(
+            "Nothing to confirm: no target of this request rests only on a link to the original's subjects.",
+            errors={"targets": ["no target needs a confirmation"]},
+        )
+    step.record_transition(
+        reason=reason,
+        decision_id=block_request.decision_id,
+        detail={"targets": [t.display for t in unnamed], "mirror_of": str(block_request.mirror_of_id)},
+    )
     session.flush()
 
 

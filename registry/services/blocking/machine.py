@@ -40,7 +40,7 @@ MACHINE.add(
 # A mirror target only linked to the original's subjects (not named in its decision): the decider confirms.
 MACHINE.add(
     "confirm_mirror",
-    {S.SUBMITTED, S.UNDER_REVIEW},
+    {S.UNDER_REVIEW},
     workflow.STAY,
     DECIDE,
     needs_officer=True,
