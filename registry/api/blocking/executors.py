@@ -83,9 +83,9 @@ def acknowledge_for_platform(args: dict[str, Any], request_id):
 def confirm_block_removal(args: dict[str, Any], request_id):
     """Confirm the block was removed, after the request was lifted, revoked or expired (executor)
 
-    Each executor that executed the block confirms once, by its `unblock.due_at` (the acknowledgement
-    deadline of blocking.json's `unblock` step); until then the request lists it in `pending_unblock`,
-    and after the deadline the request is in the overdue list.
+    Each executor that executed the block confirms once, by its `unblock.due_at` (the executors'
+    acknowledgement deadline from the end of the request); until then the request lists it in
+    `pending_unblock`, and after the deadline the request is in the overdue list.
     """
     record = load_for_change(request_id)
     executor = service.confirm_removal(db(), principal=caller(), block_request=record, note=args["note"])

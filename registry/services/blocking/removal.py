@@ -1,5 +1,6 @@
 """Unblocking: when a request ends (lift, revoke, upheld appeal, expiry), each executor that executed it
-must confirm that it removed the block, by the `unblock` deadline (blocking.json).
+must confirm that it removed the block, within the executors' acknowledgement deadline (blocking.json
+`acknowledge`: 24 h, 6 h when urgent).
 
 Who must confirm: an executor (ISP, the .vn registry, a platform) with at least one `executed` reply. The
 executor's feed drops the entries at once; the confirmation says the executor acted on it. The request
@@ -26,9 +27,7 @@ def executed(executor: BlockExecutor) -> bool:
 
 def require_removal(block_request: BlockRequest, now: datetime) -> None:
     """The request has just ended: each executor that executed it owes a confirmation of removal."""
-    deadline = rules().deadline("unblock", block_request.urgent) or rules().deadline(
-        "acknowledge", block_request.urgent
-    )
+    deadline = rules().deadline("acknowledge", block_request.urgent)
     for executor in block_request.executors:
         if executed(executor) and executor.unblock_due_at is None and executor.unblocked_at is None:
             executor.unblock_due_at = now + deadline if deadline else now
