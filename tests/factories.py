@@ -3,7 +3,7 @@
 Two families, by how the record is made:
 
 * ORM factories take the test's session `db` and write straight into the database (`make_subject`,
-  `make_decision`, `make_violation`): for tests whose subject is something else. Their owner is MIC
+  `make_decision`, `make_violation`): for tests whose subject is something else. Their owner is MOST
   unless `owner=` says otherwise.
 * HTTP factories go through the API as a caller and assert the 201 (`create_subject`, `create_link`,
   `create_violation` take the caller's headers; `create_identifier`, `create_decision` take `actors`
@@ -79,7 +79,7 @@ def agency_id(db: Session, code: str) -> int:
 def make_subject(
     db: Session,
     *,
-    owner: str = "MIC",
+    owner: str = "MOST",
     name: str = "Công ty TNHH Hàng Giả",
     visibility: str = "state",
     shared_with: Sequence[str] = (),
@@ -103,7 +103,7 @@ def make_subject(
 
 
 def make_decision(
-    db: Session, *, issuer: str = "MIC", owner: str = "MIC", document: bool = True, **fields: Any
+    db: Session, *, issuer: str = "MOST", owner: str = "MOST", document: bool = True, **fields: Any
 ) -> Decision:
     """A written decision recorded directly; `fields` replace any column's default.
 
@@ -144,7 +144,7 @@ def make_decision(
     return decision
 
 
-def make_violation(db: Session, *, owner: str = "MIC", subjects: list[Subject] | None = None) -> Violation:
+def make_violation(db: Session, *, owner: str = "MOST", subjects: list[Subject] | None = None) -> Violation:
     violation = Violation(
         summary="Bán mỹ phẩm giả",
         categories=["COUNTERFEIT"],

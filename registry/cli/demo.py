@@ -11,7 +11,7 @@ DEMO_CLIENTS = {
     "MOIT-DMS": "registry:read registry:write registry:read_sensitive blocking:submit reports:read",
     "MOF-CUSTOMS": "registry:read registry:read_sensitive registry:write reports:read",
     "MOF-TAX": "registry:read registry:read_sensitive registry:write freeze:submit reports:read",
-    "MIC": "registry:read blocking:submit blocking:decide",
+    "MOST": "registry:read blocking:submit blocking:decide",  # the telecom authority since 2025 (was MIC)
     "MPS-C03": "registry:read registry:write registry:read_sensitive freeze:submit blocking:submit",
     "SBV": "registry:read freeze:process",
     "NSC389": "registry:read reports:read admin",

@@ -27,7 +27,11 @@ from registry.models.workflow import WorkflowRecord
 
 BLOCK_ACTIONS = ("block_at_isp", "suspend_domain", "remove_listing")
 TARGET_KINDS = ("domain", "ip", "ip_range", "url", "marketplace_shop")
-NOT_EXECUTABLE_REASONS = ("already_blocked", "not_our_customer", "invalid_target")
+NOT_EXECUTABLE_REASONS = ("already_blocked", "not_our_customer", "invalid_target", "technically_infeasible")
+INFEASIBLE = (
+    "technically_infeasible"  # the executor cannot do it (an ISP and an HTTPS URL path): the decider acts
+)
+MIRROR_COVERAGE = ("named", "linked")
 
 
 class BlockState(StrEnum):
@@ -128,6 +132,9 @@ class BlockTarget(Base):
     __table_args__ = (
         UniqueConstraint("request_id", "kind", "value"),
         CheckConstraint(_in("kind", TARGET_KINDS), name="kind"),
+        CheckConstraint(
+            f"mirror_coverage IS NULL OR {_in('mirror_coverage', MIRROR_COVERAGE)}", name="coverage"
+        ),
     )
 
     id: Mapped[uuid_pk]
@@ -147,6 +154,11 @@ class BlockTarget(Base):
     override_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     override_reason: Mapped[str | None] = mapped_column(Text, comment="the reviewer's justification")
     override_at: Mapped[datetime | None]
+    mirror_coverage: Mapped[str | None] = mapped_column(
+        String(16),
+        comment="a mirror resting on its original's decision: named in it, or only linked to its subjects "
+        "(then a decider's confirm_mirror step is needed before approval)",
+    )
 
     request: Mapped[BlockRequest] = relationship(back_populates="targets")
 
@@ -170,6 +182,17 @@ class BlockExecutor(Base):
     )
     dispatched_at: Mapped[datetime | None]
     due_at: Mapped[datetime | None] = mapped_column(comment="acknowledgement deadline")
+    unblock_due_at: Mapped[datetime | None] = mapped_column(
+        comment="set when a request it executed ends (lift, revoke, upheld appeal, expiry): "
+        "confirm removal by then"
+    )
+    unblocked_at: Mapped[datetime | None] = mapped_column(comment="when the executor confirmed the removal")
+    unblocked_by: Mapped[str | None] = mapped_column(String(200), comment="officer who confirmed it")
+    unblock_agency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agency.id"), comment="agency that recorded it (the deciding agency, for a platform)"
+    )
+    unblock_client_id: Mapped[str | None] = mapped_column(String(64))
+    unblock_note: Mapped[str | None] = mapped_column(Text)
 
     request: Mapped[BlockRequest] = relationship(back_populates="executors")
     acknowledgements: Mapped[list[BlockAcknowledgement]] = relationship(
@@ -186,7 +209,8 @@ class BlockAcknowledgement(Base):
         CheckConstraint(_in("outcome", tuple(o.value for o in AckOutcome)), name="outcome"),
         CheckConstraint(
             f"(outcome = '{AckOutcome.EXECUTED}' AND reason IS NULL) OR "
-            f"(outcome = '{AckOutcome.NOT_EXECUTABLE}' AND {_in('reason', NOT_EXECUTABLE_REASONS)})",
+            f"(outcome = '{AckOutcome.NOT_EXECUTABLE}' AND {_in('reason', NOT_EXECUTABLE_REASONS)} "
+            f"AND (reason <> '{INFEASIBLE}' OR note IS NOT NULL))",
             name="reason",
         ),
     )

@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from registry.db import utcnow
 from registry.models.blocking import (
     BLOCK_ACTIONS,
+    INFEASIBLE,
     NOT_EXECUTABLE_REASONS,
     TARGET_KINDS,
     AckOutcome,
@@ -19,6 +20,7 @@ from registry.models.blocking import (
 from registry.schemas.common import PageQuery, moment, page_of
 from registry.schemas.decisions import DecisionRef, Text, text
 from registry.schemas.output import AgencyCode, Compute, OutputSchema, current
+from registry.services.blocking import removal
 from registry.services.blocking.access import View, own_part
 from registry.services.blocking.deadlines import is_late
 from registry.services.blocking.expiry import is_due, shown_state
@@ -86,7 +88,18 @@ class BlockTransitionArgs(Schema):
     decision_id = fields.UUID(
         load_default=None,
         allow_none=True,
-        metadata={"description": "a further document, e.g. the lifting decision"},
+        metadata={
+            "description": "the written decision of the step: required to lift or revoke (visible to the "
+            "caller, with its document, issued by a body competent for the action); optional otherwise"
+        },
+    )
+
+
+class BlockConfirmMirrorArgs(Schema):
+    reason = Text(
+        required=True,
+        validate=validate.Length(min=10, max=4000),
+        metadata={"description": "why the original's decision covers the mirror targets it does not name"},
     )
 
 
@@ -108,6 +121,8 @@ class BlockAckItem(Schema):
             raise ValidationError("required when not_executable", "reason")
         if data["outcome"] == AckOutcome.EXECUTED and data.get("reason"):
             raise ValidationError("only for not_executable", "reason")
+        if data.get("reason") == INFEASIBLE and not data.get("note"):
+            raise ValidationError("required with technically_infeasible: say why it cannot be done", "note")
 
 
 class BlockAckArgs(Schema):
@@ -117,6 +132,24 @@ class BlockAckArgs(Schema):
 
 
 class BlockPlatformAckArgs(BlockAckArgs):
+    platform = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class BlockRedispatchArgs(Schema):
+    executors = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "agency codes of the further executors (ISPs; the .vn registry)"},
+    )
+    reason = text(4000, required=True)
+
+
+class BlockRemovalArgs(Schema):
+    note = text(2000, load_default=None, allow_none=True)
+
+
+class BlockPlatformRemovalArgs(BlockRemovalArgs):
     platform = fields.String(required=True, validate=validate.Length(min=1, max=32))
 
 
@@ -131,7 +164,13 @@ class BlockAppealDecision(Schema):
         required=True, validate=validate.OneOf([AppealStatus.UPHELD.value, AppealStatus.DISMISSED.value])
     )
     reason = text(4000, required=True)
-    decision_id = fields.UUID(load_default=None, allow_none=True)
+    decision_id = fields.UUID(
+        required=True,
+        metadata={
+            "description": "the written decision on the appeal (visible to the caller, with its document, "
+            "issued by a body competent for the action)"
+        },
+    )
 
 
 class BlockRequestQuery(PageQuery):
@@ -141,6 +180,13 @@ class BlockRequestQuery(PageQuery):
         validate=validate.OneOf(("me",)), metadata={"description": "`me`: only orders addressed to my agency"}
     )
     mirror_of = fields.UUID()
+    attention = fields.String(
+        validate=validate.OneOf((INFEASIBLE,)),
+        metadata={
+            "description": "`technically_infeasible`: dispatched or in-effect requests with an executor's "
+            "technically_infeasible answer that no later redispatch has acted on"
+        },
+    )
 
 
 # -- what is shown ------------------------------------------------------------------------------------
@@ -179,6 +225,13 @@ class BlockTargetRead(OutputSchema):
     override_requested = fields.Boolean()
     override_justification = fields.String(allow_none=True)
     override = fields.Dict(allow_none=True, metadata={"description": "officer, agency, reason, at"})
+    mirror_coverage = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "a mirror resting on its original's decision: `named` in it, or only `linked` to "
+            "the original's subjects (then a deciding officer's confirm_mirror is needed before approval)"
+        },
+    )
 
     computed: ClassVar[dict[str, Compute]] = {"override": _override}
 
@@ -193,6 +246,30 @@ class BlockAckRead(OutputSchema):
     at = fields.DateTime()
 
 
+def _unblock(executor: Any, output: Any) -> dict[str, Any]:
+    return {
+        "pending": removal.pending(executor, shown_state(executor.request)),
+        "due_at": executor.unblock_due_at,
+        "overdue": removal.is_late(executor, utcnow()),
+        "confirmed_at": executor.unblocked_at,
+        "officer": executor.unblocked_by,
+        "recorded_by": output.agency_code(executor.unblock_agency_id) if executor.unblock_agency_id else None,
+        "note": executor.unblock_note,
+    }
+
+
+class BlockUnblockRead(Schema):
+    pending = fields.Boolean(
+        metadata={"description": "it executed the block, the request ended, and it has not confirmed removal"}
+    )
+    due_at = fields.DateTime(allow_none=True, metadata={"description": "confirm the removal by then"})
+    overdue = fields.Boolean()
+    confirmed_at = fields.DateTime(allow_none=True)
+    officer = fields.String(allow_none=True)
+    recorded_by = fields.String(allow_none=True, metadata={"description": "agency code"})
+    note = fields.String(allow_none=True)
+
+
 class BlockExecutorRead(OutputSchema):
     executor = fields.String(metadata={"description": "agency code, or platform name"})
     platform = fields.Boolean()
@@ -201,12 +278,19 @@ class BlockExecutorRead(OutputSchema):
     acknowledged = fields.Integer()
     overdue = fields.Boolean()
     acknowledgements = fields.List(fields.Nested(BlockAckRead))
+    unblock = fields.Nested(
+        BlockUnblockRead,
+        metadata={
+            "description": "after the request ended: the executor's confirmation that it removed the block"
+        },
+    )
 
     computed: ClassVar[dict[str, Compute]] = {
         "executor": lambda e, output: e.platform or output.agency_code(e.agency_id),
         "platform": lambda e, output: e.platform is not None,
         "acknowledged": lambda e, output: len(e.acknowledgements),
         "overdue": lambda e, output: is_late(e, utcnow()),
+        "unblock": _unblock,
     }
 
 
@@ -244,6 +328,14 @@ class BlockDecisionRef(DecisionRef):
     """The decision a block request rests on."""
 
 
+def _allowed(block_request: Any) -> list[str]:
+    """The machine's actions from the shown state; confirm_mirror only where a mirror target needs it."""
+    needs_confirmation = any(t.mirror_coverage == "linked" for t in block_request.targets)
+    return [
+        a for a in MACHINE.allowed(shown_state(block_request)) if a != "confirm_mirror" or needs_confirmation
+    ]
+
+
 class BlockRequestRead(OutputSchema):
     """The full view: submitting, deciding and oversight agencies. Executors get BlockOrderRead."""
 
@@ -269,6 +361,17 @@ class BlockRequestRead(OutputSchema):
     violation_ids = fields.List(fields.UUID())
     subject_ids = fields.List(fields.UUID())
     appeals = fields.List(fields.Nested(BlockAppealRead))
+    technically_infeasible = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "executors' technically_infeasible answers for the decider: executor, target, "
+            "note, at"
+        },
+    )
+    pending_unblock = fields.List(
+        fields.String(),
+        metadata={"description": "executors that executed the block and have not confirmed its removal"},
+    )
     transitions = fields.List(fields.Nested(BlockTransitionRead))
     created_at = fields.DateTime()
 
@@ -277,9 +380,25 @@ class BlockRequestRead(OutputSchema):
         # A request past its validity shows as expired before the tick records it (reads do not write).
         "state": lambda r, output: shown_state(r).value,
         "state_due_at": lambda r, output: None if is_due(r, utcnow()) else r.state_due_at,
-        "allowed_actions": lambda r, output: MACHINE.allowed(shown_state(r)),
+        "allowed_actions": lambda r, output: _allowed(r),
         "violation_ids": lambda r, output: [v.id for v in r.violations],
         "subject_ids": lambda r, output: [s.id for s in r.subjects],
+        "technically_infeasible": lambda r, output: [
+            {
+                "executor": e.platform or output.agency_code(e.agency_id),
+                "target": next((t.display for t in r.targets if t.id == a.target_id), None),
+                "note": a.note,
+                "at": a.at.isoformat(),
+            }
+            for e in r.executors
+            for a in e.acknowledgements
+            if a.reason == INFEASIBLE
+        ],
+        "pending_unblock": lambda r, output: [
+            e.platform or output.agency_code(e.agency_id)
+            for e in r.executors
+            if removal.pending(e, shown_state(r))
+        ],
         "transitions": lambda r, output: transitions(output.session, r),
     }
 
@@ -344,11 +463,17 @@ class BlockOverdueItem(OutputSchema):
     submitted_by_agency = AgencyCode(attribute="owner_agency_id")
     state_due_at = fields.DateTime(allow_none=True)
     late_executors = fields.List(fields.String())
+    late_unblock = fields.List(
+        fields.String(), metadata={"description": "executors past their deadline to confirm the removal"}
+    )
 
     computed: ClassVar[dict[str, Compute]] = {
         "late_executors": lambda r, output: [
             e.platform or output.agency_code(e.agency_id) for e in r.executors if is_late(e, utcnow())
-        ]
+        ],
+        "late_unblock": lambda r, output: [
+            e.platform or output.agency_code(e.agency_id) for e in r.executors if removal.is_late(e, utcnow())
+        ],
     }
 
 

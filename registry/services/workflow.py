@@ -23,6 +23,7 @@ from registry.errors import Conflict, InvalidTransition, PermissionDenied
 from registry.models.workflow import WorkflowRecord, WorkflowTransition
 
 SYSTEM_ACTOR = "system"
+STAY = "*"  # an action's target: the record stays in the state it is in (a step inside several states)
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class Step:
             record_id=record.id,  # type: ignore[attr-defined]
             action=action.name,
             from_state=record.state,
-            to_state=action.target,
+            to_state=record.state if action.target == STAY else action.target,
             agency_id=principal.agency_id if principal else None,
             client_id=principal.client_id if principal else None,
             officer=principal.officer if principal else SYSTEM_ACTOR,
@@ -125,7 +126,7 @@ class Step:
             detail=json.dumps(detail, sort_keys=True, default=str) if detail else None,
             at=now,
         )
-        record.state = action.target
+        record.state = transition.to_state
         due = deadline or action.deadline
         if due_at is not None:
             record.state_due_at = due_at

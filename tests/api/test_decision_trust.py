@@ -34,7 +34,7 @@ def upload(client, headers, decision_id: str, content: bytes):  # type: ignore[n
     )
 
 
-def recorded(client, actors, content: bytes, agency: str = "MIC", officer: str = "mic-clerk", **overrides):  # type: ignore[no-untyped-def]
+def recorded(client, actors, content: bytes, agency: str = "MOST", officer: str = "most-clerk", **overrides):  # type: ignore[no-untyped-def]
     """A decision recorded and its document uploaded by `agency`'s `officer`."""
     headers = actors.headers(agency, officer=officer)
     fields = {
@@ -60,12 +60,12 @@ def test_the_issuer_is_the_recording_agency_unless_named(client, actors):
 
 
 def test_a_decision_recorded_on_behalf_grounds_nothing_until_its_issuer_confirms(client, actors, db, walker):
-    # Market surveillance records a decision "issued by MIC", shared with no one: MIC is shown it anyway.
+    # Market surveillance records a decision "issued by MOST", shared with no one: MOST is shown it anyway.
     clerk = actors.headers("MOIT-DMS", officer="dms-clerk")
     created = create_decision(
-        client, actors, issuer="MIC", visibility="owner", effective_to=None, number="9/QĐ-CVT"
+        client, actors, issuer="MOST", visibility="owner", effective_to=None, number="9/QĐ-CVT"
     )
-    assert created["issuer_confirmation"] == "pending" and created["shared_with"] == ["MIC"]
+    assert created["issuer_confirmation"] == "pending" and created["shared_with"] == ["MOST"]
     assert upload(client, clerk, created["id"], PDF).status_code == 200
 
     refused = submit(walker, db, created["id"])
@@ -74,14 +74,14 @@ def test_a_decision_recorded_on_behalf_grounds_nothing_until_its_issuer_confirms
 
     path = f"{URL}/{created['id']}/confirmation"
     assert client.post(path, json={"confirmed": True}, headers=clerk).status_code == 403  # not the issuer
-    no_officer = client.post(path, json={"confirmed": True}, headers=actors.headers("MIC"))
+    no_officer = client.post(path, json={"confirmed": True}, headers=actors.headers("MOST"))
     assert no_officer.status_code == 403 and "named officer" in no_officer.json["detail"]
-    head = actors.headers("MIC", officer="mic-head")
+    head = actors.headers("MOST", officer="most-head")
     confirmed = client.post(path, json={"confirmed": True, "note": "Đúng quyết định của Cục"}, headers=head)
     assert confirmed.status_code == 200, confirmed.json
     assert confirmed.json["issuer_confirmation"] == "confirmed"
-    assert confirmed.json["issuer_confirmed_by"] == "mic-head" and confirmed.json["issuer_confirmed_at"]
-    again = client.post(path, json={"confirmed": True}, headers=actors.headers("MIC", officer="mic-head"))
+    assert confirmed.json["issuer_confirmed_by"] == "most-head" and confirmed.json["issuer_confirmed_at"]
+    again = client.post(path, json={"confirmed": True}, headers=actors.headers("MOST", officer="most-head"))
     assert again.status_code == 409
 
     accepted = submit(walker, db, created["id"])
@@ -90,16 +90,16 @@ def test_a_decision_recorded_on_behalf_grounds_nothing_until_its_issuer_confirms
     entry = db.scalars(
         select(AuditEntry).where(AuditEntry.action == "decision:confirm", AuditEntry.outcome == "allowed")
     ).one()
-    assert entry.agency == "MIC" and entry.officer == "mic-head"
+    assert entry.agency == "MOST" and entry.officer == "most-head"
 
 
 def test_a_refused_record_grounds_nothing(client, actors, db, walker):
-    created = create_decision(client, actors, issuer="MIC", effective_to=None, number="10/QĐ-CVT")
+    created = create_decision(client, actors, issuer="MOST", effective_to=None, number="10/QĐ-CVT")
     upload(client, actors.headers("MOIT-DMS"), created["id"], PDF)
     refusal = client.post(
         f"{URL}/{created['id']}/confirmation",
         json={"confirmed": False, "note": "Không phải văn bản của Cục"},
-        headers=actors.headers("MIC", officer="mic-head"),
+        headers=actors.headers("MOST", officer="most-head"),
     )
     assert refusal.json["issuer_confirmation"] == "refused"
     refused = submit(walker, db, created["id"])
@@ -139,7 +139,7 @@ def test_an_altered_document_fails_its_check(client, actors):
 def test_an_untrusted_signature_grounds_nothing_until_a_reviewing_officer_overrides(
     client, actors, db, walker
 ):
-    decision = recorded(client, actors, stranger().sign(), officer="mic-clerk")
+    decision = recorded(client, actors, stranger().sign(), officer="most-clerk")
     assert decision["signature_status"] == "failed" and decision["signature_override"] is None
     assert "does not chain to the trust list" in decision["signatures"][0]["problems"][0]
     refused = submit(walker, db, decision["id"])
@@ -149,36 +149,36 @@ def test_an_untrusted_signature_grounds_nothing_until_a_reviewing_officer_overri
     reason = {"reason": "Chứng thư của nhà cung cấp mới, đã xác minh qua điện thoại"}
     not_reviewer = client.post(path, json=reason, headers=actors.headers("MOIT-DMS", officer="dms-head"))
     assert not_reviewer.status_code == 403
-    own = client.post(path, json=reason, headers=actors.headers("MIC", officer="mic-clerk"))
+    own = client.post(path, json=reason, headers=actors.headers("MOST", officer="most-clerk"))
     assert own.status_code == 403 and "Four-eyes" in own.json["detail"]
-    short = client.post(path, json={"reason": "ok"}, headers=actors.headers("MIC", officer="mic-head"))
+    short = client.post(path, json={"reason": "ok"}, headers=actors.headers("MOST", officer="most-head"))
     assert short.status_code == 422 and "reason" in short.json["errors"]
     assert db.get(Decision, uuid.UUID(decision["id"])).signature_override_at is None
 
-    done = client.post(path, json=reason, headers=actors.headers("MIC", officer="mic-head"))
+    done = client.post(path, json=reason, headers=actors.headers("MOST", officer="most-head"))
     assert done.status_code == 200, done.json
-    assert done.json["signature_override"]["officer"] == "mic-head"
-    assert done.json["signature_override"]["agency"] == "MIC" and done.json["signature_override"]["reason"]
+    assert done.json["signature_override"]["officer"] == "most-head"
+    assert done.json["signature_override"]["agency"] == "MOST" and done.json["signature_override"]["reason"]
     assert (
-        client.post(path, json=reason, headers=actors.headers("MIC", officer="mic-head")).status_code == 409
+        client.post(path, json=reason, headers=actors.headers("MOST", officer="most-head")).status_code == 409
     )
     entry = db.scalars(
         select(AuditEntry).where(
             AuditEntry.action == "decision:override_signature", AuditEntry.outcome == "allowed"
         )
     ).one()
-    assert entry.officer == "mic-head"
+    assert entry.officer == "most-head"
 
     accepted = submit(walker, db, decision["id"])
     assert accepted.status_code == 201, accepted.json
-    assert accepted.json["decision"]["signature_override"]["officer"] == "mic-head"
+    assert accepted.json["decision"]["signature_override"]["officer"] == "most-head"
 
 
 def test_only_a_failed_check_is_overridden(client, actors):
     decision = recorded(client, actors, PDF)
     response = client.post(
         f"{URL}/{decision['id']}/signature-override", json={"reason": "Không cần thiết nhưng vẫn thử"},
-        headers=actors.headers("MIC", officer="mic-head"),
+        headers=actors.headers("MOST", officer="most-head"),
     )  # fmt: skip
     assert response.status_code == 409
 

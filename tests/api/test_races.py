@@ -222,7 +222,7 @@ def submission(
             lambda marker: violation_body(subject["id"], marker),
             Violation.summary,
         )
-    headers = callers.headers("MIC", officer=SUBMITTER)
+    headers = callers.headers("MOST", officer=SUBMITTER)
     decision, violation = make_decision(callers.session), make_violation(callers.session)
     callers.session.commit()
 
@@ -389,7 +389,7 @@ def test_two_submissions_naming_the_same_new_targets_in_opposite_orders_both_suc
 ):
     """Each registers its targets' identifiers in one order whatever the order given, so the two wait
     for each other instead of deadlocking (PostgreSQL would kill one: a 500)."""
-    headers = callers.headers("MIC", officer=SUBMITTER)
+    headers = callers.headers("MOST", officer=SUBMITTER)
     decision, violation = make_decision(callers.session), make_violation(callers.session)
     callers.session.commit()
     for _ in range(ROUNDS):

@@ -17,5 +17,5 @@ def walker(client, actors, db) -> Iterator[Walker]:  # type: ignore[no-untyped-d
 
 @pytest.fixture
 def grounds(db):  # type: ignore[no-untyped-def]
-    """A MIC decision and a visible violation: the usual legal ground of a test request."""
+    """A MOST decision and a visible violation: the usual legal ground of a test request."""
     return make_decision(db), make_violation(db)

@@ -48,7 +48,7 @@ def _prepared(app) -> tuple[str, dict[str, dict[str, str]]]:  # type: ignore[no-
     actors = Actors(app, session)
     decision, violation = make_decision(session), make_violation(session)
     heads = {
-        officer: actors.headers("MIC", officer=officer) for officer in (SUBMITTER, REVIEWER, "a-1", "a-2")
+        officer: actors.headers("MOST", officer=officer) for officer in (SUBMITTER, REVIEWER, "a-1", "a-2")
     }
     session.commit()
     session.close()
@@ -66,14 +66,15 @@ def _prepared(app) -> tuple[str, dict[str, dict[str, str]]]:  # type: ignore[no-
 def test_two_officers_at_once_exactly_one_wins(committed_app, monkeypatch, second):
     rid, heads = _prepared(committed_app)
     barrier = threading.Barrier(2, timeout=20)
-    original = workflow.apply
+    original = workflow.begin
 
-    def held_apply(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def held_begin(*args, **kwargs):  # type: ignore[no-untyped-def]
         if kwargs.get("action_name") in ("approve", "reject"):
             barrier.wait()  # both requests have loaded the same version before either writes
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(workflow, "apply", held_apply)
+    # The deciding steps begin with workflow.begin (not apply): hold them there, so the race is real.
+    monkeypatch.setattr(workflow, "begin", held_begin)
     results: dict[str, tuple[int, dict]] = {}
 
     def act(officer: str, action: str) -> None:

@@ -34,7 +34,7 @@ def test_valid_from_and_until_beyond_any_deadline_on_a_draft_update_is_422(walke
     draft = walker.submit_ok(body(*grounds, draft=True))
     for name in ("valid_from", "valid_until"):
         response = walker.client.patch(
-            f"{URL}/{draft['id']}", json={name: moment}, headers=walker.h("MIC", "mic-officer-submit")
+            f"{URL}/{draft['id']}", json={name: moment}, headers=walker.h("MOST", "mic-officer-submit")
         )
         assert response.status_code == 422, response.json
         assert name in response.json["errors"]

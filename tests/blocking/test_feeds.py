@@ -131,7 +131,7 @@ def test_rpz_contains_exactly_the_targets_in_effect_and_drops_lifted_ones(walker
     again = zone_of(walker.client.get(url, headers=walker.h("ISP-VNPT")).get_data(as_text=True))
     assert serial(again) == before  # unchanged content, unchanged serial
 
-    walker.ok(second["id"], "lift", officer=APPROVER, reason="Đã gỡ")
+    walker.ok(second["id"], "lift", officer=APPROVER, reason="Đã gỡ", decision_id=walker.decision())
     after = zone_of(walker.client.get(url, headers=walker.h("ISP-VNPT")).get_data(as_text=True))
     assert serial(after) > before
     assert idn not in blocked_names(after) and "hanggia-mypham.vn" in blocked_names(after)
@@ -152,9 +152,9 @@ def test_feed_readers(walker, grounds):
     walker.in_effect(body(*grounds))
     url = "/api/v1/blocklists/ISP-VNPT.json"
     assert walker.client.get(url, headers=walker.h("NSC389")).status_code == 200
-    for agency in ("ISP-FPT", "MIC", "MOIT-DMS"):
+    for agency in ("ISP-FPT", "MOST", "MOIT-DMS"):
         assert walker.client.get(url, headers=walker.h(agency)).status_code == 403, agency
-    assert walker.client.get("/api/v1/blocklists/MIC.json", headers=walker.h("NSC389")).status_code == 404
+    assert walker.client.get("/api/v1/blocklists/MOST.json", headers=walker.h("NSC389")).status_code == 404
 
 
 def test_rpz_ip_owner_names():
@@ -188,3 +188,28 @@ def test_rpz_written_by_dnspython_loads_with_serial_ttl_and_comments():
     assert blocked_names(zone) == {"xn--bcher-kva.vn", "*.xn--bcher-kva.vn", "32.zz.db8.2001.rpz-ip"}
     assert "$INCLUDE" not in [line.split()[0] for line in text.splitlines() if line.strip()]
     assert text.startswith("; Blocklist of ISP-VNPT: serial 4294967295")
+
+
+def test_an_order_enters_every_executors_feeds_on_dispatch_before_any_acknowledgement(walker, grounds):
+    """Each addressed ISP finds the order in its JSON and RPZ feeds as soon as it is dispatched; the
+    serial changes with it; an approved (not yet dispatched) request is in no feed."""
+    url = "/api/v1/blocklists/{}.{}"
+    before = {
+        isp: walker.client.get(url.format(isp, "json"), headers=walker.h(isp)).json["serial"]
+        for isp in ("ISP-VNPT", "ISP-VIETTEL")
+    }
+    approved = walker.approved(body(*grounds, executors=["ISP-VNPT", "ISP-VIETTEL"]))
+    assert (
+        walker.client.get(url.format("ISP-VNPT", "json"), headers=walker.h("ISP-VNPT")).json["entries"] == []
+    )
+    dispatched = walker.ok(approved["id"], "dispatch", officer=APPROVER)
+    assert dispatched["state"] == "dispatched"
+    for isp in ("ISP-VNPT", "ISP-VIETTEL"):
+        feed = walker.client.get(url.format(isp, "json"), headers=walker.h(isp)).json
+        assert [e["value"] for e in feed["entries"]] == ["hanggia-mypham.vn"]
+        assert feed["serial"] > before[isp]
+        rpz = walker.client.get(url.format(isp, "rpz"), headers=walker.h(isp))
+        zone = dns.zone.from_text(rpz.data.decode(), origin=f"{isp.lower()}.rpz.registry.nsc389.gov.vn.")
+        assert {"hanggia-mypham.vn", "*.hanggia-mypham.vn"} <= {
+            name.to_text() for name, node in zone.nodes.items() if node.get_rdataset(1, dns.rdatatype.CNAME)
+        }

@@ -21,11 +21,29 @@ def test_subdomains_of_gov_vn_and_whole_site_urls_are_protected(walker, grounds)
     ):
         response = walker.create(body(*grounds, targets=[target]))
         assert response.status_code == 422, target
-    # a page or a shop on a platform is the narrow measure, and is allowed
+    # a page on a shared host is the narrow measure, and is allowed
     page = walker.create(
-        body(*grounds, targets=[{"kind": "url", "value": "https://www.facebook.com/hanggia.page"}])
+        body(*grounds, targets=[{"kind": "url", "value": "https://hanggia.blogspot.com/my-pham"}])
     )
     assert page.status_code == 201, page.json
+
+
+def test_social_platform_pages_are_platform_takedowns_never_an_isp_block(walker, grounds):
+    """Facebook, Zalo, TikTok: the domain, a subdomain or a page on it is refused at the ISPs and at the
+    .vn registry even with an override requested; the answer points to a takedown by the platform."""
+    override = {"override_requested": True, "override_justification": "Trang bán hàng giả, cần chặn gấp"}
+    for action, target in (
+        ("block_at_isp", {"kind": "domain", "value": "facebook.com"}),
+        ("block_at_isp", {"kind": "domain", "value": "m.facebook.com"}),
+        ("block_at_isp", {"kind": "url", "value": "https://www.facebook.com/groups/hanggia"}),
+        ("block_at_isp", {"kind": "url", "value": "https://www.tiktok.com/@hanggia"}),
+        ("suspend_domain", {"kind": "domain", "value": "zalo.vn"}),
+    ):
+        extra = {"executors": []} if action == "suspend_domain" else {}
+        response = walker.create(body(*grounds, action=action, targets=[{**target, **override}], **extra))
+        assert response.status_code == 422, target
+        assert "taken down by the platform" in response.json["detail"], response.json
+        assert response.json["platform"] in ("Facebook", "TikTok", "Zalo")
 
 
 def test_cdn_ip_and_overlapping_range_are_refused(walker, grounds):
@@ -63,24 +81,24 @@ def test_override_path_reviewer_records_a_justified_override(walker, grounds):
 
     override_url = f"{URL}/{rid}/targets/{target['id']}/override"
     reason = {"justification": "Đã kiểm tra: địa chỉ chỉ phục vụ trang vi phạm (biên bản 12/BB)"}
-    same_officer = walker.client.post(override_url, json=reason, headers=walker.h("MIC", SUBMITTER))
+    same_officer = walker.client.post(override_url, json=reason, headers=walker.h("MOST", SUBMITTER))
     assert same_officer.status_code == 403  # four-eyes applies to overrides too
     too_short = walker.client.post(
-        override_url, json={"justification": "ok"}, headers=walker.h("MIC", REVIEWER)
+        override_url, json={"justification": "ok"}, headers=walker.h("MOST", REVIEWER)
     )
     assert too_short.status_code == 422
     not_protected = walker.client.post(
         f"{URL}/{rid}/targets/{created['targets'][1]['id']}/override",
         json=reason,
-        headers=walker.h("MIC", REVIEWER),
+        headers=walker.h("MOST", REVIEWER),
     )
     assert not_protected.status_code == 422
-    overridden = walker.client.post(override_url, json=reason, headers=walker.h("MIC", REVIEWER))
+    overridden = walker.client.post(override_url, json=reason, headers=walker.h("MOST", REVIEWER))
     assert overridden.status_code == 200, overridden.json
     record = overridden.json["targets"][0]["override"]
     assert (
         record["officer"] == REVIEWER
-        and record["agency"] == "MIC"
+        and record["agency"] == "MOST"
         and record["reason"] == reason["justification"]
     )
     assert overridden.json["state"] == "under_review"
@@ -108,7 +126,7 @@ def test_override_only_during_review(walker, grounds):
     response = walker.client.post(
         f"{URL}/{created['id']}/targets/{created['targets'][0]['id']}/override",
         json={"justification": "x" * 30},
-        headers=walker.h("MIC", REVIEWER),
+        headers=walker.h("MOST", REVIEWER),
     )
     assert response.status_code == 409 and response.json["current_state"] == "submitted"
 

@@ -25,7 +25,7 @@ def test_history_shows_an_ended_request_expired_without_writing(walker, db, hist
     db.flush()
     transitions = db.scalar(select(func.count()).select_from(WorkflowTransition))
 
-    for agency, scopes in (("NSC389", None), ("MIC", ["registry:read"])):  # ORM path; one statement on PG
+    for agency, scopes in (("NSC389", None), ("MOST", ["registry:read"])):  # ORM path; one statement on PG
         headers = walker.h(agency, **({"scopes": scopes} if scopes else {}))
         answer = walker.client.get(f"/api/v1/subjects/{subject.id}/history", headers=headers)
         assert answer.status_code == 200, answer.json
@@ -45,7 +45,7 @@ def test_history_shows_an_ended_request_expired_without_writing(walker, db, hist
 def test_screening_counts_an_ended_request_as_closed_before_the_tick(walker, db):
     subject = make_subject(db)
     request = walker.in_effect(body(make_decision(db), make_violation(db, subjects=[subject])))
-    headers = walker.h("MIC", scopes=["registry:read"])
+    headers = walker.h("MOST", scopes=["registry:read"])
     items = {"items": [{"kind": "domain", "value": "hanggia-mypham.vn"}]}
 
     def open_requests() -> int:

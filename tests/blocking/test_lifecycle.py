@@ -41,18 +41,18 @@ def test_draft_submit_review_return_resubmit_approve_dispatch_execute_lift(walke
     } >= ids
     rid = draft["id"]
 
-    edited = walker.client.patch(f"{URL}/{rid}", json={"urgent": True}, headers=walker.h("MIC", SUBMITTER))
+    edited = walker.client.patch(f"{URL}/{rid}", json={"urgent": True}, headers=walker.h("MOST", SUBMITTER))
     assert edited.status_code == 200 and edited.json["urgent"] is True
     retargeted = walker.client.patch(
         f"{URL}/{rid}",
         json={"targets": [*draft_targets(draft), {"kind": "domain", "value": "thu-them.vn"}]},
-        headers=walker.h("MIC", SUBMITTER),
+        headers=walker.h("MOST", SUBMITTER),
     )
     assert retargeted.status_code == 200, retargeted.json
     assert [t["value"] for t in retargeted.json["targets"]][-1] == "thu-them.vn"
     assert [e["executor"] for e in retargeted.json["executors"]] == ["ISP-VNPT", "ISP-VIETTEL"]
     restored = walker.client.patch(
-        f"{URL}/{rid}", json={"targets": draft_targets(draft)}, headers=walker.h("MIC", SUBMITTER)
+        f"{URL}/{rid}", json={"targets": draft_targets(draft)}, headers=walker.h("MOST", SUBMITTER)
     )
     assert len(restored.json["targets"]) == 3
 
@@ -66,7 +66,7 @@ def test_draft_submit_review_return_resubmit_approve_dispatch_execute_lift(walke
     fixed = walker.client.patch(
         f"{URL}/{rid}",
         json={"reason": "Website bán mỹ phẩm giả (bổ sung)"},
-        headers=walker.h("MIC", SUBMITTER),
+        headers=walker.h("MOST", SUBMITTER),
     )
     assert fixed.status_code == 200, fixed.json
     assert walker.ok(rid, "submit", officer=SUBMITTER)["state"] == "submitted"
@@ -88,7 +88,9 @@ def test_draft_submit_review_return_resubmit_approve_dispatch_execute_lift(walke
     assert executed.status_code == 200 and executed.json["state"] == "in_effect"
     assert executed.json["view"] == "executor" and executed.json["executor"]["executor"] == "ISP-VIETTEL"
 
-    lifted = walker.ok(rid, "lift", officer=APPROVER, reason="Đã khắc phục vi phạm")
+    lifted = walker.ok(
+        rid, "lift", officer=APPROVER, reason="Đã khắc phục vi phạm", decision_id=walker.decision()
+    )
     assert lifted["state"] == "lifted"
 
     steps = [(t["action"], t["from_state"], t["to_state"]) for t in lifted["transitions"]]
@@ -105,7 +107,7 @@ def test_draft_submit_review_return_resubmit_approve_dispatch_execute_lift(walke
         ("lift", "in_effect", "lifted"),
     ]
     by_action = {t["action"]: t for t in lifted["transitions"]}
-    assert by_action["approve"]["officer"] == APPROVER and by_action["approve"]["agency"] == "MIC"
+    assert by_action["approve"]["officer"] == APPROVER and by_action["approve"]["agency"] == "MOST"
     assert by_action["approve"]["decision_id"] == str(decision.id)
     assert by_action["return"]["reason"] == "Nêu rõ vi phạm của trang khuyến mãi"
     assert by_action["take_effect"]["agency"] == "ISP-VIETTEL"
@@ -125,7 +127,9 @@ def test_reject(walker, grounds):
 def test_revoke_dispatched(walker, grounds):
     request = walker.approved(body(*grounds))
     walker.ok(request["id"], "dispatch", officer=APPROVER)
-    revoked = walker.ok(request["id"], "revoke", officer=APPROVER, reason="Quyết định bị hủy")
+    revoked = walker.ok(
+        request["id"], "revoke", officer=APPROVER, reason="Quyết định bị hủy", decision_id=walker.decision()
+    )
     assert revoked["state"] == "revoked"
 
 
@@ -163,18 +167,20 @@ def test_suspend_domain_goes_to_vnnic_and_remove_listing_to_the_platform(walker,
         agency="MOIT-DMS",
     )
     assert [e["executor"] for e in listing["executors"]] == ["shopee"]
-    walker.ok(listing["id"], "review")
-    walker.ok(listing["id"], "approve", officer=APPROVER)
-    walker.ok(listing["id"], "dispatch", officer=APPROVER)
+    # marketplace takedowns are decided by the e-commerce agency, not the telecom authority
+    assert walker.act(listing["id"], "review", agency="MOST").status_code == 403
+    walker.ok(listing["id"], "review", agency="MOIT-ECOM")
+    walker.ok(listing["id"], "approve", agency="MOIT-ECOM", officer=APPROVER)
+    walker.ok(listing["id"], "dispatch", agency="MOIT-ECOM", officer=APPROVER)
     target = listing["targets"][0]["id"]
     reply = walker.client.post(
         f"{URL}/{listing['id']}/platform-acknowledgements",
         json={"platform": "shopee", "acknowledgements": [{"target_id": target, "outcome": "executed"}]},
-        headers=walker.h("MIC", APPROVER),
+        headers=walker.h("MOIT-ECOM", APPROVER),
     )
     assert reply.status_code == 200, reply.json
     assert reply.json["state"] == "in_effect"
-    assert reply.json["executors"][0]["acknowledgements"][0]["recorded_by"] == "MIC"
+    assert reply.json["executors"][0]["acknowledgements"][0]["recorded_by"] == "MOIT-ECOM"
     # a platform request is not in any ISP's view
     assert walker.get(listing["id"], agency="ISP-VNPT").status_code == 404
     assert (

@@ -1,6 +1,7 @@
 """Permission matrix: every block request endpoint tried by every kind of caller, expected table written out.
 
-MIC: telecom authority, submits and decides. MOIT-DMS: a submitting state body that does not decide.
+MOST: the telecom authority (since 2025), submits and decides ISP blocks. MOIT-DMS: a submitting state
+body that does not decide. MOIT-ECOM: decides marketplace takedowns (remove_listing) only.
 ISP-VNPT: executor the orders are addressed to. ISP-FPT: executor not addressed. VECOM: association.
 NSC389: Standing Office (oversight: sees everything, decides nothing, reads every feed).
 """
@@ -14,33 +15,38 @@ from typing import Any
 import pytest
 
 from tests.blocking.helpers import APPROVER, URL, Walker, body
+from tests.factories import make_subject, make_violation
 
-AGENCIES = ("MIC", "MOIT-DMS", "ISP-VNPT", "ISP-FPT", "VECOM", "NSC389")
+AGENCIES = ("MOST", "MOIT-DMS", "ISP-VNPT", "ISP-FPT", "VECOM", "NSC389", "MOIT-ECOM")
 OFFICER = "matrix-officer"  # neither the submitting nor the approving officer of the prepared requests
 
 # endpoint: status per agency, in the order of AGENCIES
 MATRIX: dict[str, tuple[int, ...]] = {
-    #                        MIC  MOIT-DMS ISP-VNPT ISP-FPT VECOM NSC389
-    "create": (201, 201, 403, 403, 403, 201),
-    "list": (200, 200, 200, 200, 403, 200),
-    "read": (200, 404, 200, 404, 403, 200),
-    "update draft": (200, 404, 403, 403, 403, 404),
-    "submit draft": (200, 404, 403, 403, 403, 404),
-    "review": (200, 404, 403, 403, 403, 403),
-    "return": (200, 404, 403, 403, 403, 403),
-    "reject": (200, 404, 403, 403, 403, 403),
-    "approve": (200, 404, 403, 403, 403, 403),
-    "override": (200, 404, 403, 403, 403, 403),
-    "dispatch": (200, 404, 403, 403, 403, 403),
-    "acknowledge": (403, 403, 200, 404, 403, 403),
-    "platform acknowledge": (200, 404, 403, 403, 403, 403),
-    "lift": (200, 404, 403, 403, 403, 403),
-    "revoke": (200, 404, 403, 403, 403, 403),
-    "file appeal": (201, 404, 403, 403, 403, 403),
-    "decide appeal": (200, 404, 403, 403, 403, 403),
-    "overdue": (200, 200, 403, 403, 403, 200),
-    "feed json": (403, 403, 200, 403, 403, 200),
-    "feed rpz": (403, 403, 200, 403, 403, 200),
+    #                        MOST  MOIT-DMS ISP-VNPT ISP-FPT VECOM NSC389 MOIT-ECOM
+    "create": (201, 201, 403, 403, 403, 201, 201),
+    "list": (200, 200, 200, 200, 403, 200, 200),
+    "read": (200, 404, 200, 404, 403, 200, 200),
+    "update draft": (200, 404, 403, 403, 403, 404, 404),
+    "submit draft": (200, 404, 403, 403, 403, 404, 404),
+    "review": (200, 404, 403, 403, 403, 403, 403),
+    "return": (200, 404, 403, 403, 403, 403, 403),
+    "reject": (200, 404, 403, 403, 403, 403, 403),
+    "approve": (200, 404, 403, 403, 403, 403, 403),
+    "override": (200, 404, 403, 403, 403, 403, 403),
+    "dispatch": (200, 404, 403, 403, 403, 403, 403),
+    "confirm mirror": (200, 404, 403, 403, 403, 403, 403),
+    "acknowledge": (403, 403, 200, 404, 403, 403, 403),
+    "platform acknowledge": (403, 404, 403, 403, 403, 403, 200),
+    "redispatch": (200, 404, 403, 403, 403, 403, 403),
+    "lift": (200, 404, 403, 403, 403, 403, 403),
+    "revoke": (200, 404, 403, 403, 403, 403, 403),
+    "file appeal": (201, 404, 403, 403, 403, 403, 403),
+    "decide appeal": (200, 404, 403, 403, 403, 403, 403),
+    "confirm removal": (403, 403, 200, 404, 403, 403, 403),
+    "platform confirm removal": (403, 404, 403, 403, 403, 403, 200),
+    "overdue": (200, 200, 403, 403, 403, 200, 200),
+    "feed json": (403, 403, 200, 403, 403, 200, 403),
+    "feed rpz": (403, 403, 200, 403, 403, 200, 403),
 }
 
 _ID, _T = "00000000-0000-4000-8000-000000000000", "00000000-0000-4000-8000-000000000001"
@@ -55,12 +61,16 @@ ROUTES: dict[str, tuple[str, str]] = {
         for name in ("review", "return", "reject", "approve", "dispatch")
     },
     "override": ("POST", f"{URL}/{_ID}/targets/{_T}/override"),
+    "confirm mirror": ("POST", f"{URL}/{_ID}/confirm-mirror"),
     "acknowledge": ("POST", f"{URL}/{_ID}/acknowledgements"),
     "platform acknowledge": ("POST", f"{URL}/{_ID}/platform-acknowledgements"),
+    "redispatch": ("POST", f"{URL}/{_ID}/executors"),
     "lift": ("POST", f"{URL}/{_ID}/lift"),
     "revoke": ("POST", f"{URL}/{_ID}/revoke"),
     "file appeal": ("POST", f"{URL}/{_ID}/appeals"),
     "decide appeal": ("POST", f"{URL}/{_ID}/appeals/{_T}/decision"),
+    "confirm removal": ("POST", f"{URL}/{_ID}/removal-acknowledgement"),
+    "platform confirm removal": ("POST", f"{URL}/{_ID}/platform-removal-acknowledgement"),
     "overdue": ("GET", f"{URL}/overdue"),
     "feed json": ("GET", "/api/v1/blocklists/ISP-VNPT.json"),
     "feed rpz": ("GET", "/api/v1/blocklists/ISP-VNPT.rpz"),
@@ -88,8 +98,7 @@ def _listing_dispatched(w: Walker, grounds: Any) -> dict[str, Any]:
         executors=[],
         targets=[{"kind": "marketplace_shop", "value": "shopee:998877"}],
     )
-    request = w.approved(data)
-    return w.ok(request["id"], "dispatch", officer=APPROVER)
+    return w.dispatched(data)
 
 
 def _appealed(w: Walker, grounds: Any) -> tuple[dict[str, Any], str]:
@@ -97,13 +106,13 @@ def _appealed(w: Walker, grounds: Any) -> tuple[dict[str, Any], str]:
     filed = w.client.post(
         f"{URL}/{request['id']}/appeals",
         json={"appellant": "A", "grounds": "B"},
-        headers={**w.h("MIC", "x"), "Idempotency-Key": uuid.uuid4().hex},
+        headers={**w.h("MOST", "x"), "Idempotency-Key": uuid.uuid4().hex},
     )
     return request, filed.json["id"]
 
 
 def call(w: Walker, grounds: Any, endpoint: str, agency: str):  # type: ignore[no-untyped-def]
-    """Prepare a request in the state the endpoint needs (as MIC), then call the endpoint as `agency`."""
+    """Prepare a request in the state the endpoint needs (as MOST), then call the endpoint as `agency`."""
     h = w.h(agency, OFFICER)
     post: Callable[..., Any] = w.client.post
     if endpoint == "create":
@@ -146,9 +155,44 @@ def call(w: Walker, grounds: Any, endpoint: str, agency: str):  # type: ignore[n
             json={"platform": "shopee", "acknowledgements": items},
             headers=h,
         )
+    if endpoint == "confirm mirror":
+        subject = make_subject(w.db)
+        original = w.in_effect(body(grounds[0], make_violation(w.db, subjects=[subject])))
+        guong = {"kind": "domain", "value": "guong.vn"}
+        link = {"subject_id": str(subject.id), "source": "inspection", "identifier": guong}
+        assert w.client.post("/api/v1/links", json=link, headers=w.h("MOST")).status_code == 201
+        rid = _under_review(w, body(None, None, mirror_of=original["id"], targets=[guong]))["id"]
+        return post(
+            f"{URL}/{rid}/confirm-mirror", json={"reason": "Cùng chủ sở hữu, cùng nội dung"}, headers=h
+        )
+    if endpoint == "redispatch":
+        request = w.dispatched(body(*grounds, executors=["ISP-VNPT"]))
+        more = {"executors": ["ISP-FPT"], "reason": "VNPT không chặn được URL HTTPS"}
+        return post(f"{URL}/{request['id']}/executors", json=more, headers=h)
+    if endpoint == "confirm removal":
+        request = w.in_effect(body(*grounds))
+        w.ok(request["id"], "lift", officer=APPROVER, reason="Đã khắc phục", decision_id=w.decision())
+        return post(f"{URL}/{request['id']}/removal-acknowledgement", json={}, headers=h)
+    if endpoint == "platform confirm removal":
+        request = _listing_dispatched(w, grounds)
+        items = [{"target_id": request["targets"][0]["id"], "outcome": "executed"}]
+        ecom = w.h("MOIT-ECOM", APPROVER)
+        url = f"{URL}/{request['id']}"
+        assert (
+            post(
+                f"{url}/platform-acknowledgements",
+                json={"platform": "shopee", "acknowledgements": items},
+                headers=ecom,
+            ).status_code
+            == 200
+        )
+        lift = {"reason": "Đã khắc phục", "decision_id": w.decision()}
+        assert post(f"{url}/lift", json=lift, headers=ecom).status_code == 200
+        return post(f"{url}/platform-removal-acknowledgement", json={"platform": "shopee"}, headers=h)
     if endpoint in ("lift", "revoke"):
         request = w.in_effect(body(*grounds))
-        return post(f"{URL}/{request['id']}/{endpoint}", json={"reason": "Đã khắc phục"}, headers=h)
+        ending = {"reason": "Đã khắc phục", "decision_id": w.decision()}
+        return post(f"{URL}/{request['id']}/{endpoint}", json=ending, headers=h)
     if endpoint == "file appeal":
         request = w.in_effect(body(*grounds))
         return post(
@@ -160,7 +204,7 @@ def call(w: Walker, grounds: Any, endpoint: str, agency: str):  # type: ignore[n
         request, appeal = _appealed(w, grounds)
         return post(
             f"{URL}/{request['id']}/appeals/{appeal}/decision",
-            json={"outcome": "dismissed", "reason": "Không có căn cứ"},
+            json={"outcome": "dismissed", "reason": "Không có căn cứ", "decision_id": w.decision()},
             headers=h,
         )
     raise AssertionError(endpoint)

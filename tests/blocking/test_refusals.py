@@ -16,7 +16,7 @@ def count(db) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_wrong_scope_is_403(walker, grounds):
-    submit_only = walker.actors.headers("MIC", scopes=["blocking:submit"], officer=SUBMITTER)
+    submit_only = walker.actors.headers("MOST", scopes=["blocking:submit"], officer=SUBMITTER)
     response = walker.client.post(
         URL, json=body(*grounds), headers={**submit_only, "Idempotency-Key": "k" * 10}
     )
@@ -24,8 +24,8 @@ def test_wrong_scope_is_403(walker, grounds):
     rid = response.json["id"]
     no_decide = walker.client.post(f"{URL}/{rid}/review", json={}, headers=submit_only)
     assert no_decide.status_code == 403 and no_decide.json["required_scope"] == "blocking:decide"
-    executor = walker.ack(rid, [], agency="MIC")
-    assert executor.status_code == 403  # MIC holds no blocking:execute
+    executor = walker.ack(rid, [], agency="MOST")
+    assert executor.status_code == 403  # MOST holds no blocking:execute
     reader = walker.actors.headers("MOF-CUSTOMS", scopes=["registry:read"])
     assert walker.client.get(f"{URL}/{rid}", headers=reader).status_code == 403
 
@@ -44,15 +44,15 @@ def test_non_deciding_agency_with_the_scope_is_403(walker, grounds):
 
 
 def test_four_eyes_compares_officers_qualified_by_their_agency(walker, grounds, db):
-    """`MOIT-DMS:an.nv` who submitted is not `MIC:an.nv` who reviews; `MIC:an.nv` twice is one person."""
+    """`MOIT-DMS:an.nv` who submitted is not `MOST:an.nv` who reviews; `MOST:an.nv` twice is one person."""
     decision = make_decision(db, issuer="MOIT-DMS", owner="MOIT-DMS")
     created = walker.submit_ok(
         body(decision, grounds[1], action="suspend_domain", executors=[], measure="revoke",
              targets=[{"kind": "domain", "value": "hanggia.com.vn"}]),
         agency="MOIT-DMS", officer="an.nv",
     )  # fmt: skip
-    walker.ok(created["id"], "review", officer="an.nv")  # MIC's an.nv: another person
-    own = walker.submit_ok(body(*grounds), officer="an.nv")  # submitted by MIC's an.nv
+    walker.ok(created["id"], "review", officer="an.nv")  # MOST's an.nv: another person
+    own = walker.submit_ok(body(*grounds), officer="an.nv")  # submitted by MOST's an.nv
     refused = walker.act(own["id"], "review", officer="an.nv")
     assert refused.status_code == 403 and "Four-eyes" in refused.json["detail"]
 
@@ -95,10 +95,10 @@ def test_decision_not_visible_to_submitter_is_422(walker, db, grounds):
 
 
 def test_incompetent_issuer_is_422(walker, db, grounds):
-    moit = make_decision(db, issuer="MOIT-DMS")  # may order domain suspension, not an ISP block
-    response = walker.create(body(moit, grounds[1]))
+    tax = make_decision(db, issuer="MOF-TAX")  # Tax orders no block
+    response = walker.create(body(tax, grounds[1]))
     assert response.status_code == 422
-    assert response.json["errors"]["decision_id"] == ["MOIT-DMS is not competent to order block at isp"]
+    assert response.json["errors"]["decision_id"] == ["MOF-TAX is not competent to order block at isp"]
 
 
 def test_decision_expiring_before_the_request_is_422(walker, db, grounds):
@@ -116,7 +116,7 @@ def test_competence_is_checked_again_at_approval(walker, grounds, monkeypatch):
     walker.ok(created["id"], "review")
     monkeypatch.setattr(competence, "table", lambda path=None: {"block_at_isp": ("MPS-A05",)})
     refused = walker.act(created["id"], "approve", officer=APPROVER)
-    assert refused.status_code == 422 and "MIC is not competent" in refused.json["detail"]
+    assert refused.status_code == 422 and "MOST is not competent" in refused.json["detail"]
 
 
 def test_invalid_transition_is_409_with_current_and_allowed(walker, grounds):
@@ -129,7 +129,7 @@ def test_invalid_transition_is_409_with_current_and_allowed(walker, grounds):
     dispatch = walker.act(created["id"], "dispatch", officer=APPROVER)
     assert dispatch.status_code == 409 and dispatch.json["current_state"] == "submitted"
     edit = walker.client.patch(
-        f"{URL}/{created['id']}", json={"urgent": True}, headers=walker.h("MIC", SUBMITTER)
+        f"{URL}/{created['id']}", json={"urgent": True}, headers=walker.h("MOST", SUBMITTER)
     )
     assert edit.status_code == 409 and edit.json["current_state"] == "submitted"
     ack = walker.ack(created["id"], [{"target_id": created["targets"][0]["id"], "outcome": "executed"}])
@@ -138,7 +138,7 @@ def test_invalid_transition_is_409_with_current_and_allowed(walker, grounds):
 
 def test_ack_before_dispatch_and_after_lift_is_409(walker, grounds):
     request = walker.in_effect(body(*grounds))
-    walker.ok(request["id"], "lift", officer=APPROVER, reason="Đã gỡ vi phạm")
+    walker.ok(request["id"], "lift", officer=APPROVER, reason="Đã gỡ vi phạm", decision_id=walker.decision())
     target = request["targets"][0]["id"]
     late = walker.ack(request["id"], [{"target_id": target, "outcome": "executed"}], agency="ISP-VIETTEL")
     assert late.status_code == 409 and late.json["current_state"] == "lifted"
@@ -187,5 +187,5 @@ def test_idempotent_retry_returns_the_first_answer_once(walker, grounds, db):
     assert other.status_code == 409 and "different request" in other.json["detail"]
     assert count(db) == 1
     assert db.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
-    missing = walker.client.post(URL, json=data, headers=walker.h("MIC", SUBMITTER))
+    missing = walker.client.post(URL, json=data, headers=walker.h("MOST", SUBMITTER))
     assert missing.status_code == 422 and "Idempotency-Key" in missing.json["errors"]

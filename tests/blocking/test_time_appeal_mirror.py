@@ -11,18 +11,8 @@ from sqlalchemy import update
 from registry.models import BlockExecutor, BlockRequest
 from registry.services import blocking
 from registry.services.history import history
-from tests.blocking.helpers import APPROVER, REVIEWER, SUBMITTER, URL, body
+from tests.blocking.helpers import APPROVER, REVIEWER, SUBMITTER, URL, backdate, body, past_validity
 from tests.factories import make_decision, make_subject, make_violation
-
-
-def backdate(db, request_id: str, **values) -> None:  # type: ignore[no-untyped-def]
-    db.execute(update(BlockRequest).where(BlockRequest.id == uuid.UUID(request_id)).values(**values))
-    db.expire_all()
-
-
-def past_validity(db, request_id: str) -> None:  # type: ignore[no-untyped-def]
-    now = datetime.now(UTC)
-    backdate(db, request_id, valid_from=now - timedelta(days=10), valid_until=now - timedelta(minutes=1))
 
 
 def test_tick_expires_in_effect_requests_as_a_system_transition(walker, grounds, db):
@@ -60,9 +50,9 @@ def test_reads_show_a_request_past_validity_as_expired_and_write_nothing(walker,
     assert (full["state"], full["state_due_at"], full["allowed_actions"]) == ("expired", None, [])
     assert full["transitions"][-1]["action"] == "take_effect"  # the expiry is not recorded by a read
     assert full["executors"][0]["overdue"] is False
-    listed = walker.client.get(f"{URL}?state=expired", headers=walker.h("MIC")).json["items"]
+    listed = walker.client.get(f"{URL}?state=expired", headers=walker.h("MOST")).json["items"]
     assert [(i["id"], i["state"]) for i in listed] == [(request["id"], "expired")]
-    assert walker.client.get(f"{URL}?state=in_effect", headers=walker.h("MIC")).json["items"] == []
+    assert walker.client.get(f"{URL}?state=in_effect", headers=walker.h("MOST")).json["items"] == []
     feed = walker.client.get("/api/v1/blocklists/ISP-VNPT.json", headers=walker.h("ISP-VNPT"))
     assert feed.status_code == 200 and feed.json["entries"] == []
     zone = walker.client.get("/api/v1/blocklists/ISP-VNPT.rpz", headers=walker.h("ISP-VNPT"))
@@ -82,8 +72,8 @@ def test_a_write_on_a_request_past_validity_expires_it_first(walker, grounds, db
     past_validity(db, request["id"])
     lifted = walker.client.post(
         f"{URL}/{request['id']}/lift",
-        json={"reason": "Hết hiệu lực"},
-        headers=walker.h("MIC", officer=APPROVER),
+        json={"reason": "Hết hiệu lực", "decision_id": walker.decision()},
+        headers=walker.h("MOST", officer=APPROVER),
     )
     # The step meets the request as expired (the failed write is rolled back with the expiry).
     assert lifted.status_code == 409 and lifted.json["current_state"] == "expired"
@@ -149,7 +139,7 @@ def test_overdue_list_for_the_standing_office_and_the_submitter(walker, grounds,
     assert items[late_ack["id"]]["state"] == "in_effect" and items[late_ack["id"]]["late_executors"] == [
         "ISP-VIETTEL"
     ]
-    mic = walker.client.get(f"{URL}/overdue", headers=walker.h("MIC"))
+    mic = walker.client.get(f"{URL}/overdue", headers=walker.h("MOST"))
     assert {i["id"] for i in mic.json["items"]} == {late_review["id"], late_ack["id"]}
     assert walker.client.get(f"{URL}/overdue", headers=walker.h("ISP-VNPT")).status_code == 403
     assert walker.client.get(f"{URL}/overdue", headers=walker.h("VECOM")).status_code == 403
@@ -160,40 +150,44 @@ def test_appeal_dismissed_stays_in_effect_then_upheld_lifts(walker, grounds):
     url = f"{URL}/{request['id']}/appeals"
     filing = {"appellant": "Công ty TNHH Hàng Giả", "grounds": "Chúng tôi đã gỡ toàn bộ sản phẩm vi phạm"}
     key = {"Idempotency-Key": str(uuid.uuid4())}
-    filed = walker.client.post(url, json=filing, headers={**walker.h("MIC", SUBMITTER), **key})
+    filed = walker.client.post(url, json=filing, headers={**walker.h("MOST", SUBMITTER), **key})
     assert filed.status_code == 201, filed.json
     assert filed.json["status"] == "pending"
-    replay = walker.client.post(url, json=filing, headers={**walker.h("MIC", SUBMITTER), **key})
+    replay = walker.client.post(url, json=filing, headers={**walker.h("MOST", SUBMITTER), **key})
     assert replay.json["id"] == filed.json["id"]
     second = walker.client.post(
-        url, json=filing, headers={**walker.h("MIC", SUBMITTER), "Idempotency-Key": "x" * 12}
+        url, json=filing, headers={**walker.h("MOST", SUBMITTER), "Idempotency-Key": "x" * 12}
     )
     assert second.status_code == 409  # one pending appeal at a time
 
     decide = f"{url}/{filed.json['id']}/decision"
-    dismissal = {"outcome": "dismissed", "reason": "Vẫn còn kinh doanh hàng giả"}
+    dismissal = {
+        "outcome": "dismissed",
+        "reason": "Vẫn còn kinh doanh hàng giả",
+        "decision_id": walker.decision(),
+    }
     assert (
-        walker.client.post(decide, json=dismissal, headers=walker.h("MIC", APPROVER)).status_code == 403
+        walker.client.post(decide, json=dismissal, headers=walker.h("MOST", APPROVER)).status_code == 403
     )  # approved it
-    dismissed = walker.client.post(decide, json=dismissal, headers=walker.h("MIC", REVIEWER))
+    dismissed = walker.client.post(decide, json=dismissal, headers=walker.h("MOST", REVIEWER))
     assert dismissed.status_code == 200, dismissed.json
     assert dismissed.json["state"] == "in_effect" and dismissed.json["appeals"][0]["status"] == "dismissed"
-    assert walker.client.post(decide, json=dismissal, headers=walker.h("MIC", REVIEWER)).status_code == 409
+    assert walker.client.post(decide, json=dismissal, headers=walker.h("MOST", REVIEWER)).status_code == 409
 
     again = walker.client.post(
-        url, json=filing, headers={**walker.h("MIC", SUBMITTER), "Idempotency-Key": "y" * 12}
+        url, json=filing, headers={**walker.h("MOST", SUBMITTER), "Idempotency-Key": "y" * 12}
     )
     assert again.status_code == 201
     upheld = walker.client.post(
         f"{url}/{again.json['id']}/decision",
-        json={"outcome": "upheld", "reason": "Đã khắc phục"},
-        headers=walker.h("MIC", REVIEWER),
+        json={"outcome": "upheld", "reason": "Đã khắc phục", "decision_id": walker.decision()},
+        headers=walker.h("MOST", REVIEWER),
     )
     assert upheld.status_code == 200 and upheld.json["state"] == "lifted"
     actions = [t["action"] for t in upheld.json["transitions"]][-4:]
     assert actions == ["file_appeal", "dismiss_appeal", "file_appeal", "uphold_appeal"]
     late = walker.client.post(
-        url, json=filing, headers={**walker.h("MIC", SUBMITTER), "Idempotency-Key": "z" * 12}
+        url, json=filing, headers={**walker.h("MOST", SUBMITTER), "Idempotency-Key": "z" * 12}
     )
     assert late.status_code == 409 and late.json["current_state"] == "lifted"
 
@@ -203,7 +197,7 @@ def test_appeal_only_against_a_request_in_effect(walker, grounds):
     response = walker.client.post(
         f"{URL}/{created['id']}/appeals",
         json={"appellant": "A", "grounds": "B"},
-        headers={**walker.h("MIC", SUBMITTER), "Idempotency-Key": "a" * 12},
+        headers={**walker.h("MOST", SUBMITTER), "Idempotency-Key": "a" * 12},
     )
     assert response.status_code == 409 and response.json["current_state"] == "submitted"
 
@@ -233,7 +227,7 @@ def test_mirror_reuses_the_decision_when_it_covers_the_new_site(walker, db):
             "source": "inspection",
             "identifier": {"kind": "domain", "value": "guong-2.vn"},
         },
-        headers=walker.h("MIC"),
+        headers=walker.h("MOST"),
     )
     assert link.status_code == 201, link.json
     linked = walker.submit_ok(
@@ -241,7 +235,7 @@ def test_mirror_reuses_the_decision_when_it_covers_the_new_site(walker, db):
     )
     assert linked["decision"]["id"] == str(decision.id)
 
-    listed = walker.client.get(URL, query_string={"mirror_of": original["id"]}, headers=walker.h("MIC"))
+    listed = walker.client.get(URL, query_string={"mirror_of": original["id"]}, headers=walker.h("MOST"))
     assert {i["id"] for i in listed.json["items"]} == {named["id"], linked["id"]}
     draft = walker.submit_ok(body(*([make_decision(db), make_violation(db)]), draft=True))
     not_approved = walker.create(body(None, None, mirror_of=draft["id"]))
@@ -292,7 +286,7 @@ def test_seller_history_shows_block_requests_and_their_states(walker, db, actors
         "mirror_of",
         "created_at",
     ]
-    assert items[0]["submitted_by"] == "MIC" and items[0]["targets"] == ["hanggia-mypham.vn"]
+    assert items[0]["submitted_by"] == "MOST" and items[0]["targets"] == ["hanggia-mypham.vn"]
     assert any(e.kind == "block_request" and "in_effect" in e.summary for e in timeline)
     own, _ = section("MOIT-DMS")
     assert [(i["id"], i["state"]) for i in own] == [(draft["id"], "draft")]
@@ -304,7 +298,7 @@ def test_seller_history_shows_block_requests_and_their_states(walker, db, actors
     # Callers who read no freeze orders get the one-statement history on PostgreSQL, which must give
     # the same block requests (tests/conftest.py, history_paths_agree): all but others' drafts for the
     # deciding agency, its own draft for the submitter.
-    for agency, expected in (("MIC", [request["id"]]), ("MOIT-DMS", [draft["id"]])):
+    for agency, expected in (("MOST", [request["id"]]), ("MOIT-DMS", [draft["id"]])):
         reader = walker.h(agency, scopes=["registry:read"])
         answer = walker.client.get(f"/api/v1/subjects/{subject.id}/history", headers=reader).json
         assert [o["id"] for o in answer["orders"]["block_requests"]] == expected

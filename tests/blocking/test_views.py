@@ -31,6 +31,8 @@ FULL = {
     "violation_ids",
     "subject_ids",
     "appeals",
+    "technically_infeasible",
+    "pending_unblock",
     "transitions",
     "created_at",
 }
@@ -47,7 +49,16 @@ ORDER = {
     "targets",
     "executor",
 }
-EXECUTOR = {"executor", "platform", "dispatched_at", "due_at", "acknowledged", "overdue", "acknowledgements"}
+EXECUTOR = {
+    "executor",
+    "platform",
+    "dispatched_at",
+    "due_at",
+    "acknowledged",
+    "overdue",
+    "acknowledgements",
+    "unblock",
+}
 
 
 def test_the_full_view_the_executors_view_and_list_items(walker, grounds):
@@ -58,21 +69,21 @@ def test_the_full_view_the_executors_view_and_list_items(walker, grounds):
         "signature_status", "signatures", "signature_override",
     }  # fmt: skip
     assert request["decision"]["signature_status"] == "unsigned"
-    assert request["decision"]["issuer"] == "MIC" and request["submitted_by_agency"] == "MIC"
+    assert request["decision"]["issuer"] == "MOST" and request["submitted_by_agency"] == "MOST"
     assert [set(e) for e in request["executors"]] == [EXECUTOR, EXECUTOR]
     assert [e["executor"] for e in request["executors"]] == ["ISP-VNPT", "ISP-VIETTEL"]
     ack = request["executors"][0]["acknowledgements"][0]
     assert set(ack) == {"target_id", "outcome", "reason", "note", "recorded_by", "officer", "at"}
     assert ack["recorded_by"] == "ISP-VNPT"
     assert [t["action"] for t in request["transitions"]][-1] == "take_effect"
-    assert request["transitions"][0]["agency"] == "MIC"
+    assert request["transitions"][0]["agency"] == "MOST"
 
     order = walker.get(request["id"], agency="ISP-VNPT").json
     assert set(order) == ORDER and order["view"] == "executor"
     assert set(order["executor"]) == EXECUTOR and order["executor"]["executor"] == "ISP-VNPT"
     assert [set(t) for t in order["targets"]] == [{"id", "kind", "value", "display"}]
 
-    listed = walker.client.get(URL, headers=walker.h("MIC")).json["items"]
+    listed = walker.client.get(URL, headers=walker.h("MOST")).json["items"]
     assert [set(i) for i in listed] == [FULL - {"transitions"}]
     mine = walker.client.get(f"{URL}?executor=me", headers=walker.h("ISP-VNPT")).json["items"]
     assert [set(i) for i in mine] == [ORDER]
@@ -83,13 +94,13 @@ def test_an_appeal_is_shown_with_its_decision_fields(walker, grounds):
     filed = walker.client.post(
         f"{URL}/{request['id']}/appeals",
         json={"appellant": "Công ty A", "grounds": "Không vi phạm"},
-        headers={**walker.h("MIC", APPROVER), "Idempotency-Key": "appeal-view-1"},
+        headers={**walker.h("MOST", APPROVER), "Idempotency-Key": "appeal-view-1"},
     )
     assert filed.status_code == 201, filed.json
     assert filed.json["status"] == "pending" and filed.json["decided_by"] is None
 
 
-@pytest.mark.parametrize(("path", "agency"), [(URL, "MIC"), (f"{URL}?executor=me", "ISP-VNPT")])
+@pytest.mark.parametrize(("path", "agency"), [(URL, "MOST"), (f"{URL}?executor=me", "ISP-VNPT")])
 def test_a_page_costs_the_same_statements_whatever_its_size(walker, db, grounds, statements, path, agency):
     def page_statements(expected: int) -> int:
         headers = walker.h(agency)  # minting the token is not the page's cost

@@ -38,7 +38,11 @@ def file_block_appeal(args: dict[str, Any], request_id):
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE + "; or the appeal is already decided")
 def decide_block_appeal(args: dict[str, Any], request_id, appeal_id):
-    """Decide an appeal: upheld lifts the block, dismissed leaves it in effect (not the approving officer)"""
+    """Decide an appeal: upheld lifts the block, dismissed leaves it in effect (not the approving officer)
+
+    Either outcome rests on a written decision (`decision_id`, required): visible to the caller, with its
+    document, issued by a body competent for the action.
+    """
     record = load_for_change(request_id)
     appeal = service.decide_appeal(
         db(), principal=caller(), block_request=record, appeal_id=appeal_id, data=args

@@ -9,7 +9,13 @@ from registry.api.blocking.common import INVALID_STATE, NOT_FOUND, blp, change, 
 from registry.api.context import audit_change, caller, db
 from registry.auth.scopes import Scope
 from registry.models import BlockRequest
-from registry.schemas.blocking import BlockOverrideArgs, BlockRequestRead, BlockTransitionArgs
+from registry.schemas.blocking import (
+    BlockConfirmMirrorArgs,
+    BlockOverrideArgs,
+    BlockRedispatchArgs,
+    BlockRequestRead,
+    BlockTransitionArgs,
+)
 from registry.services import blocking as service
 
 
@@ -100,9 +106,11 @@ def block_request_dispatch(args: dict[str, Any], request_id: Any) -> BlockReques
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
 def block_request_lift(args: dict[str, Any], request_id: Any) -> BlockRequest:
-    """Lift a block in effect, with a reason and optionally the lifting decision
+    """Lift a block in effect, with a reason and the written lifting decision (`decision_id`, required)
 
-    Needs a named officer of the deciding agency."""
+    The decision must be visible to the caller, have its document, and be issued by a body competent for
+    the action. Each executor that executed the block must then confirm the removal. Needs a named
+    officer of the deciding agency."""
     return _decide("lift", args, request_id)
 
 
@@ -113,9 +121,11 @@ def block_request_lift(args: dict[str, Any], request_id: Any) -> BlockRequest:
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
 def block_request_revoke(args: dict[str, Any], request_id: Any) -> BlockRequest:
-    """Revoke an approved, dispatched or in-effect request (annulled), with a reason
+    """Revoke an approved, dispatched or in-effect request (annulled), with a reason and its decision
 
-    Needs a named officer of the deciding agency."""
+    `decision_id` (required): the written decision annulling it, visible to the caller, with its document,
+    issued by a body competent for the action. Each executor that executed the block must then confirm
+    the removal. Needs a named officer of the deciding agency."""
     return _decide("revoke", args, request_id)
 
 
@@ -136,4 +146,44 @@ def override_protected_target(args: dict[str, Any], request_id, target_id):
         justification=args["justification"],
     )
     audit_change({"target": target.display, "override_reason": target.override_reason})
+    return record
+
+
+@blp.route("/block-requests/<uuid:request_id>/executors", methods=["POST"], endpoint="block_redispatch")
+@blp.access("block_request:redispatch", Scope.BLOCKING_DECIDE)
+@blp.arguments(BlockRedispatchArgs)
+@blp.response(200, BlockRequestRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def block_request_redispatch(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """Address a dispatched or in-effect order to further executors, with a reason (deciding agency)
+
+    The answer to an executor's `technically_infeasible`: the new executors get the order at once (their
+    feeds, their acknowledgement deadline); the request stays in its state. Not for remove_listing
+    (addressed to the platforms of its targets). Needs a named officer of the deciding agency."""
+    record = load_for_change(request_id)
+    added = service.redispatch(
+        db(), principal=caller(), block_request=record, executors=args["executors"], reason=args["reason"]
+    )
+    audit_change({**change(record), "added_executors": args["executors"], "count": len(added)})
+    return record
+
+
+@blp.route(
+    "/block-requests/<uuid:request_id>/confirm-mirror", methods=["POST"], endpoint="block_confirm_mirror"
+)
+@blp.access("block_request:confirm_mirror", Scope.BLOCKING_DECIDE)
+@blp.arguments(BlockConfirmMirrorArgs)
+@blp.response(200, BlockRequestRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def block_request_confirm_mirror(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """Confirm that a mirror's targets fall under the original's decision although it does not name them
+
+    For a mirror whose targets are only linked to the original's subjects (`mirror_coverage: linked`):
+    without this step, recorded with the officer and the reason, it cannot be approved. Under review,
+    not the submitting officer. Needs a named officer of the deciding agency."""
+    record = load_for_change(request_id)
+    service.confirm_mirror(db(), principal=caller(), block_request=record, reason=args["reason"])
+    audit_change({**change(record), "confirmed_mirror": args["reason"]})
     return record

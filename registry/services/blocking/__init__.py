@@ -28,8 +28,8 @@ from registry.services.blocking.appeals import decide_appeal, file_appeal
 from registry.services.blocking.checks import VIETNAM, check_decision, check_protection
 from registry.services.blocking.config import RULES_FILE, Rules, rules
 from registry.services.blocking.deadlines import late_executors
-from registry.services.blocking.decisions import decide, override
-from registry.services.blocking.execution import acknowledge
+from registry.services.blocking.decisions import confirm_mirror, decide, override, redispatch
+from registry.services.blocking.execution import acknowledge, confirm_removal
 from registry.services.blocking.expiry import EXPIRING, expire_due, expire_if_due, shown_state, tick
 from registry.services.blocking.history import history_requests, history_section
 from registry.services.blocking.machine import (
@@ -67,6 +67,8 @@ __all__ = [
     "block_request_visible",
     "check_decision",
     "check_protection",
+    "confirm_mirror",
+    "confirm_removal",
     "create",
     "decide",
     "decide_appeal",
@@ -83,6 +85,7 @@ __all__ = [
     "load_visible",
     "overdue_query",
     "override",
+    "redispatch",
     "require_decider",
     "require_owner",
     "require_owner_or_decider",

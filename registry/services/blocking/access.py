@@ -1,17 +1,19 @@
 """Who sees and who acts on a block request: the one place for it.
 
-Seeing: the submitting agency sees all of its own requests; the deciding agency (MIC) and the Standing
-Office (NSC389) see all but others' drafts; an executor sees the requests dispatched to it, and of those
+Seeing: the submitting agency sees all of its own requests; the deciding agencies (blocking.json: MOST
+for ISP blocks and .vn suspensions, MOIT-ECOM for marketplace takedowns) and the Standing Office
+(NSC389) see all but others' drafts; an executor sees the requests dispatched to it, and of those
 only its own part (`view_for`); anyone else gets 404 (`load_visible`). The rule in SQL is
 `block_request_visible` (one caller) or `visible_to_caller` (statements built once, the caller as a
 parameter: the seller history).
 
 Acting: reading needs a blocking scope, or for the Standing Office its reporting scope
-(`require_reader`); the deciding agency takes the decisions (`require_decider`); the submitting agency
-edits and submits (`require_owner`); appeals are filed by either (`require_owner_or_decider`); an
-executor replies only to an order addressed to it (`addressed_executor`); a blocklist is read by its
-executor or the Standing Office (`require_feed_reader`). The machine (machine.py) adds the scope,
-officer and four-eyes checks of each step.
+(`require_reader`); the deciding agency of the request's action takes the decisions
+(`require_decider`); the submitting agency edits and submits (`require_owner`); appeals are filed by
+either (`require_owner_or_decider`); an executor replies only to an order addressed to it
+(`addressed_executor`); a blocklist is read by its executor or the Standing Office
+(`require_feed_reader`). The machine (machine.py) adds the scope, officer and four-eyes checks of each
+step.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from registry.errors import NotFound, PermissionDenied, id_or_not_found
 from registry.models import Agency, AgencyKind, BlockExecutor, BlockRequest
 from registry.models.blocking import BlockState
 from registry.services.blocking.config import rules
-from registry.services.blocking.deadlines import overdue
+from registry.services.blocking.deadlines import infeasible_open, overdue
 from registry.services.blocking.expiry import in_shown_state
 from registry.services.visibility import CALLER_AGENCY
 
@@ -45,8 +47,10 @@ class View(StrEnum):
     EXECUTOR = "executor"  # an executor: the order addressed to it, its targets, its own replies
 
 
-def is_decider(principal: Principal) -> bool:
-    return principal.agency in rules().deciding_agencies
+def is_decider(principal: Principal, action: str | None = None) -> bool:
+    """A deciding agency of `action` (of any action when None)."""
+    deciders = rules().deciding_agencies if action is None else rules().deciders_of(action)
+    return principal.agency in deciders
 
 
 def is_oversight(principal: Principal) -> bool:
@@ -132,6 +136,8 @@ def list_query(principal: Principal, filters: dict[str, Any], now: datetime) -> 
         query = query.where(BlockRequest.action == filters["action"])
     if filters.get("mirror_of"):
         query = query.where(BlockRequest.mirror_of_id == filters["mirror_of"])
+    if filters.get("attention") == "technically_infeasible":
+        query = query.where(infeasible_open(now))
     return query
 
 
@@ -158,11 +164,12 @@ def require_reader(principal: Principal, *scopes: str) -> None:
     require_any(principal, *scopes)
 
 
-def require_decider(principal: Principal) -> None:
-    if not is_decider(principal):
-        deciders = ", ".join(sorted(rules().deciding_agencies))
+def require_decider(principal: Principal, block_request: BlockRequest) -> None:
+    """The caller's agency decides requests of this action (blocking.json `deciding_agencies`)."""
+    if not is_decider(principal, block_request.action):
+        deciders = ", ".join(sorted(rules().deciders_of(block_request.action))) or "none configured"
         raise PermissionDenied(
-            f"Only the deciding agency ({deciders}) takes this decision on block requests."
+            f"Only the deciding agency of {block_request.action} ({deciders}) takes this decision on it."
         )
 
 
@@ -172,7 +179,9 @@ def require_owner(principal: Principal, block_request: BlockRequest) -> None:
 
 
 def require_owner_or_decider(principal: Principal, block_request: BlockRequest) -> None:
-    if not (block_request.owner_agency_id == principal.agency_id or is_decider(principal)):
+    if not (
+        block_request.owner_agency_id == principal.agency_id or is_decider(principal, block_request.action)
+    ):
         raise PermissionDenied("Appeals are recorded by the submitting or the deciding agency.")
 
 

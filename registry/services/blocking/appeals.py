@@ -13,10 +13,11 @@ from registry.models import BlockAppeal, BlockRequest
 from registry.models.blocking import AppealStatus
 from registry.services import workflow
 from registry.services.blocking.access import require_decider, require_owner_or_decider
-from registry.services.blocking.checks import _vn_date
+from registry.services.blocking.checks import _vn_date, check_ending_decision
 from registry.services.blocking.config import rules
 from registry.services.blocking.content import _decision
 from registry.services.blocking.machine import MACHINE
+from registry.services.blocking.removal import require_removal
 
 
 def file_appeal(
@@ -58,13 +59,15 @@ def decide_appeal(
     data: dict[str, Any],
 ) -> BlockAppeal:
     """Upheld: the block is lifted. Dismissed: it stays in effect. Not by the officer who approved it."""
-    require_decider(principal)
+    require_decider(principal, block_request)
     appeal = next((a for a in block_request.appeals if a.id == appeal_id), None)
     if appeal is None:
         raise NotFound(f"No appeal {appeal_id} against this block request.")
     if appeal.status != AppealStatus.PENDING:
         raise Conflict(f"This appeal was already decided: {appeal.status}.")
-    document = _decision(session, principal, data.get("decision_id"))
+    document = _decision(session, principal, data["decision_id"])
+    assert document is not None  # required by BlockAppealDecision
+    check_ending_decision(session, block_request, document)
     action = "uphold_appeal" if data["outcome"] == AppealStatus.UPHELD else "dismiss_appeal"
     transition = workflow.apply(
         session,
@@ -73,10 +76,12 @@ def decide_appeal(
         action_name=action,
         principal=principal,
         reason=data["reason"],
-        decision_id=document.id if document else None,
+        decision_id=document.id,
         detail={"appeal": str(appeal.id)},
     )
+    if action == "uphold_appeal":
+        require_removal(block_request, transition.at)
     appeal.status, appeal.decided_by, appeal.decided_at = data["outcome"], principal.officer, transition.at
-    appeal.decision_reason, appeal.decision_id = data["reason"], document.id if document else None
+    appeal.decision_reason, appeal.decision_id = data["reason"], document.id
     session.flush()
     return appeal

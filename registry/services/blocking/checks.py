@@ -33,6 +33,7 @@ def check_decision(session: Session, block_request: BlockRequest, *, now: dateti
     decisions.require_grounding(decision)
     issuer = session.get(Agency, decision.issuer_agency_id)
     assert issuer is not None
+    require_issuer_existed(session, decision, issuer)
     competence.require_competent(block_request.action, issuer.code)
     problems = []
     if decision.effective_to is not None and _vn_date(block_request.valid_until) > decision.effective_to:
@@ -51,6 +52,36 @@ def check_decision(session: Session, block_request: BlockRequest, *, now: dateti
             errors={"decision_id": problems},
         )
     return decision
+
+
+def check_ending_decision(session: Session, block_request: BlockRequest, decision: Decision) -> None:
+    """The written decision that lifts or revokes a request, or decides an appeal against it: (visible and
+    grounding, checked by the caller) issued by a body that existed then and is competent for the action."""
+    issuer = session.get(Agency, decision.issuer_agency_id)
+    assert issuer is not None
+    require_issuer_existed(session, decision, issuer)
+    competence.require_competent(block_request.action, issuer.code)
+
+
+def require_issuer_existed(session: Session, decision: Decision, issuer: Agency) -> None:
+    """A decision counts only if its issuer existed on the day it was issued (agencies are versioned: a
+    MIC decision of 2025-02-28 or before still grounds a block; after that day MIC's successor issues)."""
+    if issuer.valid_to is not None and decision.issued_on > issuer.valid_to:
+        successor = session.get(Agency, issuer.successor_id) if issuer.successor_id else None
+        then = f"; its successor is {successor.code}" if successor else ""
+        reason = f"{issuer.code} ceased to exist on {issuer.valid_to.isoformat()}{then}"
+        raise ValidationFailed(
+            f"Decision {decision.number} is dated {decision.issued_on.isoformat()}, "
+            f"after its issuer {reason}.",
+            errors={"decision_id": [reason]},
+        )
+    if decision.issued_on < issuer.valid_from:
+        reason = f"{issuer.code} exists from {issuer.valid_from.isoformat()}"
+        raise ValidationFailed(
+            f"Decision {decision.number} is dated {decision.issued_on.isoformat()}, "
+            f"before its issuer existed: {reason}.",
+            errors={"decision_id": [reason]},
+        )
 
 
 def _check_complete(block_request: BlockRequest) -> None:

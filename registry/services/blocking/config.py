@@ -1,10 +1,11 @@
-"""Block request configuration: deciding and oversight agencies, deadlines (registry/data/blocking.json)."""
+"""Block request configuration: deciding agencies per action, oversight agencies, the social platforms
+never blocked whole, deadlines (registry/data/blocking.json)."""
 
 from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,12 +14,33 @@ from registry.services import rulefiles
 RULES_FILE = Path(__file__).resolve().parent.parent.parent / "data" / "blocking.json"
 
 
+ACTIONS = ("block_at_isp", "suspend_domain", "remove_listing")
+
+
 @dataclass(frozen=True)
 class Rules:
-    deciding_agencies: frozenset[str]
+    deciders: dict[str, frozenset[str]]  # action -> the agencies that decide it
     oversight_agencies: frozenset[str]
     deadlines: dict[str, tuple[timedelta, timedelta]]  # step -> (normal, urgent)
     rpz_origin_suffix: str
+    platform_domains: dict[str, str] = field(default_factory=dict)  # A-label domain -> platform name
+
+    @property
+    def deciding_agencies(self) -> frozenset[str]:
+        """Every agency that decides some action (they see every request but others' drafts)."""
+        return frozenset().union(*self.deciders.values())
+
+    def deciders_of(self, action: str) -> frozenset[str]:
+        return self.deciders.get(action, frozenset())
+
+    def social_platform(self, domain: str) -> str | None:
+        """The social platform whose domain `domain` is or lies under (facebook.com, m.facebook.com)."""
+        labels = domain.split(".")
+        for start in range(len(labels) - 1):
+            found = self.platform_domains.get(".".join(labels[start:]))
+            if found:
+                return found
+        return None
 
     def deadline(self, step: str, urgent: bool) -> timedelta | None:
         pair = self.deadlines.get(step)
@@ -33,8 +55,16 @@ def rules(path: str | None = None) -> Rules:
 def _load(path: str) -> Rules:
     source = Path(path)
     raw = json.loads(source.read_text(encoding="utf-8"))
+    deciding = raw["deciding_agencies"]
+    if isinstance(deciding, list):  # one list: those agencies decide every action
+        deciding = dict.fromkeys(ACTIONS, deciding)
     return Rules(
-        deciding_agencies=frozenset(raw["deciding_agencies"]),
+        deciders={action: frozenset(codes) for action, codes in deciding.items()},
+        platform_domains={
+            domain.lower(): platform
+            for platform, domains in raw.get("platform_domains", {}).items()
+            for domain in domains
+        },
         oversight_agencies=frozenset(raw["oversight_agencies"]),
         deadlines={
             step: (timedelta(hours=hours["normal"]), timedelta(hours=hours["urgent"]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from registry.models import (
 )
 from registry.services import decisions
 from registry.services import identifiers as identifier_service
+from registry.services.blocking.config import rules
 from registry.services.blocking.machine import KINDS_BY_ACTION
 from registry.services.visibility import record_visible
 
@@ -36,6 +38,30 @@ def _parse_target(kind: str, value: str, index: int) -> ParsedIdentifier:
 def _platform_of(parsed: ParsedIdentifier) -> str | None:
     shops = [parsed] if parsed.kind == "marketplace_shop" else parsed.related
     return next((p.attributes.get("platform") for p in shops if p.kind == "marketplace_shop"), None)
+
+
+def _host(parsed: ParsedIdentifier) -> str | None:
+    if parsed.kind == "domain":
+        return parsed.value
+    if parsed.kind == "url":
+        return urlsplit(parsed.value).hostname
+    return None
+
+
+def _refuse_social_platform(parsed: ParsedIdentifier, action: str, field: str) -> None:
+    """A page or group on Facebook, Zalo or TikTok is taken down by the platform; blocking the platform's
+    domain (or a URL on it, which an ISP can only block by its host) would cut off everyone."""
+    host = _host(parsed)
+    platform = rules().social_platform(host) if host else None
+    if platform is None:
+        return
+    measure = "an ISP block" if action == "block_at_isp" else "a .vn domain suspension"
+    raise ValidationFailed(
+        f"Refused: {parsed.display} is on {platform}. Pages and groups on {platform} are taken down by the "
+        f"platform (a takedown request to {platform}), never by {measure} of the platform.",
+        errors={f"{field}.value": [f"{platform}: ask the platform for a takedown, not {measure}"]},
+        platform=platform,
+    )
 
 
 def _targets(
@@ -63,6 +89,8 @@ def _targets(
             )
         seen.add((parsed.kind, parsed.value))
         platform = _platform_of(parsed) if action == "remove_listing" else None
+        if action in ("block_at_isp", "suspend_domain"):
+            _refuse_social_platform(parsed, action, field)
         if action == "suspend_domain" and not parsed.value.endswith(".vn"):
             raise ValidationFailed(
                 f"Only .vn domains are suspended at the .vn registry; {parsed.display} is not one "

@@ -1,4 +1,4 @@
-"""The executors' acknowledgements."""
+"""The executors' acknowledgements: of the block (per target), and of its removal once it ended."""
 
 from __future__ import annotations
 
@@ -7,12 +7,55 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
+from registry.db import utcnow
 from registry.errors import Conflict, InvalidTransition, ValidationFailed
 from registry.models import BlockAcknowledgement, BlockExecutor, BlockRequest
 from registry.models.blocking import AckOutcome, BlockState
 from registry.services import workflow
 from registry.services.blocking.access import addressed_executor, require_decider
+from registry.services.blocking.expiry import shown_state
 from registry.services.blocking.machine import ADDRESSED, MACHINE
+from registry.services.blocking.removal import ENDED, executed
+
+
+def _executor(principal: Principal, block_request: BlockRequest, platform: str | None) -> BlockExecutor:
+    """The caller's own part of the order, or (deciding agency) the part of a platform it speaks for."""
+    if platform is None:
+        return addressed_executor(principal, block_request)
+    require_decider(principal, block_request)
+    addressed = next((e for e in block_request.executors if e.platform == platform), None)
+    if addressed is None:
+        raise ValidationFailed(
+            f"This request is not addressed to platform {platform}.", errors={"platform": ["not addressed"]}
+        )
+    return addressed
+
+
+def confirm_removal(
+    session: Session,
+    *,
+    principal: Principal,
+    block_request: BlockRequest,
+    note: str | None,
+    platform: str | None = None,
+) -> BlockExecutor:
+    """An executor confirms it removed the block of a request that ended (lifted, revoked, expired)."""
+    executor = _executor(principal, block_request, platform)
+    if block_request.state not in ENDED:
+        raise InvalidTransition(
+            "A removal is confirmed once the block request has ended; "
+            f"this one is {shown_state(block_request)}.",
+            current=block_request.state,
+            allowed=MACHINE.allowed(block_request.state),
+        )
+    if not executed(executor):
+        raise Conflict("This executor did not execute the block: there is nothing to remove.")
+    if executor.unblocked_at is not None:
+        raise Conflict(f"The removal was already confirmed at {executor.unblocked_at.isoformat()}.")
+    executor.unblocked_at, executor.unblocked_by, executor.unblock_note = utcnow(), principal.officer, note
+    executor.unblock_agency_id, executor.unblock_client_id = principal.agency_id, principal.client_id
+    session.flush()
+    return executor
 
 
 def acknowledge(
@@ -24,17 +67,7 @@ def acknowledge(
     platform: str | None = None,
 ) -> BlockExecutor:
     """An executor's replies per target; the first `executed` puts the request in effect."""
-    if platform is None:
-        executor = addressed_executor(principal, block_request)
-    else:
-        require_decider(principal)
-        addressed = next((e for e in block_request.executors if e.platform == platform), None)
-        if addressed is None:
-            raise ValidationFailed(
-                f"This request is not addressed to platform {platform}.",
-                errors={"platform": ["not addressed"]},
-            )
-        executor = addressed
+    executor = _executor(principal, block_request, platform)
     if block_request.state not in ADDRESSED:
         raise InvalidTransition(
             "Replies are recorded for a dispatched or in-effect block request; "

@@ -19,6 +19,7 @@ from registry.models import BlockRequest
 from registry.models.blocking import BlockState
 from registry.services import workflow
 from registry.services.blocking.machine import MACHINE
+from registry.services.blocking.removal import require_removal
 
 EXPIRING = tuple(sorted(MACHINE.actions["expire"].sources))
 
@@ -63,6 +64,7 @@ def expire_if_due(session: Session, block_request: BlockRequest, now: datetime |
                 reason=f"validity ended {block_request.valid_until.isoformat()}",
                 now=now,
             )
+            require_removal(block_request, now)
     except Conflict:
         session.refresh(block_request)  # someone else changed it at the same moment; their state stands
         return False

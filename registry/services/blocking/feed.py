@@ -1,8 +1,10 @@
 """Each executor's blocklist: what is in effect for it, as JSON and as a DNS Response Policy Zone.
 
-An entry is a target of a request that is `in_effect` and was dispatched to the executor, unless the
-executor answered `not_executable` for it with `invalid_target` or `not_our_customer` (it cannot act on
-it). `already_blocked` stays listed: the block must hold while this order is in force. Lifted, expired
+An entry is a target of a request dispatched to the executor (from dispatch on: the order enters the feed
+the moment it is sent, not after some executor has acknowledged it; still while in effect), unless the
+executor answered `not_executable` for it with `invalid_target`, `not_our_customer` or
+`technically_infeasible` (it cannot act on it). `already_blocked` stays listed: the block must hold while
+this order is in force. Lifted, expired
 and revoked requests drop out, and so does a request whose validity has ended before the tick has
 recorded its expiry (reading a feed expires nothing). The serial (kept per executor) goes up whenever
 the set changes.
@@ -37,10 +39,11 @@ from registry.models import (
     BlockTarget,
     Decision,
 )
-from registry.models.blocking import AckOutcome, BlockState
+from registry.models.blocking import AckOutcome
 from registry.services.blocking.config import rules
+from registry.services.blocking.machine import ADDRESSED
 
-CANNOT_ACT = ("invalid_target", "not_our_customer")
+CANNOT_ACT = ("invalid_target", "not_our_customer", "technically_infeasible")
 _UNSAFE_IN_COMMENT = re.compile(r"[\x00-\x1f\x7f]+")
 _RPZ_TTL = 300
 
@@ -84,7 +87,7 @@ def rows(session: Session, executor: Agency, now: datetime) -> list[Row]:
         )
         .outerjoin(Decision, Decision.id == BlockRequest.decision_id)
         .where(
-            BlockRequest.state == BlockState.IN_EFFECT,
+            BlockRequest.state.in_(ADDRESSED),
             BlockRequest.valid_until > now,
             BlockExecutor.dispatched_at.is_not(None),
             ~cannot,

@@ -37,6 +37,16 @@ MACHINE.add(
     not_same_officer_as=REVIEWING,
     keeps_deadline=True,
 )
+# A mirror target only linked to the original's subjects (not named in its decision): the decider confirms.
+MACHINE.add(
+    "confirm_mirror",
+    {S.UNDER_REVIEW},
+    workflow.STAY,
+    DECIDE,
+    needs_officer=True,
+    not_same_officer_as=REVIEWING,
+    keeps_deadline=True,
+)
 MACHINE.add("return", {S.UNDER_REVIEW}, S.RETURNED, DECIDE, needs_officer=True, not_same_officer_as=REVIEWING)
 MACHINE.add(
     "approve", {S.UNDER_REVIEW}, S.APPROVED, DECIDE, needs_officer=True, not_same_officer_as=REVIEWING
@@ -52,12 +62,18 @@ MACHINE.add(
 MACHINE.add(
     "uphold_appeal", {S.IN_EFFECT}, S.LIFTED, DECIDE, needs_officer=True, not_same_officer_as=("approve",)
 )
+# An executor answered technically_infeasible (or the decider wants more executors): address the order to
+# further executors, dispatched at once; the request stays where it is.
+MACHINE.add(
+    "redispatch", {S.DISPATCHED, S.IN_EFFECT}, workflow.STAY, DECIDE, needs_officer=True, keeps_deadline=True
+)
 MACHINE.add("lift", {S.IN_EFFECT}, S.LIFTED, DECIDE, needs_officer=True)
 MACHINE.add("revoke", {S.APPROVED, S.DISPATCHED, S.IN_EFFECT}, S.REVOKED, DECIDE, needs_officer=True)
 MACHINE.add("expire", {S.APPROVED, S.DISPATCHED, S.IN_EFFECT}, S.EXPIRED, None)
 
 DECIDING_ACTIONS = ("start_review", "return", "approve", "reject", "dispatch", "lift", "revoke")
 NEEDS_REASON = frozenset({"return", "reject", "lift", "revoke"})
+NEEDS_DECISION = frozenset({"lift", "revoke"})  # and appeal outcomes: a written decision, like the block
 TERMINAL = frozenset({S.REJECTED, S.LIFTED, S.EXPIRED, S.REVOKED})
 EDITABLE = (S.DRAFT, S.RETURNED)  # the submitting agency may still change it
 APPROVED_ONWARDS = (S.APPROVED, S.DISPATCHED, S.IN_EFFECT)  # what a mirror may follow; what expires

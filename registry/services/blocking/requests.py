@@ -29,8 +29,10 @@ def _mirror_decision(
 ) -> None:
     """Reuse the original's decision if it covers every new target, else the caller must give one.
 
-    A decision covers a target that it names (its `targets` list, compared after normalisation), or a
-    target linked in the registry to a subject the original request concerns (same operator).
+    A decision covers a target that it names (its `targets` list, compared after normalisation): the
+    target's `mirror_coverage` is `named`. A target only linked in the registry to a subject the original
+    request concerns (same operator) is `linked`: the decision does not name it, so the request cannot be
+    approved until a deciding officer confirms it (`confirm_mirror`, with a reason).
     """
     if original.decision_id is None:
         return
@@ -58,10 +60,12 @@ def _mirror_decision(
         )
         if not (named or linked):
             uncovered.append(target.display)
+        target.mirror_coverage = "named" if named else "linked"
     if uncovered:
         raise ValidationFailed(
             f"Decision {decision.number} of the original request does not cover {', '.join(uncovered)} "
-            "(neither named in it nor linked to the original's subjects); attach a decision_id.",
+            "(neither named in it nor linked to the original's subjects); "
+            "attach a decision_id that names it.",
             errors={"decision_id": [f"{t} is not covered by {decision.number}" for t in uncovered]},
         )
     block_request.decision_id = decision.id
@@ -132,6 +136,10 @@ def update(
             allowed=MACHINE.allowed(block_request.state),
         )
     _set_content(session, cipher=cipher, principal=principal, block_request=block_request, data=data)
+    original = session.get(BlockRequest, block_request.mirror_of_id) if block_request.mirror_of_id else None
+    resting_on_original = original is not None and block_request.decision_id == original.decision_id
+    if original is not None and resting_on_original and "targets" in data and "decision_id" not in data:
+        _mirror_decision(session, principal, original, block_request)  # the new targets, checked again
     session.flush()
 
 
