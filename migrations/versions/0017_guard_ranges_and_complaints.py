@@ -126,6 +126,8 @@ def upgrade() -> None:
         batch.create_index("ix_shared_infrastructure_cidr", ["cidr"])
         batch.create_index("ix_shared_infrastructure_range_start", ["range_start"])
     _seed(now)
+    if bind.dialect.name == "postgresql":
+        op.execute("ANALYZE shared_infrastructure")  # the guard's lookups use the new indexes at once
 
     op.create_table(
         "block_complaint",
