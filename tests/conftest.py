@@ -101,6 +101,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         data_key=DATA_KEY,
         lookup_key=LOOKUP_KEY,
         rate_limit="100000 per minute",
+        public_rate_limit="100000 per minute",
     )
 
 
