@@ -72,7 +72,9 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     max_document_bytes: int = 10 * 1024 * 1024
     rate_limit: str = "600 per minute"
-    public_rate_limit: str = "20 per hour"  # the forms anyone may send without a token (site owners' complaints)
+    public_rate_limit: str = (
+        "20 per hour"  # the forms anyone may send without a token (site owners' complaints)
+    )
     rate_limit_storage: str = "memory://"
     trusted_issuers_file: str | None = None
     audit_origin: str = "registry.nsc389.gov.vn/audit"

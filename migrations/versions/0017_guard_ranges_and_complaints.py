@@ -107,7 +107,9 @@ def upgrade() -> None:
             )
         )  # fmt: skip
         batch.add_column(
-            sa.Column("range_end", sa.LargeBinary(length=17), nullable=True, comment="last address, as range_start")
+            sa.Column(
+                "range_end", sa.LargeBinary(length=17), nullable=True, comment="last address, as range_start"
+            )
         )
         batch.drop_constraint("uq_shared_infrastructure_cidr", type_="unique")
         batch.alter_column(
@@ -132,7 +134,9 @@ def upgrade() -> None:
     op.create_table(
         "block_complaint",
         sa.Column("id", sa.Uuid(), nullable=False),
-        sa.Column("receipt_hash", sa.String(length=64), nullable=False, comment="keyed hash of the receipt code"),
+        sa.Column(
+            "receipt_hash", sa.String(length=64), nullable=False, comment="keyed hash of the receipt code"
+        ),
         sa.Column("target_kind", sa.String(length=8), nullable=False),
         sa.Column(
             "target", sa.String(length=2048), nullable=False, comment="the blocked domain or URL, canonical"
@@ -144,9 +148,13 @@ def upgrade() -> None:
         sa.Column("filed_at", registry.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("request_id", sa.Uuid(), nullable=True, comment="the block complained of"),
-        sa.Column("linked_by", sa.String(length=200), nullable=True, comment="officer who linked it, or system"),
+        sa.Column(
+            "linked_by", sa.String(length=200), nullable=True, comment="officer who linked it, or system"
+        ),
         sa.Column("linked_at", registry.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("answer", sa.Text(), nullable=True, comment="the deciding agency's answer, shown to the owner"),
+        sa.Column(
+            "answer", sa.Text(), nullable=True, comment="the deciding agency's answer, shown to the owner"
+        ),
         sa.Column("answered_by", sa.String(length=200), nullable=True),
         sa.Column("answered_agency_id", sa.Integer(), nullable=True),
         sa.Column("answered_at", registry.db.UTCDateTime(timezone=True), nullable=True),
@@ -161,13 +169,17 @@ def upgrade() -> None:
             ["answered_agency_id"], ["agency.id"], name=op.f("fk_block_complaint_answered_agency_id_agency")
         ),
         sa.ForeignKeyConstraint(
-            ["appeal_id"], ["block_appeal.id"], name=op.f("fk_block_complaint_appeal_id_block_appeal"),
+            ["appeal_id"],
+            ["block_appeal.id"],
+            name=op.f("fk_block_complaint_appeal_id_block_appeal"),
             ondelete="SET NULL",
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
-            ["request_id"], ["block_request.id"], name=op.f("fk_block_complaint_request_id_block_request"),
+            ["request_id"],
+            ["block_request.id"],
+            name=op.f("fk_block_complaint_request_id_block_request"),
             ondelete="SET NULL",
-        ),  # fmt: skip
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_block_complaint")),
         sa.UniqueConstraint("receipt_hash", name=op.f("uq_block_complaint_receipt_hash")),
     )

@@ -154,7 +154,9 @@ def init_limits(app: Flask, settings: Settings) -> RateLimits:
     app.before_request(check_body_size)
     limits = RateLimits(settings.rate_limit, settings.rate_limit_storage)
     app.before_request(limits.check)
-    app.extensions["registry_public_limit"] = RateLimits(settings.public_rate_limit, settings.rate_limit_storage)
+    app.extensions["registry_public_limit"] = RateLimits(
+        settings.public_rate_limit, settings.rate_limit_storage
+    )
     return limits
 
 

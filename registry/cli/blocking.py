@@ -107,7 +107,9 @@ def shared_infra() -> None:
 )  # fmt: skip
 def list_shared(as_json: bool, provider: str) -> None:
     with session_scope() as session:
-        query = select(SharedInfrastructure).order_by(SharedInfrastructure.cidr, SharedInfrastructure.provider)
+        query = select(SharedInfrastructure).order_by(
+            SharedInfrastructure.cidr, SharedInfrastructure.provider
+        )
         if provider != "all":
             query = query.where(SharedInfrastructure.provider == provider)
         rows = list(session.scalars(query))
@@ -155,7 +157,9 @@ def _published(parsed: ranges.Parsed, given: date | None, provider: ranges.Provi
     if given is not None:
         return given
     if parsed.published is None:
-        raise click.UsageError(f"the {provider.name} file states no date: give the date it was published, --date")
+        raise click.UsageError(
+            f"the {provider.name} file states no date: give the date it was published, --date"
+        )
     return parsed.published
 
 
@@ -167,7 +171,9 @@ def _load_provider(
     except ranges.RangeFileError as exc:
         raise click.ClickException(f"{label}: {exc}") from None
     if not parsed.rows:
-        raise click.ClickException(f"{label}: no ranges in the file; the {provider.name} list is left as it is")
+        raise click.ClickException(
+            f"{label}: no ranges in the file; the {provider.name} list is left as it is"
+        )
     published = _published(parsed, listed_on, provider)
     click.echo(f"{provider.name}: {len(parsed.rows)} ranges published {published.isoformat()}", err=True)
     with session_scope() as session:
@@ -202,7 +208,9 @@ def load_ranges(provider: str, file: Path, listed_on: date | None, source: str |
     )  # fmt: skip
 
 
-@ranges_.command("load-shipped", help="Load every file of registry/data/ranges/ (sources.json), replacing each provider's.")
+@ranges_.command(
+    "load-shipped", help="Load every file of registry/data/ranges/ (sources.json), replacing each provider's."
+)
 def load_shipped() -> None:
     for entry in ranges.shipped():
         _load_provider(
@@ -229,13 +237,10 @@ def trim_ranges(provider: str, file: Path) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def list_ranges(as_json: bool) -> None:
     with session_scope() as session:
+        columns = (SharedInfrastructure.provider, SharedInfrastructure.listed_on, SharedInfrastructure.source)
         rows = session.execute(
-            select(
-                SharedInfrastructure.provider, SharedInfrastructure.listed_on, SharedInfrastructure.source,
-                func.count(),
-            ).group_by(SharedInfrastructure.provider, SharedInfrastructure.listed_on, SharedInfrastructure.source)
-            .order_by(SharedInfrastructure.provider)
-        ).all()  # fmt: skip
+            select(*columns, func.count()).group_by(*columns).order_by(SharedInfrastructure.provider)
+        ).all()
         data = [{"provider": p, "listed_on": d.isoformat(), "source": s, "ranges": n} for p, d, s, n in rows]
         text = "\n".join(f"{p:16} {n:6} {d} {s}" for p, d, s, n in rows)
         emit(data, as_json, text)

@@ -35,7 +35,6 @@ from registry.models.workflow import WorkflowRecord, WorkflowTransition
 
 __all__ = [
     "CATEGORIES",
-    "ComplaintStatus",
     "GOODS_GROUPS",
     "STATE_KINDS",
     "AccessGeneration",
@@ -48,6 +47,7 @@ __all__ = [
     "BlockRequest",
     "BlockTarget",
     "BlocklistSerial",
+    "ComplaintStatus",
     "Decision",
     "DecisionDocument",
     "DocumentType",

@@ -261,7 +261,9 @@ class SharedInfrastructure(Base):
     )
     range_end: Mapped[bytes] = mapped_column(LargeBinary(17), comment="last address, as range_start")
     operator: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(32), comment="cdn, cloud, platform, dns_resolver, shared_hosting")
+    kind: Mapped[str] = mapped_column(
+        String(32), comment="cdn, cloud, platform, dns_resolver, shared_hosting"
+    )
     source: Mapped[str] = mapped_column(String(300))
     listed_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[created_at]

@@ -42,9 +42,13 @@ class BlockComplaint(Base):
     )
 
     id: Mapped[uuid_pk]
-    receipt_hash: Mapped[str] = mapped_column(String(64), unique=True, comment="keyed hash of the receipt code")
+    receipt_hash: Mapped[str] = mapped_column(
+        String(64), unique=True, comment="keyed hash of the receipt code"
+    )
     target_kind: Mapped[str] = mapped_column(String(8))
-    target: Mapped[str] = mapped_column(String(2048), index=True, comment="the blocked domain or URL, canonical")
+    target: Mapped[str] = mapped_column(
+        String(2048), index=True, comment="the blocked domain or URL, canonical"
+    )
     statement: Mapped[str] = mapped_column(Text)
     name_enc: Mapped[bytes] = mapped_column(LargeBinary, comment="AES-GCM: the complainant's name")
     phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary, comment="AES-GCM")
@@ -56,7 +60,9 @@ class BlockComplaint(Base):
     )
     linked_by: Mapped[str | None] = mapped_column(String(200), comment="officer who linked it, or system")
     linked_at: Mapped[datetime | None]
-    answer: Mapped[str | None] = mapped_column(Text, comment="the deciding agency's answer, shown to the owner")
+    answer: Mapped[str | None] = mapped_column(
+        Text, comment="the deciding agency's answer, shown to the owner"
+    )
     answered_by: Mapped[str | None] = mapped_column(String(200))
     answered_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     answered_at: Mapped[datetime | None]
@@ -65,7 +71,7 @@ class BlockComplaint(Base):
     )
     version: Mapped[int] = mapped_column(default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own declaration
 
     block_request: Mapped[BlockRequest | None] = relationship()
     appeal: Mapped[BlockAppeal | None] = relationship()
@@ -73,7 +79,10 @@ class BlockComplaint(Base):
     @property
     def shown_status(self) -> str:
         """An appeal's outcome is the complaint's once decided."""
-        if self.appeal is not None and self.appeal.status in (ComplaintStatus.UPHELD, ComplaintStatus.DISMISSED):
+        if self.appeal is not None and self.appeal.status in (
+            ComplaintStatus.UPHELD,
+            ComplaintStatus.DISMISSED,
+        ):
             return self.appeal.status
         return self.status
 

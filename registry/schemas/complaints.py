@@ -3,14 +3,14 @@ agency's view (services/blocking/complaints.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import Schema, fields, pre_dump, validate
 
 from registry.models import BlockComplaint, ComplaintStatus
 from registry.schemas.common import PageQuery, SensitiveFlag, page_of
 from registry.schemas.decisions import Text, text
-from registry.schemas.output import AgencyCode, Output, OutputSchema, current, loaded
+from registry.schemas.output import AgencyCode, Compute, Output, OutputSchema, current, loaded
 from registry.services.blocking.complaints import contact
 
 ANSWERS = (ComplaintStatus.ANSWERED.value, ComplaintStatus.UPHELD.value, ComplaintStatus.DISMISSED.value)
@@ -22,12 +22,32 @@ STATUS_TEXT = (
 
 class BlockComplaintCreate(Schema):
     target = text(
-        2048, required=True, metadata={"description": "the blocked domain (`shop.example.vn`) or URL (with a path)"}
+        2048,
+        required=True,
+        metadata={"description": "the blocked domain (`shop.example.vn`) or URL (with a path)"},
     )
-    name = Text(required=True, validate=validate.Length(min=1, max=200), metadata={"description": "the owner's name (stored encrypted)"})
-    phone = text(40, load_default=None, allow_none=True, metadata={"description": "phone or e-mail required; stored encrypted"})
-    email = text(254, load_default=None, allow_none=True, metadata={"description": "phone or e-mail required; stored encrypted"})
-    statement = Text(required=True, validate=validate.Length(min=10, max=8000), metadata={"description": "why the block is wrong"})
+    name = Text(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "the owner's name (stored encrypted)"},
+    )
+    phone = text(
+        40,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "phone or e-mail required; stored encrypted"},
+    )
+    email = text(
+        254,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "phone or e-mail required; stored encrypted"},
+    )
+    statement = Text(
+        required=True,
+        validate=validate.Length(min=10, max=8000),
+        metadata={"description": "why the block is wrong"},
+    )
 
 
 class BlockComplaintLookup(Schema):
@@ -37,7 +57,7 @@ class BlockComplaintLookup(Schema):
 class BlockComplaintStatus(OutputSchema):
     """What the owner reads with the receipt code, and nothing else."""
 
-    computed = {
+    computed: ClassVar[dict[str, Compute]] = {
         "status": lambda c, _: c.shown_status,
         "answer": lambda c, _: c.shown_answer,
         "answered_at": lambda c, _: c.shown_answered_at,
@@ -53,7 +73,10 @@ class BlockComplaintStatus(OutputSchema):
 class BlockComplaintReceipt(BlockComplaintStatus):
     """The answer to the filing: the receipt code, shown this once (only its hash is kept)."""
 
-    computed = {**BlockComplaintStatus.computed, "receipt_code": loaded("receipt_code")}
+    computed: ClassVar[dict[str, Compute]] = {
+        **BlockComplaintStatus.computed,
+        "receipt_code": loaded("receipt_code"),
+    }
 
     receipt_code = fields.String(
         metadata={"description": "keep it: it is shown only now, and is the only way to read the status"}
@@ -80,7 +103,7 @@ def _mask(value: str) -> str:
 class BlockComplaintRead(OutputSchema):
     """The deciding agency's view. The complainant's contact is masked unless revealed (?sensitive=true)."""
 
-    computed = {
+    computed: ClassVar[dict[str, Compute]] = {
         "status": lambda c, _: c.shown_status,
         "answer": lambda c, _: c.shown_answer,
         "answered_at": lambda c, _: c.shown_answered_at,
@@ -96,8 +119,12 @@ class BlockComplaintRead(OutputSchema):
     target = fields.String()
     statement = fields.String()
     complainant_name = fields.String(metadata={"description": "masked unless ?sensitive=true"})
-    complainant_phone = fields.String(allow_none=True, metadata={"description": "masked unless ?sensitive=true"})
-    complainant_email = fields.String(allow_none=True, metadata={"description": "masked unless ?sensitive=true"})
+    complainant_phone = fields.String(
+        allow_none=True, metadata={"description": "masked unless ?sensitive=true"}
+    )
+    complainant_email = fields.String(
+        allow_none=True, metadata={"description": "masked unless ?sensitive=true"}
+    )
     filed_at = fields.DateTime()
     status = fields.String(metadata={"description": STATUS_TEXT})
     block_request_id = fields.UUID(allow_none=True)
@@ -133,7 +160,9 @@ class BlockComplaintLink(Schema):
 
 
 class BlockComplaintAnswer(Schema):
-    outcome = fields.String(required=True, validate=validate.OneOf(ANSWERS), metadata={"description": " | ".join(ANSWERS)})
+    outcome = fields.String(
+        required=True, validate=validate.OneOf(ANSWERS), metadata={"description": " | ".join(ANSWERS)}
+    )
     answer = Text(required=True, validate=validate.Length(min=10, max=4000))
 
 

@@ -107,7 +107,10 @@ def load_protected(
 def range_columns(cidr: str) -> dict[str, Any]:
     """The indexed first and last address of a range (the guard's lookups, see Guard)."""
     network = ipaddress.ip_network(cidr)
-    return {"range_start": range_key(network.network_address), "range_end": range_key(network.broadcast_address)}
+    return {
+        "range_start": range_key(network.network_address),
+        "range_end": range_key(network.broadcast_address),
+    }
 
 
 def load_shared(
@@ -115,7 +118,8 @@ def load_shared(
 ) -> dict[str, int]:
     """Add or update local ranges (keyed by CIDR); ranges absent from `rows` stay."""
     existing = {
-        s.cidr: s for s in session.scalars(select(SharedInfrastructure).where(SharedInfrastructure.provider == LOCAL))
+        s.cidr: s
+        for s in session.scalars(select(SharedInfrastructure).where(SharedInfrastructure.provider == LOCAL))
     }
     counts = {"added": 0, "updated": 0}
     for row in rows:
@@ -184,7 +188,9 @@ WIDEST_RANGE = {4: 24, 6: 48}
 def _supernets(network: Network) -> list[str]:
     """The network and every range that contains it, as stored (normalised CIDR text)."""
     address = network.network_address
-    return [str(ipaddress.ip_network((address, length), strict=False)) for length in range(network.prefixlen + 1)]
+    return [
+        str(ipaddress.ip_network((address, length), strict=False)) for length in range(network.prefixlen + 1)
+    ]
 
 
 @dataclass(frozen=True)
@@ -223,7 +229,9 @@ class Guard:
         )
         containing = SharedInfrastructure.cidr.in_(_supernets(network))
         rows = self.session.scalars(
-            select(SharedInfrastructure).where(or_(containing, inside) if network.num_addresses > 1 else containing)
+            select(SharedInfrastructure).where(
+                or_(containing, inside) if network.num_addresses > 1 else containing
+            )
         ).all()
         if not rows:
             return None

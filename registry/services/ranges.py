@@ -175,8 +175,8 @@ AZURE_KEEP = {
 def _azure_kept(data: Any) -> list[dict[str, Any]]:
     try:
         kept = [v for v in data["values"] if v["name"] in AZURE_KEEP]
-        for value in kept:
-            value["properties"]["addressPrefixes"]  # noqa: B018 - checks the shape
+        if not all(isinstance(v["properties"]["addressPrefixes"], list) for v in kept):
+            raise RangeFileError("addressPrefixes is not a list")
     except (KeyError, TypeError) as exc:
         raise RangeFileError(f"not Azure's ServiceTags_Public file: missing {exc}") from None
     if not kept:

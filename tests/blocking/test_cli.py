@@ -59,7 +59,9 @@ def test_seeded_lists_carry_their_date_and_source(run):
     assert len(shared) == len(read_shared_csv(SHARED_FILE))
     assert next(s for s in shared if s["cidr"] == "104.16.0.0/13")["listed_on"] == "2026-11-28"
     resolver = next(s for s in shared if s["cidr"] == "1.1.1.0/24")
-    assert resolver["kind"] == "dns_resolver" and resolver["source"].startswith("https://developers.cloudflare.com/")
+    assert resolver["kind"] == "dns_resolver" and resolver["source"].startswith(
+        "https://developers.cloudflare.com/"
+    )
 
 
 def test_add_remove_and_load(run, db, tmp_path: Path):
@@ -116,7 +118,8 @@ def test_loading_a_provider_file_replaces_that_provider_only(run, db, tmp_path: 
         "prefixes": [
             {"ip_prefix": "203.0.113.0/24", "region": "GLOBAL", "service": "CLOUDFRONT",
              "network_border_group": "GLOBAL"},
-            {"ip_prefix": "198.51.100.0/24", "region": "GLOBAL", "service": "EC2", "network_border_group": "GLOBAL"},
+            {"ip_prefix": "198.51.100.0/24", "region": "GLOBAL", "service": "EC2",
+             "network_border_group": "GLOBAL"},
         ],
         "ipv6_prefixes": [{"ipv6_prefix": "2001:db8:cf::/48", "region": "GLOBAL", "service": "CLOUDFRONT",
                            "network_border_group": "GLOBAL"}],
@@ -145,16 +148,23 @@ def test_a_file_without_a_date_needs_one_and_a_bad_file_changes_nothing(run, db,
     assert undated.exit_code != 0 and "--date" in undated.output
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"addresses": ["192.0.2.0/24", "not-a-range"]}))
-    refused = CliRunner().invoke(main, ["blocking", "ranges", "load", "fastly", str(bad), "--date", "2026-12-01"])
+    refused = CliRunner().invoke(
+        main, ["blocking", "ranges", "load", "fastly", str(bad), "--date", "2026-12-01"]
+    )
     assert refused.exit_code != 0 and "not a CIDR range" in refused.output
     empty = tmp_path / "empty.json"
     empty.write_text(json.dumps({"addresses": []}))
-    emptied = CliRunner().invoke(main, ["blocking", "ranges", "load", "fastly", str(empty), "--date", "2026-12-01"])
+    emptied = CliRunner().invoke(
+        main, ["blocking", "ranges", "load", "fastly", str(empty), "--date", "2026-12-01"]
+    )
     assert emptied.exit_code != 0 and "no ranges" in emptied.output
     assert _ranges(db, "fastly") == before
-    assert "1 ranges published 2026-12-01" in CliRunner().invoke(
-        main, ["blocking", "ranges", "load", "fastly", str(fastly), "--date", "2026-12-01"]
-    ).output
+    assert (
+        "1 ranges published 2026-12-01"
+        in CliRunner()
+        .invoke(main, ["blocking", "ranges", "load", "fastly", str(fastly), "--date", "2026-12-01"])
+        .output
+    )
     assert _ranges(db, "fastly") == {"192.0.2.0/24"}
 
 

@@ -68,12 +68,19 @@ def test_only_a_hash_of_the_code_and_encrypted_contact_details_are_stored(walker
         "c•••@example.vn",
     )
     revealed = walker.client.get(
-        f"{COMPLAINTS}/{masked['id']}?sensitive=true", headers=actors.headers("MIC", scopes=["blocking:decide", "registry:read_sensitive"])
+        f"{COMPLAINTS}/{masked['id']}?sensitive=true",
+        headers=actors.headers("MIC", scopes=["blocking:decide", "registry:read_sensitive"]),
     )
     assert revealed.status_code == 200, revealed.json
     assert revealed.json["complainant_name"] == OWNER["name"]
-    assert (revealed.json["complainant_phone"], revealed.json["complainant_email"]) == ("+84912345678", OWNER["email"])
-    without = walker.client.get(f"{COMPLAINTS}/{masked['id']}?sensitive=true", headers=actors.headers("MIC", scopes=["blocking:decide"]))
+    assert (revealed.json["complainant_phone"], revealed.json["complainant_email"]) == (
+        "+84912345678",
+        OWNER["email"],
+    )
+    without = walker.client.get(
+        f"{COMPLAINTS}/{masked['id']}?sensitive=true",
+        headers=actors.headers("MIC", scopes=["blocking:decide"]),
+    )
     assert without.status_code == 403
 
 
@@ -83,17 +90,23 @@ def test_the_deciding_agency_answers_and_the_owner_reads_the_answer(walker, grou
     complaint = the_complaint(walker, "hanggia-mypham.vn")
     answer_url = f"{COMPLAINTS}/{complaint['id']}/answer"
     answer = {"outcome": "dismissed", "answer": "Quyết định xử phạt số 12/QĐ-XPHC vẫn còn hiệu lực."}
-    assert walker.client.post(answer_url, json=answer, headers=walker.h("MIC")).status_code == 403  # no officer
+    assert (
+        walker.client.post(answer_url, json=answer, headers=walker.h("MIC")).status_code == 403
+    )  # no officer
     answered = walker.client.post(answer_url, json=answer, headers=walker.h("MIC", REVIEWER))
     assert answered.status_code == 200, answered.json
     assert answered.json["answered_by"].endswith(REVIEWER) and answered.json["answered_agency"] == "MIC"
-    again = walker.client.post(answer_url, json={**answer, "outcome": "upheld"}, headers=walker.h("MIC", REVIEWER))
+    again = walker.client.post(
+        answer_url, json={**answer, "outcome": "upheld"}, headers=walker.h("MIC", REVIEWER)
+    )
     assert again.status_code == 409
     read = status(walker.client, receipt["receipt_code"]).json
     assert (read["status"], read["answer"]) == ("dismissed", answer["answer"]) and read["answered_at"]
 
 
-def test_a_complaint_is_linked_by_hand_and_turned_into_an_appeal_whose_outcome_the_owner_reads(walker, grounds):
+def test_a_complaint_is_linked_by_hand_and_turned_into_an_appeal_whose_outcome_the_owner_reads(
+    walker, grounds
+):
     blocked = walker.in_effect(body(*grounds, targets=[{"kind": "domain", "value": "cua-hang-x.vn"}]))
     receipt = file(walker.client, "www.cua-hang-y.vn")  # another name: nothing to link at filing
     complaint = the_complaint(walker, "www.cua-hang-y.vn")
@@ -102,7 +115,9 @@ def test_a_complaint_is_linked_by_hand_and_turned_into_an_appeal_whose_outcome_t
     assert walker.client.post(appeal_url, headers=walker.h("MIC", REVIEWER)).status_code == 409  # not linked
 
     link_url = f"{COMPLAINTS}/{complaint['id']}/link"
-    linked = walker.client.post(link_url, json={"block_request_id": blocked["id"]}, headers=walker.h("MIC", REVIEWER))
+    linked = walker.client.post(
+        link_url, json={"block_request_id": blocked["id"]}, headers=walker.h("MIC", REVIEWER)
+    )
     assert linked.status_code == 200, linked.json
     assert linked.json["status"] == "under_review" and linked.json["linked_by"].endswith(REVIEWER)
     assert status(walker.client, receipt["receipt_code"]).json["status"] == "under_review"
@@ -114,7 +129,12 @@ def test_a_complaint_is_linked_by_hand_and_turned_into_an_appeal_whose_outcome_t
     assert appeal["id"] == appealed.json["appeal_id"] and appeal["grounds"] == STATEMENT
     assert OWNER["name"] not in appeal["appellant"]  # the appeal names the complaint, not the person
     answer = {"outcome": "upheld", "answer": "Đủ căn cứ chấp nhận khiếu nại của chủ trang."}
-    assert walker.client.post(f"{COMPLAINTS}/{complaint['id']}/answer", json=answer, headers=walker.h("MIC", REVIEWER)).status_code == 409
+    assert (
+        walker.client.post(
+            f"{COMPLAINTS}/{complaint['id']}/answer", json=answer, headers=walker.h("MIC", REVIEWER)
+        ).status_code
+        == 409
+    )
 
     reason = "Chủ trang đã chứng minh nguồn gốc hàng hóa hợp pháp."
     decided = walker.client.post(
@@ -129,7 +149,9 @@ def test_a_complaint_is_linked_by_hand_and_turned_into_an_appeal_whose_outcome_t
     other = file(walker.client, "cua-hang-z.vn")
     other_id = the_complaint(walker, other["target"])["id"]
     refused = walker.client.post(
-        f"{COMPLAINTS}/{other_id}/link", json={"block_request_id": blocked["id"]}, headers=walker.h("MIC", APPROVER)
+        f"{COMPLAINTS}/{other_id}/link",
+        json={"block_request_id": blocked["id"]},
+        headers=walker.h("MIC", APPROVER),
     )
     assert refused.status_code == 409
 
@@ -172,7 +194,9 @@ def test_the_public_forms_are_limited_per_address(app, db, walker):
         codes = [client.post(COMPLAINTS, json=complaint_body()).status_code for _ in range(2)]
         limited = client.post(f"{COMPLAINTS}/status", json={"receipt_code": "KN-AAAA"})
         assert codes == [201, 201] and limited.status_code == 429
-        assert limited.mimetype == "application/problem+json" and 1 <= int(limited.headers["Retry-After"]) <= 60
+        assert (
+            limited.mimetype == "application/problem+json" and 1 <= int(limited.headers["Retry-After"]) <= 60
+        )
         other = client.post(COMPLAINTS, json=complaint_body(), environ_base={"REMOTE_ADDR": "192.0.2.7"})
         assert other.status_code == 201  # counted per address
     finally:

@@ -1,4 +1,4 @@
-"""A blocked site's owner's complaints: filed and read back without a token, handled by the deciding agency."""
+"""A blocked site's owner's complaints: filed and read without a token, handled by the deciding agency."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def list_block_complaints(args: dict[str, Any]):
     )
 
 
-def _load(complaint_id: Any):  # type: ignore[no-untyped-def]
+def _load(complaint_id: Any) -> BlockComplaint:
     audit_resource("block_complaint", complaint_id)
     return service.load(db(), caller(), complaint_id)
 

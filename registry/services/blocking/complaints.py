@@ -59,7 +59,11 @@ def contact(cipher: FieldCipher, complaint: BlockComplaint) -> dict[str, str | N
     """The complainant's name, phone and e-mail, decrypted (for a caller allowed to see them)."""
     return {
         name: cipher.decrypt(blob, _context(complaint.id, name)) if blob else None
-        for name, blob in (("name", complaint.name_enc), ("phone", complaint.phone_enc), ("email", complaint.email_enc))
+        for name, blob in (
+            ("name", complaint.name_enc),
+            ("phone", complaint.phone_enc),
+            ("email", complaint.email_enc),
+        )
     }
 
 
@@ -104,7 +108,9 @@ def blocks_in_effect(session: Session, kind: str, value: str, now: datetime) -> 
     return [r for r in session.scalars(query).unique() if not is_due(r, now)]
 
 
-def file_complaint(session: Session, *, cipher: FieldCipher, data: dict[str, Any]) -> tuple[BlockComplaint, str]:
+def file_complaint(
+    session: Session, *, cipher: FieldCipher, data: dict[str, Any]
+) -> tuple[BlockComplaint, str]:
     """Record an owner's complaint; link it at once to the one block in effect on what they named, if
     there is exactly one (otherwise the deciding agency links it). The answer is the same either way,
     so the public form tells nobody what is blocked. Returns the complaint and its receipt code."""
@@ -126,7 +132,9 @@ def file_complaint(session: Session, *, cipher: FieldCipher, data: dict[str, Any
         status=ComplaintStatus.RECEIVED.value,
     )
     for name, text in (("name", data["name"].strip()), ("phone", phone), ("email", email)):
-        setattr(complaint, f"{name}_enc", cipher.encrypt(text, _context(complaint.id, name)) if text else None)
+        setattr(
+            complaint, f"{name}_enc", cipher.encrypt(text, _context(complaint.id, name)) if text else None
+        )
     now = utcnow()
     complaint.filed_at = now
     blocks = blocks_in_effect(session, kind, value, now)
@@ -191,13 +199,19 @@ def link(
     block_request = load_visible(session, principal, request_id)
     if block_request.state != BlockState.IN_EFFECT or is_due(block_request, utcnow()):
         raise Conflict(f"A complaint is linked to a block in effect; this request is {block_request.state}.")
-    complaint.block_request, complaint.linked_by, complaint.linked_at = block_request, principal.actor, utcnow()
+    complaint.block_request, complaint.linked_by, complaint.linked_at = (
+        block_request,
+        principal.actor,
+        utcnow(),
+    )
     complaint.status = ComplaintStatus.UNDER_REVIEW.value
     session.flush()
     return complaint
 
 
-def answer(session: Session, *, principal: Principal, complaint: BlockComplaint, data: dict[str, Any]) -> BlockComplaint:
+def answer(
+    session: Session, *, principal: Principal, complaint: BlockComplaint, data: dict[str, Any]
+) -> BlockComplaint:
     """The deciding agency's answer, which the owner reads with the receipt code. `upheld` says the
     complaint is right (the block is then lifted or revoked by its own step); `dismissed` that it is
     not; `answered` replies without a finding (e.g. the site is not blocked by any order)."""
