@@ -2,7 +2,8 @@
 
 A target is protected when blocking it whole would also block unrelated people: a protected domain or any
 subdomain of one (major platforms, government, banks, shared hosting), a URL that is the whole home page
-of such a domain, or an IP address or range that lies in or overlaps a shared-infrastructure range (CDN).
+of such a domain, or an IP address or range that lies in or overlaps a shared-infrastructure range (a
+CDN, a cloud, a public resolver: the local CSV and the providers' published lists of `services.ranges`).
 Only a reviewer's recorded, justified override lets such a target through (`services.blocking`).
 """
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from registry.cli import blocking as cli_blocking
 from registry.cli import main
@@ -190,3 +190,13 @@ def test_azure_keeps_front_door_and_aggregated_azure_cloud():
         "AzureCloud",
         "AzureFrontDoor.Frontend",
     ]
+
+
+def test_load_shipped_puts_every_shipped_file_back(run, db):
+    db.execute(delete(SharedInfrastructure).where(SharedInfrastructure.provider == "google"))
+    output = run("ranges", "load-shipped")
+    for entry in ranges.shipped():
+        assert f"{entry.provider.name}: " in output
+    expected = ranges.PROVIDERS["google"].parse((ranges.RANGES_DIR / "google-goog.json").read_text())
+    assert _ranges(db, "google") == {row.cidr for row in expected.rows}
+    assert "8.8.8.0/24" in Guard.load(db).protection("ip", "8.8.8.8")
