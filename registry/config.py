@@ -72,6 +72,9 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     max_document_bytes: int = 10 * 1024 * 1024
     rate_limit: str = "600 per minute"
+    public_rate_limit: str = (
+        "20 per hour"  # the forms anyone may send without a token (site owners' complaints)
+    )
     rate_limit_storage: str = "memory://"
     trusted_issuers_file: str | None = None
     audit_origin: str = "registry.nsc389.gov.vn/audit"
@@ -168,6 +171,7 @@ class Settings:
             max_body_bytes=integer("REGISTRY_MAX_BODY_BYTES", 2 * 1024 * 1024),
             max_document_bytes=integer("REGISTRY_MAX_DOCUMENT_BYTES", 10 * 1024 * 1024),
             rate_limit=env.get("REGISTRY_RATE_LIMIT", "600 per minute"),
+            public_rate_limit=env.get("REGISTRY_PUBLIC_RATE_LIMIT", "20 per hour"),
             rate_limit_storage=env.get("REGISTRY_RATE_LIMIT_STORAGE", "memory://"),
             trusted_issuers_file=env.get("REGISTRY_TRUSTED_ISSUERS"),
             audit_origin=env.get("REGISTRY_AUDIT_ORIGIN", "registry.nsc389.gov.vn/audit"),

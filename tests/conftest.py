@@ -103,6 +103,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         lookup_key=LOOKUP_KEY,
         rate_limit="100000 per minute",
         trust_dir=write_trust_dir(tmp_path_factory.mktemp("trust")),
+        public_rate_limit="100000 per minute",
     )
 
 

@@ -188,6 +188,7 @@ def test_permission_matrix(client, actors, records, endpoint, role):
 OTHER_MATRICES = (
     "tests.audit.test_audit_api",
     "tests.blocking.test_permissions",
+    "tests.blocking.test_complaint_permissions",
     "tests.freezing.test_permission_matrix",
     "tests.screening.test_permissions",
 )

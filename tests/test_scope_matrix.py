@@ -55,6 +55,7 @@ def test_every_api_operation_declares_its_scope_or_is_open_to_any_token(app):
         if rule.rule.startswith("/api/v1/")
         and not rule.endpoint.startswith("api-docs")
         and getattr(app.view_functions[rule.endpoint], "required_scope", None) is None
+        and not getattr(app.view_functions[rule.endpoint], "public", False)
     }
     # Reading the agency list and the audit log's public commitments needs a token but no scope.
     assert all(
@@ -62,6 +63,16 @@ def test_every_api_operation_declares_its_scope_or_is_open_to_any_token(app):
         for path in open_to_any_token
     ), sorted(open_to_any_token)
     assert len(scoped_operations(app)) > 60
+
+
+def test_the_only_operations_without_a_token_are_the_public_forms(app):
+    public = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if getattr(app.view_functions[rule.endpoint], "public", False)
+    }
+    # A blocked site's owner files a complaint and reads its status with the receipt code.
+    assert public == {"/api/v1/block-complaints", "/api/v1/block-complaints/status"}
 
 
 def test_a_token_without_the_operation_scope_is_refused(app, client, actors):

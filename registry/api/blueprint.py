@@ -14,6 +14,7 @@ from registry.api.context import (
     WRITE_METHODS,
     ScopeRequirement,
     guard,
+    public_guard,
     scopes_of,
 )
 from registry.api.idempotency import doc_parameter, idempotent
@@ -125,6 +126,20 @@ class RegistryBlueprint(Blueprint):
             documented = self.doc(**doc)(guarded)
             documented._apidoc["purpose"] = purpose  # for _prepare_purpose_doc
             return documented
+
+        return decorator
+
+    def public(self, action: str) -> Callable:
+        """A form anyone may send without a token (context.public_guard), documented as such."""
+
+        def decorator(view: Callable) -> Callable:
+            doc: dict[str, Any] = {
+                "security": [],
+                "description": (getattr(view, "__doc__", "") or "").strip().split("\n", 1)[-1].strip()
+                + "\n\nPublic: no token. Limited per client address (`REGISTRY_PUBLIC_RATE_LIMIT`).",
+                "responses": {"422": PROBLEM, "429": PROBLEM},
+            }
+            return self.doc(**doc)(public_guard(action)(view))
 
         return decorator
 

@@ -243,6 +243,29 @@ def guard(action: str, scope: ScopeRequirement, *, purpose: bool | None = None) 
     return decorator
 
 
+def public_guard(action: str) -> Callable:
+    """For the few forms anyone may send without a token (a site owner's complaint): no caller, the
+    stricter per-address limit of `api.limits.check_public_form`, the body's content type, and the audit
+    action like every other request. A token sent anyway is ignored."""
+    from registry.api.limits import check_public_form
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            g.audit_action = action
+            limited = check_public_form()
+            if limited is not None:
+                return limited
+            check_content_type(getattr(view, "content_types", JSON_TYPES))
+            with dumping(Output(session=db(), cipher=app_state().cipher, principal=None)):
+                return view(*args, **kwargs)
+
+        wrapper.public = True  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
 def _event(outcome: str, status: int) -> AuditEvent:
     principal: Principal | None = g.get("principal")
     resource = g.get("audit_resource") or (None, None)

@@ -154,4 +154,25 @@ def init_limits(app: Flask, settings: Settings) -> RateLimits:
     app.before_request(check_body_size)
     limits = RateLimits(settings.rate_limit, settings.rate_limit_storage)
     app.before_request(limits.check)
+    app.extensions["registry_public_limit"] = RateLimits(
+        settings.public_rate_limit, settings.rate_limit_storage
+    )
     return limits
+
+
+def check_public_form() -> ResponseReturnValue | None:
+    """The public forms (no token: a site owner's complaint) count per remote address against the
+    stricter REGISTRY_PUBLIC_RATE_LIMIT, on top of the limit every request counts against. None to go
+    on, or the 429 problem."""
+    limits: RateLimits = current_app.extensions["registry_public_limit"]
+    allowed, reset_at = limits._hit(f"public:{request.remote_addr or 'unknown'}")
+    if allowed:
+        return None
+    retry_after = max(1, int(reset_at - time.time()))
+    response = problem(
+        429,
+        detail=f"Rate limit of {limits.limit} for forms sent without a token exceeded; retry after "
+        f"{retry_after} seconds.",
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response

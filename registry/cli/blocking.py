@@ -1,4 +1,5 @@
-"""`registry blocking ...`: the over-blocking guard's lists (protected domains, shared address ranges)."""
+"""`registry blocking ...`: the over-blocking guard's lists (protected domains, shared address ranges, the
+CDNs' and clouds' published ranges)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from datetime import date
 from pathlib import Path
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from registry.cli.common import emit, session_scope
 from registry.models import ProtectedDomain, SharedInfrastructure
-from registry.services import protected
+from registry.services import protected, ranges
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date:
@@ -77,7 +78,9 @@ def remove_protected(domain: str) -> None:
     click.echo(f"{domain}: removed")
 
 
-@protected_.command("load", help="Add or update protected domains from a CSV (domain,category,operator).")
+@protected_.command(
+    "load", help="Add or update protected domains from a CSV (domain,category,operator[,source,listed_on])."
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--date", "listed_on", callback=_date, required=True, help="date of the list (YYYY-MM-DD)")
 @click.option("--source", help="where the list comes from (default: the file name)")
@@ -96,13 +99,23 @@ def shared_infra() -> None:
     pass
 
 
-@shared_infra.command("list", help="List shared-infrastructure ranges.")
+@shared_infra.command("list", help="List shared-infrastructure ranges (the local ones unless --provider).")
 @click.option("--json", "as_json", is_flag=True)
-def list_shared(as_json: bool) -> None:
+@click.option(
+    "--provider", default=protected.LOCAL, show_default=True,
+    help="whose list: local (CSV and CLI), a provider of `registry blocking ranges`, or all",
+)  # fmt: skip
+def list_shared(as_json: bool, provider: str) -> None:
     with session_scope() as session:
-        rows = list(session.scalars(select(SharedInfrastructure).order_by(SharedInfrastructure.cidr)))
+        query = select(SharedInfrastructure).order_by(
+            SharedInfrastructure.cidr, SharedInfrastructure.provider
+        )
+        if provider != "all":
+            query = query.where(SharedInfrastructure.provider == provider)
+        rows = list(session.scalars(query))
         data = [
             {
+                "provider": s.provider,
                 "cidr": s.cidr,
                 "operator": s.operator,
                 "kind": s.kind,
@@ -115,7 +128,9 @@ def list_shared(as_json: bool) -> None:
         emit(data, as_json, text)
 
 
-@shared_infra.command("load", help="Add or update ranges from a CSV (cidr,operator,kind).")
+@shared_infra.command(
+    "load", help="Add or update local ranges from a CSV (cidr,operator,kind[,source,listed_on])."
+)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--date", "listed_on", callback=_date, required=True, help="date of the list (YYYY-MM-DD)")
 @click.option("--source", help="where the list comes from (default: the file name)")
@@ -127,3 +142,105 @@ def load_shared(file: Path, listed_on: date, source: str | None) -> None:
     with session_scope() as session:
         counts = protected.load_shared(session, rows, source=source or file.name, listed_on=listed_on)
     click.echo(f"{counts['added']} added, {counts['updated']} updated")
+
+
+@blocking.group(
+    "ranges",
+    help="CDN and cloud address ranges as their providers publish them (registry/data/ranges/). "
+    "Providers: " + ", ".join(ranges.PROVIDERS) + ".",
+)
+def ranges_() -> None:
+    pass
+
+
+def _published(parsed: ranges.Parsed, given: date | None, provider: ranges.Provider) -> date:
+    if given is not None:
+        return given
+    if parsed.published is None:
+        raise click.UsageError(
+            f"the {provider.name} file states no date: give the date it was published, --date"
+        )
+    return parsed.published
+
+
+def _load_provider(
+    provider: ranges.Provider, text: str, *, listed_on: date | None, source: str | None, label: str
+) -> None:
+    try:
+        parsed = provider.parse(text)
+    except ranges.RangeFileError as exc:
+        raise click.ClickException(f"{label}: {exc}") from None
+    if not parsed.rows:
+        raise click.ClickException(
+            f"{label}: no ranges in the file; the {provider.name} list is left as it is"
+        )
+    published = _published(parsed, listed_on, provider)
+    click.echo(f"{provider.name}: {len(parsed.rows)} ranges published {published.isoformat()}", err=True)
+    with session_scope() as session:
+        counts = protected.replace_provider(
+            session,
+            provider.name,
+            parsed.rows,
+            source=source or ranges.source_text(provider, published),
+            listed_on=published,
+            progress=lambda done: click.echo(f"  {done}/{len(parsed.rows)} written", err=True),
+        )
+    click.echo(f"{provider.name}: {counts['removed']} replaced by {counts['added']}")
+
+
+@ranges_.command(
+    "load",
+    help="Replace one provider's ranges by those of FILE, in the provider's published format "
+    "(ip-ranges.json, goog.json, cloud.json, public-ip-list, Akamai's CIDR text, ServiceTags_Public_*.json). "
+    "All or nothing: on any error nothing changes.",
+)
+@click.argument("provider", type=click.Choice(sorted(ranges.PROVIDERS)))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--date", "listed_on", callback=lambda c, p, v: _date(c, p, v) if v else None,
+    help="date the provider published it (YYYY-MM-DD); required when the file states none",
+)  # fmt: skip
+@click.option("--source", help="where it comes from (default: the provider's URL and the date)")
+def load_ranges(provider: str, file: Path, listed_on: date | None, source: str | None) -> None:
+    _load_provider(
+        ranges.PROVIDERS[provider], file.read_text(encoding="utf-8"), listed_on=listed_on, source=source,
+        label=str(file),
+    )  # fmt: skip
+
+
+@ranges_.command(
+    "load-shipped", help="Load every file of registry/data/ranges/ (sources.json), replacing each provider's."
+)
+def load_shipped() -> None:
+    for entry in ranges.shipped():
+        _load_provider(
+            entry.provider, entry.file.read_text(encoding="utf-8"), listed_on=entry.published, source=None,
+            label=entry.file.name,
+        )  # fmt: skip
+
+
+@ranges_.command(
+    "trim",
+    help="Write FILE back in its published format with only what the guard keeps (CloudFront of "
+    "ip-ranges.json; Front Door and aggregated AzureCloud of ServiceTags): how the shipped copies are made.",
+)
+@click.argument("provider", type=click.Choice(sorted(ranges.PROVIDERS)))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def trim_ranges(provider: str, file: Path) -> None:
+    try:
+        click.echo(ranges.PROVIDERS[provider].trim(file.read_text(encoding="utf-8")), nl=False)
+    except ranges.RangeFileError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+
+
+@ranges_.command("list", help="Count the ranges per provider, with their date and source.")
+@click.option("--json", "as_json", is_flag=True)
+def list_ranges(as_json: bool) -> None:
+    with session_scope() as session:
+        columns = (SharedInfrastructure.provider, SharedInfrastructure.listed_on, SharedInfrastructure.source)
+        rows = session.execute(
+            select(*columns, func.count()).group_by(*columns).order_by(SharedInfrastructure.provider)
+        ).all()
+        data = [{"provider": p, "listed_on": d.isoformat(), "source": s, "ranges": n} for p, d, s, n in rows]
+        text = "\n".join(f"{p:16} {n:6} {d} {s}" for p, d, s, n in rows)
+        emit(data, as_json, text)

@@ -14,6 +14,7 @@ from registry.models.blocking import (
     block_request_subject,
     block_request_violation,
 )
+from registry.models.complaint import BlockComplaint, ComplaintStatus
 from registry.models.freezing import FreezeAccount, FreezeOrder, TransactionDelay, TransactionDelayNotice
 from registry.models.idempotency import IdempotencyRecord
 from registry.models.screening import JobStatus, ScreeningJob
@@ -43,10 +44,12 @@ __all__ = [
     "AgencyKind",
     "BlockAcknowledgement",
     "BlockAppeal",
+    "BlockComplaint",
     "BlockExecutor",
     "BlockRequest",
     "BlockTarget",
     "BlocklistSerial",
+    "ComplaintStatus",
     "Decision",
     "DecisionDocument",
     "DocumentType",

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -272,11 +273,21 @@ class SharedInfrastructure(Base):
     """An address range serving many unrelated sites (CDN, shared hosting): never blocked whole."""
 
     __tablename__ = "shared_infrastructure"
+    __table_args__ = (UniqueConstraint("provider", "cidr"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    cidr: Mapped[str] = mapped_column(String(64), unique=True)
+    provider: Mapped[str] = mapped_column(
+        String(40), comment="whose published list it came from (services.ranges), or local (CSV, CLI)"
+    )
+    cidr: Mapped[str] = mapped_column(String(64), index=True)
+    range_start: Mapped[bytes] = mapped_column(
+        LargeBinary(17), index=True, comment="first address as ranges.range_key: version byte, 16 bytes"
+    )
+    range_end: Mapped[bytes] = mapped_column(LargeBinary(17), comment="last address, as range_start")
     operator: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(32), comment="cdn, shared_hosting, cloud_files, ...")
+    kind: Mapped[str] = mapped_column(
+        String(32), comment="cdn, cloud, platform, dns_resolver, shared_hosting"
+    )
     source: Mapped[str] = mapped_column(String(300))
     listed_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[created_at]

@@ -9,6 +9,7 @@ schemas/blocking.py (BlockRequestRead, BlockOrderRead, ...). See docs/blocking.m
                 override of the over-blocking guard
   executors.py  the executors' replies (and a platform's, recorded by the deciding agency)
   appeals.py    appeals against a block in effect and their decisions
+  complaints.py a blocked site's owner's complaints: filed and read without a token, handled by the decider
   feeds.py      each executor's blocklist, as JSON and as a DNS RPZ zone
 """
 
@@ -21,6 +22,7 @@ from registry.api.blocking import requests as requests
 from registry.api.blocking import decisions as decisions
 from registry.api.blocking import executors as executors
 from registry.api.blocking import appeals as appeals
+from registry.api.blocking import complaints as complaints
 from registry.api.blocking import feeds as feeds
 
 # isort: on

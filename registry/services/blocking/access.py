@@ -173,6 +173,13 @@ def require_decider(principal: Principal, block_request: BlockRequest) -> None:
         )
 
 
+def require_a_decider(principal: Principal) -> None:
+    """The caller's agency decides block requests of some action (the complaints of site owners)."""
+    if not is_decider(principal):
+        deciders = ", ".join(sorted(rules().deciding_agencies))
+        raise PermissionDenied(f"Only a deciding agency ({deciders}) handles this.")
+
+
 def require_owner(principal: Principal, block_request: BlockRequest) -> None:
     if block_request.owner_agency_id != principal.agency_id:
         raise PermissionDenied("Only the submitting agency edits or submits its block request.")
