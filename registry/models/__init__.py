@@ -14,7 +14,13 @@ from registry.models.blocking import (
     block_request_subject,
     block_request_violation,
 )
-from registry.models.freezing import FreezeAccount, FreezeOrder, TransactionDelay, TransactionDelayNotice
+from registry.models.freezing import (
+    FreezeAccount,
+    FreezeOrder,
+    FreezeOrderFlag,
+    TransactionDelay,
+    TransactionDelayNotice,
+)
 from registry.models.idempotency import IdempotencyRecord
 from registry.models.screening import JobStatus, ScreeningJob
 from registry.models.sharing import RecordShare, SharedRecord, Visibility, VisibilityChange
@@ -67,6 +73,7 @@ __all__ = [
     "SubjectKind",
     "TransactionDelay",
     "TransactionDelayNotice",
+    "FreezeOrderFlag",
     "Violation",
     "ViolationStatus",
     "Visibility",
