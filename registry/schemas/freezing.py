@@ -24,7 +24,7 @@ from registry.schemas.output import AgencyCode, Compute, Output, OutputSchema, c
 from registry.services.freezing import access
 from registry.services.freezing.deadlines import late_steps
 from registry.services.freezing.delays import delay_transitions, notified_codes
-from registry.services.freezing.execution import executed_total
+from registry.services.freezing.execution import executed_total, outstanding
 from registry.services.freezing.expiry import shown_delay_state, shown_order_state
 from registry.services.freezing.machines import ACCOUNT, DELAY, DELAY_STATES, ORDER, ORDER_STATES, transitions
 from registry.services.identifiers import canonical_value
@@ -335,7 +335,9 @@ def _executed_total(order: FreezeOrder, output: Output) -> int:
 
 
 def _outstanding(order: FreezeOrder, output: Output) -> int | None:
-    return None if order.amount_vnd is None else max(order.amount_vnd - _executed_total(order, output), 0)
+    """What remains to be frozen across all banks: a bank sees it too, so it never freezes the same
+    remainder twice (the accounts of other banks stay hidden)."""
+    return outstanding(order)
 
 
 def _order_transitions(order: FreezeOrder, output: Output) -> Any:
@@ -394,7 +396,10 @@ class FreezeOrderRead(OutputSchema):
     amount_vnd = fields.Integer(allow_none=True, metadata={"description": "ordered; null: whole balance"})
     whole_balance = fields.Boolean()
     executed_total_vnd = fields.Integer(metadata={"description": "sum actually frozen (accounts shown)"})
-    outstanding_vnd = fields.Integer(allow_none=True, metadata={"description": "ordered minus frozen"})
+    outstanding_vnd = fields.Integer(
+        allow_none=True,
+        metadata={"description": "ordered minus what all banks together hold frozen; null: whole balance"},
+    )
     legal_bases = fields.List(fields.String())
     valid_from = fields.Date()
     valid_until = fields.Date(allow_none=True)

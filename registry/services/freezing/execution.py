@@ -22,6 +22,13 @@ def executed_total(accounts: Iterable[FreezeAccount]) -> int:
     return sum(a.amount_frozen_vnd or 0 for a in accounts if a.state == AccountState.EXECUTED)
 
 
+def outstanding(order: FreezeOrder) -> int | None:
+    """What the banks may still freeze under the order, all banks together (None: the whole balance)."""
+    if order.whole_balance or order.amount_vnd is None:
+        return None
+    return max(order.amount_vnd - order.frozen_total_vnd, 0)
+
+
 def get_account(v: Viewer, order: FreezeOrder, account_id: Any) -> FreezeAccount:
     """An account of the order the caller sees; another bank's account is NotFound."""
     key = id_or_not_found(account_id, "account")
@@ -56,6 +63,10 @@ def report_execution(
         )
     executed = data["outcome"] == AccountState.EXECUTED
     at = data.get("executed_at") or now
+    # Banks report at the same time on one order: each takes its turn on the order's row, so the second
+    # sees what the first froze and never takes the same remainder (a no-op on SQLite, which has one
+    # writer at a time anyway).
+    session.refresh(order, with_for_update=True)
 
     step = workflow.begin(
         session,
@@ -69,15 +80,17 @@ def report_execution(
             "The time of execution must be between dispatch and now.",
             errors={"executed_at": ["out of range"]},
         )
-    if executed and not order.whole_balance and data["amount_frozen_vnd"] > (order.amount_vnd or 0):
+    remaining = outstanding(order)
+    if executed and remaining is not None and data["amount_frozen_vnd"] > remaining:
         raise ValidationFailed(
-            "A bank freezes at most the amount ordered.",
-            errors={"amount_frozen_vnd": [f"more than the {order.amount_vnd} VND ordered"]},
+            f"A bank freezes at most what remains of the amount ordered: {remaining} of {order.amount_vnd} VND.",
+            errors={"amount_frozen_vnd": [f"more than the {remaining} VND that remain to be frozen"]},
         )
     account.reported_at = now
     account.note = data.get("note")
     if executed:
         account.amount_frozen_vnd = data["amount_frozen_vnd"]
+        order.frozen_total_vnd += data["amount_frozen_vnd"]
         account.executed_at = at
         account.bank_reference = data["bank_reference"]
     else:

@@ -23,7 +23,6 @@ from registry.services.freezing.access import (
     viewer,
 )
 from registry.services.freezing.config import rules
-from registry.services.freezing.execution import executed_total
 from registry.services.freezing.machines import ACCOUNT, DELAY, ORDER
 from registry.services.freezing.terms import (
     _account_detail,
@@ -227,7 +226,7 @@ def convert(
     data: dict[str, Any],
     now: datetime | None = None,
 ) -> FreezeOrder:
-    frozen = executed_total(order.accounts)
+    frozen = order.frozen_total_vnd
     follow_up = _begin_follow_up(session, principal, order, data, "convert")
     amount = data.get("amount_vnd")
     if amount is not None and amount > frozen:

@@ -128,13 +128,21 @@ def _subject_for(
 
 
 def _accounts(
-    session: Session, cipher: FieldCipher, principal: Principal, specs: list[dict[str, Any]]
+    session: Session,
+    cipher: FieldCipher,
+    principal: Principal,
+    specs: list[dict[str, Any]],
+    *,
+    prefix: str = "accounts",
+    first_position: int = 0,
+    already: Iterable[str] = (),
 ) -> list[FreezeAccount]:
-    """Each account normalised, registered as an identifier, and linked to its subject where known."""
-    accounts: list[FreezeAccount] = []
-    seen: set[str] = set()
-    for position, spec in enumerate(specs):
-        field = f"accounts.{position}"
+    """Each account normalised, registered as an identifier, and linked to its subject where known.
+    `already`: the canonical values the order names before these (an amendment adds to them)."""
+    pending: list[tuple[int, dict[str, Any], Any]] = []
+    seen: set[str] = set(already)
+    for index, spec in enumerate(specs):
+        field = f"{prefix}.{index}"
         parsed = identifiers.parse_or_fail("bank_account", spec["account"], field=f"{field}.account")
         if parsed.value in seen:
             raise ValidationFailed(
@@ -147,15 +155,25 @@ def _accounts(
             raise ValidationFailed(
                 f"The State Bank cannot dispatch to {reason}.", errors={f"{field}.account": [reason]}
             )
-        identifier = identifiers.ensure(session, cipher=cipher, principal=principal, parsed=parsed).identifier
+        pending.append((index, spec, parsed))
+    # Identifiers are registered in one order whatever the request's order (as blocking's targets), so
+    # two orders naming the same new accounts in opposite orders wait for each other instead of
+    # deadlocking on PostgreSQL; the accounts keep the request's order (position).
+    registered: dict[str, Identifier] = {}
+    for _, _, parsed in sorted(pending, key=lambda item: item[2].value):
+        found = identifiers.ensure(session, cipher=cipher, principal=principal, parsed=parsed)
+        registered[parsed.value] = found.identifier
+    accounts: list[FreezeAccount] = []
+    for index, spec, parsed in pending:
+        identifier = registered[parsed.value]
         accounts.append(
             FreezeAccount(
-                position=position,
-                bank_bin=bank_bin,
+                position=first_position + index,
+                bank_bin=parsed.attributes["bin"],
                 identifier_id=identifier.id,
                 holder_name=spec.get("holder_name"),
                 subject_id=_subject_for(
-                    session, principal, identifier, spec.get("subject_id"), f"{field}.subject_id"
+                    session, principal, identifier, spec.get("subject_id"), f"{prefix}.{index}.subject_id"
                 ),
                 state=AccountState.PENDING,
             )
