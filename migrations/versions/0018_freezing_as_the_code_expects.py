@@ -39,7 +39,10 @@ def upgrade() -> None:
             sa.Column("frozen_total_vnd", sa.BigInteger(), nullable=False, server_default=sa.text("0"))
         )
         batch_op.create_foreign_key(
-            batch_op.f("fk_freeze_order_procuracy_agency_id_agency"), "agency", ["procuracy_agency_id"], ["id"]
+            batch_op.f("fk_freeze_order_procuracy_agency_id_agency"),
+            "agency",
+            ["procuracy_agency_id"],
+            ["id"],
         )
         batch_op.create_index(batch_op.f("ix_freeze_order_procuracy_agency_id"), ["procuracy_agency_id"])
         batch_op.create_check_constraint(batch_op.f("ck_freeze_order_frozen_total"), "frozen_total_vnd >= 0")
@@ -70,7 +73,9 @@ def upgrade() -> None:
         sa.Column("answered_by_agency_id", sa.Integer(), nullable=True),
         sa.Column("answered_by_officer", sa.String(length=200), nullable=True),
         sa.Column("answered_at", DT, nullable=True),
-        sa.ForeignKeyConstraint(["agency_id"], ["agency.id"], name=op.f("fk_freeze_order_flag_agency_id_agency")),
+        sa.ForeignKeyConstraint(
+            ["agency_id"], ["agency.id"], name=op.f("fk_freeze_order_flag_agency_id_agency")
+        ),
         sa.ForeignKeyConstraint(
             ["answered_by_agency_id"],
             ["agency.id"],
@@ -96,7 +101,9 @@ def upgrade() -> None:
             ["followed_by_order_id"],
             ["id"],
         )
-        batch_op.create_index(batch_op.f("ix_transaction_delay_followed_by_order_id"), ["followed_by_order_id"])
+        batch_op.create_index(
+            batch_op.f("ix_transaction_delay_followed_by_order_id"), ["followed_by_order_id"]
+        )
     # Delays already linked to an order were linked at its submission.
     op.execute(
         "UPDATE transaction_delay SET followed_by_order_id = superseded_by_order_id "

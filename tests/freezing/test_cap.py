@@ -67,7 +67,7 @@ def test_two_banks_reporting_at_once_do_not_both_take_the_remainder(committed_ap
     loser = next(body for status, body in results if status == 422)
     assert "200000000" in loser["errors"]["amount_frozen_vnd"][0]  # it saw the other bank's 300,000,000
     session.expire_all()
-    frozen = session.scalar(select(FreezeOrder.frozen_total_vnd).where(FreezeOrder.id == uuid.UUID(order["id"])))
+    frozen = session.get(FreezeOrder, uuid.UUID(order["id"])).frozen_total_vnd
     assert frozen == 300_000_000
     session.close()
 

@@ -83,7 +83,7 @@ def report_execution(
     remaining = outstanding(order)
     if executed and remaining is not None and data["amount_frozen_vnd"] > remaining:
         raise ValidationFailed(
-            f"A bank freezes at most what remains of the amount ordered: {remaining} of {order.amount_vnd} VND.",
+            f"A bank freezes at most what remains of the {order.amount_vnd} VND ordered: {remaining} VND.",
             errors={"amount_frozen_vnd": [f"more than the {remaining} VND that remain to be frozen"]},
         )
     account.reported_at = now
