@@ -17,6 +17,9 @@ from registry.services.workdays import VIETNAM
 from tests.freezing.helpers import BIDV, DELAYS, VCB, get_delay, report_delay
 
 
+COVERED = {str(year): {"source": "test"} for year in range(2025, 2031)}
+
+
 def vn(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=VIETNAM)
 
@@ -31,7 +34,8 @@ def use_holidays(request, path) -> None:
 def holiday(tmp_path, request):
     """A configured public holiday on Monday 5 October 2026 (and no others)."""
     path = tmp_path / "holidays.json"
-    path.write_text(json.dumps({"fixed": [], "dated": {"2026-10-05": "test holiday"}, "working_days": []}))
+    days = {"years": COVERED, "days_off": {"2026-10-05": "test holiday"}, "working_days": []}
+    path.write_text(json.dumps(days))
     use_holidays(request, path)
 
 
@@ -97,7 +101,7 @@ def test_delay_expires_after_three_working_days_across_weekend_and_holiday(freez
 
 def test_delay_without_the_holiday_ends_a_day_earlier(freeze, tmp_path, request):
     path = tmp_path / "none.json"
-    path.write_text(json.dumps({"fixed": [], "dated": {}, "working_days": []}))
+    path.write_text(json.dumps({"years": COVERED, "days_off": {}, "working_days": []}))
     use_holidays(request, path)
     delay = report_delay(freeze, delayed_at="2026-10-02T10:00:00+07:00")
     assert datetime.fromisoformat(delay["ends_at"]) == vn("2026-10-07T10:00:00")  # Wednesday
@@ -120,7 +124,7 @@ def test_an_order_follows_a_delay_and_supersedes_it(freeze, db):
     assert followed["state"] == "superseded_by_order" and followed["superseded_by_order_id"] == order["id"]
     link = followed["transitions"][-1]
     assert link["action"] == "supersede" and link["agency"] == "MPS-C03" and link["officer"] == "inv-1"
-    far = datetime.now(UTC) + timedelta(days=30)
+    far = datetime.now(UTC) + timedelta(days=10)
     assert freezing.tick(db, now=far)["transaction_delays_expired"] == 0
     db.flush()
     assert get_delay(freeze, delay, "SBV")["state"] == "superseded_by_order"
