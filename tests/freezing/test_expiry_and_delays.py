@@ -16,7 +16,6 @@ from registry.services import freezing, rulefiles
 from registry.services.workdays import VIETNAM
 from tests.freezing.helpers import BIDV, DELAYS, VCB, get_delay, report_delay
 
-
 COVERED = {str(year): {"source": "test"} for year in range(2025, 2031)}
 
 
