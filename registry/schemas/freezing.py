@@ -47,6 +47,10 @@ def _note(required: bool = False) -> fields.String:
     return text(2000, metadata={"description": "why: recorded with the transition"}, **extra)
 
 
+GROUND = (
+    "the legal ground the order rests on (competence.json `grounds`: criminal_procedure, tax_enforcement, "
+    "judgment_enforcement); its issuer must hold it; default: the issuer's only ground"
+)
 ACCOUNT_SPELLING = "`<bank BIN or code>:<account number>`, e.g. `VCB:0011001234567` or `970436:0011001234567`"
 
 
@@ -78,6 +82,12 @@ class FreezeOrderCreate(Schema):
     amount_vnd = vnd(load_default=None, allow_none=True)
     whole_balance = fields.Boolean(load_default=False, metadata={"description": "freeze the whole balance"})
     legal_bases = fields.List(text(500), required=True, validate=validate.Length(min=1, max=50))
+    legal_ground = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=40),
+        metadata={"description": GROUND},
+    )
     valid_from = fields.Date(required=True)
     valid_until = fields.Date(
         load_default=None, allow_none=True, metadata={"description": "last day in force; null: until lifted"}
@@ -109,6 +119,7 @@ class FreezeOrderCorrection(Schema):
     amount_vnd = vnd(allow_none=True)
     whole_balance = fields.Boolean()
     legal_bases = fields.List(text(500), validate=validate.Length(min=1, max=50))
+    legal_ground = fields.String(validate=validate.Length(max=40), metadata={"description": GROUND})
     valid_from = fields.Date()
     valid_until = fields.Date(allow_none=True)
     reason = text(10_000)
@@ -134,6 +145,7 @@ class FreezeAmendment(Schema):
     amount_vnd = vnd(allow_none=True)
     whole_balance = fields.Boolean()
     legal_bases = fields.List(text(500), validate=validate.Length(min=1, max=50))
+    legal_ground = fields.String(validate=validate.Length(max=40), metadata={"description": GROUND})
     valid_until = fields.Date(allow_none=True)
     reason = text(10_000)
     note = _note(required=True)
@@ -401,6 +413,7 @@ class FreezeOrderRead(OutputSchema):
         metadata={"description": "ordered minus what all banks together hold frozen; null: whole balance"},
     )
     legal_bases = fields.List(fields.String())
+    legal_ground = fields.String(allow_none=True, metadata={"description": "the ground the order rests on"})
     valid_from = fields.Date()
     valid_until = fields.Date(allow_none=True)
     reason = fields.String()

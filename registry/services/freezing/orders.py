@@ -175,7 +175,7 @@ def amend(
 ) -> FreezeOrder:
     now = now or utcnow()
     issuer_code = viewer(session, principal).agency.code
-    names = ("amount_vnd", "whole_balance", "legal_bases", "valid_until", "reason")
+    names = ("amount_vnd", "whole_balance", "legal_bases", "legal_ground", "valid_until", "reason")
     follow_up = _begin_follow_up(session, principal, order, data, "amend")
     _set_terms(order, data, names)
     _check_terms(order, issuer_code, now=now)

@@ -67,14 +67,44 @@ def _check_terms(order: FreezeOrder, issuer_code: str, *, now: datetime) -> None
         ]
     if order.procuracy_notified_at and order.procuracy_notified_at > now + CLOCK_SKEW:
         errors["procuracy_notified_at"] = ["must not be in the future"]
+    _check_ground(order, issuer_code, errors)
     if errors:
         raise ValidationFailed("The order's terms are not acceptable; see `errors`.", errors=errors)
+
+
+def _check_ground(order: FreezeOrder, issuer_code: str, errors: dict[str, list[str]]) -> None:
+    """The order rests on a legal ground its issuer holds (competence.json `grounds`): Tax orders under the
+    Law on Tax Administration, never under criminal procedure; the ground defaults to the issuer's only one,
+    and no legal basis cited may belong to a ground the issuer does not hold."""
+    known = competence.grounds(COMPETENCE_ACTION)
+    if not known:
+        return
+    held = [name for name, ground in known.items() if ground.held_by(issuer_code)]
+    if order.legal_ground is None and len(held) == 1:
+        order.legal_ground = held[0]
+    if order.legal_ground is None:
+        errors["legal_ground"] = [f"name the ground of this order: one of {', '.join(held) or 'none held'}"]
+    elif order.legal_ground not in known:
+        errors["legal_ground"] = [f"unknown ground; one of {', '.join(sorted(known))}"]
+    elif order.legal_ground not in held:
+        errors["legal_ground"] = [
+            f"{issuer_code} does not order a freeze on {order.legal_ground} "
+            f"({known[order.legal_ground].law}); it holds {', '.join(held) or 'none'}"
+        ]
+    holds = ", ".join(held) or "none"
+    for index, basis in enumerate(order.legal_bases or []):
+        foreign = [name for name, ground in known.items() if name not in held and ground.cited_in(basis)]
+        if foreign:
+            errors[f"legal_bases.{index}"] = [
+                f"cites {foreign[0]}, a ground {issuer_code} does not hold (it holds {holds})"
+            ]
 
 
 TERMS = (
     "amount_vnd",
     "whole_balance",
     "legal_bases",
+    "legal_ground",
     "valid_from",
     "valid_until",
     "reason",
