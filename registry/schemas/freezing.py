@@ -26,6 +26,7 @@ from registry.services.freezing.deadlines import late_steps
 from registry.services.freezing.delays import delay_transitions, notified_codes
 from registry.services.freezing.execution import executed_total, outstanding
 from registry.services.freezing.expiry import shown_delay_state, shown_order_state
+from registry.services.freezing.flags import flags_of
 from registry.services.freezing.machines import ACCOUNT, DELAY, DELAY_STATES, ORDER, ORDER_STATES, transitions
 from registry.services.identifiers import canonical_value
 
@@ -99,6 +100,19 @@ class FreezeOrderCreate(Schema):
         metadata={"description": "criminal path: required when the issuer is an investigation body"},
     )
     procuracy_reference = text(100, load_default=None, allow_none=True)
+    procuracy = text(
+        64,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "code of the procuracy notified (e.g. SPP); it reads the order"},
+    )
+    urgent = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "police and courts (configurable): dispatched to the banks at submission, at any "
+            "hour; the State Bank checks the form afterwards and may flag a defect"
+        },
+    )
     transaction_delay_ids = fields.List(
         fields.UUID(),
         load_default=list,
@@ -125,6 +139,7 @@ class FreezeOrderCorrection(Schema):
     reason = text(10_000)
     procuracy_notified_at = fields.AwareDateTime(allow_none=True)
     procuracy_reference = text(100, allow_none=True)
+    procuracy = text(64, allow_none=True)
     note = _note(required=True)
 
     @validates_schema
@@ -136,12 +151,25 @@ class FreezeStep(Schema):
     note = _note()
 
 
-class FreezeReturn(Schema):
+class FreezeWithdrawal(Schema):
     note = _note(required=True)
+
+
+class FlagCreate(Schema):
+    defect = text(2000, required=True, metadata={"description": "the defect of form, for the issuer"})
+
+
+class FlagAnswer(Schema):
+    answer = text(2000, required=True, metadata={"description": "the issuer's answer"})
 
 
 class FreezeAmendment(Schema):
     decision_id = fields.UUID(required=True, metadata={"description": "the amending decision"})
+    add_accounts = fields.List(
+        fields.Nested(AccountSpec),
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "accounts the amendment adds: dispatched to their banks at once"},
+    )
     amount_vnd = vnd(allow_none=True)
     whole_balance = fields.Boolean()
     legal_bases = fields.List(text(500), validate=validate.Length(min=1, max=50))
@@ -267,6 +295,20 @@ def _detail(transition: WorkflowTransition, output: Output) -> dict[str, Any] | 
     return json.loads(transition.detail) if shown else None  # type: ignore[arg-type]
 
 
+class FlagRead(OutputSchema):
+    """A defect of form the State Bank flagged to the issuer, and the issuer's answer."""
+
+    id = fields.UUID()
+    agency = AgencyCode(attribute="agency_id")
+    officer = fields.String()
+    defect = fields.String()
+    raised_at = fields.DateTime()
+    answer = fields.String(allow_none=True)
+    answered_by = AgencyCode(attribute="answered_by_agency_id", allow_none=True)
+    answered_by_officer = fields.String(allow_none=True)
+    answered_at = fields.DateTime(allow_none=True)
+
+
 class FreezeDecisionRef(OutputSchema):
     id = fields.UUID()
     number = fields.String()
@@ -364,6 +406,13 @@ def _order_transitions(order: FreezeOrder, output: Output) -> Any:
     return rows
 
 
+def _flags(order: FreezeOrder, output: Output) -> list[Any]:
+    """The State Bank's flags and the issuer's answers: for those who see the whole order, not banks."""
+    if not caller_view(output).sees_all_accounts(order):
+        return []
+    return list(output.loaded.get(("freeze:flags", order.id), []))
+
+
 def _decision(output: Output, decision_id: uuid.UUID) -> Decision | None:
     """By its id, not the view-only relationship: a step that changed the id has not refreshed that.
     The page's decisions are in the session already (access.ORDER_LOADS): no statement here."""
@@ -391,6 +440,7 @@ class FreezeOrderRead(OutputSchema):
         "outstanding_vnd": _outstanding,
         "transaction_delay_ids": loaded("freeze:delay_ids", []),
         "transitions": _order_transitions,
+        "flags": _flags,
         "decision": lambda order, o: _decision(o, order.decision_id),
         "current_decision": lambda order, o: _decision(o, order.current_decision_id),
     }
@@ -419,6 +469,9 @@ class FreezeOrderRead(OutputSchema):
     reason = fields.String()
     procuracy_notified_at = fields.DateTime(allow_none=True)
     procuracy_reference = fields.String(allow_none=True)
+    procuracy = AgencyCode(
+        attribute="procuracy_agency_id", allow_none=True, metadata={"description": "the procuracy notified"}
+    )
     conversion_kind = fields.String(allow_none=True)
     converted_amount_vnd = fields.Integer(allow_none=True)
     transaction_delay_ids = fields.List(fields.UUID())
@@ -426,15 +479,23 @@ class FreezeOrderRead(OutputSchema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     transitions = fields.List(fields.Nested(FreezeTransitionRead))
+    urgent = fields.Boolean()
+    flags = fields.List(
+        fields.Nested(FlagRead),
+        metadata={"description": "defects the State Bank flagged, and the answers (not shown to banks)"},
+    )
 
     @pre_dump(pass_collection=True)
     def _load_page(self, data: Any, many: bool, **_: Any) -> Any:
-        """The delays the page's orders followed, in one query; a list shows no transitions."""
+        """The delays the page's orders followed and their flags, one query each; a list shows no
+        transitions."""
         output = current()
         orders = as_list(data)
         delay_ids = access.delay_ids_seen(output.session, caller_view(output), orders)
         for order_id, ids in delay_ids.items():
             output.loaded[("freeze:delay_ids", order_id)] = ids
+        for order_id, rows in flags_of(output.session, orders).items():
+            output.loaded[("freeze:flags", order_id)] = rows
         if many:
             for order in orders:
                 output.loaded[("freeze:listed", order.id)] = True

@@ -71,6 +71,7 @@ class Freeze:
             "reason": "Thu giữ tiền do buôn bán hàng giả trên sàn thương mại điện tử",
             "procuracy_notified_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
             "procuracy_reference": "15/TB-CSKT",
+            "procuracy": "SPP",
         }
         body.update(fields)
         return body

@@ -26,7 +26,8 @@ overdue             403  200          403          403       403    403     200
 read                200  200          200          404       404    403     200
 receive             403  200          403          403       404    403     403
 check               403  200          403          403       404    403     403
-return              403  200          403          403       404    403     403
+flags               403  200          403          403       404    403     403
+answer_flag         200  403          403          403       404    403     403
 dispatch            403  200          403          403       404    403     403
 resubmit            200  403          403          403       404    403     403
 report              403  403          200          404       403    403     403
@@ -35,6 +36,7 @@ extend              200  403          403          403       404    403     403
 lift                200  403          403          403       404    403     403
 convert             200  403          403          403       404    403     403
 close               403  200          403          403       404    403     403
+withdraw            200  403          403          403       404    403     403
 delay_report        403  403          201          201       403    403     403
 delay_list          200  200          200          200       200    403     200
 delay_read          200  200          200          404       404    403     200
@@ -63,7 +65,7 @@ COVERED_CALLS = [
         for action in (
             "receive",
             "check",
-            "return",
+            "flags",
             "dispatch",
             "resubmit",
             "amend",
@@ -71,8 +73,10 @@ COVERED_CALLS = [
             "lift",
             "convert",
             "close",
+            "withdraw",
         )
     ],
+    ("POST", f"{ORDERS}/{_ID}/flags/{_ID}/answer"),
     ("POST", f"{ORDERS}/{_ID}/accounts/{_ID}/report"),
     ("POST", DELAYS),
     ("GET", DELAYS),
@@ -85,9 +89,10 @@ assert len(COVERED_CALLS) == len(EXPECTED) // len(ROLES)
 SETUP = {
     "receive": "submitted",
     "check": "received",
-    "return": "received",
+    "flags": "received",
+    "answer_flag": "flagged",
     "dispatch": "checked",
-    "resubmit": "returned",
+    "resubmit": "received",
     "read": "dispatched",
     "report": "dispatched",
     "amend": "in_effect",
@@ -95,6 +100,7 @@ SETUP = {
     "lift": "in_effect",
     "convert": "in_effect",
     "close": "lifted",
+    "withdraw": "submitted",
 }
 
 
@@ -103,10 +109,11 @@ def _order(freeze, state: str) -> dict:
     steps = {
         "received": [("receive", "SBV", "sbv-setup")],
         "checked": [("receive", "SBV", "sbv-setup"), ("check", "SBV", "sbv-setup-2")],
-        "returned": [("receive", "SBV", "sbv-setup"), ("return", "SBV", "sbv-setup-2")],
     }
     for action, agency, officer in steps.get(state, []):
         freeze.step(order, action, agency, officer, note="setup")
+    if state == "flagged":
+        order = freeze.step(order, "flags", "SBV", "sbv-setup", defect="setup")
     if state in ("dispatched", "in_effect", "lifted"):
         order = freeze.submit(accounts=[VCB])
         freeze.step(order, "receive", officer="sbv-setup")
@@ -164,8 +171,10 @@ def _call(freeze, endpoint: str, role: str):  # type: ignore[no-untyped-def]
         return client.get(url, headers=headers)
     decision = freeze.decision("MPS-C03")
     bodies = {
-        "return": {"note": "x"},
+        "flags": {"defect": "x"},
+        "answer_flag": {"answer": "x"},
         "resubmit": {"note": "x"},
+        "withdraw": {"note": "x"},
         "report": {"outcome": "executed", "amount_frozen_vnd": 1, "bank_reference": "R"},
         "amend": {"decision_id": decision, "amount_vnd": 400_000_000, "note": "x"},
         "extend": {"decision_id": decision, "valid_until": "2030-01-01", "note": "x"},
@@ -174,6 +183,10 @@ def _call(freeze, endpoint: str, role: str):  # type: ignore[no-untyped-def]
     }
     if endpoint == "report":
         url += f"/accounts/{order['accounts'][0]['id']}"
+    if endpoint == "answer_flag":
+        return client.post(
+            f"{url}/flags/{order['flags'][0]['id']}/answer", json=bodies[endpoint], headers=headers
+        )
     return client.post(f"{url}/{endpoint}", json=bodies.get(endpoint, {}), headers=headers)
 
 

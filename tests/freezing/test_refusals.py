@@ -156,7 +156,7 @@ def test_invalid_transitions_are_409_with_current_and_allowed(freeze):
     ):
         refused = freeze.step(order, action, agency, officer, expect=409)
         assert refused["current_state"] == "submitted"
-        assert refused["allowed"] == ["expire", "lift", "receive"]
+        assert refused["allowed"] == ["dispatch_urgent", "expire", "lift", "receive", "resubmit", "withdraw"]
     amend = freeze.step(
         order, "amend", "MPS-C03", "inv-1", expect=409, decision_id=freeze.decision(), amount_vnd=1, note="x"
     )
@@ -164,7 +164,7 @@ def test_invalid_transitions_are_409_with_current_and_allowed(freeze):
     freeze.step(order, "receive")
     twice = freeze.step(order, "receive", officer="sbv-c", expect=409)
     assert twice["current_state"] == "received"
-    assert twice["allowed"] == ["check", "expire", "lift", "return_for_correction"]
+    assert twice["allowed"] == ["check", "expire", "lift", "resubmit", "withdraw"]
 
 
 def test_only_the_state_bank_processes_and_only_the_issuer_follows_up(freeze):

@@ -41,6 +41,18 @@ def _decision(session: Session, principal: Principal, decision_id: Any, *, own: 
     return decision
 
 
+def _procuracy(session: Session, code: str | None, field: str = "procuracy") -> int | None:
+    """The agency id of the procuracy notified (it then reads the order); 422 for any other agency."""
+    if code is None:
+        return None
+    agency = session.scalars(select(Agency).where(Agency.code == code)).first()
+    if agency is None or not _matches(code, rules().procuracies):
+        raise ValidationFailed(
+            "The procuracy notified must be a procuracy.", errors={field: [f"{code} is not a procuracy"]}
+        )
+    return agency.id
+
+
 def today_in_vietnam(now: datetime | None = None) -> date:
     return workdays.local(now or utcnow()).date()
 
@@ -59,11 +71,11 @@ def _check_terms(order: FreezeOrder, issuer_code: str, *, now: datetime) -> None
     if not order.legal_bases:
         errors["legal_bases"] = ["at least one legal basis is required"]
     if _matches(issuer_code, rules().investigation_bodies) and not (
-        order.procuracy_notified_at and order.procuracy_reference
+        order.procuracy_notified_at and order.procuracy_reference and order.procuracy_agency_id
     ):
         errors["procuracy_notified_at"] = [
             "an investigation body's order must carry its notification to the procuracy "
-            "(procuracy_notified_at and procuracy_reference)"
+            "(procuracy, procuracy_notified_at and procuracy_reference)"
         ]
     if order.procuracy_notified_at and order.procuracy_notified_at > now + CLOCK_SKEW:
         errors["procuracy_notified_at"] = ["must not be in the future"]
@@ -110,6 +122,7 @@ TERMS = (
     "reason",
     "procuracy_notified_at",
     "procuracy_reference",
+    "procuracy_agency_id",
 )
 
 
@@ -165,12 +178,10 @@ def _accounts(
     *,
     prefix: str = "accounts",
     first_position: int = 0,
-    already: Iterable[str] = (),
 ) -> list[FreezeAccount]:
-    """Each account normalised, registered as an identifier, and linked to its subject where known.
-    `already`: the canonical values the order names before these (an amendment adds to them)."""
+    """Each account normalised, registered as an identifier, and linked to its subject where known."""
     pending: list[tuple[int, dict[str, Any], Any]] = []
-    seen: set[str] = set(already)
+    seen: set[str] = set()
     for index, spec in enumerate(specs):
         field = f"{prefix}.{index}"
         parsed = identifiers.parse_or_fail("bank_account", spec["account"], field=f"{field}.account")
