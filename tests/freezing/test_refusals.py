@@ -252,3 +252,37 @@ def test_nothing_to_execute_once_lifted(freeze):
     )
     late = freeze.execute(order, "970436", 1_000, expect=409)
     assert late["current_state"] == "lifted" and late["allowed"] == ["close"]
+
+
+def test_every_step_resting_on_a_decision_needs_a_grounded_one(freeze, db):
+    """Order, correction, amendment, extension, lift, conversion and the State Bank's dispatch all go
+    through decisions.require_grounding."""
+    from registry.models import Decision
+
+    ungrounded = freeze.decision(document=False)
+    order = freeze.submit()
+    refused = freeze.step(order, "resubmit", "MPS-C03", "inv-1", expect=422, decision_id=ungrounded, note="x")
+    assert refused["type"].endswith("/decision-not-grounding")
+    freeze.step(order, "receive")
+    freeze.step(order, "check", officer="sbv-b")
+    # The order's decision loses its grounding before dispatch (e.g. its document found wanting).
+    decision = db.get(Decision, uuid.UUID(order["decision"]["id"]))
+    document_id, decision.document_id = decision.document_id, None
+    db.flush()
+    held = freeze.step(order, "dispatch", officer="sbv-b", expect=422)
+    assert held["type"].endswith("/decision-not-grounding")
+    decision.document_id = document_id
+    db.flush()
+    freeze.step(order, "dispatch", officer="sbv-b")
+    freeze.execute(order, "970436", 1_000)
+    bodies = {
+        "amend": {"amount_vnd": 1_000_000},
+        "extend": {"valid_until": "2030-01-01"},
+        "lift": {},
+        "convert": {"kind": "deduction"},
+    }
+    for action, body in bodies.items():
+        refused = freeze.step(
+            order, action, "MPS-C03", "inv-1", expect=422, decision_id=ungrounded, note="x", **body
+        )
+        assert refused["type"].endswith("/decision-not-grounding"), action
