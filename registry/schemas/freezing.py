@@ -229,6 +229,12 @@ class ExecutionReport(Schema):
                 raise ValidationError("Nothing was frozen.", "amount_frozen_vnd")
 
 
+class ReleaseConfirmation(Schema):
+    release_reference = text(100, required=True, metadata={"description": "the bank's own reference"})
+    released_at = fields.AwareDateTime(metadata={"description": "when (default: now)"})
+    note = text(2000)
+
+
 class OverdueQuery(PageQuery):
     state = fields.String(validate=validate.OneOf(ORDER_STATES))
 
@@ -364,9 +370,26 @@ class AccountRead(OutputSchema):
     )
     holder_name = fields.String(allow_none=True)
     subject_id = fields.UUID(allow_none=True)
-    state = fields.String(metadata={"description": "pending | dispatched | executed | not_executable"})
-    due_at = fields.DateTime(allow_none=True)
-    amount_frozen_vnd = fields.Integer(allow_none=True)
+    state = fields.String(
+        metadata={
+            "description": "pending | dispatched | executed | not_executable | release_pending | released"
+        }
+    )
+    due_at = fields.DateTime(
+        allow_none=True, metadata={"description": "the bank's deadline (execution, release)"}
+    )
+    amount_frozen_vnd = fields.Integer(
+        allow_none=True, metadata={"description": "frozen now (a pending release still counts)"}
+    )
+    release_pending_vnd = fields.Integer(
+        allow_none=True, metadata={"description": "instructed to release, not yet confirmed by the bank"}
+    )
+    release_requested_at = fields.DateTime(allow_none=True)
+    released_vnd = fields.Integer(
+        allow_none=True, metadata={"description": "released, as the bank confirmed"}
+    )
+    released_at = fields.DateTime(allow_none=True)
+    release_reference = fields.String(allow_none=True)
     executed_at = fields.DateTime(allow_none=True)
     bank_reference = fields.String(allow_none=True)
     not_executable_reason = fields.String(allow_none=True)

@@ -14,7 +14,7 @@ from registry.cli.workflows import TICKS
 from registry.models import FreezeOrder
 from registry.services import freezing, rulefiles
 from registry.services.workdays import VIETNAM
-from tests.freezing.helpers import BIDV, DELAYS, VCB, get_delay, report_delay
+from tests.freezing.helpers import BIDV, DELAYS, ORDERS, VCB, get_delay, report_delay
 
 COVERED = {str(year): {"source": "test"} for year in range(2025, 2031)}
 
@@ -51,9 +51,21 @@ def test_order_expires_by_tick_recorded_as_system(freeze, db):
     db.flush()
     expired = freeze.get(order, "SBV")
     assert expired["state"] == "expired"
-    system = expired["transitions"][-1]
+    system, release = expired["transitions"][-2:]
     assert system["action"] == "expire" and system["officer"] == "system" and system["agency"] is None
     assert system["reason"] == f"validity ended on {today.isoformat()}"
+    # Expiry reaches the bank as a release instruction, which it confirms before the order is closed.
+    assert (release["action"], release["officer"], release["detail"]) == (
+        "instruct_release",
+        "system",
+        {"release_vnd": 300_000_000},
+    )
+    vcb = freeze.account_of(expired, "970436")
+    assert (vcb["state"], vcb["release_pending_vnd"]) == ("release_pending", 300_000_000)
+    freeze.step(order, "close", officer="sbv-c", expect=409)
+    path = f"{ORDERS}/{order['id']}/accounts/{vcb['id']}/confirm-release"
+    confirmed = freeze.post(path, "BANK-970436", None, release_reference="REL-1")
+    assert freeze.account_of(confirmed, "970436")["released_vnd"] == 300_000_000
     assert freeze.step(order, "close", officer="sbv-c")["state"] == "closed"
 
 

@@ -80,7 +80,7 @@ def test_whole_life_of_an_order(freeze, client, db):
     }
     assert freeze.get(order, "BANK-970436")["executed_total_vnd"] == 300_000_000  # its own accounts only
     again = freeze.execute(order, "970436", 1, expect=409)
-    assert again["current_state"] == "executed" and again["allowed"] == []
+    assert again["current_state"] == "executed" and again["allowed"] == ["instruct_release"]
 
     # Amendment on a new decision; the terms before are kept in the history.
     amending = freeze.decision("MPS-C03")
@@ -115,6 +115,27 @@ def test_whole_life_of_an_order(freeze, client, db):
     cancellation = freeze.decision("MPS-C03")
     lifted = freeze.step(order, "lift", "MPS-C03", "inv-1", decision_id=cancellation, note="Hủy bỏ phong tỏa")
     assert lifted["state"] == "lifted" and lifted["current_decision"]["id"] == cancellation
+    # Each bank is told to release what it froze; until it confirms, the money is still frozen there.
+    shown = {
+        a["bank"]: (a["state"], a["amount_frozen_vnd"], a["release_pending_vnd"]) for a in lifted["accounts"]
+    }
+    assert shown == {
+        "BANK-970436": ("release_pending", 300_000_000, 300_000_000),
+        "BANK-970418": ("release_pending", 150_000_000, 150_000_000),
+    }
+    assert lifted["executed_total_vnd"] == 450_000_000
+    waiting = freeze.step(order, "close", officer="sbv-c", expect=409)
+    assert "await the banks' confirmation" in waiting["detail"]
+    for bank_bin in ("970436", "970418"):
+        account = freeze.account_of(lifted, bank_bin)
+        path = f"{ORDERS}/{order['id']}/accounts/{account['id']}/confirm-release"
+        freeze.post(path, f"BANK-{bank_bin}", None, release_reference=f"REL-{bank_bin}")
+    released = freeze.get(order, "SBV")
+    assert {(a["state"], a["amount_frozen_vnd"], a["released_vnd"]) for a in released["accounts"]} == {
+        ("released", 0, 300_000_000),
+        ("released", 0, 150_000_000),
+    }
+    assert released["executed_total_vnd"] == 0
     closed = freeze.step(order, "close", officer="sbv-c")
     assert closed["state"] == "closed" and closed["allowed_actions"] == []
     late = freeze.step(order, "lift", "MPS-C03", "inv-1", expect=409, decision_id=cancellation, note="x")
@@ -135,6 +156,10 @@ def test_whole_life_of_an_order(freeze, client, db):
         ("amend", False),
         ("extend", False),
         ("lift", False),
+        ("instruct_release", True),
+        ("instruct_release", True),
+        ("confirm_release", True),
+        ("confirm_release", True),
         ("close", False),
     ]
     by_action = {t["action"]: t for t in closed["transitions"] if t["account_id"] is None}

@@ -31,6 +31,7 @@ answer_flag         200  403          403          403       404    403     403
 dispatch            403  200          403          403       404    403     403
 resubmit            200  403          403          403       404    403     403
 report              403  403          200          404       403    403     403
+confirm_release     403  403          200          404       403    403     403
 amend               200  403          403          403       404    403     403
 extend              200  403          403          403       404    403     403
 lift                200  403          403          403       404    403     403
@@ -78,6 +79,7 @@ COVERED_CALLS = [
     ],
     ("POST", f"{ORDERS}/{_ID}/flags/{_ID}/answer"),
     ("POST", f"{ORDERS}/{_ID}/accounts/{_ID}/report"),
+    ("POST", f"{ORDERS}/{_ID}/accounts/{_ID}/confirm-release"),
     ("POST", DELAYS),
     ("GET", DELAYS),
     ("GET", f"{DELAYS}/{_ID}"),
@@ -99,7 +101,8 @@ SETUP = {
     "extend": "in_effect",
     "lift": "in_effect",
     "convert": "in_effect",
-    "close": "lifted",
+    "close": "released",
+    "confirm_release": "lifted",
     "withdraw": "submitted",
 }
 
@@ -114,15 +117,21 @@ def _order(freeze, state: str) -> dict:
         freeze.step(order, action, agency, officer, note="setup")
     if state == "flagged":
         order = freeze.step(order, "flags", "SBV", "sbv-setup", defect="setup")
-    if state in ("dispatched", "in_effect", "lifted"):
+    if state in ("dispatched", "in_effect", "lifted", "released"):
         order = freeze.submit(accounts=[VCB])
         freeze.step(order, "receive", officer="sbv-setup")
         freeze.step(order, "check", officer="sbv-setup-2")
         order = freeze.step(order, "dispatch", officer="sbv-setup-2")
-    if state in ("in_effect", "lifted"):
+    if state in ("in_effect", "lifted", "released"):
         order = freeze.execute(order, "970436", 1_000)
-    if state == "lifted":
-        freeze.step(order, "lift", "MPS-C03", "inv-setup", decision_id=freeze.decision(), note="setup")
+    if state in ("lifted", "released"):
+        order = freeze.step(
+            order, "lift", "MPS-C03", "inv-setup", decision_id=freeze.decision(), note="setup"
+        )
+    if state == "released":
+        account = order["accounts"][0]["id"]
+        path = f"{ORDERS}/{order['id']}/accounts/{account}/confirm-release"
+        freeze.post(path, "BANK-970436", None, release_reference="setup")
     return order
 
 
@@ -176,6 +185,7 @@ def _call(freeze, endpoint: str, role: str):  # type: ignore[no-untyped-def]
         "resubmit": {"note": "x"},
         "withdraw": {"note": "x"},
         "report": {"outcome": "executed", "amount_frozen_vnd": 1, "bank_reference": "R"},
+        "confirm_release": {"release_reference": "R"},
         "amend": {"decision_id": decision, "amount_vnd": 400_000_000, "note": "x"},
         "extend": {"decision_id": decision, "valid_until": "2030-01-01", "note": "x"},
         "lift": {"decision_id": decision, "note": "x"},
@@ -183,6 +193,9 @@ def _call(freeze, endpoint: str, role: str):  # type: ignore[no-untyped-def]
     }
     if endpoint == "report":
         url += f"/accounts/{order['accounts'][0]['id']}"
+    if endpoint == "confirm_release":
+        path = f"{url}/accounts/{order['accounts'][0]['id']}/confirm-release"
+        return client.post(path, json=bodies[endpoint], headers=headers)
     if endpoint == "answer_flag":
         return client.post(
             f"{url}/flags/{order['flags'][0]['id']}/answer", json=bodies[endpoint], headers=headers

@@ -19,7 +19,9 @@ from registry.services.freezing.machines import ACCOUNT, EXECUTABLE, ORDER
 
 
 def executed_total(accounts: Iterable[FreezeAccount]) -> int:
-    return sum(a.amount_frozen_vnd or 0 for a in accounts if a.state == AccountState.EXECUTED)
+    """What the accounts hold frozen now (a release not yet confirmed is still frozen)."""
+    held = (AccountState.EXECUTED, AccountState.RELEASE_PENDING)
+    return sum(a.amount_frozen_vnd or 0 for a in accounts if a.state in held)
 
 
 def outstanding(order: FreezeOrder) -> int | None:

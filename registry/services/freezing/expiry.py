@@ -48,7 +48,13 @@ def expire_order_if_due(session: Session, order: FreezeOrder, *, now: datetime |
     end = expiry_instant(order)
     if end is None or now < end or order.state not in RUNNING:
         return False
-    return _expire(session, ORDER, order, f"validity ended on {order.valid_until.isoformat()}", now)  # type: ignore[union-attr]
+    reason = f"validity ended on {order.valid_until.isoformat()}"  # type: ignore[union-attr]
+    if not _expire(session, ORDER, order, reason, now):
+        return False
+    from registry.services.freezing import releases  # it needs access, which needs this module
+
+    releases.release_all(session, order, principal=None, reason="expired", now=now)
+    return True
 
 
 def expire_delay_if_due(session: Session, delay: TransactionDelay, *, now: datetime | None = None) -> bool:

@@ -72,6 +72,13 @@ ACCOUNT.add("execute", {AccountState.DISPATCHED}, AccountState.EXECUTED, Scope.F
 ACCOUNT.add(
     "report_not_executable", {AccountState.DISPATCHED}, AccountState.NOT_EXECUTABLE, Scope.FREEZE_EXECUTE
 )
+# Releases (services/freezing/releases.py): a lift, an expiry (the system) or an amendment lowering the
+# amount instructs the bank; the bank confirms, in whole (released) or in part (executed, for less).
+ACCOUNT.add("instruct_release", {AccountState.EXECUTED}, AccountState.RELEASE_PENDING, Scope.FREEZE_SUBMIT)
+ACCOUNT.add("confirm_release", {AccountState.RELEASE_PENDING}, AccountState.RELEASED, Scope.FREEZE_EXECUTE)
+ACCOUNT.add(
+    "confirm_partial_release", {AccountState.RELEASE_PENDING}, AccountState.EXECUTED, Scope.FREEZE_EXECUTE
+)
 
 DELAY = workflow.Machine("transaction_delay")
 DELAY.add("supersede", {DelayState.IN_EFFECT}, DelayState.SUPERSEDED_BY_ORDER, Scope.FREEZE_SUBMIT)

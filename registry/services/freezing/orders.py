@@ -16,6 +16,7 @@ from registry.models import Decision
 from registry.models.freezing import AccountState, FreezeOrder, OrderState
 from registry.services import workflow
 from registry.services.decisions import require_grounding
+from registry.services.freezing import releases
 from registry.services.freezing.access import (
     Viewer,
     load_delay_for_step,
@@ -221,6 +222,14 @@ def amend(
     if added:
         follow_up.detail["accounts_added"] = _account_detail(order, session)[-len(added) :]
     follow_up.record(order, data, now=now)
+    releases.release_excess(
+        session,
+        order,
+        principal=principal,
+        reason="amount lowered",
+        decision_id=follow_up.decision.id,
+        now=now,
+    )
     due = now + timedelta(hours=rules().execution_hours)
     for account in added:
         workflow.apply(
@@ -288,7 +297,13 @@ def lift(
     data: dict[str, Any],
     now: datetime | None = None,
 ) -> FreezeOrder:
-    _begin_follow_up(session, principal, order, data, "lift").record(order, data, now=now or utcnow())
+    """The order ends on a cancellation decision; each bank holding money under it is told to release it."""
+    now = now or utcnow()
+    follow_up = _begin_follow_up(session, principal, order, data, "lift")
+    follow_up.record(order, data, now=now)
+    releases.release_all(
+        session, order, principal=principal, reason="lifted", decision_id=follow_up.decision.id, now=now
+    )
     return order
 
 
