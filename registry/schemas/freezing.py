@@ -565,6 +565,22 @@ class DelayCreate(Schema):
         validate=validate.Length(min=1, max=10),
         metadata={"description": "codes of the competent authorities the bank reported to (e.g. MPS-C03)"},
     )
+    sbv_reported_at = fields.AwareDateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "when the bank reported the delay to the State Bank (or record it later)"},
+    )
+    sbv_reference = text(100, load_default=None, allow_none=True, metadata={"description": "of that report"})
+
+    @validates_schema
+    def _sbv(self, data: dict[str, Any], **_: Any) -> None:
+        if bool(data.get("sbv_reported_at")) != bool(data.get("sbv_reference")):
+            raise ValidationError("Give the time and the reference of the report together.", "sbv_reference")
+
+
+class DelaySbvReport(Schema):
+    sbv_reported_at = fields.AwareDateTime(required=True, metadata={"description": "when it was reported"})
+    sbv_reference = text(100, required=True, metadata={"description": "the report's reference"})
 
 
 class DelayQuery(PageQuery):
@@ -604,6 +620,12 @@ class DelayRead(OutputSchema):
     delayed_at = fields.DateTime()
     ends_at = fields.DateTime(metadata={"description": "it ends by itself then unless an order follows"})
     reported_to = fields.List(fields.String())
+    sbv_reported_at = fields.DateTime(allow_none=True, metadata={"description": "reported to the State Bank"})
+    sbv_reference = fields.String(allow_none=True)
+    followed_by_order_id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "the order that follows it; it ends when executed at the bank"},
+    )
     superseded_by_order_id = fields.UUID(allow_none=True)
     reported_at = fields.DateTime()
     transitions = fields.List(fields.Nested(FreezeTransitionRead))

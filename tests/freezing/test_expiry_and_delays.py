@@ -129,12 +129,23 @@ def test_an_order_follows_a_delay_and_supersedes_it(freeze, db):
     assert (
         seen["state"] == "in_effect" and seen["account_number"] is None and seen["display"] == "VCB ••••4567"
     )
-    order = freeze.submit(accounts=[VCB], transaction_delay_ids=[delay["id"]])
+    order = freeze.submit(accounts=[VCB, BIDV], transaction_delay_ids=[delay["id"]])
     assert order["transaction_delay_ids"] == [delay["id"]]
+    # Submitted is not executed: the delay runs on, linked to the order that follows it.
+    followed = get_delay(freeze, delay, "BANK-970436")
+    assert followed["state"] == "in_effect" and followed["followed_by_order_id"] == order["id"]
+    assert followed["superseded_by_order_id"] is None
+    freeze.step(order, "receive", officer="sbv-a")
+    freeze.step(order, "check", officer="sbv-b")
+    dispatched = freeze.step(order, "dispatch", officer="sbv-b")
+    assert get_delay(freeze, delay, "SBV")["state"] == "in_effect"  # dispatched is not executed either
+    freeze.execute(dispatched, "970418", 1_000)  # another bank's execution does not end it
+    assert get_delay(freeze, delay, "SBV")["state"] == "in_effect"
+    freeze.execute(dispatched, "970436", 120_000_000)  # executed at the delaying bank: the delay ends
     followed = get_delay(freeze, delay, "BANK-970436")
     assert followed["state"] == "superseded_by_order" and followed["superseded_by_order_id"] == order["id"]
     link = followed["transitions"][-1]
-    assert link["action"] == "supersede" and link["agency"] == "MPS-C03" and link["officer"] == "inv-1"
+    assert link["action"] == "supersede" and link["agency"] == "BANK-970436"
     far = datetime.now(UTC) + timedelta(days=10)
     assert freezing.tick(db, now=far)["transaction_delays_expired"] == 0
     db.flush()
@@ -246,3 +257,37 @@ def test_registry_workflows_tick_command_expires_and_records(committed_app, monk
         "transaction_delays_expired": 0,
     }
     session.close()
+
+
+def test_a_delay_whose_order_is_not_executed_in_time_ends_by_itself(freeze, db):
+    delay = report_delay(freeze)
+    order = freeze.submit(accounts=[VCB], transaction_delay_ids=[delay["id"]])
+    again = freeze.submit(accounts=[VCB], transaction_delay_ids=[delay["id"]], expect=422)
+    assert again["errors"]["transaction_delay_ids.0"] == ["followed by another order"]
+    end = datetime.fromisoformat(delay["ends_at"])
+    assert freezing.tick(db, now=end)["transaction_delays_expired"] == 1  # the law allows no longer
+    db.flush()
+    assert get_delay(freeze, delay, "SBV")["state"] == "expired"
+    freeze.step(order, "receive", officer="sbv-a")
+    freeze.step(order, "check", officer="sbv-b")
+    freeze.execute(freeze.step(order, "dispatch", officer="sbv-b"), "970436", 1_000)
+    assert get_delay(freeze, delay, "SBV")["state"] == "expired"
+
+
+def test_the_bank_records_its_report_of_the_delay_to_the_state_bank(freeze, client):
+    at = (datetime.now(UTC) - timedelta(minutes=30)).isoformat()
+    given = report_delay(freeze, sbv_reported_at=at, sbv_reference="NHNN-STR-1")
+    assert given["sbv_reference"] == "NHNN-STR-1" and given["sbv_reported_at"]
+    halves = report_delay(freeze, sbv_reported_at=at, expect=422)
+    assert "sbv_reference" in halves["errors"]
+    later = report_delay(freeze)
+    assert later["sbv_reported_at"] is None
+    path = f"{DELAYS}/{later['id']}/sbv-report"
+    body = {"sbv_reported_at": at, "sbv_reference": "NHNN-STR-2"}
+    early = {"sbv_reported_at": "2020-01-01T00:00:00+07:00", "sbv_reference": "x"}
+    assert client.post(path, json=early, headers=freeze.headers("BANK-970436", None)).status_code == 422
+    recorded = client.post(path, json=body, headers=freeze.headers("BANK-970436", None))
+    assert recorded.status_code == 200 and recorded.json["sbv_reference"] == "NHNN-STR-2"
+    assert get_delay(freeze, later, "SBV")["sbv_reference"] == "NHNN-STR-2"  # the State Bank sees it
+    twice = client.post(path, json=body, headers=freeze.headers("BANK-970436", None))
+    assert twice.status_code == 409

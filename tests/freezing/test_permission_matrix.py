@@ -42,6 +42,7 @@ delay_report        403  403          201          201       403    403     403
 delay_list          200  200          200          200       200    403     200
 delay_read          200  200          200          404       404    403     200
 delay_release       403  403          200          404       403    403     403
+delay_sbv_report    403  403          200          404       403    403     403
 """
 
 
@@ -84,6 +85,7 @@ COVERED_CALLS = [
     ("GET", DELAYS),
     ("GET", f"{DELAYS}/{_ID}"),
     ("POST", f"{DELAYS}/{_ID}/release"),
+    ("POST", f"{DELAYS}/{_ID}/sbv-report"),
 ]
 assert len(COVERED_CALLS) == len(EXPECTED) // len(ROLES)
 
@@ -173,6 +175,9 @@ def _call(freeze, endpoint: str, role: str):  # type: ignore[no-untyped-def]
         delay = _delay(freeze)
         if endpoint == "delay_read":
             return client.get(f"{DELAYS}/{delay['id']}", headers=headers)
+        if endpoint == "delay_sbv_report":
+            body = {"sbv_reported_at": datetime.now(UTC).isoformat(), "sbv_reference": "NHNN-1"}
+            return client.post(f"{DELAYS}/{delay['id']}/sbv-report", json=body, headers=headers)
         return client.post(f"{DELAYS}/{delay['id']}/release", json={}, headers=headers)
     order = _order(freeze, SETUP[endpoint])
     url = f"{ORDERS}/{order['id']}"

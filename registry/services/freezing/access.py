@@ -291,8 +291,8 @@ def delay_ids_seen(
         return result
     bank_only = {o.id for o in orders if not v.sees_all_accounts(o)}
     rows = session.execute(
-        select(TransactionDelay.id, TransactionDelay.superseded_by_order_id, TransactionDelay.bank_bin)
-        .where(TransactionDelay.superseded_by_order_id.in_(list(result)))
+        select(TransactionDelay.id, TransactionDelay.followed_by_order_id, TransactionDelay.bank_bin)
+        .where(TransactionDelay.followed_by_order_id.in_(list(result)))
         .order_by(TransactionDelay.delayed_at)
     )
     for delay_id, order_id, bank_bin in rows.tuples():

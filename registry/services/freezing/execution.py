@@ -6,16 +6,25 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
 from registry.db import utcnow
 from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed, id_or_not_found
-from registry.models.freezing import AccountState, FreezeAccount, FreezeOrder, OrderState
+from registry.models.freezing import (
+    AccountState,
+    DelayState,
+    FreezeAccount,
+    FreezeOrder,
+    OrderState,
+    TransactionDelay,
+)
 from registry.services import workflow
 from registry.services.freezing.access import Viewer, accounts_seen, viewer
 from registry.services.freezing.config import CLOCK_SKEW
-from registry.services.freezing.machines import ACCOUNT, EXECUTABLE, ORDER
+from registry.services.freezing.expiry import expire_delay_if_due
+from registry.services.freezing.machines import ACCOUNT, DELAY, EXECUTABLE, ORDER
 
 
 def executed_total(accounts: Iterable[FreezeAccount]) -> int:
@@ -29,6 +38,34 @@ def outstanding(order: FreezeOrder) -> int | None:
     if order.whole_balance or order.amount_vnd is None:
         return None
     return max(order.amount_vnd - order.frozen_total_vnd, 0)
+
+
+def _supersede_delays(
+    session: Session, principal: Principal, order: FreezeOrder, account: FreezeAccount, *, now: datetime
+) -> None:
+    """The bank's delays on this account that the order follows end now that the order is executed here."""
+    delays = session.scalars(
+        select(TransactionDelay).where(
+            TransactionDelay.followed_by_order_id == order.id,
+            TransactionDelay.identifier_id == account.identifier_id,
+            TransactionDelay.bank_bin == account.bank_bin,
+            TransactionDelay.state == DelayState.IN_EFFECT,
+        )
+    ).all()
+    for delay in delays:
+        if expire_delay_if_due(session, delay, now=now):
+            continue  # it ran out before the order was executed: the law allows no longer
+        workflow.apply(
+            session,
+            machine=DELAY,
+            record=delay,
+            action_name="supersede",
+            principal=principal,
+            reason="the freeze order that follows it was executed at the bank",
+            detail={"order_id": str(order.id), "account_id": str(account.id)},
+            now=now,
+        )
+        delay.superseded_by_order_id = order.id
 
 
 def get_account(v: Viewer, order: FreezeOrder, account_id: Any) -> FreezeAccount:
@@ -101,6 +138,8 @@ def report_execution(
     step.record_transition(
         reason=data.get("note") or data.get("reason"), detail={**facts, "executed_at": at}, now=now
     )
+    if executed:
+        _supersede_delays(session, principal, order, account, now=now)
     if order.state == OrderState.DISPATCHED:
         states = {a.state for a in order.accounts}
         if AccountState.EXECUTED in states:

@@ -81,7 +81,9 @@ ACCOUNT.add(
 )
 
 DELAY = workflow.Machine("transaction_delay")
-DELAY.add("supersede", {DelayState.IN_EFFECT}, DelayState.SUPERSEDED_BY_ORDER, Scope.FREEZE_SUBMIT)
+# A delay ends when the order that follows it is executed at its bank (that bank's report), not when the
+# order is submitted; until then it runs to its end (at most the working days the law allows).
+DELAY.add("supersede", {DelayState.IN_EFFECT}, DelayState.SUPERSEDED_BY_ORDER, Scope.FREEZE_EXECUTE)
 DELAY.add("release", {DelayState.IN_EFFECT}, DelayState.RELEASED, Scope.FREEZE_EXECUTE)
 DELAY.add("expire", {DelayState.IN_EFFECT}, DelayState.EXPIRED, None)
 DELAY_STATES = sorted(state.value for state in DelayState)

@@ -13,7 +13,7 @@ from registry.db import utcnow
 from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from registry.fieldcrypt import FieldCipher
 from registry.models import Decision
-from registry.models.freezing import AccountState, FreezeOrder, OrderState
+from registry.models.freezing import AccountState, DelayState, FreezeOrder, OrderState
 from registry.services import workflow
 from registry.services.decisions import require_grounding
 from registry.services.freezing import releases
@@ -41,7 +41,8 @@ from registry.services.freezing.terms import (
 def _link_delays(
     session: Session, v: Viewer, order: FreezeOrder, delay_ids: list[Any], *, now: datetime
 ) -> None:
-    """The delays this order follows stop running: each becomes superseded_by_order."""
+    """The delays this order follows are linked to it; each ends (superseded_by_order) when the order is
+    executed at its bank (services/freezing/execution.py), or else runs to its end."""
     accounts = {a.identifier_id for a in order.accounts}
     for index, delay_id in enumerate(delay_ids):
         field = f"transaction_delay_ids.{index}"
@@ -54,17 +55,17 @@ def _link_delays(
                 "A linked delay must be on one of the order's accounts.",
                 errors={field: ["the delayed account is not named in this order"]},
             )
-        workflow.apply(
-            session,
-            machine=DELAY,
-            record=delay,
-            action_name="supersede",
-            principal=v.principal,
-            reason="a freeze order follows",
-            detail={"order_id": str(order.id)},
-            now=now,
-        )
-        delay.superseded_by_order_id = order.id
+        if delay.state != DelayState.IN_EFFECT:
+            raise InvalidTransition(
+                f"The transaction delay is {delay.state}: no order can follow it any more.",
+                current=delay.state,
+                allowed=DELAY.allowed(delay.state),
+            )
+        if delay.followed_by_order_id is not None:
+            raise ValidationFailed(
+                "Another order follows this delay already.", errors={field: ["followed by another order"]}
+            )
+        delay.followed_by_order_id = order.id
     session.flush()
 
 
