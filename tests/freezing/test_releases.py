@@ -73,3 +73,20 @@ def test_a_release_not_confirmed_in_time_is_overdue_for_its_bank(freeze, db):
     overdue = freeze.client.get(f"{ORDERS}/overdue", headers=freeze.headers("SBV")).json["items"]
     late = next(o["late"] for o in overdue if o["id"] == order["id"])
     assert [(s["step"], s["party"], s["account_id"]) for s in late] == [("release", "BANK-970436", vcb["id"])]
+
+
+def test_a_lift_after_a_partial_release_releases_everything(freeze):
+    order = freeze.in_effect()  # VCB froze 300,000,000 of 500,000,000
+    freeze.step(
+        order, "amend", "MPS-C03", "inv-1", decision_id=freeze.decision(), amount_vnd=100_000_000, note="x"
+    )
+    lifted = freeze.step(order, "lift", "MPS-C03", "inv-1", decision_id=freeze.decision(), note="x")
+    vcb = freeze.account_of(lifted, "970436")
+    assert (vcb["state"], vcb["release_pending_vnd"]) == (
+        "release_pending",
+        300_000_000,
+    )  # not just 200,000,000
+    done = confirm(freeze, lifted, "970436")
+    vcb = freeze.account_of(done, "970436")
+    assert (vcb["state"], vcb["amount_frozen_vnd"], vcb["released_vnd"]) == ("released", 0, 300_000_000)
+    assert freeze.step(order, "close", officer="sbv-c")["state"] == "closed"

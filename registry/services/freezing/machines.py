@@ -74,7 +74,12 @@ ACCOUNT.add(
 )
 # Releases (services/freezing/releases.py): a lift, an expiry (the system) or an amendment lowering the
 # amount instructs the bank; the bank confirms, in whole (released) or in part (executed, for less).
-ACCOUNT.add("instruct_release", {AccountState.EXECUTED}, AccountState.RELEASE_PENDING, Scope.FREEZE_SUBMIT)
+ACCOUNT.add(
+    "instruct_release",
+    {AccountState.EXECUTED, AccountState.RELEASE_PENDING},  # a lift after a partial release: all of it
+    AccountState.RELEASE_PENDING,
+    Scope.FREEZE_SUBMIT,
+)
 ACCOUNT.add("confirm_release", {AccountState.RELEASE_PENDING}, AccountState.RELEASED, Scope.FREEZE_EXECUTE)
 ACCOUNT.add(
     "confirm_partial_release", {AccountState.RELEASE_PENDING}, AccountState.EXECUTED, Scope.FREEZE_EXECUTE

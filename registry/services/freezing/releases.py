@@ -58,11 +58,14 @@ def release_all(
     decision_id: Any = None,
     now: datetime | None = None,
 ) -> None:
-    """Every account holding money under the order is to release all of it (lift, expiry)."""
+    """Every account holding money under the order is to release all of it (lift, expiry), including
+    one already told to release a part (after an amendment)."""
     now = now or utcnow()
+    holding = (AccountState.EXECUTED, AccountState.RELEASE_PENDING)
     for account in order.accounts:
-        if account.state == AccountState.EXECUTED and account.amount_frozen_vnd:
-            _instruct(session, principal, account, account.amount_frozen_vnd, reason, decision_id, now)
+        frozen = account.amount_frozen_vnd or 0
+        if account.state in holding and frozen and account.release_pending_vnd != frozen:
+            _instruct(session, principal, account, frozen, reason, decision_id, now)
 
 
 def release_excess(
