@@ -23,11 +23,11 @@ from registry.auth.external import ExternalVerifier
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
 from registry.auth.tokens import TokenService, VerifiedTokens
-from registry.config import Settings
-from registry.db import make_engine, make_sessionmaker
+from registry.config import ConfigError, Settings
+from registry.db import make_engine, make_sessionmaker, utcnow
 from registry.fieldcrypt import FieldCipher
 from registry.schemas.common import Problem
-from registry.services import rulefiles
+from registry.services import rulefiles, workdays
 
 API_PREFIX = "/api/v1"
 # Swagger UI (swagger-ui-dist, packaged by swagger-ui-py) is served from here, not from a CDN: the docs
@@ -162,6 +162,10 @@ def _serve_swagger_ui(app: Flask) -> None:
 def create_app(settings: Settings | None = None, *, session_factory: sessionmaker | None = None) -> Flask:
     settings = settings or Settings.from_env()
     rulefiles.configure(settings.rule_files)
+    try:  # working days counted in a year whose swapped days were never entered would be wrong
+        workdays.require_covered(workdays.years_in_use(utcnow()))
+    except workdays.CalendarNotCovered as exc:
+        raise ConfigError(str(exc)) from None
     app = Flask(__name__)
     app.config.update(_openapi_config(settings))
     app.config["TESTING"] = settings.testing

@@ -15,7 +15,13 @@ from registry.models.blocking import (
     block_request_violation,
 )
 from registry.models.complaint import BlockComplaint, ComplaintStatus
-from registry.models.freezing import FreezeAccount, FreezeOrder, TransactionDelay, TransactionDelayNotice
+from registry.models.freezing import (
+    FreezeAccount,
+    FreezeOrder,
+    FreezeOrderFlag,
+    TransactionDelay,
+    TransactionDelayNotice,
+)
 from registry.models.idempotency import IdempotencyRecord
 from registry.models.screening import JobStatus, ScreeningJob
 from registry.models.sharing import RecordShare, SharedRecord, Visibility, VisibilityChange
@@ -55,6 +61,7 @@ __all__ = [
     "DocumentType",
     "FreezeAccount",
     "FreezeOrder",
+    "FreezeOrderFlag",
     "IdempotencyRecord",
     "Identifier",
     "IssuerConfirmation",

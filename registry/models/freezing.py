@@ -38,6 +38,7 @@ class OrderState(StrEnum):
     EXPIRED = "expired"
     CONVERTED = "converted"
     CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
 
 
 class AccountState(StrEnum):
@@ -47,6 +48,8 @@ class AccountState(StrEnum):
     DISPATCHED = "dispatched"
     EXECUTED = "executed"
     NOT_EXECUTABLE = "not_executable"
+    RELEASE_PENDING = "release_pending"
+    RELEASED = "released"
 
 
 class DelayState(StrEnum):
@@ -74,6 +77,7 @@ class FreezeOrder(WorkflowRecord, Base):
         CheckConstraint(
             f"conversion_kind IS NULL OR {_in('conversion_kind', CONVERSION_KINDS)}", name="conversion_kind"
         ),
+        CheckConstraint("frozen_total_vnd >= 0", name="frozen_total"),
     )
     record_type = "freeze_order"
 
@@ -93,6 +97,10 @@ class FreezeOrder(WorkflowRecord, Base):
         comment="criminal path: when the investigation body notified the procuracy"
     )
     procuracy_reference: Mapped[str | None] = mapped_column(String(100))
+    procuracy_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    legal_ground: Mapped[str | None] = mapped_column(String(40))
+    urgent: Mapped[bool] = mapped_column(default=False)
+    frozen_total_vnd: Mapped[int] = mapped_column(BigInteger, default=0)
     conversion_kind: Mapped[str | None] = mapped_column(String(16), comment="deduction or confiscation")
     converted_amount_vnd: Mapped[int | None] = mapped_column(BigInteger)
     dispatched_at: Mapped[datetime | None]
@@ -135,6 +143,11 @@ class FreezeAccount(WorkflowRecord, Base):
     not_executable_reason: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
     reported_at: Mapped[datetime | None]
+    release_pending_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    release_requested_at: Mapped[datetime | None]
+    released_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    released_at: Mapped[datetime | None]
+    release_reference: Mapped[str | None] = mapped_column(String(100))
 
     order: Mapped[FreezeOrder] = relationship(back_populates="accounts")
     identifier: Mapped[Identifier] = relationship(viewonly=True)  # for the Read schemas
@@ -160,6 +173,9 @@ class TransactionDelay(WorkflowRecord, Base):
     superseded_by_order_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("freeze_order.id"), index=True
     )
+    followed_by_order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("freeze_order.id"), index=True)
+    sbv_reported_at: Mapped[datetime | None]
+    sbv_reference: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[created_at]
 
     identifier: Mapped[Identifier] = relationship(viewonly=True)  # for the Read schemas
@@ -174,3 +190,20 @@ class TransactionDelayNotice(Base):
         ForeignKey("transaction_delay.id", ondelete="CASCADE"), primary_key=True
     )
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True, index=True)
+
+
+class FreezeOrderFlag(Base):
+    """A defect of form the State Bank flags to the issuer: it holds nothing back; the issuer answers it."""
+
+    __tablename__ = "freeze_order_flag"
+
+    id: Mapped[uuid_pk]
+    order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("freeze_order.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    officer: Mapped[str] = mapped_column(String(200))
+    defect: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime]
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    answered_by_officer: Mapped[str | None] = mapped_column(String(200))
+    answered_at: Mapped[datetime | None]

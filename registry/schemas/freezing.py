@@ -24,8 +24,9 @@ from registry.schemas.output import AgencyCode, Compute, Output, OutputSchema, c
 from registry.services.freezing import access
 from registry.services.freezing.deadlines import late_steps
 from registry.services.freezing.delays import delay_transitions, notified_codes
-from registry.services.freezing.execution import executed_total
+from registry.services.freezing.execution import executed_total, outstanding
 from registry.services.freezing.expiry import shown_delay_state, shown_order_state
+from registry.services.freezing.flags import flags_of
 from registry.services.freezing.machines import ACCOUNT, DELAY, DELAY_STATES, ORDER, ORDER_STATES, transitions
 from registry.services.identifiers import canonical_value
 
@@ -47,6 +48,10 @@ def _note(required: bool = False) -> fields.String:
     return text(2000, metadata={"description": "why: recorded with the transition"}, **extra)
 
 
+GROUND = (
+    "the legal ground the order rests on (competence.json `grounds`: criminal_procedure, tax_enforcement, "
+    "judgment_enforcement); its issuer must hold it; default: the issuer's only ground"
+)
 ACCOUNT_SPELLING = "`<bank BIN or code>:<account number>`, e.g. `VCB:0011001234567` or `970436:0011001234567`"
 
 
@@ -78,6 +83,12 @@ class FreezeOrderCreate(Schema):
     amount_vnd = vnd(load_default=None, allow_none=True)
     whole_balance = fields.Boolean(load_default=False, metadata={"description": "freeze the whole balance"})
     legal_bases = fields.List(text(500), required=True, validate=validate.Length(min=1, max=50))
+    legal_ground = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=40),
+        metadata={"description": GROUND},
+    )
     valid_from = fields.Date(required=True)
     valid_until = fields.Date(
         load_default=None, allow_none=True, metadata={"description": "last day in force; null: until lifted"}
@@ -89,6 +100,19 @@ class FreezeOrderCreate(Schema):
         metadata={"description": "criminal path: required when the issuer is an investigation body"},
     )
     procuracy_reference = text(100, load_default=None, allow_none=True)
+    procuracy = text(
+        64,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "code of the procuracy notified (e.g. SPP); it reads the order"},
+    )
+    urgent = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "police and courts (configurable): dispatched to the banks at submission, at any "
+            "hour; the State Bank checks the form afterwards and may flag a defect"
+        },
+    )
     transaction_delay_ids = fields.List(
         fields.UUID(),
         load_default=list,
@@ -109,11 +133,13 @@ class FreezeOrderCorrection(Schema):
     amount_vnd = vnd(allow_none=True)
     whole_balance = fields.Boolean()
     legal_bases = fields.List(text(500), validate=validate.Length(min=1, max=50))
+    legal_ground = fields.String(validate=validate.Length(max=40), metadata={"description": GROUND})
     valid_from = fields.Date()
     valid_until = fields.Date(allow_none=True)
     reason = text(10_000)
     procuracy_notified_at = fields.AwareDateTime(allow_none=True)
     procuracy_reference = text(100, allow_none=True)
+    procuracy = text(64, allow_none=True)
     note = _note(required=True)
 
     @validates_schema
@@ -125,15 +151,29 @@ class FreezeStep(Schema):
     note = _note()
 
 
-class FreezeReturn(Schema):
+class FreezeWithdrawal(Schema):
     note = _note(required=True)
+
+
+class FlagCreate(Schema):
+    defect = text(2000, required=True, metadata={"description": "the defect of form, for the issuer"})
+
+
+class FlagAnswer(Schema):
+    answer = text(2000, required=True, metadata={"description": "the issuer's answer"})
 
 
 class FreezeAmendment(Schema):
     decision_id = fields.UUID(required=True, metadata={"description": "the amending decision"})
+    add_accounts = fields.List(
+        fields.Nested(AccountSpec),
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "accounts the amendment adds: dispatched to their banks at once"},
+    )
     amount_vnd = vnd(allow_none=True)
     whole_balance = fields.Boolean()
     legal_bases = fields.List(text(500), validate=validate.Length(min=1, max=50))
+    legal_ground = fields.String(validate=validate.Length(max=40), metadata={"description": GROUND})
     valid_until = fields.Date(allow_none=True)
     reason = text(10_000)
     note = _note(required=True)
@@ -187,6 +227,12 @@ class ExecutionReport(Schema):
                 raise ValidationError("Say why the account could not be executed.", "reason")
             if data.get("amount_frozen_vnd") is not None:
                 raise ValidationError("Nothing was frozen.", "amount_frozen_vnd")
+
+
+class ReleaseConfirmation(Schema):
+    release_reference = text(100, required=True, metadata={"description": "the bank's own reference"})
+    released_at = fields.AwareDateTime(metadata={"description": "when (default: now)"})
+    note = text(2000)
 
 
 class OverdueQuery(PageQuery):
@@ -255,6 +301,20 @@ def _detail(transition: WorkflowTransition, output: Output) -> dict[str, Any] | 
     return json.loads(transition.detail) if shown else None  # type: ignore[arg-type]
 
 
+class FlagRead(OutputSchema):
+    """A defect of form the State Bank flagged to the issuer, and the issuer's answer."""
+
+    id = fields.UUID()
+    agency = AgencyCode(attribute="agency_id")
+    officer = fields.String()
+    defect = fields.String()
+    raised_at = fields.DateTime()
+    answer = fields.String(allow_none=True)
+    answered_by = AgencyCode(attribute="answered_by_agency_id", allow_none=True)
+    answered_by_officer = fields.String(allow_none=True)
+    answered_at = fields.DateTime(allow_none=True)
+
+
 class FreezeDecisionRef(DecisionRef):
     """A decision an order rests on."""
 
@@ -306,9 +366,26 @@ class AccountRead(OutputSchema):
     )
     holder_name = fields.String(allow_none=True)
     subject_id = fields.UUID(allow_none=True)
-    state = fields.String(metadata={"description": "pending | dispatched | executed | not_executable"})
-    due_at = fields.DateTime(allow_none=True)
-    amount_frozen_vnd = fields.Integer(allow_none=True)
+    state = fields.String(
+        metadata={
+            "description": "pending | dispatched | executed | not_executable | release_pending | released"
+        }
+    )
+    due_at = fields.DateTime(
+        allow_none=True, metadata={"description": "the bank's deadline (execution, release)"}
+    )
+    amount_frozen_vnd = fields.Integer(
+        allow_none=True, metadata={"description": "frozen now (a pending release still counts)"}
+    )
+    release_pending_vnd = fields.Integer(
+        allow_none=True, metadata={"description": "instructed to release, not yet confirmed by the bank"}
+    )
+    release_requested_at = fields.DateTime(allow_none=True)
+    released_vnd = fields.Integer(
+        allow_none=True, metadata={"description": "released, as the bank confirmed"}
+    )
+    released_at = fields.DateTime(allow_none=True)
+    release_reference = fields.String(allow_none=True)
     executed_at = fields.DateTime(allow_none=True)
     bank_reference = fields.String(allow_none=True)
     not_executable_reason = fields.String(allow_none=True)
@@ -331,7 +408,9 @@ def _executed_total(order: FreezeOrder, output: Output) -> int:
 
 
 def _outstanding(order: FreezeOrder, output: Output) -> int | None:
-    return None if order.amount_vnd is None else max(order.amount_vnd - _executed_total(order, output), 0)
+    """What remains to be frozen across all banks: a bank sees it too, so it never freezes the same
+    remainder twice (the accounts of other banks stay hidden)."""
+    return outstanding(order)
 
 
 def _order_transitions(order: FreezeOrder, output: Output) -> Any:
@@ -344,6 +423,13 @@ def _order_transitions(order: FreezeOrder, output: Output) -> Any:
     for row in rows:
         output.loaded[("freeze:hide", row.id)] = hide
     return rows
+
+
+def _flags(order: FreezeOrder, output: Output) -> list[Any]:
+    """The State Bank's flags and the issuer's answers: for those who see the whole order, not banks."""
+    if not caller_view(output).sees_all_accounts(order):
+        return []
+    return list(output.loaded.get(("freeze:flags", order.id), []))
 
 
 def _decision(output: Output, decision_id: uuid.UUID) -> Decision | None:
@@ -373,6 +459,7 @@ class FreezeOrderRead(OutputSchema):
         "outstanding_vnd": _outstanding,
         "transaction_delay_ids": loaded("freeze:delay_ids", []),
         "transitions": _order_transitions,
+        "flags": _flags,
         "decision": lambda order, o: _decision(o, order.decision_id),
         "current_decision": lambda order, o: _decision(o, order.current_decision_id),
     }
@@ -390,13 +477,20 @@ class FreezeOrderRead(OutputSchema):
     amount_vnd = fields.Integer(allow_none=True, metadata={"description": "ordered; null: whole balance"})
     whole_balance = fields.Boolean()
     executed_total_vnd = fields.Integer(metadata={"description": "sum actually frozen (accounts shown)"})
-    outstanding_vnd = fields.Integer(allow_none=True, metadata={"description": "ordered minus frozen"})
+    outstanding_vnd = fields.Integer(
+        allow_none=True,
+        metadata={"description": "ordered minus what all banks together hold frozen; null: whole balance"},
+    )
     legal_bases = fields.List(fields.String())
+    legal_ground = fields.String(allow_none=True, metadata={"description": "the ground the order rests on"})
     valid_from = fields.Date()
     valid_until = fields.Date(allow_none=True)
     reason = fields.String()
     procuracy_notified_at = fields.DateTime(allow_none=True)
     procuracy_reference = fields.String(allow_none=True)
+    procuracy = AgencyCode(
+        attribute="procuracy_agency_id", allow_none=True, metadata={"description": "the procuracy notified"}
+    )
     conversion_kind = fields.String(allow_none=True)
     converted_amount_vnd = fields.Integer(allow_none=True)
     transaction_delay_ids = fields.List(fields.UUID())
@@ -404,15 +498,23 @@ class FreezeOrderRead(OutputSchema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     transitions = fields.List(fields.Nested(FreezeTransitionRead))
+    urgent = fields.Boolean()
+    flags = fields.List(
+        fields.Nested(FlagRead),
+        metadata={"description": "defects the State Bank flagged, and the answers (not shown to banks)"},
+    )
 
     @pre_dump(pass_collection=True)
     def _load_page(self, data: Any, many: bool, **_: Any) -> Any:
-        """The delays the page's orders followed, in one query; a list shows no transitions."""
+        """The delays the page's orders followed and their flags, one query each; a list shows no
+        transitions."""
         output = current()
         orders = as_list(data)
         delay_ids = access.delay_ids_seen(output.session, caller_view(output), orders)
         for order_id, ids in delay_ids.items():
             output.loaded[("freeze:delay_ids", order_id)] = ids
+        for order_id, rows in flags_of(output.session, orders).items():
+            output.loaded[("freeze:flags", order_id)] = rows
         if many:
             for order in orders:
                 output.loaded[("freeze:listed", order.id)] = True
@@ -459,6 +561,22 @@ class DelayCreate(Schema):
         validate=validate.Length(min=1, max=10),
         metadata={"description": "codes of the competent authorities the bank reported to (e.g. MPS-C03)"},
     )
+    sbv_reported_at = fields.AwareDateTime(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "when the bank reported the delay to the State Bank (or record it later)"},
+    )
+    sbv_reference = text(100, load_default=None, allow_none=True, metadata={"description": "of that report"})
+
+    @validates_schema
+    def _sbv(self, data: dict[str, Any], **_: Any) -> None:
+        if bool(data.get("sbv_reported_at")) != bool(data.get("sbv_reference")):
+            raise ValidationError("Give the time and the reference of the report together.", "sbv_reference")
+
+
+class DelaySbvReport(Schema):
+    sbv_reported_at = fields.AwareDateTime(required=True, metadata={"description": "when it was reported"})
+    sbv_reference = text(100, required=True, metadata={"description": "the report's reference"})
 
 
 class DelayQuery(PageQuery):
@@ -498,6 +616,12 @@ class DelayRead(OutputSchema):
     delayed_at = fields.DateTime()
     ends_at = fields.DateTime(metadata={"description": "it ends by itself then unless an order follows"})
     reported_to = fields.List(fields.String())
+    sbv_reported_at = fields.DateTime(allow_none=True, metadata={"description": "reported to the State Bank"})
+    sbv_reference = fields.String(allow_none=True)
+    followed_by_order_id = fields.UUID(
+        allow_none=True,
+        metadata={"description": "the order that follows it; it ends when executed at the bank"},
+    )
     superseded_by_order_id = fields.UUID(allow_none=True)
     reported_at = fields.DateTime()
     transitions = fields.List(fields.Nested(FreezeTransitionRead))

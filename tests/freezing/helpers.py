@@ -71,6 +71,7 @@ class Freeze:
             "reason": "Thu giữ tiền do buôn bán hàng giả trên sàn thương mại điện tử",
             "procuracy_notified_at": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
             "procuracy_reference": "15/TB-CSKT",
+            "procuracy": "SPP",
         }
         body.update(fields)
         return body
@@ -169,3 +170,51 @@ def get_delay(freeze, delay, agency, expect=200, **query):
     )
     assert response.status_code == expect, response.json
     return response.json
+
+
+def held_first_call(monkeypatch: Any, module: Any, name: str, barrier: Any) -> None:
+    """Each thread waits at the barrier once, after its first call of module.name has returned."""
+    import threading
+
+    original = getattr(module, name)
+    passed = threading.local()
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        found = original(*args, **kwargs)
+        if not getattr(passed, "done", False):
+            passed.done = True
+            barrier.wait()
+        return found
+
+    monkeypatch.setattr(module, name, held)
+
+
+def committed_parties(app: Any) -> tuple[Any, Any, Freeze]:
+    """On a committed database: its session, the callers, and a walker whose requests really commit."""
+    from tests.factories import Actors
+
+    session = app.extensions["registry"].sessionmaker()
+    actors = Actors(app, session)
+    return session, actors, Freeze(app.test_client(), actors, session)
+
+
+def at_once(app: Any, calls: list[tuple[str, dict, dict[str, str]]]) -> list[tuple[int, Any]]:
+    """POST each (url, body, headers) from its own thread at the same time; the answers (500 for what a
+    server would answer 500 for)."""
+    import threading
+
+    results: list[tuple[int, Any]] = []
+
+    def post(url: str, body: dict, headers: dict[str, str]) -> None:
+        try:
+            response = app.test_client().post(url, json=body, headers=headers)
+            results.append((response.status_code, response.get_json()))
+        except Exception as exc:
+            results.append((500, repr(exc)))
+
+    threads = [threading.Thread(target=post, args=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results

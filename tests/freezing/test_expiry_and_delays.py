@@ -14,7 +14,9 @@ from registry.cli.workflows import TICKS
 from registry.models import FreezeOrder
 from registry.services import freezing, rulefiles
 from registry.services.workdays import VIETNAM
-from tests.freezing.helpers import BIDV, DELAYS, VCB, get_delay, report_delay
+from tests.freezing.helpers import BIDV, DELAYS, ORDERS, VCB, get_delay, report_delay
+
+COVERED = {str(year): {"source": "test"} for year in range(2025, 2031)}
 
 
 def vn(text: str) -> datetime:
@@ -31,7 +33,8 @@ def use_holidays(request, path) -> None:
 def holiday(tmp_path, request):
     """A configured public holiday on Monday 5 October 2026 (and no others)."""
     path = tmp_path / "holidays.json"
-    path.write_text(json.dumps({"fixed": [], "dated": {"2026-10-05": "test holiday"}, "working_days": []}))
+    days = {"years": COVERED, "days_off": {"2026-10-05": "test holiday"}, "working_days": []}
+    path.write_text(json.dumps(days))
     use_holidays(request, path)
 
 
@@ -48,9 +51,21 @@ def test_order_expires_by_tick_recorded_as_system(freeze, db):
     db.flush()
     expired = freeze.get(order, "SBV")
     assert expired["state"] == "expired"
-    system = expired["transitions"][-1]
+    system, release = expired["transitions"][-2:]
     assert system["action"] == "expire" and system["officer"] == "system" and system["agency"] is None
     assert system["reason"] == f"validity ended on {today.isoformat()}"
+    # Expiry reaches the bank as a release instruction, which it confirms before the order is closed.
+    assert (release["action"], release["officer"], release["detail"]) == (
+        "instruct_release",
+        "system",
+        {"release_vnd": 300_000_000},
+    )
+    vcb = freeze.account_of(expired, "970436")
+    assert (vcb["state"], vcb["release_pending_vnd"]) == ("release_pending", 300_000_000)
+    freeze.step(order, "close", officer="sbv-c", expect=409)
+    path = f"{ORDERS}/{order['id']}/accounts/{vcb['id']}/confirm-release"
+    confirmed = freeze.post(path, "BANK-970436", None, release_reference="REL-1")
+    assert freeze.account_of(confirmed, "970436")["released_vnd"] == 300_000_000
     assert freeze.step(order, "close", officer="sbv-c")["state"] == "closed"
 
 
@@ -97,7 +112,7 @@ def test_delay_expires_after_three_working_days_across_weekend_and_holiday(freez
 
 def test_delay_without_the_holiday_ends_a_day_earlier(freeze, tmp_path, request):
     path = tmp_path / "none.json"
-    path.write_text(json.dumps({"fixed": [], "dated": {}, "working_days": []}))
+    path.write_text(json.dumps({"years": COVERED, "days_off": {}, "working_days": []}))
     use_holidays(request, path)
     delay = report_delay(freeze, delayed_at="2026-10-02T10:00:00+07:00")
     assert datetime.fromisoformat(delay["ends_at"]) == vn("2026-10-07T10:00:00")  # Wednesday
@@ -114,13 +129,24 @@ def test_an_order_follows_a_delay_and_supersedes_it(freeze, db):
     assert (
         seen["state"] == "in_effect" and seen["account_number"] is None and seen["display"] == "VCB ••••4567"
     )
-    order = freeze.submit(accounts=[VCB], transaction_delay_ids=[delay["id"]])
+    order = freeze.submit(accounts=[VCB, BIDV], transaction_delay_ids=[delay["id"]])
     assert order["transaction_delay_ids"] == [delay["id"]]
+    # Submitted is not executed: the delay runs on, linked to the order that follows it.
+    followed = get_delay(freeze, delay, "BANK-970436")
+    assert followed["state"] == "in_effect" and followed["followed_by_order_id"] == order["id"]
+    assert followed["superseded_by_order_id"] is None
+    freeze.step(order, "receive", officer="sbv-a")
+    freeze.step(order, "check", officer="sbv-b")
+    dispatched = freeze.step(order, "dispatch", officer="sbv-b")
+    assert get_delay(freeze, delay, "SBV")["state"] == "in_effect"  # dispatched is not executed either
+    freeze.execute(dispatched, "970418", 1_000)  # another bank's execution does not end it
+    assert get_delay(freeze, delay, "SBV")["state"] == "in_effect"
+    freeze.execute(dispatched, "970436", 120_000_000)  # executed at the delaying bank: the delay ends
     followed = get_delay(freeze, delay, "BANK-970436")
     assert followed["state"] == "superseded_by_order" and followed["superseded_by_order_id"] == order["id"]
     link = followed["transitions"][-1]
-    assert link["action"] == "supersede" and link["agency"] == "MPS-C03" and link["officer"] == "inv-1"
-    far = datetime.now(UTC) + timedelta(days=30)
+    assert link["action"] == "supersede" and link["agency"] == "BANK-970436"
+    far = datetime.now(UTC) + timedelta(days=10)
     assert freezing.tick(db, now=far)["transaction_delays_expired"] == 0
     db.flush()
     assert get_delay(freeze, delay, "SBV")["state"] == "superseded_by_order"
@@ -231,3 +257,37 @@ def test_registry_workflows_tick_command_expires_and_records(committed_app, monk
         "transaction_delays_expired": 0,
     }
     session.close()
+
+
+def test_a_delay_whose_order_is_not_executed_in_time_ends_by_itself(freeze, db):
+    delay = report_delay(freeze)
+    order = freeze.submit(accounts=[VCB], transaction_delay_ids=[delay["id"]])
+    again = freeze.submit(accounts=[VCB], transaction_delay_ids=[delay["id"]], expect=422)
+    assert again["errors"]["transaction_delay_ids.0"] == ["followed by another order"]
+    end = datetime.fromisoformat(delay["ends_at"])
+    assert freezing.tick(db, now=end)["transaction_delays_expired"] == 1  # the law allows no longer
+    db.flush()
+    assert get_delay(freeze, delay, "SBV")["state"] == "expired"
+    freeze.step(order, "receive", officer="sbv-a")
+    freeze.step(order, "check", officer="sbv-b")
+    freeze.execute(freeze.step(order, "dispatch", officer="sbv-b"), "970436", 1_000)
+    assert get_delay(freeze, delay, "SBV")["state"] == "expired"
+
+
+def test_the_bank_records_its_report_of_the_delay_to_the_state_bank(freeze, client):
+    at = (datetime.now(UTC) - timedelta(minutes=30)).isoformat()
+    given = report_delay(freeze, sbv_reported_at=at, sbv_reference="NHNN-STR-1")
+    assert given["sbv_reference"] == "NHNN-STR-1" and given["sbv_reported_at"]
+    halves = report_delay(freeze, sbv_reported_at=at, expect=422)
+    assert "sbv_reference" in halves["errors"]
+    later = report_delay(freeze)
+    assert later["sbv_reported_at"] is None
+    path = f"{DELAYS}/{later['id']}/sbv-report"
+    body = {"sbv_reported_at": at, "sbv_reference": "NHNN-STR-2"}
+    early = {"sbv_reported_at": "2020-01-01T00:00:00+07:00", "sbv_reference": "x"}
+    assert client.post(path, json=early, headers=freeze.headers("BANK-970436", None)).status_code == 422
+    recorded = client.post(path, json=body, headers=freeze.headers("BANK-970436", None))
+    assert recorded.status_code == 200 and recorded.json["sbv_reference"] == "NHNN-STR-2"
+    assert get_delay(freeze, later, "SBV")["sbv_reference"] == "NHNN-STR-2"  # the State Bank sees it
+    twice = client.post(path, json=body, headers=freeze.headers("BANK-970436", None))
+    assert twice.status_code == 409

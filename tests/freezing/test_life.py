@@ -39,7 +39,7 @@ def test_whole_life_of_an_order(freeze, client, db):
     assert "Four-eyes" in same["detail"] and "received" in same["detail"]
     early = freeze.step(order, "dispatch", officer="sbv-b", expect=409)
     assert early["current_state"] == "received"
-    assert early["allowed"] == ["check", "expire", "lift", "return_for_correction"]
+    assert early["allowed"] == ["check", "expire", "lift", "resubmit", "withdraw"]
     freeze.step(order, "check", officer="sbv-b")
     dispatched = freeze.step(order, "dispatch", officer="sbv-b")
     assert dispatched["state"] == "dispatched"
@@ -80,7 +80,7 @@ def test_whole_life_of_an_order(freeze, client, db):
     }
     assert freeze.get(order, "BANK-970436")["executed_total_vnd"] == 300_000_000  # its own accounts only
     again = freeze.execute(order, "970436", 1, expect=409)
-    assert again["current_state"] == "executed" and again["allowed"] == []
+    assert again["current_state"] == "executed" and again["allowed"] == ["instruct_release"]
 
     # Amendment on a new decision; the terms before are kept in the history.
     amending = freeze.decision("MPS-C03")
@@ -115,6 +115,27 @@ def test_whole_life_of_an_order(freeze, client, db):
     cancellation = freeze.decision("MPS-C03")
     lifted = freeze.step(order, "lift", "MPS-C03", "inv-1", decision_id=cancellation, note="Hủy bỏ phong tỏa")
     assert lifted["state"] == "lifted" and lifted["current_decision"]["id"] == cancellation
+    # Each bank is told to release what it froze; until it confirms, the money is still frozen there.
+    shown = {
+        a["bank"]: (a["state"], a["amount_frozen_vnd"], a["release_pending_vnd"]) for a in lifted["accounts"]
+    }
+    assert shown == {
+        "BANK-970436": ("release_pending", 300_000_000, 300_000_000),
+        "BANK-970418": ("release_pending", 150_000_000, 150_000_000),
+    }
+    assert lifted["executed_total_vnd"] == 450_000_000
+    waiting = freeze.step(order, "close", officer="sbv-c", expect=409)
+    assert "await the banks' confirmation" in waiting["detail"]
+    for bank_bin in ("970436", "970418"):
+        account = freeze.account_of(lifted, bank_bin)
+        path = f"{ORDERS}/{order['id']}/accounts/{account['id']}/confirm-release"
+        freeze.post(path, f"BANK-{bank_bin}", None, release_reference=f"REL-{bank_bin}")
+    released = freeze.get(order, "SBV")
+    assert {(a["state"], a["amount_frozen_vnd"], a["released_vnd"]) for a in released["accounts"]} == {
+        ("released", 0, 300_000_000),
+        ("released", 0, 150_000_000),
+    }
+    assert released["executed_total_vnd"] == 0
     closed = freeze.step(order, "close", officer="sbv-c")
     assert closed["state"] == "closed" and closed["allowed_actions"] == []
     late = freeze.step(order, "lift", "MPS-C03", "inv-1", expect=409, decision_id=cancellation, note="x")
@@ -135,6 +156,10 @@ def test_whole_life_of_an_order(freeze, client, db):
         ("amend", False),
         ("extend", False),
         ("lift", False),
+        ("instruct_release", True),
+        ("instruct_release", True),
+        ("confirm_release", True),
+        ("confirm_release", True),
         ("close", False),
     ]
     by_action = {t["action"]: t for t in closed["transitions"] if t["account_id"] is None}
@@ -163,11 +188,14 @@ def test_writes_are_audited_without_account_numbers(freeze, db):
     assert denied.outcome == "error" and denied.status_code == 409 and denied.resource_id == order["id"]
 
 
-def test_return_for_correction_and_resubmission(freeze):
+def test_a_flagged_defect_answered_and_corrected_before_dispatch(freeze):
     order = freeze.submit(accounts=[VCB])
     freeze.step(order, "receive", officer="sbv-a")
-    returned = freeze.step(order, "return", officer="sbv-b", note="Thiếu căn cứ pháp lý")
-    assert returned["state"] == "returned_for_correction"
+    flagged = freeze.step(order, "flags", officer="sbv-b", defect="Thiếu căn cứ pháp lý")
+    assert flagged["state"] == "received"  # a flag holds nothing back
+    flag = flagged["flags"][0]
+    assert (flag["agency"], flag["officer"], flag["answer"]) == ("SBV", "sbv-b", None)
+    freeze.post(f"{ORDERS}/{order['id']}/return", "SBV", "sbv-b", expect=404, note="x")  # no such power
     freeze.step(order, "resubmit", "MPS-C03", None, expect=403, note="x")  # needs an officer
     freeze.step(order, "resubmit", "SBV", "sbv-b", expect=403, note="x")  # not the issuer
     corrected = freeze.step(
@@ -189,6 +217,15 @@ def test_return_for_correction_and_resubmission(freeze):
     resubmit = next(t for t in dispatched["transitions"] if t["action"] == "resubmit")
     assert resubmit["detail"]["before"]["legal_bases"] == ["Bộ luật Tố tụng hình sự 2015, Điều 128"]
     assert resubmit["detail"]["accounts_replaced"] is True
+    answer = f"flags/{flag['id']}/answer"
+    freeze.step(order, answer, "SBV", "sbv-b", expect=403, answer="x")  # not the issuer
+    answered = freeze.step(order, answer, "MPS-C03", "inv-1", answer="Đã bổ sung căn cứ")
+    assert (answered["flags"][0]["answer"], answered["flags"][0]["answered_by"]) == (
+        "Đã bổ sung căn cứ",
+        "MPS-C03",
+    )
+    assert freeze.step(order, answer, "MPS-C03", "inv-1", expect=409, answer="again")["status"] == 409
+    assert freeze.get(order, "BANK-970436")["flags"] == []  # between the State Bank and the issuer
 
 
 def test_no_account_executable_then_closed(freeze):

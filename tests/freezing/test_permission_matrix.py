@@ -26,19 +26,23 @@ overdue             403  200          403          403       403    403     200
 read                200  200          200          404       404    403     200
 receive             403  200          403          403       404    403     403
 check               403  200          403          403       404    403     403
-return              403  200          403          403       404    403     403
+flags               403  200          403          403       404    403     403
+answer_flag         200  403          403          403       404    403     403
 dispatch            403  200          403          403       404    403     403
 resubmit            200  403          403          403       404    403     403
 report              403  403          200          404       403    403     403
+confirm_release     403  403          200          404       403    403     403
 amend               200  403          403          403       404    403     403
 extend              200  403          403          403       404    403     403
 lift                200  403          403          403       404    403     403
 convert             200  403          403          403       404    403     403
 close               403  200          403          403       404    403     403
+withdraw            200  403          403          403       404    403     403
 delay_report        403  403          201          201       403    403     403
 delay_list          200  200          200          200       200    403     200
 delay_read          200  200          200          404       404    403     200
 delay_release       403  403          200          404       403    403     403
+delay_sbv_report    403  403          200          404       403    403     403
 """
 
 
@@ -63,7 +67,7 @@ COVERED_CALLS = [
         for action in (
             "receive",
             "check",
-            "return",
+            "flags",
             "dispatch",
             "resubmit",
             "amend",
@@ -71,13 +75,17 @@ COVERED_CALLS = [
             "lift",
             "convert",
             "close",
+            "withdraw",
         )
     ],
+    ("POST", f"{ORDERS}/{_ID}/flags/{_ID}/answer"),
     ("POST", f"{ORDERS}/{_ID}/accounts/{_ID}/report"),
+    ("POST", f"{ORDERS}/{_ID}/accounts/{_ID}/confirm-release"),
     ("POST", DELAYS),
     ("GET", DELAYS),
     ("GET", f"{DELAYS}/{_ID}"),
     ("POST", f"{DELAYS}/{_ID}/release"),
+    ("POST", f"{DELAYS}/{_ID}/sbv-report"),
 ]
 assert len(COVERED_CALLS) == len(EXPECTED) // len(ROLES)
 
@@ -85,16 +93,19 @@ assert len(COVERED_CALLS) == len(EXPECTED) // len(ROLES)
 SETUP = {
     "receive": "submitted",
     "check": "received",
-    "return": "received",
+    "flags": "received",
+    "answer_flag": "flagged",
     "dispatch": "checked",
-    "resubmit": "returned",
+    "resubmit": "received",
     "read": "dispatched",
     "report": "dispatched",
     "amend": "in_effect",
     "extend": "in_effect",
     "lift": "in_effect",
     "convert": "in_effect",
-    "close": "lifted",
+    "close": "released",
+    "confirm_release": "lifted",
+    "withdraw": "submitted",
 }
 
 
@@ -103,19 +114,26 @@ def _order(freeze, state: str) -> dict:
     steps = {
         "received": [("receive", "SBV", "sbv-setup")],
         "checked": [("receive", "SBV", "sbv-setup"), ("check", "SBV", "sbv-setup-2")],
-        "returned": [("receive", "SBV", "sbv-setup"), ("return", "SBV", "sbv-setup-2")],
     }
     for action, agency, officer in steps.get(state, []):
         freeze.step(order, action, agency, officer, note="setup")
-    if state in ("dispatched", "in_effect", "lifted"):
+    if state == "flagged":
+        order = freeze.step(order, "flags", "SBV", "sbv-setup", defect="setup")
+    if state in ("dispatched", "in_effect", "lifted", "released"):
         order = freeze.submit(accounts=[VCB])
         freeze.step(order, "receive", officer="sbv-setup")
         freeze.step(order, "check", officer="sbv-setup-2")
         order = freeze.step(order, "dispatch", officer="sbv-setup-2")
-    if state in ("in_effect", "lifted"):
+    if state in ("in_effect", "lifted", "released"):
         order = freeze.execute(order, "970436", 1_000)
-    if state == "lifted":
-        freeze.step(order, "lift", "MPS-C03", "inv-setup", decision_id=freeze.decision(), note="setup")
+    if state in ("lifted", "released"):
+        order = freeze.step(
+            order, "lift", "MPS-C03", "inv-setup", decision_id=freeze.decision(), note="setup"
+        )
+    if state == "released":
+        account = order["accounts"][0]["id"]
+        path = f"{ORDERS}/{order['id']}/accounts/{account}/confirm-release"
+        freeze.post(path, "BANK-970436", None, release_reference="setup")
     return order
 
 
@@ -157,6 +175,9 @@ def _call(freeze, endpoint: str, role: str):  # type: ignore[no-untyped-def]
         delay = _delay(freeze)
         if endpoint == "delay_read":
             return client.get(f"{DELAYS}/{delay['id']}", headers=headers)
+        if endpoint == "delay_sbv_report":
+            body = {"sbv_reported_at": datetime.now(UTC).isoformat(), "sbv_reference": "NHNN-1"}
+            return client.post(f"{DELAYS}/{delay['id']}/sbv-report", json=body, headers=headers)
         return client.post(f"{DELAYS}/{delay['id']}/release", json={}, headers=headers)
     order = _order(freeze, SETUP[endpoint])
     url = f"{ORDERS}/{order['id']}"
@@ -164,9 +185,12 @@ def _call(freeze, endpoint: str, role: str):  # type: ignore[no-untyped-def]
         return client.get(url, headers=headers)
     decision = freeze.decision("MPS-C03")
     bodies = {
-        "return": {"note": "x"},
+        "flags": {"defect": "x"},
+        "answer_flag": {"answer": "x"},
         "resubmit": {"note": "x"},
+        "withdraw": {"note": "x"},
         "report": {"outcome": "executed", "amount_frozen_vnd": 1, "bank_reference": "R"},
+        "confirm_release": {"release_reference": "R"},
         "amend": {"decision_id": decision, "amount_vnd": 400_000_000, "note": "x"},
         "extend": {"decision_id": decision, "valid_until": "2030-01-01", "note": "x"},
         "lift": {"decision_id": decision, "note": "x"},
@@ -174,6 +198,13 @@ def _call(freeze, endpoint: str, role: str):  # type: ignore[no-untyped-def]
     }
     if endpoint == "report":
         url += f"/accounts/{order['accounts'][0]['id']}"
+    if endpoint == "confirm_release":
+        path = f"{url}/accounts/{order['accounts'][0]['id']}/confirm-release"
+        return client.post(path, json=bodies[endpoint], headers=headers)
+    if endpoint == "answer_flag":
+        return client.post(
+            f"{url}/flags/{order['flags'][0]['id']}/answer", json=bodies[endpoint], headers=headers
+        )
     return client.post(f"{url}/{endpoint}", json=bodies.get(endpoint, {}), headers=headers)
 
 

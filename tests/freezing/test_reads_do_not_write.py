@@ -59,6 +59,10 @@ def test_an_order_past_its_validity_is_shown_expired_but_only_the_tick_records_i
     assert expirations(db, order["id"]) == 1
     recorded = freeze.get(order, "SBV")
     assert recorded["state"] == "expired" and recorded["transitions"][-1]["officer"] == "system"
+    vcb = freeze.account_of(recorded, "970436")
+    assert vcb["state"] == "release_pending"  # the tick instructed the bank
+    path = f"{ORDERS}/{order['id']}/accounts/{vcb['id']}/confirm-release"
+    freeze.post(path, "BANK-970436", None, release_reference="REL-1")
     assert freeze.step(order, "close", officer="sbv-c")["state"] == "closed"
 
 

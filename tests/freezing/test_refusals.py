@@ -24,12 +24,51 @@ def test_incompetent_issuer_is_422(freeze, db, issuer):
     assert orders(db) == 0
 
 
-@pytest.mark.parametrize("issuer", ["MPS-A05", "SPP", "SPC", "MOJ-THADS", "MOF-TAX"])
-def test_competent_issuers_may_submit(freeze, issuer):
-    body = freeze.body(freeze.decision(issuer), procuracy_notified_at=None, procuracy_reference=None)
+@pytest.mark.parametrize(
+    ("issuer", "basis", "ground"),
+    [
+        ("MPS-A05", "Bộ luật Tố tụng hình sự 2015, Điều 128", "criminal_procedure"),
+        ("SPP", "Bộ luật Tố tụng hình sự 2015, Điều 128", "criminal_procedure"),
+        ("SPC", "Bộ luật Tố tụng hình sự 2015, Điều 128", "criminal_procedure"),
+        ("MOJ-THADS", "Luật Thi hành án dân sự, Điều 67", "judgment_enforcement"),
+        ("MOF-TAX", "Luật Quản lý thuế 2019, Điều 125", "tax_enforcement"),
+    ],
+)
+def test_competent_issuers_may_submit_under_their_ground(freeze, issuer, basis, ground):
+    body = freeze.body(
+        freeze.decision(issuer), procuracy_notified_at=None, procuracy_reference=None, legal_bases=[basis]
+    )
     if issuer.startswith("MPS"):
         body |= {"procuracy_notified_at": "2026-11-01T08:00:00+07:00", "procuracy_reference": "1/TB"}
-    assert freeze.submit(body, agency=issuer)["state"] == "submitted"
+    order = freeze.submit(body, agency=issuer)
+    assert order["state"] == "submitted" and order["legal_ground"] == ground
+
+
+def test_tax_orders_only_under_the_grounds_it_holds(freeze, db):
+    """Tax enforces tax debts (Law on Tax Administration 2019, art. 125); it cannot order a freeze under
+    criminal procedure, by naming that ground or by citing its law."""
+    decision = freeze.decision("MOF-TAX")
+    tax = {"procuracy_notified_at": None, "procuracy_reference": None}
+    named = freeze.submit(
+        freeze.body(
+            decision, legal_ground="criminal_procedure", legal_bases=["Luật Quản lý thuế 2019"], **tax
+        ),
+        agency="MOF-TAX",
+        expect=422,
+    )
+    assert "MOF-TAX does not order a freeze on criminal_procedure" in named["errors"]["legal_ground"][0]
+    cited = freeze.submit(freeze.body(decision, **tax), agency="MOF-TAX", expect=422)  # cites art. 128 CPC
+    assert cited["errors"]["legal_bases.0"] == [
+        "cites criminal_procedure, a ground MOF-TAX does not hold (it holds tax_enforcement)"
+    ]
+    unknown = freeze.submit(freeze.body(decision, legal_ground="whim", **tax), agency="MOF-TAX", expect=422)
+    assert "unknown ground" in unknown["errors"]["legal_ground"][0]
+    assert orders(db) == 0
+    order = freeze.submit(
+        freeze.body(decision, legal_bases=["Luật Quản lý thuế 2019, Điều 125 khoản 1"], **tax),
+        agency="MOF-TAX",
+    )
+    assert order["legal_ground"] == "tax_enforcement"
 
 
 def test_missing_or_unusable_decision_is_422(freeze, client, actors, db):
@@ -117,7 +156,7 @@ def test_invalid_transitions_are_409_with_current_and_allowed(freeze):
     ):
         refused = freeze.step(order, action, agency, officer, expect=409)
         assert refused["current_state"] == "submitted"
-        assert refused["allowed"] == ["expire", "lift", "receive"]
+        assert refused["allowed"] == ["dispatch_urgent", "expire", "lift", "receive", "resubmit", "withdraw"]
     amend = freeze.step(
         order, "amend", "MPS-C03", "inv-1", expect=409, decision_id=freeze.decision(), amount_vnd=1, note="x"
     )
@@ -125,7 +164,7 @@ def test_invalid_transitions_are_409_with_current_and_allowed(freeze):
     freeze.step(order, "receive")
     twice = freeze.step(order, "receive", officer="sbv-c", expect=409)
     assert twice["current_state"] == "received"
-    assert twice["allowed"] == ["check", "expire", "lift", "return_for_correction"]
+    assert twice["allowed"] == ["check", "expire", "lift", "resubmit", "withdraw"]
 
 
 def test_only_the_state_bank_processes_and_only_the_issuer_follows_up(freeze):
@@ -213,3 +252,37 @@ def test_nothing_to_execute_once_lifted(freeze):
     )
     late = freeze.execute(order, "970436", 1_000, expect=409)
     assert late["current_state"] == "lifted" and late["allowed"] == ["close"]
+
+
+def test_every_step_resting_on_a_decision_needs_a_grounded_one(freeze, db):
+    """Order, correction, amendment, extension, lift, conversion and the State Bank's dispatch all go
+    through decisions.require_grounding."""
+    from registry.models import Decision
+
+    ungrounded = freeze.decision(document=False)
+    order = freeze.submit()
+    refused = freeze.step(order, "resubmit", "MPS-C03", "inv-1", expect=422, decision_id=ungrounded, note="x")
+    assert refused["type"].endswith("/decision-not-grounding")
+    freeze.step(order, "receive")
+    freeze.step(order, "check", officer="sbv-b")
+    # The order's decision loses its grounding before dispatch (e.g. its document found wanting).
+    decision = db.get(Decision, uuid.UUID(order["decision"]["id"]))
+    document_id, decision.document_id = decision.document_id, None
+    db.flush()
+    held = freeze.step(order, "dispatch", officer="sbv-b", expect=422)
+    assert held["type"].endswith("/decision-not-grounding")
+    decision.document_id = document_id
+    db.flush()
+    freeze.step(order, "dispatch", officer="sbv-b")
+    freeze.execute(order, "970436", 1_000)
+    bodies = {
+        "amend": {"amount_vnd": 1_000_000},
+        "extend": {"valid_until": "2030-01-01"},
+        "lift": {},
+        "convert": {"kind": "deduction"},
+    }
+    for action, body in bodies.items():
+        refused = freeze.step(
+            order, action, "MPS-C03", "inv-1", expect=422, decision_id=ungrounded, note="x", **body
+        )
+        assert refused["type"].endswith("/decision-not-grounding"), action

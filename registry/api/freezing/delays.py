@@ -8,9 +8,18 @@ from registry.api.context import app_state, audit_change, audit_resource, caller
 from registry.api.freezing.common import DELAYS, INVALID_STATE, NOT_FOUND, READERS, blp
 from registry.auth.scopes import Scope
 from registry.models.freezing import TransactionDelay
-from registry.schemas.freezing import DelayCreate, DelayPage, DelayQuery, DelayRead, FreezeStep, as_submitted
+from registry.schemas.freezing import (
+    DelayCreate,
+    DelayPage,
+    DelayQuery,
+    DelayRead,
+    DelaySbvReport,
+    FreezeStep,
+    as_submitted,
+)
 from registry.schemas.identifiers import RevealQuery
 from registry.services import freezing as service
+from registry.services.freezing.delays import record_sbv_report
 from registry.services.pagination import paginate
 
 
@@ -29,7 +38,8 @@ def report_transaction_delay(args: dict[str, Any]):
     """Report a transaction the bank delayed on one of its own accounts
 
     It ends by itself after the configured working days (default 3; weekends and Vietnamese public
-    holidays excluded) unless a freeze order follows and links to it.
+    holidays excluded), or earlier when a freeze order that follows it is executed at this bank. The bank
+    gives when and under which reference it reported the delay to the State Bank, here or later.
     """
     delay = service.report_delay(db(), cipher=app_state().cipher, principal=caller(), data=args)
     audit_resource("transaction_delay", delay.id)
@@ -91,4 +101,19 @@ def release_transaction_delay(args: dict[str, Any], delay_id: Any):
     delay = service.load_delay_for_step(db(), caller(), delay_id)
     service.release_delay(db(), principal=caller(), delay=delay, note=args["note"])
     audit_change({"delay": str(delay.id), "action": "release", "state": delay.state, "note": args["note"]})
+    return delay
+
+
+@blp.route(f"{DELAYS}/<uuid:delay_id>/sbv-report", methods=["POST"])
+@blp.access("transaction_delay:sbv_report", Scope.FREEZE_EXECUTE)
+@blp.arguments(DelaySbvReport)
+@blp.response(200, DelayRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description="Recorded already")
+def record_transaction_delay_sbv_report(args: dict[str, Any], delay_id: Any):
+    """Record that the bank reported its delay to the State Bank: when, and the reference (once)"""
+    audit_resource("transaction_delay", delay_id)
+    delay = service.load_visible_delay(db(), caller(), delay_id)
+    record_sbv_report(db(), principal=caller(), delay=delay, data=args)
+    audit_change({"delay": str(delay.id), "action": "sbv_report", "sbv_reference": args["sbv_reference"]})
     return delay

@@ -24,6 +24,7 @@ from registry.schemas.freezing import (
     FreezeLifting,
     FreezeOrderCorrection,
     FreezeOrderRead,
+    FreezeWithdrawal,
 )
 from registry.services import freezing as service
 
@@ -35,7 +36,10 @@ from registry.services import freezing as service
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
 def resubmit_freeze_order(args: dict[str, Any], order_id: Any):
-    """Resubmit a returned order with its corrections (issuing agency, named officer)"""
+    """Correct an order before dispatch (issuing agency, named officer), e.g. answering a flag
+
+    The State Bank checks it again; its dispatch deadline starts again.
+    """
     order = load_for_step(order_id)
     service.resubmit(db(), cipher=app_state().cipher, principal=caller(), order=order, data=args)
     changed(order, "resubmit", accounts=account_hashes(order), **terms(order))
@@ -50,7 +54,10 @@ def _follow_up(order_id: Any, action: str, args: dict[str, Any]) -> FreezeOrder:
         "lift": service.lift,
         "convert": service.convert,
     }
-    step[action](db(), principal=caller(), order=order, data=args)
+    if action == "amend":
+        service.amend(db(), principal=caller(), order=order, data=args, cipher=app_state().cipher)
+    else:
+        step[action](db(), principal=caller(), order=order, data=args)
     changed(
         order,
         action,
@@ -59,7 +66,22 @@ def _follow_up(order_id: Any, action: str, args: dict[str, Any]) -> FreezeOrder:
         **terms(order),
         conversion=order.conversion_kind,
         converted=order.converted_amount_vnd,
+        accounts=account_hashes(order),
     )
+    return order
+
+
+@blp.route(f"{ORDERS}/<uuid:order_id>/withdraw", methods=["POST"])
+@blp.access("freeze_order:withdraw", Scope.FREEZE_SUBMIT)
+@blp.arguments(FreezeWithdrawal)
+@blp.response(200, FreezeOrderRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description=INVALID_STATE)
+def withdraw_freeze_order(args: dict[str, Any], order_id: Any):
+    """Withdraw an order before the State Bank dispatches it (issuing agency, named officer, a note)"""
+    order = load_for_step(order_id)
+    service.withdraw(db(), principal=caller(), order=order, note=args["note"])
+    changed(order, "withdraw", note=args["note"])
     return order
 
 
@@ -70,7 +92,10 @@ def _follow_up(order_id: Any, action: str, args: dict[str, Any]) -> FreezeOrder:
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
 def amend_freeze_order(args: dict[str, Any], order_id: Any):
-    """Amend an order in effect on a new decision (issuing agency); the terms before are kept"""
+    """Amend an order in effect on a new decision (issuing agency); the terms before are kept
+
+    `add_accounts` adds accounts, dispatched to their banks at once on the amending decision.
+    """
     return _follow_up(order_id, "amend", args)
 
 

@@ -43,8 +43,10 @@ def submit_freeze_order(args: dict[str, Any]):
 
     The decision must be visible to the caller, issued by the caller's agency, and its issuer competent
     to order a freeze (configurable table); an investigation body's order carries its notification to
-    the procuracy. Accounts are normalised and registered as identifiers. Linked transaction delays stop
-    running. The State Bank must dispatch it by the end of the working day.
+    the procuracy it names (which then reads the order). The order rests on a legal ground its issuer holds.
+    Accounts are normalised and registered as identifiers. Linked transaction delays run on until the order
+    is executed at their bank. The State Bank must dispatch it by the end of the working day; an urgent
+    order (police, courts) is dispatched to the banks at once.
     """
     order = service.submit(db(), cipher=app_state().cipher, principal=caller(), data=args)
     audit_resource("freeze_order", order.id)

@@ -1,4 +1,9 @@
-"""The State Bank's steps on a freeze order: receive, check, return for correction, dispatch, close."""
+"""The State Bank's steps on a freeze order: receive, check, dispatch, close; and its flags of defects.
+
+The State Bank checks an order's form but does not hold back or return an order of a competent body: it
+flags a defect to the issuer (who answers it, here too) and dispatches. Urgent orders reach the banks at
+submission; the State Bank flags what it finds afterwards.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,9 @@ from registry.api.context import caller, db
 from registry.api.freezing.common import INVALID_STATE, NOT_FOUND, ORDERS, blp, changed, load_for_step
 from registry.auth.scopes import Scope
 from registry.models.freezing import FreezeOrder
-from registry.schemas.freezing import FreezeOrderRead, FreezeReturn, FreezeStep
+from registry.schemas.freezing import FlagAnswer, FlagCreate, FreezeOrderRead, FreezeStep
 from registry.services import freezing as service
+from registry.services.freezing import flags
 
 
 def _process(order_id: Any, action: str, note: str | None) -> FreezeOrder:
@@ -41,15 +47,36 @@ def check_freeze_order(args: dict[str, Any], order_id: Any):
     return _process(order_id, "check", args["note"])
 
 
-@blp.route(f"{ORDERS}/<uuid:order_id>/return", methods=["POST"])
-@blp.access("freeze_order:return", Scope.FREEZE_PROCESS)
-@blp.arguments(FreezeReturn)
+@blp.route(f"{ORDERS}/<uuid:order_id>/flags", methods=["POST"])
+@blp.access("freeze_order:flag", Scope.FREEZE_PROCESS)
+@blp.arguments(FlagCreate)
 @blp.response(200, FreezeOrderRead)
 @blp.alt_response(404, description=NOT_FOUND)
-@blp.alt_response(409, description=INVALID_STATE)
-def return_freeze_order(args: dict[str, Any], order_id: Any):
-    """Return an order to the issuer for correction (State Bank, named officer)"""
-    return _process(order_id, "return_for_correction", args["note"])
+@blp.alt_response(409, description="The order is closed or withdrawn")
+def flag_freeze_order(args: dict[str, Any], order_id: Any):
+    """Flag a defect of form to the issuer (State Bank, named officer)
+
+    The flag holds nothing back: the order goes on (the State Bank may not return an order of a
+    competent body). The issuer sees the flag on the order and answers it.
+    """
+    order = load_for_step(order_id)
+    flag = flags.raise_flag(db(), principal=caller(), order=order, defect=args["defect"])
+    changed(order, "flag", flag=str(flag.id))
+    return order
+
+
+@blp.route(f"{ORDERS}/<uuid:order_id>/flags/<uuid:flag_id>/answer", methods=["POST"])
+@blp.access("freeze_order:answer_flag", Scope.FREEZE_SUBMIT)
+@blp.arguments(FlagAnswer)
+@blp.response(200, FreezeOrderRead)
+@blp.alt_response(404, description=NOT_FOUND)
+@blp.alt_response(409, description="Answered already")
+def answer_freeze_order_flag(args: dict[str, Any], order_id: Any, flag_id: Any):
+    """Answer a flag of the State Bank (issuing agency, named officer), once"""
+    order = load_for_step(order_id)
+    flags.answer_flag(db(), principal=caller(), order=order, flag_id=flag_id, answer=args["answer"])
+    changed(order, "answer_flag", flag=str(flag_id))
+    return order
 
 
 @blp.route(f"{ORDERS}/<uuid:order_id>/dispatch", methods=["POST"])
@@ -73,5 +100,8 @@ def dispatch_freeze_order(args: dict[str, Any], order_id: Any):
 @blp.alt_response(404, description=NOT_FOUND)
 @blp.alt_response(409, description=INVALID_STATE)
 def close_freeze_order(args: dict[str, Any], order_id: Any):
-    """Close an order that was lifted, expired, converted or not executed (State Bank)"""
+    """Close an order that was lifted, expired, converted or not executed (State Bank)
+
+    Not while a bank has still to confirm a release instruction (409).
+    """
     return _process(order_id, "close", args["note"])

@@ -72,7 +72,16 @@ from registry.services.freezing.machines import (
     RUNNING,
     transitions,
 )
-from registry.services.freezing.orders import amend, convert, extend, lift, process, resubmit, submit
+from registry.services.freezing.orders import (
+    amend,
+    convert,
+    extend,
+    lift,
+    process,
+    resubmit,
+    submit,
+    withdraw,
+)
 from registry.services.freezing.terms import TERMS, terms_of, today_in_vietnam
 
 __all__ = [
@@ -138,4 +147,5 @@ __all__ = [
     "today_in_vietnam",
     "transitions",
     "viewer",
+    "withdraw",
 ]

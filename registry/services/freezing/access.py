@@ -2,6 +2,7 @@
 
 Who sees an order (lists, single reads, the overdue list and the seller history all use these):
 - the issuing agency, the processors (the State Bank) and the overseers (the Standing Office): all of it;
+- the procuracy the issuer notified (criminal procedure: `procuracy_agency_id`): all of it;
 - a bank: only orders dispatched to it, and in them only the accounts of its own BIN (`accounts_seen`);
 - everyone else: nothing (404, the same as a missing order).
 A delay: the reporting bank, the authorities it was reported to, the State Bank and the Standing Office.
@@ -63,11 +64,18 @@ class Viewer:
     def bank_bin(self) -> str | None:
         return self.agency.bank_bin if self.agency.kind == AgencyKind.EXECUTOR_BANK else None
 
+    @property
+    def procuracy(self) -> bool:
+        return _matches(self.agency.code, rules().procuracies)
+
     def is_issuer(self, order: FreezeOrder) -> bool:
         return order.issuer_agency_id == self.agency.id
 
+    def is_notified_procuracy(self, order: FreezeOrder) -> bool:
+        return order.procuracy_agency_id is not None and order.procuracy_agency_id == self.agency.id
+
     def sees_all_accounts(self, order: FreezeOrder) -> bool:
-        return self.processor or self.overseer or self.is_issuer(order)
+        return self.processor or self.overseer or self.is_issuer(order) or self.is_notified_procuracy(order)
 
     def may_reveal(self, order: FreezeOrder) -> bool:
         """Full account numbers of the whole order, when asked: its issuer and the State Bank."""
@@ -92,10 +100,11 @@ def require_reader(v: Viewer) -> None:
     """Freeze data is for the freeze workflow's parties: any freeze scope, or an overseer's read scope."""
     if any(v.principal.has(s) for s in READ_SCOPES):
         return
-    if v.overseer and v.principal.has(Scope.REGISTRY_READ):
+    if (v.overseer or v.procuracy) and v.principal.has(Scope.REGISTRY_READ):
         return
     raise PermissionDenied(
-        "Freeze orders are for the issuing bodies, the State Bank, the banks and the Standing Office.",
+        "Freeze orders are for the issuing bodies, the procuracy notified, the State Bank, the banks and "
+        "the Standing Office.",
         required_scope=" or ".join(READ_SCOPES),
     )
 
@@ -155,6 +164,8 @@ def orders_seen_by(v: Viewer) -> ColumnElement[bool]:
     if v.processor or v.overseer:
         return true()
     clauses: list[ColumnElement[bool]] = [FreezeOrder.issuer_agency_id == v.agency.id]
+    if v.procuracy:
+        clauses.append(FreezeOrder.procuracy_agency_id == v.agency.id)
     if v.bank_bin:
         clauses.append(
             exists().where(
@@ -280,8 +291,8 @@ def delay_ids_seen(
         return result
     bank_only = {o.id for o in orders if not v.sees_all_accounts(o)}
     rows = session.execute(
-        select(TransactionDelay.id, TransactionDelay.superseded_by_order_id, TransactionDelay.bank_bin)
-        .where(TransactionDelay.superseded_by_order_id.in_(list(result)))
+        select(TransactionDelay.id, TransactionDelay.followed_by_order_id, TransactionDelay.bank_bin)
+        .where(TransactionDelay.followed_by_order_id.in_(list(result)))
         .order_by(TransactionDelay.delayed_at)
     )
     for delay_id, order_id, bank_bin in rows.tuples():

@@ -23,6 +23,9 @@ class Rules:
     processors: tuple[str, ...]
     overseers: tuple[str, ...]
     investigation_bodies: tuple[str, ...]
+    procuracies: tuple[str, ...]
+    urgent_issuers: tuple[str, ...]
+    urgent_execution_hours: int
     dispatch_working_days: int
     execution_hours: int
     resubmit_working_days: int | None
@@ -37,6 +40,9 @@ def _load_rules(path: str) -> Rules:
         processors=tuple(raw.get("processors", ("SBV",))),
         overseers=tuple(raw.get("overseers", ("NSC389",))),
         investigation_bodies=tuple(raw.get("investigation_bodies", ("MPS", "MPS-*"))),
+        procuracies=tuple(raw.get("procuracies", ("SPP", "SPP-*"))),
+        urgent_issuers=tuple(raw.get("urgent_issuers", ("MPS", "MPS-*", "SPC", "SPC-*"))),
+        urgent_execution_hours=int(deadlines.get("urgent_execution_hours", 4)),
         dispatch_working_days=int(deadlines.get("dispatch_working_days", 0)),
         execution_hours=int(deadlines.get("execution_hours", 24)),
         resubmit_working_days=deadlines.get("resubmit_working_days"),

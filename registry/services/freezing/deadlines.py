@@ -32,8 +32,13 @@ def overdue_query(v: Viewer, now: datetime, *, state: str | None = None) -> Sele
         FreezeAccount.state == AccountState.DISPATCHED,
         FreezeAccount.state_due_at < now,
     )
+    late_release = exists().where(
+        FreezeAccount.order_id == FreezeOrder.id,
+        FreezeAccount.state == AccountState.RELEASE_PENDING,
+        FreezeAccount.state_due_at < now,
+    )
     late_step = FreezeOrder.state.in_(_PARTY_OF_STATE) & (FreezeOrder.state_due_at < now)
-    query = select(FreezeOrder).options(*ORDER_LOADS).where(or_(late_step, late_account))
+    query = select(FreezeOrder).options(*ORDER_LOADS).where(or_(late_step, late_account, late_release))
     return query.where(FreezeOrder.state == state) if state else query
 
 
@@ -52,12 +57,18 @@ def late_steps(session: Session, orders: list[FreezeOrder], now: datetime) -> di
         if party and order.state_due_at and order.state_due_at < now:
             who = ",".join(rules().processors) if party == "processor" else codes.get(order.issuer_agency_id)
             late.append({"step": order.state, "party": who, "due_at": order.state_due_at, "account_id": None})
-        for account in order.accounts if order.state in EXECUTABLE else ():
-            if (
-                account.state == AccountState.DISPATCHED
-                and account.state_due_at
-                and account.state_due_at < now
-            ):
+        for account in order.accounts:
+            late_state = account.state_due_at is not None and account.state_due_at < now
+            if late_state and account.state == AccountState.RELEASE_PENDING:
+                late.append(
+                    {
+                        "step": "release",
+                        "party": banks.get(account.bank_bin),
+                        "due_at": account.state_due_at,
+                        "account_id": account.id,
+                    }
+                )
+            if late_state and order.state in EXECUTABLE and account.state == AccountState.DISPATCHED:
                 late.append(
                     {
                         "step": "execution",

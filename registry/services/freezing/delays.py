@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
 from registry.db import utcnow
-from registry.errors import PermissionDenied, ValidationFailed
+from registry.errors import Conflict, PermissionDenied, ValidationFailed
 from registry.fieldcrypt import FieldCipher
 from registry.models import Agency, WorkflowTransition
 from registry.models.freezing import DelayState, TransactionDelay, TransactionDelayNotice
@@ -45,6 +45,8 @@ def report_delay(
         raise ValidationFailed(
             "The delay cannot start in the future.", errors={"delayed_at": ["in the future"]}
         )
+    if data.get("sbv_reported_at") is not None:
+        _check_sbv_report(data["delayed_at"], data["sbv_reported_at"], now)
     recipients = []
     for code in sorted(set(data["reported_to"])):
         agency = session.scalars(select(Agency).where(Agency.code == code)).first()
@@ -66,6 +68,8 @@ def report_delay(
         bank_reference=data.get("bank_reference"),
         delayed_at=data["delayed_at"],
         ends_at=ends_at,
+        sbv_reported_at=data.get("sbv_reported_at"),
+        sbv_reference=data.get("sbv_reference") if data.get("sbv_reported_at") else None,
     )
     workflow.start(
         session,
@@ -79,6 +83,36 @@ def report_delay(
     )
     for agency in recipients:
         session.add(TransactionDelayNotice(delay_id=delay.id, agency_id=agency.id))
+    session.flush()
+    return delay
+
+
+def _check_sbv_report(delayed_at: datetime, reported_at: datetime, now: datetime) -> None:
+    if reported_at > now + CLOCK_SKEW or reported_at < delayed_at - CLOCK_SKEW:
+        raise ValidationFailed(
+            "The report to the State Bank falls between the delay and now.",
+            errors={"sbv_reported_at": ["out of range"]},
+        )
+
+
+def record_sbv_report(
+    session: Session,
+    *,
+    principal: Principal,
+    delay: TransactionDelay,
+    data: dict[str, Any],
+    now: datetime | None = None,
+) -> TransactionDelay:
+    """The reporting bank records when it reported the delay to the State Bank, and the reference (once)."""
+    now = now or utcnow()
+    if delay.bank_agency_id != principal.agency_id:
+        raise PermissionDenied("Only the bank that delayed the transaction records its report.")
+    session.refresh(delay, with_for_update=True)
+    if delay.sbv_reported_at is not None:
+        raise Conflict("The report to the State Bank is recorded already.")
+    _check_sbv_report(delay.delayed_at, data["sbv_reported_at"], now)
+    delay.sbv_reported_at = data["sbv_reported_at"]
+    delay.sbv_reference = data["sbv_reference"]
     session.flush()
     return delay
 

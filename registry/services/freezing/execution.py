@@ -6,20 +6,66 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
 from registry.db import utcnow
 from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed, id_or_not_found
-from registry.models.freezing import AccountState, FreezeAccount, FreezeOrder, OrderState
+from registry.models.freezing import (
+    AccountState,
+    DelayState,
+    FreezeAccount,
+    FreezeOrder,
+    OrderState,
+    TransactionDelay,
+)
 from registry.services import workflow
 from registry.services.freezing.access import Viewer, accounts_seen, viewer
 from registry.services.freezing.config import CLOCK_SKEW
-from registry.services.freezing.machines import ACCOUNT, EXECUTABLE, ORDER
+from registry.services.freezing.expiry import expire_delay_if_due
+from registry.services.freezing.machines import ACCOUNT, DELAY, EXECUTABLE, ORDER
 
 
 def executed_total(accounts: Iterable[FreezeAccount]) -> int:
-    return sum(a.amount_frozen_vnd or 0 for a in accounts if a.state == AccountState.EXECUTED)
+    """What the accounts hold frozen now (a release not yet confirmed is still frozen)."""
+    held = (AccountState.EXECUTED, AccountState.RELEASE_PENDING)
+    return sum(a.amount_frozen_vnd or 0 for a in accounts if a.state in held)
+
+
+def outstanding(order: FreezeOrder) -> int | None:
+    """What the banks may still freeze under the order, all banks together (None: the whole balance)."""
+    if order.whole_balance or order.amount_vnd is None:
+        return None
+    return max(order.amount_vnd - order.frozen_total_vnd, 0)
+
+
+def _supersede_delays(
+    session: Session, principal: Principal, order: FreezeOrder, account: FreezeAccount, *, now: datetime
+) -> None:
+    """The bank's delays on this account that the order follows end now that the order is executed here."""
+    delays = session.scalars(
+        select(TransactionDelay).where(
+            TransactionDelay.followed_by_order_id == order.id,
+            TransactionDelay.identifier_id == account.identifier_id,
+            TransactionDelay.bank_bin == account.bank_bin,
+            TransactionDelay.state == DelayState.IN_EFFECT,
+        )
+    ).all()
+    for delay in delays:
+        if expire_delay_if_due(session, delay, now=now):
+            continue  # it ran out before the order was executed: the law allows no longer
+        workflow.apply(
+            session,
+            machine=DELAY,
+            record=delay,
+            action_name="supersede",
+            principal=principal,
+            reason="the freeze order that follows it was executed at the bank",
+            detail={"order_id": str(order.id), "account_id": str(account.id)},
+            now=now,
+        )
+        delay.superseded_by_order_id = order.id
 
 
 def get_account(v: Viewer, order: FreezeOrder, account_id: Any) -> FreezeAccount:
@@ -56,6 +102,10 @@ def report_execution(
         )
     executed = data["outcome"] == AccountState.EXECUTED
     at = data.get("executed_at") or now
+    # Banks report at the same time on one order: each takes its turn on the order's row, so the second
+    # sees what the first froze and never takes the same remainder (a no-op on SQLite, which has one
+    # writer at a time anyway).
+    session.refresh(order, with_for_update=True)
 
     step = workflow.begin(
         session,
@@ -69,15 +119,17 @@ def report_execution(
             "The time of execution must be between dispatch and now.",
             errors={"executed_at": ["out of range"]},
         )
-    if executed and not order.whole_balance and data["amount_frozen_vnd"] > (order.amount_vnd or 0):
+    remaining = outstanding(order)
+    if executed and remaining is not None and data["amount_frozen_vnd"] > remaining:
         raise ValidationFailed(
-            "A bank freezes at most the amount ordered.",
-            errors={"amount_frozen_vnd": [f"more than the {order.amount_vnd} VND ordered"]},
+            f"A bank freezes at most what remains of the {order.amount_vnd} VND ordered: {remaining} VND.",
+            errors={"amount_frozen_vnd": [f"more than the {remaining} VND that remain to be frozen"]},
         )
     account.reported_at = now
     account.note = data.get("note")
     if executed:
         account.amount_frozen_vnd = data["amount_frozen_vnd"]
+        order.frozen_total_vnd += data["amount_frozen_vnd"]
         account.executed_at = at
         account.bank_reference = data["bank_reference"]
     else:
@@ -86,6 +138,8 @@ def report_execution(
     step.record_transition(
         reason=data.get("note") or data.get("reason"), detail={**facts, "executed_at": at}, now=now
     )
+    if executed:
+        _supersede_delays(session, principal, order, account, now=now)
     if order.state == OrderState.DISPATCHED:
         states = {a.state for a in order.accounts}
         if AccountState.EXECUTED in states:

@@ -48,7 +48,13 @@ def expire_order_if_due(session: Session, order: FreezeOrder, *, now: datetime |
     end = expiry_instant(order)
     if end is None or now < end or order.state not in RUNNING:
         return False
-    return _expire(session, ORDER, order, f"validity ended on {order.valid_until.isoformat()}", now)  # type: ignore[union-attr]
+    reason = f"validity ended on {order.valid_until.isoformat()}"  # type: ignore[union-attr]
+    if not _expire(session, ORDER, order, reason, now):
+        return False
+    from registry.services.freezing import releases  # it needs access, which needs this module
+
+    releases.release_all(session, order, principal=None, reason="expired", now=now)
+    return True
 
 
 def expire_delay_if_due(session: Session, delay: TransactionDelay, *, now: datetime | None = None) -> bool:
@@ -76,8 +82,12 @@ def shown_delay_state(delay: TransactionDelay, now: datetime | None = None) -> s
 
 
 def tick(session: Session, *, now: datetime | None = None) -> dict[str, int]:
-    """Expire what has run out: orders past their validity, delays past their working days."""
+    """Expire what has run out: orders past their validity, delays past their working days.
+
+    Fails first (CalendarNotCovered, a clear message) if the working-day calendar does not cover this
+    year, or the year two weeks from now: the tick's failures are what operators watch."""
     now = now or utcnow()
+    workdays.require_covered(workdays.years_in_use(now, ahead=workdays.LOOKAHEAD))
     orders = session.scalars(
         select(FreezeOrder).where(
             FreezeOrder.valid_until < today_in_vietnam(now), FreezeOrder.state.in_(RUNNING)

@@ -27,6 +27,9 @@ EXECUTABLE = (
 )  # banks answer for their accounts while these last
 
 ORDER = workflow.Machine("freeze_order")
+# The State Bank checks the form and dispatches; it cannot hold back or return an order of a competent body
+# (it flags a defect to the issuer instead: services/freezing/flags.py). An urgent order (police, courts)
+# is dispatched by its issuer at submission, at any hour.
 ORDER.add("receive", {OrderState.SUBMITTED}, OrderState.RECEIVED, Scope.FREEZE_PROCESS, needs_officer=True)
 ORDER.add(
     "check",
@@ -36,21 +39,19 @@ ORDER.add(
     needs_officer=True,
     not_same_officer_as=("receive",),
 )
-ORDER.add(
-    "return_for_correction",
-    {OrderState.RECEIVED, OrderState.CHECKED, OrderState.RESUBMITTED},
-    OrderState.RETURNED_FOR_CORRECTION,
-    Scope.FREEZE_PROCESS,
-    needs_officer=True,
-)
+# The issuer corrects its order before dispatch (e.g. answering a flag); the State Bank checks it again.
+# returned_for_correction: only orders returned before the State Bank lost that power.
 ORDER.add(
     "resubmit",
-    {OrderState.RETURNED_FOR_CORRECTION},
+    BEFORE_DISPATCH,
     OrderState.RESUBMITTED,
     Scope.FREEZE_SUBMIT,
     needs_officer=True,
 )
 ORDER.add("dispatch", {OrderState.CHECKED}, OrderState.DISPATCHED, Scope.FREEZE_PROCESS, needs_officer=True)
+ORDER.add(
+    "dispatch_urgent", {OrderState.SUBMITTED}, OrderState.DISPATCHED, Scope.FREEZE_SUBMIT, needs_officer=True
+)
 ORDER.add("take_effect", {OrderState.DISPATCHED}, OrderState.IN_EFFECT, Scope.FREEZE_EXECUTE)
 ORDER.add("report_not_executed", {OrderState.DISPATCHED}, OrderState.NOT_EXECUTED, Scope.FREEZE_EXECUTE)
 ORDER.add("amend", EFFECTIVE, OrderState.AMENDED, Scope.FREEZE_SUBMIT, needs_officer=True)
@@ -59,17 +60,35 @@ ORDER.add("lift", RUNNING, OrderState.LIFTED, Scope.FREEZE_SUBMIT, needs_officer
 ORDER.add("convert", EFFECTIVE, OrderState.CONVERTED, Scope.FREEZE_SUBMIT, needs_officer=True)
 ORDER.add("expire", RUNNING, OrderState.EXPIRED, None)
 ORDER.add("close", ENDED, OrderState.CLOSED, Scope.FREEZE_PROCESS, needs_officer=True)
+ORDER.add("withdraw", BEFORE_DISPATCH, OrderState.WITHDRAWN, Scope.FREEZE_SUBMIT, needs_officer=True)
 ORDER_STATES = sorted(state.value for state in OrderState)
 
 ACCOUNT = workflow.Machine("freeze_account")
-ACCOUNT.add("dispatch", {AccountState.PENDING}, AccountState.DISPATCHED, Scope.FREEZE_PROCESS)
+# The State Bank dispatches; an urgent order's issuer, and an amendment adding accounts, dispatch at once.
+ACCOUNT.add(
+    "dispatch", {AccountState.PENDING}, AccountState.DISPATCHED, (Scope.FREEZE_PROCESS, Scope.FREEZE_SUBMIT)
+)
 ACCOUNT.add("execute", {AccountState.DISPATCHED}, AccountState.EXECUTED, Scope.FREEZE_EXECUTE)
 ACCOUNT.add(
     "report_not_executable", {AccountState.DISPATCHED}, AccountState.NOT_EXECUTABLE, Scope.FREEZE_EXECUTE
 )
+# Releases (services/freezing/releases.py): a lift, an expiry (the system) or an amendment lowering the
+# amount instructs the bank; the bank confirms, in whole (released) or in part (executed, for less).
+ACCOUNT.add(
+    "instruct_release",
+    {AccountState.EXECUTED, AccountState.RELEASE_PENDING},  # a lift after a partial release: all of it
+    AccountState.RELEASE_PENDING,
+    Scope.FREEZE_SUBMIT,
+)
+ACCOUNT.add("confirm_release", {AccountState.RELEASE_PENDING}, AccountState.RELEASED, Scope.FREEZE_EXECUTE)
+ACCOUNT.add(
+    "confirm_partial_release", {AccountState.RELEASE_PENDING}, AccountState.EXECUTED, Scope.FREEZE_EXECUTE
+)
 
 DELAY = workflow.Machine("transaction_delay")
-DELAY.add("supersede", {DelayState.IN_EFFECT}, DelayState.SUPERSEDED_BY_ORDER, Scope.FREEZE_SUBMIT)
+# A delay ends when the order that follows it is executed at its bank (that bank's report), not when the
+# order is submitted; until then it runs to its end (at most the working days the law allows).
+DELAY.add("supersede", {DelayState.IN_EFFECT}, DelayState.SUPERSEDED_BY_ORDER, Scope.FREEZE_EXECUTE)
 DELAY.add("release", {DelayState.IN_EFFECT}, DelayState.RELEASED, Scope.FREEZE_EXECUTE)
 DELAY.add("expire", {DelayState.IN_EFFECT}, DelayState.EXPIRED, None)
 DELAY_STATES = sorted(state.value for state in DelayState)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
 from registry.db import utcnow
-from registry.errors import NotFound, PermissionDenied, ValidationFailed
+from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from registry.fieldcrypt import FieldCipher
 from registry.models import Decision
-from registry.models.freezing import FreezeOrder, OrderState
-from registry.services import workdays, workflow
+from registry.models.freezing import AccountState, DelayState, FreezeOrder, OrderState
+from registry.services import workflow
+from registry.services.decisions import require_grounding
+from registry.services.freezing import releases
 from registry.services.freezing.access import (
     Viewer,
     load_delay_for_step,
@@ -22,8 +24,7 @@ from registry.services.freezing.access import (
     require_processor,
     viewer,
 )
-from registry.services.freezing.config import rules
-from registry.services.freezing.execution import executed_total
+from registry.services.freezing.config import _matches, rules
 from registry.services.freezing.machines import ACCOUNT, DELAY, ORDER
 from registry.services.freezing.terms import (
     _account_detail,
@@ -31,6 +32,7 @@ from registry.services.freezing.terms import (
     _check_terms,
     _decision,
     _dispatch_due,
+    _procuracy,
     _set_terms,
     terms_of,
 )
@@ -39,7 +41,8 @@ from registry.services.freezing.terms import (
 def _link_delays(
     session: Session, v: Viewer, order: FreezeOrder, delay_ids: list[Any], *, now: datetime
 ) -> None:
-    """The delays this order follows stop running: each becomes superseded_by_order."""
+    """The delays this order follows are linked to it; each ends (superseded_by_order) when the order is
+    executed at its bank (services/freezing/execution.py), or else runs to its end."""
     accounts = {a.identifier_id for a in order.accounts}
     for index, delay_id in enumerate(delay_ids):
         field = f"transaction_delay_ids.{index}"
@@ -52,17 +55,17 @@ def _link_delays(
                 "A linked delay must be on one of the order's accounts.",
                 errors={field: ["the delayed account is not named in this order"]},
             )
-        workflow.apply(
-            session,
-            machine=DELAY,
-            record=delay,
-            action_name="supersede",
-            principal=v.principal,
-            reason="a freeze order follows",
-            detail={"order_id": str(order.id)},
-            now=now,
-        )
-        delay.superseded_by_order_id = order.id
+        if delay.state != DelayState.IN_EFFECT:
+            raise InvalidTransition(
+                f"The transaction delay is {delay.state}: no order can follow it any more.",
+                current=delay.state,
+                allowed=DELAY.allowed(delay.state),
+            )
+        if delay.followed_by_order_id is not None:
+            raise ValidationFailed(
+                "Another order follows this delay already.", errors={field: ["followed by another order"]}
+            )
+        delay.followed_by_order_id = order.id
     session.flush()
 
 
@@ -84,7 +87,14 @@ def submit(
         issuer_agency_id=principal.agency_id, decision_id=decision.id, current_decision_id=decision.id
     )
     _set_terms(order, {"whole_balance": False, **data})
+    order.procuracy_agency_id = _procuracy(session, data.get("procuracy"))
+    order.urgent = bool(data.get("urgent"))
     _check_terms(order, v.agency.code, now=now)
+    if order.urgent and not _matches(v.agency.code, rules().urgent_issuers):
+        raise ValidationFailed(
+            "Only the police and the courts send urgent orders straight to the banks.",
+            errors={"urgent": [f"{v.agency.code} may not mark an order urgent"]},
+        )
     order.accounts = _accounts(session, cipher, principal, data["accounts"])
     workflow.start(
         session,
@@ -99,6 +109,8 @@ def submit(
         detail={"accounts": _account_detail(order, session)},
     )
     _link_delays(session, v, order, data.get("transaction_delay_ids") or [], now=now)
+    if order.urgent:  # to the banks at once, at any hour; the State Bank checks its form afterwards
+        _dispatch(session, principal, order, "dispatch_urgent", "urgent: dispatched at submission", now=now)
     return order
 
 
@@ -127,6 +139,8 @@ def resubmit(
         order.accounts.extend(_accounts(session, cipher, principal, data["accounts"]))
         detail["accounts"] = _account_detail(order, session)
     _set_terms(order, data)
+    if "procuracy" in data:
+        order.procuracy_agency_id = _procuracy(session, data["procuracy"])
     _check_terms(order, v.agency.code, now=now)
     order.decision_id = order.current_decision_id = decision_id
     detail["after"] = terms_of(order)
@@ -143,6 +157,7 @@ class _FollowUp:
     step: workflow.Step
     decision: Decision
     before: dict[str, Any]
+    detail: dict[str, Any] = field(default_factory=dict)
 
     def record(self, order: FreezeOrder, data: dict[str, Any], *, now: datetime) -> None:
         """The order now rests on the new decision; the transition keeps the terms before and after."""
@@ -150,7 +165,7 @@ class _FollowUp:
         self.step.record_transition(
             reason=data["note"],
             decision_id=self.decision.id,
-            detail={"before": self.before, "after": terms_of(order)},
+            detail={"before": self.before, "after": terms_of(order), **self.detail},
             now=now,
         )
 
@@ -172,17 +187,85 @@ def amend(
     principal: Principal,
     order: FreezeOrder,
     data: dict[str, Any],
+    cipher: FieldCipher | None = None,
     now: datetime | None = None,
 ) -> FreezeOrder:
+    """New terms on a new decision; `add_accounts` are dispatched to their banks at once (the order is
+    already in effect), so the amendment's decision grounds their dispatch."""
     now = now or utcnow()
     issuer_code = viewer(session, principal).agency.code
-    names = ("amount_vnd", "whole_balance", "legal_bases", "valid_until", "reason")
+    names = ("amount_vnd", "whole_balance", "legal_bases", "legal_ground", "valid_until", "reason")
     follow_up = _begin_follow_up(session, principal, order, data, "amend")
     _set_terms(order, data, names)
     _check_terms(order, issuer_code, now=now)
-    if terms_of(order) == follow_up.before:
+    added = []
+    if data.get("add_accounts"):
+        assert cipher is not None
+        added = _accounts(
+            session,
+            cipher,
+            principal,
+            data["add_accounts"],
+            prefix="add_accounts",
+            first_position=len(order.accounts),
+        )
+        named = {a.identifier_id for a in order.accounts}
+        for index, account in enumerate(added):
+            if account.identifier_id in named:
+                raise ValidationFailed(
+                    "The order names this account already.",
+                    errors={f"add_accounts.{index}.account": ["already named in this order"]},
+                )
+        order.accounts.extend(added)
+        session.flush()
+    if terms_of(order) == follow_up.before and not added:
         raise ValidationFailed("The amendment changes nothing.", errors={"amount_vnd": ["nothing to amend"]})
+    if added:
+        follow_up.detail["accounts_added"] = _account_detail(order, session)[-len(added) :]
     follow_up.record(order, data, now=now)
+    releases.release_excess(
+        session,
+        order,
+        principal=principal,
+        reason="amount lowered",
+        decision_id=follow_up.decision.id,
+        now=now,
+    )
+    due = now + timedelta(hours=rules().execution_hours)
+    for account in added:
+        workflow.apply(
+            session,
+            machine=ACCOUNT,
+            record=account,
+            action_name="dispatch",
+            principal=principal,
+            reason="added by an amendment",
+            decision_id=follow_up.decision.id,
+            now=now,
+            due_at=due,
+        )
+    return order
+
+
+def withdraw(
+    session: Session,
+    *,
+    principal: Principal,
+    order: FreezeOrder,
+    note: str,
+    now: datetime | None = None,
+) -> FreezeOrder:
+    """The issuer takes its order back before the State Bank dispatched it; nothing reaches a bank."""
+    require_issuer(viewer(session, principal), order)
+    workflow.apply(
+        session,
+        machine=ORDER,
+        record=order,
+        action_name="withdraw",
+        principal=principal,
+        reason=note,
+        now=now or utcnow(),
+    )
     return order
 
 
@@ -215,7 +298,13 @@ def lift(
     data: dict[str, Any],
     now: datetime | None = None,
 ) -> FreezeOrder:
-    _begin_follow_up(session, principal, order, data, "lift").record(order, data, now=now or utcnow())
+    """The order ends on a cancellation decision; each bank holding money under it is told to release it."""
+    now = now or utcnow()
+    follow_up = _begin_follow_up(session, principal, order, data, "lift")
+    follow_up.record(order, data, now=now)
+    releases.release_all(
+        session, order, principal=principal, reason="lifted", decision_id=follow_up.decision.id, now=now
+    )
     return order
 
 
@@ -227,7 +316,7 @@ def convert(
     data: dict[str, Any],
     now: datetime | None = None,
 ) -> FreezeOrder:
-    frozen = executed_total(order.accounts)
+    frozen = order.frozen_total_vnd
     follow_up = _begin_follow_up(session, principal, order, data, "convert")
     amount = data.get("amount_vnd")
     if amount is not None and amount > frozen:
@@ -241,6 +330,47 @@ def convert(
     return order
 
 
+def _dispatch(
+    session: Session,
+    principal: Principal,
+    order: FreezeOrder,
+    action: str,
+    note: str | None,
+    *,
+    now: datetime,
+) -> None:
+    """The order and each of its accounts go to the banks; it must still rest on a grounded decision."""
+    decision = session.get(Decision, order.current_decision_id)
+    assert decision is not None
+    require_grounding(decision, field="decision_id")
+    hours = rules().urgent_execution_hours if order.urgent else rules().execution_hours
+    due = now + timedelta(hours=hours)
+    step = workflow.begin(session, machine=ORDER, record=order, action_name=action, principal=principal)
+    step.record_transition(reason=note, decision_id=decision.id, now=now, due_at=due)
+    order.dispatched_at = now
+    for account in order.accounts:
+        workflow.apply(
+            session,
+            machine=ACCOUNT,
+            record=account,
+            action_name="dispatch",
+            principal=principal,
+            now=now,
+            due_at=due,
+        )
+
+
+def _require_released(order: FreezeOrder) -> None:
+    """An order is closed only once every bank has confirmed its release instructions."""
+    waiting = [a for a in order.accounts if a.state == AccountState.RELEASE_PENDING]
+    if waiting:
+        raise InvalidTransition(
+            f"{len(waiting)} release instruction(s) await the banks' confirmation.",
+            current=order.state,
+            allowed=ORDER.allowed(order.state),
+        )
+
+
 def process(
     session: Session,
     *,
@@ -250,39 +380,17 @@ def process(
     note: str | None,
     now: datetime | None = None,
 ) -> FreezeOrder:
-    """receive, check, return_for_correction, dispatch or close, by a named State Bank officer."""
+    """receive, check, dispatch or close, by a named State Bank officer (it returns nothing: a defect is
+    flagged to the issuer, services/freezing/flags.py)."""
     now = now or utcnow()
     require_processor(viewer(session, principal))
     if action == "dispatch":
-        due = now + timedelta(hours=rules().execution_hours)
-        workflow.apply(
-            session,
-            machine=ORDER,
-            record=order,
-            action_name="dispatch",
-            principal=principal,
-            reason=note,
-            now=now,
-            due_at=due,
-        )
-        order.dispatched_at = now
-        for account in order.accounts:
-            workflow.apply(
-                session,
-                machine=ACCOUNT,
-                record=account,
-                action_name="dispatch",
-                principal=principal,
-                now=now,
-                due_at=due,
-            )
+        _dispatch(session, principal, order, "dispatch", note, now=now)
         return order
     due_at: datetime | None
-    if action == "return_for_correction":
-        days = rules().resubmit_working_days
-        due_at = workdays.end_of_working_day(now, days) if days is not None else None
-    elif action == "close":
+    if action == "close":
         due_at = None
+        _require_released(order)
     else:  # receive and check keep the dispatch deadline set when the order was (re)submitted
         due_at = order.state_due_at
     workflow.apply(

@@ -41,6 +41,18 @@ def _decision(session: Session, principal: Principal, decision_id: Any, *, own: 
     return decision
 
 
+def _procuracy(session: Session, code: str | None, field: str = "procuracy") -> int | None:
+    """The agency id of the procuracy notified (it then reads the order); 422 for any other agency."""
+    if code is None:
+        return None
+    agency = session.scalars(select(Agency).where(Agency.code == code)).first()
+    if agency is None or not _matches(code, rules().procuracies):
+        raise ValidationFailed(
+            "The procuracy notified must be a procuracy.", errors={field: [f"{code} is not a procuracy"]}
+        )
+    return agency.id
+
+
 def today_in_vietnam(now: datetime | None = None) -> date:
     return workdays.local(now or utcnow()).date()
 
@@ -59,27 +71,58 @@ def _check_terms(order: FreezeOrder, issuer_code: str, *, now: datetime) -> None
     if not order.legal_bases:
         errors["legal_bases"] = ["at least one legal basis is required"]
     if _matches(issuer_code, rules().investigation_bodies) and not (
-        order.procuracy_notified_at and order.procuracy_reference
+        order.procuracy_notified_at and order.procuracy_reference and order.procuracy_agency_id
     ):
         errors["procuracy_notified_at"] = [
             "an investigation body's order must carry its notification to the procuracy "
-            "(procuracy_notified_at and procuracy_reference)"
+            "(procuracy, procuracy_notified_at and procuracy_reference)"
         ]
     if order.procuracy_notified_at and order.procuracy_notified_at > now + CLOCK_SKEW:
         errors["procuracy_notified_at"] = ["must not be in the future"]
+    _check_ground(order, issuer_code, errors)
     if errors:
         raise ValidationFailed("The order's terms are not acceptable; see `errors`.", errors=errors)
+
+
+def _check_ground(order: FreezeOrder, issuer_code: str, errors: dict[str, list[str]]) -> None:
+    """The order rests on a legal ground its issuer holds (competence.json `grounds`): Tax orders under the
+    Law on Tax Administration, never under criminal procedure; the ground defaults to the issuer's only one,
+    and no legal basis cited may belong to a ground the issuer does not hold."""
+    known = competence.grounds(COMPETENCE_ACTION)
+    if not known:
+        return
+    held = [name for name, ground in known.items() if ground.held_by(issuer_code)]
+    if order.legal_ground is None and len(held) == 1:
+        order.legal_ground = held[0]
+    if order.legal_ground is None:
+        errors["legal_ground"] = [f"name the ground of this order: one of {', '.join(held) or 'none held'}"]
+    elif order.legal_ground not in known:
+        errors["legal_ground"] = [f"unknown ground; one of {', '.join(sorted(known))}"]
+    elif order.legal_ground not in held:
+        errors["legal_ground"] = [
+            f"{issuer_code} does not order a freeze on {order.legal_ground} "
+            f"({known[order.legal_ground].law}); it holds {', '.join(held) or 'none'}"
+        ]
+    holds = ", ".join(held) or "none"
+    for index, basis in enumerate(order.legal_bases or []):
+        foreign = [name for name, ground in known.items() if name not in held and ground.cited_in(basis)]
+        if foreign:
+            errors[f"legal_bases.{index}"] = [
+                f"cites {foreign[0]}, a ground {issuer_code} does not hold (it holds {holds})"
+            ]
 
 
 TERMS = (
     "amount_vnd",
     "whole_balance",
     "legal_bases",
+    "legal_ground",
     "valid_from",
     "valid_until",
     "reason",
     "procuracy_notified_at",
     "procuracy_reference",
+    "procuracy_agency_id",
 )
 
 
@@ -128,13 +171,19 @@ def _subject_for(
 
 
 def _accounts(
-    session: Session, cipher: FieldCipher, principal: Principal, specs: list[dict[str, Any]]
+    session: Session,
+    cipher: FieldCipher,
+    principal: Principal,
+    specs: list[dict[str, Any]],
+    *,
+    prefix: str = "accounts",
+    first_position: int = 0,
 ) -> list[FreezeAccount]:
     """Each account normalised, registered as an identifier, and linked to its subject where known."""
-    accounts: list[FreezeAccount] = []
+    pending: list[tuple[int, dict[str, Any], Any]] = []
     seen: set[str] = set()
-    for position, spec in enumerate(specs):
-        field = f"accounts.{position}"
+    for index, spec in enumerate(specs):
+        field = f"{prefix}.{index}"
         parsed = identifiers.parse_or_fail("bank_account", spec["account"], field=f"{field}.account")
         if parsed.value in seen:
             raise ValidationFailed(
@@ -147,15 +196,25 @@ def _accounts(
             raise ValidationFailed(
                 f"The State Bank cannot dispatch to {reason}.", errors={f"{field}.account": [reason]}
             )
-        identifier = identifiers.ensure(session, cipher=cipher, principal=principal, parsed=parsed).identifier
+        pending.append((index, spec, parsed))
+    # Identifiers are registered in one order whatever the request's order (as blocking's targets), so
+    # two orders naming the same new accounts in opposite orders wait for each other instead of
+    # deadlocking on PostgreSQL; the accounts keep the request's order (position).
+    registered: dict[str, Identifier] = {}
+    for _, _, parsed in sorted(pending, key=lambda item: item[2].value):
+        found = identifiers.ensure(session, cipher=cipher, principal=principal, parsed=parsed)
+        registered[parsed.value] = found.identifier
+    accounts: list[FreezeAccount] = []
+    for index, spec, parsed in pending:
+        identifier = registered[parsed.value]
         accounts.append(
             FreezeAccount(
-                position=position,
-                bank_bin=bank_bin,
+                position=first_position + index,
+                bank_bin=parsed.attributes["bin"],
                 identifier_id=identifier.id,
                 holder_name=spec.get("holder_name"),
                 subject_id=_subject_for(
-                    session, principal, identifier, spec.get("subject_id"), f"{field}.subject_id"
+                    session, principal, identifier, spec.get("subject_id"), f"{prefix}.{index}.subject_id"
                 ),
                 state=AccountState.PENDING,
             )
