@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import audit_change, audit_resource, caller, db
+from registry.api.context import audit_change, audit_resource, audit_subjects, caller, db
 from registry.api.sharing import add_visibility_route
 from registry.auth.scopes import Scope
 from registry.models import Violation
@@ -53,6 +53,8 @@ def create_violation(args: dict[str, Any]):
 @blp.response(200, ViolationPage)
 def list_violations(args: dict[str, Any]):
     """List violations visible to the caller, most recently detected first"""
+    if args.get("subject_id"):
+        audit_subjects([args["subject_id"]])  # a list filtered on a subject reads about it, found or not
     query = service.search(db(), caller(), args)
     return paginate(db(), query, page=args["page"], per_page=args["per_page"], order_by=service.ORDER)
 

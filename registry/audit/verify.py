@@ -4,7 +4,8 @@ The verifier trusts nothing the log stores except what carries the log's signatu
 entry's canonical bytes, recomputes the root and compares it with the signed checkpoint, and proves
 that the checkpoint extends the one it verified last (saved in a state file). Reading the database, it
 also holds every searchable column of an entry (agency, officer, action, ...) to the signed body it was
-derived from, since the search API answers from those columns. On failure it raises
+derived from, since the search API answers from those columns, and the subjects indexed for a
+`subject:<id>` search (audit_subject) to the body's `subjects`. On failure it raises
 `VerificationFailed` with the evidence: both checkpoints, the failing proof, the first bad index.
 """
 
@@ -24,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.audit import merkle
-from registry.audit.models import AuditCheckpoint, AuditEntry, AuditLeaf
+from registry.audit.models import AuditCheckpoint, AuditEntry, AuditLeaf, AuditSubject
 from registry.audit.note import Checkpoint, NoteError, NoteVerifier, open_note, parse_note
 from registry.audit.recorder import SIGNED_COLUMNS, body_time, signed_columns
 from registry.audit.sequencer import latest_checkpoint
@@ -85,24 +86,38 @@ class DatabaseSource:
         self._mismatches: list[tuple[int, list[str]]] = []
         columns = [getattr(AuditEntry, name) for name in SIGNED_COLUMNS]
         for start in range(0, size, self.chunk):
+            in_chunk = (AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < min(start + self.chunk, size))
             query = (
                 select(AuditLeaf.leaf_index, AuditEntry.body, AuditEntry.leaf_hash, *columns)
                 .join(AuditEntry, AuditEntry.id == AuditLeaf.entry_id)
-                .where(AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < min(start + self.chunk, size))
+                .where(*in_chunk)
                 .order_by(AuditLeaf.leaf_index)
             )
+            # The subjects indexed for `resource=subject:<id>` (audit_subject), held to the body's list too.
+            reached: dict[int, set[str]] = {}
+            for index, subject_id in self.session.execute(
+                select(AuditLeaf.leaf_index, AuditSubject.subject_id)
+                .join(AuditSubject, AuditSubject.entry_id == AuditLeaf.entry_id)
+                .where(*in_chunk)
+            ).tuples():
+                reached.setdefault(index, set()).add(subject_id)
             for row in self.session.execute(query):
                 index, body, leaf_hash, occurred_at, *stored = row
                 try:
                     signed = signed_columns(body)
-                except (ValueError, AttributeError):
+                    signed_subjects = set(json.loads(body).get("subjects") or ())
+                except (ValueError, AttributeError, TypeError):
                     signed = None  # not a JSON object: the root (or stored hash) check reports it
                 if signed is not None:
                     held = (body_time(occurred_at) if occurred_at is not None else None, *stored)
+                    differ = []
                     if held != signed:  # one tuple comparison per row; name the columns only on a miss
                         differ = [
                             name for name, a, b in zip(SIGNED_COLUMNS, held, signed, strict=True) if a != b
                         ]
+                    if reached.get(index, set()) != signed_subjects:
+                        differ.append("subjects")
+                    if differ:
                         self._mismatches.append((index, differ))
                 yield index, body, leaf_hash
 

@@ -119,6 +119,7 @@ class ViolationRead(SharedRead):
             output.loaded["subjects", v.id] = found.subjects.get(v.id, [])
             output.loaded["identifiers", v.id] = found.identifiers.get(v.id, [])
             output.loaded["decision_visible", v.id] = v.sanction_decision_id in found.decisions
+            output.reach(found.subjects.get(v.id, []))  # the cases against them were read
         return records
 
     id = fields.UUID()
