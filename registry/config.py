@@ -80,6 +80,7 @@ class Settings:
     holidays_file: Path = _DEFAULT_RULES.holidays
     blocking_rules_file: Path = _DEFAULT_RULES.blocking
     freezing_file: Path = _DEFAULT_RULES.freezing
+    cases_file: Path = _DEFAULT_RULES.cases
 
     @property
     def production(self) -> bool:
@@ -97,6 +98,7 @@ class Settings:
             holidays=self.holidays_file,
             blocking=self.blocking_rules_file,
             freezing=self.freezing_file,
+            cases=self.cases_file,
         )
 
     @classmethod
@@ -165,6 +167,7 @@ class Settings:
             holidays_file=path("REGISTRY_HOLIDAYS_FILE", _DEFAULT_RULES.holidays),
             blocking_rules_file=path("REGISTRY_BLOCKING_RULES_FILE", _DEFAULT_RULES.blocking),
             freezing_file=path("REGISTRY_FREEZING_FILE", _DEFAULT_RULES.freezing),
+            cases_file=path("REGISTRY_CASES_FILE", _DEFAULT_RULES.cases),
         )
         if production and not settings.issuer.startswith("https://"):
             raise ConfigError("REGISTRY_ISSUER must be an https:// URL in production")
