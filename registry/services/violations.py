@@ -391,6 +391,14 @@ def refer(session: Session, *, principal: Principal, violation: Violation, data:
         with session.begin_nested():  # the same referral made twice at once: the database keeps one
             session.add(referral)
     except IntegrityError:
+        # The same referral made at the same moment: answered as if this one had come second.
+        winner = session.scalar(
+            select(Referral.id).where(
+                Referral.violation_id == violation.id, Referral.police_agency_id == police_id
+            )
+        )
+        if winner is not None:
+            raise Duplicate(f"This case is already referred to {code}.", existing=str(winner)) from None
         raise Conflict(f"This case was referred to {code} by someone else at the same moment.") from None
     reason = f"criminal referral of the case to {code}"
     _share_with(session, violation, principal, code, reason)
