@@ -55,7 +55,10 @@ from registry.services import case_rules, visibility
 from registry.services.decisions import agency_id, get_decision_for_use, require_grounding
 
 S = ViolationStatus
-VN_OFFSET = timedelta(hours=7)  # dates on Vietnamese documents are dates in Vietnam (UTC+7)
+VN_OFFSET = timedelta(hours=7)
+# Tax additions to one case total at most this (schemas.violations.MAX_VND), so the case's total with
+# its own figure stays below 2^53: exact in JSON clients and in the audit log's canonical JSON.
+MAX_ADDED_VND = 10**15  # dates on Vietnamese documents are dates in Vietnam (UTC+7)
 # Where a case may go next. A sanction annulled on complaint or review ends in `dismissed`; `dismissed`
 # is final: a case found to be a violation after all is a new case.
 NEXT_STATUS: dict[str, frozenset[str]] = {
@@ -320,6 +323,16 @@ def add_tax_recovery(
     if not case_rules.allows(case_rules.TAX_RECOVERY, principal.agency):
         raise PermissionDenied(
             "Only a tax authority records tax recovered on a case (registry/data/cases.json)."
+        )
+    added = session.scalar(
+        select(func.coalesce(func.sum(TaxRecovery.amount_vnd), 0)).where(
+            TaxRecovery.violation_id == violation.id
+        )
+    )
+    if (added or 0) + data["amount_vnd"] > MAX_ADDED_VND:
+        raise ValidationFailed(
+            "The additions to this case would exceed the largest amount the registry records.",
+            errors={"amount_vnd": [f"additions to one case total at most {MAX_ADDED_VND} VND"]},
         )
     addition = TaxRecovery(
         violation_id=violation.id, agency_id=principal.agency_id, recorded_by=principal.actor, **data

@@ -113,6 +113,10 @@ def test_only_a_tax_authority_that_sees_the_case_adds_tax(client, actors, case):
         assert add_tax(client, actors.headers("MOF-TAX"), case["id"], amount_vnd=bad).status_code == 422
     read = client.get(f"{URL}/{case['id']}", headers=dms).json
     assert read["tax_recoveries"] == [] and read["tax_recovered_total_vnd"] == 1_000_000
+    # Additions total at most 10^15 VND a case, so the total stays exact in JSON (below 2^53).
+    assert add_tax(client, actors.headers("MOF-TAX"), case["id"], amount_vnd=10**15).status_code == 201
+    over = add_tax(client, actors.headers("MOF-TAX"), case["id"], amount_vnd=1)
+    assert over.status_code == 422 and "amount_vnd" in over.json["errors"]
 
 
 # -- criminal referral -------------------------------------------------------------------------------

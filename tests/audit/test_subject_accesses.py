@@ -180,3 +180,18 @@ def test_the_export_is_itself_audited_and_needs_audit_read_and_a_purpose(client,
     )  # fmt: skip
     # The export reads the log, not the seller: it is not one of the seller's accesses.
     assert all(h["action"] != "audit:subject_accesses" for h in accesses(client, actors, seller["seller"]))
+
+
+def test_a_history_is_recorded_as_a_read_of_its_subject_alone(client, actors, seller, history_paths_agree):
+    """Both history paths (one statement on PostgreSQL, the Read schemas elsewhere) audit alike: the
+    subject whose history it is, not the co-subjects its cases name."""
+    dms = actors.headers("MOIT-DMS")
+    create_violation(client, dms, [seller["seller"], seller["other"]])
+    for scopes, officer in ((["registry:read"], "officer-one-statement"), (None, "officer-orm-path")):
+        headers = officer_headers(actors, officer, scopes=scopes)
+        answer = client.get(f"/api/v1/subjects/{seller['seller']}/history", headers=headers)
+        assert answer.status_code == 200
+        assert any(seller["other"] in v["subjects"] for v in answer.json["violations"])
+        mine = [h for h in accesses(client, actors, seller["seller"]) if h["officer"] == officer]
+        assert [h["action"] for h in mine] == ["subject:history"]
+        assert [h for h in accesses(client, actors, seller["other"]) if h["officer"] == officer] == []
