@@ -83,6 +83,7 @@ class Settings:
     holidays_file: Path = _DEFAULT_RULES.holidays
     blocking_rules_file: Path = _DEFAULT_RULES.blocking
     freezing_file: Path = _DEFAULT_RULES.freezing
+    cases_file: Path = _DEFAULT_RULES.cases
     trust_dir: Path | None = None
 
     @property
@@ -101,6 +102,7 @@ class Settings:
             holidays=self.holidays_file,
             blocking=self.blocking_rules_file,
             freezing=self.freezing_file,
+            cases=self.cases_file,
             trust_dir=self.trust_dir,
         )
 
@@ -180,6 +182,7 @@ class Settings:
             holidays_file=path("REGISTRY_HOLIDAYS_FILE", _DEFAULT_RULES.holidays),
             blocking_rules_file=path("REGISTRY_BLOCKING_RULES_FILE", _DEFAULT_RULES.blocking),
             freezing_file=path("REGISTRY_FREEZING_FILE", _DEFAULT_RULES.freezing),
+            cases_file=path("REGISTRY_CASES_FILE", _DEFAULT_RULES.cases),
             trust_dir=directory("REGISTRY_TRUST_DIR"),
         )
         if production and not settings.issuer.startswith("https://"):

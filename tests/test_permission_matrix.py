@@ -71,6 +71,8 @@ LINK_BODY = {
 }
 VIS = {"visibility": "public", "reason": "shared for the joint plan"}
 
+EXAMPLE_REFERRAL = "00000000-0000-4000-8000-0000000000aa"
+
 # endpoint: (call, {role: expected status})
 MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
     "agencies.list": (Call("GET", "/api/v1/agencies"),
@@ -138,6 +140,20 @@ MATRIX: dict[str, tuple[Call, dict[str, int]]] = {
                           dict(owner=200, state=403, reader=403, isp=403, bank=403, assoc=403, anon=401)),
     "violations.visibility": (Call("POST", "/api/v1/violations/{violation}/visibility", VIS),
                               dict(owner=200, state=403, reader=403, isp=403, bank=403, assoc=403, anon=401)),
+    # Only a tax authority (MOF-TAX) adds tax recovered to a case it sees.
+    "violations.add_tax_recovery": (
+        Call("POST", "/api/v1/violations/{violation}/tax-recoveries", {"amount_vnd": 1000}),
+        dict(owner=403, state=201, reader=403, isp=403, bank=403, assoc=403, anon=401)),
+    # Only the owner refers (422 here: the fixture's decision has no document, so it grounds nothing).
+    "violations.refer": (
+        Call("POST", "/api/v1/violations/{violation}/referrals",
+             {"police_agency": "MPS-C03", "decision_id": "{decision}", "evidence": [{"description": "x"}]}),
+        dict(owner=422, state=403, reader=403, isp=403, bank=403, assoc=403, anon=401)),
+    # Only the receiving body acknowledges (the tests/api/test_case_additions.py refusals); no such referral.
+    "violations.acknowledge_referral": (
+        Call("POST", "/api/v1/violations/{violation}/referrals/" + EXAMPLE_REFERRAL + "/acknowledgement",
+             {"reference": "1/C03", "received_on": "2026-10-02"}),
+        dict(owner=404, state=404, reader=403, isp=403, bank=403, assoc=403, anon=401)),
 }  # fmt: skip
 
 

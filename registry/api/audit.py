@@ -3,6 +3,7 @@
 Who may read what:
 * checkpoint, verifier key and proofs: any authenticated caller. They reveal only hashes and sizes,
   and an agency checking that its own entries are in the log needs them.
+* the accesses to one subject (CSV): scope `audit:read`.
 * entries and search: scope `audit:read` for every entry; without it, only entries about the caller's
   own agency's requests (the rest are left out; asking for another agency is 403).
 * cosignatures: any authenticated caller, but only a cosignature that verifies under a configured
@@ -15,13 +16,16 @@ they see every entry committed before the request (the request's own entry is se
 from __future__ import annotations
 
 import base64
+import csv
+import io
 import logging
+from collections.abc import Iterator
 from dataclasses import fields, replace
 from typing import Any
 
 from flask import Response, current_app
 
-from registry.api.blueprint import RegistryBlueprint
+from registry.api.blueprint import PERSONAL_DATA, RegistryBlueprint
 from registry.api.context import app_state, audit_change, audit_resource, caller, db
 from registry.audit import search as audit_search
 from registry.audit.keys import AuditKeyError
@@ -47,6 +51,7 @@ from registry.schemas.audit import (
 log = logging.getLogger(__name__)
 blp = RegistryBlueprint("audit", __name__, url_prefix="/api/v1/audit", description="Tamper-evident audit log")
 TEXT = "text/plain; charset=utf-8"
+CSV_CHUNK = 64 * 1024  # characters of CSV sent at a time
 
 
 def audit_log() -> AuditLog:
@@ -190,6 +195,48 @@ def search(args: dict[str, Any]):
         for e, leaf in found.rows
     ]
     return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": found.total}
+
+
+@blp.route("/subjects/<uuid:subject_id>/accesses", methods=["GET"])
+@blp.access("audit:subject_accesses", Scope.AUDIT_READ, purpose=PERSONAL_DATA)
+@blp.response(
+    200,
+    description="CSV (RFC 4180), a header line then one line per entry, oldest first: "
+    + ", ".join(audit_search.ACCESS_COLUMNS),
+    content_type="text/csv",
+)
+def export_subject_accesses(subject_id: Any) -> Response:
+    """Every access to one subject, as CSV
+
+    Each audit entry that reached the subject (what `GET /audit/search?resource=subject:<id>` finds: reads
+    of it and of its history and graph, writes, searches, lookups, screenings and graphs whose answer
+    showed it, lists filtered on it): who (agency, client, officer), when, the purpose given, what
+    (method, path, action, resource), the outcome, and `sensitive` = `yes` for a read that showed personal
+    ID or bank account numbers in full. Streamed; cells a spreadsheet would read as a formula start `'`.
+    """
+    audit_resource("audit_subject_accesses", subject_id)
+    factory, key = app_state().sessionmaker, str(subject_id)
+
+    def lines() -> Iterator[str]:
+        # Its own session: the request's commits (with this export's own audit entry) before the body
+        # is sent, so the rows are read as the response streams.
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(audit_search.ACCESS_COLUMNS)
+        with factory() as session:
+            for row in audit_search.access_rows(session, key):
+                writer.writerow(row)
+                if buffer.tell() > CSV_CHUNK:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(
+        lines(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="subject-{key}-accesses.csv"'},
+    )
 
 
 @blp.route("/cosignatures", methods=["POST"])

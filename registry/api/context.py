@@ -12,7 +12,7 @@ import re
 import secrets
 import unicodedata
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Response, current_app, g, request
@@ -54,6 +54,20 @@ def caller() -> Principal:
 
 def audit_resource(resource_type: str, resource_id: Any) -> None:
     g.audit_resource = (resource_type, str(resource_id))
+
+
+def audit_subjects(subject_ids: Iterable[Any]) -> None:
+    """Subjects the request reached besides its resource (found by `resource=subject:<id>` searches).
+
+    Answers dumped by a Read schema record theirs as they dump (schemas.output.Output.reach); this is
+    for what a view knows itself, e.g. the subject a list was filtered on, even when nothing matched."""
+    g.setdefault("audit_subjects", set()).update(str(subject_id) for subject_id in subject_ids)
+
+
+def audit_only_resource() -> None:
+    """The request is recorded as a read of its resource alone, whatever its answer refers to: the
+    seller history, whose two paths (services.history_json, or the Read schemas) must audit alike."""
+    g.audit_only_resource = True
 
 
 def audit_change(payload: Any) -> None:
@@ -234,7 +248,8 @@ def guard(action: str, scope: ScopeRequirement, *, purpose: bool | None = None) 
                 require_purpose(principal)
             else:
                 g.purpose = sent_purpose()
-            with dumping(Output(session=db(), cipher=app_state().cipher, principal=principal)):
+            with dumping(Output(session=db(), cipher=app_state().cipher, principal=principal)) as output:
+                g.output = output
                 return view(*args, **kwargs)
 
         wrapper.required_scope = scope  # type: ignore[attr-defined]
@@ -266,9 +281,21 @@ def public_guard(action: str) -> Callable:
     return decorator
 
 
+def _reached(outcome: str, resource: tuple[str | None, str | None]) -> tuple[str, ...] | None:
+    """The subjects an allowed answer reached besides its resource, sorted; None for none."""
+    output: Output | None = g.get("output")
+    if outcome != "allowed" or g.get("audit_only_resource"):
+        return None
+    reached = set(g.get("audit_subjects", ())) | (output.reached if output is not None else set())
+    if resource[0] == "subject":
+        reached.discard(resource[1])  # the resource column finds it already
+    return tuple(sorted(reached)) or None
+
+
 def _event(outcome: str, status: int) -> AuditEvent:
     principal: Principal | None = g.get("principal")
     resource = g.get("audit_resource") or (None, None)
+    output: Output | None = g.get("output")
     return AuditEvent(
         action=g.audit_action,
         outcome=outcome,
@@ -282,6 +309,10 @@ def _event(outcome: str, status: int) -> AuditEvent:
         status_code=status,
         change_hash=g.get("audit_change"),
         detail=g.get("audit_detail"),
+        method=request.method,
+        path=request.path,
+        subjects=_reached(outcome, resource),
+        revealed=True if output is not None and output.revealed and outcome == "allowed" else None,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import app_state, audit_change, audit_resource, caller, db, reveal
+from registry.api.context import app_state, audit_change, audit_resource, audit_subjects, caller, db, reveal
 from registry.api.sharing import add_visibility_route
 from registry.auth.scopes import Scope
 from registry.models import Link
@@ -47,6 +47,8 @@ def create_link(args: dict[str, Any]):
 def list_links(args: dict[str, Any]):
     """List links visible to the caller"""
     reveal(args["sensitive"])
+    if args.get("subject_id"):
+        audit_subjects([args["subject_id"]])  # a list filtered on a subject reads about it, found or not
     query = service.visible(
         caller(), subject_id=args.get("subject_id"), identifier_id=args.get("identifier_id")
     )

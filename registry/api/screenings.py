@@ -78,7 +78,9 @@ def create_screening(query: dict[str, Any], args: dict[str, Any]):
 
     Each input is normalised and answered `invalid` (with the reason), `no_match` or `match` (visible
     subjects, visible violations by category, open orders), in input order. Inputs without `kind` are
-    tried by the parsers in a fixed order. Canonical values of sensitive kinds are returned only when
+    tried by the parsers in a fixed order; 10 or 13 digits (or NNNNNNNNNN-BBB) that fail the tax code's
+    check are answered `invalid` as a mistyped tax code, unless they are a valid Vietnamese phone number
+    of 10 digits beginning with 0. Canonical values of sensitive kinds are returned only when
     revealed (`?sensitive=true`, scope registry:read_sensitive), their subjects only with that scope.
     One audit entry per list: the SHA-256 of the keyed-hash canonical list and the number of matches.
     """

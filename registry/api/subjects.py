@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from registry.api.blueprint import PERSONAL_DATA, RegistryBlueprint
-from registry.api.context import app_state, audit_change, audit_resource, caller, db, json_text, reveal
+from registry.api.context import (
+    app_state,
+    audit_change,
+    audit_only_resource,
+    audit_resource,
+    caller,
+    db,
+    json_text,
+    reveal,
+)
 from registry.api.sharing import add_visibility_route
 from registry.auth.scopes import Scope
 from registry.models import Subject
@@ -121,6 +130,7 @@ def subject_history(args: dict[str, Any], subject_id: Any):
     """
     revealed = reveal(args["sensitive"])
     audit_resource("subject", subject_id)
+    audit_only_resource()  # recorded alike on both paths: a read of this subject's history
     if history_json.applies(db(), caller(), revealed=revealed):
         # The busiest read, in one round trip on PostgreSQL: the statement writes HistoryRead's JSON
         # itself (services.history_json builds it from HistoryRead's fields).

@@ -44,6 +44,17 @@ class AuditEntry(Base):
     )
 
 
+class AuditSubject(Base):
+    """A subject an entry's request reached besides its resource (a page of search results, a lookup's
+    holders, screening matches, graph nodes, the subjects of a page of cases or links). The entry's signed
+    body lists the same ids under `subjects`; this table is their index for `resource=subject:<id>`."""
+
+    __tablename__ = "audit_subject"
+
+    subject_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    entry_id: Mapped[int] = mapped_column(BigId, ForeignKey("audit_entry.id"), primary_key=True)
+
+
 class AuditLeaf(Base):
     """The sequencer's assignment of a contiguous leaf index to an entry, in commit order."""
 
@@ -110,6 +121,7 @@ class AuditCosignature(Base):
 
 AUDIT_TABLES = (
     "audit_entry",
+    "audit_subject",
     "audit_leaf",
     "audit_checkpoint",
     "audit_signing_key",

@@ -11,7 +11,7 @@ from typing import Any
 import rfc8785
 from sqlalchemy.orm import Session
 
-from registry.audit.models import AuditEntry
+from registry.audit.models import AuditEntry, AuditSubject
 from registry.db import utcnow
 
 OUTCOMES = ("allowed", "denied", "error")
@@ -31,6 +31,12 @@ class AuditEvent:
     status_code: int | None = None
     change_hash: str | None = None
     detail: dict[str, Any] | None = None  # extra facts; never secrets or sensitive values in clear
+    method: str | None = None  # the HTTP method and path (never the query string: it may hold values)
+    path: str | None = None
+    # Subjects the answer reached besides the resource (search results, holders, matches, graph nodes);
+    # sorted ids. `record` indexes them in audit_subject for `resource=subject:<id>`.
+    subjects: tuple[str, ...] | None = None
+    revealed: bool | None = None  # True: the answer showed sensitive values in full (?sensitive=true)
 
 
 # The searchable columns of `audit_entry` copied from the event (so from the signed body) by `record`.
@@ -65,6 +71,8 @@ def signed_columns(body: bytes) -> tuple[Any, ...]:
 def canonical_body(event: AuditEvent, occurred_at: datetime) -> bytes:
     # vars(), not asdict(): asdict deep-copies every value, and this runs on every request.
     fields = {key: value for key, value in vars(event).items() if value is not None}
+    if event.subjects is not None:
+        fields["subjects"] = list(event.subjects)
     fields["v"] = 1
     fields["time"] = body_time(occurred_at)
     return rfc8785.dumps(fields)
@@ -76,6 +84,7 @@ def change_hash(payload: Any) -> str:
 
 
 _INSERT = AuditEntry.__table__.insert()  # type: ignore[attr-defined]  # a Table, typed as FromClause
+_INSERT_SUBJECTS = AuditSubject.__table__.insert()  # type: ignore[attr-defined]
 
 
 def record(session: Session, event: AuditEvent) -> int:
@@ -108,4 +117,9 @@ def record(session: Session, event: AuditEvent) -> int:
     )
     key = result.inserted_primary_key
     assert key is not None
-    return int(key[0])
+    entry_id = int(key[0])
+    if event.subjects:  # one more round trip, only for answers that reached several subjects
+        session.connection().execute(
+            _INSERT_SUBJECTS, [{"entry_id": entry_id, "subject_id": subject} for subject in event.subjects]
+        )
+    return entry_id

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from registry.audit.models import AuditEntry, AuditLeaf
+from registry.audit.models import AuditEntry, AuditLeaf, AuditSubject
+from registry.audit.recorder import body_time
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Each one set narrows the search; `resource` is `type` or `type:id`; `until` is exclusive."""
+    """Each one set narrows the search; `resource` is `type` or `type:id` (`subject:<id>`: every entry
+    that reached the subject, see `reaching_subject`); `until` is exclusive."""
 
     agency: str | None = None
     client: str | None = None
@@ -31,6 +36,16 @@ class Found:
     total: int
 
 
+def reaching_subject(subject_id: str) -> ColumnElement[bool]:
+    """Entries whose request reached the subject: as its resource (a read, a history, a graph from it, a
+    write), or among the subjects its answer showed (audit_subject: search results, a lookup's holders,
+    screening matches, graph nodes, the subjects of cases and links, lists filtered on it)."""
+    return or_(
+        and_(AuditEntry.resource_type == "subject", AuditEntry.resource_id == subject_id),
+        AuditEntry.id.in_(select(AuditSubject.entry_id).where(AuditSubject.subject_id == subject_id)),
+    )
+
+
 def search_query(filters: Filters) -> Select:
     """Entries with their leaf index (None while unsequenced), in no particular order."""
     query = select(AuditEntry, AuditLeaf.leaf_index).outerjoin(AuditLeaf, AuditLeaf.entry_id == AuditEntry.id)
@@ -45,9 +60,12 @@ def search_query(filters: Filters) -> Select:
             query = query.where(column == value)
     if filters.resource is not None:
         kind, _, ident = filters.resource.partition(":")
-        query = query.where(AuditEntry.resource_type == kind)
-        if ident:
-            query = query.where(AuditEntry.resource_id == ident)
+        if kind == "subject" and ident:
+            query = query.where(reaching_subject(ident))
+        else:
+            query = query.where(AuditEntry.resource_type == kind)
+            if ident:
+                query = query.where(AuditEntry.resource_id == ident)
     if filters.since is not None:
         query = query.where(AuditEntry.occurred_at >= filters.since)
     if filters.until is not None:
@@ -61,3 +79,48 @@ def search(session: Session, filters: Filters, *, page: int, per_page: int) -> F
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(query.order_by(AuditEntry.id).limit(per_page).offset((page - 1) * per_page))
     return Found(rows=[(entry, leaf) for entry, leaf in rows], total=total)
+
+
+# The CSV export of the accesses to one subject (`GET /audit/subjects/{id}/accesses`), column by column.
+ACCESS_COLUMNS = (
+    "occurred_at", "agency", "client_id", "officer", "purpose", "method", "path", "action",
+    "resource_type", "resource_id", "outcome", "status_code", "sensitive", "request_id", "entry_id",
+    "leaf_index",
+)  # fmt: skip
+# A cell a spreadsheet would take for a formula (OWASP "CSV injection"): the purpose is the caller's text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def access_rows(session: Session, subject_id: str, *, chunk: int = 500) -> Iterator[list[str]]:
+    """Every entry that reached the subject (`reaching_subject`), oldest first, as ACCESS_COLUMNS cells.
+
+    `sensitive` is `yes` for a read that showed personal ID or bank account numbers in full (the body's
+    `revealed`: the caller asked with `?sensitive=true` and held the scope). Method and path come from
+    the signed body (entries written before they were recorded leave them empty)."""
+    query = search_query(Filters(resource=f"subject:{subject_id}")).order_by(AuditEntry.id)
+    for entry, leaf_index in session.execute(query.execution_options(yield_per=chunk)).tuples():
+        body = json.loads(entry.body)
+        values = {
+            "occurred_at": body_time(entry.occurred_at),
+            "agency": entry.agency,
+            "client_id": entry.client_id,
+            "officer": entry.officer,
+            "purpose": entry.purpose,
+            "method": body.get("method"),
+            "path": body.get("path"),
+            "action": entry.action,
+            "resource_type": entry.resource_type,
+            "resource_id": entry.resource_id,
+            "outcome": entry.outcome,
+            "status_code": entry.status_code,
+            "sensitive": "yes" if body.get("revealed") else "no",
+            "request_id": entry.request_id,
+            "entry_id": entry.id,
+            "leaf_index": leaf_index,
+        }
+        yield [_cell(values[column]) for column in ACCESS_COLUMNS]

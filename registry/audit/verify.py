@@ -4,7 +4,8 @@ The verifier trusts nothing the log stores except what carries the log's signatu
 entry's canonical bytes, recomputes the root and compares it with the signed checkpoint, and proves
 that the checkpoint extends the one it verified last (saved in a state file). Reading the database, it
 also holds every searchable column of an entry (agency, officer, action, ...) to the signed body it was
-derived from, since the search API answers from those columns. On failure it raises
+derived from, since the search API answers from those columns, and the subjects indexed for a
+`subject:<id>` search (audit_subject) to the body's `subjects`. On failure it raises
 `VerificationFailed` with the evidence: both checkpoints, the failing proof, the first bad index.
 """
 
@@ -25,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.audit import merkle
-from registry.audit.models import AuditCheckpoint, AuditEntry, AuditLeaf
+from registry.audit.models import AuditCheckpoint, AuditEntry, AuditLeaf, AuditSubject
 from registry.audit.note import Checkpoint, NoteError, NoteVerifier, open_note, parse_note
 from registry.audit.recorder import SIGNED_COLUMNS, body_time, signed_columns
 from registry.audit.sequencer import latest_checkpoint
@@ -76,14 +77,21 @@ def _column_differs(name: str) -> str:
 # while this process hashes: the bodies' JSON is parsed in the server, in parallel with the hashing.
 # Only bodies that hash to the signed root are trusted to be the registry's canonical JSON, so a failure
 # of this statement is reported only once the root has verified.
+_SUBJECTS_DIFFER = (
+    "i.ids IS DISTINCT FROM (SELECT array_agg(DISTINCT x ORDER BY x)"
+    " FROM jsonb_array_elements_text(CASE jsonb_typeof(b -> 'subjects') WHEN 'array'"
+    " THEN b -> 'subjects' ELSE '[]'::jsonb END) AS x)"
+)
+_CHECKED = (*SIGNED_COLUMNS, "subjects")  # the subjects indexed in audit_subject, held to the body's list
+_DIFFERS = [*(_column_differs(name) for name in SIGNED_COLUMNS), _SUBJECTS_DIFFER]
 _COLUMN_CHECK = (
-    "SELECT l.leaf_index, ARRAY["
-    + ", ".join(_column_differs(name) for name in SIGNED_COLUMNS)
-    + "] FROM audit_leaf l JOIN audit_entry e ON e.id = l.entry_id"
+    "WITH indexed AS (SELECT entry_id, array_agg(DISTINCT subject_id ORDER BY subject_id) AS ids"
+    " FROM audit_subject GROUP BY entry_id)"
+    " SELECT l.leaf_index, ARRAY[" + ", ".join(_DIFFERS) + "]"
+    " FROM audit_leaf l JOIN audit_entry e ON e.id = l.entry_id"
+    " LEFT JOIN indexed i ON i.entry_id = e.id"
     " CROSS JOIN LATERAL (SELECT convert_from(e.body, 'UTF8')::jsonb AS b) AS signed"
-    " WHERE l.leaf_index < %(size)s AND ("
-    + " OR ".join(_column_differs(name) for name in SIGNED_COLUMNS)
-    + ") ORDER BY l.leaf_index"
+    " WHERE l.leaf_index < %(size)s AND (" + " OR ".join(_DIFFERS) + ") ORDER BY l.leaf_index"
 )
 _LEAVES_COPY = (
     "COPY (SELECT l.leaf_index, e.body, e.leaf_hash FROM audit_leaf l JOIN audit_entry e"
@@ -144,7 +152,7 @@ class DatabaseSource:
                 cursor = raw.cursor()
                 cursor.execute(_COLUMN_CHECK, {"size": size})
                 for index, differs in cursor:
-                    names = [name for name, d in zip(SIGNED_COLUMNS, differs, strict=True) if d]
+                    names = [name for name, d in zip(_CHECKED, differs, strict=True) if d]
                     self._mismatches.append((index, names))
             finally:
                 raw.rollback()
@@ -155,24 +163,38 @@ class DatabaseSource:
     def _orm_leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
         columns = [getattr(AuditEntry, name) for name in SIGNED_COLUMNS]
         for start in range(0, size, self.chunk):
+            in_chunk = (AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < min(start + self.chunk, size))
             query = (
                 select(AuditLeaf.leaf_index, AuditEntry.body, AuditEntry.leaf_hash, *columns)
                 .join(AuditEntry, AuditEntry.id == AuditLeaf.entry_id)
-                .where(AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < min(start + self.chunk, size))
+                .where(*in_chunk)
                 .order_by(AuditLeaf.leaf_index)
             )
+            # The subjects indexed for `resource=subject:<id>` (audit_subject), held to the body's list too.
+            reached: dict[int, set[str]] = {}
+            for index, subject_id in self.session.execute(
+                select(AuditLeaf.leaf_index, AuditSubject.subject_id)
+                .join(AuditSubject, AuditSubject.entry_id == AuditLeaf.entry_id)
+                .where(*in_chunk)
+            ).tuples():
+                reached.setdefault(index, set()).add(subject_id)
             for row in self.session.execute(query):
                 index, body, leaf_hash, occurred_at, *stored = row
                 try:
                     signed = signed_columns(body)
-                except (ValueError, AttributeError):
+                    signed_subjects = set(json.loads(body).get("subjects") or ())
+                except (ValueError, AttributeError, TypeError):
                     signed = None  # not a JSON object: the root (or stored hash) check reports it
                 if signed is not None:
                     held = (body_time(occurred_at) if occurred_at is not None else None, *stored)
+                    differ = []
                     if held != signed:  # one tuple comparison per row; name the columns only on a miss
                         differ = [
                             name for name, a, b in zip(SIGNED_COLUMNS, held, signed, strict=True) if a != b
                         ]
+                    if reached.get(index, set()) != signed_subjects:
+                        differ.append("subjects")
+                    if differ:
                         self._mismatches.append((index, differ))
                 yield index, body, leaf_hash
 

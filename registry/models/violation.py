@@ -183,3 +183,42 @@ class Violation(SharedRecord, Base):
 
     subjects: Mapped[list[Subject]] = relationship(secondary=violation_subject, order_by=Subject.created_at)
     identifiers: Mapped[list[Identifier]] = relationship(secondary=violation_identifier)
+
+
+class TaxRecovery(Base):
+    """Tax recovered on a case, recorded by a tax authority as an addition of its own: the case (owned by
+    the detecting agency) is not changed; its total tax recovered includes every addition."""
+
+    __tablename__ = "violation_tax_recovery"
+    __table_args__ = (CheckConstraint("amount_vnd > 0", name="amount"),)
+
+    id: Mapped[uuid_pk]
+    violation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("violation.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), comment="the recording tax authority")
+    recorded_by: Mapped[str] = mapped_column(String(200), comment="officer sub, or the client id")
+    amount_vnd: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str | None] = mapped_column(String(100), comment="e.g. the tax decision's number")
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[created_at]
+
+
+class Referral(Base):
+    """A case transferred to the police (the plan's referral of signs of crime), on a written decision,
+    with its evidence list, and the receiving body's acknowledgement once it confirms receipt."""
+
+    __tablename__ = "violation_referral"
+    __table_args__ = (UniqueConstraint("violation_id", "police_agency_id"),)
+
+    id: Mapped[uuid_pk]
+    violation_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("violation.id"), index=True)
+    referring_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    referred_by: Mapped[str] = mapped_column(String(200), comment="officer sub, or the client id")
+    police_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), comment="the receiving body")
+    decision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("decision.id"))
+    evidence: Mapped[list[dict]] = mapped_column(JSONType, default=list, comment="[{description, sha256}]")
+    note: Mapped[str | None] = mapped_column(Text)
+    referred_at: Mapped[created_at]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    police_reference: Mapped[str | None] = mapped_column(String(100), comment="the police's own number")
+    received_on: Mapped[date | None] = mapped_column(Date)

@@ -95,7 +95,13 @@ class AuditSearchQuery(PageQuery):
     agency = fields.String()
     client = fields.String()
     officer = fields.String()
-    resource = fields.String(metadata={"description": "`type` or `type:id`"})
+    resource = fields.String(
+        metadata={
+            "description": "`type` or `type:id`; `subject:<id>` finds every access that reached the subject "
+            "(reads, histories, graphs, searches, lookups, screenings, cases and links showing it, lists "
+            "filtered on it)"
+        }
+    )
     action = fields.String()
     outcome = fields.String(validate=validate.OneOf(OUTCOMES))
     since = fields.AwareDateTime(data_key="from", default_timezone=UTC)

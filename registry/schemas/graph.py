@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
 from registry.identifiers import KINDS
-from registry.schemas.output import Compute, OutputSchema
+from registry.schemas.output import Compute, Output, OutputSchema
 from registry.services.graph import DEFAULT_KINDS, MAX_DEPTH, MAX_NODES
 
 
@@ -44,11 +44,18 @@ class GraphEdge(Schema):
     source = fields.String()
 
 
+def _reached_nodes(graph: Any, output: Output) -> list[Any]:
+    """The nodes, each subject among them recorded as reached by the request (its audit entry)."""
+    nodes = list(graph.nodes.values())
+    output.reach(node.id for node in nodes if node.type == "subject")
+    return nodes
+
+
 class GraphRead(OutputSchema):
     """services.graph.Graph: its nodes and edges in the order they were found."""
 
     computed: ClassVar[dict[str, Compute]] = {
-        "nodes": lambda graph, _: list(graph.nodes.values()),
+        "nodes": lambda graph, output: _reached_nodes(graph, output),
         "edges": lambda graph, _: list(graph.edges.values()),
     }
 

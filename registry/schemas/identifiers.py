@@ -71,7 +71,9 @@ def _holders(identifier: Any, output: Output) -> Any:
     """The subjects linked to it; for a sensitive kind only with registry:read_sensitive (left out)."""
     if identifier.value is None and not output.shows_holders:
         return missing
-    return output.loaded.get(("subjects", identifier.id), [])
+    holders = output.loaded.get(("subjects", identifier.id), [])
+    output.reach(holders)
+    return holders
 
 
 class IdentifierMatch(IdentifierRead):

@@ -12,7 +12,7 @@ see, the agencies a record is shared with) are loaded for the whole page by a sc
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -35,6 +35,12 @@ class Output:
     revealed: bool = False
     # Per-record facts a schema's pre_dump loaded for a page: {(name, record id): value}.
     loaded: dict[tuple[str, Any], Any] = field(default_factory=dict)
+    # Ids of the subjects the answer showed (or referred to), for the request's audit entry
+    # (api.context): the Read schemas add them as they dump, so what is recorded is what was sent.
+    reached: set[str] = field(default_factory=set)
+
+    def reach(self, subject_ids: Iterable[Any]) -> None:
+        self.reached.update(str(subject_id) for subject_id in subject_ids)
 
     @property
     def caller(self) -> Principal:

@@ -52,7 +52,10 @@ def _subjects(result: dict[str, Any], output: Output) -> Any:
     fetches the answer (a job's may be another client of the agency); otherwise the key is left out."""
     if result.get("sensitive") and not output.shows_holders:
         return missing
-    return result.get("subjects", missing)
+    subjects = result.get("subjects", missing)
+    if subjects is not missing:
+        output.reach(subjects)  # a match reached its subjects: the request's audit entry lists them
+    return subjects
 
 
 class ScreeningResult(OutputSchema):

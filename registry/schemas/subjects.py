@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_dump, validate
 
 from registry.models import LinkSource, SubjectKind
 from registry.schemas.blocking import BlockRequestHistoryItem
-from registry.schemas.common import PageQuery, SensitiveFlag, SharingFields, page_fields, page_of
+from registry.schemas.common import PageQuery, SensitiveFlag, SharingFields, as_list, page_fields, page_of
 from registry.schemas.freezing import DelayHistoryItem, FreezeOrderHistoryItem
 from registry.schemas.identifiers import IdentifierRead
-from registry.schemas.output import AgencyCode, Compute, OutputSchema
+from registry.schemas.output import AgencyCode, Compute, OutputSchema, current
 from registry.schemas.violations import ViolationRead
 from registry.services import subjects
 from registry.services.pagination import LIST_WINDOW
@@ -53,6 +53,11 @@ class SubjectRead(OutputSchema):
         ),
         "has_personal_id": lambda subject, _: subject.personal_id_hash is not None,
     }
+
+    @pre_dump(pass_collection=True)
+    def _reach(self, records: Any, **_: Any) -> Any:
+        current().reach(subject.id for subject in as_list(records))
+        return records
 
     id = fields.UUID()
     kind = fields.String()
@@ -124,6 +129,11 @@ class LinkUpdate(Schema):
 
 
 class LinkRead(OutputSchema):
+    @pre_dump(pass_collection=True)
+    def _reach(self, records: Any, **_: Any) -> Any:
+        current().reach(link.subject_id for link in as_list(records))
+        return records
+
     id = fields.UUID()
     subject_id = fields.UUID()
     identifier_id = fields.UUID()

@@ -9,8 +9,8 @@ from marshmallow import Schema, ValidationError, fields, pre_dump, validate, val
 
 from registry.models import CATEGORIES, GOODS_GROUPS, ViolationStatus
 from registry.schemas.common import PageQuery, SharedRead, SharingFields, as_list, page_of
-from registry.schemas.decisions import text
-from registry.schemas.output import AgencyCode, Compute, current, loaded
+from registry.schemas.decisions import SHA256_HEX, text, today_in_vietnam
+from registry.schemas.output import AgencyCode, Compute, Output, OutputSchema, current, loaded
 from registry.services import violations
 
 # Amounts are whole VND. The ceiling (10^15 VND) keeps every amount exact in JSON clients and in the audit
@@ -97,6 +97,107 @@ class ViolationUpdate(Schema):
             raise ValidationError("Nothing to change.")
 
 
+class DecisionRef(OutputSchema):
+    """A written decision as a case names it: its number, date and issuer, not only its id."""
+
+    id = fields.UUID()
+    number = fields.String(metadata={"description": "number and symbol, e.g. 123/QĐ-CSKT"})
+    issued_on = fields.Date()
+    issuer = AgencyCode(attribute="issuer_agency_id", metadata={"description": "code of the issuing agency"})
+    issuing_body = fields.String(metadata={"description": "the body as named on the document"})
+
+
+def _decision(decision_id: Any, output: Output) -> Any:
+    """The decision of that id if the caller may see it (loaded for the page), else None."""
+    return output.loaded.get(("decision", decision_id))
+
+
+class TaxRecoveryCreate(Schema):
+    amount_vnd = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_VND),
+        metadata={"description": "whole VND recovered, a JSON integer"},
+    )  # fmt: skip
+    reference = text(100, load_default=None, allow_none=True, metadata={"description": "e.g. tax decision"})
+    note = text(2000, load_default=None, allow_none=True)
+
+
+class TaxRecoveryRead(OutputSchema):
+    """Tax recovered on the case, as added by a tax authority (not by the case's owner)."""
+
+    id = fields.UUID()
+    agency = AgencyCode(attribute="agency_id", metadata={"description": "the tax authority that added it"})
+    recorded_by = fields.String(metadata={"description": "its officer, or its client"})
+    amount_vnd = fields.Integer()
+    reference = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    recorded_at = fields.DateTime()
+
+
+class EvidenceItem(Schema):
+    description = text(2000, required=True)
+    sha256 = fields.String(
+        load_default=None, allow_none=True, validate=SHA256_HEX,
+        metadata={"description": "SHA-256 of the document or file, when there is one"},
+    )  # fmt: skip
+
+
+class ReferralCreate(Schema):
+    police_agency = text(64, required=True, metadata={"description": "the receiving body, e.g. MPS-C03"})
+    decision_id = fields.UUID(
+        required=True,
+        metadata={
+            "description": "the referring agency's decision to transfer the case, its document uploaded"
+        },
+    )
+    evidence = fields.List(
+        fields.Nested(EvidenceItem), required=True, validate=validate.Length(min=1, max=500)
+    )
+    note = text(2000, load_default=None, allow_none=True)
+
+
+class AcknowledgementCreate(Schema):
+    reference = text(100, required=True, metadata={"description": "the receiving body's own number"})
+    received_on = fields.Date(required=True)
+
+    @validates("received_on")
+    def _not_in_future(self, value: Any, **_: Any) -> None:
+        if value > today_in_vietnam():
+            raise ValidationError("Must not be in the future.")
+
+
+class AcknowledgementRead(Schema):
+    reference = fields.String(attribute="police_reference", metadata={"description": "the police's number"})
+    received_on = fields.Date()
+    acknowledged_by = fields.String(metadata={"description": "its officer, or its client"})
+    acknowledged_at = fields.DateTime()
+
+
+class ReferralRead(OutputSchema):
+    """The case transferred to a police body, on a decision, with its evidence and the receipt."""
+
+    computed: ClassVar[dict[str, Compute]] = {
+        "decision": lambda r, output: _decision(r.decision_id, output),
+        "acknowledgement": lambda r, _: r if r.acknowledged_at is not None else None,
+    }
+
+    id = fields.UUID()
+    police_agency = AgencyCode(attribute="police_agency_id", metadata={"description": "the receiving body"})
+    referred_by_agency = AgencyCode(attribute="referring_agency_id")
+    referred_by = fields.String(metadata={"description": "its officer, or its client"})
+    decision_id = fields.UUID()
+    decision = fields.Nested(
+        DecisionRef, allow_none=True, metadata={"description": "null when the decision is not visible"}
+    )
+    evidence = fields.List(fields.Nested(EvidenceItem))
+    note = fields.String(allow_none=True)
+    referred_at = fields.DateTime()
+    acknowledgement = fields.Nested(
+        AcknowledgementRead,
+        allow_none=True,
+        metadata={"description": "null until the receiving body confirms"},
+    )
+
+
 class ViolationRead(SharedRead):
     """What the caller sees: references only to subjects, identifiers and decisions it may see itself."""
 
@@ -105,8 +206,14 @@ class ViolationRead(SharedRead):
         "subjects": loaded("subjects", []),
         "identifiers": loaded("identifiers", []),
         "sanction_decision_id": lambda v, output: (
-            v.sanction_decision_id if output.loaded.get(("decision_visible", v.id)) else None
+            v.sanction_decision_id if ("decision", v.sanction_decision_id) in output.loaded else None
         ),
+        "sanction_decision": lambda v, output: _decision(v.sanction_decision_id, output),
+        "tax_recoveries": loaded("tax_recoveries", []),
+        "tax_recovered_total_vnd": lambda v, output: (
+            v.tax_recovered_vnd + sum(t.amount_vnd for t in output.loaded.get(("tax_recoveries", v.id), []))
+        ),
+        "referrals": loaded("referrals", []),
     }
 
     @pre_dump(pass_collection=True)
@@ -115,10 +222,14 @@ class ViolationRead(SharedRead):
         assert output.principal is not None
         page = as_list(records)
         found = violations.visible_references(output.session, output.principal, page)
+        for decision_id, decision in found.decisions.items():
+            output.loaded["decision", decision_id] = decision
         for v in page:
             output.loaded["subjects", v.id] = found.subjects.get(v.id, [])
             output.loaded["identifiers", v.id] = found.identifiers.get(v.id, [])
-            output.loaded["decision_visible", v.id] = v.sanction_decision_id in found.decisions
+            output.loaded["tax_recoveries", v.id] = found.tax_recoveries.get(v.id, [])
+            output.loaded["referrals", v.id] = found.referrals.get(v.id, [])
+            output.reach(found.subjects.get(v.id, []))  # the cases against them were read
         return records
 
     id = fields.UUID()
@@ -136,10 +247,25 @@ class ViolationRead(SharedRead):
     sanction_decision_id = fields.UUID(
         allow_none=True, metadata={"description": "null also when the decision is not visible to the caller"}
     )
+    sanction_decision = fields.Nested(
+        DecisionRef,
+        allow_none=True,
+        metadata={"description": "its number, date and issuer; null also when not visible to the caller"},
+    )
     sanction_reference = fields.String(allow_none=True)
     fine_vnd = fields.Integer()
-    tax_recovered_vnd = fields.Integer()
+    tax_recovered_vnd = fields.Integer(metadata={"description": "as recorded by the detecting agency"})
+    tax_recoveries = fields.List(
+        fields.Nested(TaxRecoveryRead), metadata={"description": "tax added by tax authorities, oldest first"}
+    )
+    tax_recovered_total_vnd = fields.Integer(
+        metadata={"description": "tax_recovered_vnd plus every tax authority's addition"}
+    )
     goods_value_vnd = fields.Integer()
+    referrals = fields.List(
+        fields.Nested(ReferralRead),
+        metadata={"description": "criminal referrals to the police, oldest first"},
+    )
     visibility = fields.String()
     shared_with = fields.List(fields.String())
     created_at = fields.DateTime()

@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
 from registry.errors import NotFound, id_or_not_found
-from registry.models import Identifier, Link, Subject, Violation, violation_identifier, violation_subject
+from registry.models import (
+    Identifier,
+    Link,
+    Referral,
+    Subject,
+    Violation,
+    violation_identifier,
+    violation_subject,
+)
 from registry.services import visibility
 from registry.services.agencies import codes as agency_codes
 from registry.services.blocking import history as blocking_history
@@ -63,6 +71,38 @@ _VIOLATIONS = (
 )
 
 
+_REFERRALS = select(Referral).where(Referral.violation_id.in_(bindparam("violation_ids", expanding=True)))
+
+
+def referral_events(session: Session, violations: list[Violation], agencies: dict[int, str]) -> list[Event]:
+    """A visible case's referrals to the police, and their receipt (services.history_json: the same)."""
+    if not violations:
+        return []
+    events = []
+    for referral in session.scalars(_REFERRALS, {"violation_ids": [v.id for v in violations]}):
+        police = agencies.get(referral.police_agency_id) or ""
+        events.append(
+            Event(
+                referral.referred_at,
+                "criminal_referral",
+                referral.id,
+                agencies.get(referral.referring_agency_id),
+                f"case referred to {police}",
+            )
+        )
+        if referral.acknowledged_at is not None:
+            events.append(
+                Event(
+                    referral.acknowledged_at,
+                    "referral_acknowledged",
+                    referral.id,
+                    agencies.get(referral.police_agency_id),
+                    f"received by {police} as {referral.police_reference}",
+                )
+            )
+    return events
+
+
 def history(session: Session, *, principal: Principal, subject_id: Any) -> History:
     key = id_or_not_found(subject_id, Subject.record_type)
     caller = visibility.caller_params(principal)
@@ -105,6 +145,7 @@ def history(session: Session, *, principal: Principal, subject_id: Any) -> Histo
         )
         for v in violations
     ]
+    timeline += referral_events(session, violations, agencies)
     sections: dict[str, list[Any]] = {}
     for section_fn in SECTIONS:
         section = section_fn(session, principal=principal, subject=subject, identifier_ids=identifier_ids)

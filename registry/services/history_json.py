@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 from marshmallow import Schema, fields
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Select,
     String,
@@ -50,7 +51,9 @@ from registry.models import (
     Identifier,
     Link,
     RecordShare,
+    Referral,
     Subject,
+    TaxRecovery,
     Violation,
     Visibility,
     block_request_subject,
@@ -62,7 +65,13 @@ from registry.schemas.blocking import BlockRequestHistoryItem
 from registry.schemas.identifiers import IdentifierRead
 from registry.schemas.output import AgencyCode
 from registry.schemas.subjects import EventRead, HistoryRead, LinkRead, OrdersRead, SubjectRead
-from registry.schemas.violations import ViolationRead
+from registry.schemas.violations import (
+    AcknowledgementRead,
+    DecisionRef,
+    ReferralRead,
+    TaxRecoveryRead,
+    ViolationRead,
+)
 from registry.services import visibility
 from registry.services.blocking.access import sees_all_but_drafts
 from registry.services.blocking.access import visible_to_caller as block_visible_to_caller
@@ -251,6 +260,46 @@ def _statement(all_but_drafts: bool, is_state: bool) -> Select[Any]:
         ],
     )
     decision_visible = exists().where(Decision.id == v.c.sanction_decision_id, visible(Decision))
+
+    def decision_ref(decision_id: Any) -> Any:
+        """DecisionRef of the decision, or null when the caller may not see it."""
+        return (
+            select(_from_schema(DecisionRef, Decision.__table__.c, issued_on=Decision.issued_on))
+            .where(Decision.id == decision_id, visible(Decision))
+            .scalar_subquery()
+        )
+
+    tax = TaxRecovery.__table__
+    tax_recoveries = _list(
+        _from_schema(TaxRecoveryRead, tax.c),
+        tax.c.recorded_at,
+        tax.c.id,
+        froms=tax,
+        where=tax.c.violation_id == v.c.id,
+    )
+    tax_total = v.c.tax_recovered_vnd + cast(
+        select(func.coalesce(func.sum(tax.c.amount_vnd), 0))
+        .where(tax.c.violation_id == v.c.id)
+        .scalar_subquery(),
+        BigInteger,
+    )
+    r = Referral.__table__
+    acknowledgement = case(
+        (
+            r.c.acknowledged_at.is_not(None),
+            _from_schema(AcknowledgementRead, r.c, received_on=r.c.received_on),
+        ),
+        else_=None,
+    )
+    referrals = _list(
+        _from_schema(
+            ReferralRead, r.c, decision=decision_ref(r.c.decision_id), acknowledgement=acknowledgement
+        ),
+        r.c.referred_at,
+        r.c.id,
+        froms=r,
+        where=r.c.violation_id == v.c.id,
+    )
     shared_with = case(
         (
             v.c.visibility == _text(Visibility.NAMED.value),
@@ -273,6 +322,10 @@ def _statement(all_but_drafts: bool, is_state: bool) -> Select[Any]:
             subjects=referenced_subjects,
             identifiers=referenced_identifiers,
             sanction_decision_id=case((decision_visible, v.c.sanction_decision_id), else_=None),
+            sanction_decision=decision_ref(v.c.sanction_decision_id),
+            tax_recoveries=tax_recoveries,
+            tax_recovered_total_vnd=tax_total,
+            referrals=referrals,
             shared_with=shared_with,
         ),
         v.c.detected_at,
@@ -342,6 +395,24 @@ def _statement(all_but_drafts: bool, is_state: bool) -> Select[Any]:
             + _text(": ")
             + shown_state,
         ),
+        # A visible case's referrals to the police and their receipt (services.history.referral_events).
+        select(
+            r.c.referred_at,
+            _text("criminal_referral"),
+            r.c.id,
+            r.c.referring_agency_id,
+            _text("case referred to ") + func.coalesce(_code(r.c.police_agency_id), _text("")),
+        ).where(r.c.violation_id.in_(select(v.c.id))),
+        select(
+            r.c.acknowledged_at,
+            _text("referral_acknowledged"),
+            r.c.id,
+            r.c.police_agency_id,
+            _text("received by ")
+            + func.coalesce(_code(r.c.police_agency_id), _text(""))
+            + _text(" as ")
+            + r.c.police_reference,
+        ).where(r.c.violation_id.in_(select(v.c.id)), r.c.acknowledged_at.is_not(None)),
     ).subquery("e")
     timeline = _list(
         _from_schema(EventRead, events.c, agency=_code(events.c.agency_id)),

@@ -21,6 +21,7 @@ class RuleFiles:
     holidays: Path = DATA_DIR / "vn-holidays.json"
     blocking: Path = DATA_DIR / "blocking.json"
     freezing: Path = DATA_DIR / "freezing.json"
+    cases: Path = DATA_DIR / "cases.json"
     trust_dir: Path | None = (
         None  # the certificates decisions' signatures must chain to (services.signatures)
     )

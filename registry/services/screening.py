@@ -93,6 +93,7 @@ class Input:
     value: str
     candidates: list[ParsedIdentifier] = field(default_factory=list)
     reason: str | None = None
+    taken_as: str | None = None  # the kind an invalid kind-less input was read as (a mistyped tax code)
 
 
 @dataclass
@@ -110,6 +111,37 @@ class Screening:
         return len(self.results)
 
     processed = total
+
+
+_TAX_SHAPE = re.compile(r"^(?:\d{10}|\d{13}|\d{10}-\d{3})$")
+
+
+def _mistyped_tax_code(text: str) -> str | None:
+    """The reason a kind-less input is a tax code with a typo, or None if it is not one.
+
+    Ten or thirteen digits (separators allowed), or `NNNNNNNNNN-BBB`, that fail the tax code's check are
+    a mistyped tax code: phone numbers are not written that way, except a valid Vietnamese number of ten
+    digits beginning with 0 (a mobile such as 0912 345 678), which stays a phone. "Valid" is
+    phonenumbers' range check, stricter than the "possible" (right length) the phone parser accepts, so a
+    tax code typo such as 0100109107 (01x is no longer a phone range) is not read as a phone."""
+    compact = re.sub(r"[\s.]", "", text)
+    if not _TAX_SHAPE.match(compact) and not _TAX_SHAPE.match(compact.replace("-", "")):
+        return None
+    try:
+        parse("tax_code", text)
+    except IdentifierError as exc:
+        digits = compact.replace("-", "")
+        if len(digits) == 10 and digits.startswith("0") and _valid_vn_phone(digits):
+            return None
+        return exc.reason
+    return None
+
+
+def _valid_vn_phone(digits: str) -> bool:
+    try:
+        return bool(parse("phone", digits).attributes.get("valid"))
+    except IdentifierError:
+        return False
 
 
 def _guess(value: str) -> list[ParsedIdentifier]:
@@ -147,6 +179,11 @@ def normalise(items: Sequence[dict[str, Any]], *, offset: int = 0) -> list[Input
             except IdentifierError as exc:
                 entry.reason = exc.reason
         else:
+            mistyped = _mistyped_tax_code(entry.value.strip()) if isinstance(entry.value, str) else None
+            if mistyped is not None:
+                entry.reason, entry.taken_as = f"invalid tax code: {mistyped}", "tax_code"
+                out.append(entry)
+                continue
             entry.candidates = _guess(entry.value) if isinstance(entry.value, str) else []
             if not entry.candidates:
                 entry.reason = NO_KIND_REASON
@@ -345,7 +382,12 @@ def screen(
     for entry in inputs:
         if not entry.candidates:
             results.append(
-                {"input_index": entry.index, "status": "invalid", "kind": entry.kind, "reason": entry.reason}
+                {
+                    "input_index": entry.index,
+                    "status": "invalid",
+                    "kind": entry.kind or entry.taken_as,
+                    "reason": entry.reason,
+                }
             )
             continue
         hit = next((p for p in entry.candidates if (p.kind, p.value) in found), None)

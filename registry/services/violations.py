@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -21,25 +21,44 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
+from sqlalchemy import update as sql_update
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
-from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from registry.db import utcnow
+from registry.errors import (
+    Conflict,
+    Duplicate,
+    InvalidTransition,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    id_or_not_found,
+)
 from registry.models import (
     Agency,
     Decision,
     Identifier,
+    Referral,
+    SharedRecord,
     Subject,
+    TaxRecovery,
     Violation,
     ViolationStatus,
+    Visibility,
     violation_identifier,
     violation_subject,
 )
-from registry.services import visibility
-from registry.services.decisions import get_decision_for_use
+from registry.services import case_rules, visibility
+from registry.services.decisions import agency_id, get_decision_for_use, require_grounding
 
 S = ViolationStatus
+VN_OFFSET = timedelta(hours=7)
+# Tax additions to one case total at most this (schemas.violations.MAX_VND), so the case's total with
+# its own figure stays below 2^53: exact in JSON clients and in the audit log's canonical JSON.
+MAX_ADDED_VND = 10**15  # dates on Vietnamese documents are dates in Vietnam (UTC+7)
 # Where a case may go next. A sanction annulled on complaint or review ends in `dismissed`; `dismissed`
 # is final: a case found to be a violation after all is a new case.
 NEXT_STATUS: dict[str, frozenset[str]] = {
@@ -230,8 +249,20 @@ _REFERENCES = union_all(
         violation_identifier.c.violation_id.in_(_VIOLATION_IDS), visibility.identifier_visible_to_caller()
     ),
 ).order_by(literal_column("kind"), literal_column("created_at"), literal_column("id"))
-_VISIBLE_DECISIONS = select(Decision.id).where(
+_VISIBLE_DECISIONS = select(Decision).where(
     Decision.id.in_(bindparam("decision_ids", expanding=True)), visibility.visible_to_caller(Decision)
+)
+
+
+_TAX_RECOVERIES = (
+    select(TaxRecovery)
+    .where(TaxRecovery.violation_id.in_(_VIOLATION_IDS))
+    .order_by(TaxRecovery.recorded_at, TaxRecovery.id)
+)
+_REFERRALS = (
+    select(Referral)
+    .where(Referral.violation_id.in_(_VIOLATION_IDS))
+    .order_by(Referral.referred_at, Referral.id)
 )
 
 
@@ -241,12 +272,15 @@ class References:
 
     subjects: dict[uuid.UUID, list[uuid.UUID]]
     identifiers: dict[uuid.UUID, list[uuid.UUID]]
-    decisions: set[uuid.UUID]
+    decisions: dict[uuid.UUID, Decision]  # the sanction and referral decisions the caller may see
+    tax_recoveries: dict[uuid.UUID, list[TaxRecovery]]
+    referrals: dict[uuid.UUID, list[Referral]]
 
 
 def visible_references(session: Session, principal: Principal, violations: Sequence[Violation]) -> References:
-    """References only to subjects, identifiers and decisions the caller may see itself: two queries."""
-    found = References({}, {}, set())
+    """References only to subjects, identifiers and decisions the caller may see itself, and the cases'
+    tax additions and referrals (seen by whoever sees the case): four queries a page at most."""
+    found = References({}, {}, {}, {}, {})
     ids = [v.id for v in violations]
     if not ids:
         return found
@@ -254,9 +288,167 @@ def visible_references(session: Session, principal: Principal, violations: Seque
     for kind, violation_id, referenced_id, _ in session.execute(_REFERENCES, params).tuples():
         side = found.subjects if kind == "s" else found.identifiers
         side.setdefault(violation_id, []).append(referenced_id)
+    for addition in session.scalars(_TAX_RECOVERIES, {"violation_ids": ids}):
+        found.tax_recoveries.setdefault(addition.violation_id, []).append(addition)
+    for referral in session.scalars(_REFERRALS, {"violation_ids": ids}):
+        found.referrals.setdefault(referral.violation_id, []).append(referral)
     referenced = {v.sanction_decision_id for v in violations if v.sanction_decision_id is not None}
+    referenced.update(r.decision_id for page in found.referrals.values() for r in page)
     if referenced:
-        found.decisions.update(
-            session.scalars(_VISIBLE_DECISIONS, {**params, "decision_ids": sorted(referenced, key=str)})
+        decisions = session.scalars(
+            _VISIBLE_DECISIONS, {**params, "decision_ids": sorted(referenced, key=str)}
         )
+        found.decisions.update((decision.id, decision) for decision in decisions)
     return found
+
+
+def visible_decisions(
+    session: Session, principal: Principal, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Decision]:
+    """Those of the decisions the caller may see, by id (for a referral's answer)."""
+    if not ids:
+        return {}
+    params = {"decision_ids": sorted(set(ids), key=str), **visibility.caller_params(principal)}
+    return {decision.id: decision for decision in session.scalars(_VISIBLE_DECISIONS, params)}
+
+
+# -- what other agencies add to a case ------------------------------------------------------------------
+
+
+def add_tax_recovery(
+    session: Session, *, principal: Principal, violation: Violation, data: dict[str, Any]
+) -> TaxRecovery:
+    """A tax authority's addition to a case it sees: who, how much, when. The case itself is unchanged
+    (only its owner edits it); its total tax recovered (ViolationRead) includes the addition."""
+    if not case_rules.allows(case_rules.TAX_RECOVERY, principal.agency):
+        raise PermissionDenied(
+            "Only a tax authority records tax recovered on a case (registry/data/cases.json)."
+        )
+    added = session.scalar(
+        select(func.coalesce(func.sum(TaxRecovery.amount_vnd), 0)).where(
+            TaxRecovery.violation_id == violation.id
+        )
+    )
+    if (added or 0) + data["amount_vnd"] > MAX_ADDED_VND:
+        raise ValidationFailed(
+            "The additions to this case would exceed the largest amount the registry records.",
+            errors={"amount_vnd": [f"additions to one case total at most {MAX_ADDED_VND} VND"]},
+        )
+    addition = TaxRecovery(
+        violation_id=violation.id, agency_id=principal.agency_id, recorded_by=principal.actor, **data
+    )
+    session.add(addition)
+    session.flush()
+    return addition
+
+
+def _share_with(session: Session, record: SharedRecord, principal: Principal, code: str, reason: str) -> None:
+    """Make `record` (owned by the caller) visible to the agency `code`, a state body, if it is not yet:
+    as a visibility change kept with who, when and why."""
+    current = record.visibility
+    if current in (Visibility.PUBLIC, Visibility.STATE):
+        return
+    shares = visibility.shared_with(session, record)
+    if current == Visibility.NAMED and code in shares:
+        return
+    agencies = sorted({*shares, code})
+    visibility.change(
+        session, record, principal, visibility=Visibility.NAMED, agencies=agencies, reason=reason
+    )
+
+
+def refer(session: Session, *, principal: Principal, violation: Violation, data: dict[str, Any]) -> Referral:
+    """Transfer a case to the police on the referring agency's decision, with its evidence list. The
+    receiving body sees the case (and the decision, when the referring agency recorded it) from now on."""
+    if violation.owner_agency_id != principal.agency_id:
+        raise PermissionDenied("Only the detecting agency refers its case to the police.")
+    code = data["police_agency"]
+    if not case_rules.allows(case_rules.REFERRAL_RECEIVERS, code):
+        raise ValidationFailed(
+            "A case is referred to a police body.",
+            errors={
+                "police_agency": [f"{code} does not receive criminal referrals (registry/data/cases.json)"]
+            },
+        )
+    police_id = agency_id(session, code, "police_agency")
+    try:
+        decision = get_decision_for_use(session, data["decision_id"], principal)
+    except NotFound:
+        raise ValidationFailed(
+            "The referral's decision cannot be used.",
+            errors={"decision_id": [f"no decision {data['decision_id']} visible to the caller"]},
+        ) from None
+    if decision.issuer_agency_id != principal.agency_id:
+        raise ValidationFailed(
+            "A case is referred on a decision of the referring agency.",
+            errors={"decision_id": ["issued by another agency"]},
+        )
+    require_grounding(decision)
+    existing = session.scalar(
+        select(Referral.id).where(
+            Referral.violation_id == violation.id, Referral.police_agency_id == police_id
+        )
+    )
+    if existing is not None:
+        raise Duplicate(f"This case is already referred to {code}.", existing=str(existing))
+    referral = Referral(
+        violation_id=violation.id,
+        referring_agency_id=principal.agency_id,
+        referred_by=principal.actor,
+        police_agency_id=police_id,
+        decision_id=decision.id,
+        evidence=[{"description": e["description"], "sha256": e.get("sha256")} for e in data["evidence"]],
+        note=data.get("note"),
+    )
+    try:
+        with session.begin_nested():  # the same referral made twice at once: the database keeps one
+            session.add(referral)
+    except IntegrityError:
+        # The same referral made at the same moment: answered as if this one had come second.
+        winner = session.scalar(
+            select(Referral.id).where(
+                Referral.violation_id == violation.id, Referral.police_agency_id == police_id
+            )
+        )
+        if winner is not None:
+            raise Duplicate(f"This case is already referred to {code}.", existing=str(winner)) from None
+        raise Conflict(f"This case was referred to {code} by someone else at the same moment.") from None
+    reason = f"criminal referral of the case to {code}"
+    _share_with(session, violation, principal, code, reason)
+    if decision.owner_agency_id == principal.agency_id:
+        _share_with(session, decision, principal, code, reason)
+    session.flush()
+    return referral
+
+
+def acknowledge_referral(
+    session: Session, *, principal: Principal, violation: Violation, referral_id: Any, data: dict[str, Any]
+) -> Referral:
+    """The receiving police body confirms receipt, with its own reference number and date; once."""
+    key = id_or_not_found(referral_id, "referral")
+    referral = session.scalar(
+        select(Referral).where(Referral.id == key, Referral.violation_id == violation.id)
+    )
+    if referral is None:
+        raise NotFound(f"No referral {key} of this case.")
+    if referral.police_agency_id != principal.agency_id:
+        raise PermissionDenied("Only the receiving body acknowledges a referral.")
+    referred_on = (referral.referred_at + VN_OFFSET).date()
+    if data["received_on"] < referred_on:
+        raise ValidationFailed(
+            "Received before it was referred.", errors={"received_on": [f"must be on or after {referred_on}"]}
+        )
+    done = session.execute(
+        sql_update(Referral)
+        .where(Referral.id == referral.id, Referral.acknowledged_at.is_(None))
+        .values(
+            acknowledged_at=utcnow(),
+            acknowledged_by=principal.actor,
+            police_reference=data["reference"],
+            received_on=data["received_on"],
+        )
+    )
+    if done.rowcount == 0:  # type: ignore[attr-defined]
+        raise Conflict("This referral has already been acknowledged.")
+    session.refresh(referral)
+    return referral

@@ -294,6 +294,7 @@ PERSONAL_READS = {
     "GET /api/v1/subjects",
     "GET /api/v1/identifiers/lookup",
     "GET /api/v1/screenings/{job_id}",
+    "GET /api/v1/audit/subjects/{subject_id}/accesses",  # who read a person's data, and why
 }
 
 

@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,13 +23,14 @@ from sqlalchemy.orm import Session
 
 from registry.app import create_app
 from registry.audit.models import AuditEntry
-from registry.models import BlockRequest, IdempotencyRecord, Identifier, Link, Subject, Violation
+from registry.models import BlockRequest, IdempotencyRecord, Identifier, Link, Referral, Subject, Violation
 from registry.services import identifiers as identifier_service
 from registry.services import links as link_service
+from registry.services import violations as violation_service
 from tests.blocking.helpers import SUBMITTER
 from tests.blocking.helpers import URL as BLOCK_REQUESTS
 from tests.blocking.helpers import body as block_body
-from tests.factories import Actors, create_subject, make_decision, make_violation
+from tests.factories import Actors, create_subject, create_violation, make_decision, make_violation
 
 pytestmark = pytest.mark.postgres_only
 
@@ -426,3 +428,45 @@ def test_two_submissions_naming_the_same_new_targets_in_opposite_orders_both_suc
             assert (
                 count_of(racing_app, Identifier, Identifier.kind == "domain", Identifier.value == domain) == 1
             )
+
+
+def test_one_referral_made_at_once_one_201_the_others_409_with_the_winner(racing_app, callers, monkeypatch):
+    headers = callers.headers("MOIT-DMS")
+    client = racing_app.test_client()
+    decision = make_decision(callers.session, issuer="MOIT-DMS", owner="MOIT-DMS")
+    callers.session.commit()
+    body = {"police_agency": "MPS-C03", "decision_id": str(decision.id), "evidence": [{"description": "x"}]}
+    for _ in range(ROUNDS):
+        case = create_violation(client, headers, [create_subject(client, headers)["id"]])
+        # Every request has found no referral to MPS-C03 before any of them inserts one.
+        barrier = threading.Barrier(6, timeout=20)
+        held_first_call(monkeypatch, violation_service, "require_grounding", barrier)
+        results = race(racing_app, 6, f"/api/v1/violations/{case['id']}/referrals", body, headers)
+        monkeypatch.undo()
+        one_winner_and_duplicates(racing_app, results)
+        assert count_of(racing_app, Referral, Referral.violation_id == uuid.UUID(case["id"])) == 1
+
+
+def test_one_acknowledgement_at_once_one_200_the_others_409(racing_app, callers, monkeypatch):
+    headers = callers.headers("MOIT-DMS")
+    police = callers.headers("MPS-C03")
+    client = racing_app.test_client()
+    decision = make_decision(callers.session, issuer="MOIT-DMS", owner="MOIT-DMS")
+    callers.session.commit()
+    body = {"police_agency": "MPS-C03", "decision_id": str(decision.id), "evidence": [{"description": "x"}]}
+    case = create_violation(client, headers, [create_subject(client, headers)["id"]])
+    url = f"/api/v1/violations/{case['id']}/referrals"
+    referral = client.post(url, json=body, headers=headers)
+    assert referral.status_code == 201, referral.json
+    referred_at = datetime.fromisoformat(referral.json["referred_at"])
+    received_on = (referred_at + timedelta(hours=7)).date().isoformat()  # the date in Vietnam
+    # Every request has found the referral unacknowledged before any of them records its receipt.
+    barrier = threading.Barrier(6, timeout=20)
+    held_first_call(monkeypatch, violation_service, "id_or_not_found", barrier)
+    ack = {"reference": "5/C03", "received_on": received_on}
+    results = race(racing_app, 6, f"{url}/{referral.json['id']}/acknowledgement", ack, police)
+    monkeypatch.undo()
+    assert sorted(status for status, _, _ in results.values()) == [200] + [409] * 5, results
+    assert {body["type"].rsplit("/", 1)[-1] for status, body, _ in results.values() if status == 409} == {
+        "conflict"
+    }

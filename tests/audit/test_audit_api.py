@@ -242,6 +242,11 @@ ENDPOINTS = {
     "search": ("GET", "/api/v1/audit/search", None),
     "search other agency": ("GET", "/api/v1/audit/search?agency=SBV", None),
     "cosign (not a witness)": ("POST", "/api/v1/audit/cosignatures", "cosign"),
+    "subject accesses (CSV)": (
+        "GET",
+        "/api/v1/audit/subjects/00000000-0000-4000-8000-000000000000/accesses",
+        None,
+    ),
 }
 # Read by tests/test_permission_matrix.py to check every route has a matrix.
 COVERED_CALLS = [(method, url) for method, url, _ in ENDPOINTS.values()]
@@ -256,6 +261,7 @@ MATRIX = {
     "search":                 (200,   "own",    "own",    "own", 401),
     "search other agency":    (200,   403,      403,      403,   401),
     "cosign (not a witness)": (403,   403,      403,      403,   401),
+    "subject accesses (CSV)": (200,   403,      403,      403,   401),
 }  # fmt: skip
 CALLERS = (AUDITOR, "MOIT-DMS", "ISP-VNPT", "VECOM", None)
 

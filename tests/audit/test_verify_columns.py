@@ -98,3 +98,31 @@ def test_a_nulled_column_fails_verification(log: LiveDb) -> None:
     with log.sessions() as session, pytest.raises(VerificationFailed) as failed:
         verify_log(DatabaseSource(session), [Verifier(log.verifier_key())])
     assert failed.value.evidence["columns"] == ["officer"]
+
+
+@pytest.mark.parametrize("change", ["added", "removed"])
+def test_subjects_indexed_for_search_are_held_to_the_signed_body(live: LiveDb, change: str) -> None:
+    """audit_subject answers `resource=subject:<id>`: a row added (framing an access) or removed (hiding
+    one) fails verification, naming `subjects`."""
+    from registry.audit.recorder import record
+    from tests.factories import audit_event
+
+    reached = "11111111-1111-4111-8111-111111111111"
+    live.add(2)
+    with live.sessions() as session, session.begin():
+        record(session, audit_event(2, subjects=(reached,)))
+    live.sequence()
+    key = live.verifier_key()
+    with live.sessions() as session:
+        verify_log(DatabaseSource(session), [Verifier(key)])  # intact before
+    statement = (
+        "INSERT INTO audit_subject (subject_id, entry_id) "
+        "SELECT :subject, entry_id FROM audit_leaf WHERE leaf_index = 0"
+        if change == "added"
+        else "DELETE FROM audit_subject WHERE subject_id = :subject"
+    )
+    live.tamper((statement, {"subject": reached}), tables=("audit_subject",))
+    with live.sessions() as session, pytest.raises(VerificationFailed) as failed:
+        verify_log(DatabaseSource(session), [Verifier(key)])
+    assert failed.value.evidence["columns"] == ["subjects"]
+    assert failed.value.evidence["first_mismatching_index"] == (0 if change == "added" else 2)

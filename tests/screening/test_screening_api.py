@@ -199,3 +199,23 @@ def test_a_job_whose_process_stopped_is_reported_failed_not_running_for_ever(cli
     recorded = db.get(ScreeningJob, jobs["abandoned"])
     assert recorded.status == JobStatus.FAILED and recorded.error == abandoned.json["error"]
     assert db.get(ScreeningJob, jobs["busy"]).status == JobStatus.RUNNING
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0100109107", "0100 109 107", "0100109106-000", "0100109106000", "0100109105-001"],
+)
+def test_a_mistyped_tax_code_without_a_kind_is_an_invalid_tax_code_not_a_phone(client, actors, value):
+    response = screen(client, actors.headers("MOF-CUSTOMS"), [{"value": value}])
+    assert response.status_code == 200, response.json
+    (result,) = response.json["results"]
+    assert result["status"] == "invalid" and result["kind"] == "tax_code", result
+    assert result["reason"].startswith("invalid tax code: tax code ")
+
+
+@pytest.mark.parametrize("value", ["0912345678", "0912 345 678", "0387.654.321"])
+def test_a_valid_ten_digit_phone_without_a_kind_stays_a_phone(client, actors, value):
+    response = screen(client, actors.headers("MOF-CUSTOMS"), [{"value": value}])
+    assert response.status_code == 200, response.json
+    (result,) = response.json["results"]
+    assert result["status"] == "no_match" and result["kind"] == "phone", result
