@@ -85,7 +85,7 @@ _SUBJECTS_DIFFER = (
 _CHECKED = (*SIGNED_COLUMNS, "subjects")  # the subjects indexed in audit_subject, held to the body's list
 _DIFFERS = [*(_column_differs(name) for name in SIGNED_COLUMNS), _SUBJECTS_DIFFER]
 _COLUMN_CHECK = (
-    "WITH indexed AS (SELECT entry_id, array_agg(DISTINCT subject_id ORDER BY subject_id) AS ids"
+    "WITH indexed AS (SELECT entry_id, array_agg(DISTINCT subject_id::text ORDER BY subject_id::text) AS ids"
     " FROM audit_subject GROUP BY entry_id)"
     " SELECT l.leaf_index, ARRAY[" + ", ".join(_DIFFERS) + "]"
     " FROM audit_leaf l JOIN audit_entry e ON e.id = l.entry_id"
