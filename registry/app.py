@@ -23,7 +23,7 @@ from registry.auth.external import ExternalVerifier
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
 from registry.auth.tokens import TokenService, VerifiedTokens
-from registry.config import ConfigError, Settings
+from registry.config import Settings
 from registry.db import make_engine, make_sessionmaker, utcnow
 from registry.fieldcrypt import FieldCipher
 from registry.schemas.common import Problem
@@ -165,7 +165,9 @@ def create_app(settings: Settings | None = None, *, session_factory: sessionmake
     try:  # working days counted in a year whose swapped days were never entered would be wrong
         workdays.require_covered(workdays.years_in_use(utcnow()))
     except workdays.CalendarNotCovered as exc:
-        raise ConfigError(str(exc)) from None
+        # Said loudly, not refused: a registry that will not start stops every workflow, expiry included.
+        # `registry workflows tick` fails (its `calendar` check) until the year is entered.
+        logging.getLogger(__name__).error("%s", exc)
     app = Flask(__name__)
     app.config.update(_openapi_config(settings))
     app.config["TESTING"] = settings.testing

@@ -14,12 +14,13 @@ import click
 
 from registry.cli.common import session_scope
 from registry.db import utcnow
-from registry.services import blocking, freezing, screening
+from registry.services import blocking, freezing, screening, workdays
 
 TICKS: dict[str, Callable[..., dict[str, int]]] = {
     "blocking": blocking.tick,
     "freezing": freezing.tick,
     "screening": screening.tick,
+    "calendar": workdays.calendar_tick,  # fails while a year in use lacks the Government's swapped days
 }
 
 

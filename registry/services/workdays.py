@@ -9,9 +9,10 @@ Two sources, one calendar:
 
 A year is *covered* when the file lists it in `years`: its announcement has been read and entered. Counting
 in a year that is not covered would treat its swapped days (and, with an old `holidays` release, even
-Tết) as ordinary days, so `require_covered` refuses it with a clear message. It runs at start-up (the
-app factory: the current year) and in `registry workflows tick` (the current year and the year two weeks
-ahead, so a missing year shows before it starts). Counting itself never fails a request.
+Tết) as ordinary days, so `require_covered` refuses it with a clear message. `registry workflows tick`
+checks it (`calendar_tick`: the current year and the year two weeks ahead, so a missing year shows before
+it starts) and exits non-zero with that message; the app logs it at start-up. Neither stops the work:
+counting never fails a request, and expiry goes on.
 
 All counting is done on the Vietnamese calendar (UTC+7, no daylight saving) whatever the server's zone;
 the results are aware datetimes that the caller may store as UTC.
@@ -106,6 +107,14 @@ def years_in_use(now: datetime, *, ahead: timedelta = timedelta(0)) -> set[int]:
 def require_covered(years: Iterable[int]) -> None:
     """CalendarNotCovered unless the configured file covers every one of `years`."""
     calendar().require_covered(years)
+
+
+def calendar_tick(session: object = None, *, now: datetime) -> dict[str, int]:
+    """The `calendar` entry of `registry workflows tick`: CalendarNotCovered (so the tick exits non-zero
+    with the message operators watch for) unless this year and the year two weeks ahead are covered."""
+    years = years_in_use(now, ahead=LOOKAHEAD)
+    require_covered(years)
+    return {"years_covered": len(years)}
 
 
 def is_working_day(day: date) -> bool:

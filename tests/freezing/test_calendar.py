@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from datetime import UTC, date, datetime
 
 import holidays
 import pytest
+from click.testing import CliRunner
 
 from registry.app import create_app
-from registry.config import ConfigError
+from registry.cli import main
 from registry.services import freezing, rulefiles, workdays
 from registry.services.workdays import VIETNAM
 
@@ -61,25 +63,33 @@ def test_the_shipped_file_covers_its_years_with_sources_and_agrees_with_the_pack
     assert not calendar.is_working_day(date(2026, 8, 31)) and calendar.is_working_day(date(2026, 8, 22))
 
 
-def test_the_tick_fails_with_a_clear_message_for_a_year_not_covered(swapped_days, db):
+def test_the_tick_fails_with_a_clear_message_for_a_year_not_covered(swapped_days, db, cli_env):
     path = swapped_days([2026])
     with pytest.raises(workdays.CalendarNotCovered) as refused:
-        freezing.tick(db, now=datetime(2027, 1, 10, tzinfo=UTC))
+        workdays.calendar_tick(now=datetime(2027, 1, 10, tzinfo=UTC))
     assert "does not cover 2027" in str(refused.value) and str(path) in str(refused.value)
     # Two weeks ahead: from 18 December the next year must be entered.
     with pytest.raises(workdays.CalendarNotCovered, match="does not cover 2027"):
-        freezing.tick(db, now=datetime(2026, 12, 20, tzinfo=UTC))
-    assert freezing.tick(db, now=datetime(2026, 12, 1, tzinfo=UTC))["freeze_orders_expired"] == 0
-    swapped_days([2026, 2027])
+        workdays.calendar_tick(now=datetime(2026, 12, 20, tzinfo=UTC))
+    assert workdays.calendar_tick(now=datetime(2026, 12, 1, tzinfo=UTC)) == {"years_covered": 1}
+    # Expiry goes on regardless: it counts no working days.
     assert freezing.tick(db, now=datetime(2027, 1, 10, tzinfo=UTC))["freeze_orders_expired"] == 0
+    swapped_days([2026, 2027])
+    assert workdays.calendar_tick(now=datetime(2027, 1, 10, tzinfo=UTC)) == {"years_covered": 1}
+    # Through the command: the other workflows' ticks run, and it exits non-zero naming the year.
+    result = CliRunner().invoke(
+        main, ["workflows", "tick"], env={**cli_env, "REGISTRY_HOLIDAYS_FILE": str(swapped_days([2020]))}
+    )
+    assert result.exit_code == 1 and "calendar: failed" in result.output and "does not cover" in result.output
+    assert "freezing: freeze_orders_expired=0" in result.output
 
 
-def test_the_app_refuses_to_start_in_a_year_not_covered(settings, tmp_path):
+def test_the_app_starts_in_a_year_not_covered_and_says_so(settings, tmp_path, caplog):
     path = tmp_path / "old.json"
     path.write_text(json.dumps({"years": {"2020": {"source": "test"}}}))
     previous = rulefiles.current()
     try:
-        with pytest.raises(ConfigError, match=r"does not cover \d{4} \(it covers 2020\)"):
-            create_app(dataclasses.replace(settings, holidays_file=path))
+        create_app(dataclasses.replace(settings, holidays_file=path))
     finally:
         rulefiles.configure(previous)
+    assert re.search(r"does not cover \d{4} \(it covers 2020\)", caplog.text)

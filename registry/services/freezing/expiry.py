@@ -84,10 +84,9 @@ def shown_delay_state(delay: TransactionDelay, now: datetime | None = None) -> s
 def tick(session: Session, *, now: datetime | None = None) -> dict[str, int]:
     """Expire what has run out: orders past their validity, delays past their working days.
 
-    Fails first (CalendarNotCovered, a clear message) if the working-day calendar does not cover this
-    year, or the year two weeks from now: the tick's failures are what operators watch."""
+    Expiry itself counts no working days, so it runs whatever the calendar covers; the `calendar` check
+    of `registry workflows tick` (`workdays.calendar_tick`) is what fails for a year not entered."""
     now = now or utcnow()
-    workdays.require_covered(workdays.years_in_use(now, ahead=workdays.LOOKAHEAD))
     orders = session.scalars(
         select(FreezeOrder).where(
             FreezeOrder.valid_until < today_in_vietnam(now), FreezeOrder.state.in_(RUNNING)
