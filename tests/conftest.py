@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from registry.app import create_app
 from registry.config import Settings
 from registry.db import make_engine
+from registry.services import rulefiles
 from tests.databases import PG_URL, admin_execute, alembic_config
 from tests.factories import DATA_KEY, LOOKUP_KEY, Actors
 from tests.signing import write_trust_dir
@@ -105,6 +106,19 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         trust_dir=write_trust_dir(tmp_path_factory.mktemp("trust")),
         public_rate_limit="100000 per minute",
     )
+
+
+@pytest.fixture(autouse=True)
+def _rule_files(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts with the test app's rule files and trust list: the CLI and other apps configure
+    the process-wide holder (services.rulefiles) from their own settings, and would leak into the next
+    test of the worker. Tests that use no app are left alone."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    previous = rulefiles.configure(request.getfixturevalue("settings").rule_files)
+    yield
+    rulefiles.configure(previous)
 
 
 @pytest.fixture(scope="session")
