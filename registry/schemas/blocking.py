@@ -15,11 +15,12 @@ from registry.models.blocking import (
     TARGET_KINDS,
     AckOutcome,
     AppealStatus,
+    BlockRequest,
     BlockState,
 )
 from registry.schemas.common import PageQuery, moment, page_of
 from registry.schemas.decisions import DecisionRef, Text, text
-from registry.schemas.output import AgencyCode, Compute, OutputSchema, current
+from registry.schemas.output import AgencyCode, Compute, Output, OutputSchema, current
 from registry.services.blocking import removal
 from registry.services.blocking.access import View, own_part
 from registry.services.blocking.deadlines import is_late
@@ -336,6 +337,13 @@ def _allowed(block_request: Any) -> list[str]:
     ]
 
 
+def _subject_ids(block_request: BlockRequest, output: Output) -> list[Any]:
+    """The subjects a request names; shown, they are accesses to them (the audit entry lists them)."""
+    ids = [s.id for s in block_request.subjects]
+    output.reach(ids)
+    return ids
+
+
 class BlockRequestRead(OutputSchema):
     """The full view: submitting, deciding and oversight agencies. Executors get BlockOrderRead."""
 
@@ -382,7 +390,7 @@ class BlockRequestRead(OutputSchema):
         "state_due_at": lambda r, output: None if is_due(r, utcnow()) else r.state_due_at,
         "allowed_actions": lambda r, output: _allowed(r),
         "violation_ids": lambda r, output: [v.id for v in r.violations],
-        "subject_ids": lambda r, output: [s.id for s in r.subjects],
+        "subject_ids": _subject_ids,
         "technically_infeasible": lambda r, output: [
             {
                 "executor": e.platform or output.agency_code(e.agency_id),

@@ -354,6 +354,12 @@ class AccountRead(OutputSchema):
         "due_at": lambda a, o: a.state_due_at,
     }
 
+    @pre_dump(pass_collection=True)
+    def _reach(self, accounts: Any, **_: Any) -> Any:
+        """The holders shown are accesses to them: the request's audit entry lists them."""
+        current().reach(a.subject_id for a in as_list(accounts) if a.subject_id is not None)
+        return accounts
+
     id = fields.UUID()
     bank = fields.String(allow_none=True, metadata={"description": "agency code of the executing bank"})
     bank_bin = fields.String()

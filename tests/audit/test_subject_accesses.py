@@ -8,7 +8,15 @@ import io
 import pytest
 
 from registry.audit.search import ACCESS_COLUMNS
-from tests.factories import create_link, create_subject, create_violation
+from tests.blocking.helpers import URL, Walker, body
+from tests.factories import (
+    create_link,
+    create_subject,
+    create_violation,
+    make_decision,
+    make_subject,
+    make_violation,
+)
 
 AUDITOR = "AUDIT"
 SEARCH = "/api/v1/audit/search"
@@ -195,3 +203,14 @@ def test_a_history_is_recorded_as_a_read_of_its_subject_alone(client, actors, se
         mine = [h for h in accesses(client, actors, seller["seller"]) if h["officer"] == officer]
         assert [h["action"] for h in mine] == ["subject:history"]
         assert [h for h in accesses(client, actors, seller["other"]) if h["officer"] == officer] == []
+
+
+def test_a_block_request_naming_the_seller_is_an_access_to_it(client, actors, db):
+    seller = make_subject(db, owner="MOIT-DMS")
+    walker = Walker(client, actors, db)
+    request = walker.submit_ok(body(make_decision(db), make_violation(db, subjects=[seller])))
+    assert request["subject_ids"] == [str(seller.id)]
+    read = client.get(f"{URL}/{request['id']}", headers=actors.headers("MOST", officer="officer-block-read"))
+    assert read.status_code == 200 and read.json["subject_ids"] == [str(seller.id)]
+    found = [h for h in accesses(client, actors, str(seller.id)) if h["officer"] == "officer-block-read"]
+    assert [h["action"] for h in found] == ["block_request:read"]

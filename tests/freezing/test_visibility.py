@@ -119,3 +119,29 @@ def test_seller_history_shows_freeze_orders_and_delays_to_those_allowed(freeze, 
     reader = freeze.actors.headers("NSC389", scopes=["registry:read"])
     response = client.get(f"/api/v1/subjects/{subject['id']}/history", headers=reader)
     assert [o["id"] for o in response.json["orders"]["freeze_orders"]] == [order["id"]]
+
+
+def test_an_order_showing_an_accounts_holder_is_an_access_to_the_holder(freeze, client, actors):
+    owner = freeze.headers("MPS-C03")
+    subject = client.post(
+        "/api/v1/subjects", json={"kind": "organisation", "name": "Công ty TNHH Đại Phát"}, headers=owner
+    ).json
+    client.post(
+        "/api/v1/links",
+        headers=owner,
+        json={
+            "subject_id": subject["id"],
+            "source": "inspection",
+            "identifier": {"kind": "bank_account", "value": "970436:001-100-123-4567"},
+        },
+    )
+    order = freeze.submit()
+    read = client.get(f"{ORDERS}/{order['id']}", headers=freeze.headers("SBV", "sbv-reader"))
+    assert read.status_code == 200
+    assert [a["subject_id"] for a in read.json["accounts"] if a["subject_id"]] == [subject["id"]]
+    found = client.get(
+        "/api/v1/audit/search",
+        query_string={"resource": f"subject:{subject['id']}", "per_page": 100},
+        headers=actors.headers("AUDIT"),
+    ).json["items"]
+    assert [h["action"] for h in found if h["officer"] == "sbv-reader"] == ["freeze_order:read"]
