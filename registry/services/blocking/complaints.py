@@ -42,7 +42,7 @@ def _normal_code(code: str) -> str:
 
 
 def new_receipt_code() -> str:
-    """20 base32 characters (100 random bits) in groups of four: KN-XXXX-XXXX-XXXX-XXXX-XXXX."""
+    """`KN-` and 20 base32 characters (100 random bits) in five groups of four, joined by hyphens."""
     raw = base64.b32encode(secrets.token_bytes(15)).decode("ascii")[:20]
     return "KN-" + "-".join(raw[i : i + 4] for i in range(0, 20, 4))
 

@@ -77,6 +77,19 @@ def get_account(v: Viewer, order: FreezeOrder, account_id: Any) -> FreezeAccount
     raise NotFound(f"No account with id {key} in this order.")
 
 
+def own_account(
+    session: Session, principal: Principal, order: FreezeOrder, account_id: Any, doing: str
+) -> FreezeAccount:
+    """The order's account `account_id` if the caller is the bank holding it (another bank's is a 404)."""
+    v = viewer(session, principal)
+    if v.bank_bin is None:
+        raise PermissionDenied(f"Only the bank holding the account {doing}.")
+    account = get_account(v, order, account_id)
+    if account.bank_bin != v.bank_bin:
+        raise NotFound(f"No account with id {account.id} in this order.")
+    return account
+
+
 def report_execution(
     session: Session,
     *,
@@ -88,12 +101,7 @@ def report_execution(
 ) -> FreezeAccount:
     """A bank's answer for one of its accounts; the order takes effect with the first account executed."""
     now = now or utcnow()
-    v = viewer(session, principal)
-    if v.bank_bin is None:
-        raise PermissionDenied("Only the bank holding the account reports its execution.")
-    account = get_account(v, order, account_id)
-    if account.bank_bin != v.bank_bin:
-        raise NotFound(f"No account with id {account.id} in this order.")
+    account = own_account(session, principal, order, account_id, "reports its execution")
     if order.state not in EXECUTABLE:
         raise InvalidTransition(
             f"The order is {order.state}: there is nothing to execute any more.",

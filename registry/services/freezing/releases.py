@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
 from registry.db import utcnow
-from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from registry.errors import InvalidTransition, ValidationFailed
 from registry.models.freezing import AccountState, FreezeAccount, FreezeOrder
 from registry.services import workflow
-from registry.services.freezing.access import viewer
 from registry.services.freezing.config import CLOCK_SKEW, rules
 from registry.services.freezing.machines import ACCOUNT
 
@@ -103,15 +102,10 @@ def confirm_release(
     now: datetime | None = None,
 ) -> FreezeAccount:
     """The bank holding the account confirms it released what it was told to."""
-    from registry.services.freezing.execution import get_account
+    from registry.services.freezing.execution import own_account
 
     now = now or utcnow()
-    v = viewer(session, principal)
-    if v.bank_bin is None:
-        raise PermissionDenied("Only the bank holding the account confirms its release.")
-    account = get_account(v, order, account_id)
-    if account.bank_bin != v.bank_bin:
-        raise NotFound(f"No account with id {account.id} in this order.")
+    account = own_account(session, principal, order, account_id, "confirms its release")
     session.refresh(order, with_for_update=True)  # the order's frozen total changes: one bank at a time
     if account.state != AccountState.RELEASE_PENDING:
         raise InvalidTransition(
