@@ -3,8 +3,11 @@
 1. bench.loader fills the PostgreSQL database `registry_bench` by COPY: N subjects, 3N identifiers, ~3N
    links, ~5N violations. Skipped when the database holds a load already and --subjects is not given
    (or equals what it holds): an earlier national-scale load is measured as it is.
-2. bench.http measures the real server (gunicorn, authorisation, audit) against the raw ceiling with wrk.
-3. bench.audit (the audit log's own figures), unless --skip-audit.
+2. bench.http measures the real server (gunicorn, authorisation, audit) against the raw ceiling with wrk,
+   then history and lookup again with --hogs CPU-bound processes beside them (1 by default), and
+   prints each target of issue #16 beside its figure, with what else loaded the machine.
+3. bench.audit (the audit log's own figures, verification of 1,000,000 entries against its 5 s target),
+   unless --skip-audit.
 
 Defaults fit ~15 minutes on a 2-core machine; the national scale is `--subjects 1000000` (see README).
 """
@@ -35,6 +38,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=http.ROUNDS)
+    parser.add_argument(
+        "--hogs",
+        type=int,
+        default=1,
+        help="CPU-bound processes beside the servers for a second history and lookup run (0: none)",
+    )
     parser.add_argument("--skip-audit", action="store_true")
     args = parser.parse_args()
 
@@ -49,6 +58,11 @@ def main() -> None:
         print(f"{args.url} already holds {held:,} subjects; not reloaded (--reload to force)")
     results = http.run(args.url, args.duration, args.workers, args.repeat, rounds=args.rounds)
     print("\n".join(http.summary(results)), flush=True)
+    if args.hogs:  # the issue's second condition: the same two reads with CPU-bound work beside them
+        loaded = http.run(
+            args.url, args.duration, args.workers, args.repeat, ("history", "lookup"), args.rounds, args.hogs
+        )
+        print("\n".join(http.summary(loaded, args.hogs)), flush=True)
     if not args.skip_audit:
         subprocess.run([sys.executable, "-m", "bench.audit"], check=False)
 

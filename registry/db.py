@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, Engine, MetaData, String, Uuid, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so Alembic autogenerate and downgrades name the same objects on both databases.
@@ -62,8 +62,13 @@ class Base(DeclarativeBase):
     }
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine whose transactions behave the same on SQLite as on PostgreSQL."""
+def make_engine(url: str, *, pre_ping: bool = True, **kwargs: Any) -> Engine:
+    """An engine whose transactions behave the same on SQLite as on PostgreSQL.
+
+    `pre_ping` checks each PostgreSQL connection with a round trip when it leaves the pool. The API
+    turns it off (one round trip less on every request): a connection that died (a restarted server)
+    fails its request with a 503 instead, and the pool drops every connection as old as it
+    (api.problems.from_database_error)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
 
@@ -85,7 +90,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(url, pool_pre_ping=pre_ping, **kwargs)
+
+
+class WriteInRead(RuntimeError):
+    """A read request (GET) tried to write: reads do not write, and on PostgreSQL they autocommit."""
+
+
+_READ_ONLY = "registry.read_only"
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(_READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise WriteInRead("a read request may write nothing but its audit entry")
+
+
+def forbid_writes(session: Session) -> None:
+    """Refuse any ORM write in this session (the audit entry is a Core insert, not a flush)."""
+    session.info[_READ_ONLY] = True
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:

@@ -66,7 +66,10 @@ def audit_log() -> AuditLog:
 def fresh() -> None:
     """Sequence what is committed so reads are current; a broken log state is logged, never papered over."""
     try:
-        audit_log().sequence(db())
+        # A write (leaves, a checkpoint, in development the first key): in a transaction of its own,
+        # committed before the read goes on (a GET's session writes nothing but its audit entry).
+        with app_state().sessionmaker() as session, session.begin():
+            audit_log().sequence(session)
     except (SequencerError, AuditKeyError, LogCorrupt):
         log.exception("audit sequencer refused to run; serving the last signed checkpoint")
 
@@ -111,7 +114,10 @@ def get_verifier_key() -> Response:
     """The log's verifier keys"""
     keys = audit_log().keys
     if not keys.verifier_keys(db()):
-        keys.signers(db())  # first use in development creates the key
+        # First use in development creates the key: a write, in a transaction of its own (a GET's
+        # session writes nothing but its audit entry, see context.db).
+        with app_state().sessionmaker() as session, session.begin():
+            keys.signers(session)
     return Response("".join(f"{key}\n" for key in keys.verifier_keys(db())), mimetype="text/plain")
 
 

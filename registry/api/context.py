@@ -39,9 +39,27 @@ def app_state() -> Any:
     return current_app.extensions["registry"]
 
 
+def writes_on_read(view: Callable) -> Callable:
+    """Mark a GET that writes (a feed's serial, bumped when its content changed): it gets a transaction."""
+    view.writes_on_read = True  # type: ignore[attr-defined]
+    return view
+
+
+def _reads_only() -> bool:
+    if request.method in WRITE_METHODS:
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    return not getattr(view, "writes_on_read", False)
+
+
 def db() -> Session:
+    """The request's session. A request that is not a write (GET, HEAD, OPTIONS) may write nothing but
+    its audit entry (`RegistryState.read_session`, unless its view is marked `writes_on_read`): on
+    PostgreSQL it runs in autocommit, without the BEGIN and COMMIT round trips, and the entry commits
+    in its one statement."""
     if "session" not in g:
-        g.session = app_state().sessionmaker()
+        state = app_state()
+        g.session = state.read_session() if _reads_only() else state.sessionmaker()
     return g.session
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -67,8 +68,29 @@ def rate_limit_key() -> str:
     return f"addr:{request.remote_addr or 'unknown'}"
 
 
+BATCH = 10  # requests a process counts before adding them to the shared storage in one call
+BATCH_SECONDS = 0.25  # ... or after this long, whichever comes first
+BATCHED_KEYS = 10_000  # clients and addresses a process keeps a batch for (the least recent go first)
+
+
+class _Batch:
+    __slots__ = ("counted", "flushed_at", "pending")
+
+    def __init__(self, now: float) -> None:
+        self.pending = 0  # counted here, not yet in the shared storage
+        self.counted = 0  # the shared count its last call returned (every process's requests)
+        self.flushed_at = now
+
+
 class RateLimits:
     """One fixed-window limit per client for the whole API, checked before every routed request.
+
+    With a shared storage (Redis) each process adds its requests in batches: one call for BATCH requests
+    or BATCH_SECONDS, whichever comes first, and a call on every request once the shared count is
+    within BATCH of the limit. A request is refused when the shared count plus this process's pending
+    ones is over the limit; a client near its limit is counted exactly, and far from it every process
+    can be up to BATCH - 1 requests ahead of what the others see (one Redis round trip in ten instead
+    of one per request, bench/README.md). `memory://` counts every request at once.
 
     If the shared storage fails (Redis down, or silent for STORAGE_TIMEOUT), each process counts in its
     own memory for RETRY_STORAGE_AFTER seconds before it asks again, and says so in the log once a
@@ -76,7 +98,7 @@ class RateLimits:
     every worker still enforces the limit on its own.
     """
 
-    def __init__(self, rate: str, storage_uri: str) -> None:
+    def __init__(self, rate: str, storage_uri: str, batch: int | None = None) -> None:
         try:
             self.limit: RateLimitItem = parse(rate)
             storage = storage_from_string(
@@ -90,6 +112,8 @@ class RateLimits:
                 f"REGISTRY_RATE_LIMIT or REGISTRY_RATE_LIMIT_STORAGE is not valid: {exc}"
             ) from exc
         self._shared = FixedWindowRateLimiter(storage)
+        self._batch = batch if batch is not None else (1 if isinstance(storage, MemoryStorage) else BATCH)
+        self._batches: OrderedDict[str, _Batch] = OrderedDict()
         self._local: FixedWindowRateLimiter | None = None  # made on the shared storage's first failure
         self._warned_at = -60.0
         self._alone_until = -1.0
@@ -98,7 +122,7 @@ class RateLimits:
         """Count one request: (allowed, when the window resets), in the shared storage if it answers."""
         if time.monotonic() >= self._alone_until:
             try:
-                if self._shared.hit(self.limit, NAMESPACE, key):
+                if self._batched_hit(key):
                     return True, 0.0
                 return False, self._shared.get_window_stats(self.limit, NAMESPACE, key).reset_time
             except StorageError as exc:
@@ -113,6 +137,35 @@ class RateLimits:
         if self._local.hit(self.limit, NAMESPACE, key):
             return True, 0.0
         return False, self._local.get_window_stats(self.limit, NAMESPACE, key).reset_time
+
+    def _batched_hit(self, key: str) -> bool:
+        """Count one request, adding this process's pending ones to the shared count when due."""
+        if self._batch == 1:
+            return self._shared.hit(self.limit, NAMESPACE, key)
+        now = time.monotonic()
+        batch = self._batches.get(key)
+        if batch is None:
+            batch = self._batches[key] = _Batch(now)
+            if len(self._batches) > BATCHED_KEYS:
+                self._flush(*self._batches.popitem(last=False))
+        else:
+            self._batches.move_to_end(key)
+        batch.pending += 1
+        if (
+            batch.pending >= self._batch
+            or now - batch.flushed_at >= BATCH_SECONDS
+            or batch.counted + self._batch >= self.limit.amount
+        ):
+            self._flush(key, batch)
+            batch.flushed_at = now
+        return batch.counted + batch.pending <= self.limit.amount
+
+    def _flush(self, key: str, batch: _Batch) -> None:
+        if batch.pending:
+            storage_key = self.limit.key_for(NAMESPACE, key)
+            expiry = self.limit.get_expiry()
+            batch.counted = self._shared.storage.incr(storage_key, expiry, amount=batch.pending)
+            batch.pending = 0
 
     def check(self) -> ResponseReturnValue | None:
         """A before_request hook: None to go on, or the 429 problem."""
@@ -154,6 +207,7 @@ def init_limits(app: Flask, settings: Settings) -> RateLimits:
     app.before_request(check_body_size)
     limits = RateLimits(settings.rate_limit, settings.rate_limit_storage)
     app.before_request(limits.check)
+    app.extensions["registry_limits"] = limits
     app.extensions["registry_public_limit"] = RateLimits(
         settings.public_rate_limit, settings.rate_limit_storage
     )

@@ -7,6 +7,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Response, current_app, g, json
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from registry import errors
@@ -131,6 +132,22 @@ def from_http_exception(error: HTTPException) -> Response:
         response.headers["Retry-After"] = error.get_response().headers["Retry-After"]
     for key, value in headers.items():
         response.headers[key] = value
+    return response
+
+
+def from_database_error(error: DBAPIError) -> Response:
+    """The database went away (restarted, failed over, the connection cut): 503, retry shortly. The pool
+    has dropped the dead connection and every one as old as it, so the next request connects anew;
+    nothing of this request was committed. Any other database error is a bug (500)."""
+    if not (error.connection_invalidated or isinstance(error, OperationalError)):
+        return from_unexpected(error)
+    log.warning(
+        "database unavailable: %s", type(error.orig).__name__, extra={"request_id": g.get("request_id")}
+    )
+    response = problem(
+        503, "database-unavailable", "The database is unavailable; nothing was changed. Retry shortly."
+    )
+    response.headers["Retry-After"] = "1"
     return response
 
 

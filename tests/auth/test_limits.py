@@ -123,6 +123,52 @@ def test_workers_share_one_limit_through_redis(app_with, actors, redis_url):
     assert first.get("/api/v1/identifiers", headers=headers).status_code == 429
 
 
+def _counting_storage_calls(app, monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    limiter = app.extensions["registry_limits"]
+    calls = [0]
+    real = limiter._shared.storage.incr
+
+    def incr(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(limiter._shared.storage, "incr", incr)
+    return calls
+
+
+def test_with_redis_a_process_adds_its_requests_to_the_shared_count_in_batches(
+    app_with, actors, redis_url, monkeypatch
+):
+    """One Redis call for BATCH requests (not one a request); what was sent is in the shared count."""
+    import redis
+
+    from registry.api import limits
+
+    monkeypatch.setattr(limits, "BATCH_SECONDS", 3600.0)  # batches by count only, whatever the host's speed
+    app = app_with(rate_limit="100 per minute", rate_limit_storage=redis_url)
+    calls = _counting_storage_calls(app, monkeypatch)
+    client = app.test_client()
+    headers = actors.headers("MOIT-DMS", ["registry:read"])
+    assert {client.get("/api/v1/identifiers", headers=headers).status_code for _ in range(25)} == {200}
+    assert calls[0] == 2  # at the 10th and the 20th request
+    server = redis.Redis.from_url(redis_url)
+    counted = [int(server.get(key)) for key in server.keys("*client:*")]
+    assert counted == [20]  # the last 5 wait in this process for the next batch
+
+
+def test_near_its_limit_a_client_is_counted_exactly_even_in_batches(app_with, actors, redis_url, monkeypatch):
+    from registry.api import limits
+
+    monkeypatch.setattr(limits, "BATCH_SECONDS", 3600.0)
+    app = app_with(rate_limit="14 per minute", rate_limit_storage=redis_url)
+    calls = _counting_storage_calls(app, monkeypatch)
+    client = app.test_client()
+    headers = actors.headers("MOIT-DMS", ["registry:read"])
+    codes = [client.get("/api/v1/identifiers", headers=headers).status_code for _ in range(16)]
+    assert codes == [200] * 14 + [429, 429]
+    assert calls[0] == 1 + 6  # a batch at the 10th (then within a batch of the limit), each of the 11th-16th
+
+
 def test_one_limit_counts_a_clients_requests_to_every_endpoint(app_with, actors):
     client = app_with(rate_limit="3 per minute").test_client()
     headers = actors.headers("MOIT-DMS", ["registry:read"])

@@ -10,7 +10,7 @@ import json
 from flask import Response, request
 
 from registry.api.blocking.common import blp
-from registry.api.context import audit_detail, audit_resource, caller, db
+from registry.api.context import audit_detail, audit_resource, caller, db, writes_on_read
 from registry.auth.scopes import Scope
 from registry.schemas.blocking import BlocklistRead
 from registry.services import blocking as service
@@ -44,6 +44,7 @@ def _conditional(feed: feeds.Feed, body: str, mimetype: str) -> Response:
     }
 )
 @blp.alt_response(404, description="No such executor")
+@writes_on_read
 def blocklist_json(executor_code: str) -> Response:
     """An executor's blocklist as JSON, with an ETag (send If-None-Match to poll cheaply)
 
@@ -65,6 +66,7 @@ def blocklist_json(executor_code: str) -> Response:
     }
 )
 @blp.alt_response(404, description="No such executor")
+@writes_on_read
 def blocklist_rpz(executor_code: str) -> Response:
     """An executor's blocklist as a DNS Response Policy Zone (RPZ) file
 
