@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from registry.audit.models import AuditEntry
 from registry.models import BlockRequest
-from tests.console.helpers import choose_case, csrf_of, login, local
+from tests.console.helpers import choose_case, csrf_of, local, login
 from tests.factories import make_decision, make_violation
 
 
@@ -74,7 +74,11 @@ def test_submit_four_eyes_approve_dispatch_and_acknowledge(app, db) -> None:  # 
         target_id = re.search(r'name="target_id" value="([^"]+)"', order.text).group(1)
         acked = executor.post(
             f"/console/orders/{request_id}/acknowledgements",
-            data={"csrf_token": csrf_of(order.text), "target_id": target_id, f"outcome-{target_id}": "executed"},
+            data={
+                "csrf_token": csrf_of(order.text),
+                "target_id": target_id,
+                f"outcome-{target_id}": "executed",
+            },
         )
         assert acked.status_code == 302, acked.text
     finally:
@@ -86,7 +90,11 @@ def test_submit_four_eyes_approve_dispatch_and_acknowledge(app, db) -> None:  # 
     entries = db.scalars(
         select(AuditEntry).where(AuditEntry.resource_id == request_id).order_by(AuditEntry.id)
     ).all()
-    acts = [(e.action, e.outcome, e.agency, e.officer, e.client_id) for e in entries if e.action != "block_request:read"]
+    acts = [
+        (e.action, e.outcome, e.agency, e.officer, e.client_id)
+        for e in entries
+        if e.action != "block_request:read"
+    ]
     assert ("block_request:create", "allowed", "MOST", "most.cuong", "console:dev") in acts
     assert ("block_request:start_review", "denied", "MOST", "most.cuong", "console:dev") in acts
     assert ("block_request:approve", "allowed", "MOST", "most.binh", "console:dev") in acts
