@@ -75,7 +75,8 @@ def serve(host: str, port: int) -> None:
 
         click.echo("Demo logins (development identity provider; choose one on the login page):")
         for officer in devidp.officers():
-            click.echo(f"  {officer.sub:<14} {officer.agency:<12} {officer.name} ({', '.join(officer.roles)})")
+            roles = ", ".join(officer.roles)
+            click.echo(f"  {officer.sub:<14} {officer.agency:<12} {officer.name} ({roles})")
     demo = config.var_dir / "demo-clients.txt"
     if demo.exists():
         click.echo(f"Demo clients and how to get a token: {demo} (with REGISTRY={base})")
