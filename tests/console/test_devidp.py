@@ -185,3 +185,15 @@ def test_a_role_naming_an_unknown_scope_stops_start_up() -> None:
 
     with pytest.raises(IdentityProviderError):
         provider_from({**MIC_IDP, "roles": {"reviewer": ["blocking:everything"]}})
+
+
+def test_the_example_providers_file_loads(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from registry.auth.oidc import load_providers
+
+    monkeypatch.setenv("REGISTRY_IDP_MOST_SECRET", "s3cret")
+    example = Path(__file__).resolve().parents[2] / "deploy" / "identity-providers.example.json"
+    providers = load_providers(example)
+    assert [p.name for p in providers] == ["most", "vnpt"]
+    assert providers[0].client_secret == "s3cret" and providers[1].client_secret is None
