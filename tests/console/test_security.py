@@ -101,3 +101,24 @@ def test_an_order_addressed_to_another_executor_is_not_found(console, db) -> Non
     login(console, "viettel.giang")
     choose_case(console)
     assert console.get(f"/console/orders/{uuid.uuid4()}").status_code == 404
+
+
+def test_logins_are_audited_with_the_officer(console, db) -> None:  # type: ignore[no-untyped-def]
+    login(console, "sbv.khanh")
+    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "console:login")).one()
+    assert (entry.outcome, entry.officer, entry.agency, entry.client_id) == (
+        "allowed",
+        "sbv.khanh",
+        "SBV",
+        "console:dev",
+    )
+
+
+def test_a_callback_without_a_valid_code_is_refused_and_audited(console, db) -> None:  # type: ignore[no-untyped-def]
+    start = console.get("/console/login/dev")
+    state = start.headers["Location"].split("state=", 1)[1].split("&", 1)[0]
+    answer = console.get(f"/console/auth/callback?code=forged&state={state}")
+    assert answer.status_code == 401
+    assert console.get("/console/").status_code == 302  # no session
+    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "console:login")).one()
+    assert (entry.outcome, entry.officer) == ("denied", None)
