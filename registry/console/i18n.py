@@ -79,6 +79,20 @@ _STATE_LABELS = {
     "lifted": lazy_gettext("lifted"),
     "expired": lazy_gettext("expired"),
     "revoked": lazy_gettext("revoked"),
+    "received": lazy_gettext("received"),
+    "checked": lazy_gettext("checked"),
+    "returned_for_correction": lazy_gettext("returned for correction"),
+    "resubmitted": lazy_gettext("resubmitted"),
+    "amended": lazy_gettext("amended"),
+    "extended": lazy_gettext("extended"),
+    "not_executed": lazy_gettext("not executed"),
+    "converted": lazy_gettext("converted"),
+    "closed": lazy_gettext("closed"),
+    "pending": lazy_gettext("pending"),
+    "executed": lazy_gettext("executed"),
+    "not_executable": lazy_gettext("not executable"),
+    "release_pending": lazy_gettext("release pending"),
+    "released": lazy_gettext("released"),
 }
 _STEP_LABELS = {
     "start_review": lazy_gettext("Start the review"),
@@ -86,6 +100,9 @@ _STEP_LABELS = {
     "approve": lazy_gettext("Approve"),
     "reject": lazy_gettext("Reject"),
     "dispatch": lazy_gettext("Dispatch to the executors"),
+    "receive": lazy_gettext("Receive"),
+    "check": lazy_gettext("Check"),
+    "close": lazy_gettext("Close"),
 }
 _ERROR_TITLES = {
     401: lazy_gettext("Please log in"),
