@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from werkzeug.exceptions import HTTPException, NotFound
 
 from registry import errors
 from registry.api.problems import status_of
@@ -31,3 +32,18 @@ def registry_error(error: errors.RegistryError) -> Any:
     return render_template(
         "console/error.html", status=status, error=error, field_errors=field_errors
     ), status
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException) -> Any:
+    """A routing or HTTP refusal (404, 405, 413, ...) as a page, not the API's problem document."""
+    status = error.code or 500
+    shown = errors.RegistryError(error.description or "")
+    return render_template("console/error.html", status=status, error=shown, field_errors={}), status
+
+
+@bp.route("/<path:unknown>", methods=["GET", "POST"])
+def not_found(unknown: str) -> Any:
+    """Any other address under /console: the console's 404 page (routing errors never reach a
+    blueprint's handlers otherwise, and the app's answer is the API's problem document)."""
+    return http_error(NotFound())

@@ -40,7 +40,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
 }
 # Open to every logged-in officer, or before login (no record, no scope): not in the matrix.
 OPEN = {"/console/", "/console/case", "/console/login", "/console/login/<name>", "/console/auth/callback",
-        "/console/logout", "/console/lang", "/console/static/<path:filename>"}  # fmt: skip
+        "/console/logout", "/console/lang", "/console/static/<path:filename>", "/console/<path:unknown>"}  # fmt: skip
 
 
 def _template(path: str) -> str:

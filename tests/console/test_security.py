@@ -122,3 +122,10 @@ def test_a_callback_without_a_valid_code_is_refused_and_audited(console, db) -> 
     assert console.get("/console/").status_code == 302  # no session
     entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "console:login")).one()
     assert (entry.outcome, entry.officer) == ("denied", None)
+
+
+def test_an_unknown_console_address_is_a_page_not_a_problem_document(console) -> None:  # type: ignore[no-untyped-def]
+    login(console, "most.binh")
+    answer = console.get("/console/no-such-page")
+    assert answer.status_code == 404
+    assert answer.mimetype == "text/html" and "Content-Security-Policy" in answer.headers
