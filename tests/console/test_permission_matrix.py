@@ -39,8 +39,17 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", f"/console/freeze-orders/{NO}/accounts/{NO}/report"): (403, 403, 403, 403, 403, 403, 422),
 }
 # Open to every logged-in officer, or before login (no record, no scope): not in the matrix.
-OPEN = {"/console/", "/console/case", "/console/login", "/console/login/<name>", "/console/auth/callback",
-        "/console/logout", "/console/lang", "/console/static/<path:filename>", "/console/<path:unknown>"}  # fmt: skip
+OPEN = {
+    "/console/",
+    "/console/case",
+    "/console/login",
+    "/console/login/<name>",
+    "/console/auth/callback",
+    "/console/logout",
+    "/console/lang",
+    "/console/static/<path:filename>",
+    "/console/<path:unknown>",
+}
 
 
 def _template(path: str) -> str:
