@@ -148,17 +148,19 @@ def page(action: str, scope: Any, *, purpose: bool = False) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = current_principal()
+            allowed = not accepted or any(principal.has(one) for one in accepted)
+            needs_purpose = purpose or request.method == "POST"
+            if allowed and needs_purpose and case() is None and request.method == "GET":
+                # Nothing read yet, so nothing to audit: the case first, then back here.
+                return redirect(url_for("console.case_page", next=request.full_path))
             g.audit_action = action
             g.principal = principal
-            if accepted and not any(principal.has(one) for one in accepted):
+            g.purpose = case()
+            if not allowed:
                 needed = " or ".join(accepted)
                 raise PermissionDenied(f"This needs the scope {needed}.", required_scope=needed)
             check_csrf()
-            needs_purpose = purpose or request.method == "POST"
-            g.purpose = case()
             if needs_purpose and g.purpose is None:
-                if request.method == "GET":
-                    return redirect(url_for("console.case_page", next=request.full_path))
                 raise ValidationFailed("Choose the case you work on first.", errors={"case": ["Missing."]})
             with dumping(Output(session=db(), cipher=app_state().cipher, principal=principal)) as output:
                 g.output = output

@@ -44,6 +44,7 @@ def test_the_purpose_is_asked_once_then_carried_and_audited(console, db, unique)
     login(console, "customs.hoa")
     first = console.get(f"/console/subjects/{subject.id}/history")
     assert first.status_code == 302 and "/console/case" in first.headers["Location"]
+    assert db.scalars(select(AuditEntry).where(AuditEntry.action == "subject:history")).first() is None
     choose_case(console, "Tờ trình 12/HQ-ĐTCBL")
     assert console.get(f"/console/subjects/{subject.id}/history").status_code == 200
     entry = db.scalars(
