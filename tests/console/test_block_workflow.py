@@ -21,6 +21,7 @@ def _submit(console, decision, violation) -> str:  # type: ignore[no-untyped-def
         "/console/block-requests",
         data={
             "csrf_token": csrf_of(form.text),
+            "form_id": re.search(r'name="form_id" value="([^"]+)"', form.text).group(1),
             "action": "block_at_isp",
             "decision_id": str(decision.id),
             "violation_ids": [str(violation.id)],
@@ -100,3 +101,27 @@ def test_submit_four_eyes_approve_dispatch_and_acknowledge(app, db) -> None:  # 
     assert ("block_request:approve", "allowed", "MOST", "most.binh", "console:dev") in acts
     assert ("block_request:acknowledge", "allowed", "ISP-VNPT", "vnpt.dung", "console:dev") in acts
     assert all(e.purpose == "45/QĐ-XPVPHC" for e in entries if e.action != "block_request:read")
+
+
+def test_the_same_submission_form_sent_twice_makes_one_request(console, db) -> None:  # type: ignore[no-untyped-def]
+    decision, violation = make_decision(db), make_violation(db, owner="MOIT-DMS")
+    login(console, "dms.an")
+    choose_case(console)
+    form = console.get("/console/block-requests/new").text
+    data = {
+        "csrf_token": csrf_of(form),
+        "form_id": re.search(r'name="form_id" value="([^"]+)"', form).group(1),
+        "action": "block_at_isp",
+        "decision_id": str(decision.id),
+        "violation_ids": [str(violation.id)],
+        "targets": "domain hai-lan.vn",
+        "executors": "ISP-VNPT",
+        "valid_days": "30",
+        "reason": "Bán hàng giả",
+    }
+    invalid = console.post("/console/block-requests", data={**data, "targets": "planet hai-lan.vn"})
+    assert invalid.status_code == 422  # refused and rolled back: the form's id stays usable
+    assert console.post("/console/block-requests", data=data).status_code == 302
+    again = console.post("/console/block-requests", data=data)
+    assert again.status_code == 409
+    assert len(db.scalars(select(BlockRequest)).all()) == 1
