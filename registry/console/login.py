@@ -9,6 +9,7 @@ officer's roles (auth.oidc.IdentityProvider.grant).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import requests
@@ -17,6 +18,7 @@ from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oidc.core import CodeIDToken
 from flask import Flask, current_app, g, make_response, redirect, render_template, request, url_for
+from joserfc.errors import JoseError
 from sqlalchemy import select
 
 from registry.api.context import PurposeError, app_state, db, purpose_text
@@ -29,6 +31,7 @@ from registry.console.blueprint import bp
 from registry.models import Agency
 
 EXTENSION = "registry.console"
+log = logging.getLogger(__name__)
 
 
 class ConsoleState:
@@ -82,6 +85,10 @@ def console_state() -> ConsoleState:
     return current_app.extensions[EXTENSION]
 
 
+def _providers() -> list[IdentityProvider]:
+    return list(console_state().providers.values())
+
+
 def _callback_url() -> str:
     return app_state().settings.issuer + devidp.CALLBACK_PATH
 
@@ -117,7 +124,12 @@ def login(name: str) -> Any:
         return render_template("console/login.html", providers=[], next=""), 404
     console_session.session["next"] = console_session.safe_next(request.args.get("next"))
     console_session.session["login_provider"] = name
-    return client.authorize_redirect(_callback_url())
+    try:
+        return client.authorize_redirect(_callback_url())
+    except (requests.RequestException, ValueError, RuntimeError):  # its discovery document did not come
+        log.warning("identity provider %s: no discovery document", name)
+        error = "The identity provider does not answer; try again later."
+        return render_template("console/login.html", providers=_providers(), error=error, next=""), 502
 
 
 def _audit_login(provider: str, reason: str | None = None) -> None:
@@ -141,18 +153,16 @@ def callback() -> Any:
         if not claims:
             raise LoginRefused("The identity provider sent no ID token.")
         officer, agency_code, scopes = provider.grant(claims)
-    except (OAuthError, LoginRefused, requests.RequestException, ValueError) as exc:
+    except (OAuthError, JoseError, LoginRefused, requests.RequestException, ValueError) as exc:
         reason = str(exc) if isinstance(exc, LoginRefused) else "The identity provider's answer was refused."
         _audit_login(name, reason[:200])
-        return render_template(
-            "console/login.html", providers=list(console_state().providers.values()), error=reason, next=""
-        ), 401
+        return render_template("console/login.html", providers=_providers(), error=reason, next=""), 401
     agency = db().scalars(select(Agency).where(Agency.code == agency_code)).first()
     if agency is None:
         _audit_login(name, "unknown agency")
         return render_template(
             "console/login.html",
-            providers=list(console_state().providers.values()),
+            providers=_providers(),
             error="The officer's agency is not known to the registry.",
             next="",
         ), 401

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
 from registry.audit.models import AuditEntry
 from registry.models import BlockRequest
-from tests.console.helpers import choose_case, csrf_of, login
+from tests.console.helpers import choose_case, csrf_of, local, login
 from tests.factories import make_subject
 
 
@@ -130,3 +131,45 @@ def test_an_unknown_console_address_is_a_page_not_a_problem_document(console) ->
     answer = console.get("/console/no-such-page")
     assert answer.status_code == 404
     assert answer.mimetype == "text/html" and "Content-Security-Policy" in answer.headers
+
+
+def test_an_id_token_that_does_not_verify_opens_no_session(console, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from registry.auth import devidp
+
+    real = devidp.redeem
+
+    def tampered(*args, **kwargs):  # type: ignore[no-untyped-def]
+        answer = real(*args, **kwargs)
+        header, payload, signature = answer["id_token"].split(".")
+        answer["id_token"] = f"{header}.{payload}.{signature[::-1]}"
+        return answer
+
+    monkeypatch.setattr(devidp, "redeem", tampered)
+    start = console.get("/console/login/dev")
+    page = console.get(local(start.headers["Location"]))
+    params = {k: v[0] for k, v in parse_qs(urlsplit(start.headers["Location"]).query).items()}
+    chosen = console.post(
+        "/oauth/authorize", data={**params, "csrf_token": csrf_of(page.text), "officer": "most.binh"}
+    )
+    answer = console.get(local(chosen.headers["Location"]))
+    assert answer.status_code == 401
+    assert console.get("/console/").status_code == 302
+
+
+def test_a_provider_that_does_not_answer_is_said_so(console, app) -> None:  # type: ignore[no-untyped-def]
+    import requests
+
+    class Down(requests.adapters.BaseAdapter):
+        def send(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            raise requests.ConnectionError("down")
+
+        def close(self) -> None:
+            pass
+
+    state = app.extensions["registry.console"]
+    issuer = app.extensions["registry"].settings.issuer
+    client = state.client("dev")
+    client.server_metadata.pop("_loaded_at", None)  # read the discovery document again
+    state.adapters[issuer] = Down()
+    answer = console.get("/console/login/dev")
+    assert answer.status_code == 502 and "does not answer" in answer.text
