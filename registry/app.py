@@ -223,4 +223,12 @@ def create_app(settings: Settings | None = None, *, session_factory: sessionmake
     from registry.api import register_blueprints
 
     register_blueprints(app, api)
+    if settings.session_key:  # the console: officers' pages (production: only with identity providers)
+        from registry.console import init_console
+
+        init_console(app, settings)
+    if settings.development_idp:  # never in production: those addresses answer 404 there
+        from registry.api import devidp
+
+        app.register_blueprint(devidp.bp)
     return app

@@ -85,6 +85,16 @@ class Settings:
     freezing_file: Path = _DEFAULT_RULES.freezing
     cases_file: Path = _DEFAULT_RULES.cases
     trust_dir: Path | None = None
+    # The web console (registry/console): OpenID Connect providers its officers log in with, the key
+    # that signs its session cookie, and how long an idle session lasts.
+    identity_providers_file: str | None = None
+    session_key: bytes = field(default=b"", repr=False)
+    console_idle_timeout: int = 900
+
+    @property
+    def development_idp(self) -> bool:
+        """The registry's own login page for the demo officers (auth.devidp): never in production."""
+        return not self.production
 
     @property
     def production(self) -> bool:
@@ -148,6 +158,12 @@ class Settings:
                 raise ConfigError(f"{name} names {raw!r}, which is not a file")
             return chosen
 
+        def path_or_none(name: str) -> str | None:
+            raw = env.get(name)
+            if raw and not Path(raw).is_file():
+                raise ConfigError(f"{name} names {raw!r}, which is not a file")
+            return raw or None
+
         def directory(name: str) -> Path | None:
             raw = env.get(name)
             if not raw:
@@ -157,6 +173,7 @@ class Settings:
                 raise ConfigError(f"{name} names {raw!r}, which is not a directory")
             return chosen
 
+        console_login = not production or bool(env.get("REGISTRY_IDENTITY_PROVIDERS"))
         settings = cls(
             env=mode,
             database_url=database_url,
@@ -184,9 +201,16 @@ class Settings:
             freezing_file=path("REGISTRY_FREEZING_FILE", _DEFAULT_RULES.freezing),
             cases_file=path("REGISTRY_CASES_FILE", _DEFAULT_RULES.cases),
             trust_dir=directory("REGISTRY_TRUST_DIR"),
+            identity_providers_file=path_or_none("REGISTRY_IDENTITY_PROVIDERS"),
+            # Signs the console's session cookie; production needs it only where officers log in.
+            session_key=overrides.pop("session_key", None)
+            or (_key_from_env_or_file(env, "session_key", var_dir, production) if console_login else b""),
+            console_idle_timeout=integer("REGISTRY_CONSOLE_IDLE_TIMEOUT", 900),
         )
         if production and not settings.issuer.startswith("https://"):
             raise ConfigError("REGISTRY_ISSUER must be an https:// URL in production")
         if not 300 <= settings.token_lifetime <= 900:
             raise ConfigError("REGISTRY_TOKEN_LIFETIME must be between 300 and 900 seconds (5-15 minutes)")
+        if not 60 <= settings.console_idle_timeout <= 8 * 3600:
+            raise ConfigError("REGISTRY_CONSOLE_IDLE_TIMEOUT must be between 60 and 28800 seconds")
         return replace(settings, **overrides) if overrides else settings

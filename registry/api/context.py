@@ -162,6 +162,12 @@ def decode_purpose(value: str, *, extended: bool) -> str:
         raise PurposeError(
             "Not UTF-8: send the text as UTF-8, or percent-encoded in X-Purpose* (UTF-8''...)."
         ) from None
+    return purpose_text(text)
+
+
+def purpose_text(text: str) -> str:
+    """A purpose as recorded: NFC, stripped, 3-300 characters without control, bidi or zero-width
+    characters (PurposeError otherwise). The console's case field is checked by the same rule."""
     text = unicodedata.normalize("NFC", text).strip()
     if any(unicodedata.category(char) in _REFUSED_CATEGORIES for char in text):
         raise PurposeError("Control, bidirectional and zero-width characters are not allowed.")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from registry.api.context import app_state, db
 from registry.audit.recorder import AuditEvent, record
-from registry.auth import assertions
+from registry.auth import assertions, devidp
 from registry.auth.server import (
     INTROSPECTION_PATH,
     JWKS_PATH,
@@ -179,6 +179,8 @@ def jwks() -> Response:
     },
 )
 def token() -> Response:
+    if request.form.get("grant_type") == "authorization_code" and app_state().settings.development_idp:
+        return _development_code()
     with _transaction() as session:
         assertions.purge_expired(session)
         server = RegistryAuthorizationServer(session, app_state().tokens)
@@ -195,6 +197,28 @@ def token() -> Response:
             token_id=server.outcome.extra.get("jti"),
         )
     return _response(status, body, headers)
+
+
+def _development_code() -> Response:
+    """An authorization code of the development identity provider (auth.devidp), for an ID token."""
+    with _transaction() as session:
+        state = app_state()
+        try:
+            status, body = 200, devidp.redeem(session, state.cipher, state.tokens, request.form.to_dict())
+        except devidp.AuthorizationError as error:
+            status, body = 400, {"error": error.error, "error_description": error.description}
+        record(
+            session,
+            AuditEvent(
+                action="token:issue" if status == 200 else "token:refuse",
+                outcome="allowed" if status == 200 else "denied",
+                client_id=devidp.CLIENT_ID,
+                request_id=g.get("request_id"),
+                status_code=status,
+                detail={"grant_type": "authorization_code", "error": body.get("error")},
+            ),
+        )
+    return _response(status, body, [("Content-Type", "application/json")])
 
 
 def _token_endpoint(name: str, path: str, action: str) -> Response:

@@ -67,8 +67,13 @@ def problem(status: int, slug: str | None = None, detail: str | None = None, **e
     return response
 
 
+def status_of(error: errors.RegistryError) -> int:
+    """The HTTP status of a domain error (the console answers its pages with the same)."""
+    return next((code for cls, code in _STATUS_BY_ERROR if isinstance(error, cls)), 400)
+
+
 def from_registry_error(error: errors.RegistryError) -> Response:
-    status = next((code for cls, code in _STATUS_BY_ERROR if isinstance(error, cls)), 400)
+    status = status_of(error)
     extra = dict(error.extra)
     if isinstance(error, errors.ValidationFailed):
         extra["errors"] = error.errors

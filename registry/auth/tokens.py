@@ -145,6 +145,14 @@ class TokenService:
             jwt.encode(header, claims, private, algorithms=[ALGORITHM]), self.lifetime, scope, claims
         )
 
+    def sign_id_token(self, session: Session, claims: dict[str, Any]) -> str:
+        """An OpenID Connect ID token of the development identity provider (auth.devidp), signed with
+        the active key. Its `typ` is JWT, so it is never accepted as an access token (see decode)."""
+        key = self.active_key(session)
+        private = ECKey.import_key(self._cipher.decrypt(key.private_key_enc, f"signing_key:{key.kid}"))
+        header = {"alg": ALGORITHM, "typ": "JWT", "kid": key.kid}
+        return jwt.encode(header, claims, private, algorithms=[ALGORITHM])
+
     # -- verifying ----------------------------------------------------------------------------------
     def _keyset(self, session: Session, kid: str) -> KeySet:
         """The verification keys, read again only after the signing keys change (see generation)."""

@@ -66,6 +66,17 @@ def serve(host: str, port: int) -> None:
     click.echo(f"API docs:      {base}/api/v1/docs")
     click.echo(f"OpenAPI:       {base}/api/v1/openapi.json")
     click.echo(f"Token metadata: {base}/.well-known/oauth-authorization-server")
+    if config.session_key:
+        # The console's login comes back to the issuer's address: open it there (a cookie set for
+        # 127.0.0.1 is not sent to localhost).
+        click.echo(f"Console:       {config.issuer}/console/")
+    if config.development_idp:
+        from registry.auth import devidp
+
+        click.echo("Demo logins (development identity provider; choose one on the login page):")
+        for officer in devidp.officers():
+            roles = ", ".join(officer.roles)
+            click.echo(f"  {officer.sub:<14} {officer.agency:<12} {officer.name} ({roles})")
     demo = config.var_dir / "demo-clients.txt"
     if demo.exists():
         click.echo(f"Demo clients and how to get a token: {demo} (with REGISTRY={base})")

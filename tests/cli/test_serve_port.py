@@ -56,3 +56,15 @@ def test_make_run_passes_the_port_to_serve():
     ).stdout
     serve = [line for line in dry.splitlines() if "registry serve" in line]
     assert serve and "--port 8080" in serve[0]
+
+
+def test_serve_prints_the_console_and_the_demo_logins(cli_env, served):
+    from registry.auth import devidp
+
+    result = CliRunner().invoke(main, ["serve", "--port", "8080"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    assert "Console:       http://127.0.0.1:8080/console/" in result.output
+    for officer in devidp.officers():
+        assert officer.sub in result.output and officer.agency in result.output
+    login = served["app"].test_client().get("/console/login")
+    assert login.status_code == 200 and 'id="login-dev"' in login.text

@@ -1,0 +1,49 @@
+"""The console's blueprint, and how it answers a refusal: an HTML page with the API's status code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from werkzeug.exceptions import HTTPException, NotFound
+
+from registry import errors
+from registry.api.problems import status_of
+
+bp = Blueprint(
+    "console",
+    __name__,
+    url_prefix="/console",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+
+@bp.errorhandler(errors.RegistryError)
+def registry_error(error: errors.RegistryError) -> Any:
+    """The API's refusal, as a page: same status (so the audit entry says denied or error alike)."""
+    from registry.console.session import LoginRequired, to_login
+
+    if isinstance(error, LoginRequired):
+        return to_login(request.full_path)
+    status = status_of(error)
+    field_errors = getattr(error, "errors", None) or {}
+    return render_template(
+        "console/error.html", status=status, error=error, field_errors=field_errors
+    ), status
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException) -> Any:
+    """A routing or HTTP refusal (404, 405, 413, ...) as a page, not the API's problem document."""
+    status = error.code or 500
+    shown = errors.RegistryError(error.description or "")
+    return render_template("console/error.html", status=status, error=shown, field_errors={}), status
+
+
+@bp.route("/<path:unknown>", methods=["GET", "POST"])
+def not_found(unknown: str) -> Any:
+    """Any other address under /console: the console's 404 page (routing errors never reach a
+    blueprint's handlers otherwise, and the app's answer is the API's problem document)."""
+    return http_error(NotFound())

@@ -1,0 +1,123 @@
+"""Vietnamese first, English second: the locale, dates in Asia/Ho_Chi_Minh and VND amounts.
+
+The locale is the officer's choice (the `lang` cookie, set by the switch on every page), else the
+browser's Accept-Language, else Vietnamese. Catalogues: registry/console/translations (the .po files are
+the source; the compiled .mo files are committed next to them, and tests/console/test_i18n.py fails when
+one is stale).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from babel.numbers import format_currency
+from flask import Flask, request
+from flask_babel import Babel, format_datetime, get_locale, lazy_gettext
+
+LOCALES = ("vi", "en")
+DEFAULT_LOCALE = "vi"
+TIMEZONE = "Asia/Ho_Chi_Minh"
+LANG_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in LOCALES:
+        return chosen
+    return request.accept_languages.best_match(LOCALES) or DEFAULT_LOCALE
+
+
+# Day first, four-digit year, 24-hour clock: as Vietnamese documents write it (Babel's short style
+# would give a two-digit year).
+_PATTERNS = {"vi": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy, HH:mm"}
+
+
+def when(value: Any) -> str:
+    """A date and time as read in Vietnam (the database keeps UTC)."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime):
+        return format_datetime(value, _PATTERNS.get(str(get_locale()), _PATTERNS[DEFAULT_LOCALE]))
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def vnd(amount: Any) -> str:
+    """Whole đồng with the locale's thousands separators: 1.234.567 ₫ (vi), ₫1,234,567 (en)."""
+    if amount is None or amount == "":
+        return ""
+    return format_currency(int(amount), "VND", locale=str(get_locale() or DEFAULT_LOCALE))
+
+
+def configure(app: Flask) -> None:
+    app.config.update(BABEL_DEFAULT_LOCALE=DEFAULT_LOCALE, BABEL_DEFAULT_TIMEZONE=TIMEZONE)
+    Babel(
+        app,
+        locale_selector=select_locale,
+        default_locale=DEFAULT_LOCALE,
+        default_timezone=TIMEZONE,
+        default_translation_directories="console/translations",
+    )
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["vnd"] = vnd
+    app.context_processor(labels)
+
+
+_STATE_LABELS = {
+    "draft": lazy_gettext("draft"),
+    "submitted": lazy_gettext("submitted"),
+    "under_review": lazy_gettext("under review"),
+    "returned": lazy_gettext("returned for changes"),
+    "approved": lazy_gettext("approved"),
+    "rejected": lazy_gettext("rejected"),
+    "dispatched": lazy_gettext("dispatched"),
+    "in_effect": lazy_gettext("in effect"),
+    "lifted": lazy_gettext("lifted"),
+    "expired": lazy_gettext("expired"),
+    "revoked": lazy_gettext("revoked"),
+    "received": lazy_gettext("received"),
+    "checked": lazy_gettext("checked"),
+    "returned_for_correction": lazy_gettext("returned for correction"),
+    "resubmitted": lazy_gettext("resubmitted"),
+    "amended": lazy_gettext("amended"),
+    "extended": lazy_gettext("extended"),
+    "not_executed": lazy_gettext("not executed"),
+    "converted": lazy_gettext("converted"),
+    "closed": lazy_gettext("closed"),
+    "pending": lazy_gettext("pending"),
+    "executed": lazy_gettext("executed"),
+    "not_executable": lazy_gettext("not executable"),
+    "release_pending": lazy_gettext("release pending"),
+    "released": lazy_gettext("released"),
+}
+_STEP_LABELS = {
+    "start_review": lazy_gettext("Start the review"),
+    "return": lazy_gettext("Return for changes"),
+    "approve": lazy_gettext("Approve"),
+    "reject": lazy_gettext("Reject"),
+    "dispatch": lazy_gettext("Dispatch to the executors"),
+    "receive": lazy_gettext("Receive"),
+    "check": lazy_gettext("Check"),
+    "close": lazy_gettext("Close"),
+}
+_ERROR_TITLES = {
+    401: lazy_gettext("Please log in"),
+    403: lazy_gettext("Not allowed"),
+    404: lazy_gettext("Not found, or not visible to your agency"),
+    409: lazy_gettext("Not possible in the current state"),
+    422: lazy_gettext("Some input is not valid"),
+}
+
+
+def labels() -> dict[str, Any]:
+    """Template helpers: a state's, a step's and an error's words in the officer's language."""
+    return {
+        "get_locale": get_locale,
+        "state_label": lambda state: str(_STATE_LABELS.get(state, state)),
+        "step_label": lambda step: str(_STEP_LABELS.get(step, step)),
+        "error_title": lambda status: str(_ERROR_TITLES.get(status, lazy_gettext("Something went wrong"))),
+    }
