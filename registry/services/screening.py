@@ -115,8 +115,19 @@ class Screening:
 
 _TAX_SHAPE = re.compile(r"^(?:\d{10}|\d{13}|\d{10}-\d{3})$")
 
+# parse(), or the IdentifierError it raised: what one list's parsing remembers (see `normalise`).
+Parsed = ParsedIdentifier | IdentifierError
+Parser = Callable[[str, str], Parsed]
 
-def _mistyped_tax_code(text: str) -> str | None:
+
+def _parse(kind: str, value: str) -> Parsed:
+    try:
+        return parse(kind, value)
+    except IdentifierError as exc:
+        return exc
+
+
+def _mistyped_tax_code(text: str, parse_: Parser = _parse) -> str | None:
     """The reason a kind-less input is a tax code with a typo, or None if it is not one.
 
     Ten or thirteen digits (separators allowed), or `NNNNNNNNNN-BBB`, that fail the tax code's check are
@@ -127,39 +138,35 @@ def _mistyped_tax_code(text: str) -> str | None:
     compact = re.sub(r"[\s.]", "", text)
     if not _TAX_SHAPE.match(compact) and not _TAX_SHAPE.match(compact.replace("-", "")):
         return None
-    try:
-        parse("tax_code", text)
-    except IdentifierError as exc:
-        digits = compact.replace("-", "")
-        if len(digits) == 10 and digits.startswith("0") and _valid_vn_phone(digits):
-            return None
-        return exc.reason
-    return None
+    as_tax_code = parse_("tax_code", text)
+    if not isinstance(as_tax_code, IdentifierError):
+        return None
+    digits = compact.replace("-", "")
+    # The phone parser drops the same separators: `text` reads as the phone `digits` spell, and is
+    # the spelling _guess parses next.
+    if len(digits) == 10 and digits.startswith("0") and _valid_vn_phone(parse_("phone", text)):
+        return None
+    return as_tax_code.reason
 
 
-def _valid_vn_phone(digits: str) -> bool:
-    try:
-        return bool(parse("phone", digits).attributes.get("valid"))
-    except IdentifierError:
-        return False
+def _valid_vn_phone(parsed: Parsed) -> bool:
+    return not isinstance(parsed, IdentifierError) and bool(parsed.attributes.get("valid"))
 
 
-def _guess(value: str) -> list[ParsedIdentifier]:
+def _guess(value: str, parse_: Parser = _parse) -> list[ParsedIdentifier]:
     text = value.strip()
     if "/" in text and not _SHAPES["ip_range"](text):
         # A URL: parsed once; the shop, profile or app it designates (if any) is the first candidate.
-        try:
-            url = parse("url", text)
-        except IdentifierError:
+        url = parse_("url", text)
+        if isinstance(url, IdentifierError):
             return []
         return [*(r for r in url.related if r.kind in PLATFORM_KINDS), url]
     found: list[ParsedIdentifier] = []
     for kind in GUESS_ORDER:
         if not _SHAPES[kind](text):
             continue
-        try:
-            parsed = parse(kind, text)
-        except IdentifierError:
+        parsed = parse_(kind, text)
+        if isinstance(parsed, IdentifierError):
             continue
         if parsed not in found:
             found.append(parsed)
@@ -168,25 +175,54 @@ def _guess(value: str) -> list[ParsedIdentifier]:
     return found
 
 
-def normalise(items: Sequence[dict[str, Any]], *, offset: int = 0) -> list[Input]:
-    """Each input parsed: with its kind as given, or guessed; invalid ones carry a safe reason."""
-    out = []
-    for position, item in enumerate(items):
-        entry = Input(offset + position, item.get("kind"), item.get("value", ""))
-        if entry.kind:
-            try:
-                entry.candidates = [parse(entry.kind, entry.value)]
-            except IdentifierError as exc:
-                entry.reason = exc.reason
+def _read(kind: str | None, value: Any, index: int, parse_: Parser) -> Input:
+    entry = Input(index, kind, value)
+    if kind:
+        parsed = parse_(kind, value)
+        if isinstance(parsed, IdentifierError):
+            entry.reason = parsed.reason
         else:
-            mistyped = _mistyped_tax_code(entry.value.strip()) if isinstance(entry.value, str) else None
-            if mistyped is not None:
-                entry.reason, entry.taken_as = f"invalid tax code: {mistyped}", "tax_code"
-                out.append(entry)
-                continue
-            entry.candidates = _guess(entry.value) if isinstance(entry.value, str) else []
-            if not entry.candidates:
-                entry.reason = NO_KIND_REASON
+            entry.candidates = [parsed]
+        return entry
+    mistyped = _mistyped_tax_code(value.strip(), parse_) if isinstance(value, str) else None
+    if mistyped is not None:
+        entry.reason, entry.taken_as = f"invalid tax code: {mistyped}", "tax_code"
+        return entry
+    entry.candidates = _guess(value, parse_) if isinstance(value, str) else []
+    if not entry.candidates:
+        entry.reason = NO_KIND_REASON
+    return entry
+
+
+def normalise(items: Sequence[dict[str, Any]], *, offset: int = 0) -> list[Input]:
+    """Each input parsed: with its kind as given, or guessed; invalid ones carry a safe reason.
+
+    A list parses each (kind, spelling) once: an input spelled as an earlier one gets its reading, and
+    the parsers a guess tries after the mistyped-tax-code check (the tax code, the phone) are not run
+    again for the same text."""
+    parses: dict[tuple[str, str], Parsed] = {}
+
+    def parse_once(kind: str, value: str) -> Parsed:
+        key = (kind, value)
+        if not isinstance(value, str):
+            return _parse(kind, value)
+        if key not in parses:
+            parses[key] = _parse(kind, value)
+        return parses[key]
+
+    out = []
+    seen: dict[tuple[Any, Any], Input] = {}
+    for position, item in enumerate(items):
+        kind, value = item.get("kind"), item.get("value", "")
+        index = offset + position
+        key = (kind, value) if isinstance(value, str) else None
+        earlier = seen.get(key) if key is not None else None
+        if earlier is not None:
+            out.append(Input(index, kind, value, earlier.candidates, earlier.reason, earlier.taken_as))
+            continue
+        entry = _read(kind, value, index, parse_once)
+        if key is not None:
+            seen[key] = entry
         out.append(entry)
     return out
 
