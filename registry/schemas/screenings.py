@@ -16,15 +16,42 @@ from registry.services.screening import INTERRUPTED, MAX_ITEMS, MAX_JOB_ITEMS, i
 STATUSES = ("invalid", "no_match", "match")
 
 
+VALUE_LENGTH = 2048
+
+
 class ScreeningItem(Schema):
     kind = fields.String(
         validate=validate.OneOf(KINDS), metadata={"description": "optional: guessed from the value if absent"}
     )
-    value = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+    value = fields.String(required=True, validate=validate.Length(min=1, max=VALUE_LENGTH))
+
+
+_ITEM_KEYS = frozenset(ScreeningItem._declared_fields)
+_KINDS = frozenset(KINDS)
+
+
+def _plain(item: Any) -> bool:
+    """Whether ScreeningItem would load `item` unchanged: only its fields, a value of 1-2048 characters
+    and a known kind (if any)."""
+    if type(item) is not dict or not item.keys() <= _ITEM_KEYS:
+        return False
+    value, kind = item.get("value"), item.get("kind", KINDS[0])
+    return type(value) is str and 0 < len(value) <= VALUE_LENGTH and type(kind) is str and kind in _KINDS
+
+
+class ScreeningItems(fields.List):
+    """A list of ScreeningItem. A list whose every item ScreeningItem would load unchanged is taken as
+    it is (copied); otherwise marshmallow loads it item by item, with its errors. For 10,000 items the
+    item-by-item load was a tenth of the request. The tests hold both ways equal."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
+        if type(value) is list and all(_plain(item) for item in value):
+            return [dict(item) for item in value]
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class ScreeningCreate(Schema):
-    items = fields.List(
+    items = ScreeningItems(
         fields.Nested(ScreeningItem),
         required=True,
         validate=validate.Length(min=1, max=MAX_JOB_ITEMS),

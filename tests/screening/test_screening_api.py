@@ -224,3 +224,40 @@ def test_a_valid_ten_digit_phone_without_a_kind_stays_a_phone(client, actors, va
     assert response.status_code == 200, response.json
     (result,) = response.json["results"]
     assert result["status"] == "no_match" and result["kind"] == "phone", result
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [{"value": TAX}, {"kind": "phone", "value": PHONE}, {"value": "x" * 2048, "kind": "domain"}],
+        [{"value": ""}],
+        [{"value": "x" * 2049}],
+        [{"kind": "nonsense", "value": TAX}],
+        [{"kind": None, "value": TAX}],
+        [{"kind": ["phone"], "value": TAX}],
+        [{"value": 123}],
+        [{"value": TAX, "note": "unknown field"}],
+        [{"kind": "phone"}],
+        [TAX],
+        [],
+    ],
+)
+def test_a_list_taken_as_it_is_loads_as_marshmallow_loads_it_item_by_item(items):
+    """ScreeningItems takes a list of plain items without marshmallow's item-by-item load: the same
+    answer, or the same errors, as List(Nested(ScreeningItem))."""
+    from marshmallow import Schema, ValidationError, fields, validate
+
+    from registry.schemas.screenings import MAX_JOB_ITEMS, ScreeningCreate, ScreeningItem
+
+    class ItemByItem(Schema):
+        items = fields.List(
+            fields.Nested(ScreeningItem), required=True, validate=validate.Length(min=1, max=MAX_JOB_ITEMS)
+        )
+
+    def load(schema: Schema) -> object:
+        try:
+            return schema.load({"items": items})
+        except ValidationError as exc:
+            return exc.messages
+
+    assert load(ScreeningCreate()) == load(ItemByItem())
