@@ -1,9 +1,11 @@
 """Bulk screening: a list of identifier spellings checked against the registry in a bounded number of queries.
 
-Each input is normalised by the identifier parsers. The database work is set-based whatever the length
-of the list: one query per identifier kind present (keyed hashes in IN lists of CHUNK), then one for the
-visible links and subjects of every match, two for the visible violations, and one per kind of open order,
-each repeated only once per CHUNK matches. A list of MAX_ITEMS costs at most a few dozen queries.
+Each input is normalised by the identifier parsers, each (kind, spelling) once per list. The database
+work is set-based whatever the length of the list: one query per identifier kind present (its keyed
+hashes), then one for the visible links and subjects of every match, two for the visible violations, and
+one per kind of open order. On PostgreSQL each takes its values as one array parameter (`among`); on
+SQLite as IN lists of CHUNK, repeated once per CHUNK values. A list of MAX_ITEMS costs at most a few dozen
+queries.
 
 What "match" means follows the registry's rule for identifiers (services.visibility): a state agency
 sees every identifier, others only those reached through a visible link. An identifier the caller may not
