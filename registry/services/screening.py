@@ -126,7 +126,7 @@ Parser = Callable[[str, str], Parsed]
 
 def _parse(kind: str, value: str) -> Parsed:
     try:
-        return parse(kind, value)
+        return parse(kind, value, hints=False)  # a screening answers the key, never the hints
     except IdentifierError as exc:
         return exc
 
