@@ -197,6 +197,29 @@ def history_paths_agree(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
     yield compared
 
 
+@pytest.fixture(autouse=True)
+def screening_dumps_agree(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A screening's answer (or job) is written by schemas.screenings.read_json without marshmallow's
+    pass over its results; every one a test requests is also dumped by ScreeningRead, and the two must
+    be equal. The list of answers compared lets a test assert that the comparison ran."""
+    from flask import current_app
+
+    from registry.schemas import screenings
+
+    compared: list[object] = []
+    written = screenings.read_json
+
+    def both(answer, output):  # type: ignore[no-untyped-def]
+        fast = written(answer, output)
+        expected = json.loads(current_app.json.dumps(screenings.ScreeningRead().dump(answer)))
+        assert json.loads(current_app.json.dumps(fast)) == expected
+        compared.append(expected)
+        return fast
+
+    monkeypatch.setattr(screenings, "read_json", both)
+    yield compared
+
+
 @pytest.fixture
 def statements() -> Iterator[list[str]]:
     """Every SQL statement any engine runs while the test runs (to count a page's queries)."""

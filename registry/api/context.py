@@ -92,6 +92,11 @@ def audit_change(payload: Any) -> None:
     g.audit_change = change_hash(payload)
 
 
+def audit_change_digest(digest: str) -> None:
+    """`audit_change` for a view that holds the payload's change_hash already (a screening's list hash)."""
+    g.audit_change = digest
+
+
 def audit_detail(**facts: Any) -> None:
     g.setdefault("audit_detail", {}).update(facts)
 

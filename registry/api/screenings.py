@@ -8,11 +8,22 @@ from typing import Any
 from flask import after_this_request, current_app, url_for
 
 from registry.api.blueprint import PERSONAL_DATA, RegistryBlueprint
-from registry.api.context import app_state, audit_change, audit_detail, audit_resource, caller, db, reveal
+from registry.api.context import (
+    app_state,
+    audit_change,
+    audit_change_digest,
+    audit_detail,
+    audit_resource,
+    caller,
+    db,
+    json_text,
+    reveal,
+)
 from registry.api.limits import max_body
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
 from registry.models import JobStatus
+from registry.schemas import screenings as schema
 from registry.schemas.identifiers import RevealQuery
 from registry.schemas.output import current as output
 from registry.schemas.screenings import (
@@ -98,9 +109,9 @@ def create_screening(query: dict[str, Any], args: dict[str, Any]):
         output().loaded["url", job.id] = url
         return job, 202, {"Location": url}
     answer = service.screen(db(), cipher=app_state().cipher, principal=principal, items=items)
-    audit_change(answer.elements)
+    audit_change_digest(answer.list_sha256)  # change_hash(answer.elements), computed once
     audit_detail(items=len(items), matches=answer.matches, list_sha256=answer.list_sha256)
-    return answer
+    return json_text(current_app.json.dumps(schema.read_json(answer, output())))
 
 
 @blp.route("/screenings/<uuid:job_id>", methods=["GET"])
@@ -126,7 +137,7 @@ def get_screening(args: dict[str, Any], job_id: Any):
         loaded["page", job.id], loaded["per_page", job.id] = args["page"], args["per_page"]
         loaded["results", job.id] = results[start : start + args["per_page"]]
         audit_detail(list_sha256=job.list_sha256, matches=job.matches, items=job.total)
-    return job
+    return json_text(current_app.json.dumps(schema.read_json(job, output())))
 
 
 @blp.route("/identifiers/match", methods=["GET"])

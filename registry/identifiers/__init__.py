@@ -47,14 +47,21 @@ _PARSERS: dict[str, Callable[[str], ParsedIdentifier]] = {
     "app": partial(parse_platform, "app"),
 }
 KINDS: tuple[str, ...] = tuple(_PARSERS)
+# Parsers that can leave out what only describes a value (`parse(..., hints=False)`).
+_KEY_ONLY: dict[str, Callable[[str], ParsedIdentifier]] = {"phone": partial(parse_phone, hints=False)}
 
 # Long enough for any real URL; stops pathological input before the parsers see it.
 MAX_LENGTH = 4096
 
 
-def parse(kind: str, value: str) -> ParsedIdentifier:
-    """Canonical identifier of `kind` spelled by `value`; raises IdentifierError."""
-    parser = _PARSERS.get(kind)
+def parse(kind: str, value: str, *, hints: bool = True) -> ParsedIdentifier:
+    """Canonical identifier of `kind` spelled by `value`; raises IdentifierError.
+
+    `hints=False`: the same answer or error, and the same kind, value and validity, but without what
+    only describes the value where a parser can leave it out (a phone's type, carrier, region and
+    international spelling): for look-ups that never store or show the parsed value (bulk screening).
+    """
+    parser = _PARSERS.get(kind) if hints else _KEY_ONLY.get(kind, _PARSERS.get(kind))
     if parser is None:
         raise IdentifierError(str(kind), f"unknown identifier kind {kind!r}", field="kind")
     if not isinstance(value, str):

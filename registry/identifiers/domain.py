@@ -28,6 +28,8 @@ _LOOKALIKES = frozenset(
     "αο νρτυχικΑΒΕΖΗΙΚΜΝΟΡΤΥΧ".replace(" ", "")  # Greek
     + "ıɑɡȷſƖǀ"  # Latin letters that pass for other Latin letters
 )
+# A host idna would leave as it is, lowercased: ASCII letters, digits and hyphens in non-empty labels.
+_LDH_HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\Z")
 
 
 @cache
@@ -70,6 +72,8 @@ def _script(ch: str) -> str | None:
 
 def is_confusable(u_label: str) -> bool:
     """True when a label mixes scripts, or spells Latin-looking text with non-ASCII letters."""
+    if u_label.isascii():  # ASCII letters are all Latin and none is a look-alike
+        return False
     for label in u_label.split("."):
         # Look-alike spelling: every non-ASCII letter passes for a Latin one (all-Cyrillic "раура", "paypı").
         foreign = [ch for ch in label if ch.isalpha() and not ch.isascii()]
@@ -79,6 +83,26 @@ def is_confusable(u_label: str) -> bool:
         if len(scripts) > 1 and not any(scripts <= mix for mix in _CJK_MIXES):
             return True
     return False
+
+
+def _plain_a_label(host: str) -> str | None:
+    """The A-label of a host made of ASCII letters, digits and hyphens, or None when idna must decide.
+
+    For such a host idna's answer is known without its per-code-point checks (a tenth of a millisecond
+    a host, the bulk of a 10,000-item screening's parsing): UTS 46 maps A-Z to a-z and leaves the
+    rest, and IDNA 2008 allows a-z, 0-9 and hyphens except at either end of a label or as the third
+    and fourth characters (which also sends every `xn--` label to idna, to be decoded and checked).
+    Hosts too long, or with labels too long, go to idna too, for its errors. The identifier tests hold
+    this equal to idna's answer."""
+    if not host.isascii():
+        return None
+    lowered = host.lower()
+    if len(lowered) > 253 or not _LDH_HOST.match(lowered):
+        return None
+    for label in lowered.split("."):
+        if len(label) > 63 or label[0] == "-" or label[-1] == "-" or label[2:4] == "--":
+            return None
+    return lowered
 
 
 def parse_domain(value: str) -> ParsedIdentifier:
@@ -92,8 +116,9 @@ def parse_domain(value: str) -> ParsedIdentifier:
     labels = host.split(".")
     if "" in labels:
         raise IdentifierError(KIND, f"domain {host} has an empty label")
+    plain = _plain_a_label(host)
     try:
-        a_label = idna.encode(host, uts46=True).decode("ascii")
+        a_label = plain or idna.encode(host, uts46=True).decode("ascii")
     except idna.IDNAError as exc:
         # idna reports lengths only in its message text; turn those into our own wording.
         if "Label too long" in str(exc):
@@ -108,7 +133,7 @@ def parse_domain(value: str) -> ParsedIdentifier:
     registrable = _psl().privatesuffix(a_label)
     if registrable is None:
         raise IdentifierError(KIND, f"domain {a_label} is a public suffix, not a registrable domain")
-    u_label = idna.decode(a_label)
+    u_label = plain or idna.decode(a_label)
     attributes = {
         "registrable_domain": registrable,
         "u_label": u_label,

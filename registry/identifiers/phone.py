@@ -44,7 +44,9 @@ def _old_mobile(compact: str) -> str | None:
     return None
 
 
-def parse_phone(value: str) -> ParsedIdentifier:
+def parse_phone(value: str, *, hints: bool = True) -> ParsedIdentifier:
+    """The E.164 number. `hints=False` leaves out the type, carrier, region and international spelling
+    (display is then the E.164 number): two thirds of a parse, for look-ups that never store it."""
     compact = _SEPARATORS.sub("", value)
     attributes: dict = {}
     old = _old_mobile(compact)
@@ -59,8 +61,10 @@ def parse_phone(value: str) -> ParsedIdentifier:
         raise IdentifierError(KIND, "not a possible phone number (wrong length for its country)")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     # Validity, type and carrier are hints only: ranges move and numbers are ported between carriers.
+    attributes["valid"] = phonenumbers.is_valid_number(number)
+    if not hints:
+        return ParsedIdentifier(KIND, e164, e164, attributes)
     attributes.update(
-        valid=phonenumbers.is_valid_number(number),
         type=_TYPES.get(phonenumbers.number_type(number), "unknown"),
         carrier=carrier.name_for_number(number, "en") or None,
         region=phonenumbers.region_code_for_number(number),

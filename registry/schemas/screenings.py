@@ -16,15 +16,42 @@ from registry.services.screening import INTERRUPTED, MAX_ITEMS, MAX_JOB_ITEMS, i
 STATUSES = ("invalid", "no_match", "match")
 
 
+VALUE_LENGTH = 2048
+
+
 class ScreeningItem(Schema):
     kind = fields.String(
         validate=validate.OneOf(KINDS), metadata={"description": "optional: guessed from the value if absent"}
     )
-    value = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+    value = fields.String(required=True, validate=validate.Length(min=1, max=VALUE_LENGTH))
+
+
+_ITEM_KEYS = frozenset(ScreeningItem._declared_fields)
+_KINDS = frozenset(KINDS)
+
+
+def _plain(item: Any) -> bool:
+    """Whether ScreeningItem would load `item` unchanged: only its fields, a value of 1-2048 characters
+    and a known kind (if any)."""
+    if type(item) is not dict or not item.keys() <= _ITEM_KEYS:
+        return False
+    value, kind = item.get("value"), item.get("kind", KINDS[0])
+    return type(value) is str and 0 < len(value) <= VALUE_LENGTH and type(kind) is str and kind in _KINDS
+
+
+class ScreeningItems(fields.List):
+    """A list of ScreeningItem. A list whose every item ScreeningItem would load unchanged is taken as
+    it is (copied); otherwise marshmallow loads it item by item, with its errors. For 10,000 items the
+    item-by-item load was 5-10% of the request. The tests hold both ways equal."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
+        if type(value) is list and all(_plain(item) for item in value):
+            return [dict(item) for item in value]
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class ScreeningCreate(Schema):
-    items = fields.List(
+    items = ScreeningItems(
         fields.Nested(ScreeningItem),
         required=True,
         validate=validate.Length(min=1, max=MAX_JOB_ITEMS),
@@ -124,6 +151,52 @@ class ScreeningRead(OutputSchema):
     results = fields.Nested(
         ScreeningResult, many=True, metadata={"description": "ScreeningResult per input, in input order"}
     )
+
+
+_OPEN_ORDERS = tuple(OpenOrders._declared_fields)
+
+
+def present_results(results: list[dict[str, Any]], output: Output) -> list[dict[str, Any]]:
+    """ScreeningResult's dump of each result, written out: marshmallow took an eighth of a 10,000-item
+    screening to walk 100,000 fields. The same computed fields (`_canonical`, `_subjects`) decide what
+    is shown; the tests dump every answer both ways and require them equal (tests/conftest.py)."""
+    presented = []
+    for result in results:
+        shown: dict[str, Any] = {}
+        for name in ("input_index", "status", "kind"):
+            if name in result:
+                shown[name] = result[name]
+        canonical = _canonical(result, output)
+        if canonical is not missing:
+            shown["canonical"] = canonical
+        for name in ("sensitive", "reason"):
+            if name in result:
+                shown[name] = result[name]
+        if "identifier_id" in result:
+            shown["identifier_id"] = str(result["identifier_id"])
+        subjects = _subjects(result, output)
+        if subjects is not missing:
+            shown["subjects"] = [str(subject) for subject in subjects]
+        if "violations_by_category" in result:
+            shown["violations_by_category"] = result["violations_by_category"]
+        if "open_orders" in result:
+            orders = result["open_orders"]
+            shown["open_orders"] = {name: orders[name] for name in _OPEN_ORDERS if name in orders}
+        presented.append(shown)
+    return presented
+
+
+# ScreeningRead without its results, which present_results writes (see `read_json`).
+_ENVELOPE = ScreeningRead(exclude=("results",))
+
+
+def read_json(answer: Any, output: Output) -> dict[str, Any]:
+    """ScreeningRead's dump of an answer or a job, its results written by `present_results`."""
+    body: dict[str, Any] = _ENVELOPE.dump(answer)
+    results = ScreeningRead.computed["results"](answer, output)
+    if results is not missing:
+        body["results"] = present_results(results, output)
+    return body
 
 
 class ScreeningJobQuery(Schema):

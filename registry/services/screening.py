@@ -1,9 +1,11 @@
 """Bulk screening: a list of identifier spellings checked against the registry in a bounded number of queries.
 
-Each input is normalised by the identifier parsers. The database work is set-based whatever the length
-of the list: one query per identifier kind present (keyed hashes in IN lists of CHUNK), then one for the
-visible links and subjects of every match, two for the visible violations, and one per kind of open order,
-each repeated only once per CHUNK matches. A list of MAX_ITEMS costs at most a few dozen queries.
+Each input is normalised by the identifier parsers, each (kind, spelling) once per list. The database
+work is set-based whatever the length of the list: one query per identifier kind present (its keyed
+hashes), then one for the visible links and subjects of every match, two for the visible violations, and
+one per kind of open order. On PostgreSQL each takes its values as one array parameter (`among`); on
+SQLite as IN lists of CHUNK, repeated once per CHUNK values. A list of MAX_ITEMS costs at most a few dozen
+queries.
 
 What "match" means follows the registry's rule for identifiers (services.visibility): a state agency
 sees every identifier, others only those reached through a visible link. An identifier the caller may not
@@ -14,6 +16,7 @@ see is answered `no_match`, exactly like an unknown one, so screening reveals no
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 import logging
@@ -27,7 +30,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import rfc8785
-from sqlalchemy import distinct, func, select
+from sqlalchemy import ColumnElement, Text, any_, bindparam, cast, distinct, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
@@ -102,8 +106,8 @@ class Screening:
     elements: list[list[str]]  # the canonical list, keyed-hashed (see list_elements)
     matches: int
 
-    @property
-    def list_sha256(self) -> str:
+    @functools.cached_property
+    def list_sha256(self) -> str:  # RFC 8785 of 10,000 elements: tens of milliseconds, so once
         return list_hash(self.elements)
 
     @property
@@ -115,8 +119,19 @@ class Screening:
 
 _TAX_SHAPE = re.compile(r"^(?:\d{10}|\d{13}|\d{10}-\d{3})$")
 
+# parse(), or the IdentifierError it raised: what one list's parsing remembers (see `normalise`).
+Parsed = ParsedIdentifier | IdentifierError
+Parser = Callable[[str, str], Parsed]
 
-def _mistyped_tax_code(text: str) -> str | None:
+
+def _parse(kind: str, value: str) -> Parsed:
+    try:
+        return parse(kind, value, hints=False)  # a screening answers the key, never the hints
+    except IdentifierError as exc:
+        return exc
+
+
+def _mistyped_tax_code(text: str, parse_: Parser = _parse) -> str | None:
     """The reason a kind-less input is a tax code with a typo, or None if it is not one.
 
     Ten or thirteen digits (separators allowed), or `NNNNNNNNNN-BBB`, that fail the tax code's check are
@@ -127,39 +142,35 @@ def _mistyped_tax_code(text: str) -> str | None:
     compact = re.sub(r"[\s.]", "", text)
     if not _TAX_SHAPE.match(compact) and not _TAX_SHAPE.match(compact.replace("-", "")):
         return None
-    try:
-        parse("tax_code", text)
-    except IdentifierError as exc:
-        digits = compact.replace("-", "")
-        if len(digits) == 10 and digits.startswith("0") and _valid_vn_phone(digits):
-            return None
-        return exc.reason
-    return None
+    as_tax_code = parse_("tax_code", text)
+    if not isinstance(as_tax_code, IdentifierError):
+        return None
+    digits = compact.replace("-", "")
+    # The phone parser drops the same separators: `text` reads as the phone `digits` spell, and is
+    # the spelling _guess parses next.
+    if len(digits) == 10 and digits.startswith("0") and _valid_vn_phone(parse_("phone", text)):
+        return None
+    return as_tax_code.reason
 
 
-def _valid_vn_phone(digits: str) -> bool:
-    try:
-        return bool(parse("phone", digits).attributes.get("valid"))
-    except IdentifierError:
-        return False
+def _valid_vn_phone(parsed: Parsed) -> bool:
+    return not isinstance(parsed, IdentifierError) and bool(parsed.attributes.get("valid"))
 
 
-def _guess(value: str) -> list[ParsedIdentifier]:
+def _guess(value: str, parse_: Parser = _parse) -> list[ParsedIdentifier]:
     text = value.strip()
     if "/" in text and not _SHAPES["ip_range"](text):
         # A URL: parsed once; the shop, profile or app it designates (if any) is the first candidate.
-        try:
-            url = parse("url", text)
-        except IdentifierError:
+        url = parse_("url", text)
+        if isinstance(url, IdentifierError):
             return []
         return [*(r for r in url.related if r.kind in PLATFORM_KINDS), url]
     found: list[ParsedIdentifier] = []
     for kind in GUESS_ORDER:
         if not _SHAPES[kind](text):
             continue
-        try:
-            parsed = parse(kind, text)
-        except IdentifierError:
+        parsed = parse_(kind, text)
+        if isinstance(parsed, IdentifierError):
             continue
         if parsed not in found:
             found.append(parsed)
@@ -168,25 +179,54 @@ def _guess(value: str) -> list[ParsedIdentifier]:
     return found
 
 
-def normalise(items: Sequence[dict[str, Any]], *, offset: int = 0) -> list[Input]:
-    """Each input parsed: with its kind as given, or guessed; invalid ones carry a safe reason."""
-    out = []
-    for position, item in enumerate(items):
-        entry = Input(offset + position, item.get("kind"), item.get("value", ""))
-        if entry.kind:
-            try:
-                entry.candidates = [parse(entry.kind, entry.value)]
-            except IdentifierError as exc:
-                entry.reason = exc.reason
+def _read(kind: str | None, value: Any, index: int, parse_: Parser) -> Input:
+    entry = Input(index, kind, value)
+    if kind:
+        parsed = parse_(kind, value)
+        if isinstance(parsed, IdentifierError):
+            entry.reason = parsed.reason
         else:
-            mistyped = _mistyped_tax_code(entry.value.strip()) if isinstance(entry.value, str) else None
-            if mistyped is not None:
-                entry.reason, entry.taken_as = f"invalid tax code: {mistyped}", "tax_code"
-                out.append(entry)
-                continue
-            entry.candidates = _guess(entry.value) if isinstance(entry.value, str) else []
-            if not entry.candidates:
-                entry.reason = NO_KIND_REASON
+            entry.candidates = [parsed]
+        return entry
+    mistyped = _mistyped_tax_code(value.strip(), parse_) if isinstance(value, str) else None
+    if mistyped is not None:
+        entry.reason, entry.taken_as = f"invalid tax code: {mistyped}", "tax_code"
+        return entry
+    entry.candidates = _guess(value, parse_) if isinstance(value, str) else []
+    if not entry.candidates:
+        entry.reason = NO_KIND_REASON
+    return entry
+
+
+def normalise(items: Sequence[dict[str, Any]], *, offset: int = 0) -> list[Input]:
+    """Each input parsed: with its kind as given, or guessed; invalid ones carry a safe reason.
+
+    A list parses each (kind, spelling) once: an input spelled as an earlier one gets its reading, and
+    the parsers a guess tries after the mistyped-tax-code check (the tax code, the phone) are not run
+    again for the same text."""
+    parses: dict[tuple[str, str], Parsed] = {}
+
+    def parse_once(kind: str, value: str) -> Parsed:
+        key = (kind, value)
+        if not isinstance(value, str):
+            return _parse(kind, value)
+        if key not in parses:
+            parses[key] = _parse(kind, value)
+        return parses[key]
+
+    out = []
+    seen: dict[tuple[Any, Any], Input] = {}
+    for position, item in enumerate(items):
+        kind, value = item.get("kind"), item.get("value", "")
+        index = offset + position
+        key = (kind, value) if isinstance(value, str) else None
+        earlier = seen.get(key) if key is not None else None
+        if earlier is not None:
+            out.append(Input(index, kind, value, earlier.candidates, earlier.reason, earlier.taken_as))
+            continue
+        entry = _read(kind, value, index, parse_once)
+        if key is not None:
+            seen[key] = entry
         out.append(entry)
     return out
 
@@ -221,6 +261,22 @@ def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
         yield values[start : start + size]
 
 
+def among(session: Session, column: Any, values: Sequence[Any]) -> Iterator[ColumnElement[bool]]:
+    """`column IN values` as conditions for as few statements as the database allows.
+
+    PostgreSQL: one condition, `column = ANY(:array)`, which it plans as the IN list it stands for,
+    while the driver sends one array value instead of a placeholder per value (building and parsing a
+    statement of 5,000 placeholders cost more than running it). Elsewhere (SQLite): IN lists of CHUNK.
+    """
+    if not values:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        return
+    for part in chunks(values):
+        yield column.in_(part)
+
+
 def _find_identifiers(
     session: Session, cipher: FieldCipher, principal: Principal, inputs: list[Input]
 ) -> dict[tuple[str, str], uuid.UUID]:
@@ -232,11 +288,10 @@ def _find_identifiers(
     found: dict[tuple[str, str], uuid.UUID] = {}
     seen_by_caller = visibility.identifier_visible(principal)
     for kind in (k for k in KINDS if k in wanted):
-        digests = list(wanted[kind])
-        for part in chunks(digests):
+        for among_digests in among(session, Identifier.value_hash, list(wanted[kind])):
             rows = session.execute(
                 select(Identifier.value_hash, Identifier.id).where(
-                    Identifier.kind == kind, Identifier.value_hash.in_(part), seen_by_caller
+                    Identifier.kind == kind, among_digests, seen_by_caller
                 )
             ).tuples()
             for digest, identifier_id in rows:
@@ -248,12 +303,12 @@ def _visible_subjects(
     session: Session, principal: Principal, identifier_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     subjects: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    for part in chunks(identifier_ids):
+    for among_ids in among(session, Link.identifier_id, identifier_ids):
         rows = session.execute(
             select(Link.identifier_id, Link.subject_id)
             .join(Subject, Subject.id == Link.subject_id)
             .where(
-                Link.identifier_id.in_(part),
+                among_ids,
                 visibility.record_visible(Link, principal),
                 visibility.record_visible(Subject, principal),
             )
@@ -269,15 +324,19 @@ def _violations(
     identifier_ids: list[uuid.UUID],
     subjects: dict[uuid.UUID, list[uuid.UUID]],
 ) -> dict[uuid.UUID, Counter[str]]:
-    """Visible violations touching each identifier or one of its visible subjects, counted by category."""
+    """Visible violations touching each identifier or one of its visible subjects, counted by category.
+
+    Categories are read as their JSON text and each distinct text decoded once: a screening reads tens
+    of thousands of violations with a few dozen distinct lists of categories."""
     touching: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)  # identifier -> violation ids
-    categories: dict[uuid.UUID, list[str]] = {}
+    categories: dict[uuid.UUID, str | None] = {}
     seen = visibility.record_visible(Violation, principal)
-    for part in chunks(identifier_ids):
+    categories_text = cast(Violation.categories, Text)
+    for among_ids in among(session, violation_identifier.c.identifier_id, identifier_ids):
         rows = session.execute(
-            select(violation_identifier.c.identifier_id, Violation.id, Violation.categories)
+            select(violation_identifier.c.identifier_id, Violation.id, categories_text)
             .join(Violation, Violation.id == violation_identifier.c.violation_id)
-            .where(violation_identifier.c.identifier_id.in_(part), seen)
+            .where(among_ids, seen)
         ).tuples()
         for identifier_id, violation_id, cats in rows:
             touching[identifier_id].add(violation_id)
@@ -286,21 +345,22 @@ def _violations(
     for identifier_id, subject_ids in subjects.items():
         for subject_id in subject_ids:
             by_subject[subject_id].append(identifier_id)
-    for part in chunks(list(by_subject)):
+    for among_subjects in among(session, violation_subject.c.subject_id, list(by_subject)):
         rows = session.execute(
-            select(violation_subject.c.subject_id, Violation.id, Violation.categories)
+            select(violation_subject.c.subject_id, Violation.id, categories_text)
             .join(Violation, Violation.id == violation_subject.c.violation_id)
-            .where(violation_subject.c.subject_id.in_(part), seen)
+            .where(among_subjects, seen)
         ).tuples()
         for subject_id, violation_id, cats in rows:
             categories[violation_id] = cats
             for identifier_id in by_subject[subject_id]:
                 touching[identifier_id].add(violation_id)
+    decoded = {text: json.loads(text) if text else [] for text in set(categories.values())}
     counts: dict[uuid.UUID, Counter[str]] = {}
     for identifier_id, violation_ids in touching.items():
         counter: Counter[str] = Counter()
         for violation_id in violation_ids:
-            counter.update(categories[violation_id] or [])
+            counter.update(decoded[categories[violation_id]] or [])
         counts[identifier_id] = counter
     return counts
 
@@ -312,12 +372,12 @@ def _open_block_requests(
     validity counts as expired even before the workflows' tick records it)."""
     counts: Counter[uuid.UUID] = Counter()
     now = utcnow()
-    for part in chunks(identifier_ids):
+    for among_ids in among(session, BlockTarget.identifier_id, identifier_ids):
         rows = session.execute(
             select(BlockTarget.identifier_id, func.count(distinct(BlockRequest.id)))
             .join(BlockRequest, BlockRequest.id == BlockTarget.request_id)
             .where(
-                BlockTarget.identifier_id.in_(part),
+                among_ids,
                 BlockRequest.state.not_in([*blocking.TERMINAL, BlockState.DRAFT]),
                 ~unrecorded_expiry(now),
                 blocking.block_request_visible(principal),
@@ -335,12 +395,12 @@ def _open_freeze_orders(
     to the caller (issuer, State Bank, Standing Office, and a bank for orders dispatched to it)."""
     viewer = freezing.viewer(session, principal)
     counts: Counter[uuid.UUID] = Counter()
-    for part in chunks(identifier_ids):
+    for among_ids in among(session, FreezeAccount.identifier_id, identifier_ids):
         rows = session.execute(
             select(FreezeAccount.identifier_id, func.count(distinct(FreezeOrder.id)))
             .join(FreezeOrder, FreezeOrder.id == FreezeAccount.order_id)
             .where(
-                FreezeAccount.identifier_id.in_(part),
+                among_ids,
                 FreezeOrder.state.in_(freezing.RUNNING),
                 freezing.orders_seen_by(viewer),
             )

@@ -158,3 +158,36 @@ def test_email_refusals(value, reason):
     with pytest.raises(IdentifierError) as exc:
         parse("email", value)
     assert exc.value.reason == reason
+
+
+def _outcome(value: str) -> tuple:
+    try:
+        parsed = parse("domain", value)
+    except IdentifierError as exc:
+        return ("error", exc.reason)
+    return (parsed.kind, parsed.value, parsed.display, parsed.attributes)
+
+
+def test_plain_ascii_hosts_parse_as_idna_parses_them(monkeypatch):
+    """The shortcut for ASCII letters, digits and hyphens (domain._plain_a_label) answers exactly as
+    idna does, for hosts it takes and hosts it leaves to idna (hyphens in the 3rd and 4th places,
+    `xn--` labels, underscores, labels and names too long, numeric top labels, public suffixes)."""
+    import random
+
+    from registry.identifiers import domain
+
+    rng = random.Random(16)
+    hosts = [
+        "shop.vn", "SHOP-1.COM.VN", "a-b.vn", "-ab.vn", "ab-.vn", "ab--cd.vn", "xn--bcher-kva.vn",
+        "XN--BCHER-KVA.vn", "xn--.vn", "a_b.vn", "123.456.vn", "shop.123", "com.vn", "vn", "a.b.c.d.e.vn",
+        "a" * 63 + ".vn", "a" * 64 + ".vn",
+        ".".join(["abcdefghi"] * 25) + ".vn", ".".join(["a" * 50] * 5) + ".vn",
+        "bücher.vn", "Bücher.VN", "shop.vn.", "sh op.vn", "shop..vn", "*.shop.vn",
+    ]  # fmt: skip
+    alphabet = "abcxyzABCXYZ0189-_."
+    hosts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 20))) + ".vn" for _ in range(3000)]
+    taken = [host for host in hosts if domain._plain_a_label(host.rstrip(".")) is not None]
+    assert len(taken) > 1000  # the shortcut is tried, and most random hosts are left to idna too
+    fast = [_outcome(host) for host in hosts]
+    monkeypatch.setattr(domain, "_plain_a_label", lambda host: None)
+    assert fast == [_outcome(host) for host in hosts]

@@ -152,3 +152,29 @@ def test_bank_account_refusals_never_echo_the_number(value, reason):
         parse("bank_account", value)
     assert exc.value.reason == reason
     assert "0011001234" not in exc.value.reason
+
+
+def test_a_phone_parsed_without_hints_has_the_same_key_and_validity():
+    """`parse(..., hints=False)` (bulk screening) answers the same number, validity and renumbering, or
+    the same error, as a full parse; only the hints and the international spelling are left out."""
+    import random
+
+    rng = random.Random(16)
+    values = ["0912345678", "+84 912 345 678", "0168 123 4567", "024 3825 1234", "+1 650 253 0000",
+              "0100109107", "12", "abc", "+84-91-234", "(024) 3825-1234", "0084 912 345 678",
+              "1900 1234"]  # fmt: skip
+    values += [f"0{rng.randint(10**8, 10**10 - 1)}" for _ in range(300)]
+    for value in values:
+        try:
+            full = parse("phone", value)
+        except IdentifierError as exc:
+            with pytest.raises(IdentifierError) as raised:
+                parse("phone", value, hints=False)
+            assert raised.value.reason == exc.reason
+            continue
+        light = parse("phone", value, hints=False)
+        assert (light.kind, light.value, light.display) == (full.kind, full.value, full.value)
+        assert light.sensitive is full.sensitive is False
+        kept = ("valid", "renumbered_from")
+        assert light.attributes == {k: v for k, v in full.attributes.items() if k in kept}
+        assert "carrier" in full.attributes and "type" in full.attributes

@@ -73,15 +73,17 @@ def test_hidden_identifier_is_no_match_for_an_association(client, actors, regist
     assert "subjects" not in results[0]
 
 
-def test_sensitive_values_revealed_only_with_scope(client, actors, registry_data):
+def test_sensitive_values_revealed_only_with_scope(client, actors, registry_data, screening_dumps_agree):
     items = [{"kind": "bank_account", "value": BANK}, {"kind": "personal_id", "value": "001190012345"}]
     plain = screen(client, actors.headers("MOF-CUSTOMS", scopes=["registry:read"]), items)
     assert all("canonical" not in r for r in plain.json["results"])
+    assert plain.json["results"][0]["status"] == "match" and "subjects" not in plain.json["results"][0]
     assert b"0011001234567" not in plain.data and b"001190012345" not in plain.data
     refused = screen(client, actors.headers("MOF-CUSTOMS", scopes=["registry:read"]), items, sensitive="true")
     assert refused.status_code == 403
     revealed = screen(client, actors.headers("MOF-CUSTOMS"), items, sensitive="true")
     assert [r["canonical"] for r in revealed.json["results"]] == ["970436:0011001234567", "001190012345"]
+    assert len(screening_dumps_agree) == 2  # both answers also dumped by ScreeningRead, and equal
 
 
 def test_screening_needs_a_purpose(client, actors):
@@ -128,7 +130,9 @@ def test_query_count_does_not_grow_with_the_list(client, actors, engine, registr
     assert len(small) <= 20
 
 
-def test_longer_lists_become_a_job_for_the_submitting_agency(client, actors, db, registry_data):
+def test_longer_lists_become_a_job_for_the_submitting_agency(
+    client, actors, db, registry_data, screening_dumps_agree
+):
     items = [{"kind": "tax_code", "value": TAX}] + [
         {"kind": "domain", "value": f"s{i}.vn"} for i in range(10_000)
     ]
@@ -151,6 +155,7 @@ def test_longer_lists_become_a_job_for_the_submitting_agency(client, actors, db,
         fetch_audit["detail"]["matches"] == 1 and fetch_audit["detail"]["list_sha256"] == body["list_sha256"]
     )
     assert audit_entries(db, "screening:run")[-1]["detail"] == {"items": 10_001, "job": True}
+    assert len(screening_dumps_agree) == 2  # the two pages fetched, each also dumped by ScreeningRead
 
 
 def test_empty_or_malformed_lists_are_422(client, actors):
@@ -219,3 +224,40 @@ def test_a_valid_ten_digit_phone_without_a_kind_stays_a_phone(client, actors, va
     assert response.status_code == 200, response.json
     (result,) = response.json["results"]
     assert result["status"] == "no_match" and result["kind"] == "phone", result
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [{"value": TAX}, {"kind": "phone", "value": PHONE}, {"value": "x" * 2048, "kind": "domain"}],
+        [{"value": ""}],
+        [{"value": "x" * 2049}],
+        [{"kind": "nonsense", "value": TAX}],
+        [{"kind": None, "value": TAX}],
+        [{"kind": ["phone"], "value": TAX}],
+        [{"value": 123}],
+        [{"value": TAX, "note": "unknown field"}],
+        [{"kind": "phone"}],
+        [TAX],
+        [],
+    ],
+)
+def test_a_list_taken_as_it_is_loads_as_marshmallow_loads_it_item_by_item(items):
+    """ScreeningItems takes a list of plain items without marshmallow's item-by-item load: the same
+    answer, or the same errors, as List(Nested(ScreeningItem))."""
+    from marshmallow import Schema, ValidationError, fields, validate
+
+    from registry.schemas.screenings import MAX_JOB_ITEMS, ScreeningCreate, ScreeningItem
+
+    class ItemByItem(Schema):
+        items = fields.List(
+            fields.Nested(ScreeningItem), required=True, validate=validate.Length(min=1, max=MAX_JOB_ITEMS)
+        )
+
+    def load(schema: Schema) -> object:
+        try:
+            return schema.load({"items": items})
+        except ValidationError as exc:
+            return exc.messages
+
+    assert load(ScreeningCreate()) == load(ItemByItem())
