@@ -11,7 +11,7 @@ from typing import Any
 import rfc8785
 from sqlalchemy.orm import Session
 
-from registry.audit.models import AuditEntry, AuditSubject
+from registry.audit.models import AuditEntry
 from registry.db import utcnow
 
 OUTCOMES = ("allowed", "denied", "error")
@@ -34,13 +34,14 @@ class AuditEvent:
     method: str | None = None  # the HTTP method and path (never the query string: it may hold values)
     path: str | None = None
     # Subjects the answer reached besides the resource (search results, holders, matches, graph nodes);
-    # sorted ids. `record` indexes them in audit_subject for `resource=subject:<id>`.
+    # sorted ids. `record` copies them to audit_entry.subjects for `resource=subject:<id>`.
     subjects: tuple[str, ...] | None = None
     revealed: bool | None = None  # True: the answer showed sensitive values in full (?sensitive=true)
 
 
 # The searchable columns of `audit_entry` copied from the event (so from the signed body) by `record`.
-# `GET /audit/search` answers from them, so the verifier holds each to the body: see `signed_columns`.
+# `GET /audit/search` answers from them, so each must be what the body says: PostgreSQL's constraint
+# `ck_audit_entry_signed` holds them (with `subjects`) to it; on SQLite the verifier compares every row.
 EVENT_COLUMNS = (
     "agency",
     "client_id",
@@ -84,7 +85,6 @@ def change_hash(payload: Any) -> str:
 
 
 _INSERT = AuditEntry.__table__.insert()  # type: ignore[attr-defined]  # a Table, typed as FromClause
-_INSERT_SUBJECTS = AuditSubject.__table__.insert()  # type: ignore[attr-defined]
 
 
 def record(session: Session, event: AuditEvent) -> int:
@@ -113,13 +113,9 @@ def record(session: Session, event: AuditEvent) -> int:
             "status_code": event.status_code,
             "purpose": event.purpose,
             "request_id": event.request_id,
+            "subjects": list(event.subjects) if event.subjects is not None else None,
         },
     )
     key = result.inserted_primary_key
     assert key is not None
-    entry_id = int(key[0])
-    if event.subjects:  # one more round trip, only for answers that reached several subjects
-        session.connection().execute(
-            _INSERT_SUBJECTS, [{"entry_id": entry_id, "subject_id": subject} for subject in event.subjects]
-        )
-    return entry_id
+    return int(key[0])
