@@ -19,7 +19,7 @@ NOT VALID. So the verifier reads the catalogue instead of every row: the constra
 validated, and defined exactly as here (`registry.audit.verify`). Only built-in functions appear in it,
 so there is no function of ours whose definition could be swapped while a row is rewritten and then
 restored. `json` rather than `jsonb`: each column's check scans the body text, cheaper than building a
-jsonb value for it (about 45 us an insert for all twelve on the 2-core test machine).
+jsonb value each time (bench/README.md, seventh session, has what the check costs an insert).
 
 `audit_subject` (one row per subject reached, migration 0019) becomes `audit_entry.subjects`, the
 body's `subjects` list (jsonb on PostgreSQL, with a GIN index for `subjects @> '["<id>"]'`), held by
