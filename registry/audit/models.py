@@ -1,25 +1,42 @@
 """Audit log rows. Every table here is append-only (PostgreSQL triggers refuse UPDATE, DELETE, TRUNCATE).
 
-`AuditEntry.body` holds the exact canonical bytes that were hashed into the Merkle tree. Sequencing,
-tree state, signing keys, witnesses and cosignatures are further append-only rows, so the sequencer
-never updates an entry and the application role needs no more than INSERT and SELECT.
+`AuditEntry.body` holds the exact canonical bytes that were hashed into the Merkle tree; its other
+columns copy the body's fields for the audit search, and PostgreSQL holds them to the body (constraint
+`ck_audit_entry_signed`, migration 0020). Sequencing, tree state, signing keys, witnesses and
+cosignatures are further append-only rows, so the sequencer never updates an entry and the application
+role needs no more than INSERT and SELECT.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, FetchedValue, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, FetchedValue, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.db import Base, created_at
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
+# None is SQL NULL, as the body's absent `subjects` is (by default SQLAlchemy would store JSON null).
+SubjectIds = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class AuditEntry(Base):
+    """One audited request. On PostgreSQL the check constraint `ck_audit_entry_signed` (migration 0020)
+    makes every column but id, body, leaf_hash and xact equal to what the body says, on every write."""
+
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entry_agency_time", "agency", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_audit_entry_agency_time", "agency", "occurred_at"),
+        Index(
+            "ix_audit_entry_subjects",
+            "subjects",
+            postgresql_using="gin",
+            postgresql_ops={"subjects": "jsonb_path_ops"},
+            info={"dialect": "postgresql"},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     body: Mapped[bytes] = mapped_column(LargeBinary, comment="RFC 8785 canonical JSON, as hashed")
@@ -35,6 +52,11 @@ class AuditEntry(Base):
     status_code: Mapped[int | None]
     purpose: Mapped[str | None] = mapped_column(String(300))
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # For `resource=subject:<id>`: the subjects the answer showed besides its resource (a page of search
+    # results, a lookup's holders, screening matches, graph nodes, the subjects of cases and links).
+    subjects: Mapped[list[str] | None] = mapped_column(
+        SubjectIds, comment="the body's `subjects`: the subjects the answer reached besides its resource"
+    )
     # FetchedValue: the ORM must omit the column so PostgreSQL's DEFAULT (set in migration 0004) applies.
     xact: Mapped[int | None] = mapped_column(
         BigInteger,
@@ -42,17 +64,6 @@ class AuditEntry(Base):
         index=True,
         comment="PostgreSQL: id of the inserting transaction (pg_current_xact_id), for the sequencer",
     )
-
-
-class AuditSubject(Base):
-    """A subject an entry's request reached besides its resource (a page of search results, a lookup's
-    holders, screening matches, graph nodes, the subjects of a page of cases or links). The entry's signed
-    body lists the same ids under `subjects`; this table is their index for `resource=subject:<id>`."""
-
-    __tablename__ = "audit_subject"
-
-    subject_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    entry_id: Mapped[int] = mapped_column(BigId, ForeignKey("audit_entry.id"), primary_key=True)
 
 
 class AuditLeaf(Base):
@@ -121,7 +132,6 @@ class AuditCosignature(Base):
 
 AUDIT_TABLES = (
     "audit_entry",
-    "audit_subject",
     "audit_leaf",
     "audit_checkpoint",
     "audit_signing_key",

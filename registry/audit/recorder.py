@@ -6,14 +6,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import rfc8785
-from sqlalchemy import String, Table, bindparam, func, insert, select, true
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from registry.audit.models import AuditEntry, AuditSubject
+from registry.audit.models import AuditEntry
 from registry.db import utcnow
 
 OUTCOMES = ("allowed", "denied", "error")
@@ -36,13 +34,14 @@ class AuditEvent:
     method: str | None = None  # the HTTP method and path (never the query string: it may hold values)
     path: str | None = None
     # Subjects the answer reached besides the resource (search results, holders, matches, graph nodes);
-    # sorted ids. `record` indexes them in audit_subject for `resource=subject:<id>`.
+    # sorted ids. `record` copies them to audit_entry.subjects for `resource=subject:<id>`.
     subjects: tuple[str, ...] | None = None
     revealed: bool | None = None  # True: the answer showed sensitive values in full (?sensitive=true)
 
 
 # The searchable columns of `audit_entry` copied from the event (so from the signed body) by `record`.
-# `GET /audit/search` answers from them, so the verifier holds each to the body: see `signed_columns`.
+# `GET /audit/search` answers from them, so each must be what the body says: PostgreSQL's constraint
+# `ck_audit_entry_signed` holds them (with `subjects`) to it; on SQLite the verifier compares every row.
 EVENT_COLUMNS = (
     "agency",
     "client_id",
@@ -85,33 +84,7 @@ def change_hash(payload: Any) -> str:
     return hashlib.sha256(rfc8785.dumps(payload)).hexdigest()
 
 
-_ENTRY = cast(Table, AuditEntry.__table__)  # a Table, typed as FromClause
-_ROW = ("body", "leaf_hash", "occurred_at", *EVENT_COLUMNS)
-_INSERT = _ENTRY.insert()
-_INSERT_SUBJECTS = AuditSubject.__table__.insert()  # type: ignore[attr-defined]
-
-
-def _insert_with_subjects() -> Any:
-    """PostgreSQL: the entry and the subjects it reached in ONE statement (a data-modifying CTE), so a
-    read answered in autocommit (api.context) commits its whole entry in one round trip."""
-    entry = (
-        insert(_ENTRY).values({name: bindparam(name) for name in _ROW}).returning(_ENTRY.c.id).cte("entry")
-    )
-    reached = (
-        func.unnest(bindparam("subjects", type_=ARRAY(String))).table_valued("subject_id").render_derived()
-    )
-    subjects = (
-        insert(AuditSubject)
-        .from_select(
-            ["subject_id", "entry_id"],
-            select(reached.c.subject_id, entry.c.id).select_from(entry).join(reached, true()),
-        )
-        .cte("reached")
-    )
-    return select(entry.c.id).add_cte(subjects)
-
-
-_INSERT_WITH_SUBJECTS = _insert_with_subjects()
+_INSERT = AuditEntry.__table__.insert()  # type: ignore[attr-defined]  # a Table, typed as FromClause
 
 
 def record(session: Session, event: AuditEvent) -> int:
@@ -119,37 +92,31 @@ def record(session: Session, event: AuditEvent) -> int:
 
     A Core insert on the session's connection: no unit of work and no ORM execution layer, which cost a
     fifth of this function on every request. Pending ORM changes are flushed by the commit, in the
-    same transaction. The entry and its subjects are one statement on PostgreSQL, so they commit
-    together even where the session runs in autocommit (reads: api.context.db)."""
+    same transaction. One statement with the subjects the answer reached, so it commits whole even
+    where the session runs in autocommit (reads on PostgreSQL: api.context.db)."""
     if event.outcome not in OUTCOMES:
         raise ValueError(f"unknown audit outcome {event.outcome!r}")
     occurred_at = utcnow()
     body = canonical_body(event, occurred_at)
-    row = {
-        "body": body,
-        "leaf_hash": hashlib.sha256(b"\x00" + body).digest(),
-        "occurred_at": occurred_at,
-        "agency": event.agency,
-        "client_id": event.client_id,
-        "officer": event.officer,
-        "action": event.action,
-        "resource_type": event.resource_type,
-        "resource_id": event.resource_id,
-        "outcome": event.outcome,
-        "status_code": event.status_code,
-        "purpose": event.purpose,
-        "request_id": event.request_id,
-    }
-    connection = session.connection()
-    if event.subjects and connection.dialect.name == "postgresql":
-        return int(
-            connection.execute(_INSERT_WITH_SUBJECTS, {**row, "subjects": list(event.subjects)}).scalar_one()
-        )
-    key = connection.execute(_INSERT, row).inserted_primary_key
+    result = session.connection().execute(
+        _INSERT,
+        {
+            "body": body,
+            "leaf_hash": hashlib.sha256(b"\x00" + body).digest(),
+            "occurred_at": occurred_at,
+            "agency": event.agency,
+            "client_id": event.client_id,
+            "officer": event.officer,
+            "action": event.action,
+            "resource_type": event.resource_type,
+            "resource_id": event.resource_id,
+            "outcome": event.outcome,
+            "status_code": event.status_code,
+            "purpose": event.purpose,
+            "request_id": event.request_id,
+            "subjects": list(event.subjects) if event.subjects is not None else None,
+        },
+    )
+    key = result.inserted_primary_key
     assert key is not None
-    entry_id = int(key[0])
-    if event.subjects:  # SQLite: a second statement in the same transaction (reads are not autocommit)
-        connection.execute(
-            _INSERT_SUBJECTS, [{"entry_id": entry_id, "subject_id": subject} for subject in event.subjects]
-        )
-    return entry_id
+    return int(key[0])

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import Boolean, ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
-from registry.audit.models import AuditEntry, AuditLeaf, AuditSubject
+from registry.audit.models import AuditEntry, AuditLeaf
 from registry.audit.recorder import body_time
 
 
@@ -36,13 +38,35 @@ class Found:
     total: int
 
 
+class _lists(FunctionElement[bool]):
+    """`_lists(column, value)`: the JSON array in `column` has the string `value` as an element."""
+
+    type = Boolean()
+    inherit_cache = True
+
+
+@compiles(_lists, "postgresql")
+def _lists_postgresql(element: _lists, compiler: Any, **kw: Any) -> str:
+    column, value = element.clauses
+    # `@>` with a constant array: what the GIN index (jsonb_path_ops) on audit_entry.subjects answers.
+    listed, wanted = compiler.process(column, **kw), compiler.process(value, **kw)
+    return f"{listed} @> jsonb_build_array(CAST({wanted} AS text))"
+
+
+@compiles(_lists, "sqlite")
+def _lists_sqlite(element: _lists, compiler: Any, **kw: Any) -> str:
+    column, value = element.clauses
+    listed, wanted = compiler.process(column, **kw), compiler.process(value, **kw)
+    return f"EXISTS (SELECT 1 FROM json_each({listed}) AS listed WHERE listed.value = {wanted})"
+
+
 def reaching_subject(subject_id: str) -> ColumnElement[bool]:
     """Entries whose request reached the subject: as its resource (a read, a history, a graph from it, a
-    write), or among the subjects its answer showed (audit_subject: search results, a lookup's holders,
+    write), or among the subjects its answer showed (`subjects`: search results, a lookup's holders,
     screening matches, graph nodes, the subjects of cases and links, lists filtered on it)."""
     return or_(
         and_(AuditEntry.resource_type == "subject", AuditEntry.resource_id == subject_id),
-        AuditEntry.id.in_(select(AuditSubject.entry_id).where(AuditSubject.subject_id == subject_id)),
+        _lists(AuditEntry.subjects, subject_id),
     )
 
 

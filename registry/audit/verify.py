@@ -3,10 +3,11 @@
 The verifier trusts nothing the log stores except what carries the log's signature: it rehashes every
 entry's canonical bytes, recomputes the root and compares it with the signed checkpoint, and proves
 that the checkpoint extends the one it verified last (saved in a state file). Reading the database, it
-also holds every searchable column of an entry (agency, officer, action, ...) to the signed body it was
-derived from, since the search API answers from those columns, and the subjects indexed for a
-`subject:<id>` search (audit_subject) to the body's `subjects`. On failure it raises
-`VerificationFailed` with the evidence: both checkpoints, the failing proof, the first bad index.
+also makes sure every searchable column of an entry (agency, officer, action, ..., and the `subjects`
+a `subject:<id>` search finds) is what the signed body says, since the search API answers from those
+columns: on PostgreSQL by checking in the catalogue that the database's own constraint holds them to
+the body on every write (O(1), see `DatabaseSource`); on SQLite by comparing every row. On failure it
+raises `VerificationFailed` with the evidence: both checkpoints, the failing proof, the first bad index.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import hashlib
 import json
 import os
 import tempfile
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.audit import merkle
-from registry.audit.models import AuditCheckpoint, AuditEntry, AuditLeaf, AuditSubject
+from registry.audit.models import AuditCheckpoint, AuditEntry, AuditLeaf
 from registry.audit.note import Checkpoint, NoteError, NoteVerifier, open_note, parse_note
 from registry.audit.recorder import SIGNED_COLUMNS, body_time, signed_columns
 from registry.audit.sequencer import latest_checkpoint
@@ -59,39 +59,39 @@ class LogSource(Protocol):
         """After `leaves` ran: (leaf index, columns) whose stored search columns differ from the body."""
         ...
 
+    def column_guard_problems(self) -> list[str]:
+        """What no longer holds the search columns to the bodies where the database does it ([]: sound)."""
+        ...
+
     def signed_notes(self) -> Iterator[tuple[int, str]]:
         """Every stored checkpoint (size, note) in ascending size, to locate a mismatch; may be empty."""
         ...
 
 
-def _column_differs(name: str) -> str:
-    """SQL: is the stored search column `name` different from what the signed body `b` says?"""
-    if name == "occurred_at":
-        return "e.occurred_at IS DISTINCT FROM (b ->> 'time')::timestamptz"
-    if name == "status_code":
-        return "e.status_code IS DISTINCT FROM (b ->> 'status_code')::integer"
-    return f"e.{name} IS DISTINCT FROM (b ->> '{name}')"
+# PostgreSQL holds the search columns to the body on every write, by the check constraint of migration
+# 0020; the verifier checks that it is still there, validated and unchanged. Here it is as PostgreSQL
+# renders it (pg_get_constraintdef, PostgreSQL 15; tests/audit/test_verify_columns.py fails on a server
+# that renders it otherwise): each column IS NOT DISTINCT FROM what the body says. Only built-in
+# functions: one of ours could be replaced while a row is rewritten, then restored, leaving no trace.
+GUARD = "ck_audit_entry_signed"
+_BODY = "(convert_from(body, 'UTF8'::name))::json"
 
 
-# PostgreSQL compares the search columns with the signed bodies itself, on a connection of its own
-# while this process hashes: the bodies' JSON is parsed in the server, in parallel with the hashing.
-# Only bodies that hash to the signed root are trusted to be the registry's canonical JSON, so a failure
-# of this statement is reported only once the root has verified.
-_SUBJECTS_DIFFER = (
-    "i.ids IS DISTINCT FROM (SELECT array_agg(DISTINCT x ORDER BY x)"
-    " FROM jsonb_array_elements_text(CASE jsonb_typeof(b -> 'subjects') WHEN 'array'"
-    " THEN b -> 'subjects' ELSE '[]'::jsonb END) AS x)"
-)
-_CHECKED = (*SIGNED_COLUMNS, "subjects")  # the subjects indexed in audit_subject, held to the body's list
-_DIFFERS = [*(_column_differs(name) for name in SIGNED_COLUMNS), _SUBJECTS_DIFFER]
-_COLUMN_CHECK = (
-    "WITH indexed AS (SELECT entry_id, array_agg(DISTINCT subject_id::text ORDER BY subject_id::text) AS ids"
-    " FROM audit_subject GROUP BY entry_id)"
-    " SELECT l.leaf_index, ARRAY[" + ", ".join(_DIFFERS) + "]"
-    " FROM audit_leaf l JOIN audit_entry e ON e.id = l.entry_id"
-    " LEFT JOIN indexed i ON i.entry_id = e.id"
-    " CROSS JOIN LATERAL (SELECT convert_from(e.body, 'UTF8')::jsonb AS b OFFSET 0) AS signed"  # once a row
-    " WHERE l.leaf_index < %(size)s AND (" + " OR ".join(_DIFFERS) + ") ORDER BY l.leaf_index"
+def _held(column: str) -> str:
+    if column == "occurred_at":
+        return f"(NOT (occurred_at IS DISTINCT FROM (({_BODY} ->> 'time'::text))::timestamp with time zone))"
+    if column == "status_code":
+        return f"(NOT (status_code IS DISTINCT FROM (({_BODY} ->> 'status_code'::text))::integer))"
+    if column == "subjects":
+        return f"(NOT (subjects IS DISTINCT FROM (({_BODY} -> 'subjects'::text))::jsonb))"
+    return f"(NOT (({column})::text IS DISTINCT FROM ({_BODY} ->> '{column}'::text)))"
+
+
+GUARD_DEFINITION = "CHECK ((" + " AND ".join(_held(c) for c in (*SIGNED_COLUMNS, "subjects")) + "))"
+_GUARD_QUERY = (
+    "SELECT c.relkind, c.relrowsecurity, k.convalidated, pg_get_constraintdef(k.oid) FROM pg_class c"
+    " LEFT JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'c' AND k.conname = %(guard)s"
+    " WHERE c.oid = 'audit_entry'::regclass"
 )
 _LEAVES_COPY = (
     "COPY (SELECT l.leaf_index, e.body, e.leaf_hash FROM audit_leaf l JOIN audit_entry e"
@@ -99,19 +99,42 @@ _LEAVES_COPY = (
 )
 
 
+def guard_problems(
+    relkind: str, row_security: bool, validated: bool | None, definition: str | None
+) -> list[str]:
+    """What is wrong with what holds audit_entry's search columns to the bodies ([]: nothing)."""
+    problems = []
+    if relkind != "r":
+        problems.append(f"audit_entry is not a plain table (relkind {relkind!r})")
+    if row_security:
+        problems.append("audit_entry has row-level security enabled: a policy can hide entries from a role")
+    if definition is None:
+        problems.append(f"the constraint {GUARD} is missing")
+    elif definition.removesuffix(" NOT VALID") != GUARD_DEFINITION:
+        problems.append(f"the constraint {GUARD} was changed")
+    elif not validated:
+        problems.append(f"the constraint {GUARD} is NOT VALID: rows written without it were never checked")
+    return problems
+
+
 class DatabaseSource:
     """Reads the log's tables directly (`registry audit verify --database`).
 
-    Also holds every searchable column to the body it was derived from: the search API answers from
-    those columns, so rewriting one would hide an entry from a search. On PostgreSQL the leaves come by
-    binary COPY and the server compares the columns concurrently (`_COLUMN_CHECK`); elsewhere both are
-    read through SQLAlchemy in one pass."""
+    Also holds every searchable column, and the subjects an entry reached, to the body they were derived
+    from: the search API answers from them, so rewriting one would hide an entry from a search. On
+    PostgreSQL the leaves come by binary COPY and the database itself holds the columns to the bodies
+    on every write (constraint `ck_audit_entry_signed`): the verifier checks, in the catalogue, that the
+    constraint is there, validated and unchanged, and that no row-level security policy filters the
+    table. On SQLite, whose constraints its file's owner can switch off without a trace, every row is
+    read through SQLAlchemy and compared."""
 
     def __init__(self, session: Session, chunk: int = 50_000) -> None:
         self.session, self.chunk = session, chunk
         self._mismatches: list[tuple[int, list[str]]] = []
-        self._column_check: threading.Thread | None = None
-        self._column_error: BaseException | None = None
+
+    @property
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
 
     def checkpoint_note(self) -> str:
         latest = latest_checkpoint(self.session)
@@ -125,16 +148,12 @@ class DatabaseSource:
         return merkle.consistency_proof(first, second, leaf_hashes, {})
 
     def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
-        engine = self.session.get_bind()
-        if engine.dialect.name == "postgresql":
-            return self._postgres_leaves(engine, size)
+        if self._postgres:
+            return self._postgres_leaves(size)
         return self._orm_leaves(size)
 
-    def _postgres_leaves(self, engine: Any, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
-        self._column_check = threading.Thread(
-            target=self._check_columns_in_postgres, args=(engine, size), daemon=True
-        )
-        self._column_check.start()
+    def _postgres_leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
+        engine: Any = self.session.get_bind()
         raw = engine.raw_connection()
         try:
             cursor = raw.cursor()
@@ -145,44 +164,29 @@ class DatabaseSource:
             raw.rollback()
             raw.close()
 
-    def _check_columns_in_postgres(self, engine: Any, size: int) -> None:
-        try:
-            raw = engine.raw_connection()
-            try:
-                cursor = raw.cursor()
-                cursor.execute(_COLUMN_CHECK, {"size": size})
-                for index, differs in cursor:
-                    names = [name for name, d in zip(_CHECKED, differs, strict=True) if d]
-                    self._mismatches.append((index, names))
-            finally:
-                raw.rollback()
-                raw.close()
-        except BaseException as exc:
-            self._column_error = exc
+    def column_guard_problems(self) -> list[str]:
+        if not self._postgres:
+            return []
+        found = self.session.connection().exec_driver_sql(_GUARD_QUERY, {"guard": GUARD}).one()
+        return guard_problems(*found)
 
     def _orm_leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
         columns = [getattr(AuditEntry, name) for name in SIGNED_COLUMNS]
         for start in range(0, size, self.chunk):
             in_chunk = (AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < min(start + self.chunk, size))
             query = (
-                select(AuditLeaf.leaf_index, AuditEntry.body, AuditEntry.leaf_hash, *columns)
+                select(
+                    AuditLeaf.leaf_index, AuditEntry.body, AuditEntry.leaf_hash, AuditEntry.subjects, *columns
+                )
                 .join(AuditEntry, AuditEntry.id == AuditLeaf.entry_id)
                 .where(*in_chunk)
                 .order_by(AuditLeaf.leaf_index)
             )
-            # The subjects indexed for `resource=subject:<id>` (audit_subject), held to the body's list too.
-            reached: dict[int, set[str]] = {}
-            for index, subject_id in self.session.execute(
-                select(AuditLeaf.leaf_index, AuditSubject.subject_id)
-                .join(AuditSubject, AuditSubject.entry_id == AuditLeaf.entry_id)
-                .where(*in_chunk)
-            ).tuples():
-                reached.setdefault(index, set()).add(subject_id)
             for row in self.session.execute(query):
-                index, body, leaf_hash, occurred_at, *stored = row
+                index, body, leaf_hash, subjects, occurred_at, *stored = row
                 try:
                     signed = signed_columns(body)
-                    signed_subjects = set(json.loads(body).get("subjects") or ())
+                    signed_subjects = json.loads(body).get("subjects")
                 except (ValueError, AttributeError, TypeError):
                     signed = None  # not a JSON object: the root (or stored hash) check reports it
                 if signed is not None:
@@ -192,20 +196,14 @@ class DatabaseSource:
                         differ = [
                             name for name, a, b in zip(SIGNED_COLUMNS, held, signed, strict=True) if a != b
                         ]
-                    if reached.get(index, set()) != signed_subjects:
+                    if subjects != signed_subjects:
                         differ.append("subjects")
                     if differ:
                         self._mismatches.append((index, differ))
                 yield index, body, leaf_hash
 
     def column_mismatches(self) -> list[tuple[int, list[str]]]:
-        if self._column_check is not None:
-            self._column_check.join()
-        if self._column_error is not None:
-            raise VerificationFailed(
-                f"the search columns could not be compared with the signed entries: {self._column_error}"
-            )
-        return self._mismatches
+        return self._mismatches  # on PostgreSQL none: the constraint refuses them (column_guard_problems)
 
     def signed_notes(self) -> Iterator[tuple[int, str]]:
         query = select(AuditCheckpoint.size, AuditCheckpoint.note).order_by(AuditCheckpoint.size)
@@ -269,6 +267,9 @@ class HttpSource:
 
     def column_mismatches(self) -> list[tuple[int, list[str]]]:
         return []  # the API serves only the signed bodies; their search columns are not visible here
+
+    def column_guard_problems(self) -> list[str]:
+        return []
 
 
 UNANCHORED = (
@@ -389,6 +390,14 @@ def verify_log(
             {**evidence, "first_mismatching_index": stored_mismatch},
         )
 
+    problems = source.column_guard_problems()
+    if problems:
+        raise VerificationFailed(
+            "the database no longer holds the search columns to the signed entries: "
+            f"{'; '.join(problems)}; the audit search answers from these columns, so an entry could be "
+            "hidden from it",
+            {**evidence, "column_guard": problems},
+        )
     mismatches = source.column_mismatches()
     if mismatches:
         index, columns = mismatches[0]

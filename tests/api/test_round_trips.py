@@ -199,8 +199,8 @@ def _add_case(client: Any, headers: dict[str, str], subject_id: str, n: int) -> 
 
 # On PostgreSQL a read runs in autocommit (api.context.db) with no pre-ping (db.make_engine), and its audit
 # entry is one statement with the subjects it reached (audit.recorder): three round trips, where the
-# history took six and the lookup seven (pre-ping, BEGIN, ..., a second INSERT, COMMIT). On SQLite the
-# ORM path answers the history, in a transaction.
+# history took six and the lookup seven (pre-ping, BEGIN, ..., a second INSERT for the subjects, COMMIT).
+# On SQLite the ORM path answers the history, in a transaction.
 EXPECTED = {
     ("history", "postgresql"): Exchange(["SELECT access_generation", "WITH s", "INSERT audit_entry"], 3, 1),
     ("history", "sqlite"): Exchange(
@@ -220,7 +220,9 @@ EXPECTED = {
         0,
         1,
     ),
-    ("lookup", "postgresql"): Exchange(["SELECT access_generation", "SELECT identifier", "WITH entry"], 3, 1),
+    ("lookup", "postgresql"): Exchange(
+        ["SELECT access_generation", "SELECT identifier", "INSERT audit_entry"], 3, 1
+    ),
     ("lookup", "sqlite"): Exchange(
         [
             "BEGIN",

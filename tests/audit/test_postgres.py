@@ -27,7 +27,7 @@ pytestmark = pytest.mark.postgres_only
 
 def test_audit_tables_refuse_update_delete_and_truncate(live: LiveDb) -> None:
     live.add(2)
-    with live.sessions() as session, session.begin():  # an entry that reached subjects: audit_subject rows
+    with live.sessions() as session, session.begin():  # an entry that reached subjects
         record(session, audit_event(3, subjects=(str(uuid.uuid4()),)))
     skey, vkey = generate_cosigner("witness.test")
     with live.sessions() as session, session.begin():
@@ -37,7 +37,6 @@ def test_audit_tables_refuse_update_delete_and_truncate(live: LiveDb) -> None:
         live.log.add_cosignature(session, cp.size, line)
     column = {
         "audit_entry": "action",
-        "audit_subject": "subject_id",
         "audit_leaf": "sequenced_at",
         "audit_checkpoint": "note",
         "audit_signing_key": "name",
@@ -59,7 +58,7 @@ def test_audit_tables_refuse_update_delete_and_truncate(live: LiveDb) -> None:
 def test_the_application_role_needs_only_insert_and_select(live: LiveDb) -> None:
     role = f"audit_app_{uuid.uuid4().hex[:8]}"
     tables = ", ".join(AUDIT_TABLES)
-    unsequenced = ("audit_leaf", "audit_checkpoint", "audit_subject")
+    unsequenced = ("audit_leaf", "audit_checkpoint")
     sequences = ", ".join(f"{t}_id_seq" for t in AUDIT_TABLES if t not in unsequenced)
     live.verifier_key()  # the key exists (made by the owner, e.g. `registry audit rotate-key`)
     with live.engine.begin() as conn:

@@ -42,8 +42,13 @@ def log(live: LiveDb) -> LiveDb:
 
 
 def test_altered_entry_is_detected_with_its_index(log: LiveDb) -> None:
+    victim = entry_id(log, 3)
+    with log.engine.connect() as conn:
+        body = conn.scalar(text("SELECT body FROM audit_entry WHERE id = :id"), {"id": victim})
+    forged = bytes(body).replace(b'"v":1', b'"v":2')  # no search column changes (PostgreSQL checks those)
+    assert forged != body
     log.tamper(
-        ("UPDATE audit_entry SET body = :body WHERE id = :id", {"body": b'{"v":1}', "id": entry_id(log, 3)}),
+        ("UPDATE audit_entry SET body = :body WHERE id = :id", {"body": forged, "id": victim}),
         tables=("audit_entry",),
     )
     result = verify(log)
@@ -58,8 +63,8 @@ def test_altered_entry_with_recomputed_leaf_hash_is_located_by_the_signed_checkp
         body = conn.scalar(text("SELECT body FROM audit_entry WHERE id = :id"), {"id": victim})
     forged = bytes(body).replace(b"allowed", b"denied!")
     log.tamper(
-        (
-            "UPDATE audit_entry SET body = :body, leaf_hash = :hash WHERE id = :id",
+        (  # the outcome column too: on PostgreSQL the database holds it to the body
+            "UPDATE audit_entry SET body = :body, leaf_hash = :hash, outcome = 'denied!' WHERE id = :id",
             {"body": forged, "hash": hashlib.sha256(b"\x00" + forged).digest(), "id": victim},
         ),
         tables=("audit_entry",),
