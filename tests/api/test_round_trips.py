@@ -229,7 +229,6 @@ EXPECTED = {
             "SELECT access_generation",
             "SELECT identifier",
             "INSERT audit_entry",
-            "INSERT audit_subject",
             "COMMIT",
         ],
         0,
