@@ -214,7 +214,9 @@ def test_a_silent_storage_costs_one_wait_then_each_process_counts_alone(app_with
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
         url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
-        client = app_with(rate_limit="2 per minute", rate_limit_storage=url).test_client()
+        app = app_with(rate_limit="2 per minute", rate_limit_storage=url)
+        calls = _counting_storage_calls(app, monkeypatch)
+        client = app.test_client()
         waits, codes = [], []
         for _ in range(3):
             started = time.monotonic()
@@ -222,4 +224,4 @@ def test_a_silent_storage_costs_one_wait_then_each_process_counts_alone(app_with
             waits.append(time.monotonic() - started)
     assert codes == [200, 200, 429]
     assert waits[0] >= 0.5  # the one request that asked the silent storage
-    assert max(waits[1:]) < 0.5  # the others did not ask it again
+    assert calls[0] == 1  # the others did not ask it again (timed, this failed on a loaded host)
