@@ -7,23 +7,11 @@ import csv
 import html
 import io
 import re
-from typing import Any
 
 from registry.api.audit import audit_log
 from registry.audit.note import Checkpoint, CosignatureSigner, generate_cosigner, parse_note
-from tests.console.helpers import choose_case, login
+from tests.console.helpers import choose_case
 from tests.factories import make_subject
-
-
-def _officer(app: Any, officer: str, case: str | None = None) -> Any:
-    from tests.console.helpers import AppAdapter
-
-    app.extensions["registry.console"].adapters[app.extensions["registry"].settings.issuer] = AppAdapter(app)
-    client = app.test_client()
-    login(client, officer)
-    if case:
-        choose_case(client, case)
-    return client
 
 
 def _rows(html: str) -> list[str]:
@@ -31,14 +19,14 @@ def _rows(html: str) -> list[str]:
     return re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
 
 
-def test_the_auditor_finds_who_read_a_seller_and_why(app, db) -> None:  # type: ignore[no-untyped-def]
+def test_the_auditor_finds_who_read_a_seller_and_why(officer, db) -> None:  # type: ignore[no-untyped-def]
     subject = make_subject(db, owner="MOST")
-    reader = _officer(app, "customs.hoa", "77/QĐ-HQ")
+    reader = officer("customs.hoa", "77/QĐ-HQ")
     assert reader.get(f"/console/subjects/{subject.id}/history").status_code == 200
     other = make_subject(db, owner="MOST", name="Hộ kinh doanh Khác")
     assert reader.get(f"/console/subjects/{other.id}/history").status_code == 200
 
-    auditor = _officer(app, "audit.minh")
+    auditor = officer("audit.minh")
     found = auditor.get("/console/audit", query_string={"resource": f"subject:{subject.id}"})
     assert found.status_code == 200, found.text
     rows = _rows(found.text)
@@ -60,10 +48,10 @@ def test_the_auditor_finds_who_read_a_seller_and_why(app, db) -> None:  # type: 
     ]
 
 
-def test_without_audit_read_an_agency_sees_only_its_own_entries(app, db) -> None:  # type: ignore[no-untyped-def]
+def test_without_audit_read_an_agency_sees_only_its_own_entries(officer, db) -> None:  # type: ignore[no-untyped-def]
     subject = make_subject(db, owner="MOST")
-    _officer(app, "customs.hoa", "77/QĐ-HQ").get(f"/console/subjects/{subject.id}/history")
-    most = _officer(app, "most.binh", "12/QĐ-BKHCN")
+    officer("customs.hoa", "77/QĐ-HQ").get(f"/console/subjects/{subject.id}/history")
+    most = officer("most.binh", "12/QĐ-BKHCN")
     assert most.get(f"/console/subjects/{subject.id}/history").status_code == 200
 
     found = most.get("/console/audit", query_string={"resource": f"subject:{subject.id}"})
@@ -75,8 +63,8 @@ def test_without_audit_read_an_agency_sees_only_its_own_entries(app, db) -> None
     assert refused.status_code == 403
 
 
-def test_the_log_state_page_checks_the_signature_and_the_cosignatures(app, db) -> None:  # type: ignore[no-untyped-def]
-    auditor = _officer(app, "audit.minh")
+def test_the_log_state_page_checks_the_signature_and_the_cosignatures(app, officer, db) -> None:  # type: ignore[no-untyped-def]
+    auditor = officer("audit.minh")
     first = auditor.get("/console/audit/log")
     assert first.status_code == 200, first.text
     latest = first.text.split('id="latest"', 1)[1].split("</section>", 1)[0]

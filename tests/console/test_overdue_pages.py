@@ -6,23 +6,12 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from registry.models import BlockRequest
 from registry.models.freezing import FreezeOrder
-from tests.console.helpers import AppAdapter, choose_case, login
 from tests.console.test_block_workflow import _submit
 from tests.factories import make_decision, make_violation
 from tests.freezing.helpers import Freeze
-
-
-def _officer(app: Any, officer: str, case: str | None = None) -> Any:
-    app.extensions["registry.console"].adapters[app.extensions["registry"].settings.issuer] = AppAdapter(app)
-    client = app.test_client()
-    login(client, officer)
-    if case:
-        choose_case(client, case)
-    return client
 
 
 def _listed(html: str, table: str) -> list[str]:
@@ -30,11 +19,11 @@ def _listed(html: str, table: str) -> list[str]:
     return re.findall(r"/(?:block-requests|freeze-orders)/([0-9a-f-]{36})", body)
 
 
-def test_an_overdue_block_request_is_listed_for_the_office_and_its_submitter(app, db) -> None:  # type: ignore[no-untyped-def]
+def test_an_overdue_block_request_is_listed_for_the_office_and_its_submitter(officer, db) -> None:  # type: ignore[no-untyped-def]
     decision, violation = make_decision(db), make_violation(db, owner="MOIT-DMS")
-    submitter = _officer(app, "dms.an", "45/QĐ-XPVPHC")
+    submitter = officer("dms.an", "45/QĐ-XPVPHC")
     request_id = _submit(submitter, decision, violation).rsplit("/", 1)[1]
-    office, other = _officer(app, "nsc.lan"), _officer(app, "most.binh")
+    office, other = officer("nsc.lan"), officer("most.binh")
     assert _listed(office.get("/console/overdue/block-requests").text, "overdue-blocks") == []
 
     row = db.get(BlockRequest, uuid.UUID(request_id))
@@ -48,22 +37,22 @@ def test_an_overdue_block_request_is_listed_for_the_office_and_its_submitter(app
     assert "MOIT-DMS" in shown
 
 
-def test_an_overdue_freeze_order_is_listed_for_the_office_and_the_state_bank(app, db, actors) -> None:  # type: ignore[no-untyped-def]
+def test_an_overdue_freeze_order_is_listed_for_the_office_and_the_state_bank(app, officer, db, actors):  # type: ignore[no-untyped-def]
     order_id = Freeze(app.test_client(), actors, db).submit()["id"]
-    office, bank = _officer(app, "nsc.lan"), _officer(app, "sbv.khanh")
+    office, bank = officer("nsc.lan"), officer("sbv.khanh")
     assert _listed(office.get("/console/overdue/freeze-orders").text, "overdue-freezes") == []
 
     row = db.get(FreezeOrder, uuid.UUID(order_id))
     row.state_due_at = datetime.now(UTC) - timedelta(hours=1)
     db.flush()
-    for officer in (office, bank):
-        page = officer.get("/console/overdue/freeze-orders")
+    for reader in (office, bank):
+        page = reader.get("/console/overdue/freeze-orders")
         assert page.status_code == 200
         assert _listed(page.text, "overdue-freezes") == [order_id]
-    assert _officer(app, "dms.an").get("/console/overdue/freeze-orders").status_code == 403
+    assert officer("dms.an").get("/console/overdue/freeze-orders").status_code == 403
 
 
-def test_the_overdue_pages_are_paginated_like_the_api(app, db) -> None:  # type: ignore[no-untyped-def]
-    office = _officer(app, "nsc.lan")
+def test_the_overdue_pages_are_paginated_like_the_api(officer, db) -> None:  # type: ignore[no-untyped-def]
+    office = officer("nsc.lan")
     assert office.get("/console/overdue/block-requests?page=0").status_code == 422
     assert office.get("/console/overdue/block-requests?page=2").status_code == 200
