@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test test-sqlite test-postgres lint bench clean
+.PHONY: install run test test-sqlite test-postgres lint bench screenshots clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench
+
+screenshots: install  ## README's console pictures (docs/images/), taken by the browser test's Chromium
+	REGISTRY_SCREENSHOTS=docs/images $(BIN)/pytest -q -p no:cacheprovider tests/console/browser/test_screenshots.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

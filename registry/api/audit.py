@@ -20,7 +20,7 @@ import csv
 import io
 import logging
 from collections.abc import Iterator
-from dataclasses import fields, replace
+from dataclasses import fields
 from typing import Any
 
 from flask import Response, current_app
@@ -32,7 +32,7 @@ from registry.audit.keys import AuditKeyError
 from registry.audit.log import AuditLog, LogCorrupt
 from registry.audit.sequencer import SequencerError, latest_checkpoint
 from registry.auth.scopes import Scope
-from registry.errors import NotFound, PermissionDenied
+from registry.errors import NotFound
 from registry.schemas.audit import (
     AuditHit,
     AuditHits,
@@ -80,8 +80,7 @@ def b64(raw: bytes) -> str:
 
 def own_agency_only() -> str | None:
     """None for auditors; else the caller's agency, the only one whose entries it may read."""
-    principal = caller()
-    return None if principal.has(Scope.AUDIT_READ) else principal.agency
+    return audit_search.own_agency_only(caller())
 
 
 # -- views ------------------------------------------------------------------------------------------
@@ -186,15 +185,8 @@ def search(args: dict[str, Any]):
 
     Without `audit:read` the search is limited to the caller's own agency.
     """
-    only = own_agency_only()
-    if only is not None and args.get("agency") not in (None, only):
-        raise PermissionDenied(
-            "Reading other agencies' audit entries needs the scope audit:read.",
-            required_scope=Scope.AUDIT_READ,
-        )
     filters = audit_search.Filters(**{f.name: args.get(f.name) for f in fields(audit_search.Filters)})
-    if only is not None:
-        filters = replace(filters, agency=only)
+    filters = audit_search.visible_filters(caller(), filters)
     found = audit_search.search(db(), filters, page=args["page"], per_page=args["per_page"])
     items = [
         {**{c: getattr(e, c) for c in AuditHit._declared_fields if c != "leaf_index"}, "leaf_index": leaf}
@@ -220,6 +212,11 @@ def export_subject_accesses(subject_id: Any) -> Response:
     (method, path, action, resource), the outcome, and `sensitive` = `yes` for a read that showed personal
     ID or bank account numbers in full. Streamed; cells a spreadsheet would read as a formula start `'`.
     """
+    return subject_accesses_csv(subject_id)
+
+
+def subject_accesses_csv(subject_id: Any) -> Response:
+    """The CSV of every access to one subject, streamed (the API's export and the console's download)."""
     audit_resource("audit_subject_accesses", subject_id)
     factory, key = app_state().sessionmaker, str(subject_id)
 

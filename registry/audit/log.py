@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, overload
 
 from sqlalchemy import Select, select
@@ -24,6 +25,7 @@ from registry.audit.note import (
     cosignature_timestamp,
     open_note_detailed,
     parse_note,
+    verify_cosignature,
 )
 from registry.audit.sequencer import DEFAULT_BATCH, Sequenced, latest_checkpoint, sequence_pending, try_lock
 from registry.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -31,6 +33,38 @@ from registry.fieldcrypt import FieldCipher
 
 MAX_ENTRIES_PER_CALL = 1000
 _BLOCK = 4096
+
+
+@dataclass(frozen=True)
+class WitnessState:
+    name: str
+    timestamp: int  # the witness's cosignature/v1 time (Unix seconds)
+    verified: bool
+
+    @property
+    def at(self) -> datetime:
+        return datetime.fromtimestamp(self.timestamp, UTC)
+
+
+@dataclass(frozen=True)
+class CheckedCheckpoint:
+    """A signed checkpoint as `AuditLog.checked` found it."""
+
+    size: int
+    note: str  # with its cosignatures
+    signers: list[str]  # the log's keys whose signature verified
+    problem: str | None  # why the log's signature did not verify (None when it did)
+    witnesses: list[WitnessState]
+
+    @property
+    def verified(self) -> bool:
+        return self.problem is None and bool(self.signers)
+
+
+@dataclass(frozen=True)
+class LogState:
+    latest: CheckedCheckpoint
+    witnessed: CheckedCheckpoint | None  # the newest checkpoint a witness cosigned, if any
 
 
 class LogCorrupt(RuntimeError):
@@ -169,6 +203,38 @@ class AuditLog:
             .order_by(AuditCosignature.witness_id)
         )
         return row.note + "".join(lines)
+
+    def state(self, session: Session) -> LogState:
+        """The newest signed checkpoint and the newest one a witness cosigned, each checked: does the
+        log's signature verify with its keys, and each cosignature under that witness's key."""
+        latest = self.checked(session, self.checkpoint(session))
+        try:
+            witnessed = self.checkpoint(session, witnessed=True)
+        except NotFound:
+            return LogState(latest, None)
+        return LogState(latest, latest if witnessed.size == latest.size else self.checked(session, witnessed))
+
+    def checked(self, session: Session, row: AuditCheckpoint) -> CheckedCheckpoint:
+        note = self.cosigned_note(session, row)
+        try:
+            signers = open_note_detailed(row.note, self.keys.verifiers(session)).names
+            problem = None
+        except NoteError as exc:
+            signers, problem = [], str(exc)
+        witnesses = []
+        for witness, timestamp in session.execute(
+            select(AuditWitness, AuditCosignature.timestamp)
+            .join(AuditCosignature, AuditCosignature.witness_id == AuditWitness.id)
+            .where(AuditCosignature.checkpoint_size == row.size)
+            .order_by(AuditWitness.name)
+        ):
+            try:
+                verify_cosignature(note, witness.verifier_key)
+                verified = True
+            except NoteError:
+                verified = False
+            witnesses.append(WitnessState(witness.name, timestamp, verified))
+        return CheckedCheckpoint(row.size, note, signers, problem, witnesses)
 
     def signed_size(self, session: Session, size: int) -> AuditCheckpoint:
         row = session.get(AuditCheckpoint, size)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,9 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from registry.audit.models import AuditEntry, AuditLeaf
 from registry.audit.recorder import body_time
+from registry.auth.principal import Principal
+from registry.auth.scopes import Scope
+from registry.errors import PermissionDenied
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,25 @@ def reaching_subject(subject_id: str) -> ColumnElement[bool]:
         and_(AuditEntry.resource_type == "subject", AuditEntry.resource_id == subject_id),
         _lists(AuditEntry.subjects, subject_id),
     )
+
+
+def own_agency_only(principal: Principal) -> str | None:
+    """None for auditors (scope audit:read); else the caller's agency, the only one it may read."""
+    return None if principal.has(Scope.AUDIT_READ) else principal.agency
+
+
+def visible_filters(principal: Principal, filters: Filters) -> Filters:
+    """The search a caller may run: an auditor's as asked; anyone else's narrowed to its own agency's
+    entries, and asking for another agency's is refused (403)."""
+    only = own_agency_only(principal)
+    if only is None:
+        return filters
+    if filters.agency not in (None, only):
+        raise PermissionDenied(
+            "Reading other agencies' audit entries needs the scope audit:read.",
+            required_scope=Scope.AUDIT_READ,
+        )
+    return replace(filters, agency=only)
 
 
 def search_query(filters: Filters) -> Select:

@@ -166,7 +166,7 @@ def page(action: str, scope: Any, *, purpose: bool = False) -> Callable:
                 g.output = output
                 return view(*args, **kwargs)
 
-        wrapper.required_scope = scope  # type: ignore[attr-defined]
+        wrapper.required_scope = scope or "login"  # type: ignore[attr-defined]
         wrapper.console_purpose = purpose  # type: ignore[attr-defined]
         return wrapper
 

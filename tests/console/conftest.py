@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
-from tests.console.helpers import AppAdapter
+from tests.console.helpers import AppAdapter, choose_case, login
 
 
 @pytest.fixture
@@ -20,3 +20,18 @@ def console(app: Any, client: Any) -> Iterator[Any]:
         yield client
     finally:
         state.adapters.pop(issuer, None)
+
+
+@pytest.fixture
+def officer(console: Any, app: Any) -> Callable[..., Any]:
+    """officer(sub, case=None): a new client logged in as that demo officer, on that case if given
+    (several officers in one test; the console fixture routes the provider's calls for this test only)."""
+
+    def logged_in(sub: str, case: str | None = None) -> Any:
+        client = app.test_client()
+        login(client, sub)
+        if case:
+            choose_case(client, case)
+        return client
+
+    return logged_in

@@ -1,5 +1,6 @@
 """The block workflow in a real browser: officers of three agencies log in through the development
-identity provider and play it from submission to the ISP's acknowledgement."""
+identity provider and play it from submission to the ISP's acknowledgement; then an auditor finds the
+accesses to the seller just made."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.factories import make_decision, make_violation
+from tests.factories import make_decision, make_subject, make_violation
 
 WAIT = 10  # seconds at most for any one page; most take a few hundred milliseconds
 
@@ -50,7 +51,8 @@ class Officer:
 def test_block_request_from_submission_to_acknowledgement(live, committed, browser) -> None:  # type: ignore[no-untyped-def]
     base, _app = live
     decision = make_decision(committed)
-    violation = make_violation(committed, owner="MOIT-DMS")
+    seller = make_subject(committed, owner="MOIT-DMS", name="Công ty TNHH Mỹ phẩm Giá Rẻ")
+    violation = make_violation(committed, owner="MOIT-DMS", subjects=[seller])
     committed.commit()
     case = "45/QĐ-XPVPHC"
     officer = Officer(browser, base)
@@ -75,6 +77,8 @@ def test_block_request_from_submission_to_acknowledgement(live, committed, brows
     officer.open("/console/block-requests?state=submitted")
     officer.wait("queue")
     assert "my-pham-gia-re.vn" in browser.find_element(By.ID, "queue").text
+    officer.open(f"/console/subjects/{seller.id}/history")  # the decider reads the seller's history
+    officer.wait("timeline")
     officer.open(request_path)
     for step, state in (
         ("start_review", "đang xem xét"),
@@ -100,3 +104,13 @@ def test_block_request_from_submission_to_acknowledgement(live, committed, brows
     WebDriverWait(browser, WAIT).until(
         seen.text_to_be_present_in_element((By.ID, "order-state"), "đang có hiệu lực")
     )
+    officer.log_out()
+
+    # The auditor finds who reached the seller, and why: the decider's read with the case.
+    officer.log_in("audit.minh", "AUD-2026/12")
+    officer.open("/console/audit")
+    officer.wait("resource").send_keys(f"subject:{seller.id}")
+    officer.click("audit-search")
+    hits = officer.wait("audit-hits").text
+    assert "most.binh" in hits and "subject:history" in hits and case in hits, hits
+    assert officer.wait("accesses-csv").get_attribute("href").endswith(f"/{seller.id}/accesses.csv")

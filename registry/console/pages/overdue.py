@@ -1,0 +1,64 @@
+"""The Standing Office's overdue pages: steps past their deadline in both workflows. Each route mirrors
+the API's overdue list of the same audit action (GET /api/v1/block-requests/overdue and
+/api/v1/freeze-orders/overdue): same scopes, services, schemas and order; who sees what is the
+services' rule (the Standing Office everything, a submitter its own requests, the State Bank every
+order)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from registry.api.context import db
+from registry.auth.scopes import Scope
+from registry.console.blueprint import bp
+from registry.console.pages.common import caller, load, render
+from registry.console.session import page
+from registry.db import utcnow
+from registry.models import BlockRequest
+from registry.models.freezing import FreezeOrder
+from registry.schemas.blocking import BlockOverduePage
+from registry.schemas.common import PageQuery
+from registry.schemas.freezing import OverduePage
+from registry.services import blocking, freezing
+from registry.services.pagination import paginate
+
+BLOCK_READERS = (Scope.BLOCKING_SUBMIT, Scope.BLOCKING_DECIDE, Scope.REPORTS_READ)
+FREEZE_READERS = (*freezing.READ_SCOPES, Scope.REGISTRY_READ)
+_PAGE = PageQuery()
+
+
+def _page_args() -> dict[str, Any]:
+    return load(_PAGE, {key: value for key, value in request.args.items() if key == "page" and value})
+
+
+@bp.route("/overdue/block-requests", methods=["GET"])
+@page("block_request:overdue", BLOCK_READERS)
+def overdue_block_requests() -> Any:
+    """As GET /api/v1/block-requests/overdue, by the step's deadline."""
+    blocking.require_reader(caller(), Scope.BLOCKING_SUBMIT, Scope.BLOCKING_DECIDE)
+    args = _page_args()
+    found = paginate(
+        db(),
+        blocking.overdue_query(caller(), utcnow()),
+        page=args["page"],
+        per_page=args["per_page"],
+        order_by=[BlockRequest.state_due_at, BlockRequest.id],
+    )
+    return render("console/overdue/block_requests.html", found=BlockOverduePage().dump(found))
+
+
+@bp.route("/overdue/freeze-orders", methods=["GET"])
+@page("freeze_order:overdue", FREEZE_READERS)
+def overdue_freeze_orders() -> Any:
+    """As GET /api/v1/freeze-orders/overdue (the State Bank and the Standing Office)."""
+    args = _page_args()
+    found = paginate(
+        db(),
+        freezing.overdue_query(freezing.reader(db(), caller()), utcnow()),
+        page=args["page"],
+        per_page=args["per_page"],
+        order_by=[FreezeOrder.created_at, FreezeOrder.id],
+    )
+    return render("console/overdue/freeze_orders.html", found=OverduePage().dump(found))
