@@ -60,6 +60,8 @@ init = function(args)
   for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
   local token = os.getenv("BENCH_TOKEN")
   if token ~= nil and token ~= "" then headers["Authorization"] = "Bearer " .. token end
+  local purpose = os.getenv("BENCH_PURPOSE")
+  if purpose ~= nil and purpose ~= "" then headers["X-Purpose"] = purpose end
   math.randomseed(os.time() + math.floor(os.clock() * 1000000))
 end
 request = function()
@@ -362,7 +364,7 @@ def run_wrk(
     script, path_file = work / "bench.lua", work / f"{name.replace(' ', '_')}.paths"
     script.write_text(LUA)
     path_file.write_text("\n".join(paths) + "\n")
-    env = {**os.environ, "BENCH_PATHS": str(path_file), "BENCH_TOKEN": token_value}
+    env = {**os.environ, "BENCH_PATHS": str(path_file), "BENCH_TOKEN": token_value, "BENCH_PURPOSE": PURPOSE}
     command = [
         wrk,
         "-t2",
@@ -530,8 +532,16 @@ def load_line(results: dict[str, Any], hogs: int = 0) -> str:
 
 
 def summary(results: dict[str, Any], hogs: int = 0) -> list[str]:
-    """Each target beside its figure, with the load the figures were measured under."""
+    """Each target beside its figure, with the load the figures were measured under. A scenario with
+    failed requests is said to be invalid first: its throughput counted answers that were errors."""
     lines = [load_line(results, hogs)]
+    for name, runs in results.items():
+        failed = [f for f in runs if isinstance(f, Figures) and f.errors] if isinstance(runs, list) else []
+        if failed:
+            lines.append(
+                f"INVALID: {name}: {sum(f.errors for f in failed)} of {sum(f.requests for f in failed)} "
+                "requests were not answered 2xx (see the server's log)"
+            )
     for what in ("history", "lookup"):
         if f"registry {what}" in results:
             ours, ceiling = results[f"registry {what}"], results[f"ceiling {what}"]
