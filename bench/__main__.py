@@ -64,7 +64,7 @@ def main() -> None:
         )
         print("\n".join(http.summary(loaded, args.hogs)), flush=True)
     if not args.skip_audit:
-        subprocess.run([sys.executable, "-m", "bench.audit"], check=False)
+        subprocess.run([sys.executable, "-m", "bench.audit", "--verify-pg"], check=False)
 
 
 if __name__ == "__main__":
