@@ -15,6 +15,7 @@ instructions of a seller history (bench/README.md).
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -114,6 +115,7 @@ class RateLimits:
         self._shared = FixedWindowRateLimiter(storage)
         self._batch = batch if batch is not None else (1 if isinstance(storage, MemoryStorage) else BATCH)
         self._batches: OrderedDict[str, _Batch] = OrderedDict()
+        self._batches_lock = threading.Lock()  # a threaded server's requests share the batches
         self._local: FixedWindowRateLimiter | None = None  # made on the shared storage's first failure
         self._warned_at = -60.0
         self._alone_until = -1.0
@@ -142,6 +144,10 @@ class RateLimits:
         """Count one request, adding this process's pending ones to the shared count when due."""
         if self._batch == 1:
             return self._shared.hit(self.limit, NAMESPACE, key)
+        with self._batches_lock:
+            return self._batched_hit_locked(key)
+
+    def _batched_hit_locked(self, key: str) -> bool:
         now = time.monotonic()
         batch = self._batches.get(key)
         if batch is None:
