@@ -26,7 +26,7 @@ from typing import Any
 from flask import Response, current_app
 
 from registry.api.blueprint import PERSONAL_DATA, RegistryBlueprint
-from registry.api.context import app_state, audit_change, audit_resource, caller, db
+from registry.api.context import app_state, audit_change, audit_resource, caller, db, writes_on_read
 from registry.audit import search as audit_search
 from registry.audit.keys import AuditKeyError
 from registry.audit.log import AuditLog, LogCorrupt
@@ -66,10 +66,9 @@ def audit_log() -> AuditLog:
 def fresh() -> None:
     """Sequence what is committed so reads are current; a broken log state is logged, never papered over."""
     try:
-        # A write (leaves, a checkpoint, in development the first key): in a transaction of its own,
-        # committed before the read goes on (a GET's session writes nothing but its audit entry).
-        with app_state().sessionmaker() as session, session.begin():
-            audit_log().sequence(session)
+        # A write (leaves, a checkpoint, in development the first key): the views that call this are
+        # marked `writes_on_read`, so their session is a transaction (context.db).
+        audit_log().sequence(db())
     except (SequencerError, AuditKeyError, LogCorrupt):
         log.exception("audit sequencer refused to run; serving the last signed checkpoint")
 
@@ -93,6 +92,7 @@ def own_agency_only() -> str | None:
     content_type="text/plain",
 )
 @blp.alt_response(404, description="Nothing signed yet, or no such checkpoint")
+@writes_on_read
 def get_checkpoint(args: dict[str, Any]) -> Response:
     """The newest signed checkpoint
 
@@ -109,14 +109,12 @@ def get_checkpoint(args: dict[str, Any]) -> Response:
 @blp.response(
     200, description="signed-note verifier keys, one a line, signing keys first", content_type="text/plain"
 )
+@writes_on_read
 def get_verifier_key() -> Response:
     """The log's verifier keys"""
     keys = audit_log().keys
     if not keys.verifier_keys(db()):
-        # First use in development creates the key: a write, in a transaction of its own (a GET's
-        # session writes nothing but its audit entry, see context.db).
-        with app_state().sessionmaker() as session, session.begin():
-            keys.signers(session)
+        keys.signers(db())  # first use in development creates the key (a write: `writes_on_read`)
     return Response("".join(f"{key}\n" for key in keys.verifier_keys(db())), mimetype="text/plain")
 
 
@@ -124,6 +122,7 @@ def get_verifier_key() -> Response:
 @blp.access("audit:entries", None)
 @blp.arguments(EntriesQuery, location="query")
 @blp.response(200, EntriesPage)
+@writes_on_read
 def get_entries(args: dict[str, Any]):
     """Sequenced entries by leaf index
 
@@ -149,6 +148,7 @@ def _latest_size() -> int:
 @blp.access("audit:proof", None)
 @blp.arguments(InclusionQuery, location="query")
 @blp.response(200, InclusionProof)
+@writes_on_read
 def get_inclusion_proof(args: dict[str, Any]):
     """Inclusion proof of a leaf in a signed tree"""
     fresh()
@@ -167,6 +167,7 @@ def get_inclusion_proof(args: dict[str, Any]):
 @blp.access("audit:proof", None)
 @blp.arguments(ConsistencyQuery, location="query")
 @blp.response(200, ConsistencyProof)
+@writes_on_read
 def get_consistency_proof(args: dict[str, Any]):
     """Consistency proof between two tree sizes (the second a signed one)"""
     fresh()

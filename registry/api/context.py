@@ -40,7 +40,8 @@ def app_state() -> Any:
 
 
 def writes_on_read(view: Callable) -> Callable:
-    """Mark a GET that writes (a feed's serial, bumped when its content changed): it gets a transaction."""
+    """Mark a GET that writes (a feed's serial bumped when its content changed; the audit log's reads,
+    which sequence what is committed first): it gets a transaction, like a write."""
     view.writes_on_read = True  # type: ignore[attr-defined]
     return view
 

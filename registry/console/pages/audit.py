@@ -11,7 +11,7 @@ from typing import Any
 from flask import request
 
 from registry.api.audit import audit_log, fresh, subject_accesses_csv
-from registry.api.context import audit_resource, db
+from registry.api.context import audit_resource, db, writes_on_read
 from registry.audit import search as audit_search
 from registry.audit.log import LogState
 from registry.auth.scopes import Scope
@@ -70,6 +70,7 @@ def audit_subject_accesses(subject_id: Any) -> Any:
 
 @bp.route("/audit/log", methods=["GET"])
 @page("audit:checkpoint", None)
+@writes_on_read  # sequences what is committed first (api.audit.fresh)
 def audit_log_state() -> Any:
     """As GET /api/v1/audit/checkpoint (and ?witnessed=true), checked: the newest signed checkpoint and
     the newest one a witness cosigned, whether the log's keys verify them, and each witness's
