@@ -104,6 +104,32 @@ _STEP_LABELS = {
     "check": lazy_gettext("Check"),
     "close": lazy_gettext("Close"),
 }
+# Other codes the pages show: actions, kinds of target and subject, outcomes and reasons. A code not
+# listed here is shown as it is (an agency's code, an identifier's kind).
+_CODE_LABELS = {
+    "block_at_isp": lazy_gettext("block at the ISPs"),
+    "suspend_domain": lazy_gettext("suspend the domain"),
+    "remove_listing": lazy_gettext("remove the listing"),
+    "domain": lazy_gettext("domain"),
+    "ip": lazy_gettext("IP address"),
+    "ip_range": lazy_gettext("IP range"),
+    "url": lazy_gettext("URL"),
+    "marketplace_shop": lazy_gettext("marketplace shop"),
+    "organisation": lazy_gettext("organisation"),
+    "individual": lazy_gettext("individual"),
+    "already_blocked": lazy_gettext("already blocked"),
+    "not_our_customer": lazy_gettext("not our customer"),
+    "invalid_target": lazy_gettext("invalid target"),
+    "technically_infeasible": lazy_gettext("technically infeasible"),
+    "account_not_found": lazy_gettext("account not found"),
+    "account_closed": lazy_gettext("account closed"),
+    "insufficient_balance": lazy_gettext("insufficient balance"),
+    "allowed": lazy_gettext("allowed"),
+    "denied": lazy_gettext("denied"),
+    "error": lazy_gettext("error"),
+    "confirmed": lazy_gettext("confirmed"),
+    **_STATE_LABELS,
+}
 _ERROR_TITLES = {
     401: lazy_gettext("Please log in"),
     403: lazy_gettext("Not allowed"),
@@ -114,10 +140,11 @@ _ERROR_TITLES = {
 
 
 def labels() -> dict[str, Any]:
-    """Template helpers: a state's, a step's and an error's words in the officer's language."""
+    """Template helpers: the words of a state, a step, another code and an error in the officer's language."""
     return {
         "get_locale": get_locale,
         "state_label": lambda state: str(_STATE_LABELS.get(state, state)),
         "step_label": lambda step: str(_STEP_LABELS.get(step, step)),
+        "code_label": lambda code: str(_CODE_LABELS.get(code, code)) if code else "",
         "error_title": lambda status: str(_ERROR_TITLES.get(status, lazy_gettext("Something went wrong"))),
     }

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
+from flask import render_template_string
 
 from registry.console import i18n
 
@@ -61,3 +62,12 @@ def test_dates_read_in_vietnam_and_dong_with_thousands_separators(app) -> None: 
     with app.test_request_context("/console/", headers={"Accept-Language": "en"}):
         assert i18n.vnd(1234567) == "₫1,234,567"
         assert i18n.when(moment) == "1 Jan 2027, 00:30"
+
+
+def test_codes_read_as_words_in_the_officers_language(app) -> None:  # type: ignore[no-untyped-def]
+    """An action, a kind or a reason is shown by its words, not its code; an unknown code as it is."""
+    template = "{{ code_label('block_at_isp') }}|{{ code_label('organisation') }}|{{ code_label('MIC') }}"
+    with app.test_request_context("/console/", headers={"Accept-Language": "vi"}):
+        assert render_template_string(template) == "chặn tại nhà mạng|tổ chức|MIC"
+    with app.test_request_context("/console/", headers={"Accept-Language": "en"}):
+        assert render_template_string(template) == "block at the ISPs|organisation|MIC"
