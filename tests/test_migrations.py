@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 
 import registry.audit.models
 import registry.models  # noqa: F401 - registers every table
-from registry.db import Base, for_dialect, make_engine
+from registry.db import EXPRESSION_INDEXES, Base, for_dialect, make_engine
 from tests.databases import PG_URL, alembic_config
 
 
@@ -87,3 +87,21 @@ def test_search_indexes_are_built_concurrently_and_a_failed_build_is_redone(fres
         assert "gist_trgm_ops" in definition
     finally:
         engine.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL-only: an ICU collation (SQLite sorts in Python)")
+def test_expression_indexes_are_as_the_models_declare(fresh_database):
+    """The indexes alembic cannot compare (db.EXPRESSION_INDEXES), by their definition in the catalogue."""
+    engine = make_engine(fresh_database)
+    with engine.connect() as connection:
+        found = dict(
+            connection.execute(
+                text("SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(:names)"),
+                {"names": sorted(EXPRESSION_INDEXES)},
+            ).all()
+        )
+    engine.dispose()
+    assert found == {
+        "ix_subject_name_vi": "CREATE INDEX ix_subject_name_vi ON public.subject USING btree "
+        '(name COLLATE "vi-x-icu", id)'
+    }

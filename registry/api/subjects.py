@@ -66,7 +66,8 @@ def create_subject(args: dict[str, Any]):
 def list_subjects(args: dict[str, Any]):
     """Search subjects by name (diacritic-insensitive) or by any identifier
 
-    Without `q`: every subject you may see, oldest first; like every list, `total` is counted up to
+    Without `q`: every subject you may see, oldest first (or by name in Vietnamese alphabetical order
+    with `sort=name`); like every list, `total` is counted up to
     1000 (`total_exact` false beyond) and pages reach the first 1000 (422 beyond). With `q`: subjects
     linked to an identifier spelled like `q` first (a bank account or personal ID finds its holders only
     with scope registry:read_sensitive), then names equal to `q`, then names containing it

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.db import Base, JSONType, created_at, utcnow, uuid_pk
@@ -41,6 +41,13 @@ class Subject(SharedRecord, Base):
             info={"dialect": "postgresql"},
         ).ddl_if(dialect="postgresql"),
         Index("ix_subject_created_at_id", "created_at", "id"),  # the list's order (migration 0014)
+        # The list by name in Vietnamese order (identifiers.collation, migration 0021); SQLite sorts.
+        Index(
+            "ix_subject_name_vi",
+            text('name COLLATE "vi-x-icu"'),
+            "id",
+            info={"dialect": "postgresql"},
+        ).ddl_if(dialect="postgresql"),
     )
     record_type = "subject"
 

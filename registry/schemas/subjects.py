@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from marshmallow import Schema, fields, pre_dump, validate
+from marshmallow import Schema, ValidationError, fields, pre_dump, validate, validates_schema
 
 from registry.models import LinkSource, SubjectKind
 from registry.schemas.blocking import BlockRequestHistoryItem
@@ -87,7 +87,20 @@ class SubjectQuery(PageQuery):
     kind = fields.String(validate=validate.OneOf([k.value for k in SubjectKind]))
     province = fields.String()
     tax_code = fields.String()
+    sort = fields.String(
+        load_default="created",
+        validate=validate.OneOf(("created", "name")),
+        metadata={
+            "description": "without `q`: `created` (oldest first) or `name` (Vietnamese alphabetical order: "
+            "Ă and Â after A, Đ after D, tones then case break ties); a search is ordered by relevance"
+        },
+    )
     sensitive = SensitiveFlag()
+
+    @validates_schema
+    def _sort_without_search(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("q") and data.get("sort") != "created":
+            raise ValidationError("A search is ordered by relevance: leave out `sort`.", "sort")
 
 
 # A list without `q`, a search with it (services.pagination says how far each reads and counts).

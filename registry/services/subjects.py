@@ -15,6 +15,7 @@ from registry.auth.scopes import Scope
 from registry.errors import Duplicate, PermissionDenied, ValidationFailed
 from registry.fieldcrypt import FieldCipher
 from registry.identifiers import IdentifierError, fold_name, nfc, parse
+from registry.identifiers.collation import by_name
 from registry.models import Identifier, Link, LinkSource, Subject, SubjectKind
 from registry.services import identifiers as identifier_service
 from registry.services import search, visibility
@@ -261,7 +262,8 @@ def search_page(
 ) -> dict[str, Any]:
     """Subjects visible to the caller: all of them (filtered), or those matching `q`.
 
-    Without `q`, a page of every visible subject, oldest first (pagination.paginate). With `q`, the
+    Without `q`, a page of every visible subject, oldest first or, with `filters["sort"] == "name"`, in
+    Vietnamese alphabetical order (identifiers.collation) (pagination.paginate). With `q`, the
     subjects linked to an identifier spelled like q come first, then names (diacritics ignored; see
     services.search): equal to q, then containing it, then (PostgreSQL, when nothing matched) near
     spellings. A search reads only as far as the page it answers (pagination.window_page): its total is
@@ -274,7 +276,8 @@ def search_page(
             visibility.record_visible(Subject, principal),
             *[getattr(Subject, key) == value for key, value in values.items()],
         )
-        return paginate(session, query, page=page, per_page=per_page, order_by=list(ORDER))
+        order = [by_name(Subject.name), Subject.id] if filters.get("sort") == "name" else list(ORDER)
+        return paginate(session, query, page=page, per_page=per_page, order_by=order)
     dialect = session.get_bind().dialect.name
     folded = fold_name(q)
     spelled_as_identifier, linked_ids = _linked_subjects(session, cipher=cipher, principal=principal, q=q)

@@ -27,11 +27,13 @@ def home() -> Any:
 @bp.route("/subjects", methods=["GET"])
 @page("subject:list", Scope.REGISTRY_READ, purpose=True)
 def subjects() -> Any:
-    """As GET /api/v1/subjects?q=: a page of the subjects the officer may see (never sensitive values)."""
-    args = load(_QUERY, {key: value for key, value in request.args.items() if key in ("q", "page")})
+    """As GET /api/v1/subjects?q= (a search) or ?sort=name (every seller the officer may see, in Vietnamese
+    alphabetical order, optionally of one province): a page of subjects, never sensitive values."""
+    wanted = ("q", "page", "sort", "province")
+    args = load(_QUERY, {key: value for key, value in request.args.items() if key in wanted and value})
     args.pop("sensitive", None)
     found = None
-    if args.get("q"):
+    if args.get("q") or args["sort"] == "name":
         found = SubjectPage().dump(
             service.search_page(
                 db(),
@@ -43,7 +45,13 @@ def subjects() -> Any:
                 per_page=args["per_page"],
             )
         )
-    return render("console/subjects/search.html", q=args.get("q", ""), found=found)
+    return render(
+        "console/subjects/search.html",
+        q=args.get("q", ""),
+        sort=args["sort"],
+        province=args.get("province", ""),
+        found=found,
+    )
 
 
 @bp.route("/subjects/<uuid:subject_id>/history", methods=["GET"])
