@@ -207,6 +207,7 @@ OTHER_MATRICES = (
     "tests.blocking.test_complaint_permissions",
     "tests.freezing.test_permission_matrix",
     "tests.screening.test_permissions",
+    "tests.api.test_overdue_steps",
 )
 EXAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 

@@ -17,6 +17,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
         identifiers,
         links,
         oauth,
+        overdue,
         screenings,
         subjects,
         violations,
@@ -33,6 +34,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
         audit,
         blocking,
         freezing,
+        overdue,
         screenings,
         graph,
     ):

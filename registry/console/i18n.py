@@ -128,6 +128,11 @@ _CODE_LABELS = {
     "denied": lazy_gettext("denied"),
     "error": lazy_gettext("error"),
     "confirmed": lazy_gettext("confirmed"),
+    "block_request": lazy_gettext("block request"),
+    "freeze_order": lazy_gettext("freeze order"),
+    "execution": lazy_gettext("execution"),
+    "removal": lazy_gettext("removal of the block"),
+    "release": lazy_gettext("release"),
     **_STATE_LABELS,
 }
 _ERROR_TITLES = {

@@ -12,6 +12,7 @@ from registry.models.freezing import FreezeOrder
 from tests.console.test_block_workflow import _submit
 from tests.factories import make_decision, make_violation
 from tests.freezing.helpers import Freeze
+from tests.overdue import late_steps_of_both_workflows
 
 
 def _listed(html: str, table: str) -> list[str]:
@@ -56,3 +57,29 @@ def test_the_overdue_pages_are_paginated_like_the_api(officer, db) -> None:  # t
     office = officer("nsc.lan")
     assert office.get("/console/overdue/block-requests?page=0").status_code == 422
     assert office.get("/console/overdue/block-requests?page=2").status_code == 200
+
+
+def test_the_standing_office_reads_late_steps_by_agency_and_province(app, officer, db, actors) -> None:  # type: ignore[no-untyped-def]
+    """The API's /overdue as a page: counts by whose move and by province, each a link to its steps."""
+    late = late_steps_of_both_workflows(app.test_client(), actors, db)
+    office = officer("nsc.lan")
+    page = office.get("/console/overdue")
+    assert page.status_code == 200, page.text
+    assert _listed(page.text, "overdue-steps") == [
+        late["review"],
+        late["executed"],
+        late["waiting"],
+        late["bidv"],
+    ]
+    by_agency = page.text.split('id="by-agency"', 1)[1].split("</table>", 1)[0]
+    assert "/console/overdue?agency=SBV" in by_agency and "BANK-970418" in by_agency
+    assert "thực hiện" in page.text  # the step's words, in Vietnamese
+    by_sbv = office.get("/console/overdue?agency=SBV")
+    assert _listed(by_sbv.text, "overdue-steps") == [late["waiting"]]
+    in_danang = office.get("/console/overdue", query_string={"province": "Đà Nẵng"})
+    assert _listed(in_danang.text, "overdue-steps") == [late["bidv"]]
+    # The State Bank reads the freeze orders' steps only, as through the API.
+    assert _listed(officer("sbv.khanh").get("/console/overdue").text, "overdue-steps") == [
+        late["waiting"], late["bidv"],
+    ]  # fmt: skip
+    assert office.get("/console/overdue?workflow=tips").status_code == 422

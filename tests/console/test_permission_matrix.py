@@ -43,6 +43,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/console/audit?agency=MOST"): (403, 200, 403, 403, 200, 403, 403, 200),
     ("GET", f"/console/audit/subjects/{NO}/accesses.csv"): (403, 403, 403, 403, 200, 403, 403, 200),
     ("GET", "/console/audit/log"): (200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "/console/overdue"): (200, 200, 403, 403, 403, 200, 403, 200),
     ("GET", "/console/overdue/block-requests"): (200, 200, 403, 403, 403, 403, 403, 200),
     ("GET", "/console/overdue/freeze-orders"): (403, 403, 403, 403, 403, 200, 403, 200),
 }

@@ -11,6 +11,8 @@ from typing import Any
 from flask import request
 
 from registry.api.context import db
+from registry.api.overdue import READERS as STEP_READERS
+from registry.api.overdue import overdue_page
 from registry.auth.scopes import Scope
 from registry.console.blueprint import bp
 from registry.console.pages.common import caller, load, render
@@ -21,12 +23,14 @@ from registry.models.freezing import FreezeOrder
 from registry.schemas.blocking import BlockOverduePage
 from registry.schemas.common import PageQuery
 from registry.schemas.freezing import OverduePage
+from registry.schemas.overdue import OverduePage as StepsPage
+from registry.schemas.overdue import OverdueQuery
 from registry.services import blocking, freezing
 from registry.services.pagination import paginate
 
 BLOCK_READERS = (Scope.BLOCKING_SUBMIT, Scope.BLOCKING_DECIDE, Scope.REPORTS_READ)
 FREEZE_READERS = (*freezing.READ_SCOPES, Scope.REGISTRY_READ)
-_PAGE = PageQuery()
+_PAGE, _STEPS = PageQuery(), OverdueQuery()
 
 
 def _page_args() -> dict[str, Any]:
@@ -62,3 +66,17 @@ def overdue_freeze_orders() -> Any:
         order_by=[FreezeOrder.created_at, FreezeOrder.id],
     )
     return render("console/overdue/freeze_orders.html", found=OverduePage().dump(found))
+
+
+@bp.route("/overdue", methods=["GET"])
+@page("overdue:list", STEP_READERS)
+def overdue_steps() -> Any:
+    """As GET /api/v1/overdue: every late step of both workflows, counted by the agency whose move it is
+    and by province, with either as a filter."""
+    wanted = ("workflow", "agency", "province", "page")
+    args = load(_STEPS, {key: value for key, value in request.args.items() if key in wanted and value})
+    return render(
+        "console/overdue/steps.html",
+        found=StepsPage().dump(overdue_page(args)),
+        asked={key: args.get(key, "") for key in ("workflow", "agency", "province")},
+    )
