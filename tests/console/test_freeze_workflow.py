@@ -15,7 +15,7 @@ from sqlalchemy import select
 from registry.audit.models import AuditEntry
 from registry.models.freezing import FreezeOrder, TransactionDelay
 from tests.console.helpers import AppAdapter, choose_case, csrf_of, local, login
-from tests.freezing.helpers import Freeze
+from tests.freezing.helpers import Freeze, report_delay
 
 CASE = "Công văn 88/NHNN-TTGSNH"
 NUMBER = "0011001234567"  # the Vietcombank account of tests.freezing.helpers.VCB
@@ -434,3 +434,37 @@ def test_a_bank_reports_a_delay_records_its_report_and_releases_it(app, db, offi
     assert ("transaction_delay:release", "allowed", "BANK-970436", "vcb.nga") in acts
     for entry in db.scalars(select(AuditEntry)).all():
         assert NUMBER.encode() not in entry.body
+
+
+def test_every_freeze_page_control_has_a_label(app, db, actors, officer) -> None:  # type: ignore[no-untyped-def]
+    from tests.console.test_accessibility import unlabelled
+
+    freeze = Freeze(app.test_client(), actors, db)
+    freeze.decision("MPS-C03")
+    submitted = freeze.submit()["id"]
+    in_effect = freeze.in_effect()["id"]
+    delay = report_delay(freeze)["id"]
+    pages = {
+        "c03.phong": [
+            "/console/freeze-orders/new",
+            f"/console/freeze-orders/{submitted}",
+            f"/console/freeze-orders/{in_effect}",
+            "/console/transaction-delays",
+        ],
+        "sbv.khanh": ["/console/freeze-orders", f"/console/freeze-orders/{submitted}"],
+        "vcb.nga": [
+            "/console/freeze-orders?account_state=release_pending",
+            f"/console/freeze-orders/{in_effect}",
+            "/console/transaction-delays/new",
+            f"/console/transaction-delays/{delay}",
+        ],
+    }
+    for sub, paths in pages.items():
+        client = officer(sub, CASE)
+        for path in paths:
+            page = client.get(path)
+            assert page.status_code == 200, (sub, path)
+            assert unlabelled(page.text) == [], (sub, path)
+            assert len(re.findall(r' id="([^"]+)"', page.text)) == len(
+                set(re.findall(r' id="([^"]+)"', page.text))
+            ), (sub, path)  # each id once: every label names one control
