@@ -319,6 +319,47 @@ def test_extend_and_convert_on_new_decisions(app, db, actors, officer) -> None: 
     assert ("freeze_order:convert", "allowed", "MPS-C03", "c03.phong") in acts
 
 
+def test_amend_lowers_the_amount_and_adds_an_account(app, db, actors, officer) -> None:  # type: ignore[no-untyped-def]
+    freeze = Freeze(app.test_client(), actors, db)
+    order_id = freeze.in_effect()["id"]  # 500.000.000 ordered; VCB froze 300.000.000, BIDV has yet to
+    path = f"/console/freeze-orders/{order_id}"
+    issuer = officer("c03.phong", CASE)
+    done = _post(
+        issuer,
+        path,
+        f"{path}/amend",
+        decision_id=freeze.decision("MPS-C03"),
+        amount_vnd="200.000.000",
+        **{"bank-added": "TCB", "number-added": "19033333333333", "holder-added": "Trần Văn B"},
+        note="Quyết định sửa đổi",
+    )
+    assert done.status_code == 302, done.text
+    record = _order(db, order_id)
+    where = {a.bank_bin: (a.state, a.release_pending_vnd) for a in record.accounts}
+    assert record.state == "amended" and record.amount_vnd == 200_000_000
+    assert where["970436"] == ("release_pending", 100_000_000)  # VCB releases what exceeds the amount
+    assert where["970407"] == ("dispatched", None)  # the added account goes to its bank at once
+    assert "19033333333333" not in issuer.get(path).text
+    assert ("freeze_order:amend", "allowed", "MPS-C03", "c03.phong") in _acts(db, order_id)
+
+
+def test_an_order_follows_a_banks_delay(app, db, actors, officer) -> None:  # type: ignore[no-untyped-def]
+    freeze = Freeze(app.test_client(), actors, db)
+    delay_id = report_delay(freeze)["id"]  # VCB delayed a transfer on the account, reported to MPS-C03
+    decision_id = freeze.decision("MPS-C03")
+    issuer = officer("c03.phong", CASE)
+    form = issuer.get("/console/freeze-orders/new").text
+    assert f'id="delay-{delay_id}"' in form
+    sent = issuer.post(
+        "/console/freeze-orders", data={**_submission(form, decision_id), "transaction_delay_ids": delay_id}
+    )
+    assert sent.status_code == 302, sent.text
+    order_id = local(sent.headers["Location"]).rsplit("/", 1)[1]
+    delay = db.get(TransactionDelay, uuid.UUID(delay_id))
+    db.refresh(delay)
+    assert str(delay.followed_by_order_id) == order_id
+
+
 def test_flag_and_answer(app, db, actors, officer) -> None:  # type: ignore[no-untyped-def]
     order_id = Freeze(app.test_client(), actors, db).submit()["id"]
     path = f"/console/freeze-orders/{order_id}"

@@ -8,7 +8,6 @@ audited change are written once, there."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import redirect, request, url_for
@@ -151,26 +150,34 @@ def freeze_order(order_id: Any) -> Any:
 @bp.route("/freeze-orders/new", methods=["GET"])
 @page("freeze_order:form", Scope.FREEZE_SUBMIT, purpose=True)
 def new_freeze_order() -> Any:
-    """The submission form: the written decisions the officer's agency may see, accounts, terms."""
+    """The submission form: the written decisions the officer's agency may see, accounts, terms, and
+    the transaction delays it sees still running (an order may follow them)."""
+    running = service.delay_query(service.reader(db(), caller()), state=DelayState.IN_EFFECT)
+    delays = db().scalars(running.order_by(TransactionDelay.delayed_at.desc()).limit(50)).all()
     return render(
         "console/freezing/new.html",
         form_id=form_id(),
         decisions=recent(Decision),
+        delays=delays,
         rows=range(ACCOUNT_ROWS),
-        today=date.today().isoformat(),
+        today=service.today_in_vietnam().isoformat(),
     )
 
 
+def _account(form: MultiDict, row: str) -> dict[str, Any] | None:
+    """An account line of a form as the API's AccountSpec: `<bank>:<number>`, and its holder if known."""
+    bank, number = form.get(f"bank-{row}", "").strip(), form.get(f"number-{row}", "").strip()
+    if not (bank or number):
+        return None
+    account: dict[str, Any] = {"account": f"{bank}:{number}"}
+    if form.get(f"holder-{row}", "").strip():
+        account["holder_name"] = form[f"holder-{row}"].strip()
+    return account
+
+
 def _submission(form: MultiDict) -> dict[str, Any]:
-    """The form as the API's JSON body: each account `<bank>:<number>` (what AccountSpec takes)."""
-    accounts = []
-    for row in range(ACCOUNT_ROWS):
-        bank, number = form.get(f"bank-{row}", "").strip(), form.get(f"number-{row}", "").strip()
-        if bank or number:
-            account: dict[str, Any] = {"account": f"{bank}:{number}"}
-            if form.get(f"holder-{row}", "").strip():
-                account["holder_name"] = form[f"holder-{row}"].strip()
-            accounts.append(account)
+    """The form as the API's JSON body."""
+    accounts = [line for row in range(ACCOUNT_ROWS) if (line := _account(form, str(row)))]
     data = _filled(
         form,
         "decision_id",
@@ -191,6 +198,7 @@ def _submission(form: MultiDict) -> dict[str, Any]:
         legal_bases=_lines(form.get("legal_bases", "")),
         whole_balance=form.get("whole_balance") == "on",
         urgent=form.get("urgent") == "on",
+        transaction_delay_ids=form.getlist("transaction_delay_ids"),
     )
     return data
 
@@ -215,6 +223,9 @@ def _follow_up_view(action: str) -> Any:
         _amount(data, "amount_vnd")
         if request.form.get("whole_balance") == "on":
             data["whole_balance"] = True
+        added = _account(request.form, "added")
+        if added:
+            data["add_accounts"] = [added]
         args = load(schema, {key: value for key, value in data.items() if key in schema.fields})
         if action == "resubmit":
             follow_up.resubmit(order_id, args)
