@@ -4,6 +4,7 @@ delays; each as the API would play it (same states, same refusals, same audit en
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -127,7 +128,8 @@ def _submission(form: str, decision_id: str, **fields: str) -> dict[str, Any]:
     }
 
 
-def test_the_issuer_submits_through_the_form_once(app, db, actors, officer) -> None:  # type: ignore[no-untyped-def]
+def test_the_issuer_submits_through_the_form_once(app, db, actors, officer, caplog) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.DEBUG)
     freeze = Freeze(app.test_client(), actors, db)
     decision_id = freeze.decision("MPS-C03")
     issuer = officer("c03.phong", CASE)
@@ -167,6 +169,7 @@ def test_the_issuer_submits_through_the_form_once(app, db, actors, officer) -> N
     assert ("freeze_order:submit", "allowed", "MPS-C03", "c03.phong") in _acts(db, order_id)
     for entry in db.scalars(select(AuditEntry)).all():
         assert NUMBER.encode() not in entry.body
+    assert NUMBER not in caplog.text and "00110012345678901234567" not in caplog.text  # nor in the logs
 
 
 def test_the_issuer_withdraws_and_resubmits_before_dispatch(app, db, actors, officer) -> None:  # type: ignore[no-untyped-def]
