@@ -93,6 +93,8 @@ _STATE_LABELS = {
     "not_executable": lazy_gettext("not executable"),
     "release_pending": lazy_gettext("release pending"),
     "released": lazy_gettext("released"),
+    "withdrawn": lazy_gettext("withdrawn"),
+    "superseded_by_order": lazy_gettext("superseded by an order"),
 }
 _STEP_LABELS = {
     "start_review": lazy_gettext("Start the review"),
@@ -103,6 +105,12 @@ _STEP_LABELS = {
     "receive": lazy_gettext("Receive"),
     "check": lazy_gettext("Check"),
     "close": lazy_gettext("Close"),
+    "lift": lazy_gettext("Lift"),
+    "resubmit": lazy_gettext("Resubmit corrected"),
+    "withdraw": lazy_gettext("Withdraw"),
+    "extend": lazy_gettext("Extend"),
+    "amend": lazy_gettext("Amend"),
+    "convert": lazy_gettext("Convert the frozen funds"),
 }
 # Other codes the pages show: actions, kinds of target and subject, outcomes and reasons. A code not
 # listed here is shown as it is (an agency's code, an identifier's kind).
@@ -133,6 +141,8 @@ _CODE_LABELS = {
     "execution": lazy_gettext("execution"),
     "removal": lazy_gettext("removal of the block"),
     "release": lazy_gettext("release"),
+    "deduction": lazy_gettext("deduction"),
+    "confiscation": lazy_gettext("confiscation"),
     **_STATE_LABELS,
 }
 _ERROR_TITLES = {

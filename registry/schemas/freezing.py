@@ -240,6 +240,13 @@ class OverdueQuery(PageQuery):
 
 
 class FreezeOrderQuery(OverdueQuery):
+    account_state = fields.String(
+        validate=validate.OneOf([state.value for state in AccountState]),
+        metadata={
+            "description": "only orders with an account the caller sees in this state (a bank: its own), "
+            "e.g. `release_pending`: the releases it has to confirm"
+        },
+    )
     sensitive = SensitiveFlag()
 
 

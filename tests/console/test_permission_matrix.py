@@ -15,6 +15,7 @@ NO = uuid.uuid4()
 OFFICERS = (
     "dms.an", "most.binh", "vnpt.dung", "customs.hoa", "audit.minh", "sbv.khanh", "vcb.nga", "nsc.lan",
 )  # fmt: skip
+CONFIRM_RELEASE = f"/console/freeze-orders/{NO}/accounts/{NO}/confirm-release"
 # (method, path): expected status for each officer, in the order of OFFICERS. Freeze orders are read
 # with a freeze scope only (the Standing Office also with registry:read), as in the API.
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
@@ -39,6 +40,24 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", f"/console/freeze-orders/{NO}/dispatch"): (403, 403, 403, 403, 403, 404, 403, 403),
     ("POST", f"/console/freeze-orders/{NO}/close"): (403, 403, 403, 403, 403, 404, 403, 403),
     ("POST", f"/console/freeze-orders/{NO}/accounts/{NO}/report"): (403, 403, 403, 403, 403, 403, 422, 403),
+    ("GET", "/console/freeze-orders?account_state=release_pending"): (403, 403, 403, 403, 403, 200, 200, 200),
+    ("GET", "/console/freeze-orders/new"): (403, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", "/console/freeze-orders"): (403, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", f"/console/freeze-orders/{NO}/lift"): (403, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", f"/console/freeze-orders/{NO}/resubmit"): (403, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", f"/console/freeze-orders/{NO}/withdraw"): (403, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", f"/console/freeze-orders/{NO}/extend"): (403, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", f"/console/freeze-orders/{NO}/amend"): (403, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", f"/console/freeze-orders/{NO}/convert"): (403, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", f"/console/freeze-orders/{NO}/flags"): (403, 403, 403, 403, 403, 422, 403, 403),
+    ("POST", f"/console/freeze-orders/{NO}/flags/{NO}/answer"): (403, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", CONFIRM_RELEASE): (403, 403, 403, 403, 403, 403, 422, 403),
+    ("GET", "/console/transaction-delays"): (403, 403, 403, 403, 403, 200, 200, 200),
+    ("GET", "/console/transaction-delays/new"): (403, 403, 403, 403, 403, 403, 200, 403),
+    ("POST", "/console/transaction-delays"): (403, 403, 403, 403, 403, 403, 422, 403),
+    ("GET", f"/console/transaction-delays/{NO}"): (403, 403, 403, 403, 403, 404, 404, 404),
+    ("POST", f"/console/transaction-delays/{NO}/release"): (403, 403, 403, 403, 403, 403, 404, 403),
+    ("POST", f"/console/transaction-delays/{NO}/sbv-report"): (403, 403, 403, 403, 403, 403, 422, 403),
     ("GET", "/console/audit"): (200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "/console/audit?agency=MOST"): (403, 200, 403, 403, 200, 403, 403, 200),
     ("GET", f"/console/audit/subjects/{NO}/accesses.csv"): (403, 403, 403, 403, 200, 403, 403, 200),
@@ -46,6 +65,38 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/console/overdue"): (200, 200, 403, 403, 403, 200, 403, 200),
     ("GET", "/console/overdue/block-requests"): (200, 200, 403, 403, 403, 403, 403, 200),
     ("GET", "/console/overdue/freeze-orders"): (403, 403, 403, 403, 403, 200, 403, 200),
+}
+# The issuer of freeze orders (the police's investigation body): none of the eight above holds
+# freeze:submit, so its pages are tried by one of its officers here (422: the empty form is refused).
+ISSUER = "c03.phong"
+ISSUER_MATRIX: dict[tuple[str, str], int] = {
+    ("GET", "/console/freeze-orders"): 200,
+    ("GET", "/console/freeze-orders?account_state=release_pending"): 200,
+    ("GET", f"/console/freeze-orders/{NO}"): 404,
+    ("GET", "/console/freeze-orders/new"): 200,
+    ("POST", "/console/freeze-orders"): 422,
+    ("POST", f"/console/freeze-orders/{NO}/lift"): 422,
+    ("POST", f"/console/freeze-orders/{NO}/resubmit"): 422,
+    ("POST", f"/console/freeze-orders/{NO}/withdraw"): 422,
+    ("POST", f"/console/freeze-orders/{NO}/extend"): 422,
+    ("POST", f"/console/freeze-orders/{NO}/amend"): 422,
+    ("POST", f"/console/freeze-orders/{NO}/convert"): 422,
+    ("POST", f"/console/freeze-orders/{NO}/flags/{NO}/answer"): 422,
+    ("POST", f"/console/freeze-orders/{NO}/receive"): 403,
+    ("POST", f"/console/freeze-orders/{NO}/check"): 403,
+    ("POST", f"/console/freeze-orders/{NO}/dispatch"): 403,
+    ("POST", f"/console/freeze-orders/{NO}/close"): 403,
+    ("POST", f"/console/freeze-orders/{NO}/flags"): 403,
+    ("POST", f"/console/freeze-orders/{NO}/accounts/{NO}/report"): 403,
+    ("POST", CONFIRM_RELEASE): 403,
+    ("GET", "/console/transaction-delays"): 200,
+    ("GET", f"/console/transaction-delays/{NO}"): 404,
+    ("GET", "/console/transaction-delays/new"): 403,
+    ("POST", "/console/transaction-delays"): 403,
+    ("POST", f"/console/transaction-delays/{NO}/release"): 403,
+    ("POST", f"/console/transaction-delays/{NO}/sbv-report"): 403,
+    ("GET", "/console/block-requests/new"): 403,
+    ("GET", "/console/overdue/freeze-orders"): 403,
 }
 # Open to every logged-in officer, or before login (no record, no scope): not in the matrix.
 OPEN = {
@@ -76,15 +127,19 @@ def test_the_matrix_covers_every_console_route(app) -> None:  # type: ignore[no-
             routes.update((method, rule.rule) for method in rule.methods - {"HEAD", "OPTIONS"})
     block_steps = "<any(start_review, return, approve, reject, dispatch):step>"
     freeze_steps = "<any(receive, check, dispatch, close):step>"
+    follow_ups = "<any(lift, resubmit, withdraw, extend, amend, convert):action>"
     covered = set()
     for method, path in MATRIX:
         path = _template(path.split("?", 1)[0])
         if "/freeze-orders/" in path:
-            path = path.replace("<uuid:request_id>", "<uuid:order_id>", 1).replace(
-                str(NO), "<uuid:account_id>"
-            )
+            second = "<uuid:flag_id>" if "/flags/" in path else "<uuid:account_id>"
+            path = path.replace("<uuid:request_id>", "<uuid:order_id>", 1).replace(str(NO), second)
             if path.endswith(("/receive", "/check", "/dispatch", "/close")):
                 path = path.rsplit("/", 1)[0] + "/" + freeze_steps
+            elif path.endswith(("/lift", "/resubmit", "/withdraw", "/extend", "/amend", "/convert")):
+                path = path.rsplit("/", 1)[0] + "/" + follow_ups
+        elif "/transaction-delays/" in path:
+            path = path.replace("<uuid:request_id>", "<uuid:delay_id>")
         elif path.endswith(("/start_review", "/return", "/approve", "/reject", "/dispatch")):
             path = path.rsplit("/", 1)[0] + "/" + block_steps
         covered.add((method, path))  # fmt: skip
@@ -109,3 +164,14 @@ def test_permission_matrix(console, index: int) -> None:  # type: ignore[no-unty
     for (method, path), expected in MATRIX.items():
         assert seen[(method, path)] == expected[index], (method, path, seen[(method, path)])
     assert len(seen) == len(MATRIX)
+
+
+def test_issuer_matrix(console) -> None:  # type: ignore[no-untyped-def]
+    login(console, ISSUER)
+    choose_case(console)
+    token = csrf_of(console.get("/console/").text)
+    seen = {}
+    for method, path in ISSUER_MATRIX:
+        answer = console.open(path, method=method, data={"csrf_token": token} if method == "POST" else None)
+        seen[(method, path)] = answer.status_code
+    assert seen == ISSUER_MATRIX

@@ -90,3 +90,30 @@ def test_a_lift_after_a_partial_release_releases_everything(freeze):
     vcb = freeze.account_of(done, "970436")
     assert (vcb["state"], vcb["amount_frozen_vnd"], vcb["released_vnd"]) == ("released", 0, 300_000_000)
     assert freeze.step(order, "close", officer="sbv-c")["state"] == "closed"
+
+
+def test_a_bank_lists_the_orders_with_a_release_for_it_to_confirm(freeze):
+    """?account_state=release_pending: the orders where the caller sees an account in that state (a bank:
+    one of its own), e.g. the releases a bank has to confirm."""
+    lifted = freeze.dispatched()
+    freeze.execute(lifted, "970436", 300_000_000)
+    freeze.execute(lifted, "970418", 100_000_000)
+    kept = freeze.in_effect()
+    freeze.step(lifted, "lift", "MPS-C03", "inv-1", decision_id=freeze.decision(), note="Đình chỉ")
+
+    def listed(agency, **query):
+        response = freeze.client.get(ORDERS, query_string=query, headers=freeze.headers(agency))
+        assert response.status_code == 200, response.json
+        return {item["id"] for item in response.json["items"]}
+
+    assert listed("BANK-970436", account_state="release_pending") == {lifted["id"]}
+    assert listed("BANK-970436") == {lifted["id"], kept["id"]}
+    assert listed("SBV", account_state="release_pending") == {lifted["id"]}
+    confirm(freeze, lifted, "970436")  # VCB confirms; BIDV has yet to
+    assert listed("BANK-970436", account_state="release_pending") == set()
+    assert listed("BANK-970418", account_state="release_pending") == {lifted["id"]}
+    assert listed("SBV", account_state="release_pending") == {lifted["id"]}
+    response = freeze.client.get(
+        ORDERS, query_string={"account_state": "frozen"}, headers=freeze.headers("SBV")
+    )
+    assert response.status_code == 422

@@ -41,6 +41,13 @@ def report_transaction_delay(args: dict[str, Any]):
     holidays excluded), or earlier when a freeze order that follows it is executed at this bank. The bank
     gives when and under which reference it reported the delay to the State Bank, here or later.
     """
+    delay = report(args)
+    as_submitted()
+    return delay
+
+
+def report(args: dict[str, Any]) -> TransactionDelay:
+    """A delay reported, as its route and the console's report it: the service, then the audit entry."""
     delay = service.report_delay(db(), cipher=app_state().cipher, principal=caller(), data=args)
     audit_resource("transaction_delay", delay.id)
     audit_change(
@@ -52,7 +59,6 @@ def report_transaction_delay(args: dict[str, Any]):
             "reported_to": sorted(args["reported_to"]),
         }
     )
-    as_submitted()
     return delay
 
 
@@ -97,10 +103,15 @@ def get_transaction_delay(args: dict[str, Any], delay_id: Any):
 @blp.alt_response(409, description=INVALID_STATE)
 def release_transaction_delay(args: dict[str, Any], delay_id: Any):
     """Release a delayed transaction before its end (the reporting bank)"""
+    return release(delay_id, args["note"])
+
+
+def release(delay_id: Any, note: str | None) -> TransactionDelay:
+    """A delay released early, as its route and the console's do it."""
     audit_resource("transaction_delay", delay_id)
     delay = service.load_delay_for_step(db(), caller(), delay_id)
-    service.release_delay(db(), principal=caller(), delay=delay, note=args["note"])
-    audit_change({"delay": str(delay.id), "action": "release", "state": delay.state, "note": args["note"]})
+    service.release_delay(db(), principal=caller(), delay=delay, note=note)
+    audit_change({"delay": str(delay.id), "action": "release", "state": delay.state, "note": note})
     return delay
 
 
@@ -112,6 +123,11 @@ def release_transaction_delay(args: dict[str, Any], delay_id: Any):
 @blp.alt_response(409, description="Recorded already")
 def record_transaction_delay_sbv_report(args: dict[str, Any], delay_id: Any):
     """Record that the bank reported its delay to the State Bank: when, and the reference (once)"""
+    return sbv_report(delay_id, args)
+
+
+def sbv_report(delay_id: Any, args: dict[str, Any]) -> TransactionDelay:
+    """The report to the State Bank recorded, as its route and the console's do it."""
     audit_resource("transaction_delay", delay_id)
     delay = service.load_visible_delay(db(), caller(), delay_id)
     record_sbv_report(db(), principal=caller(), delay=delay, data=args)

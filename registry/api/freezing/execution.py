@@ -7,6 +7,7 @@ from typing import Any
 from registry.api.context import caller, db
 from registry.api.freezing.common import INVALID_STATE, NOT_FOUND, ORDERS, blp, changed, load_for_step
 from registry.auth.scopes import Scope
+from registry.models.freezing import FreezeOrder
 from registry.schemas.freezing import ExecutionReport, FreezeOrderRead, ReleaseConfirmation
 from registry.services import freezing as service
 from registry.services.freezing import releases
@@ -23,6 +24,11 @@ def report_freeze_execution(args: dict[str, Any], order_id: Any, account_id: Any
 
     The order takes effect with the first account executed; if none can be, it is not executed.
     """
+    return report_execution(order_id, account_id, args)
+
+
+def report_execution(order_id: Any, account_id: Any, args: dict[str, Any]) -> FreezeOrder:
+    """A bank's report on one account, as its route and the console's make it: load, report, audit."""
     order = load_for_step(order_id)
     account = service.report_execution(
         db(), principal=caller(), order=order, account_id=account_id, data=args
@@ -51,6 +57,11 @@ def confirm_freeze_release(args: dict[str, Any], order_id: Any, account_id: Any)
     The amount released leaves the order's frozen total; the account is released, or stays executed for
     what remains frozen.
     """
+    return confirm_release(order_id, account_id, args)
+
+
+def confirm_release(order_id: Any, account_id: Any, args: dict[str, Any]) -> FreezeOrder:
+    """A bank's confirmation of a release, as its route and the console's make it."""
     order = load_for_step(order_id)
     account = releases.confirm_release(
         db(), principal=caller(), order=order, account_id=account_id, data=args

@@ -40,13 +40,27 @@ def resubmit_freeze_order(args: dict[str, Any], order_id: Any):
 
     The State Bank checks it again; its dispatch deadline starts again.
     """
+    return resubmit(order_id, args)
+
+
+def resubmit(order_id: Any, args: dict[str, Any]) -> FreezeOrder:
+    """A corrected order, as its route and the console's send it: load, resubmit, audit."""
     order = load_for_step(order_id)
     service.resubmit(db(), cipher=app_state().cipher, principal=caller(), order=order, data=args)
     changed(order, "resubmit", accounts=account_hashes(order), **terms(order))
     return order
 
 
-def _follow_up(order_id: Any, action: str, args: dict[str, Any]) -> FreezeOrder:
+def withdraw(order_id: Any, note: str) -> FreezeOrder:
+    """An order withdrawn, as its route and the console's do it."""
+    order = load_for_step(order_id)
+    service.withdraw(db(), principal=caller(), order=order, note=note)
+    changed(order, "withdraw", note=note)
+    return order
+
+
+def follow_up(order_id: Any, action: str, args: dict[str, Any]) -> FreezeOrder:
+    """Amend, extend, lift or convert, as their routes and the console's do it: load, step, audit."""
     order = load_for_step(order_id)
     step = {
         "amend": service.amend,
@@ -79,10 +93,7 @@ def _follow_up(order_id: Any, action: str, args: dict[str, Any]) -> FreezeOrder:
 @blp.alt_response(409, description=INVALID_STATE)
 def withdraw_freeze_order(args: dict[str, Any], order_id: Any):
     """Withdraw an order before the State Bank dispatches it (issuing agency, named officer, a note)"""
-    order = load_for_step(order_id)
-    service.withdraw(db(), principal=caller(), order=order, note=args["note"])
-    changed(order, "withdraw", note=args["note"])
-    return order
+    return withdraw(order_id, args["note"])
 
 
 @blp.route(f"{ORDERS}/<uuid:order_id>/amend", methods=["POST"])
@@ -96,7 +107,7 @@ def amend_freeze_order(args: dict[str, Any], order_id: Any):
 
     `add_accounts` adds accounts, dispatched to their banks at once on the amending decision.
     """
-    return _follow_up(order_id, "amend", args)
+    return follow_up(order_id, "amend", args)
 
 
 @blp.route(f"{ORDERS}/<uuid:order_id>/extend", methods=["POST"])
@@ -107,7 +118,7 @@ def amend_freeze_order(args: dict[str, Any], order_id: Any):
 @blp.alt_response(409, description=INVALID_STATE)
 def extend_freeze_order(args: dict[str, Any], order_id: Any):
     """Extend an order in effect on a new decision (issuing agency)"""
-    return _follow_up(order_id, "extend", args)
+    return follow_up(order_id, "extend", args)
 
 
 @blp.route(f"{ORDERS}/<uuid:order_id>/lift", methods=["POST"])
@@ -118,7 +129,7 @@ def extend_freeze_order(args: dict[str, Any], order_id: Any):
 @blp.alt_response(409, description=INVALID_STATE)
 def lift_freeze_order(args: dict[str, Any], order_id: Any):
     """Lift an order on a cancellation decision (issuing agency)"""
-    return _follow_up(order_id, "lift", args)
+    return follow_up(order_id, "lift", args)
 
 
 @blp.route(f"{ORDERS}/<uuid:order_id>/convert", methods=["POST"])
@@ -129,4 +140,4 @@ def lift_freeze_order(args: dict[str, Any], order_id: Any):
 @blp.alt_response(409, description=INVALID_STATE)
 def convert_freeze_order(args: dict[str, Any], order_id: Any):
     """Convert frozen funds (deduction or confiscation) on a decision (issuing agency)"""
-    return _follow_up(order_id, "convert", args)
+    return follow_up(order_id, "convert", args)

@@ -48,10 +48,16 @@ def submit_freeze_order(args: dict[str, Any]):
     is executed at their bank. The State Bank must dispatch it by the end of the working day; an urgent
     order (police, courts) is dispatched to the banks at once.
     """
+    order = submit(args)
+    as_submitted()
+    return order
+
+
+def submit(args: dict[str, Any]) -> FreezeOrder:
+    """A new order, as its route and the console's submit it: the service, then the audit entry."""
     order = service.submit(db(), cipher=app_state().cipher, principal=caller(), data=args)
     audit_resource("freeze_order", order.id)
     changed(order, "submit", decision=str(order.decision_id), accounts=account_hashes(order), **terms(order))
-    as_submitted()
     return order
 
 
@@ -70,7 +76,7 @@ def list_freeze_orders(args: dict[str, Any]):
         service.require_reveal_orders(v)
     return paginate(
         db(),
-        service.order_query(v, state=args.get("state")),
+        service.order_query(v, state=args.get("state"), account_state=args.get("account_state")),
         page=args["page"],
         per_page=args["per_page"],
         order_by=[FreezeOrder.created_at.desc(), FreezeOrder.id],

@@ -18,7 +18,8 @@ from registry.services import freezing as service
 from registry.services.freezing import flags
 
 
-def _process(order_id: Any, action: str, note: str | None) -> FreezeOrder:
+def process_step(order_id: Any, action: str, note: str | None) -> FreezeOrder:
+    """One of the State Bank's steps, as its route and the console's do it: load, step, audit."""
     order = load_for_step(order_id)
     service.process(db(), principal=caller(), order=order, action=action, note=note)
     changed(order, action, note=note)
@@ -33,7 +34,7 @@ def _process(order_id: Any, action: str, note: str | None) -> FreezeOrder:
 @blp.alt_response(409, description=INVALID_STATE)
 def receive_freeze_order(args: dict[str, Any], order_id: Any):
     """Receive an order (State Bank, named officer)"""
-    return _process(order_id, "receive", args["note"])
+    return process_step(order_id, "receive", args["note"])
 
 
 @blp.route(f"{ORDERS}/<uuid:order_id>/check", methods=["POST"])
@@ -44,7 +45,7 @@ def receive_freeze_order(args: dict[str, Any], order_id: Any):
 @blp.alt_response(409, description=INVALID_STATE)
 def check_freeze_order(args: dict[str, Any], order_id: Any):
     """Check an order: the decision to dispatch (State Bank, not the officer who received it)"""
-    return _process(order_id, "check", args["note"])
+    return process_step(order_id, "check", args["note"])
 
 
 @blp.route(f"{ORDERS}/<uuid:order_id>/flags", methods=["POST"])
@@ -59,9 +60,14 @@ def flag_freeze_order(args: dict[str, Any], order_id: Any):
     The flag holds nothing back: the order goes on (the State Bank may not return an order of a
     competent body). The issuer sees the flag on the order and answers it.
     """
+    return flag(order_id, args["defect"])
+
+
+def flag(order_id: Any, defect: str) -> FreezeOrder:
+    """A flag raised, as its route and the console's do it."""
     order = load_for_step(order_id)
-    flag = flags.raise_flag(db(), principal=caller(), order=order, defect=args["defect"])
-    changed(order, "flag", flag=str(flag.id))
+    raised = flags.raise_flag(db(), principal=caller(), order=order, defect=defect)
+    changed(order, "flag", flag=str(raised.id))
     return order
 
 
@@ -73,8 +79,13 @@ def flag_freeze_order(args: dict[str, Any], order_id: Any):
 @blp.alt_response(409, description="Answered already")
 def answer_freeze_order_flag(args: dict[str, Any], order_id: Any, flag_id: Any):
     """Answer a flag of the State Bank (issuing agency, named officer), once"""
+    return answer_flag(order_id, flag_id, args["answer"])
+
+
+def answer_flag(order_id: Any, flag_id: Any, answer: str) -> FreezeOrder:
+    """A flag answered, as its route and the console's do it."""
     order = load_for_step(order_id)
-    flags.answer_flag(db(), principal=caller(), order=order, flag_id=flag_id, answer=args["answer"])
+    flags.answer_flag(db(), principal=caller(), order=order, flag_id=flag_id, answer=answer)
     changed(order, "answer_flag", flag=str(flag_id))
     return order
 
@@ -90,7 +101,7 @@ def dispatch_freeze_order(args: dict[str, Any], order_id: Any):
 
     Each bank must execute or answer within the configured hours (default 24).
     """
-    return _process(order_id, "dispatch", args["note"])
+    return process_step(order_id, "dispatch", args["note"])
 
 
 @blp.route(f"{ORDERS}/<uuid:order_id>/close", methods=["POST"])
@@ -104,4 +115,4 @@ def close_freeze_order(args: dict[str, Any], order_id: Any):
 
     Not while a bank has still to confirm a release instruction (409).
     """
-    return _process(order_id, "close", args["note"])
+    return process_step(order_id, "close", args["note"])

@@ -4,22 +4,17 @@ same audit action, with the same scope, schema and service call."""
 
 from __future__ import annotations
 
-import secrets
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import abort, redirect, request, url_for
-from sqlalchemy import select
 
 from registry.api.context import app_state, audit_change, audit_resource, db
-from registry.auth import assertions
 from registry.auth.scopes import Scope
 from registry.console.blueprint import bp
-from registry.console.pages.common import caller, load, render
+from registry.console.pages.common import caller, form_id, load, once, recent, render
 from registry.console.session import page
 from registry.db import utcnow
-from registry.errors import Conflict, ValidationFailed
 from registry.models import BlockRequest, Decision, Violation
 from registry.models.blocking import NOT_EXECUTABLE_REASONS, BlockState
 from registry.schemas.blocking import (
@@ -35,9 +30,7 @@ from registry.schemas.blocking import (
 from registry.services import blocking as service
 from registry.services.blocking.access import ANY_BLOCKING
 from registry.services.pagination import paginate
-from registry.services.visibility import record_visible
 
-FORM_LIFETIME = 86_400  # seconds a submission form's id is remembered once used
 # The deciding agency's steps the console offers (api/blocking/decisions.py has them all).
 DECIDING_STEPS = ("start_review", "return", "approve", "reject", "dispatch")
 _QUERY, _CREATE, _STEP, _ACK = (
@@ -155,36 +148,14 @@ def decide(request_id: Any, step: str) -> Any:
 decide.required_scope = Scope.BLOCKING_DECIDE  # type: ignore[attr-defined]
 
 
-def _once(form_id: str) -> None:
-    """A submission form is sent once, as the API's Idempotency-Key makes a submission happen once: a
-    second send of the same form (a double click, a reload) is refused, never a second request. The
-    form's id is consumed in the request's transaction (auth.assertions), so a refused or failed first
-    send leaves it usable."""
-    if not 16 <= len(form_id) <= 100:
-        raise ValidationFailed("Send the form from its page.", errors={"form_id": ["Missing."]})
-    expires = int(time.time()) + FORM_LIFETIME
-    if not assertions.consume(
-        db(), client_id=f"console-form:{caller().officer}", jti=form_id, expires_at=expires
-    ):
-        raise Conflict("This form was sent already: see the block requests list.")
-
-
-def _recent(model: Any) -> list[Any]:
-    """The newest records of a kind the officer may see (as the API's lists: registry:read)."""
-    if not caller().has(Scope.REGISTRY_READ):
-        return []
-    query = select(model).where(record_visible(model, caller())).order_by(model.created_at.desc()).limit(50)
-    return list(db().scalars(query))
-
-
 @bp.route("/block-requests/new", methods=["GET"])
 @page("block_request:form", Scope.BLOCKING_SUBMIT, purpose=True)
 def new_block_request() -> Any:
     """The submission form: the written decisions and violations the officer's agency may see."""
-    decisions, violations = _recent(Decision), _recent(Violation)
+    decisions, violations = recent(Decision), recent(Violation)
     return render(
         "console/blocking/new.html",
-        form_id=secrets.token_urlsafe(24),
+        form_id=form_id(),
         decisions=decisions,
         violations=violations,
         actions=BLOCK_ACTIONS,
@@ -199,7 +170,7 @@ def new_block_request() -> Any:
 def create_block_request() -> Any:
     """As POST /api/v1/block-requests: the API's schema and services.blocking.create (submitted at once)."""
     form = request.form
-    _once(form.get("form_id", ""))
+    once(form.get("form_id", ""), "This form was sent already: see the block requests list.")
     targets = []
     for line in form.get("targets", "").splitlines():
         kind, _, value = line.strip().partition(" ")

@@ -198,10 +198,20 @@ ORDER_LOADS = (
 )
 
 
-def order_query(v: Viewer, *, state: str | None = None) -> Select[tuple[FreezeOrder]]:
-    """The orders `v` sees (with what their Read schemas dump), optionally in one state."""
+def order_query(
+    v: Viewer, *, state: str | None = None, account_state: str | None = None
+) -> Select[tuple[FreezeOrder]]:
+    """The orders `v` sees (with what their Read schemas dump), optionally in one state, and optionally
+    with an account `v` sees in `account_state` (a bank: one of its own, e.g. a release to confirm)."""
     query = select(FreezeOrder).options(*ORDER_LOADS).where(orders_seen_by(v))
-    return query.where(FreezeOrder.state == state) if state else query
+    if state:
+        query = query.where(FreezeOrder.state == state)
+    if account_state:
+        account = [FreezeAccount.order_id == FreezeOrder.id, FreezeAccount.state == account_state]
+        if v.bank_bin and not (v.processor or v.overseer):
+            account.append(FreezeAccount.bank_bin == v.bank_bin)
+        query = query.where(exists().where(*account))
+    return query
 
 
 def delay_query(v: Viewer, *, state: str | None = None) -> Select[tuple[TransactionDelay]]:
