@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, g, render_template, request
 from werkzeug.exceptions import HTTPException, NotFound
 
 from registry import errors
@@ -20,6 +21,11 @@ bp = Blueprint(
 )
 
 
+def _officer() -> Any:
+    """The logged-in officer, if any, so that an error page keeps the menu and the log-out button."""
+    return g.get("principal") or g.get("console_principal")
+
+
 @bp.errorhandler(errors.RegistryError)
 def registry_error(error: errors.RegistryError) -> Any:
     """The API's refusal, as a page: same status (so the audit entry says denied or error alike)."""
@@ -30,7 +36,7 @@ def registry_error(error: errors.RegistryError) -> Any:
     status = status_of(error)
     field_errors = getattr(error, "errors", None) or {}
     return render_template(
-        "console/error.html", status=status, error=error, field_errors=field_errors
+        "console/error.html", status=status, error=error, field_errors=field_errors, principal=_officer()
     ), status
 
 
@@ -39,11 +45,18 @@ def http_error(error: HTTPException) -> Any:
     """A routing or HTTP refusal (404, 405, 413, ...) as a page, not the API's problem document."""
     status = error.code or 500
     shown = errors.RegistryError(error.description or "")
-    return render_template("console/error.html", status=status, error=shown, field_errors={}), status
+    return render_template(
+        "console/error.html", status=status, error=shown, field_errors={}, principal=_officer()
+    ), status
 
 
 @bp.route("/<path:unknown>", methods=["GET", "POST"])
 def not_found(unknown: str) -> Any:
     """Any other address under /console: the console's 404 page (routing errors never reach a
-    blueprint's handlers otherwise, and the app's answer is the API's problem document)."""
+    blueprint's handlers otherwise, and the app's answer is the API's problem document). With the
+    officer's menu when a session is open."""
+    from registry.console.session import LoginRequired, current_principal
+
+    with contextlib.suppress(LoginRequired):
+        g.console_principal = current_principal()
     return http_error(NotFound())

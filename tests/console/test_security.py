@@ -173,3 +173,13 @@ def test_a_provider_that_does_not_answer_is_said_so(console, app) -> None:  # ty
     state.adapters[issuer] = Down()
     answer = console.get("/console/login/dev")
     assert answer.status_code == 502 and "does not answer" in answer.text
+
+
+def test_an_error_page_keeps_the_officers_menu_and_log_out(officer) -> None:  # type: ignore[no-untyped-def]
+    """A refusal is a page of the console like any other: the officer can go on from it."""
+    reader = officer("customs.hoa")
+    page = reader.get("/console/orders")  # an executor's queue: not for Customs
+    assert page.status_code == 403
+    assert "/console/logout" in page.text and "/console/subjects" in page.text
+    missing = reader.get("/console/no-such-page")
+    assert missing.status_code == 404 and "/console/logout" in missing.text
