@@ -17,6 +17,7 @@ from registry.audit.models import AuditEntry
 from registry.models import Decision, Violation
 from tests.api.test_decision_documents import UNSAFE
 from tests.console.helpers import csrf_of, local
+from tests.console.test_accessibility import unlabelled
 from tests.factories import PDF, make_decision, make_violation, pdf_bytes
 from tests.signing import stranger, trusted
 
@@ -45,6 +46,7 @@ def _form(**overrides: object) -> dict:
 def _record(client, content: bytes, *, content_type: str = "application/pdf", **overrides):  # type: ignore[no-untyped-def]
     page = client.get("/console/decisions/new")
     assert page.status_code == 200, page.text
+    assert unlabelled(page.text) == []
     data = {
         **_form(**overrides),
         "csrf_token": csrf_of(page.text),
@@ -81,7 +83,8 @@ def test_a_signed_decision_is_recorded_with_its_pdf_checked_shown_and_downloaded
     assert 'id="download"' in shown.text and 'id="upload-document"' not in shown.text
 
     listed = clerk.get("/console/decisions?number=77/QĐ-QLTT")
-    assert decision_id in listed.text
+    assert decision_id in listed.text and unlabelled(listed.text) == []
+    assert decision_id not in clerk.get("/console/decisions?number=78/QĐ-QLTT").text
     download = clerk.get(f"/console/decisions/{decision_id}/document")
     assert download.status_code == 200 and download.data == signed
     assert download.mimetype == "application/pdf" and "attachment" in download.headers["Content-Disposition"]
@@ -125,6 +128,7 @@ def test_a_decision_recorded_on_behalf_waits_for_its_issuer_to_confirm(officer, 
     head = officer("most.cuong", CASE)
     page = head.get(path)
     assert page.status_code == 200 and 'id="confirm-decision"' in page.text
+    assert unlabelled(page.text) == []
     assert _post(head, f"{path}/confirmation", {"confirmed": "maybe"}).status_code == 422
     done = _post(head, f"{path}/confirmation", {"confirmed": "true", "note": "Đúng quyết định của Bộ"})
     assert done.status_code == 302, done.text
@@ -152,7 +156,7 @@ def test_a_failed_signature_check_is_overridden_by_a_reviewing_officer_only(offi
     path = local(answer.headers["Location"])
     decision_id = path.rsplit("/", 1)[1]
     page = recorder.get(path).text
-    assert "Kẻ Lạ" in page and 'id="override-signature"' in page
+    assert "Kẻ Lạ" in page and 'id="override-signature"' in page and unlabelled(page) == []
 
     reason = {"reason": "Chữ ký số của Cục đã được xác minh qua điện thoại"}
     four_eyes = _post(recorder, f"{path}/signature-override", reason)
