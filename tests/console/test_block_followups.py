@@ -282,3 +282,68 @@ def test_an_appeal_is_filed_and_decided_not_by_the_approving_officer(officer, db
         ("allowed", "MOST", "most.binh"),
         ("error", "MOST", "most.binh"),
     ]
+
+
+def test_a_platforms_replies_are_recorded_by_the_deciding_agency(officer, db, client, actors) -> None:  # type: ignore[no-untyped-def]
+    """A takedown goes to the platform hosting the listing, which has no account: the e-commerce agency
+    records its written reply, and, once the takedown is lifted, its reinstatement."""
+    from tests.blocking.helpers import APPROVER, REVIEWER, Walker, body
+
+    walker = Walker(client, actors, db)
+    decision = make_decision(db, issuer="MOIT-DMS", owner="MOIT-DMS")
+    listing = walker.submit_ok(
+        body(
+            decision,
+            make_violation(db, owner="MOIT-DMS"),
+            action="remove_listing",
+            executors=[],
+            targets=[{"kind": "marketplace_shop", "value": "https://shopee.vn/shop/123456"}],
+        ),
+        agency="MOIT-DMS",
+    )
+    walker.ok(listing["id"], "review", agency="MOIT-ECOM", officer=REVIEWER)
+    walker.ok(listing["id"], "approve", agency="MOIT-ECOM", officer=APPROVER)
+    walker.ok(listing["id"], "dispatch", agency="MOIT-ECOM", officer=APPROVER)
+    page, target = f"/console/block-requests/{listing['id']}", listing["targets"][0]["id"]
+
+    ecom = officer("ecom.hai", CASE)
+    shown = ecom.get(page).text
+    assert 'id="acknowledge-platform-shopee"' in shown and unlabelled(shown) == []
+    reply = {"platform": "shopee", "target_id": target, f"outcome-{target}": "executed"}
+    assert (
+        _post(ecom, f"{page}/platform-acknowledgements", **{**reply, "platform": "lazada"}).status_code == 422
+    )
+    assert _post(officer("most.binh", CASE), f"{page}/platform-acknowledgements", **reply).status_code == 403
+    assert _post(ecom, f"{page}/platform-acknowledgements", **reply).status_code == 302
+    record = _record(db, page)
+    assert record.state == "in_effect"
+    assert [(a.outcome, a.officer) for a in record.executors[0].acknowledgements] == [
+        ("executed", "ecom.hai")
+    ]
+    assert _post(ecom, f"{page}/platform-acknowledgements", **reply).status_code == 409  # already answered
+
+    lifting = make_decision(db, issuer="MOIT-DMS", owner="MOIT-DMS")
+    walker.ok(
+        listing["id"],
+        "lift",
+        agency="MOIT-ECOM",
+        officer=APPROVER,
+        reason="Đã khắc phục",
+        decision_id=str(lifting.id),
+    )
+    assert 'id="platform-removal-shopee"' in ecom.get(page).text
+    removal = f"{page}/platform-removal-acknowledgement"
+    assert _post(ecom, removal, platform="shopee", note="Shopee đã khôi phục gian hàng").status_code == 302
+    executor = _record(db, page).executors[0]
+    assert (executor.unblocked_by, executor.unblock_note) == ("ecom.hai", "Shopee đã khôi phục gian hàng")
+    assert _post(ecom, removal, platform="shopee").status_code == 409
+    assert _acts(db, page, "block_request:acknowledge_platform") == [
+        ("error", "MOIT-ECOM", "ecom.hai"),
+        ("denied", "MOST", "most.binh"),  # a deciding agency, but not of takedowns
+        ("allowed", "MOIT-ECOM", "ecom.hai"),
+        ("error", "MOIT-ECOM", "ecom.hai"),
+    ]
+    assert _acts(db, page, "block_request:confirm_platform_removal") == [
+        ("allowed", "MOIT-ECOM", "ecom.hai"),
+        ("error", "MOIT-ECOM", "ecom.hai"),
+    ]
