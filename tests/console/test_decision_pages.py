@@ -145,8 +145,13 @@ def test_a_decision_recorded_on_behalf_waits_for_its_issuer_to_confirm(officer, 
         ("error", "most.cuong"),
     ]
 
-    # Another agency's officer, to whom the record is not shown (visibility owner, shared with MOST only).
-    assert officer("customs.hoa", CASE).get(path).status_code == 404
+    # Another agency's officer, to whom the record is not shown (visibility owner, shared with MOST only);
+    # a reader without registry:write does not get the form to record one.
+    customs = officer("customs.hoa", CASE)
+    assert customs.get(path).status_code == 404
+    assert customs.get(f"{path}/document").status_code == 404
+    assert customs.get("/console/decisions/new").status_code == 403
+    assert decision_id not in customs.get("/console/decisions").text
 
 
 def test_a_failed_signature_check_is_overridden_by_a_reviewing_officer_only(officer, db) -> None:  # type: ignore[no-untyped-def]
@@ -219,6 +224,9 @@ def test_the_decision_page_shows_what_rests_on_it_as_far_as_the_officer_sees(off
     decision = make_decision(db)
     violation = make_violation(db, owner="MOIT-DMS")
     violation.status, violation.sanction_decision_id = "sanctioned", decision.id
+    hidden = make_violation(db, owner="MOIT-DMS")  # the recording agency's own: not shown to others
+    hidden.status, hidden.sanction_decision_id, hidden.visibility = "sanctioned", decision.id, "owner"
+    hidden.summary = "Vụ việc nội bộ của QLTT"
     db.flush()
     submitter = officer("dms.an", CASE)
     form = submitter.get("/console/block-requests/new").text
@@ -248,4 +256,5 @@ def test_the_decision_page_shows_what_rests_on_it_as_far_as_the_officer_sees(off
     # An officer of an agency without a blocking scope sees the violation but not the request.
     customs = officer("customs.hoa", CASE).get(f"/console/decisions/{decision.id}").text
     assert 'id="resting-block-requests"' not in customs and violation.summary in customs
+    assert hidden.summary in page and hidden.summary not in customs
     assert db.get(Violation, violation.id).sanction_decision_id == decision.id

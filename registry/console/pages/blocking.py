@@ -1,6 +1,9 @@
-"""Block requests: submission, the deciding agency's queue with four-eyes steps and the over-blocking
-guard's findings, and the executors' queue to acknowledge. Each route mirrors the API's route of the
-same audit action, with the same scope, schema and service call."""
+"""Block requests: submission, the deciding agency's queue with four-eyes steps, the over-blocking guard's
+findings and their override, lift and revoke on a written decision, the executors' technically_infeasible
+answers and the redispatch, appeals, a platform's replies recorded by the decider, and the executors' queue
+to acknowledge and to confirm a removal. Each route mirrors the API's route of the same audit action, with
+the same scope and schema; its body is the API's own function (api/blocking/*.py), so the service call
+and the audited change are one code for both."""
 
 from __future__ import annotations
 
