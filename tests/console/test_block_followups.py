@@ -347,3 +347,33 @@ def test_a_platforms_replies_are_recorded_by_the_deciding_agency(officer, db, cl
         ("allowed", "MOIT-ECOM", "ecom.hai"),
         ("error", "MOIT-ECOM", "ecom.hai"),
     ]
+
+
+def test_a_mirror_only_linked_to_the_subjects_is_confirmed_by_a_decider(officer, db, client, actors) -> None:  # type: ignore[no-untyped-def]
+    from tests.blocking.helpers import Walker, body
+    from tests.blocking.test_mirror_confirmation import _original
+
+    walker = Walker(client, actors, db)
+    original = _original(walker, db)
+    linked = walker.create(
+        body(None, None, mirror_of=original["id"], targets=[{"kind": "domain", "value": "guong-2.vn"}]),
+        officer="most.cuong",
+    )
+    assert linked.status_code == 201, linked.json
+    page = f"/console/block-requests/{linked.json['id']}"
+    binh, cuong = officer("most.binh", CASE), officer("most.cuong", CASE)
+    assert _step(binh, page, "start_review").status_code == 302
+    shown = binh.get(page).text
+    assert 'id="confirm-mirror"' in shown and unlabelled(shown) == []
+    assert _step(binh, page, "approve").status_code == 422  # not without the confirmation
+
+    why = "Cùng chủ sở hữu (biên bản 12/BB), nội dung trùng trang gốc"
+    assert _post(cuong, f"{page}/confirm-mirror", reason=why).status_code == 403  # he submitted it
+    assert _post(binh, f"{page}/confirm-mirror", reason="ngắn").status_code == 422
+    assert _post(binh, f"{page}/confirm-mirror", reason=why).status_code == 302
+    assert _step(binh, page, "approve").status_code == 302
+    assert _record(db, page).state == "approved"
+    assert _acts(db, page, "block_request:confirm_mirror") == [
+        ("denied", "MOST", "most.cuong"),
+        ("allowed", "MOST", "most.binh"),
+    ]
