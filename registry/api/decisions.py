@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
 from flask import Response, request
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
@@ -11,7 +11,7 @@ from registry.api.blueprint import RegistryBlueprint, accepts
 from registry.api.context import app_state, audit_change, audit_resource, caller, db
 from registry.api.sharing import add_visibility_route
 from registry.auth.scopes import Scope
-from registry.models import Decision
+from registry.models import Decision, DecisionDocument
 from registry.schemas.decisions import (
     DecisionConfirmation,
     DecisionCreate,
@@ -45,6 +45,11 @@ def create_decision(args: dict[str, Any]):
     document itself is uploaded afterwards with `PUT /decisions/{id}/document` and must match
     `document_sha256`.
     """
+    return record_decision(args)
+
+
+def record_decision(args: dict[str, Any]) -> Decision:
+    """services.decisions.create and its audit: the API's POST and the console's form alike."""
     decision = service.create(db(), principal=caller(), data=args)
     audit_resource("decision", decision.id)
     audit_change(DecisionCreate().dump(args))
@@ -92,19 +97,36 @@ def upload_decision_document(decision_id):
     on the decision (`signature_status`, `signatures`): `verified`, `unsigned` (a scan, allowed and
     shown as such) or `failed` (kept, but it grounds nothing until a reviewing officer overrides).
     """
+    return receive_document(
+        decision_id, content_type=request.mimetype, length=request.content_length, stream=request.stream
+    )
+
+
+def read_document(*, content_type: str, length: int | None, stream: IO[bytes]) -> bytes:
+    """A decision's document as sent (the API's PUT body, the console's file field): a PDF (415
+    otherwise) of at most REGISTRY_MAX_DOCUMENT_BYTES (413 otherwise)."""
+    if content_type != service.PDF:
+        raise UnsupportedMediaType(f"The document must be sent as {service.PDF}.")
+    limit = app_state().settings.max_document_bytes
+    if length is not None and length > limit:
+        raise RequestEntityTooLarge(f"The document is larger than {limit} bytes.")
+    content = stream.read(limit + 1)  # also bounds a body sent without Content-Length
+    if len(content) > limit:
+        raise RequestEntityTooLarge(f"The document is larger than {limit} bytes.")
+    return content
+
+
+def receive_document(
+    decision_id: Any, *, content_type: str, length: int | None, stream: IO[bytes]
+) -> DecisionDocument:
+    """The upload of a decision's document and its audit: the API's PUT and the console's form alike
+    (the owner is checked before the body is read)."""
     audit_resource("decision", decision_id)
     decision = service.get_decision_for_use(db(), decision_id, caller())
     service.check_can_attach(caller(), decision)
-    if request.mimetype != service.PDF:
-        raise UnsupportedMediaType(f"The document must be sent as {service.PDF}.")
-    limit = app_state().settings.max_document_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise RequestEntityTooLarge(f"The document is larger than {limit} bytes.")
-    content = request.stream.read(limit + 1)  # also bounds a body sent without Content-Length
-    if len(content) > limit:
-        raise RequestEntityTooLarge(f"The document is larger than {limit} bytes.")
+    content = read_document(content_type=content_type, length=length, stream=stream)
     document = service.attach_document(
-        db(), principal=caller(), decision=decision, content=content, content_type=request.mimetype
+        db(), principal=caller(), decision=decision, content=content, content_type=content_type
     )
     audit_change({"decision": str(decision.id), "sha256": document.sha256, "size": document.size})
     return document
@@ -123,6 +145,11 @@ def confirm_decision(args: dict[str, Any], decision_id):
     the issuing body confirms that it issued it (`confirmed: true`), after which blocks and freezes may
     rest on it, or refuses the record (`false`).
     """
+    return confirm(args, decision_id)
+
+
+def confirm(args: dict[str, Any], decision_id: Any) -> Decision:
+    """services.decisions.confirm and its audit: the API's POST and the console's form alike."""
     audit_resource("decision", decision_id)
     decision = service.get_decision_for_use(db(), decision_id, caller())
     service.confirm(
@@ -145,6 +172,11 @@ def override_decision_signature(args: dict[str, Any], decision_id):
     decision nor uploaded its document (four-eyes). The override, its reason and officer are shown with
     the decision and kept in the audit log; a later check with other findings clears it.
     """
+    return override_signature(args, decision_id)
+
+
+def override_signature(args: dict[str, Any], decision_id: Any) -> Decision:
+    """services.decisions.override_signature and its audit: the API's POST and the console's form."""
     audit_resource("decision", decision_id)
     decision = service.get_decision_for_use(db(), decision_id, caller())
     service.override_signature(db(), principal=caller(), decision=decision, reason=args["reason"])
@@ -158,6 +190,11 @@ def override_decision_signature(args: dict[str, Any], decision_id):
 @blp.alt_response(404, description="Not found, not visible to the caller, or no document uploaded")
 def download_decision_document(decision_id):
     """Download the decision's document"""
+    return document_response(decision_id)
+
+
+def document_response(decision_id: Any) -> Response:
+    """The decision's document as a download: the API's GET and the console's link alike."""
     audit_resource("decision", decision_id)
     decision = service.get_decision_for_use(db(), decision_id, caller())
     document = service.document_of(db(), decision)

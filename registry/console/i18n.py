@@ -105,12 +105,13 @@ _STEP_LABELS = {
     "receive": lazy_gettext("Receive"),
     "check": lazy_gettext("Check"),
     "close": lazy_gettext("Close"),
-    "lift": lazy_gettext("Lift"),
+    "lift": lazy_gettext("Lift the measure (block or freeze)"),
     "resubmit": lazy_gettext("Resubmit corrected"),
     "withdraw": lazy_gettext("Withdraw"),
     "extend": lazy_gettext("Extend"),
     "amend": lazy_gettext("Amend"),
     "convert": lazy_gettext("Convert the frozen funds"),
+    "revoke": lazy_gettext("Revoke (annul)"),
 }
 # Other codes the pages show: actions, kinds of target and subject, outcomes and reasons. A code not
 # listed here is shown as it is (an agency's code, an identifier's kind).
@@ -143,6 +144,29 @@ _CODE_LABELS = {
     "release": lazy_gettext("release"),
     "deduction": lazy_gettext("deduction"),
     "confiscation": lazy_gettext("confiscation"),
+    # Written decisions: kind of document, issuer's confirmation, signature check, visibility.
+    "decision": lazy_gettext("decision"),
+    "order": lazy_gettext("order"),
+    "request": lazy_gettext("written request"),
+    "own": lazy_gettext("recorded by the issuer"),
+    "refused": lazy_gettext("refused by the issuer"),
+    "unchecked": lazy_gettext("not checked yet"),
+    "unsigned": lazy_gettext("unsigned (a scan)"),
+    "verified": lazy_gettext("signature verified"),
+    "failed": lazy_gettext("signature does not verify"),
+    "entire_file": lazy_gettext("the entire file"),
+    "entire_revision": lazy_gettext("an earlier revision of the file"),
+    "contiguous_block_from_start": lazy_gettext("part of the file"),
+    "unclear": lazy_gettext("unclear"),
+    "owner": lazy_gettext("the recording agency only"),
+    "named": lazy_gettext("named agencies"),
+    "state": lazy_gettext("all state agencies"),
+    "public": lazy_gettext("public"),
+    # Violations and appeals.
+    "suspected": lazy_gettext("suspected"),
+    "sanctioned": lazy_gettext("sanctioned"),
+    "upheld": lazy_gettext("upheld"),
+    "dismissed": lazy_gettext("dismissed"),
     **_STATE_LABELS,
 }
 _ERROR_TITLES = {

@@ -7,6 +7,7 @@ from typing import Any
 from registry.api.blocking.common import INVALID_STATE, NOT_FOUND, blp, load_for_change
 from registry.api.context import audit_change, caller, db
 from registry.auth.scopes import Scope
+from registry.models import BlockAppeal, BlockRequest
 from registry.schemas.blocking import (
     BlockAppealCreate,
     BlockAppealDecision,
@@ -25,6 +26,11 @@ from registry.services import blocking as service
 @blp.alt_response(409, description=INVALID_STATE + "; or an appeal already pending")
 def file_block_appeal(args: dict[str, Any], request_id):
     """Record a complaint (appeal) against a request in effect (submitting or deciding agency)"""
+    return file_appeal(args, request_id)
+
+
+def file_appeal(args: dict[str, Any], request_id: Any) -> BlockAppeal:
+    """services.blocking.file_appeal and its audit: the API's route and the console's form."""
     record = load_for_change(request_id)
     appeal = service.file_appeal(db(), principal=caller(), block_request=record, data=args)
     audit_change({"appeal": str(appeal.id), "appellant": appeal.appellant, "grounds": appeal.grounds})
@@ -43,6 +49,11 @@ def decide_block_appeal(args: dict[str, Any], request_id, appeal_id):
     Either outcome rests on a written decision (`decision_id`, required): visible to the caller, with its
     document, issued by a body competent for the action.
     """
+    return decide_appeal(args, request_id, appeal_id)
+
+
+def decide_appeal(args: dict[str, Any], request_id: Any, appeal_id: Any) -> BlockRequest:
+    """services.blocking.decide_appeal and its audit: the API's route and the console's form."""
     record = load_for_change(request_id)
     appeal = service.decide_appeal(
         db(), principal=caller(), block_request=record, appeal_id=appeal_id, data=args

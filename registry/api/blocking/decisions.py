@@ -19,8 +19,9 @@ from registry.schemas.blocking import (
 from registry.services import blocking as service
 
 
-def _decide(action: str, args: dict[str, Any], request_id: Any) -> BlockRequest:
-    """The body of every decision route: the step `action` of services.blocking.decide."""
+def decide_step(action: str, args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """The body of every decision route (and of the console's forms): the step `action` of
+    services.blocking.decide, and its audit."""
     record = load_for_change(request_id)
     service.decide(
         db(),
@@ -44,7 +45,7 @@ def block_request_start_review(args: dict[str, Any], request_id: Any) -> BlockRe
     """Start reviewing a submitted request (deciding agency; not the submitting officer)
 
     Needs a named officer of the deciding agency."""
-    return _decide("start_review", args, request_id)
+    return decide_step("start_review", args, request_id)
 
 
 @blp.route("/block-requests/<uuid:request_id>/return", methods=["POST"], endpoint="block_return")
@@ -57,7 +58,7 @@ def block_request_return(args: dict[str, Any], request_id: Any) -> BlockRequest:
     """Return a request under review for changes, with a reason (not the submitting officer)
 
     Needs a named officer of the deciding agency."""
-    return _decide("return", args, request_id)
+    return decide_step("return", args, request_id)
 
 
 @blp.route("/block-requests/<uuid:request_id>/approve", methods=["POST"], endpoint="block_approve")
@@ -70,7 +71,7 @@ def block_request_approve(args: dict[str, Any], request_id: Any) -> BlockRequest
     """Approve a request under review (not the submitting officer); the decision is checked again
 
     Needs a named officer of the deciding agency."""
-    return _decide("approve", args, request_id)
+    return decide_step("approve", args, request_id)
 
 
 @blp.route("/block-requests/<uuid:request_id>/reject", methods=["POST"], endpoint="block_reject")
@@ -83,7 +84,7 @@ def block_request_reject(args: dict[str, Any], request_id: Any) -> BlockRequest:
     """Reject a request under review, with a reason (not the submitting officer)
 
     Needs a named officer of the deciding agency."""
-    return _decide("reject", args, request_id)
+    return decide_step("reject", args, request_id)
 
 
 @blp.route("/block-requests/<uuid:request_id>/dispatch", methods=["POST"], endpoint="block_dispatch")
@@ -96,7 +97,7 @@ def block_request_dispatch(args: dict[str, Any], request_id: Any) -> BlockReques
     """Dispatch an approved request to its executors; their acknowledgement deadline starts
 
     Needs a named officer of the deciding agency."""
-    return _decide("dispatch", args, request_id)
+    return decide_step("dispatch", args, request_id)
 
 
 @blp.route("/block-requests/<uuid:request_id>/lift", methods=["POST"], endpoint="block_lift")
@@ -111,7 +112,7 @@ def block_request_lift(args: dict[str, Any], request_id: Any) -> BlockRequest:
     The decision must be visible to the caller, have its document, and be issued by a body competent for
     the action. Each executor that executed the block must then confirm the removal. Needs a named
     officer of the deciding agency."""
-    return _decide("lift", args, request_id)
+    return decide_step("lift", args, request_id)
 
 
 @blp.route("/block-requests/<uuid:request_id>/revoke", methods=["POST"], endpoint="block_revoke")
@@ -126,7 +127,7 @@ def block_request_revoke(args: dict[str, Any], request_id: Any) -> BlockRequest:
     `decision_id` (required): the written decision annulling it, visible to the caller, with its document,
     issued by a body competent for the action. Each executor that executed the block must then confirm
     the removal. Needs a named officer of the deciding agency."""
-    return _decide("revoke", args, request_id)
+    return decide_step("revoke", args, request_id)
 
 
 @blp.route("/block-requests/<uuid:request_id>/targets/<uuid:target_id>/override", methods=["POST"])
@@ -137,6 +138,11 @@ def block_request_revoke(args: dict[str, Any], request_id: Any) -> BlockRequest:
 @blp.alt_response(409, description=INVALID_STATE)
 def override_protected_target(args: dict[str, Any], request_id, target_id):
     """Record a reviewer's justified override of the over-blocking guard on one protected target"""
+    return override_target(args, request_id, target_id)
+
+
+def override_target(args: dict[str, Any], request_id: Any, target_id: Any) -> BlockRequest:
+    """services.blocking.override and its audit: the API's route and the console's form."""
     record = load_for_change(request_id)
     target = service.override(
         db(),
@@ -161,6 +167,11 @@ def block_request_redispatch(args: dict[str, Any], request_id: Any) -> BlockRequ
     The answer to an executor's `technically_infeasible`: the new executors get the order at once (their
     feeds, their acknowledgement deadline); the request stays in its state. Not for remove_listing
     (addressed to the platforms of its targets). Needs a named officer of the deciding agency."""
+    return redispatch(args, request_id)
+
+
+def redispatch(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """services.blocking.redispatch and its audit: the API's route and the console's form."""
     record = load_for_change(request_id)
     added = service.redispatch(
         db(), principal=caller(), block_request=record, executors=args["executors"], reason=args["reason"]
@@ -183,6 +194,11 @@ def block_request_confirm_mirror(args: dict[str, Any], request_id: Any) -> Block
     For a mirror whose targets are only linked to the original's subjects (`mirror_coverage: linked`):
     without this step, recorded with the officer and the reason, it cannot be approved. Under review,
     not the submitting officer. Needs a named officer of the deciding agency."""
+    return confirm_mirror(args, request_id)
+
+
+def confirm_mirror(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """services.blocking.confirm_mirror and its audit: the API's route and the console's form."""
     record = load_for_change(request_id)
     service.confirm_mirror(db(), principal=caller(), block_request=record, reason=args["reason"])
     audit_change({**change(record), "confirmed_mirror": args["reason"]})

@@ -8,6 +8,7 @@ from typing import Any
 from registry.api.blocking.common import INVALID_STATE, NOT_FOUND, blp, load_for_change
 from registry.api.context import audit_change, caller, db
 from registry.auth.scopes import Scope
+from registry.models import BlockRequest
 from registry.schemas.blocking import (
     BlockAckArgs,
     BlockOrderRead,
@@ -34,6 +35,11 @@ def acknowledge_block_request(args: dict[str, Any], request_id):
     `GET /block-requests?attention=technically_infeasible`), which may redispatch the order to other
     executors, or lift or revoke it. The first `executed` puts the request in effect.
     """
+    return record_acknowledgements(args, request_id)
+
+
+def record_acknowledgements(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """An executor's replies (services.blocking.acknowledge) and their audit: the API and the console."""
     record = load_for_change(request_id)
     service.acknowledge(db(), principal=caller(), block_request=record, items=args["acknowledgements"])
     audit_change(
@@ -53,6 +59,11 @@ def acknowledge_for_platform(args: dict[str, Any], request_id):
 
     Platforms have no registry account: the deciding agency records what the platform reported.
     """
+    return record_platform_acknowledgements(args, request_id)
+
+
+def record_platform_acknowledgements(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """A platform's replies recorded by the deciding agency, and their audit: the API and the console."""
     record = load_for_change(request_id)
     service.acknowledge(
         db(),
@@ -87,6 +98,11 @@ def confirm_block_removal(args: dict[str, Any], request_id):
     acknowledgement deadline from the end of the request); until then the request lists it in
     `pending_unblock`, and after the deadline the request is in the overdue list.
     """
+    return record_removal(args, request_id)
+
+
+def record_removal(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """An executor's confirmation of the removal, and its audit: the API and the console."""
     record = load_for_change(request_id)
     executor = service.confirm_removal(db(), principal=caller(), block_request=record, note=args["note"])
     audit_change({"removal_confirmed": executor.unblocked_at.isoformat() if executor.unblocked_at else None})
@@ -104,6 +120,11 @@ def confirm_block_removal(args: dict[str, Any], request_id):
 )
 def confirm_platform_removal(args: dict[str, Any], request_id):
     """Record a platform's written confirmation that it reinstated what it took down (deciding agency)"""
+    return record_platform_removal(args, request_id)
+
+
+def record_platform_removal(args: dict[str, Any], request_id: Any) -> BlockRequest:
+    """A platform's confirmation of the reinstatement recorded by the deciding agency, and its audit."""
     record = load_for_change(request_id)
     service.confirm_removal(
         db(), principal=caller(), block_request=record, note=args["note"], platform=args["platform"]

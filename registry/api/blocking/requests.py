@@ -38,6 +38,11 @@ def create_block_request(args: dict[str, Any]):
     issuer is competent for the action, the justifying violations, and no protected target unless an
     override is requested with a justification. Retries with the same Idempotency-Key replay the answer.
     """
+    return create_request(args)
+
+
+def create_request(args: dict[str, Any]) -> BlockRequest:
+    """services.blocking.create and its audit: the API's route and the console's form."""
     record = service.create(db(), cipher=app_state().cipher, principal=caller(), data=args)
     audit_resource("block_request", record.id)
     audit_change(change(record))
