@@ -128,6 +128,20 @@ _CODE_LABELS = {
     "denied": lazy_gettext("denied"),
     "error": lazy_gettext("error"),
     "confirmed": lazy_gettext("confirmed"),
+    "tax_code": lazy_gettext("tax code"),
+    "personal_id": lazy_gettext("personal ID number"),
+    "phone": lazy_gettext("phone number"),
+    "email": lazy_gettext("e-mail address"),
+    "bank_account": lazy_gettext("bank account"),
+    "social_account": lazy_gettext("social network account"),
+    "app": lazy_gettext("mobile app"),
+    "match": lazy_gettext("match"),
+    "no_match": lazy_gettext("no match"),
+    "invalid": lazy_gettext("invalid"),
+    "queued": lazy_gettext("queued"),
+    "running": lazy_gettext("running"),
+    "done": lazy_gettext("done"),
+    "failed": lazy_gettext("failed"),
     **_STATE_LABELS,
 }
 _ERROR_TITLES = {
@@ -139,12 +153,17 @@ _ERROR_TITLES = {
 }
 
 
+def code_label(code: str | None) -> str:
+    """The words of a code (an action, a kind, an outcome, a reason, a state); an unlisted code as it is."""
+    return str(_CODE_LABELS.get(code, code)) if code else ""
+
+
 def labels() -> dict[str, Any]:
     """Template helpers: the words of a state, a step, another code and an error in the officer's language."""
     return {
         "get_locale": get_locale,
         "state_label": lambda state: str(_STATE_LABELS.get(state, state)),
         "step_label": lambda step: str(_STEP_LABELS.get(step, step)),
-        "code_label": lambda code: str(_CODE_LABELS.get(code, code)) if code else "",
+        "code_label": code_label,
         "error_title": lambda status: str(_ERROR_TITLES.get(status, lazy_gettext("Something went wrong"))),
     }

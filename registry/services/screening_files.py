@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from registry.services.screening import MAX_JOB_ITEMS
+from registry.services import screening
 
 # What may be uploaded, before any parsing: the API's body limit for a list (api.screening_runs), and what
 # an XLSX may unpack to (a zip bomb stops here, not in memory).
@@ -55,12 +55,12 @@ class ScreeningFile:
     rows: list[int]
 
 
-def read_list(filename: str, content: bytes, *, max_items: int = MAX_JOB_ITEMS) -> ScreeningFile:
+def read_list(filename: str, content: bytes, *, max_items: int | None = None) -> ScreeningFile:
     """The uploaded file as the API's items: [{"value": ...}] or [{"value": ..., "kind": ...}].
 
     XLSX by its content (a zip) or its name; CSV by its name (.csv, .txt) or, without either, when it is
-    text. ScreeningFileError for anything else, an empty list, more than `max_items` identifiers or a
-    file that cannot be read."""
+    text. ScreeningFileError for anything else, an empty list, more than `max_items` identifiers (the
+    API's screening.MAX_JOB_ITEMS unless given) or a file that cannot be read."""
     if len(content) > MAX_FILE_BYTES:
         raise ScreeningFileError("too_large", MAX_FILE_BYTES)
     name = filename.lower().strip()
@@ -70,7 +70,7 @@ def read_list(filename: str, content: bytes, *, max_items: int = MAX_JOB_ITEMS) 
         rows = _csv_rows(content)
     else:
         raise ScreeningFileError("not_a_list_file")
-    return _items(rows, max_items)
+    return _items(rows, max_items or screening.MAX_JOB_ITEMS)
 
 
 def _items(rows: Iterable[tuple[int, Sequence[Any]]], max_items: int) -> ScreeningFile:
@@ -116,7 +116,7 @@ def _text(cell: Any) -> str:
 
 
 def _csv_rows(content: bytes) -> Iterator[tuple[int, Sequence[Any]]]:
-    if b"\x00" in content[:4096]:
+    if b"\x00" in content:
         raise ScreeningFileError("not_a_list_file")  # binary (or UTF-16): not a text list
     try:
         text = content.decode("utf-8-sig")

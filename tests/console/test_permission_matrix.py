@@ -45,6 +45,10 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/console/audit/log"): (200, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "/console/overdue/block-requests"): (200, 200, 403, 403, 403, 403, 403, 200),
     ("GET", "/console/overdue/freeze-orders"): (403, 403, 403, 403, 403, 200, 403, 200),
+    ("GET", "/console/screenings"): (200, 200, 403, 200, 200, 200, 403, 200),
+    ("POST", "/console/screenings"): (422, 422, 403, 422, 422, 422, 403, 422),
+    ("GET", f"/console/screenings/{NO}"): (404, 404, 403, 404, 404, 404, 403, 404),
+    ("GET", f"/console/screenings/{NO}/results.xlsx"): (404, 404, 403, 404, 404, 404, 403, 404),
 }
 # Open to every logged-in officer, or before login (no record, no scope): not in the matrix.
 OPEN = {
@@ -61,6 +65,8 @@ OPEN = {
 
 
 def _template(path: str) -> str:
+    if "/screenings/" in path:
+        return path.replace(str(NO), "<uuid:job_id>")
     return (
         path.replace(str(NO), "<uuid:request_id>", 1)
         if "/subjects/" not in path
