@@ -68,7 +68,9 @@ def _sheet(response) -> list[list[object]]:  # type: ignore[no-untyped-def]
     return [list(row) for row in book.active.iter_rows(values_only=True)]
 
 
-def test_a_csv_list_is_answered_at_once_as_the_api_answers_it(officer, client, actors, db, seller) -> None:  # type: ignore[no-untyped-def]
+def test_a_csv_list_is_answered_at_once_as_the_api_answers_it(  # type: ignore[no-untyped-def]
+    officer, client, actors, db, seller, screening_dumps_agree
+) -> None:  # type: ignore[no-untyped-def]
     customs = officer("customs.hoa", CASE)
     answer = _upload(customs, CSV.encode("utf-8-sig"), "danh-sach.csv")
     assert answer.status_code == 200, answer.text
@@ -91,6 +93,7 @@ def test_a_csv_list_is_answered_at_once_as_the_api_answers_it(officer, client, a
     assert entry["detail"]["list_sha256"] == entry["change_hash"] == api["list_sha256"]
     assert seller["id"] in entry["subjects"]
     assert TAX not in str(entry) and "0011001234567" not in str(entry)
+    assert len(screening_dumps_agree) == 2  # the page's answer and the API's, each as ScreeningRead dumps it
 
 
 def test_a_sensitive_reader_sees_the_seller_but_never_the_value(officer, db, seller) -> None:  # type: ignore[no-untyped-def]
@@ -126,7 +129,9 @@ def test_an_xlsx_list_answered_at_once_as_an_xlsx_download(officer, db, seller) 
     assert entry["detail"]["items"] == 2 and entry["detail"]["matches"] == 2
 
 
-def test_a_long_list_runs_as_the_api_job_then_pages_and_downloads(officer, db, seller, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_long_list_runs_as_the_api_job_then_pages_and_downloads(  # type: ignore[no-untyped-def]
+    officer, db, seller, monkeypatch, screening_dumps_agree
+) -> None:  # type: ignore[no-untyped-def]
     from registry.console.pages import screening as pages
     from registry.services import screening
 
@@ -150,6 +155,7 @@ def test_a_long_list_runs_as_the_api_job_then_pages_and_downloads(officer, db, s
     second = customs.get(f"{path}?page=2").text
     assert re.findall(r'id="result-(\d+)"', second) == ["3"] and "0011001234567" not in second
 
+    assert len(screening_dumps_agree) == 2  # each page as ScreeningRead dumps it
     rows = _sheet(customs.get(f"{path}/results.xlsx"))
     assert [row[:2] for row in rows[1:]] == [[1, "khớp"], [2, "không khớp"], [3, "khớp"]]
     assert rows[3][3] == "ẩn (nhạy cảm)"

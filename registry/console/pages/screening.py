@@ -109,10 +109,10 @@ def run_screening() -> Any:
     answer = runs.submit(_load_items(listed), caller())
     if isinstance(answer, ScreeningJob):
         return redirect(url_for("console.screening", job_id=answer.id), code=303)
-    results = schema.present_results(answer.results, g.output)
+    shown = schema.read_json(answer, g.output)  # as the API's answer: sensitive values left out
     if request.form.get("answer") == "xlsx":
-        return _xlsx(results, "screening.xlsx")
-    return render("console/screening/answer.html", answer=answer, results=results)
+        return _xlsx(shown["results"], "screening.xlsx")
+    return render("console/screening/answer.html", answer=shown, results=shown["results"])
 
 
 @bp.route("/screenings/<uuid:job_id>", methods=["GET"])
