@@ -233,6 +233,18 @@ def test_a_bad_file_is_a_422_page_and_nothing_is_stored(
     assert entry["outcome"] == "error" and entry["status_code"] == 422 and entry["purpose"] == CASE
 
 
+def test_a_body_over_the_apis_limit_is_a_413_page(officer, app, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from registry.api.screening_runs import MAX_SCREENING_BODY
+
+    view = app.view_functions["console.run_screening"]
+    assert view.max_body_bytes == MAX_SCREENING_BODY  # the API's limit for a list, not the default 2 MB
+    monkeypatch.setattr(view, "max_body_bytes", 1000)
+    customs = officer("customs.hoa", CASE)
+    refused = _upload(customs, b"a.vn\n" * 400, "list.csv")
+    assert refused.status_code == 413 and "<html" in refused.text
+    assert db.scalar(select(func.count()).select_from(ScreeningJob)) == 0
+
+
 def test_no_file_is_a_422_and_the_form_needs_a_case_first(officer) -> None:  # type: ignore[no-untyped-def]
     customs = officer("customs.hoa")
     asked = customs.get("/console/screenings")
