@@ -20,6 +20,7 @@ from registry.api.context import (
 )
 from registry.auth.principal import Principal
 from registry.models import JobStatus, ScreeningJob
+from registry.schemas.output import current as current_output
 from registry.services import screening as service
 
 # A list of MAX_JOB_ITEMS spellings, with JSON around each (the console's uploaded files too).
@@ -86,3 +87,13 @@ def read_job(job_id: Any, principal: Principal) -> tuple[ScreeningJob, list[dict
     results = service.job_results(job, app_state().cipher)
     audit_detail(list_sha256=job.list_sha256, matches=job.matches, items=job.total)
     return job, results
+
+
+def show_page(job: ScreeningJob, results: list[dict[str, Any]], *, page: int, per_page: int) -> bool:
+    """Page `page` of a done job's answer, for schemas.screenings.read_json to write (it reads the
+    request's Output.loaded); whether more pages follow."""
+    start = (page - 1) * per_page
+    loaded = current_output().loaded
+    loaded["page", job.id], loaded["per_page", job.id] = page, per_page
+    loaded["results", job.id] = results[start : start + per_page]
+    return start + per_page < len(results)

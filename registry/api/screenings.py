@@ -72,12 +72,9 @@ def get_screening(args: dict[str, Any], job_id: Any):
     """
     reveal(args["sensitive"])
     job, results = runs.read_job(job_id, caller())
-    loaded = output().loaded
-    loaded["url", job.id] = url_for("screenings.get_screening", job_id=job.id)
+    output().loaded["url", job.id] = url_for("screenings.get_screening", job_id=job.id)
     if results is not None:
-        start = (args["page"] - 1) * args["per_page"]
-        loaded["page", job.id], loaded["per_page", job.id] = args["page"], args["per_page"]
-        loaded["results", job.id] = results[start : start + args["per_page"]]
+        runs.show_page(job, results, page=args["page"], per_page=args["per_page"])
     return json_text(current_app.json.dumps(schema.read_json(job, output())))
 
 

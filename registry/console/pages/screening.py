@@ -127,16 +127,8 @@ def screening(job_id: Any) -> Any:
     job, results = runs.read_job(job_id, caller())
     found = None
     if results is not None:
-        start = (args["page"] - 1) * args["per_page"]
-        loaded = g.output.loaded
-        loaded["page", job.id], loaded["per_page", job.id] = args["page"], args["per_page"]
-        loaded["results", job.id] = results[start : start + args["per_page"]]
-        found = {
-            "page": args["page"],
-            "total": len(results),
-            "total_exact": True,
-            "has_more": start + args["per_page"] < len(results),
-        }
+        more = runs.show_page(job, results, page=args["page"], per_page=args["per_page"])
+        found = {"page": args["page"], "total": len(results), "total_exact": True, "has_more": more}
     shown = schema.read_json(job, g.output)
     running = shown["status"] in (JobStatus.QUEUED, JobStatus.RUNNING)
     return render(
