@@ -252,6 +252,7 @@ def test_no_file_is_a_422_and_the_form_needs_a_case_first(officer) -> None:  # t
     customs = officer("customs.hoa", CASE)
     form = customs.get("/console/screenings")
     assert 'type="file"' in form.text and 'for="screening-file"' in form.text and "tax_code" in form.text
+    assert "Tối đa 10.000 định danh được trả lời ngay; tối đa 200.000" in form.text  # Vietnamese numbers
     sent = customs.post("/console/screenings", data={"csrf_token": csrf_of(form.text)})
     assert sent.status_code == 422 and "Chọn một tệp CSV hoặc XLSX" in sent.text
 

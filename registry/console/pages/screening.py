@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, g, redirect, request, url_for
-from flask_babel import lazy_gettext
+from flask_babel import format_decimal, lazy_gettext
 
 from registry.api import screening_runs as runs
 from registry.api.limits import max_body
@@ -60,7 +60,7 @@ def _read_upload() -> screening_files.ScreeningFile:
     try:
         return screening_files.read_list(upload.filename, upload.read(screening_files.MAX_FILE_BYTES + 1))
     except screening_files.ScreeningFileError as refused:
-        message = str(FILE_PROBLEMS[refused.problem]) % {"limit": f"{refused.limit or 0:,}"}
+        message = str(FILE_PROBLEMS[refused.problem]) % {"limit": format_decimal(refused.limit or 0)}
         raise ValidationFailed(message, errors={"file": [message]}) from None
 
 
@@ -96,7 +96,12 @@ def _xlsx(results: list[dict[str, Any]], filename: str) -> Response:
 @page("screening:form", Scope.REGISTRY_READ, purpose=True)
 def new_screening() -> Any:
     """The upload form and the layout of the file it takes."""
-    return render("console/screening/new.html", kinds=KINDS, max_items=MAX_ITEMS, max_job_items=MAX_JOB_ITEMS)
+    return render(
+        "console/screening/new.html",
+        kinds=KINDS,
+        max_items=format_decimal(MAX_ITEMS),
+        max_job_items=format_decimal(MAX_JOB_ITEMS),
+    )
 
 
 @bp.route("/screenings", methods=["POST"])
