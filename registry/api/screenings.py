@@ -2,27 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
-from flask import after_this_request, current_app, url_for
+from flask import current_app, url_for
 
+from registry.api import screening_runs as runs
 from registry.api.blueprint import PERSONAL_DATA, RegistryBlueprint
-from registry.api.context import (
-    app_state,
-    audit_change,
-    audit_change_digest,
-    audit_detail,
-    audit_resource,
-    caller,
-    db,
-    json_text,
-    reveal,
-)
+from registry.api.context import app_state, audit_detail, audit_resource, caller, db, json_text, reveal
 from registry.api.limits import max_body
-from registry.auth.principal import Principal
+from registry.api.screening_runs import MAX_SCREENING_BODY
 from registry.auth.scopes import Scope
-from registry.models import JobStatus
+from registry.models import ScreeningJob
 from registry.schemas import screenings as schema
 from registry.schemas.identifiers import RevealQuery
 from registry.schemas.output import current as output
@@ -39,42 +29,6 @@ from registry.services.identifiers import parse_or_fail
 blp = RegistryBlueprint(
     "screenings", __name__, url_prefix="/api/v1", description="Bulk screening and match-only answers"
 )
-
-# A list of MAX_JOB_ITEMS spellings, with JSON around each.
-MAX_SCREENING_BODY = 48 * 1024 * 1024
-
-
-def _start_job(job_id: Any, items: list[dict[str, Any]], principal: Principal) -> None:
-    """In-process: a thread with its own session, started once the submission has committed.
-
-    Under testing the job runs in the request, in its transaction.
-    """
-    registry = app_state()
-    if current_app.testing:
-        service.run_job(
-            db(), cipher=registry.cipher, principal=principal, job_id=job_id, items=items, commit=db().flush
-        )
-        return
-
-    def run() -> None:
-        session = registry.sessionmaker()
-        try:
-            service.run_job(
-                session,
-                cipher=registry.cipher,
-                principal=principal,
-                job_id=job_id,
-                items=items,
-                commit=session.commit,
-            )
-        finally:
-            session.close()
-
-    @after_this_request
-    def start_after_commit(response: Any) -> Any:
-        thread = threading.Thread(target=run, name=f"screening-{job_id}", daemon=True)
-        response.call_on_close(thread.start)
-        return response
 
 
 @blp.route("/screenings", methods=["POST"])
@@ -96,21 +50,11 @@ def create_screening(query: dict[str, Any], args: dict[str, Any]):
     One audit entry per list: the SHA-256 of the keyed-hash canonical list and the number of matches.
     """
     reveal(query["sensitive"])
-    items = args["items"]
-    principal = caller()
-    if len(items) > service.MAX_ITEMS:
-        job = service.create_job(db(), principal=principal, total=len(items))
-        audit_resource("screening", job.id)
-        submitted = service.list_elements(service.raw_inputs(items), app_state().cipher, unparsed="submitted")
-        audit_change(submitted)
-        audit_detail(items=len(items), job=True)
-        _start_job(job.id, items, principal)
-        url = url_for("screenings.get_screening", job_id=job.id)
-        output().loaded["url", job.id] = url
-        return job, 202, {"Location": url}
-    answer = service.screen(db(), cipher=app_state().cipher, principal=principal, items=items)
-    audit_change_digest(answer.list_sha256)  # change_hash(answer.elements), computed once
-    audit_detail(items=len(items), matches=answer.matches, list_sha256=answer.list_sha256)
+    answer = runs.submit(args["items"], caller())
+    if isinstance(answer, ScreeningJob):
+        url = url_for("screenings.get_screening", job_id=answer.id)
+        output().loaded["url", answer.id] = url
+        return answer, 202, {"Location": url}
     return json_text(current_app.json.dumps(schema.read_json(answer, output())))
 
 
@@ -127,16 +71,10 @@ def get_screening(args: dict[str, Any], job_id: Any):
     restart) and is reported `failed`: submit the list again.
     """
     reveal(args["sensitive"])
-    audit_resource("screening", job_id)
-    job = service.get_job(db(), principal=caller(), job_id=job_id)
-    loaded = output().loaded
-    loaded["url", job.id] = url_for("screenings.get_screening", job_id=job.id)
-    if job.status == JobStatus.DONE:
-        results = service.job_results(job, app_state().cipher)
-        start = (args["page"] - 1) * args["per_page"]
-        loaded["page", job.id], loaded["per_page", job.id] = args["page"], args["per_page"]
-        loaded["results", job.id] = results[start : start + args["per_page"]]
-        audit_detail(list_sha256=job.list_sha256, matches=job.matches, items=job.total)
+    job, results = runs.read_job(job_id, caller())
+    output().loaded["url", job.id] = url_for("screenings.get_screening", job_id=job.id)
+    if results is not None:
+        runs.show_page(job, results, page=args["page"], per_page=args["per_page"])
     return json_text(current_app.json.dumps(schema.read_json(job, output())))
 
 

@@ -19,7 +19,15 @@ def init_console(app: Flask, settings: Settings) -> None:
     """Wire the console into the app: session cookie, languages, identity providers, its blueprint."""
     from registry.console import i18n, login, session
     from registry.console.blueprint import bp
-    from registry.console.pages import audit, blocking, decisions, freezing, overdue, subjects  # noqa: F401 - they register their routes
+    from registry.console.pages import (  # noqa: F401 - they register their routes
+        audit,
+        blocking,
+        decisions,
+        freezing,
+        overdue,
+        screening,
+        subjects,
+    )
 
     session.configure(app, settings)
     i18n.configure(app)

@@ -153,7 +153,6 @@ _CODE_LABELS = {
     "unchecked": lazy_gettext("not checked yet"),
     "unsigned": lazy_gettext("unsigned (a scan)"),
     "verified": lazy_gettext("signature verified"),
-    "failed": lazy_gettext("signature does not verify"),
     "entire_file": lazy_gettext("the entire file"),
     "entire_revision": lazy_gettext("an earlier revision of the file"),
     "contiguous_block_from_start": lazy_gettext("part of the file"),
@@ -167,6 +166,20 @@ _CODE_LABELS = {
     "sanctioned": lazy_gettext("sanctioned"),
     "upheld": lazy_gettext("upheld"),
     "dismissed": lazy_gettext("dismissed"),
+    "tax_code": lazy_gettext("tax code"),
+    "personal_id": lazy_gettext("personal ID number"),
+    "phone": lazy_gettext("phone number"),
+    "email": lazy_gettext("e-mail address"),
+    "bank_account": lazy_gettext("bank account"),
+    "social_account": lazy_gettext("social network account"),
+    "app": lazy_gettext("mobile app"),
+    "match": lazy_gettext("match"),
+    "no_match": lazy_gettext("no match"),
+    "invalid": lazy_gettext("invalid"),
+    "queued": lazy_gettext("queued"),
+    "running": lazy_gettext("running"),
+    "done": lazy_gettext("done"),
+    "failed": lazy_gettext("failed"),
     **_STATE_LABELS,
 }
 _ERROR_TITLES = {
@@ -178,12 +191,17 @@ _ERROR_TITLES = {
 }
 
 
+def code_label(code: str | None) -> str:
+    """The words of a code (an action, a kind, an outcome, a reason, a state); an unlisted code as it is."""
+    return str(_CODE_LABELS.get(code, code)) if code else ""
+
+
 def labels() -> dict[str, Any]:
     """Template helpers: the words of a state, a step, another code and an error in the officer's language."""
     return {
         "get_locale": get_locale,
         "state_label": lambda state: str(_STATE_LABELS.get(state, state)),
         "step_label": lambda step: str(_STEP_LABELS.get(step, step)),
-        "code_label": lambda code: str(_CODE_LABELS.get(code, code)) if code else "",
+        "code_label": code_label,
         "error_title": lambda status: str(_ERROR_TITLES.get(status, lazy_gettext("Something went wrong"))),
     }

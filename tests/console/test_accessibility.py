@@ -38,7 +38,7 @@ def test_every_control_has_a_label(console, db) -> None:  # type: ignore[no-unty
     choose_case(console)
     for path in ("/console/", "/console/case", "/console/subjects?q=abc", "/console/block-requests",
                  "/console/block-requests/new", "/console/audit?resource=subject", "/console/audit/log",
-                 "/console/overdue/block-requests"):  # fmt: skip
+                 "/console/overdue/block-requests", "/console/screenings"):  # fmt: skip
         page = console.get(path)
         assert page.status_code == 200, path
         assert unlabelled(page.text) == [], path

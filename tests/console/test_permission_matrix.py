@@ -104,6 +104,10 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/console/overdue"): (200, 200, 403, 403, 403, 200, 403, 200),
     ("GET", "/console/overdue/block-requests"): (200, 200, 403, 403, 403, 403, 403, 200),
     ("GET", "/console/overdue/freeze-orders"): (403, 403, 403, 403, 403, 200, 403, 200),
+    ("GET", "/console/screenings"): (200, 200, 403, 200, 200, 200, 403, 200),
+    ("POST", "/console/screenings"): (422, 422, 403, 422, 422, 422, 403, 422),
+    ("GET", f"/console/screenings/{NO}"): (404, 404, 403, 404, 404, 404, 403, 404),
+    ("GET", f"/console/screenings/{NO}/results.xlsx"): (404, 404, 403, 404, 404, 404, 403, 404),
 }
 # The issuer of freeze orders (the police's investigation body): none of the eight above holds
 # freeze:submit, so its pages are tried by one of its officers here (422: the empty form is refused).
@@ -152,6 +156,8 @@ OPEN = {
 
 
 def _template(path: str) -> str:
+    if "/screenings/" in path:
+        return path.replace(str(NO), "<uuid:job_id>")
     if "/subjects/" in path:
         return path.replace(str(NO), "<uuid:subject_id>")
     if "/decisions/" in path:
