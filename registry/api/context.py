@@ -24,6 +24,7 @@ from registry.audit.recorder import AuditEvent, change_hash, record
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
 from registry.errors import PermissionDenied, Unauthenticated, ValidationFailed
+from registry.messages import msg
 from registry.schemas.common import sensitive_requested
 from registry.schemas.output import Output, dumping
 from registry.schemas.output import current as current_output
@@ -373,7 +374,7 @@ def finish_request(response: Response) -> Response:
         log.exception("could not commit request %s", g.get("request_id"))
         if current_app.testing:
             raise
-        return problem(503, detail="The registry could not record this request; nothing was changed.")
+        return problem(503, detail=msg("The registry could not record this request; nothing was changed."))
     finally:
         session.close()
 

@@ -1,0 +1,132 @@
+"""Problem titles and details follow Accept-Language (Vietnamese or English); the catalogue is complete.
+
+Every error the code raises has its detail as a literal or as `msg(template, **values)`, so that the
+catalogue (registry/translations, domain `problems`) can hold it; every such text has a Vietnamese
+translation; the compiled catalogue is the .po file compiled (scripts/translations)."""
+
+from __future__ import annotations
+
+import ast
+import io
+from pathlib import Path
+
+from babel.messages.mofile import read_mo, write_mo
+from babel.messages.pofile import read_po
+
+import registry
+from registry import messages
+from registry.messages import msg, translate
+
+ROOT = Path(registry.__file__).parent
+PO = messages.CATALOGUES / "vi" / "LC_MESSAGES" / "problems.po"
+MO = PO.with_suffix(".mo")
+SCRIPT = ROOT.parent / "scripts" / "translations"
+SUBJECTS = "/api/v1/subjects/00000000-0000-0000-0000-000000000000"
+
+
+def _error_classes() -> set[str]:
+    """The error classes scripts/translations extracts details from (its ERRORS list)."""
+    text = SCRIPT.read_text()
+    start = text.index('ERRORS="') + len('ERRORS="')
+    return set(text[start : text.index('"', start)].split())
+
+
+def _texts() -> tuple[set[str], list[str]]:
+    """Every literal detail and msg() template in the package; and where a detail is neither."""
+    names = _error_classes() | {"msg"}
+    found: set[str] = set()
+    unmarked: list[str] = []
+    for path in ROOT.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name not in names or not node.args:
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found.add(first.value)
+            elif not (isinstance(first, ast.Call) and getattr(first.func, "id", None) == "msg"):
+                unmarked.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(first)[:80]}")
+    return found, unmarked
+
+
+def _catalogue() -> dict[str, str]:
+    with PO.open("rb") as handle:
+        return {m.id: m.string for m in read_po(handle, locale="vi") if m.id and isinstance(m.id, str)}
+
+
+def test_every_error_detail_is_a_literal_or_a_msg() -> None:
+    """An f-string or a computed text cannot be looked up in a catalogue: use msg(template, values)."""
+    assert _texts()[1] == []
+
+
+def test_every_error_text_has_a_vietnamese_translation() -> None:
+    catalogue = _catalogue()
+    texts = _texts()[0] | {str(cls.title) for cls in _registry_error_classes()}
+    assert sorted(t for t in texts if not catalogue.get(t)) == [], "scripts/translations update, translate"
+
+
+def test_compiled_catalogue_is_the_po_file_compiled() -> None:
+    with PO.open("rb") as handle:
+        catalogue = read_po(handle, locale="vi")
+    compiled = io.BytesIO()
+    write_mo(compiled, catalogue)
+    compiled.seek(0)
+    with MO.open("rb") as handle:
+        stored = {m.id: m.string for m in read_mo(handle) if m.id}
+    assert stored == {m.id: m.string for m in read_mo(compiled) if m.id}, "scripts/translations compile"
+
+
+def _registry_error_classes() -> list[type]:
+    from registry import errors
+
+    seen, todo = [], [errors.RegistryError]
+    while todo:
+        cls = todo.pop()
+        seen.append(cls)
+        todo.extend(cls.__subclasses__())
+    return seen
+
+
+def test_a_message_is_its_english_text_and_translates_with_its_values() -> None:
+    text = msg("No {what} with id {value}.", what="decision", value="x-1")
+    assert text == "No decision with id x-1." and isinstance(text, str)
+    assert translate(text, "en") == "No decision with id x-1."
+    vietnamese = translate(text, "vi")
+    assert vietnamese != text and "x-1" in vietnamese
+    assert translate("A text no catalogue holds.", "vi") == "A text no catalogue holds."
+    assert translate(text, "fr") == "No decision with id x-1."
+
+
+def test_problem_follows_accept_language(client, actors) -> None:  # type: ignore[no-untyped-def]
+    headers = actors.headers("MOF-CUSTOMS")
+    english = client.get(SUBJECTS, headers=headers)
+    vietnamese = client.get(SUBJECTS, headers={**headers, "Accept-Language": "vi-VN,vi;q=0.9,en;q=0.5"})
+    chosen_en = client.get(SUBJECTS, headers={**headers, "Accept-Language": "en-GB,en;q=0.9"})
+    assert english.status_code == vietnamese.status_code == chosen_en.status_code == 404
+    assert english.json["type"] == vietnamese.json["type"]  # the stable part does not change
+    assert english.headers["Content-Language"] == "en"
+    assert {**english.json, "request_id": ""} == {**chosen_en.json, "request_id": ""}
+    assert vietnamese.headers["Content-Language"] == "vi"
+    assert "Accept-Language" in vietnamese.headers["Vary"]
+    catalogue = _catalogue()
+    assert vietnamese.json["title"] == catalogue[english.json["title"]]
+    assert vietnamese.json["detail"] != english.json["detail"]
+    assert vietnamese.json["detail"] == translate(msg_like(english.json["detail"]), "vi")
+
+
+def msg_like(detail: str) -> str:
+    """The English detail of a missing subject, rebuilt as the code builds it."""
+    return msg("No {what} with id {value}.", what="subject", value=detail.split()[-1].rstrip("."))
+
+
+def test_routing_refusals_and_validation_read_in_vietnamese(client, actors) -> None:  # type: ignore[no-untyped-def]
+    headers = {**actors.headers("MOF-CUSTOMS"), "Accept-Language": "vi"}
+    nowhere = client.get("/api/v1/no-such-thing", headers=headers)
+    assert (
+        nowhere.status_code == 404 and nowhere.json["detail"] == _catalogue()["Nothing is at this address."]
+    )
+    wrong = client.post("/api/v1/subjects", json={"kind": "nonsense"}, headers=headers)
+    assert wrong.status_code == 422
+    assert wrong.json["title"] == _catalogue()["Invalid input"] and wrong.json["errors"]
