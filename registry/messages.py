@@ -52,6 +52,8 @@ def translate(text: str, locale: str | None) -> str:
     translated = _catalogue(locale).gettext(template)
     if translated == template:
         return str(text)
+    # A value that is itself a Message (a phrase such as "confirms its release") is translated too.
+    params = {name: translate(v, locale) if isinstance(v, Message) else v for name, v in params.items()}
     try:
         return translated.format(**params) if params else translated
     except (KeyError, IndexError, ValueError):  # a translation naming a field the template lacks

@@ -195,7 +195,7 @@ def sent_purpose() -> str | None:
             return decode_purpose(value, extended=extended)
         except PurposeError as exc:
             raise ValidationFailed(
-                f"The {header} header cannot be read.", errors={header: [str(exc)]}
+                msg("The {header} header cannot be read.", header=header), errors={header: [str(exc)]}
             ) from None
     return None
 
@@ -270,7 +270,9 @@ def guard(action: str, scope: ScopeRequirement, *, purpose: bool | None = None) 
             principal = authenticate()
             if accepted and not any(principal.has(one) for one in accepted):
                 needed = " or ".join(accepted)
-                raise PermissionDenied(f"This needs the scope {needed}.", required_scope=needed)
+                raise PermissionDenied(
+                    msg("This needs the scope {needed}.", needed=needed), required_scope=needed
+                )
             check_content_type(getattr(view, "content_types", JSON_TYPES))
             needs_purpose = (
                 purpose if purpose is not None else (request.method in WRITE_METHODS or wants_sensitive())

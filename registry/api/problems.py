@@ -160,10 +160,18 @@ def bearer_challenge(error: errors.RegistryError) -> str | None:
     return "Bearer " + ", ".join(f'{name}="{_quoted(value)}"' for name, value in params)
 
 
+def http_detail(error: HTTPException) -> str | None:
+    """The detail of a routing or HTTP refusal: ours (translatable) for werkzeug's own description, else
+    the description the code gave (`abort(status, description)`)."""
+    if error.description == type(error).description:
+        return _HTTP_DETAILS.get(error.code or 500)
+    return error.description
+
+
 def from_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     extra: dict[str, Any] = {}
-    detail = _HTTP_DETAILS.get(status) if error.description == type(error).description else error.description
+    detail = http_detail(error)
     data = getattr(error, "data", None) or {}
     if status == 422 and "messages" in data:
         # webargs: {"json": {"field": ["msg"]}} -> {"field": ["msg"]}; keep the location only if mixed.

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException, NotFound
 
 from registry import errors
-from registry.api.problems import status_of
+from registry.api.problems import http_detail, status_of
+from registry.messages import translate
 
 bp = Blueprint(
     "console",
@@ -29,17 +31,22 @@ def registry_error(error: errors.RegistryError) -> Any:
         return to_login(request.full_path)
     status = status_of(error)
     field_errors = getattr(error, "errors", None) or {}
-    return render_template(
-        "console/error.html", status=status, error=error, field_errors=field_errors
-    ), status
+    return _error_page(status, error.detail, field_errors)
 
 
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException) -> Any:
     """A routing or HTTP refusal (404, 405, 413, ...) as a page, not the API's problem document."""
-    status = error.code or 500
-    shown = errors.RegistryError(error.description or "")
-    return render_template("console/error.html", status=status, error=shown, field_errors={}), status
+    return _error_page(error.code or 500, http_detail(error) or "", {})
+
+
+def _error_page(status: int, detail: str, field_errors: dict[str, Any]) -> Any:
+    """The error page: the detail in the officer's language (registry/messages.py); field errors as
+    the API gives them (English)."""
+    detail_text = translate(detail, str(get_locale()))
+    return render_template(
+        "console/error.html", status=status, detail_text=detail_text, field_errors=field_errors
+    ), status
 
 
 @bp.route("/<path:unknown>", methods=["GET", "POST"])

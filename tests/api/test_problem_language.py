@@ -24,29 +24,65 @@ SCRIPT = ROOT.parent / "scripts" / "translations"
 SUBJECTS = "/api/v1/subjects/00000000-0000-0000-0000-000000000000"
 
 
-def _error_classes() -> set[str]:
-    """The error classes scripts/translations extracts details from (its ERRORS list)."""
+def _script_names(variable: str) -> set[str]:
+    """The names listed in one of scripts/translations' variables (ERRORS, REASONS)."""
     text = SCRIPT.read_text()
-    start = text.index('ERRORS="') + len('ERRORS="')
+    start = text.index(f'{variable}="') + len(f'{variable}="')
     return set(text[start : text.index('"', start)].split())
 
 
+def _reason_names(tree: ast.AST) -> set[str]:
+    """Names that hold an IdentifierError in a module: `except IdentifierError as exc` or a parameter
+    annotated IdentifierError. Its `reason` is a literal or a msg() (checked at the raise), so passing
+    `exc.reason` on as a detail keeps it translatable."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ExceptHandler) and node.name and node.type is not None:
+            caught = ast.unparse(node.type)
+            if "IdentifierError" in caught:
+                names.add(node.name)
+        elif isinstance(node, ast.arg) and node.annotation is not None:
+            annotation = ast.unparse(node.annotation)
+            if annotation == "IdentifierError":
+                names.add(node.arg)
+    return names
+
+
+def _is_msg(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and getattr(node.func, "id", None) == "msg"
+
+
+def _is_reason(node: ast.expr, reasons: set[str]) -> bool:
+    """`exc.reason` of a caught IdentifierError."""
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "reason"
+        and getattr(node.value, "id", None) in reasons
+    )
+
+
 def _texts() -> tuple[set[str], list[str]]:
-    """Every literal detail and msg() template in the package; and where a detail is neither."""
-    names = _error_classes() | {"msg"}
+    """Every literal detail and msg() template in the package; and where a detail is neither.
+
+    The detail is the first argument of an error class (ERRORS) or of msg(), the second of an
+    IdentifierError (REASONS: its reason); it may also be the `reason` of a caught IdentifierError."""
+    positions = {name: 0 for name in _script_names("ERRORS") | {"msg"}}
+    positions |= {name: 1 for name in _script_names("REASONS")}
     found: set[str] = set()
     unmarked: list[str] = []
     for path in ROOT.rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        reasons = _reason_names(tree)
+        for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-            if name not in names or not node.args:
+            if name not in positions or len(node.args) <= positions[name]:
                 continue
-            first = node.args[0]
+            first = node.args[positions[name]]
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
                 found.add(first.value)
-            elif not (isinstance(first, ast.Call) and getattr(first.func, "id", None) == "msg"):
+            elif not (_is_msg(first) or _is_reason(first, reasons)):
                 unmarked.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(first)[:80]}")
     return found, unmarked
 
