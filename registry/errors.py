@@ -28,12 +28,40 @@ class NotFound(RegistryError):
     title = msg("Not found")
 
 
+# What a record is called in a message ("No {what} with id {value}."): in English the record type as the
+# texts have always read, in the reader's language where the message is shown.
+_RECORD_NAMES = {
+    "account": msg("account"),
+    "block complaint": msg("block complaint"),
+    "block request": msg("block request"),
+    "block_request": msg("block_request"),
+    "decision": msg("decision"),
+    "flag": msg("flag"),
+    "freeze account": msg("freeze account"),
+    "freeze order": msg("freeze order"),
+    "freeze_order": msg("freeze_order"),
+    "identifier": msg("identifier"),
+    "link": msg("link"),
+    "referral": msg("referral"),
+    "screening": msg("screening"),
+    "subject": msg("subject"),
+    "transaction delay": msg("transaction delay"),
+    "transaction_delay": msg("transaction_delay"),
+    "violation": msg("violation"),
+}
+
+
+def record_name(what: str) -> str:
+    """The name of a kind of record for a message (a Message when the catalogue can translate it)."""
+    return _RECORD_NAMES.get(what, what)
+
+
 def id_or_not_found(value: Any, what: str) -> uuid.UUID:
     """A record id from any spelling; an id that cannot be one names no record, so NotFound."""
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
-        raise NotFound(msg("No {what} with id {value}.", what=what, value=value)) from None
+        raise NotFound(msg("No {what} with id {value}.", what=record_name(what), value=value)) from None
 
 
 class ValidationFailed(RegistryError):

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from registry.auth.principal import Principal
-from registry.errors import Duplicate, NotFound, ValidationFailed, id_or_not_found
+from registry.errors import Duplicate, NotFound, ValidationFailed, id_or_not_found, record_name
 from registry.fieldcrypt import FieldCipher
 from registry.identifiers import IdentifierError, ParsedIdentifier, parse
 from registry.messages import msg
@@ -143,7 +143,7 @@ def load_visible(session: Session, *, principal: Principal, identifier_id: Any) 
         select(Identifier).where(Identifier.id == key, visibility.identifier_visible(principal))
     ).first()
     if found is None:
-        raise NotFound(msg("No {what} with id {value}.", what="identifier", value=key))
+        raise NotFound(msg("No {what} with id {value}.", what=record_name("identifier"), value=key))
     return found
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from registry.auth.principal import Principal
 from registry.db import utcnow
-from registry.errors import Conflict, InvalidTransition, PermissionDenied
+from registry.errors import Conflict, InvalidTransition, PermissionDenied, record_name
 from registry.messages import msg
 from registry.models.workflow import WorkflowRecord, WorkflowTransition
 
@@ -68,7 +68,7 @@ def _past(action_name: str) -> str:
 
 
 def _label(machine: Machine) -> str:
-    return machine.record_type.replace("_", " ")
+    return record_name(machine.record_type.replace("_", " "))
 
 
 def officers_of(

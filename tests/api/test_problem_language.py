@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po
 
 import registry
 from registry import messages
+from registry.errors import record_name
 from registry.messages import msg, translate
 
 ROOT = Path(registry.__file__).parent
@@ -154,7 +155,8 @@ def test_problem_follows_accept_language(client, actors) -> None:  # type: ignor
 
 def msg_like(detail: str) -> str:
     """The English detail of a missing subject, rebuilt as the code builds it."""
-    return msg("No {what} with id {value}.", what="subject", value=detail.split()[-1].rstrip("."))
+    value = detail.split()[-1].rstrip(".")
+    return msg("No {what} with id {value}.", what=record_name("subject"), value=value)
 
 
 def test_routing_refusals_and_validation_read_in_vietnamese(client, actors) -> None:  # type: ignore[no-untyped-def]

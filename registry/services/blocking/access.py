@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
-from registry.errors import NotFound, PermissionDenied, id_or_not_found
+from registry.errors import NotFound, PermissionDenied, id_or_not_found, record_name
 from registry.messages import msg
 from registry.models import Agency, AgencyKind, BlockExecutor, BlockRequest
 from registry.models.blocking import BlockState
@@ -103,7 +103,7 @@ def load_visible(session: Session, principal: Principal, request_id: Any) -> Blo
         select(BlockRequest).where(BlockRequest.id == key, block_request_visible(principal))
     ).first()
     if found is None:
-        raise NotFound(msg("No {what} with id {value}.", what="block request", value=key))
+        raise NotFound(msg("No {what} with id {value}.", what=record_name("block request"), value=key))
     return found
 
 

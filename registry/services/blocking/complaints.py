@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from registry import identifiers
 from registry.auth.principal import Principal
 from registry.db import utcnow
-from registry.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from registry.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, record_name
 from registry.fieldcrypt import FieldCipher
 from registry.identifiers import IdentifierError
 from registry.messages import msg
@@ -175,7 +175,9 @@ def load(session: Session, principal: Principal, complaint_id: Any) -> BlockComp
     require_a_decider(principal)
     found = session.get(BlockComplaint, complaint_id)
     if found is None:
-        raise NotFound(msg("No {what} with id {value}.", what="block complaint", value=complaint_id))
+        raise NotFound(
+            msg("No {what} with id {value}.", what=record_name("block complaint"), value=complaint_id)
+        )
     return found
 
 

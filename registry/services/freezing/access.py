@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
-from registry.errors import NotFound, PermissionDenied, id_or_not_found
+from registry.errors import NotFound, PermissionDenied, id_or_not_found, record_name
 from registry.messages import msg
 from registry.models import Agency, AgencyKind
 from registry.models.freezing import (
@@ -240,7 +240,7 @@ def _order(session: Session, v: Viewer, order_id: Any) -> FreezeOrder:
     key = id_or_not_found(order_id, "freeze order")
     order = session.scalars(order_query(v).where(FreezeOrder.id == key)).first()
     if order is None:
-        raise NotFound(msg("No {what} with id {value}.", what="freeze order", value=key))
+        raise NotFound(msg("No {what} with id {value}.", what=record_name("freeze order"), value=key))
     return order
 
 
@@ -248,7 +248,7 @@ def _delay(session: Session, v: Viewer, delay_id: Any) -> TransactionDelay:
     key = id_or_not_found(delay_id, "transaction delay")
     delay = session.scalars(delay_query(v).where(TransactionDelay.id == key)).first()
     if delay is None:
-        raise NotFound(msg("No {what} with id {value}.", what="transaction delay", value=key))
+        raise NotFound(msg("No {what} with id {value}.", what=record_name("transaction delay"), value=key))
     return delay
 
 
