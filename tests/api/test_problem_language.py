@@ -7,16 +7,24 @@ translation; the compiled catalogue is the .po file compiled (scripts/translatio
 from __future__ import annotations
 
 import ast
+import dataclasses
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 
 import registry
 from registry import messages
+from registry.app import create_app
 from registry.errors import record_name
 from registry.messages import msg, translate
+from tests.console.helpers import AppAdapter, login
 
 ROOT = Path(registry.__file__).parent
 PO = messages.CATALOGUES / "vi" / "LC_MESSAGES" / "problems.po"
@@ -168,3 +176,98 @@ def test_routing_refusals_and_validation_read_in_vietnamese(client, actors) -> N
     wrong = client.post("/api/v1/subjects", json={"kind": "nonsense"}, headers=headers)
     assert wrong.status_code == 422
     assert wrong.json["title"] == _catalogue()["Invalid input"] and wrong.json["errors"]
+
+
+def test_a_message_in_a_message_is_translated_with_it() -> None:
+    """A value that is itself a Message (a reason inside a reason) reads in the same language."""
+    inner = msg("domain {host} has an empty label", host="a..vn")
+    outer = msg("e-mail domain: {reason}", reason=inner)
+    assert outer == "e-mail domain: domain a..vn has an empty label"
+    catalogue = _catalogue()
+    expected = catalogue["e-mail domain: {reason}"].format(
+        reason=catalogue["domain {host} has an empty label"].format(host="a..vn")
+    )
+    assert translate(outer, "vi") == expected and "a..vn" in expected
+    assert translate(outer, "en") == outer
+
+
+def test_an_identifiers_reason_reads_in_vietnamese_its_field_error_in_english(client, actors) -> None:  # type: ignore[no-untyped-def]
+    headers = {**actors.headers("MOIT-DMS"), "Accept-Language": "vi"}
+    refused = client.post(
+        "/api/v1/identifiers", json={"kind": "url", "value": "ftp://shop.vn/"}, headers=headers
+    )
+    assert refused.status_code == 422 and refused.headers["Content-Language"] == "vi"
+    english = "URL scheme must be http or https, got ftp"
+    assert refused.json["detail"] == _catalogue()["URL scheme must be http or https, got {scheme}"].format(
+        scheme="ftp"
+    )
+    assert refused.json["errors"] == {"value": [english]}  # marshmallow-style field messages stay English
+
+
+def test_an_unauthenticated_problem_reads_in_vietnamese_its_challenge_in_english(client) -> None:  # type: ignore[no-untyped-def]
+    answer = client.get(
+        "/api/v1/identifiers", headers={"Authorization": "Bearer junk", "Accept-Language": "vi"}
+    )
+    assert answer.status_code == 401
+    challenge = answer.headers["WWW-Authenticate"]
+    assert challenge.isascii() and 'error="invalid_token"' in challenge
+    described = challenge.split('error_description="')[1].split('"')[0]
+    assert answer.json["detail"] == _catalogue()[described]  # the same text, Vietnamese in the body
+    assert answer.json["title"] == _catalogue()["Authentication required"]
+
+
+@pytest.fixture
+def console_client(app: Flask) -> Iterator[FlaskClient]:
+    """A client logged in to the console as a demo officer (tests/console/conftest.py's way)."""
+    state = app.extensions["registry.console"]
+    issuer = app.extensions["registry"].settings.issuer
+    state.adapters[issuer] = AppAdapter(app)
+    try:
+        client = app.test_client()
+        login(client, "dms.an")
+        yield client
+    finally:
+        state.adapters.pop(issuer, None)
+
+
+def test_the_console_error_page_reads_in_the_officers_language(console_client: FlaskClient) -> None:
+    client = console_client
+    missing = "00000000-0000-0000-0000-0000000000aa"
+    detail = msg("No {what} with id {value}.", what=record_name("block request"), value=missing)
+    page = client.get(f"/console/block-requests/{missing}")  # no Accept-Language: Vietnamese first
+    assert page.status_code == 404
+    assert translate(detail, "vi") in page.text and "yêu cầu chặn" in translate(detail, "vi")
+    assert str(detail) not in page.text
+    nowhere = client.get("/console/no-such-page")
+    assert nowhere.status_code == 404 and _catalogue()["Nothing is at this address."] in nowhere.text
+    by_browser = client.get(f"/console/block-requests/{missing}", headers={"Accept-Language": "en"})
+    assert by_browser.status_code == 404 and f"No block request with id {missing}." in by_browser.text
+    client.set_cookie("lang", "en")  # the officer's switch
+    english = client.get(f"/console/block-requests/{missing}", headers={"Accept-Language": "vi"})
+    assert english.status_code == 404 and f"No block request with id {missing}." in english.text
+    assert "Nothing is at this address." in client.get("/console/no-such-page").text
+
+
+@pytest.fixture
+def rate_limited(app: Flask, db: Session) -> Iterator[Flask]:
+    """An app of its own (its own limiter) at one request a minute, in the test's transaction."""
+    settings = dataclasses.replace(app.extensions["registry"].settings, rate_limit="1 per minute")
+    other = create_app(settings)
+    other.extensions["registry"].sessionmaker = app.extensions["registry"].sessionmaker
+    yield other
+    other.extensions["registry"].engine.dispose()
+
+
+def test_a_rate_limit_problem_reads_in_vietnamese(rate_limited, actors) -> None:  # type: ignore[no-untyped-def]
+    client = rate_limited.test_client()
+    headers = {**actors.headers("MOIT-DMS", ["registry:read"]), "Accept-Language": "vi"}
+    assert client.get("/api/v1/identifiers", headers=headers).status_code == 200
+    limited = client.get("/api/v1/identifiers", headers=headers)
+    assert limited.status_code == 429 and limited.headers["Content-Language"] == "vi"
+    assert limited.json["type"].endswith("/rate-limited")
+    assert limited.json["title"] == _catalogue()["Too many requests"]
+    seconds = int(limited.headers["Retry-After"])
+    template = "Rate limit of {limit} exceeded; retry after {seconds} seconds."
+    english = msg(template, limit=rate_limited.extensions["registry_limits"].limit, seconds=seconds)
+    assert limited.json["detail"] == translate(english, "vi") != english
+    assert f"{seconds} giây" in limited.json["detail"]
