@@ -176,7 +176,7 @@ def begin(
             raise PermissionDenied(
                 msg(
                     "Only {scopes} may {action}.",
-                    scopes=" or ".join(action.scopes) or "the system",
+                    scopes=" or ".join(action.scopes) or msg("the system"),
                     action=action_name.replace("_", " "),
                 )
             )
