@@ -128,7 +128,9 @@ def _openapi_config(settings: Settings) -> dict[str, Any]:
                     "Shared registry of e-commerce violators for the National Steering Committee 389. "
                     "Every call needs an OAuth 2.0 bearer token; each operation states its scope. "
                     "Writes and sensitive reads need an `X-Purpose` header (case or decision number). "
-                    "Errors are `application/problem+json` (RFC 9457)."
+                    "Errors are `application/problem+json` (RFC 9457); their `title` and `detail` follow "
+                    "`Accept-Language` (`vi` or `en`, English by default; `Content-Language` says which), "
+                    "`type` is the stable identifier to compare."
                 )
             },
             "components": {

@@ -1,16 +1,21 @@
-"""Domain errors. They carry no HTTP; `registry.api.problems` maps each to a problem document."""
+"""Domain errors. They carry no HTTP; `registry.api.problems` maps each to a problem document.
+
+A `detail` is English: a literal, or `msg(template, **values)` when it carries values
+(registry/messages.py), so that it can be shown in the reader's language; so is each class's `title`."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from registry.messages import msg
+
 
 class RegistryError(Exception):
     """Base of every error the domain raises on purpose."""
 
     type_slug = "registry-error"
-    title = "Registry error"
+    title = msg("Registry error")
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -20,7 +25,35 @@ class RegistryError(Exception):
 
 class NotFound(RegistryError):
     type_slug = "not-found"
-    title = "Not found"
+    title = msg("Not found")
+
+
+# What a record is called in a message ("No {what} with id {value}."): in English the record type as the
+# texts have always read, in the reader's language where the message is shown.
+_RECORD_NAMES = {
+    "account": msg("account"),
+    "block complaint": msg("block complaint"),
+    "block request": msg("block request"),
+    "block_request": msg("block_request"),
+    "decision": msg("decision"),
+    "flag": msg("flag"),
+    "freeze account": msg("freeze account"),
+    "freeze order": msg("freeze order"),
+    "freeze_order": msg("freeze_order"),
+    "identifier": msg("identifier"),
+    "link": msg("link"),
+    "referral": msg("referral"),
+    "screening": msg("screening"),
+    "subject": msg("subject"),
+    "transaction delay": msg("transaction delay"),
+    "transaction_delay": msg("transaction_delay"),
+    "violation": msg("violation"),
+}
+
+
+def record_name(what: str) -> str:
+    """The name of a kind of record for a message (a Message when the catalogue can translate it)."""
+    return _RECORD_NAMES.get(what, what)
 
 
 def id_or_not_found(value: Any, what: str) -> uuid.UUID:
@@ -28,14 +61,14 @@ def id_or_not_found(value: Any, what: str) -> uuid.UUID:
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except ValueError:
-        raise NotFound(f"No {what} with id {value}.") from None
+        raise NotFound(msg("No {what} with id {value}.", what=record_name(what), value=value)) from None
 
 
 class ValidationFailed(RegistryError):
     """Input that cannot be accepted; `errors` maps field names to messages."""
 
     type_slug = "validation-error"
-    title = "Invalid input"
+    title = msg("Invalid input")
 
     def __init__(self, detail: str, errors: dict[str, Any] | None = None, **extra: Any) -> None:
         super().__init__(detail, **extra)
@@ -46,19 +79,19 @@ class DecisionNotGrounding(ValidationFailed):
     """The decision named exists but cannot yet ground the step (no document, ...)."""
 
     type_slug = "decision-not-grounding"
-    title = "The decision cannot ground this step"
+    title = msg("The decision cannot ground this step")
 
 
 class Conflict(RegistryError):
     type_slug = "conflict"
-    title = "Conflict"
+    title = msg("Conflict")
 
 
 class Duplicate(Conflict):
     """The record exists already; `existing` names it so the caller can use it."""
 
     type_slug = "duplicate"
-    title = "Already exists"
+    title = msg("Already exists")
 
     def __init__(self, detail: str, existing: str, **extra: Any) -> None:
         super().__init__(detail, existing=existing, **extra)
@@ -67,7 +100,7 @@ class Duplicate(Conflict):
 
 class InvalidTransition(Conflict):
     type_slug = "invalid-transition"
-    title = "Invalid state transition"
+    title = msg("Invalid state transition")
 
     def __init__(self, detail: str, current: str, allowed: list[str], **extra: Any) -> None:
         super().__init__(detail, current_state=current, allowed=sorted(allowed), **extra)
@@ -75,16 +108,16 @@ class InvalidTransition(Conflict):
 
 class PermissionDenied(RegistryError):
     type_slug = "forbidden"
-    title = "Forbidden"
+    title = msg("Forbidden")
 
 
 class Unauthenticated(RegistryError):
     type_slug = "unauthenticated"
-    title = "Authentication required"
+    title = msg("Authentication required")
 
 
 class NotConfigured(RegistryError):
     """Something an operator must set up first (e.g. the audit log's signing key in production)."""
 
     type_slug = "not-configured"
-    title = "Not configured yet"
+    title = msg("Not configured yet")

@@ -26,7 +26,7 @@ from registry.schemas.common import Problem
 PERSONAL_DATA = True
 
 PROBLEM = {
-    "description": "Problem document (RFC 9457)",
+    "description": "Problem document (RFC 9457); `title` and `detail` in the Accept-Language (vi, en)",
     "content": {"application/problem+json": {"schema": Problem}},
 }
 _CHALLENGE = {"schema": {"type": "string"}}

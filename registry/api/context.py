@@ -24,6 +24,7 @@ from registry.audit.recorder import AuditEvent, change_hash, record
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
 from registry.errors import PermissionDenied, Unauthenticated, ValidationFailed
+from registry.messages import msg
 from registry.schemas.common import sensitive_requested
 from registry.schemas.output import Output, dumping
 from registry.schemas.output import current as current_output
@@ -194,7 +195,7 @@ def sent_purpose() -> str | None:
             return decode_purpose(value, extended=extended)
         except PurposeError as exc:
             raise ValidationFailed(
-                f"The {header} header cannot be read.", errors={header: [str(exc)]}
+                msg("The {header} header cannot be read.", header=header), errors={header: [str(exc)]}
             ) from None
     return None
 
@@ -269,7 +270,9 @@ def guard(action: str, scope: ScopeRequirement, *, purpose: bool | None = None) 
             principal = authenticate()
             if accepted and not any(principal.has(one) for one in accepted):
                 needed = " or ".join(accepted)
-                raise PermissionDenied(f"This needs the scope {needed}.", required_scope=needed)
+                raise PermissionDenied(
+                    msg("This needs the scope {needed}.", needed=needed), required_scope=needed
+                )
             check_content_type(getattr(view, "content_types", JSON_TYPES))
             needs_purpose = (
                 purpose if purpose is not None else (request.method in WRITE_METHODS or wants_sensitive())
@@ -373,7 +376,7 @@ def finish_request(response: Response) -> Response:
         log.exception("could not commit request %s", g.get("request_id"))
         if current_app.testing:
             raise
-        return problem(503, detail="The registry could not record this request; nothing was changed.")
+        return problem(503, detail=msg("The registry could not record this request; nothing was changed."))
     finally:
         session.close()
 

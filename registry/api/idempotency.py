@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from registry.api.context import audit_detail, caller, db
 from registry.errors import Conflict, ValidationFailed
+from registry.messages import msg
 from registry.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -64,14 +65,17 @@ def idempotent(view: Callable, *, required: bool = True) -> Callable:
             return view(*args, **kwargs)
         if not _KEY.match(key):
             raise ValidationFailed(
-                f"Submissions need an {HEADER} header (8-200 printable characters, e.g. a UUID).",
+                msg(
+                    "Submissions need an {header} header (8-200 printable characters, e.g. a UUID).",
+                    header=HEADER,
+                ),
                 errors={HEADER: ["missing or invalid"]},
             )
         digest = _request_hash()
         record, claimed = _claim(db(), caller().client_id, key, digest)
         if not claimed:
             if record.request_hash != digest:
-                raise Conflict(f"This {HEADER} was already used for a different request.")
+                raise Conflict(msg("This {header} was already used for a different request.", header=HEADER))
             audit_detail(idempotent_replay=True)
             replay = Response(record.body, status=record.status_code, mimetype="application/json")
             replay.headers["Idempotent-Replayed"] = "true"
@@ -115,8 +119,11 @@ def _claim(session: Session, client_id: str, key: str, digest: str) -> tuple[Ide
         if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
             raise
         raise Conflict(
-            f"A request with this {HEADER} is still in progress; retry it with the same key to get its "
-            "answer."
+            msg(
+                "A request with this {header} is still in progress; retry it with the same key to get its "
+                "answer.",
+                header=HEADER,
+            )
         ) from None
     return claim, True
 

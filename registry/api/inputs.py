@@ -17,6 +17,7 @@ from typing import Any
 from flask import request
 
 from registry.errors import RegistryError, ValidationFailed
+from registry.messages import msg
 
 MAX_JSON_DEPTH = 64
 MAX_INT_DIGITS = 100  # far beyond any amount in VND; Python's own limit is 4,300
@@ -27,14 +28,14 @@ _BRACKETS = re.compile(r"[\[\]{}]")
 
 class InvalidCharacters(ValidationFailed):
     type_slug = "invalid-characters"
-    title = "Invalid characters"
+    title = msg("Invalid characters")
 
 
 class JsonTooDeep(RegistryError):
     """Answered 400: the body is not one the API reads at all."""
 
     type_slug = "json-too-deep"
-    title = "JSON nested too deeply"
+    title = msg("JSON nested too deeply")
 
 
 class _HugeInt:
@@ -110,7 +111,9 @@ def _json_body() -> Any:
     except UnicodeDecodeError:
         return None
     if json_depth(text) > MAX_JSON_DEPTH:
-        raise JsonTooDeep(f"The JSON body nests arrays and objects more than {MAX_JSON_DEPTH} levels deep.")
+        raise JsonTooDeep(
+            msg("The JSON body nests arrays and objects more than {depth} levels deep.", depth=MAX_JSON_DEPTH)
+        )
     try:
         return json.loads(text, parse_int=_parse_int)
     except (ValueError, RecursionError):

@@ -33,6 +33,7 @@ from registry.api import context
 from registry.api.problems import problem
 from registry.config import ConfigError, Settings
 from registry.errors import RegistryError
+from registry.messages import msg
 
 F = TypeVar("F", bound=Callable[..., Any])
 NAMESPACE = "registry"
@@ -182,7 +183,12 @@ class RateLimits:
             return None
         retry_after = max(1, int(reset_at - time.time()))
         response = problem(
-            429, detail=f"Rate limit of {self.limit} exceeded; retry after {retry_after} seconds."
+            429,
+            detail=msg(
+                "Rate limit of {limit} exceeded; retry after {seconds} seconds.",
+                limit=self.limit,
+                seconds=retry_after,
+            ),
         )
         response.headers["Retry-After"] = str(retry_after)
         return response
@@ -231,8 +237,11 @@ def check_public_form() -> ResponseReturnValue | None:
     retry_after = max(1, int(reset_at - time.time()))
     response = problem(
         429,
-        detail=f"Rate limit of {limits.limit} for forms sent without a token exceeded; retry after "
-        f"{retry_after} seconds.",
+        detail=msg(
+            "Rate limit of {limit} for forms sent without a token exceeded; retry after {seconds} seconds.",
+            limit=limits.limit,
+            seconds=retry_after,
+        ),
     )
     response.headers["Retry-After"] = str(retry_after)
     return response

@@ -6,13 +6,14 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from flask import Response, current_app, g, json
+from flask import Response, current_app, g, has_request_context, json, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from registry import errors
 from registry.api.context import bearer_token
 from registry.api.inputs import JsonTooDeep
+from registry.messages import LOCALES, msg, translate
 
 PROBLEM_BASE = "https://registry.nsc389.gov.vn/problems/"
 REALM = "registry"
@@ -49,19 +50,57 @@ _SLUG_BY_STATUS = {
 }
 
 
+# The title of a problem no domain error names, and the detail of a routing or HTTP refusal (werkzeug's
+# own descriptions are long and English only).
+_TITLES = {
+    400: msg("Bad request"),
+    401: msg("Authentication required"),
+    403: msg("Forbidden"),
+    404: msg("Not found"),
+    405: msg("Method not allowed"),
+    409: msg("Conflict"),
+    413: msg("Request too large"),
+    414: msg("Address too long"),
+    415: msg("Unsupported media type"),
+    422: msg("Invalid input"),
+    428: msg("Precondition required"),
+    429: msg("Too many requests"),
+    431: msg("Request headers too large"),
+    500: msg("Internal error"),
+    503: msg("Service unavailable"),
+}
+_HTTP_DETAILS = {
+    404: msg("Nothing is at this address."),
+    405: msg("This method is not allowed at this address."),
+    413: msg("The request is larger than this address accepts."),
+    414: msg("The address is too long."),
+    415: msg("This address does not accept the request's media type."),
+    431: msg("The request's headers are too large."),
+}
+
+
+def language() -> str:
+    """The language of a problem's title and detail: the caller's Accept-Language (vi or en), English
+    when it names neither (machines compare `type`, never the words)."""
+    return (request.accept_languages.best_match(LOCALES) if has_request_context() else None) or "en"
+
+
 def problem(status: int, slug: str | None = None, detail: str | None = None, **extra: Any) -> Response:
-    phrase = HTTPStatus(status).phrase
+    title = extra.pop("title", None) or _TITLES.get(status) or HTTPStatus(status).phrase
+    locale = language()
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + (slug or _SLUG_BY_STATUS.get(status, "error")),
-        "title": extra.pop("title", None) or phrase,
+        "title": translate(title, locale),
         "status": status,
-        "detail": detail or phrase,
+        "detail": translate(detail or title, locale),
     }
     request_id = g.get("request_id")
     if request_id:
         body["request_id"] = request_id
     body.update({key: value for key, value in extra.items() if value is not None})
     response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    response.headers["Content-Language"] = locale
+    response.vary.add("Accept-Language")
     if status == 401:
         response.headers["WWW-Authenticate"] = f'Bearer realm="{REALM}"'
     return response
@@ -121,16 +160,24 @@ def bearer_challenge(error: errors.RegistryError) -> str | None:
     return "Bearer " + ", ".join(f'{name}="{_quoted(value)}"' for name, value in params)
 
 
+def http_detail(error: HTTPException) -> str | None:
+    """The detail of a routing or HTTP refusal: ours (translatable) for werkzeug's own description, else
+    the description the code gave (`abort(status, description)`)."""
+    if error.description == type(error).description:
+        return _HTTP_DETAILS.get(error.code or 500)
+    return error.description
+
+
 def from_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     extra: dict[str, Any] = {}
-    detail = error.description
+    detail = http_detail(error)
     data = getattr(error, "data", None) or {}
     if status == 422 and "messages" in data:
         # webargs: {"json": {"field": ["msg"]}} -> {"field": ["msg"]}; keep the location only if mixed.
         messages = data["messages"]
         extra["errors"] = next(iter(messages.values())) if len(messages) == 1 else messages
-        detail = "The request has invalid fields; see `errors`."
+        detail = msg("The request has invalid fields; see `errors`.")
     headers = data.get("headers") or {}
     response = problem(status, detail=detail, **extra)
     if isinstance(error, HTTPException) and error.get_response().headers.get("Retry-After"):
@@ -150,7 +197,7 @@ def from_database_error(error: DBAPIError) -> Response:
         "database unavailable: %s", type(error.orig).__name__, extra={"request_id": g.get("request_id")}
     )
     response = problem(
-        503, "database-unavailable", "The database is unavailable; nothing was changed. Retry shortly."
+        503, "database-unavailable", msg("The database is unavailable; nothing was changed. Retry shortly.")
     )
     response.headers["Retry-After"] = "1"
     return response
@@ -160,4 +207,4 @@ def from_unexpected(error: Exception) -> Response:
     if current_app.testing:
         raise error  # no test passes on a silent 500
     log.exception("unhandled error", extra={"request_id": g.get("request_id")})
-    return problem(500, detail="An internal error occurred; it has been logged with the request id.")
+    return problem(500, detail=msg("An internal error occurred; it has been logged with the request id."))

@@ -30,6 +30,7 @@ from registry.audit.note import (
 from registry.audit.sequencer import DEFAULT_BATCH, Sequenced, latest_checkpoint, sequence_pending, try_lock
 from registry.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from registry.fieldcrypt import FieldCipher
+from registry.messages import msg
 
 MAX_ENTRIES_PER_CALL = 1000
 _BLOCK = 4096
@@ -190,9 +191,9 @@ class AuditLog:
             )
         found = session.scalars(query.order_by(AuditCheckpoint.size.desc()).limit(1)).first()
         if found is None:
-            raise NotFound(
-                "No such signed checkpoint." if size is not None or witnessed else "The log is empty."
-            )
+            if size is not None or witnessed:
+                raise NotFound("No such signed checkpoint.")
+            raise NotFound("The log is empty.")
         return found
 
     def cosigned_note(self, session: Session, row: AuditCheckpoint) -> str:
@@ -240,7 +241,7 @@ class AuditLog:
         row = session.get(AuditCheckpoint, size)
         if row is None:
             raise ValidationFailed(
-                f"{size} is not the size of a signed checkpoint.",
+                msg("{size} is not the size of a signed checkpoint.", size=size),
                 errors={
                     "tree_size": [
                         "Must be the size of a signed checkpoint (see GET /api/v1/audit/checkpoint)."
@@ -254,7 +255,11 @@ class AuditLog:
         row = self.signed_size(session, tree_size)
         if not 0 <= index < tree_size:
             raise ValidationFailed(
-                f"Leaf index {index} is outside the tree of size {tree_size}.",
+                msg(
+                    "Leaf index {index} is outside the tree of size {tree_size}.",
+                    index=index,
+                    tree_size=tree_size,
+                ),
                 errors={"index": [f"Must be in [0, {tree_size})."]},
             )
         leaves = LeafHashes(session, tree_size)
@@ -273,7 +278,8 @@ class AuditLog:
         row = self.signed_size(session, second)
         if not 0 <= first <= second:
             raise ValidationFailed(
-                f"Cannot prove {first} -> {second}.", errors={"first": [f"Must be in [0, {second}]."]}
+                msg("Cannot prove {first} -> {second}.", first=first, second=second),
+                errors={"first": [f"Must be in [0, {second}]."]},
             )
         leaves = LeafHashes(session, second)
         proof = merkle.consistency_proof(
@@ -298,9 +304,11 @@ class AuditLog:
         try:
             verifier = CosignatureVerifier(verifier_key)
         except NoteError as exc:
-            raise ValidationFailed(f"Not a witness verifier key: {exc}") from exc
+            raise ValidationFailed(msg("Not a witness verifier key: {reason}", reason=str(exc))) from exc
         if verifier.name != name:
-            raise ValidationFailed(f"The key is named {verifier.name!r}, not {name!r}.")
+            raise ValidationFailed(
+                msg("The key is named {name!r}, not {expected!r}.", name=verifier.name, expected=name)
+            )
         witness = AuditWitness(name=name, verifier_key=verifier_key)
         session.add(witness)
         session.flush()
@@ -310,7 +318,7 @@ class AuditLog:
         """Accept a witness's cosignature line for the signed checkpoint of `size`."""
         row = session.get(AuditCheckpoint, size)
         if row is None:
-            raise NotFound(f"No signed checkpoint of size {size}.")
+            raise NotFound(msg("No signed checkpoint of size {size}.", size=size))
         line = line.rstrip("\n") + "\n"
         if line.count("\n") != 1:
             raise ValidationFailed("A cosignature is one signature line.")
@@ -328,7 +336,7 @@ class AuditLog:
             open_note_detailed(row.note + line, [known[0]])
             timestamp = cosignature_timestamp(signature)
         except NoteError as exc:
-            raise ValidationFailed(f"Invalid cosignature: {exc}") from exc
+            raise ValidationFailed(msg("Invalid cosignature: {reason}", reason=str(exc))) from exc
         witness = known[1]
         existing = session.scalars(
             select(AuditCosignature).where(

@@ -15,6 +15,7 @@ from registry.auth.credentials import hash_secret, new_secret
 from registry.auth.scopes import allowed_scopes, parse_scope_string
 from registry.db import utcnow
 from registry.errors import Duplicate, NotFound, ValidationFailed
+from registry.messages import msg
 from registry.models import Agency, OAuthClient
 from registry.models.auth import ClientKey
 
@@ -30,14 +31,14 @@ class NewClient:
 def get_client(session: Session, client_id: str) -> OAuthClient:
     client = session.scalars(select(OAuthClient).where(OAuthClient.client_id == client_id)).first()
     if client is None:
-        raise NotFound(f"No client {client_id}.")
+        raise NotFound(msg("No client {client_id}.", client_id=client_id))
     return client
 
 
 def create_client(session: Session, *, agency_code: str, scopes: str, name: str | None = None) -> NewClient:
     agency = session.scalars(select(Agency).where(Agency.code == agency_code)).first()
     if agency is None:
-        raise NotFound(f"No agency {agency_code}.")
+        raise NotFound(msg("No agency {code}.", code=agency_code))
     requested = parse_scope_string(scopes)
     if not requested:
         raise ValidationFailed("A client needs at least one scope.", errors={"scopes": ["Empty."]})
@@ -45,7 +46,11 @@ def create_client(session: Session, *, agency_code: str, scopes: str, name: str 
     refused = [scope for scope in requested if scope not in ceiling]
     if refused:
         raise ValidationFailed(
-            f"An agency of kind {agency.kind} may not hold: {', '.join(refused)}.",
+            msg(
+                "An agency of kind {kind} may not hold: {scopes}.",
+                kind=agency.kind,
+                scopes=", ".join(refused),
+            ),
             errors={"scopes": [f"Allowed for {agency.kind}: {', '.join(sorted(ceiling))}."]},
         )
     secret = new_secret()
@@ -109,7 +114,10 @@ def add_key(session: Session, client_id: str, jwk: Any) -> ClientKey:
     client = get_client(session, client_id)
     public = public_es256_jwk(jwk)
     if any(existing.kid == public["kid"] for existing in client.keys):
-        raise Duplicate(f"Client {client_id} already has a key {public['kid']}.", existing=public["kid"])
+        raise Duplicate(
+            msg("Client {client_id} already has a key {kid}.", client_id=client_id, kid=public["kid"]),
+            existing=public["kid"],
+        )
     key = ClientKey(client_id=client.id, kid=public["kid"], public_jwk=public)
     client.keys.append(key)
     session.flush()
@@ -120,6 +128,6 @@ def remove_key(session: Session, client_id: str, kid: str) -> None:
     client = get_client(session, client_id)
     key = next((key for key in client.keys if key.kid == kid), None)
     if key is None:
-        raise NotFound(f"Client {client_id} has no key {kid}.")
+        raise NotFound(msg("Client {client_id} has no key {kid}.", client_id=client_id, kid=kid))
     client.keys.remove(key)
     session.flush()

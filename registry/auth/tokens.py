@@ -25,6 +25,7 @@ from registry.db import utcnow
 from registry.errors import Unauthenticated
 from registry.fieldcrypt import FieldCipher
 from registry.generation import GenerationCache
+from registry.messages import msg
 from registry.models import Agency, OAuthClient, RevokedToken, SigningKey
 
 ALGORITHM = "ES256"
@@ -193,7 +194,7 @@ class TokenService:
         try:
             registry.validate(decoded.claims)
         except JoseError as exc:
-            raise Unauthenticated(f"the access token was refused: {exc.error}") from exc
+            raise Unauthenticated(msg("the access token was refused: {error}", error=exc.error)) from exc
         return decoded.claims
 
     def principal(self, session: Session, claims: dict[str, Any]) -> Principal:

@@ -26,6 +26,7 @@ from registry.auth.scopes import allowed_scopes
 from registry.auth.tokens import agency_retired
 from registry.config import Settings
 from registry.errors import PermissionDenied, RegistryError, ValidationFailed
+from registry.messages import msg
 from registry.models import Agency
 from registry.schemas.output import Output, dumping
 
@@ -41,7 +42,7 @@ class LoginRequired(RegistryError):
     """No console session, or it has ended: the page redirects to the login page."""
 
     type_slug = "unauthenticated"
-    title = "Login required"
+    title = msg("Login required")
 
 
 def configure(app: Flask, settings: Settings) -> None:
@@ -158,7 +159,9 @@ def page(action: str, scope: Any, *, purpose: bool = False) -> Callable:
             g.purpose = case()
             if not allowed:
                 needed = " or ".join(accepted)
-                raise PermissionDenied(f"This needs the scope {needed}.", required_scope=needed)
+                raise PermissionDenied(
+                    msg("This needs the scope {needed}.", needed=needed), required_scope=needed
+                )
             check_csrf()
             if needs_purpose and g.purpose is None:
                 raise ValidationFailed("Choose the case you work on first.", errors={"case": ["Missing."]})

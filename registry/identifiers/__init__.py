@@ -7,6 +7,8 @@ IdentifierError, whose reason never contains a sensitive number.
 from collections.abc import Callable
 from functools import partial
 
+from registry.messages import msg
+
 from . import banks
 from .banks import Bank, parse_bank_account
 from .base import SENSITIVE_KINDS, IdentifierError, ParsedIdentifier
@@ -63,13 +65,13 @@ def parse(kind: str, value: str, *, hints: bool = True) -> ParsedIdentifier:
     """
     parser = _PARSERS.get(kind) if hints else _KEY_ONLY.get(kind, _PARSERS.get(kind))
     if parser is None:
-        raise IdentifierError(str(kind), f"unknown identifier kind {kind!r}", field="kind")
+        raise IdentifierError(str(kind), msg("unknown identifier kind {kind!r}", kind=kind), field="kind")
     if not isinstance(value, str):
-        raise IdentifierError(kind, f"value must be a string, got {type(value).__name__}")
+        raise IdentifierError(kind, msg("value must be a string, got {type}", type=type(value).__name__))
     if not value.strip():
         raise IdentifierError(kind, "value is empty")
     if len(value) > MAX_LENGTH:
-        raise IdentifierError(kind, f"value is longer than {MAX_LENGTH} characters")
+        raise IdentifierError(kind, msg("value is longer than {length} characters", length=MAX_LENGTH))
     try:
         return parser(value)
     except IdentifierError:
@@ -77,4 +79,6 @@ def parse(kind: str, value: str, *, hints: bool = True) -> ParsedIdentifier:
     except (ValueError, UnicodeError):
         # A library under a parser refused the text in its own words (urllib: "Invalid IPv6 URL");
         # say it in ours, without echoing a value that may be sensitive.
-        raise IdentifierError(kind, f"value is not a well-formed {kind.replace('_', ' ')}") from None
+        raise IdentifierError(
+            kind, msg("value is not a well-formed {what}", what=kind.replace("_", " "))
+        ) from None

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from registry.messages import msg
+
 from .base import IdentifierError, ParsedIdentifier
 
 KIND = "bank_account"
@@ -80,17 +82,21 @@ def parse_bank_account(value: str) -> ParsedIdentifier:
     if not account.isascii() or not account.isdigit():
         raise IdentifierError(KIND, "bank account number must contain digits only")
     if not 6 <= len(account) <= 19:
-        raise IdentifierError(KIND, f"bank account number must be 6–19 digits, got {len(account)} digits")
+        raise IdentifierError(
+            KIND, msg("bank account number must be 6–19 digits, got {count} digits", count=len(account))
+        )
     bank_key = _key(bank_part)
     if not bank_key:
         raise IdentifierError(KIND, "bank is missing before ':'")
     bank = lookup(bank_key)
     if bank is None:
         if bank_key.isdigit() and len(bank_key) != 6:
-            raise IdentifierError(KIND, f"bank BIN must be 6 digits, got {len(bank_key)} digits")
+            raise IdentifierError(
+                KIND, msg("bank BIN must be 6 digits, got {count} digits", count=len(bank_key))
+            )
         if len(bank_key) > 12:
             raise IdentifierError(KIND, "unknown bank (bank code too long)")
-        raise IdentifierError(KIND, f"unknown bank {bank_key}")
+        raise IdentifierError(KIND, msg("unknown bank {bank}", bank=bank_key))
     attributes = {
         "bin": bank.bin,
         "bank_code": bank.code,

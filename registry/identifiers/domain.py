@@ -9,6 +9,8 @@ from urllib.parse import unquote, urlsplit
 import idna
 from publicsuffixlist import PublicSuffixList
 
+from registry.messages import msg
+
 from .base import IdentifierError, ParsedIdentifier
 
 KIND = "domain"
@@ -112,27 +114,33 @@ def parse_domain(value: str) -> ParsedIdentifier:
     if not host:
         raise IdentifierError(KIND, "domain is empty")
     if _is_ip(host):
-        raise IdentifierError(KIND, f"{host} is an IP address, not a domain (use kind ip)")
+        raise IdentifierError(KIND, msg("{host} is an IP address, not a domain (use kind ip)", host=host))
     labels = host.split(".")
     if "" in labels:
-        raise IdentifierError(KIND, f"domain {host} has an empty label")
+        raise IdentifierError(KIND, msg("domain {host} has an empty label", host=host))
     plain = _plain_a_label(host)
     try:
         a_label = plain or idna.encode(host, uts46=True).decode("ascii")
     except idna.IDNAError as exc:
         # idna reports lengths only in its message text; turn those into our own wording.
         if "Label too long" in str(exc):
-            raise IdentifierError(KIND, f"domain {host}: a label is longer than 63 characters") from None
+            raise IdentifierError(
+                KIND, msg("domain {host}: a label is longer than 63 characters", host=host)
+            ) from None
         if "Domain too long" in str(exc):
             raise IdentifierError(KIND, "domain is longer than 253 characters") from None
-        raise IdentifierError(KIND, f"domain {host} is not a valid name: {exc}") from None
+        raise IdentifierError(
+            KIND, msg("domain {host} is not a valid name: {reason}", host=host, reason=str(exc))
+        ) from None
     if len(a_label) > 253:
         raise IdentifierError(KIND, "domain is longer than 253 characters")
     if a_label.rsplit(".", 1)[-1].isdigit():
-        raise IdentifierError(KIND, f"domain {host}: the top-level label cannot be numeric")
+        raise IdentifierError(KIND, msg("domain {host}: the top-level label cannot be numeric", host=host))
     registrable = _psl().privatesuffix(a_label)
     if registrable is None:
-        raise IdentifierError(KIND, f"domain {a_label} is a public suffix, not a registrable domain")
+        raise IdentifierError(
+            KIND, msg("domain {host} is a public suffix, not a registrable domain", host=a_label)
+        )
     u_label = plain or idna.decode(a_label)
     attributes = {
         "registrable_domain": registrable,

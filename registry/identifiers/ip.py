@@ -2,6 +2,8 @@
 
 import ipaddress
 
+from registry.messages import msg
+
 from .base import IdentifierError, ParsedIdentifier
 
 _MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
@@ -12,7 +14,7 @@ def _address(text: str, kind: str) -> ipaddress.IPv4Address | ipaddress.IPv6Addr
         addr = ipaddress.ip_address(text.strip().removeprefix("[").removesuffix("]"))
     except ValueError:
         # ipaddress also lands here for leading zeros ("010.0.0.1"): octal or decimal is ambiguous.
-        raise IdentifierError(kind, f"not an IP address: {text.strip()!r}") from None
+        raise IdentifierError(kind, msg("not an IP address: {text!r}", text=text.strip())) from None
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         return addr.ipv4_mapped
     return addr
@@ -23,7 +25,7 @@ def _network(text: str, kind: str) -> tuple[ipaddress.IPv4Network | ipaddress.IP
     try:
         net = ipaddress.ip_network(text, strict=False)
     except ValueError:
-        raise IdentifierError(kind, f"not a CIDR range: {text!r}") from None
+        raise IdentifierError(kind, msg("not a CIDR range: {text!r}", text=text)) from None
     cleared = net.network_address != ipaddress.ip_interface(text).ip
     if isinstance(net, ipaddress.IPv6Network) and net.prefixlen >= 96 and net.subnet_of(_MAPPED):
         net = ipaddress.IPv4Network((net.network_address.ipv4_mapped, net.prefixlen - 96))

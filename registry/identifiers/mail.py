@@ -14,6 +14,8 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
+from registry.messages import msg
+
 from .base import IdentifierError, ParsedIdentifier
 from .domain import parse_domain
 
@@ -32,12 +34,12 @@ def parse_email(value: str) -> ParsedIdentifier:
     try:
         domain = parse_domain(host)
     except IdentifierError as exc:
-        raise IdentifierError(KIND, f"e-mail domain: {exc.reason}") from None
+        raise IdentifierError(KIND, msg("e-mail domain: {reason}", reason=exc.reason)) from None
     try:
         # strict: the 64-octet local part of RFC 5321 too; no quoted local parts, no IP literals.
         validate_email(f"{local}@{domain.value}", check_deliverability=False, strict=True)
     except EmailNotValidError as exc:
-        raise IdentifierError(KIND, f"e-mail address: {exc}") from None
+        raise IdentifierError(KIND, msg("e-mail address: {reason}", reason=str(exc))) from None
     value_ = f"{local.lower()}@{domain.value}"
     attributes = {"domain": domain.value}
     return ParsedIdentifier(KIND, value_, f"{local}@{domain.display}", attributes, (domain,))

@@ -2,6 +2,8 @@
 
 import re
 
+from registry.messages import msg
+
 from .base import IdentifierError, ParsedIdentifier
 
 KIND = "personal_id"
@@ -20,7 +22,11 @@ def parse_personal_id(value: str) -> ParsedIdentifier:
         return ParsedIdentifier(KIND, digits, mask(digits), {"legacy": True})
     if len(digits) != 12:
         raise IdentifierError(
-            KIND, f"personal ID must be 12 digits (or 9 for an old ID card), got {len(digits)} digits"
+            KIND,
+            msg(
+                "personal ID must be 12 digits (or 9 for an old ID card), got {count} digits",
+                count=len(digits),
+            ),
         )
     # Digit 4 encodes century and sex: 0/1 = 1900s male/female, 2/3 = 2000s, 4/5 = 2100s, ...
     code = int(digits[3])

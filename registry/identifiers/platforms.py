@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from registry.messages import msg
+
 from .base import IdentifierError, ParsedIdentifier
 from .phone import parse_phone
 
@@ -133,7 +135,14 @@ def make(kind: str, platform: str, ident: str, extra: dict | None = None) -> Par
     platform = PLATFORM_ALIASES.get(platform.strip().lower(), platform.strip().lower())
     names = PLATFORMS[kind]
     if platform not in names:
-        raise IdentifierError(kind, f"unknown platform {platform!r}; expected one of {', '.join(names)}")
+        raise IdentifierError(
+            kind,
+            msg(
+                "unknown platform {platform!r}; expected one of {names}",
+                platform=platform,
+                names=", ".join(names),
+            ),
+        )
     ident = ident.strip()
     if kind == "app":
         return _app(platform, ident, names[platform])
@@ -145,7 +154,14 @@ def make(kind: str, platform: str, ident: str, extra: dict | None = None) -> Par
         return ParsedIdentifier(kind, f"{platform}:{ident}", f"{names[platform]} {ident}", attributes)
     handle = ident.removeprefix("@").lower()
     if not _HANDLE.fullmatch(handle):
-        raise IdentifierError(kind, f"{names[platform]}: {ident!r} is neither a numeric id nor a handle")
+        raise IdentifierError(
+            kind,
+            msg(
+                "{platform}: {ident!r} is neither a numeric id nor a handle",
+                platform=names[platform],
+                ident=ident,
+            ),
+        )
     attributes.update(handle=handle, alias=True)
     return ParsedIdentifier(kind, f"{platform}:@{handle}", f"{names[platform]} @{handle}", attributes)
 
@@ -174,6 +190,8 @@ def _app(store: str, ident: str, store_name: str) -> ParsedIdentifier:
         return ParsedIdentifier("app", f"ios:{ident}", f"{store_name} id{ident}", attributes)
     # Android package names are case-sensitive, so the case is kept.
     if not _ANDROID.fullmatch(ident):
-        raise IdentifierError("app", f"{ident!r} is not an Android package name (like com.example.app)")
+        raise IdentifierError(
+            "app", msg("{ident!r} is not an Android package name (like com.example.app)", ident=ident)
+        )
     attributes = {"store": "android", "id": ident}
     return ParsedIdentifier("app", f"android:{ident}", f"{store_name} {ident}", attributes)

@@ -5,6 +5,8 @@ import re
 from stdnum import exceptions as stdnum_errors
 from stdnum.vn import mst
 
+from registry.messages import msg
+
 from .base import IdentifierError, ParsedIdentifier
 from .personal import parse_personal_id
 
@@ -21,24 +23,33 @@ def parse_tax_code(value: str) -> ParsedIdentifier:
         return _individual(digits)
     if len(digits) not in (10, 13):
         raise IdentifierError(
-            KIND, f"tax code must be 10 digits, or 13 for a branch (NNNNNNNNNN-BBB), got {len(digits)} digits"
+            KIND,
+            msg(
+                "tax code must be 10 digits, or 13 for a branch (NNNNNNNNNN-BBB), got {count} digits",
+                count=len(digits),
+            ),
         )
     shown = mst.format(digits)
     try:
         mst.validate(digits)  # python-stdnum decides; the messages below say why in our terms
     except stdnum_errors.InvalidComponent:
         if digits[2:9] == "0000000":
-            raise IdentifierError(KIND, f"tax code {shown}: digits 3–9 must not all be zero") from None
-        raise IdentifierError(KIND, f"tax code {shown}: branch must be 001–999") from None
+            raise IdentifierError(
+                KIND, msg("tax code {code}: digits 3–9 must not all be zero", code=shown)
+            ) from None
+        raise IdentifierError(KIND, msg("tax code {code}: branch must be 001–999", code=shown)) from None
     except stdnum_errors.InvalidChecksum:
         expected = mst.calc_check_digit(digits)  # "10" when the weighted sum is 0 mod 11: no digit fits
         if len(expected) != 1:
             raise IdentifierError(
-                KIND, f"tax code {shown}: no check digit fits the first nine digits"
+                KIND, msg("tax code {code}: no check digit fits the first nine digits", code=shown)
             ) from None
-        raise IdentifierError(KIND, f"tax code {shown}: check digit should be {expected}") from None
+        raise IdentifierError(
+            KIND, msg("tax code {code}: check digit should be {expected}", code=shown, expected=expected)
+        ) from None
     except stdnum_errors.ValidationError as exc:
-        raise IdentifierError(KIND, f"tax code {shown}: {exc.message}") from None  # type: ignore[attr-defined]
+        reason = exc.message  # type: ignore[attr-defined]
+        raise IdentifierError(KIND, msg("tax code {code}: {reason}", code=shown, reason=reason)) from None
     attributes: dict = {}
     if len(digits) == 13:
         attributes = {"branch": digits[10:], "head_office": digits[:10]}

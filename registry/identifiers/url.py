@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from rfc3986 import normalizers
 
+from registry.messages import msg
+
 from .base import IdentifierError, ParsedIdentifier
 from .domain import host_of, parse_domain
 from .ip import parse_ip
@@ -52,7 +54,9 @@ def split(value: str) -> dict:
     if m and m.group(1).lower() in _DEFAULT_PORTS:
         s = m.group(1) + "://" + rest.lstrip("/")  # tolerate "http:/host" and "http:host"
     elif m and not rest.startswith("//") and not rest[:1].isdigit():
-        raise IdentifierError(KIND, f"URL scheme must be http or https, got {m.group(1).lower()}")
+        raise IdentifierError(
+            KIND, msg("URL scheme must be http or https, got {scheme}", scheme=m.group(1).lower())
+        )
     elif not m or not rest.startswith("//"):
         # No scheme, or "host:port/...", which urlsplit would misread as a scheme.
         s = "http://" + s.removeprefix("//")
@@ -60,7 +64,7 @@ def split(value: str) -> dict:
     parts = urlsplit(s)
     scheme = parts.scheme.lower()
     if scheme not in _DEFAULT_PORTS:
-        raise IdentifierError(KIND, f"URL scheme must be http or https, got {scheme}")
+        raise IdentifierError(KIND, msg("URL scheme must be http or https, got {scheme}", scheme=scheme))
     host_text = host_of(parts.netloc)
     if not host_text:
         raise IdentifierError(KIND, "URL has no host")
@@ -72,7 +76,7 @@ def split(value: str) -> dict:
     try:
         host_id = host_parser(host_text)
     except IdentifierError as exc:
-        raise IdentifierError(KIND, f"URL host: {exc.reason}") from None
+        raise IdentifierError(KIND, msg("URL host: {reason}", reason=exc.reason)) from None
     host = f"[{host_id.value}]" if ":" in host_id.value else host_id.value
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     # RFC 3986 6.2.2: percent-encoding, then dot segments (5.2.4, which keeps empty segments).
@@ -122,5 +126,8 @@ def parse_platform(kind: str, value: str) -> ParsedIdentifier:
     found = match_url(p["host_id"].value, p["path"], p["query"]) if p["host_id"].kind == "domain" else None
     if found is None or found.kind != kind:
         expected = ", ".join(PLATFORMS[kind])
-        raise IdentifierError(kind, f"not a recognised {kind} URL or <platform>:<id> ({expected})")
+        raise IdentifierError(
+            kind,
+            msg("not a recognised {kind} URL or <platform>:<id> ({expected})", kind=kind, expected=expected),
+        )
     return found

@@ -134,9 +134,13 @@ class Problem(Schema):
         unknown = INCLUDE
 
     type = fields.String(metadata={"description": "stable URI of the problem type"})
-    title = fields.String()
+    title = fields.String(metadata={"description": "the problem type's name, in the Accept-Language"})
     status = fields.Integer()
-    detail = fields.String(metadata={"description": "what went wrong, for a person"})
+    detail = fields.String(
+        metadata={
+            "description": "what went wrong, for a person, in the Accept-Language (vi, en; else English)"
+        }
+    )
     request_id = fields.String(metadata={"description": "as in the X-Request-Id header and the audit log"})
     errors = fields.Dict(
         keys=fields.String(),

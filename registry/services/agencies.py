@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from registry.errors import Duplicate, NotFound, ValidationFailed
 from registry.generation import GenerationCache
+from registry.messages import msg
 from registry.models import Agency, AgencyKind
 
 
@@ -64,10 +65,10 @@ def add(
     """A new participating agency (a province, a bank, a body created by a reorganisation)."""
     if kind not in {k.value for k in AgencyKind}:
         raise ValidationFailed(
-            f"Unknown agency kind {kind}.", errors={"kind": [f"one of {sorted(AgencyKind)}"]}
+            msg("Unknown agency kind {kind}.", kind=kind), errors={"kind": [f"one of {sorted(AgencyKind)}"]}
         )
     if session.scalar(select(Agency.id).where(Agency.code == code)) is not None:
-        raise Duplicate(f"Agency {code} exists already.", existing=code)
+        raise Duplicate(msg("Agency {code} exists already.", code=code), existing=code)
     if (kind == AgencyKind.EXECUTOR_BANK) != bool(bank_bin):
         raise ValidationFailed(
             "A bank needs its BIN, and only a bank has one.", errors={"bank_bin": ["mismatch"]}
@@ -95,7 +96,7 @@ def by_code(session: Session, code: str) -> Agency:
     """The agency of `code`, else NotFound."""
     agency = session.scalar(select(Agency).where(Agency.code == code))
     if agency is None:
-        raise NotFound(f"No agency {code}.")
+        raise NotFound(msg("No agency {code}.", code=code))
     return agency
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from registry.errors import ValidationFailed
+from registry.messages import msg
 from registry.services import rulefiles
 
 
@@ -75,4 +76,11 @@ def require_competent(
         raise ValueError(f"unknown action {action!r} in the competence table")
     if not is_competent(action, agency_code, path):
         reason = f"{agency_code} is not competent to order {action.replace('_', ' ')}"
-        raise ValidationFailed(f"The decision's issuer {reason}.", errors={field: [reason]})
+        raise ValidationFailed(
+            msg(
+                "The decision's issuer {agency} is not competent to order {action}.",
+                agency=agency_code,
+                action=action.replace("_", " "),
+            ),
+            errors={field: [reason]},
+        )

@@ -24,6 +24,7 @@ from registry.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from registry.messages import msg
 from registry.models import (
     Agency,
     Decision,
@@ -45,7 +46,9 @@ def normalise_number(number: str) -> str:
 def agency_id(session: Session, code: str, field: str) -> int:
     found = session.scalar(select(Agency.id).where(Agency.code == code))
     if found is None:
-        raise ValidationFailed(f"Unknown agency {code}.", errors={field: [f"unknown agency {code}"]})
+        raise ValidationFailed(
+            msg("Unknown agency {code}.", code=code), errors={field: [f"unknown agency {code}"]}
+        )
     return found
 
 
@@ -159,7 +162,11 @@ def require_grounding(decision: Decision, *, field: str = "decision_id") -> None
         )
     if problems:
         raise DecisionNotGrounding(
-            f"Decision {decision.number} cannot ground this step yet: {'; '.join(problems)}.",
+            msg(
+                "Decision {number} cannot ground this step yet: {problems}.",
+                number=decision.number,
+                problems="; ".join(problems),
+            ),
             errors={field: problems},
         )
 
@@ -260,7 +267,9 @@ def confirm(
     if decision.issuer_agency_id != principal.agency_id:
         raise PermissionDenied("Only the issuing body confirms a decision recorded on its behalf.")
     if decision.issuer_confirmation != IssuerConfirmation.PENDING:
-        raise Conflict(f"This decision is not waiting for confirmation: {decision.issuer_confirmation}.")
+        raise Conflict(
+            msg("This decision is not waiting for confirmation: {state}.", state=decision.issuer_confirmation)
+        )
     officer = _officer_of(principal)
     decision.issuer_confirmation = IssuerConfirmation.CONFIRMED if confirmed else IssuerConfirmation.REFUSED
     decision.issuer_confirmed_by, decision.issuer_confirmed_at = officer, utcnow()
@@ -296,7 +305,10 @@ def override_signature(session: Session, *, principal: Principal, decision: Deci
     officer = _officer_of(principal)
     if decision.signature_status != SignatureStatus.FAILED:
         raise Conflict(
-            f"Only a failed signature check can be overridden; this one is {decision.signature_status}."
+            msg(
+                "Only a failed signature check can be overridden; this one is {state}.",
+                state=decision.signature_status,
+            )
         )
     if decision.signature_override_at is not None:
         raise Conflict("This signature check was already overridden.")

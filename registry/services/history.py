@@ -14,7 +14,8 @@ from sqlalchemy import and_, bindparam, select, union
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
-from registry.errors import NotFound, id_or_not_found
+from registry.errors import NotFound, id_or_not_found, record_name
+from registry.messages import msg
 from registry.models import (
     Identifier,
     Link,
@@ -108,7 +109,7 @@ def history(session: Session, *, principal: Principal, subject_id: Any) -> Histo
     caller = visibility.caller_params(principal)
     rows = session.execute(_SUBJECT_AND_LINKS, {"subject_id": key, **caller}).all()
     if not rows:
-        raise NotFound(f"No {Subject.record_type} with id {key}.")
+        raise NotFound(msg("No {what} with id {value}.", what=record_name(Subject.record_type), value=key))
     subject = rows[0].Subject
     links = [row.Link for row in rows if row.Link is not None]  # link.identifier: in the identity map
     identifier_ids = sorted({link.identifier_id for link in links}, key=str)

@@ -42,7 +42,8 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
-from registry.errors import NotFound, id_or_not_found
+from registry.errors import NotFound, id_or_not_found, record_name
+from registry.messages import msg
 from registry.models import (
     Agency,
     BlockRequest,
@@ -471,5 +472,5 @@ def answer(session: Session, *, principal: Principal, subject_id: Any) -> str:
         cursor.execute(_sql(sees_all_but_drafts(principal), principal.is_state), (key, principal.agency_id))
         found = cursor.fetchone()
     if found is None:
-        raise NotFound(f"No {Subject.record_type} with id {key}.")
+        raise NotFound(msg("No {what} with id {value}.", what=record_name(Subject.record_type), value=key))
     return found[0]

@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from registry.auth.principal import Principal
-from registry.errors import Duplicate, NotFound, ValidationFailed, id_or_not_found
+from registry.errors import Duplicate, NotFound, ValidationFailed, id_or_not_found, record_name
 from registry.fieldcrypt import FieldCipher
 from registry.identifiers import IdentifierError, ParsedIdentifier, parse
+from registry.messages import msg
 from registry.models import Identifier, Link, Subject
 from registry.services import visibility
 
@@ -93,7 +94,7 @@ def create(
     parsed = parse_or_fail(kind, value)
     identifier, created = _insert_or_find(session, cipher, parsed, principal)
     if not created:
-        raise Duplicate(f"This {kind} is already registered.", existing=str(identifier.id))
+        raise Duplicate(msg("This {kind} is already registered.", kind=kind), existing=str(identifier.id))
     return Registered(identifier, True, _with_related(session, cipher, principal, parsed))
 
 
@@ -124,7 +125,7 @@ def lookup(
     params = {"kind": parsed.kind, "digest": cipher.lookup_hash(parsed.kind, parsed.value)}
     rows = session.execute(_LOOKUP, {**params, **visibility.caller_params(principal)}).all()
     if not rows:
-        raise NotFound(f"No {kind} matching that value is registered.")
+        raise NotFound(msg("No {kind} matching that value is registered.", kind=kind))
     return rows[0][0], sorted({subject_id for _, subject_id in rows if subject_id is not None}, key=str)
 
 
@@ -142,7 +143,7 @@ def load_visible(session: Session, *, principal: Principal, identifier_id: Any) 
         select(Identifier).where(Identifier.id == key, visibility.identifier_visible(principal))
     ).first()
     if found is None:
-        raise NotFound(f"No identifier with id {key}.")
+        raise NotFound(msg("No {what} with id {value}.", what=record_name("identifier"), value=key))
     return found
 
 

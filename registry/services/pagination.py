@@ -11,6 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from registry.errors import ValidationFailed
+from registry.messages import msg
 
 # A list pages through its first LIST_WINDOW rows and counts no further: at national scale (millions
 # of violations, identifiers and links) an exact count or a deep OFFSET costs seconds; filters narrow
@@ -68,7 +69,7 @@ def window_page(
     offset = (page - 1) * per_page
     if offset + per_page > window:
         raise ValidationFailed(
-            f"Pages reach the first {window} results; narrow the request down instead.",
+            msg("Pages reach the first {window} results; narrow the request down instead.", window=window),
             errors={"page": [f"page * per_page must not exceed {window} here"]},
         )
     rows, counted, exhausted = _read(parts, offset, per_page + 1)

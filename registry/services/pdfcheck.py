@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pikepdf
 
 from registry.errors import ValidationFailed
+from registry.messages import msg
 
 # Actions that run code, open or submit elsewhere, or carry files.
 _ACTIVE_ACTIONS = frozenset(
@@ -32,7 +33,7 @@ _AFTER_EOF = re.compile(rb"%%EOF\s*\Z")
 
 class UnsafeDocument(ValidationFailed):
     type_slug = "unsafe-document"
-    title = "Unsafe document"
+    title = msg("Unsafe document")
 
 
 def _children(obj: pikepdf.Object) -> Iterator[pikepdf.Object]:

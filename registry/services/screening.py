@@ -39,6 +39,7 @@ from registry.db import utcnow
 from registry.errors import NotFound, id_or_not_found
 from registry.fieldcrypt import FieldCipher
 from registry.identifiers import KINDS, IdentifierError, ParsedIdentifier, parse
+from registry.messages import msg
 from registry.models import (
     Identifier,
     JobStatus,
@@ -567,7 +568,7 @@ def get_job(session: Session, *, principal: Principal, job_id: Any) -> Screening
     key = id_or_not_found(job_id, "screening")
     job = session.get(ScreeningJob, key)
     if job is None or job.agency_id != principal.agency_id:
-        raise NotFound(f"No screening {key}.")
+        raise NotFound(msg("No screening {key}.", key=key))
     return job
 
 

@@ -37,6 +37,7 @@ from registry.errors import (
     ValidationFailed,
     id_or_not_found,
 )
+from registry.messages import msg
 from registry.models import (
     Agency,
     Decision,
@@ -163,10 +164,16 @@ def update(
     current = violation.status
     allowed = NEXT_STATUS[current]
     if not allowed:
-        raise InvalidTransition(f"A {current} violation is final and cannot be changed.", current, [])
+        raise InvalidTransition(
+            msg("A {state} violation is final and cannot be changed.", state=current), current, []
+        )
     status = changes.get("status", current)
     if status != current and status not in allowed:
-        raise InvalidTransition(f"A {current} violation cannot become {status}.", current, list(allowed))
+        raise InvalidTransition(
+            msg("A {state} violation cannot become {status}.", state=current, status=status),
+            current,
+            list(allowed),
+        )
     errors: dict[str, list[str]] = {}
     if "sanction_decision_id" in changes:
         _check_decision(session, principal, changes["sanction_decision_id"], errors)
@@ -390,7 +397,7 @@ def refer(session: Session, *, principal: Principal, violation: Violation, data:
         )
     )
     if existing is not None:
-        raise Duplicate(f"This case is already referred to {code}.", existing=str(existing))
+        raise Duplicate(msg("This case is already referred to {code}.", code=code), existing=str(existing))
     referral = Referral(
         violation_id=violation.id,
         referring_agency_id=principal.agency_id,
@@ -411,8 +418,12 @@ def refer(session: Session, *, principal: Principal, violation: Violation, data:
             )
         )
         if winner is not None:
-            raise Duplicate(f"This case is already referred to {code}.", existing=str(winner)) from None
-        raise Conflict(f"This case was referred to {code} by someone else at the same moment.") from None
+            raise Duplicate(
+                msg("This case is already referred to {code}.", code=code), existing=str(winner)
+            ) from None
+        raise Conflict(
+            msg("This case was referred to {code} by someone else at the same moment.", code=code)
+        ) from None
     reason = f"criminal referral of the case to {code}"
     _share_with(session, violation, principal, code, reason)
     if decision.owner_agency_id == principal.agency_id:
@@ -430,7 +441,7 @@ def acknowledge_referral(
         select(Referral).where(Referral.id == key, Referral.violation_id == violation.id)
     )
     if referral is None:
-        raise NotFound(f"No referral {key} of this case.")
+        raise NotFound(msg("No referral {key} of this case.", key=key))
     if referral.police_agency_id != principal.agency_id:
         raise PermissionDenied("Only the receiving body acknowledges a referral.")
     referred_on = (referral.referred_at + VN_OFFSET).date()

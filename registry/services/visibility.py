@@ -27,7 +27,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
-from registry.errors import NotFound, PermissionDenied, ValidationFailed, id_or_not_found
+from registry.errors import NotFound, PermissionDenied, ValidationFailed, id_or_not_found, record_name
+from registry.messages import msg
 from registry.models import Agency, Identifier, Link, RecordShare, SharedRecord, Visibility, VisibilityChange
 
 T = TypeVar("T", bound=SharedRecord)
@@ -144,7 +145,7 @@ def load_visible(session: Session, model: type[T], record_id: Any, principal: Pr
     key = id_or_not_found(record_id, model.record_type)
     found = session.scalars(_load_visible(model), {"record_id": key, **caller_params(principal)}).first()
     if found is None:
-        raise NotFound(f"No {model.record_type} with id {key}.")
+        raise NotFound(msg("No {what} with id {value}.", what=record_name(model.record_type), value=key))
     return found
 
 

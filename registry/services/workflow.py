@@ -19,7 +19,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from registry.auth.principal import Principal
 from registry.db import utcnow
-from registry.errors import Conflict, InvalidTransition, PermissionDenied
+from registry.errors import Conflict, InvalidTransition, PermissionDenied, record_name
+from registry.messages import msg
 from registry.models.workflow import WorkflowRecord, WorkflowTransition
 
 SYSTEM_ACTOR = "system"
@@ -67,7 +68,7 @@ def _past(action_name: str) -> str:
 
 
 def _label(machine: Machine) -> str:
-    return machine.record_type.replace("_", " ")
+    return record_name(machine.record_type.replace("_", " "))
 
 
 def officers_of(
@@ -137,8 +138,10 @@ class Step:
             self.session.flush()
         except StaleDataError:
             raise Conflict(
-                f"This {_label(self.machine)} was changed by someone else at the same time; "
-                "reload it and try again."
+                msg(
+                    "This {record} was changed by someone else at the same time; reload it and try again.",
+                    record=_label(self.machine),
+                )
             ) from None
         return transition
 
@@ -159,14 +162,23 @@ def begin(
         raise ValueError(f"{machine.record_type} has no action {action_name!r}")
     if record.state not in action.sources:
         raise InvalidTransition(
-            f"Cannot {action_name.replace('_', ' ')} a {_label(machine)} that is {record.state}.",
+            msg(
+                "Cannot {action} a {record} that is {state}.",
+                action=action_name.replace("_", " "),
+                record=_label(machine),
+                state=record.state,
+            ),
             current=record.state,
             allowed=machine.allowed(record.state),
         )
     if principal is not None:
         if not any(principal.has(scope) for scope in action.scopes):
             raise PermissionDenied(
-                f"Only {' or '.join(action.scopes) or 'the system'} may {action_name.replace('_', ' ')}."
+                msg(
+                    "Only {scopes} may {action}.",
+                    scopes=" or ".join(action.scopes) or msg("the system"),
+                    action=action_name.replace("_", " "),
+                )
             )
         if action.needs_officer and not principal.officer:
             raise PermissionDenied(
@@ -179,11 +191,11 @@ def begin(
             action.not_same_officer_as,
         ):
             raise PermissionDenied(
-                "Four-eyes rule: the officer who "
-                + " or ".join(_past(a) for a in action.not_same_officer_as)
-                + " this record cannot also "
-                + action_name.replace("_", " ")
-                + " it."
+                msg(
+                    "Four-eyes rule: the officer who {did} this record cannot also {action} it.",
+                    did=" or ".join(_past(a) for a in action.not_same_officer_as),
+                    action=action_name.replace("_", " "),
+                )
             )
     return Step(session, machine, record, action, principal)
 

@@ -165,7 +165,7 @@ def test_a_failed_signature_check_is_overridden_by_a_reviewing_officer_only(offi
 
     reason = {"reason": "Chữ ký số của Cục đã được xác minh qua điện thoại"}
     four_eyes = _post(recorder, f"{path}/signature-override", reason)
-    assert four_eyes.status_code == 403 and "Four-eyes" in four_eyes.text
+    assert four_eyes.status_code == 403 and "bốn mắt" in four_eyes.text  # the refusal, in Vietnamese
     assert _post(officer("dms.thu", CASE), f"{path}/signature-override", reason).status_code == 403
     reviewer = officer("most.binh", CASE)
     assert _post(reviewer, f"{path}/signature-override", {"reason": "short"}).status_code == 422

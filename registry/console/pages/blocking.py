@@ -22,6 +22,7 @@ from registry.console.blueprint import bp
 from registry.console.pages.common import caller, form_id, load, once, recent, render
 from registry.console.session import page
 from registry.db import utcnow
+from registry.messages import msg
 from registry.models import BlockRequest, Decision, Violation
 from registry.models.blocking import NOT_EXECUTABLE_REASONS, BlockState
 from registry.schemas.blocking import (
@@ -202,7 +203,7 @@ def new_block_request() -> Any:
 def create_block_request() -> Any:
     """As POST /api/v1/block-requests: the API's schema and services.blocking.create (submitted at once)."""
     form = request.form
-    once(form.get("form_id", ""), "This form was sent already: see the block requests list.")
+    once(form.get("form_id", ""), msg("the block requests list"))
     targets = []
     for line in form.get("targets", "").splitlines():
         kind, _, value = line.strip().partition(" ")

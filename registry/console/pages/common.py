@@ -19,6 +19,7 @@ from registry.auth import assertions
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
 from registry.errors import Conflict, ValidationFailed
+from registry.messages import Message, msg
 from registry.services.visibility import record_visible
 
 FORM_LIFETIME = 86_400  # seconds a submission form's id is remembered once used
@@ -46,18 +47,18 @@ def form_id() -> str:
     return secrets.token_urlsafe(24)
 
 
-def once(sent_id: str, already: str) -> None:
+def once(sent_id: str, listed_in: Message) -> None:
     """A submission form is sent once, as the API's Idempotency-Key makes a submission happen once: a
     second send of the same form (a double click, a reload) is refused, never a second record. The
     form's id is consumed in the request's transaction (auth.assertions), so a refused or failed first
-    send leaves it usable. `already`: the 409's message, saying where the first one is."""
+    send leaves it usable. `listed_in`: where the first one is (the 409 says so)."""
     if not 16 <= len(sent_id) <= 100:
         raise ValidationFailed("Send the form from its page.", errors={"form_id": ["Missing."]})
     expires = int(time.time()) + FORM_LIFETIME
     if not assertions.consume(
         db(), client_id=f"console-form:{caller().officer}", jti=sent_id, expires_at=expires
     ):
-        raise Conflict(already)
+        raise Conflict(msg("This form was sent already: see {where}.", where=listed_in))
 
 
 def recent(model: Any) -> list[Any]:

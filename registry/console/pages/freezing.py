@@ -20,6 +20,7 @@ from registry.auth.scopes import Scope
 from registry.console.blueprint import bp
 from registry.console.pages.common import caller, form_id, load, local_time, once, recent, render, whole_vnd
 from registry.console.session import page
+from registry.messages import msg
 from registry.models import Decision
 from registry.models.freezing import (
     CONVERSION_KINDS,
@@ -207,7 +208,7 @@ def _submission(form: MultiDict) -> dict[str, Any]:
 @page("freeze_order:submit", Scope.FREEZE_SUBMIT)
 def submit_freeze_order() -> Any:
     """As POST /api/v1/freeze-orders: the API's schema, then what its route does (orders.submit)."""
-    once(request.form.get("form_id", ""), "This form was sent already: see the freeze orders list.")
+    once(request.form.get("form_id", ""), msg("the freeze orders list"))
     args = load(_CREATE, _submission(request.form))
     order = orders.submit(args)
     return _to_order(order.id)
@@ -363,7 +364,7 @@ def new_transaction_delay() -> Any:
 def report_transaction_delay() -> Any:
     """As POST /api/v1/transaction-delays: the API's schema, then what its route does (delays.report)."""
     form = request.form
-    once(form.get("form_id", ""), "This form was sent already: see the transaction delays list.")
+    once(form.get("form_id", ""), msg("the transaction delays list"))
     data = _filled(
         form, "holder_name", "amount_vnd", "reason", "bank_reference", "delayed_at", "sbv_reported_at"
     )

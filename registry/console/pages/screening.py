@@ -20,6 +20,7 @@ from registry.console.pages.common import caller, load, render
 from registry.console.session import page
 from registry.errors import Conflict, ValidationFailed
 from registry.identifiers import KINDS
+from registry.messages import Message, msg
 from registry.models import JobStatus, ScreeningJob
 from registry.schemas import screenings as schema
 from registry.schemas.screenings import ScreeningCreate, ScreeningJobQuery
@@ -31,13 +32,6 @@ REFRESH_SECONDS = 3  # how often a running job's page reloads itself
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _CREATE, _JOB_QUERY = ScreeningCreate(), ScreeningJobQuery()
 
-FILE_PROBLEMS = {
-    "not_a_list_file": lazy_gettext("This is not a CSV or XLSX file: save the list as CSV (UTF-8) or XLSX."),
-    "empty": lazy_gettext("The file holds no identifier."),
-    "too_many_rows": lazy_gettext("The file holds more than %(limit)s identifiers: split it into several."),
-    "too_large": lazy_gettext("The file is too large (at most %(limit)s bytes)."),
-    "unreadable": lazy_gettext("The file cannot be read: save it again as CSV (UTF-8) or XLSX."),
-}
 XLSX_HEADER = {
     "number": lazy_gettext("No."),
     "status": lazy_gettext("Outcome"),
@@ -55,13 +49,29 @@ HIDDEN = lazy_gettext("hidden (sensitive)")
 def _read_upload() -> screening_files.ScreeningFile:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        message = str(lazy_gettext("Choose a CSV or XLSX file."))
-        raise ValidationFailed(message, errors={"file": [message]})
+        raise ValidationFailed(
+            msg("Choose a CSV or XLSX file."), errors={"file": [msg("Choose a CSV or XLSX file.")]}
+        )
     try:
         return screening_files.read_list(upload.filename, upload.read(screening_files.MAX_FILE_BYTES + 1))
     except screening_files.ScreeningFileError as refused:
-        message = str(FILE_PROBLEMS[refused.problem]) % {"limit": format_decimal(refused.limit or 0)}
-        raise ValidationFailed(message, errors={"file": [message]}) from None
+        problem = _file_problem(refused)
+        raise ValidationFailed(
+            msg("The file cannot be screened: {problem}", problem=problem), errors={"file": [problem]}
+        ) from None
+
+
+def _file_problem(refused: screening_files.ScreeningFileError) -> Message:
+    limit = format_decimal(refused.limit or 0)
+    return {
+        "not_a_list_file": msg("This is not a CSV or XLSX file: save the list as CSV (UTF-8) or XLSX."),
+        "empty": msg("The file holds no identifier."),
+        "too_many_rows": msg(
+            "The file holds more than {limit} identifiers: split it into several.", limit=limit
+        ),
+        "too_large": msg("The file is too large (at most {limit} bytes).", limit=limit),
+        "unreadable": msg("The file cannot be read: save it again as CSV (UTF-8) or XLSX."),
+    }[refused.problem]
 
 
 def _load_items(listed: screening_files.ScreeningFile) -> list[dict[str, Any]]:
@@ -77,7 +87,9 @@ def _load_items(listed: screening_files.ScreeningFile) -> list[dict[str, Any]]:
             f"{row} {listed.rows[index]}" if isinstance(index, int) else str(index): messages
             for index, messages in by_item.items()
         }
-        raise ValidationFailed(refused.detail, errors=errors) from None
+        raise ValidationFailed(
+            msg("Some rows of the list are not valid: see each row below."), errors=errors
+        ) from None
 
 
 def _xlsx(results: list[dict[str, Any]], filename: str) -> Response:
@@ -150,5 +162,5 @@ def screening_xlsx(job_id: Any) -> Any:
     """The job's whole answer as XLSX, one row per input: a read of it, audited as the page's."""
     job, results = runs.read_job(job_id, caller())
     if results is None:
-        raise Conflict(str(lazy_gettext("The screening is not done yet: download its answer once it is.")))
+        raise Conflict(msg("The screening is not done yet: download its answer once it is."))
     return _xlsx(schema.present_results(results, g.output), f"screening-{job.id}.xlsx")

@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
-from registry.errors import NotFound, PermissionDenied, id_or_not_found
+from registry.errors import NotFound, PermissionDenied, id_or_not_found, record_name
+from registry.messages import msg
 from registry.models import Agency, AgencyKind, BlockExecutor, BlockRequest
 from registry.models.blocking import BlockState
 from registry.services.blocking.config import rules
@@ -102,7 +103,7 @@ def load_visible(session: Session, principal: Principal, request_id: Any) -> Blo
         select(BlockRequest).where(BlockRequest.id == key, block_request_visible(principal))
     ).first()
     if found is None:
-        raise NotFound(f"No block request with id {key}.")
+        raise NotFound(msg("No {what} with id {value}.", what=record_name("block request"), value=key))
     return found
 
 
@@ -153,7 +154,8 @@ def overdue_query(principal: Principal, now: datetime) -> Select[tuple[BlockRequ
 def require_any(principal: Principal, *scopes: str) -> None:
     if not any(principal.has(s) for s in scopes):
         raise PermissionDenied(
-            f"This needs one of the scopes {', '.join(scopes)}.", required_scope=list(scopes)
+            msg("This needs one of the scopes {scopes}.", scopes=", ".join(scopes)),
+            required_scope=list(scopes),
         )
 
 
@@ -169,7 +171,11 @@ def require_decider(principal: Principal, block_request: BlockRequest) -> None:
     if not is_decider(principal, block_request.action):
         deciders = ", ".join(sorted(rules().deciders_of(block_request.action))) or "none configured"
         raise PermissionDenied(
-            f"Only the deciding agency of {block_request.action} ({deciders}) takes this decision on it."
+            msg(
+                "Only the deciding agency of {action} ({deciders}) takes this decision on it.",
+                action=block_request.action,
+                deciders=deciders,
+            )
         )
 
 
@@ -177,7 +183,7 @@ def require_a_decider(principal: Principal) -> None:
     """The caller's agency decides block requests of some action (the complaints of site owners)."""
     if not is_decider(principal):
         deciders = ", ".join(sorted(rules().deciding_agencies))
-        raise PermissionDenied(f"Only a deciding agency ({deciders}) handles this.")
+        raise PermissionDenied(msg("Only a deciding agency ({deciders}) handles this.", deciders=deciders))
 
 
 def require_owner(principal: Principal, block_request: BlockRequest) -> None:
@@ -207,7 +213,7 @@ def load_feed_agency(session: Session, principal: Principal, executor_code: str)
     (blocking:execute) or the Standing Office reads it."""
     executor = session.scalars(select(Agency).where(Agency.code == executor_code)).first()
     if executor is None or executor.kind not in FEED_AGENCY_KINDS:
-        raise NotFound(f"No executor {executor_code}.")
+        raise NotFound(msg("No executor {code}.", code=executor_code))
     own = principal.agency == executor.code and principal.has(Scope.BLOCKING_EXECUTE)
     if not (own or is_oversight(principal)):
         raise PermissionDenied("Only the executor itself or the Standing Office reads this blocklist.")

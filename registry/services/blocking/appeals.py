@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
 from registry.errors import Conflict, NotFound
+from registry.messages import msg
 from registry.models import BlockAppeal, BlockRequest
 from registry.models.blocking import AppealStatus
 from registry.services import workflow
@@ -62,9 +63,9 @@ def decide_appeal(
     require_decider(principal, block_request)
     appeal = next((a for a in block_request.appeals if a.id == appeal_id), None)
     if appeal is None:
-        raise NotFound(f"No appeal {appeal_id} against this block request.")
+        raise NotFound(msg("No appeal {appeal_id} against this block request.", appeal_id=appeal_id))
     if appeal.status != AppealStatus.PENDING:
-        raise Conflict(f"This appeal was already decided: {appeal.status}.")
+        raise Conflict(msg("This appeal was already decided: {status}.", status=appeal.status))
     document = _decision(session, principal, data["decision_id"])
     assert document is not None  # required by BlockAppealDecision
     check_ending_decision(session, block_request, document)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from registry.db import utcnow
 from registry.errors import ValidationFailed
+from registry.messages import msg
 from registry.models import Agency, BlockRequest, BlockTarget, Decision
 from registry.services import competence, decisions
 from registry.services.protected import Guard
@@ -48,7 +49,11 @@ def check_decision(session: Session, block_request: BlockRequest, *, now: dateti
         problems.append(f"the decision ceased to have effect on {decision.effective_to.isoformat()}")
     if problems:
         raise ValidationFailed(
-            f"Decision {decision.number} does not cover this request: {'; '.join(problems)}.",
+            msg(
+                "Decision {number} does not cover this request: {problems}.",
+                number=decision.number,
+                problems="; ".join(problems),
+            ),
             errors={"decision_id": problems},
         )
     return decision
@@ -70,16 +75,42 @@ def require_issuer_existed(session: Session, decision: Decision, issuer: Agency)
         successor = session.get(Agency, issuer.successor_id) if issuer.successor_id else None
         then = f"; its successor is {successor.code}" if successor else ""
         reason = f"{issuer.code} ceased to exist on {issuer.valid_to.isoformat()}{then}"
+        values = {
+            "number": decision.number,
+            "issued_on": decision.issued_on.isoformat(),
+            "issuer": issuer.code,
+        }
+        if successor:
+            raise ValidationFailed(
+                msg(
+                    "Decision {number} is dated {issued_on}, after its issuer {issuer} ceased to exist on "
+                    "{valid_to}; its successor is {successor}.",
+                    **values,
+                    valid_to=issuer.valid_to.isoformat(),
+                    successor=successor.code,
+                ),
+                errors={"decision_id": [reason]},
+            )
         raise ValidationFailed(
-            f"Decision {decision.number} is dated {decision.issued_on.isoformat()}, "
-            f"after its issuer {reason}.",
+            msg(
+                "Decision {number} is dated {issued_on}, after its issuer {issuer} ceased to exist on "
+                "{valid_to}.",
+                **values,
+                valid_to=issuer.valid_to.isoformat(),
+            ),
             errors={"decision_id": [reason]},
         )
     if decision.issued_on < issuer.valid_from:
         reason = f"{issuer.code} exists from {issuer.valid_from.isoformat()}"
         raise ValidationFailed(
-            f"Decision {decision.number} is dated {decision.issued_on.isoformat()}, "
-            f"before its issuer existed: {reason}.",
+            msg(
+                "Decision {number} is dated {issued_on}, before its issuer existed: {issuer} exists from "
+                "{valid_from}.",
+                number=decision.number,
+                issued_on=decision.issued_on.isoformat(),
+                issuer=issuer.code,
+                valid_from=issuer.valid_from.isoformat(),
+            ),
             errors={"decision_id": [reason]},
         )
 
@@ -96,14 +127,31 @@ def _check_complete(block_request: BlockRequest) -> None:
         raise ValidationFailed("The block request is incomplete.", errors=errors)
 
 
-def _refuse_protected(targets: list[tuple[BlockTarget, str]], what: str) -> None:
-    if targets:
-        names = ", ".join(t.display for t, _ in targets)
+def _refuse_protected(targets: list[tuple[BlockTarget, str]], *, at_submission: bool) -> None:
+    if not targets:
+        return
+    values = {"names": ", ".join(t.display for t, _ in targets), "protection": targets[0][1]}
+    errors = {f"targets.{t.position}": [reason] for t, reason in targets}
+    protected = [t.display for t, _ in targets]
+    if at_submission:
         raise ValidationFailed(
-            f"Refused: {names} cannot be blocked whole. {targets[0][1]}. {what}",
-            errors={f"targets.{t.position}": [reason] for t, reason in targets},
-            protected_targets=[t.display for t, _ in targets],
+            msg(
+                "Refused: {names} cannot be blocked whole. {protection}. To ask for it anyway, set "
+                "override_requested with an override_justification; a reviewer must then record an override.",
+                **values,
+            ),
+            errors=errors,
+            protected_targets=protected,
         )
+    raise ValidationFailed(
+        msg(
+            "Refused: {names} cannot be blocked whole. {protection}. "
+            "A reviewer must record a justified override on each before approval.",
+            **values,
+        ),
+        errors=errors,
+        protected_targets=protected,
+    )
 
 
 def check_protection(session: Session, block_request: BlockRequest, *, stage: str) -> None:
@@ -120,14 +168,7 @@ def check_protection(session: Session, block_request: BlockRequest, *, stage: st
             refused.append((target, target.protection))
         if stage == "approve" and target.override_at is None:
             refused.append((target, target.protection))
-    if stage == "submit":
-        _refuse_protected(
-            refused,
-            "To ask for it anyway, set override_requested with an override_justification; "
-            "a reviewer must then record an override.",
-        )
-    else:
-        _refuse_protected(refused, "A reviewer must record a justified override on each before approval.")
+    _refuse_protected(refused, at_submission=stage == "submit")
 
 
 def _attributes(target: BlockTarget) -> dict[str, Any]:

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 from registry import identifiers
 from registry.auth.principal import Principal
 from registry.db import utcnow
-from registry.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from registry.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, record_name
 from registry.fieldcrypt import FieldCipher
 from registry.identifiers import IdentifierError
+from registry.messages import msg
 from registry.models import BlockComplaint, BlockRequest, BlockTarget, ComplaintStatus
 from registry.models.blocking import BlockState
 from registry.models.complaint import CLOSED
@@ -73,7 +74,9 @@ def _target(text: str) -> tuple[str, str]:
     try:
         return kind, identifiers.parse(kind, text).value
     except IdentifierError as exc:
-        raise ValidationFailed(f"target: {exc}", errors={"target": [str(exc)]}) from None
+        raise ValidationFailed(
+            msg("target: {reason}", reason=exc.reason), errors={"target": [str(exc)]}
+        ) from None
 
 
 def _contact_value(kind: str, text: str | None) -> str | None:
@@ -83,7 +86,8 @@ def _contact_value(kind: str, text: str | None) -> str | None:
         return identifiers.parse(kind, text).value
     except IdentifierError:  # the value itself is not echoed: it is personal data
         raise ValidationFailed(
-            f"{kind}: not a valid {kind.replace('_', ' ')}", errors={kind: [f"not a valid {kind}"]}
+            msg("{kind}: not a valid {what}", kind=kind, what=kind.replace("_", " ")),
+            errors={kind: [f"not a valid {kind}"]},
         ) from None
 
 
@@ -171,13 +175,15 @@ def load(session: Session, principal: Principal, complaint_id: Any) -> BlockComp
     require_a_decider(principal)
     found = session.get(BlockComplaint, complaint_id)
     if found is None:
-        raise NotFound(f"No block complaint with id {complaint_id}.")
+        raise NotFound(
+            msg("No {what} with id {value}.", what=record_name("block complaint"), value=complaint_id)
+        )
     return found
 
 
 def _require_open(complaint: BlockComplaint) -> None:
     if complaint.status in CLOSED:
-        raise Conflict(f"This complaint was already answered: {complaint.status}.")
+        raise Conflict(msg("This complaint was already answered: {status}.", status=complaint.status))
     if complaint.appeal_id is not None:
         raise Conflict("This complaint was turned into an appeal; it is decided as the appeal is.")
 
@@ -199,7 +205,12 @@ def link(
     block_request = load_visible(session, principal, request_id)
     require_decider(principal, block_request)
     if block_request.state != BlockState.IN_EFFECT or is_due(block_request, utcnow()):
-        raise Conflict(f"A complaint is linked to a block in effect; this request is {block_request.state}.")
+        raise Conflict(
+            msg(
+                "A complaint is linked to a block in effect; this request is {state}.",
+                state=block_request.state,
+            )
+        )
     complaint.block_request, complaint.linked_by, complaint.linked_at = (
         block_request,
         principal.actor,

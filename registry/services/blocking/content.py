@@ -13,6 +13,7 @@ from registry.auth.principal import Principal
 from registry.errors import ValidationFailed
 from registry.fieldcrypt import FieldCipher
 from registry.identifiers import ParsedIdentifier
+from registry.messages import msg
 from registry.models import (
     Agency,
     AgencyKind,
@@ -56,10 +57,26 @@ def _refuse_social_platform(parsed: ParsedIdentifier, action: str, field: str) -
     if platform is None:
         return
     measure = "an ISP block" if action == "block_at_isp" else "a .vn domain suspension"
+    errors = {f"{field}.value": [f"{platform}: ask the platform for a takedown, not {measure}"]}
+    if action == "block_at_isp":
+        raise ValidationFailed(
+            msg(
+                "Refused: {target} is on {platform}. Pages and groups on {platform} are taken down by the "
+                "platform (a takedown request to {platform}), never by an ISP block of the platform.",
+                target=parsed.display,
+                platform=platform,
+            ),
+            errors=errors,
+            platform=platform,
+        )
     raise ValidationFailed(
-        f"Refused: {parsed.display} is on {platform}. Pages and groups on {platform} are taken down by the "
-        f"platform (a takedown request to {platform}), never by {measure} of the platform.",
-        errors={f"{field}.value": [f"{platform}: ask the platform for a takedown, not {measure}"]},
+        msg(
+            "Refused: {target} is on {platform}. Pages and groups on {platform} are taken down by the "
+            "platform (a takedown request to {platform}), never by a .vn domain suspension of the platform.",
+            target=parsed.display,
+            platform=platform,
+        ),
+        errors=errors,
         platform=platform,
     )
 
@@ -73,19 +90,26 @@ def _targets(
     for index, spec in enumerate(specs):
         field = f"targets.{index}"
         if spec["kind"] not in allowed:
-            hint = (
-                " (block shops and listings with remove_listing)"
-                if spec["kind"] == "marketplace_shop"
-                else ""
-            )
+            wrong_kind = {f"{field}.kind": [f"must be one of {', '.join(allowed)} for {action}"]}
+            if spec["kind"] == "marketplace_shop":
+                raise ValidationFailed(
+                    msg(
+                        "{action} cannot take a {kind} target "
+                        "(block shops and listings with remove_listing).",
+                        action=action,
+                        kind=spec["kind"],
+                    ),
+                    errors=wrong_kind,
+                )
             raise ValidationFailed(
-                f"{action} cannot take a {spec['kind']} target{hint}.",
-                errors={f"{field}.kind": [f"must be one of {', '.join(allowed)} for {action}"]},
+                msg("{action} cannot take a {kind} target.", action=action, kind=spec["kind"]),
+                errors=wrong_kind,
             )
         parsed = _parse_target(spec["kind"], spec["value"], index)
         if (parsed.kind, parsed.value) in seen:
             raise ValidationFailed(
-                f"Target {parsed.display} is named twice.", errors={field: ["duplicate target"]}
+                msg("Target {target} is named twice.", target=parsed.display),
+                errors={field: ["duplicate target"]},
             )
         seen.add((parsed.kind, parsed.value))
         platform = _platform_of(parsed) if action == "remove_listing" else None
@@ -93,13 +117,16 @@ def _targets(
             _refuse_social_platform(parsed, action, field)
         if action == "suspend_domain" and not parsed.value.endswith(".vn"):
             raise ValidationFailed(
-                f"Only .vn domains are suspended at the .vn registry; {parsed.display} is not one "
-                "(block it at the ISPs instead).",
+                msg(
+                    "Only .vn domains are suspended at the .vn registry; {target} is not one "
+                    "(block it at the ISPs instead).",
+                    target=parsed.display,
+                ),
                 errors={f"{field}.value": ["not a .vn domain"]},
             )
         if action == "remove_listing" and platform is None:
             raise ValidationFailed(
-                f"{parsed.display} is not a shop or listing on a known platform.",
+                msg("{target} is not a shop or listing on a known platform.", target=parsed.display),
                 errors={f"{field}.value": ["not a listing on shopee, lazada, tiki or tiktok_shop"]},
             )
         pending.append((index, spec, parsed, platform))
@@ -142,7 +169,12 @@ def _executors(
         wrong = [c for c in codes if c not in found or found[c].kind != kind]
         if wrong:
             raise ValidationFailed(
-                f"{action} is addressed to agencies of kind {kind}; not: {', '.join(wrong)}.",
+                msg(
+                    "{action} is addressed to agencies of kind {kind}; not: {codes}.",
+                    action=action,
+                    kind=kind,
+                    codes=", ".join(wrong),
+                ),
                 errors={"executors": [f"{c} is not an agency of kind {kind}" for c in wrong]},
             )
         agencies = [found[c] for c in dict.fromkeys(codes)]

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from registry.auth.principal import Principal
 from registry.db import utcnow
 from registry.errors import NotFound, ValidationFailed
+from registry.messages import msg
 from registry.models import BlockExecutor, BlockRequest, BlockTarget
 from registry.services import workflow
 from registry.services.blocking.access import require_decider
@@ -45,10 +46,15 @@ def decide(
         raise ValueError(action)
     require_decider(principal, block_request)
     if action in NEEDS_REASON and not (reason and reason.strip()):
-        raise ValidationFailed(f"A reason is required to {action}.", errors={"reason": ["required"]})
+        raise ValidationFailed(
+            msg("A reason is required to {action}.", action=action), errors={"reason": ["required"]}
+        )
     if action in NEEDS_DECISION and decision_id is None:
         raise ValidationFailed(
-            f"A written decision is required to {action} a block request, like the block itself.",
+            msg(
+                "A written decision is required to {action} a block request, like the block itself.",
+                action=action,
+            ),
             errors={"decision_id": [f"required: the decision to {action}"]},
         )
     document = _decision(session, principal, decision_id) if decision_id else None
@@ -98,9 +104,12 @@ def _check_mirror_confirmed(session: Session, block_request: BlockRequest) -> No
     if "confirm_mirror" not in actions[last_submit:]:
         names = ", ".join(t.display for t in unnamed)
         raise ValidationFailed(
-            f"Decision of the original request does not name {names}; a deciding officer must confirm the "
-            "mirror (POST .../confirm-mirror with a reason) before approval, or the submitter attaches a "
-            "decision naming it.",
+            msg(
+                "Decision of the original request does not name {names}; a deciding officer must confirm the "
+                "mirror (POST .../confirm-mirror with a reason) before approval, or the submitter attaches a "
+                "decision naming it.",
+                names=names,
+            ),
             errors={"targets": [f"{t.display}: only linked to the original's subjects" for t in unnamed]},
         )
 
@@ -147,7 +156,7 @@ def redispatch(
     again = [code for code, e in zip(executors, added, strict=True) if e.agency_id in addressed]
     if again:
         raise ValidationFailed(
-            f"Already addressed: {', '.join(again)}.",
+            msg("Already addressed: {codes}.", codes=", ".join(again)),
             errors={"executors": [f"{c} is already addressed" for c in again]},
         )
     check_decision(session, block_request)
@@ -175,14 +184,14 @@ def override(
     require_decider(principal, block_request)
     target = next((t for t in block_request.targets if t.id == target_id), None)
     if target is None:
-        raise NotFound(f"No target {target_id} in this block request.")
+        raise NotFound(msg("No target {target_id} in this block request.", target_id=target_id))
     step = workflow.begin(
         session, machine=MACHINE, record=block_request, action_name="override", principal=principal
     )
     target.protection = Guard.load(session).protection(target.kind, target.value, _attributes(target))
     if target.protection is None:
         raise ValidationFailed(
-            f"{target.display} is not protected; no override is needed.",
+            msg("{target} is not protected; no override is needed.", target=target.display),
             errors={"target_id": ["not protected"]},
         )
     transition = step.record_transition(

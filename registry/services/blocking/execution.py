@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from registry.auth.principal import Principal
 from registry.db import utcnow
 from registry.errors import Conflict, InvalidTransition, ValidationFailed
+from registry.messages import msg
 from registry.models import BlockAcknowledgement, BlockExecutor, BlockRequest
 from registry.models.blocking import AckOutcome, BlockState
 from registry.services import workflow
@@ -26,7 +27,8 @@ def _executor(principal: Principal, block_request: BlockRequest, platform: str |
     addressed = next((e for e in block_request.executors if e.platform == platform), None)
     if addressed is None:
         raise ValidationFailed(
-            f"This request is not addressed to platform {platform}.", errors={"platform": ["not addressed"]}
+            msg("This request is not addressed to platform {platform}.", platform=platform),
+            errors={"platform": ["not addressed"]},
         )
     return addressed
 
@@ -43,15 +45,19 @@ def confirm_removal(
     executor = _executor(principal, block_request, platform)
     if block_request.state not in ENDED:
         raise InvalidTransition(
-            "A removal is confirmed once the block request has ended; "
-            f"this one is {shown_state(block_request)}.",
+            msg(
+                "A removal is confirmed once the block request has ended; this one is {state}.",
+                state=shown_state(block_request),
+            ),
             current=block_request.state,
             allowed=MACHINE.allowed(block_request.state),
         )
     if not executed(executor):
         raise Conflict("This executor did not execute the block: there is nothing to remove.")
     if executor.unblocked_at is not None:
-        raise Conflict(f"The removal was already confirmed at {executor.unblocked_at.isoformat()}.")
+        raise Conflict(
+            msg("The removal was already confirmed at {when}.", when=executor.unblocked_at.isoformat())
+        )
     executor.unblocked_at, executor.unblocked_by, executor.unblock_note = utcnow(), principal.officer, note
     executor.unblock_agency_id, executor.unblock_client_id = principal.agency_id, principal.client_id
     session.flush()
@@ -70,8 +76,10 @@ def acknowledge(
     executor = _executor(principal, block_request, platform)
     if block_request.state not in ADDRESSED:
         raise InvalidTransition(
-            "Replies are recorded for a dispatched or in-effect block request; "
-            f"this one is {block_request.state}.",
+            msg(
+                "Replies are recorded for a dispatched or in-effect block request; this one is {state}.",
+                state=block_request.state,
+            ),
             current=block_request.state,
             allowed=MACHINE.allowed(block_request.state),
         )
@@ -87,7 +95,8 @@ def acknowledge(
             )
         if target.id in done:
             raise Conflict(
-                f"{target.display} was already acknowledged by this executor.", target_id=str(target.id)
+                msg("{target} was already acknowledged by this executor.", target=target.display),
+                target_id=str(target.id),
             )
         done.add(target.id)
         executor.acknowledgements.append(

@@ -13,6 +13,7 @@ from registry.db import utcnow
 from registry.errors import InvalidTransition, NotFound, ValidationFailed
 from registry.fieldcrypt import FieldCipher
 from registry.identifiers import IdentifierError, parse
+from registry.messages import msg
 from registry.models import BlockRequest, Decision, Link
 from registry.models.blocking import BlockState
 from registry.services import workflow
@@ -63,9 +64,13 @@ def _mirror_decision(
         target.mirror_coverage = "named" if named else "linked"
     if uncovered:
         raise ValidationFailed(
-            f"Decision {decision.number} of the original request does not cover {', '.join(uncovered)} "
-            "(neither named in it nor linked to the original's subjects); "
-            "attach a decision_id that names it.",
+            msg(
+                "Decision {number} of the original request does not cover {targets} "
+                "(neither named in it nor linked to the original's subjects); "
+                "attach a decision_id that names it.",
+                number=decision.number,
+                targets=", ".join(uncovered),
+            ),
             errors={"decision_id": [f"{t} is not covered by {decision.number}" for t in uncovered]},
         )
     block_request.decision_id = decision.id
@@ -86,7 +91,10 @@ def create(
             ) from None
         if original.state not in APPROVED_ONWARDS:
             raise ValidationFailed(
-                f"A mirror is linked to a request that was approved; the original is {original.state}.",
+                msg(
+                    "A mirror is linked to a request that was approved; the original is {state}.",
+                    state=original.state,
+                ),
                 errors={"mirror_of": [f"original is {original.state}"]},
             )
         if not data.get("violation_ids"):
@@ -131,7 +139,10 @@ def update(
     require_owner(principal, block_request)
     if block_request.state not in EDITABLE:
         raise InvalidTransition(
-            f"Only a draft or returned block request can be changed; this one is {block_request.state}.",
+            msg(
+                "Only a draft or returned block request can be changed; this one is {state}.",
+                state=block_request.state,
+            ),
             current=block_request.state,
             allowed=MACHINE.allowed(block_request.state),
         )

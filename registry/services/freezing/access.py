@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
-from registry.errors import NotFound, PermissionDenied, id_or_not_found
+from registry.errors import NotFound, PermissionDenied, id_or_not_found, record_name
+from registry.messages import msg
 from registry.models import Agency, AgencyKind
 from registry.models.freezing import (
     AccountState,
@@ -134,19 +135,16 @@ def require_supervisor(v: Viewer) -> None:
         raise PermissionDenied("The overdue list is for the State Bank and the Standing Office.")
 
 
-_REVEAL_ORDERS = "Only the issuing agency and the State Bank may see full account numbers."
-
-
 def require_reveal_orders(v: Viewer) -> None:
     """?sensitive=true on a list of orders: not the Standing Office (unless also the State Bank)."""
     if v.overseer and not v.processor:
-        raise PermissionDenied(_REVEAL_ORDERS)
+        raise PermissionDenied("Only the issuing agency and the State Bank may see full account numbers.")
 
 
 def require_reveal_order(v: Viewer, order: FreezeOrder) -> None:
     """?sensitive=true on one order: its issuer or the State Bank."""
     if not v.may_reveal(order):
-        raise PermissionDenied(_REVEAL_ORDERS)
+        raise PermissionDenied("Only the issuing agency and the State Bank may see full account numbers.")
 
 
 def require_reveal_delays(v: Viewer) -> None:
@@ -252,7 +250,7 @@ def _order(session: Session, v: Viewer, order_id: Any) -> FreezeOrder:
     key = id_or_not_found(order_id, "freeze order")
     order = session.scalars(order_query(v).where(FreezeOrder.id == key)).first()
     if order is None:
-        raise NotFound(f"No freeze order with id {key}.")
+        raise NotFound(msg("No {what} with id {value}.", what=record_name("freeze order"), value=key))
     return order
 
 
@@ -260,7 +258,7 @@ def _delay(session: Session, v: Viewer, delay_id: Any) -> TransactionDelay:
     key = id_or_not_found(delay_id, "transaction delay")
     delay = session.scalars(delay_query(v).where(TransactionDelay.id == key)).first()
     if delay is None:
-        raise NotFound(f"No transaction delay with id {key}.")
+        raise NotFound(msg("No {what} with id {value}.", what=record_name("transaction delay"), value=key))
     return delay
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from registry.auth.principal import Principal
 from registry.db import utcnow
 from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed, id_or_not_found
+from registry.messages import Message, msg
 from registry.models.freezing import (
     AccountState,
     DelayState,
@@ -74,19 +75,19 @@ def get_account(v: Viewer, order: FreezeOrder, account_id: Any) -> FreezeAccount
     for account in accounts_seen(v, order):
         if account.id == key:
             return account
-    raise NotFound(f"No account with id {key} in this order.")
+    raise NotFound(msg("No account with id {key} in this order.", key=key))
 
 
 def own_account(
-    session: Session, principal: Principal, order: FreezeOrder, account_id: Any, doing: str
+    session: Session, principal: Principal, order: FreezeOrder, account_id: Any, doing: Message
 ) -> FreezeAccount:
     """The order's account `account_id` if the caller is the bank holding it (another bank's is a 404)."""
     v = viewer(session, principal)
     if v.bank_bin is None:
-        raise PermissionDenied(f"Only the bank holding the account {doing}.")
+        raise PermissionDenied(msg("Only the bank holding the account {doing}.", doing=doing))
     account = get_account(v, order, account_id)
     if account.bank_bin != v.bank_bin:
-        raise NotFound(f"No account with id {account.id} in this order.")
+        raise NotFound(msg("No account with id {key} in this order.", key=account.id))
     return account
 
 
@@ -101,10 +102,10 @@ def report_execution(
 ) -> FreezeAccount:
     """A bank's answer for one of its accounts; the order takes effect with the first account executed."""
     now = now or utcnow()
-    account = own_account(session, principal, order, account_id, "reports its execution")
+    account = own_account(session, principal, order, account_id, msg("reports its execution"))
     if order.state not in EXECUTABLE:
         raise InvalidTransition(
-            f"The order is {order.state}: there is nothing to execute any more.",
+            msg("The order is {state}: there is nothing to execute any more.", state=order.state),
             current=order.state,
             allowed=ORDER.allowed(order.state),
         )
@@ -130,7 +131,11 @@ def report_execution(
     remaining = outstanding(order)
     if executed and remaining is not None and data["amount_frozen_vnd"] > remaining:
         raise ValidationFailed(
-            f"A bank freezes at most what remains of the {order.amount_vnd} VND ordered: {remaining} VND.",
+            msg(
+                "A bank freezes at most what remains of the {ordered} VND ordered: {remaining} VND.",
+                ordered=order.amount_vnd,
+                remaining=remaining,
+            ),
             errors={"amount_frozen_vnd": [f"more than the {remaining} VND that remain to be frozen"]},
         )
     account.reported_at = now

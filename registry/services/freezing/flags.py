@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from registry.auth.principal import Principal
 from registry.db import utcnow
 from registry.errors import Conflict, NotFound, PermissionDenied, id_or_not_found
+from registry.messages import msg
 from registry.models.freezing import FreezeOrder, FreezeOrderFlag, OrderState
 from registry.services.freezing.access import require_issuer, require_processor, viewer
 
@@ -32,7 +33,7 @@ def raise_flag(
     if not principal.officer:
         raise PermissionDenied("A flag is raised by a named officer (a token obtained for one).")
     if order.state in NO_FLAGS:
-        raise Conflict(f"The order is {order.state}: there is no one to answer a flag.")
+        raise Conflict(msg("The order is {state}: there is no one to answer a flag.", state=order.state))
     flag = FreezeOrderFlag(
         order_id=order.id,
         agency_id=principal.agency_id,
@@ -61,7 +62,7 @@ def answer_flag(
     key = id_or_not_found(flag_id, "flag")
     flag = session.get(FreezeOrderFlag, key, with_for_update=True)
     if flag is None or flag.order_id != order.id:
-        raise NotFound(f"No flag with id {key} on this order.")
+        raise NotFound(msg("No flag with id {key} on this order.", key=key))
     if flag.answered_at is not None:
         raise Conflict("This flag has been answered already.")
     flag.answer = answer

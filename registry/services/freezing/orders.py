@@ -12,6 +12,7 @@ from registry.auth.principal import Principal
 from registry.db import utcnow
 from registry.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from registry.fieldcrypt import FieldCipher
+from registry.messages import msg
 from registry.models import Decision
 from registry.models.freezing import AccountState, DelayState, FreezeOrder, OrderState
 from registry.services import workflow
@@ -57,7 +58,7 @@ def _link_delays(
             )
         if delay.state != DelayState.IN_EFFECT:
             raise InvalidTransition(
-                f"The transaction delay is {delay.state}: no order can follow it any more.",
+                msg("The transaction delay is {state}: no order can follow it any more.", state=delay.state),
                 current=delay.state,
                 allowed=DELAY.allowed(delay.state),
             )
@@ -365,7 +366,7 @@ def _require_released(order: FreezeOrder) -> None:
     waiting = [a for a in order.accounts if a.state == AccountState.RELEASE_PENDING]
     if waiting:
         raise InvalidTransition(
-            f"{len(waiting)} release instruction(s) await the banks' confirmation.",
+            msg("{count} release instruction(s) await the banks' confirmation.", count=len(waiting)),
             current=order.state,
             allowed=ORDER.allowed(order.state),
         )

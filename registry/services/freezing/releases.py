@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from registry.auth.principal import Principal
 from registry.db import utcnow
 from registry.errors import InvalidTransition, ValidationFailed
+from registry.messages import msg
 from registry.models.freezing import AccountState, FreezeAccount, FreezeOrder
 from registry.services import workflow
 from registry.services.freezing.config import CLOCK_SKEW, rules
@@ -105,7 +106,7 @@ def confirm_release(
     from registry.services.freezing.execution import own_account
 
     now = now or utcnow()
-    account = own_account(session, principal, order, account_id, "confirms its release")
+    account = own_account(session, principal, order, account_id, msg("confirms its release"))
     session.refresh(order, with_for_update=True)  # the order's frozen total changes: one bank at a time
     if account.state != AccountState.RELEASE_PENDING:
         raise InvalidTransition(

@@ -14,6 +14,7 @@ from registry.auth.principal import Principal
 from registry.db import utcnow
 from registry.errors import NotFound, ValidationFailed
 from registry.fieldcrypt import FieldCipher
+from registry.messages import msg
 from registry.models import Agency, AgencyKind, Decision, Identifier, Link, Subject
 from registry.models.freezing import AccountState, FreezeAccount, FreezeOrder
 from registry.services import competence, identifiers, visibility, workdays
@@ -35,7 +36,10 @@ def _decision(session: Session, principal: Principal, decision_id: Any, *, own: 
     competence.require_competent(COMPETENCE_ACTION, issuer.code, field=field)
     if own and decision.issuer_agency_id != principal.agency_id:
         raise ValidationFailed(
-            f"The decision was issued by {issuer.code}; only the issuing body's agency submits its order.",
+            msg(
+                "The decision was issued by {issuer}; only the issuing body's agency submits its order.",
+                issuer=issuer.code,
+            ),
             errors={field: [f"issued by {issuer.code}, not by {principal.agency}"]},
         )
     return decision
@@ -194,7 +198,12 @@ def _accounts(
         if _bank_agency(session, bank_bin) is None:
             reason = f"{parsed.attributes['bank_short_name']} ({bank_bin}) is not connected to the registry"
             raise ValidationFailed(
-                f"The State Bank cannot dispatch to {reason}.", errors={f"{field}.account": [reason]}
+                msg(
+                    "The State Bank cannot dispatch to {bank} ({bin}) is not connected to the registry.",
+                    bank=parsed.attributes["bank_short_name"],
+                    bin=bank_bin,
+                ),
+                errors={f"{field}.account": [reason]},
             )
         pending.append((index, spec, parsed))
     # Identifiers are registered in one order whatever the request's order (as blocking's targets), so
