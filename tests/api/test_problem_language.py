@@ -217,8 +217,9 @@ def test_an_unauthenticated_problem_reads_in_vietnamese_its_challenge_in_english
 
 
 @pytest.fixture
-def console_client(app: Flask) -> Iterator[FlaskClient]:
-    """A client logged in to the console as a demo officer (tests/console/conftest.py's way)."""
+def console_client(app: Flask, db: Session) -> Iterator[FlaskClient]:
+    """A client logged in to the console as a demo officer (tests/console/conftest.py's way), inside the
+    test's transaction (`db`), so that nothing it writes outlives the test."""
     state = app.extensions["registry.console"]
     issuer = app.extensions["registry"].settings.issuer
     state.adapters[issuer] = AppAdapter(app)
