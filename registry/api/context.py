@@ -180,7 +180,9 @@ def purpose_text(text: str) -> str:
         raise PurposeError("Control, bidirectional and zero-width characters are not allowed.")
     low, high = PURPOSE_LENGTH
     if not low <= len(text) <= high:
-        raise PurposeError(f"A purpose is {low}-{high} characters (a case or decision number).")
+        raise PurposeError(
+            msg("A purpose is {low}-{high} characters (a case or decision number).", low=low, high=high)
+        )
     return text
 
 

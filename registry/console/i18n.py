@@ -15,6 +15,8 @@ from babel.numbers import format_currency
 from flask import Flask, request
 from flask_babel import Babel, format_datetime, get_locale, lazy_gettext
 
+from registry.messages import translate
+
 LOCALES = ("vi", "en")
 DEFAULT_LOCALE = "vi"
 TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -202,6 +204,7 @@ def labels() -> dict[str, Any]:
         "get_locale": get_locale,
         "state_label": lambda state: str(_STATE_LABELS.get(state, state)),
         "step_label": lambda step: str(_STEP_LABELS.get(step, step)),
+        "translated": lambda text: translate(text, str(get_locale())) if text else "",
         "code_label": code_label,
         "error_title": lambda status: str(_ERROR_TITLES.get(status, lazy_gettext("Something went wrong"))),
     }

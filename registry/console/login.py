@@ -28,6 +28,7 @@ from registry.config import Settings
 from registry.console import i18n
 from registry.console import session as console_session
 from registry.console.blueprint import bp
+from registry.messages import msg
 from registry.models import Agency
 
 EXTENSION = "registry.console"
@@ -128,7 +129,7 @@ def login(name: str) -> Any:
         return client.authorize_redirect(_callback_url())
     except (requests.RequestException, ValueError, RuntimeError):  # its discovery document did not come
         log.warning("identity provider %s: no discovery document", name)
-        error = "The identity provider does not answer; try again later."
+        error = msg("The identity provider does not answer; try again later.")
         return render_template("console/login.html", providers=_providers(), error=error, next=""), 502
 
 
@@ -154,8 +155,12 @@ def callback() -> Any:
             raise LoginRefused("The identity provider sent no ID token.")
         officer, agency_code, scopes = provider.grant(claims)
     except (OAuthError, JoseError, LoginRefused, requests.RequestException, ValueError) as exc:
-        reason = str(exc) if isinstance(exc, LoginRefused) else "The identity provider's answer was refused."
-        _audit_login(name, reason[:200])
+        reason = (
+            exc.args[0]
+            if isinstance(exc, LoginRefused)
+            else msg("The identity provider's answer was refused.")
+        )
+        _audit_login(name, str(reason)[:200])
         return render_template("console/login.html", providers=_providers(), error=reason, next=""), 401
     agency = db().scalars(select(Agency).where(Agency.code == agency_code)).first()
     if agency is None:
@@ -163,7 +168,7 @@ def callback() -> Any:
         return render_template(
             "console/login.html",
             providers=_providers(),
-            error="The officer's agency is not known to the registry.",
+            error=msg("The officer's agency is not known to the registry."),
             next="",
         ), 401
     next_page = console_session.safe_next(console_session.session.get("next"))
@@ -215,7 +220,7 @@ def case_page() -> Any:
             console_session.session["case"] = purpose_text(request.form.get("case", ""))
             return redirect(console_session.safe_next(request.form.get("next")))
         except PurposeError as exc:
-            error = str(exc)
+            error = exc.args[0]
     return render_template(
         "console/case.html", error=error, next=request.values.get("next", ""), case=console_session.case()
     ), (422 if error else 200)

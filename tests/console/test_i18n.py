@@ -71,3 +71,15 @@ def test_codes_read_as_words_in_the_officers_language(app) -> None:  # type: ign
         assert render_template_string(template) == "chặn tại nhà mạng|tổ chức|MIC"
     with app.test_request_context("/console/", headers={"Accept-Language": "en"}):
         assert render_template_string(template) == "block at the ISPs|organisation|MIC"
+
+
+def test_a_case_refused_says_why_in_the_officers_language(officer) -> None:  # type: ignore[no-untyped-def]
+    from tests.console.helpers import csrf_of
+
+    client = officer("customs.hoa")
+    form = client.get("/console/case")
+    refused = client.post("/console/case", data={"case": "ab", "csrf_token": csrf_of(form.text)})
+    assert refused.status_code == 422 and "Mục đích dài từ 3 đến 300 ký tự" in refused.text
+    client.set_cookie("lang", "en")
+    refused = client.post("/console/case", data={"case": "ab", "csrf_token": csrf_of(form.text)})
+    assert refused.status_code == 422 and "A purpose is 3-300 characters" in refused.text

@@ -172,7 +172,9 @@ def test_a_provider_that_does_not_answer_is_said_so(console, app) -> None:  # ty
     client.server_metadata.pop("_loaded_at", None)  # read the discovery document again
     state.adapters[issuer] = Down()
     answer = console.get("/console/login/dev")
-    assert answer.status_code == 502 and "does not answer" in answer.text
+    assert answer.status_code == 502 and "không phản hồi" in answer.text  # Vietnamese first
+    english = console.get("/console/login/dev", headers={"Accept-Language": "en"})
+    assert english.status_code == 502 and "does not answer" in english.text
 
 
 def test_an_error_page_keeps_the_officers_menu_and_log_out(officer) -> None:  # type: ignore[no-untyped-def]
