@@ -180,8 +180,10 @@ def from_http_exception(error: HTTPException) -> Response:
         detail = msg("The request has invalid fields; see `errors`.")
     headers = data.get("headers") or {}
     response = problem(status, detail=detail, **extra)
-    if isinstance(error, HTTPException) and error.get_response().headers.get("Retry-After"):
-        response.headers["Retry-After"] = error.get_response().headers["Retry-After"]
+    own = error.get_response().headers  # werkzeug's: a 405's Allow (RFC 9110 15.5.6), a 429's Retry-After
+    for name in ("Allow", "Retry-After"):
+        if own.get(name):
+            response.headers[name] = own[name]
     for key, value in headers.items():
         response.headers[key] = value
     return response

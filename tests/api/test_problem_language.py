@@ -272,3 +272,10 @@ def test_a_rate_limit_problem_reads_in_vietnamese(rate_limited, actors) -> None:
     english = msg(template, limit=rate_limited.extensions["registry_limits"].limit, seconds=seconds)
     assert limited.json["detail"] == translate(english, "vi") != english
     assert f"{seconds} giây" in limited.json["detail"]
+
+
+def test_a_method_not_allowed_names_the_allowed_ones(client) -> None:  # type: ignore[no-untyped-def]
+    """RFC 9110 section 15.5.6: a 405 carries Allow (found by schemathesis on /api/v1/overdue)."""
+    answer = client.open("/api/v1/overdue", method="TRACE")
+    assert answer.status_code == 405 and answer.mimetype == "application/problem+json"
+    assert {one.strip() for one in answer.headers["Allow"].split(",")} >= {"GET", "HEAD", "OPTIONS"}
