@@ -103,14 +103,14 @@ class Settings:
     data_key: bytes = setting(
         env="REGISTRY_DATA_KEY",
         shown="generated under <REGISTRY_VAR_DIR>/keys in development (required in production)",
-        doc="32 bytes, base64 (`openssl rand -base64 32`): encrypts personal ID and bank account numbers "
-        "at rest. Losing it loses those values.",
+        doc="Base64 of 32 bytes (`openssl rand -base64 32`): the AES-256-GCM key of sensitive values "
+        "(personal ID and bank account numbers). Losing it loses those values.",
         secret=True,
     )
     lookup_key: bytes = setting(
         env="REGISTRY_LOOKUP_KEY",
         shown="generated under <REGISTRY_VAR_DIR>/keys in development (required in production)",
-        doc="32 bytes, base64: keys the blind indexes that find an encrypted value by exact lookup.",
+        doc="Base64 of 32 bytes: the HMAC key of lookups of sensitive values.",
         secret=True,
     )
     issuer: str = setting(
@@ -134,25 +134,29 @@ class Settings:
     rate_limit: str = setting(
         "600 per minute",
         env="REGISTRY_RATE_LIMIT",
-        doc="Requests a client (or, without a token, an address) may make, over the whole API.",
+        doc="Requests a client (or, without a token, an address) may make, all endpoints together "
+        "(`limits` syntax: `100 per second`, `600/minute`).",
     )
     public_rate_limit: str = setting(
         "20 per hour",
         env="REGISTRY_PUBLIC_RATE_LIMIT",
-        doc="Forms anyone may send without a token (site owners' complaints), per address.",
+        doc="Per client address, for the forms sent without a token (a blocked site's owner's complaint "
+        "and its status), besides `REGISTRY_RATE_LIMIT`.",
     )
     rate_limit_storage: str = setting(
         "memory://",
         env="REGISTRY_RATE_LIMIT_STORAGE",
-        doc="Where the rate limits count: `memory://` (each process alone) or `redis://host:port` (every "
-        "worker of every host together; production). `/readyz` reports whether it answers.",
+        doc="Where the rate limits count: `redis://host:6379` in production, every worker of every host "
+        "together (each adds its requests in batches of 10 or every 0.25 s, and on every request once a "
+        "client is within 10 of its limit). With `memory://` each worker counts alone, as it does (with "
+        "a warning in the log) while Redis does not answer; `/readyz` reports it as `degraded`.",
         secret=True,
     )
     trusted_issuers_file: str | None = setting(
         None,
         env="REGISTRY_TRUSTED_ISSUERS",
         shown="none",
-        doc="JSON file of external token issuers (agencies' own authorization servers) the API accepts.",
+        doc="JSON file of external identity providers an agency brings (their tokens are accepted).",
     )
     audit_origin: str = setting(
         "registry.nsc389.gov.vn/audit",
@@ -163,7 +167,7 @@ class Settings:
         None,
         env="REGISTRY_AUDIT_SIGNER_KEY",
         shown="none: keys kept encrypted in the database (`registry audit rotate-key`)",
-        doc="The audit log's signing key as note text (PRIVATE+KEY+...).",
+        doc="The audit log's Ed25519 signing key (note `PRIVATE+KEY+...` text).",
         secret=True,
     )
     sequencer_max_lag: int = setting(
@@ -176,38 +180,41 @@ class Settings:
         _DEFAULT_RULES.competence,
         env="REGISTRY_COMPETENCE_FILE",
         shown="registry/data/" + _DEFAULT_RULES.competence.name,
-        doc="Which agency may do what (the competence table).",
+        doc="Which bodies may order blocks and freezes.",
     )
     holidays_file: Path = setting(
         _DEFAULT_RULES.holidays,
         env="REGISTRY_HOLIDAYS_FILE",
         shown="registry/data/" + _DEFAULT_RULES.holidays.name,
-        doc="Public holidays and swapped working days, for deadlines in working days.",
+        doc="The Government's swapped days and the years covered, for deadlines in working days (public "
+        "holidays: the `holidays` package).",
     )
     blocking_rules_file: Path = setting(
         _DEFAULT_RULES.blocking,
         env="REGISTRY_BLOCKING_RULES_FILE",
         shown="registry/data/" + _DEFAULT_RULES.blocking.name,
-        doc="The blocking workflow's rules: deciding and oversight agencies, deadlines.",
+        doc="Block-request rules: deciding agencies per action, oversight agencies, social platforms, "
+        "deadlines.",
     )
     freezing_file: Path = setting(
         _DEFAULT_RULES.freezing,
         env="REGISTRY_FREEZING_FILE",
         shown="registry/data/" + _DEFAULT_RULES.freezing.name,
-        doc="The freezing workflow's rules: the bodies that process freeze orders, deadlines.",
+        doc="Freeze-order rules: processors, overseers, deadlines.",
     )
     cases_file: Path = setting(
         _DEFAULT_RULES.cases,
         env="REGISTRY_CASES_FILE",
         shown="registry/data/" + _DEFAULT_RULES.cases.name,
-        doc="The case rules (what a violation case needs and allows).",
+        doc="Who adds tax recovered to others' cases; who receives criminal referrals.",
     )
     trust_dir: Path | None = setting(
         None,
         env="REGISTRY_TRUST_DIR",
-        shown="none: an empty trust list (no signature verifies)",
-        doc="Folder of CA certificates decisions' PDF signatures must chain to (then run "
-        "`registry decisions check-signatures`).",
+        shown="none",
+        doc="Directory of CA certificates (PEM or DER) that decisions' digital signatures must chain to; "
+        "unset, every signed document is `failed` (no trust list) until a reviewer overrides. After "
+        "changing it run `registry decisions check-signatures`.",
     )
     # The web console (registry/console): OpenID Connect providers its officers log in with, the key
     # that signs its session cookie, and how long an idle session lasts.
@@ -216,14 +223,14 @@ class Settings:
         env="REGISTRY_IDENTITY_PROVIDERS",
         shown="none (production then serves no console)",
         doc="JSON file of the OpenID Connect providers officers log in to the console with "
-        "(deploy/identity-providers.example.json).",
+        "(deploy/identity-providers.example.json); outside production the development provider is added.",
     )
     session_key: bytes = setting(
         b"",
         env="REGISTRY_SESSION_KEY",
         shown="generated under <REGISTRY_VAR_DIR>/keys in development "
         "(required in production with providers)",
-        doc="32 bytes, base64: signs the console's session cookie.",
+        doc="Base64 of 32 bytes: signs the console's session cookie.",
         secret=True,
     )
     console_idle_timeout: int = setting(
