@@ -180,3 +180,50 @@ def test_development_and_testing_only_warn_about_the_schema(settings, tmp_path, 
 def test_the_head_is_read_once_per_process(monkeypatch):
     monkeypatch.setattr(health.ScriptDirectory, "from_config", None)  # would fail if read again
     assert health.script_heads() == (HEAD,)
+
+
+# `registry ready`, as deploy/registry.service runs it after gunicorn starts.
+
+
+def _serve(app):
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_registry_ready_waits_for_a_ready_registry(settings, fresh_database):
+    from click.testing import CliRunner
+
+    from registry.cli import main
+
+    server = _serve(create_app(replace(settings, database_url=fresh_database)))
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/readyz"
+        result = CliRunner().invoke(main, ["ready", "--url", url, "--wait", "5"])
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("ready: ") and '"schema": {"status": "ok"}' in result.output
+    finally:
+        server.shutdown()
+
+
+def test_registry_ready_fails_with_the_failing_checks(settings, tmp_path):
+    from click.testing import CliRunner
+
+    from registry.cli import main
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    command.upgrade(alembic_config(url=url), BEHIND)
+    server = _serve(create_app(replace(settings, database_url=url)))
+    try:
+        readyz = f"http://127.0.0.1:{server.server_port}/readyz"
+        result = CliRunner().invoke(main, ["ready", "--url", readyz, "--wait", "1", "--interval", "0.2"])
+        assert result.exit_code == 1
+        assert "HTTP 503" in result.output and '"schema": {"status": "mismatch"}' in result.output
+    finally:
+        server.shutdown()
+    result = CliRunner().invoke(main, ["ready", "--url", readyz, "--wait", "0.5", "--interval", "0.2"])
+    assert result.exit_code == 1 and "no answer" in result.output

@@ -13,6 +13,7 @@ from registry.cli import (
     db,
     decisions,
     demo,
+    health,
     keys,
     serve,
     workflows,
@@ -36,3 +37,4 @@ main.add_command(blocking.blocking)
 main.add_command(decisions.decisions)
 main.add_command(workflows.workflows)
 main.add_command(config.config)
+main.add_command(health.ready)
