@@ -10,6 +10,7 @@ import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from registry import health
 from registry.api import health as views
@@ -227,3 +228,19 @@ def test_registry_ready_fails_with_the_failing_checks(settings, tmp_path):
         server.shutdown()
     result = CliRunner().invoke(main, ["ready", "--url", readyz, "--wait", "0.5", "--interval", "0.2"])
     assert result.exit_code == 1 and "no answer" in result.output
+
+
+def test_connecting_to_postgresql_is_bounded_in_time():
+    """libpq waits for ever by default; the engine gives it CONNECT_TIMEOUT unless the URL says otherwise."""
+    from sqlalchemy import event
+
+    from registry.db import CONNECT_TIMEOUT, make_engine
+
+    for url, expected in ((UNREACHABLE_PG, CONNECT_TIMEOUT), (UNREACHABLE_PG + "?connect_timeout=2", "2")):
+        engine = make_engine(url)
+        seen: dict = {}
+        event.listen(engine, "do_connect", lambda _d, _r, _a, params, seen=seen: seen.update(params))
+        with pytest.raises(OperationalError):
+            engine.connect()
+        assert str(seen["connect_timeout"]) == str(expected)
+        engine.dispose()
