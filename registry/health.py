@@ -81,6 +81,21 @@ def _sqlite_file_missing(url: str) -> bool:
     return not Path(url.removeprefix("sqlite:///").split("?", 1)[0]).exists()
 
 
+def _sqlite_heads(engine: Engine) -> tuple[str, ...]:
+    """database_heads on SQLite without a transaction: the engine begins each one IMMEDIATE (db.py),
+    which would wait for, and then fail on, a writer holding the database."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")
+        if cursor.fetchone() is None:
+            return ()
+        cursor.execute("SELECT version_num FROM alembic_version")
+        return tuple(sorted(row[0] for row in cursor.fetchall()))
+    finally:
+        raw.close()
+
+
 def check_schema_at_start(settings: Settings, engine: Engine) -> None:
     """Production refuses to run on a schema that is not at the migrations' head (ConfigError naming
     both revisions and `registry db upgrade`); development and testing say so in the log and go on."""
@@ -88,6 +103,8 @@ def check_schema_at_start(settings: Settings, engine: Engine) -> None:
     try:
         if _sqlite_file_missing(settings.database_url):
             current: tuple[str, ...] = ()
+        elif engine.dialect.name == "sqlite":
+            current = _sqlite_heads(engine)
         else:
             with engine.connect() as connection:
                 current = database_heads(connection)
