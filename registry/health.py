@@ -110,10 +110,12 @@ def check_schema_at_start(settings: Settings, engine: Engine) -> None:
                 current = database_heads(connection)
     except Exception as exc:
         problem = (
-            f"the database schema could not be checked ({type(exc).__name__}: the database is unreachable)"
+            f"the database schema could not be checked ({type(exc).__name__}): does the database answer "
+            "at REGISTRY_DATABASE_URL?"
         )
         if settings.production:
-            raise ConfigError(f"{problem}; the registry does not start without it") from exc
+            refused = f"{problem} Production does not start unchecked."
+            raise ConfigError(refused[0].upper() + refused[1:]) from exc
         log.warning("%s", problem)
         return
     mismatch = schema_mismatch(current, heads)
