@@ -3,6 +3,8 @@
 import multiprocessing
 import os
 
+# registry.service's ExecStartPost asks http://127.0.0.1:8000/readyz: change it with the address. The load
+# balancer's health check is GET /readyz; /healthz is liveness only (deploy/README.md "Health checks").
 bind = os.environ.get("REGISTRY_BIND", "127.0.0.1:8000")
 # Sync workers: each request is a short database transaction; scale with cores, not threads.
 workers = int(os.environ.get("REGISTRY_WORKERS", multiprocessing.cpu_count() * 2 + 1))

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
-from registry import errors
+from registry import errors, health
 from registry.api import context, inputs, problems
 from registry.api.limits import init_limits
 from registry.auth.external import ExternalVerifier
@@ -191,6 +191,8 @@ def create_app(settings: Settings | None = None, *, session_factory: sessionmake
     logging.basicConfig(level=logging.INFO)
 
     engine = make_engine(settings.database_url, pre_ping=False)
+    # Production refuses a schema other than the migrations' head (ConfigError); the others warn.
+    health.check_schema_at_start(settings, engine)
     cipher = FieldCipher(settings.data_key, settings.lookup_key)
     app.extensions["registry"] = RegistryState(
         settings=settings,
@@ -225,6 +227,9 @@ def create_app(settings: Settings | None = None, *, session_factory: sessionmake
     from registry.api import register_blueprints
 
     register_blueprints(app, api)
+    from registry.api import health as health_views
+
+    api.register_blueprint(health_views.blp)  # /healthz and /readyz, outside /api/v1
     if settings.session_key:  # the console: officers' pages (production: only with identity providers)
         from registry.console import init_console
 

@@ -6,7 +6,7 @@ import base64
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,37 +59,183 @@ def _key_from_env_or_file(env: Mapping[str, str], name: str, var_dir: Path, prod
     return base64.b64decode(path.read_text().strip())
 
 
+def setting(
+    default: Any = MISSING,
+    *,
+    env: str,
+    doc: str,
+    secret: bool = False,
+    shown: str | None = None,
+    **options: Any,
+) -> Any:
+    """A Settings field with the environment variable it is read from, what it means (`doc`), whether
+    its value is a secret, and its default as the configuration table shows it (`shown`, when the
+    default is not a plain value). `registry config variables` prints the table from these."""
+    metadata = {"env": env, "doc": doc, "secret": secret, "shown": shown}
+    if secret:
+        options.setdefault("repr", False)
+    if default is MISSING:
+        return field(metadata=metadata, **options)
+    return field(default=default, metadata=metadata, **options)
+
+
 @dataclass(frozen=True)
 class Settings:
-    env: str
-    database_url: str
-    var_dir: Path
-    data_key: bytes = field(repr=False)
-    lookup_key: bytes = field(repr=False)
-    issuer: str = DEFAULT_ISSUER
-    audience: str = "registry"
-    token_lifetime: int = 600
-    max_body_bytes: int = 2 * 1024 * 1024
-    max_document_bytes: int = 10 * 1024 * 1024
-    rate_limit: str = "600 per minute"
-    public_rate_limit: str = (
-        "20 per hour"  # the forms anyone may send without a token (site owners' complaints)
+    env: str = setting(
+        env="REGISTRY_ENV",
+        shown="development",
+        doc="`development`, `testing` or `production`. Production refuses an unsafe configuration "
+        "(no database, issuer or keys; a plain-HTTP issuer) and a database schema not at the "
+        "migrations' head.",
     )
-    rate_limit_storage: str = "memory://"
-    trusted_issuers_file: str | None = None
-    audit_origin: str = "registry.nsc389.gov.vn/audit"
-    audit_signer_key: str | None = field(default=None, repr=False)  # PRIVATE+KEY note text
-    competence_file: Path = _DEFAULT_RULES.competence
-    holidays_file: Path = _DEFAULT_RULES.holidays
-    blocking_rules_file: Path = _DEFAULT_RULES.blocking
-    freezing_file: Path = _DEFAULT_RULES.freezing
-    cases_file: Path = _DEFAULT_RULES.cases
-    trust_dir: Path | None = None
+    database_url: str = setting(
+        env="REGISTRY_DATABASE_URL",
+        shown="sqlite:///<REGISTRY_VAR_DIR>/registry.sqlite3 (required in production)",
+        doc="SQLAlchemy URL of the database (`postgresql://user@host/name` in production).",
+        secret=True,
+    )
+    var_dir: Path = setting(
+        env="REGISTRY_VAR_DIR",
+        shown="var",
+        doc="Folder for the registry's own files: in development the SQLite database and the generated "
+        "keys (keys/), the demo clients.",
+    )
+    data_key: bytes = setting(
+        env="REGISTRY_DATA_KEY",
+        shown="generated under <REGISTRY_VAR_DIR>/keys in development (required in production)",
+        doc="Base64 of 32 bytes (`openssl rand -base64 32`): the AES-256-GCM key of sensitive values "
+        "(personal ID and bank account numbers). Losing it loses those values.",
+        secret=True,
+    )
+    lookup_key: bytes = setting(
+        env="REGISTRY_LOOKUP_KEY",
+        shown="generated under <REGISTRY_VAR_DIR>/keys in development (required in production)",
+        doc="Base64 of 32 bytes: the HMAC key of lookups of sensitive values.",
+        secret=True,
+    )
+    issuer: str = setting(
+        DEFAULT_ISSUER,
+        env="REGISTRY_ISSUER",
+        shown=f"{DEFAULT_ISSUER}, or the address `registry serve` serves (required in production)",
+        doc="Public base URL of this registry: the OAuth issuer its tokens name. `https://` in production.",
+    )
+    audience: str = setting("registry", env="REGISTRY_AUDIENCE", doc="The `aud` of the access tokens issued.")
+    token_lifetime: int = setting(
+        600, env="REGISTRY_TOKEN_LIFETIME", doc="Seconds an access token lives (300-900)."
+    )
+    max_body_bytes: int = setting(
+        2 * 1024 * 1024, env="REGISTRY_MAX_BODY_BYTES", doc="Largest request body in bytes (413 above it)."
+    )
+    max_document_bytes: int = setting(
+        10 * 1024 * 1024,
+        env="REGISTRY_MAX_DOCUMENT_BYTES",
+        doc="Largest uploaded document (a decision's PDF, a screening file) in bytes.",
+    )
+    rate_limit: str = setting(
+        "600 per minute",
+        env="REGISTRY_RATE_LIMIT",
+        doc="Requests a client (or, without a token, an address) may make, all endpoints together "
+        "(`limits` syntax: `100 per second`, `600/minute`).",
+    )
+    public_rate_limit: str = setting(
+        "20 per hour",
+        env="REGISTRY_PUBLIC_RATE_LIMIT",
+        doc="Per client address, for the forms sent without a token (a blocked site's owner's complaint "
+        "and its status), besides `REGISTRY_RATE_LIMIT`.",
+    )
+    rate_limit_storage: str = setting(
+        "memory://",
+        env="REGISTRY_RATE_LIMIT_STORAGE",
+        doc="Where the rate limits count: `redis://host:6379` in production, every worker of every host "
+        "together (each adds its requests in batches of 10 or every 0.25 s, and on every request once a "
+        "client is within 10 of its limit). With `memory://` each worker counts alone, as it does (with "
+        "a warning in the log) while Redis does not answer; `/readyz` reports it as `degraded`.",
+        secret=True,
+    )
+    trusted_issuers_file: str | None = setting(
+        None,
+        env="REGISTRY_TRUSTED_ISSUERS",
+        shown="none",
+        doc="JSON file of external identity providers an agency brings (their tokens are accepted).",
+    )
+    audit_origin: str = setting(
+        "registry.nsc389.gov.vn/audit",
+        env="REGISTRY_AUDIT_ORIGIN",
+        doc="The audit log's origin line in its signed checkpoints.",
+    )
+    audit_signer_key: str | None = setting(
+        None,
+        env="REGISTRY_AUDIT_SIGNER_KEY",
+        shown="none: keys kept encrypted in the database (`registry audit rotate-key`)",
+        doc="The audit log's Ed25519 signing key (note `PRIVATE+KEY+...` text).",
+        secret=True,
+    )
+    sequencer_max_lag: int = setting(
+        60,
+        env="REGISTRY_SEQUENCER_MAX_LAG",
+        doc="Seconds an audit entry may wait for the sequencer before `/readyz` reports the sequencer "
+        "as behind (it runs every second when alive).",
+    )
+    competence_file: Path = setting(
+        _DEFAULT_RULES.competence,
+        env="REGISTRY_COMPETENCE_FILE",
+        shown="registry/data/" + _DEFAULT_RULES.competence.name,
+        doc="Which bodies may order blocks and freezes.",
+    )
+    holidays_file: Path = setting(
+        _DEFAULT_RULES.holidays,
+        env="REGISTRY_HOLIDAYS_FILE",
+        shown="registry/data/" + _DEFAULT_RULES.holidays.name,
+        doc="The Government's swapped days and the years covered, for deadlines in working days (public "
+        "holidays: the `holidays` package).",
+    )
+    blocking_rules_file: Path = setting(
+        _DEFAULT_RULES.blocking,
+        env="REGISTRY_BLOCKING_RULES_FILE",
+        shown="registry/data/" + _DEFAULT_RULES.blocking.name,
+        doc="Block-request rules: deciding agencies per action, oversight agencies, social platforms, "
+        "deadlines.",
+    )
+    freezing_file: Path = setting(
+        _DEFAULT_RULES.freezing,
+        env="REGISTRY_FREEZING_FILE",
+        shown="registry/data/" + _DEFAULT_RULES.freezing.name,
+        doc="Freeze-order rules: processors, overseers, deadlines.",
+    )
+    cases_file: Path = setting(
+        _DEFAULT_RULES.cases,
+        env="REGISTRY_CASES_FILE",
+        shown="registry/data/" + _DEFAULT_RULES.cases.name,
+        doc="Who adds tax recovered to others' cases; who receives criminal referrals.",
+    )
+    trust_dir: Path | None = setting(
+        None,
+        env="REGISTRY_TRUST_DIR",
+        shown="none",
+        doc="Directory of CA certificates (PEM or DER) that decisions' digital signatures must chain to; "
+        "unset, every signed document is `failed` (no trust list) until a reviewer overrides. After "
+        "changing it run `registry decisions check-signatures`.",
+    )
     # The web console (registry/console): OpenID Connect providers its officers log in with, the key
     # that signs its session cookie, and how long an idle session lasts.
-    identity_providers_file: str | None = None
-    session_key: bytes = field(default=b"", repr=False)
-    console_idle_timeout: int = 900
+    identity_providers_file: str | None = setting(
+        None,
+        env="REGISTRY_IDENTITY_PROVIDERS",
+        shown="none (production then serves no console)",
+        doc="JSON file of the OpenID Connect providers officers log in to the console with "
+        "(deploy/identity-providers.example.json); outside production the development provider is added.",
+    )
+    session_key: bytes = setting(
+        b"",
+        env="REGISTRY_SESSION_KEY",
+        shown="generated under <REGISTRY_VAR_DIR>/keys in development "
+        "(required in production with providers)",
+        doc="Base64 of 32 bytes: signs the console's session cookie.",
+        secret=True,
+    )
+    console_idle_timeout: int = setting(
+        900, env="REGISTRY_CONSOLE_IDLE_TIMEOUT", doc="Seconds an idle console session lasts (60-28800)."
+    )
 
     @property
     def development_idp(self) -> bool:
@@ -206,6 +352,7 @@ class Settings:
             session_key=overrides.pop("session_key", None)
             or (_key_from_env_or_file(env, "session_key", var_dir, production) if console_login else b""),
             console_idle_timeout=integer("REGISTRY_CONSOLE_IDLE_TIMEOUT", 900),
+            sequencer_max_lag=integer("REGISTRY_SEQUENCER_MAX_LAG", 60),
         )
         if production and not settings.issuer.startswith("https://"):
             raise ConfigError("REGISTRY_ISSUER must be an https:// URL in production")
@@ -213,4 +360,76 @@ class Settings:
             raise ConfigError("REGISTRY_TOKEN_LIFETIME must be between 300 and 900 seconds (5-15 minutes)")
         if not 60 <= settings.console_idle_timeout <= 8 * 3600:
             raise ConfigError("REGISTRY_CONSOLE_IDLE_TIMEOUT must be between 60 and 28800 seconds")
+        if settings.sequencer_max_lag < 5:
+            raise ConfigError("REGISTRY_SEQUENCER_MAX_LAG must be at least 5 seconds")
         return replace(settings, **overrides) if overrides else settings
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One `REGISTRY_*` environment variable as the configuration table shows it."""
+
+    name: str
+    default: str
+    meaning: str
+    secret: bool
+    read_by: str = "the registry (`Settings`)"
+
+
+# Variables read by the processes around the registry rather than by `Settings`: the WSGI server's
+# configuration and the CLI.
+OTHER_VARIABLES = (
+    Variable(
+        "REGISTRY_BIND", "127.0.0.1:8000", "Address gunicorn listens on.", False, "deploy/gunicorn.conf.py"
+    ),
+    Variable(
+        "REGISTRY_WORKERS", "2 x cores + 1", "gunicorn worker processes.", False, "deploy/gunicorn.conf.py"
+    ),
+    Variable(
+        "REGISTRY_FORWARDED_ALLOW_IPS",
+        "127.0.0.1",
+        "Addresses of the reverse proxies whose X-Forwarded-* headers gunicorn believes.",
+        False,
+        "deploy/gunicorn.conf.py",
+    ),
+    Variable(
+        "REGISTRY_AUDIT_TOKEN",
+        "none",
+        "Bearer token for `registry audit verify --url` (instead of `--token`).",
+        True,
+        "`registry audit verify`",
+    ),
+)
+
+
+def _shown_default(spec: Any) -> str:
+    if spec.metadata.get("shown"):
+        return str(spec.metadata["shown"])
+    return "none" if spec.default is None else str(spec.default)
+
+
+def variables() -> list[Variable]:
+    """Every `REGISTRY_*` variable: the Settings fields' (their metadata), then the other processes'."""
+    found = [
+        Variable(spec.metadata["env"], _shown_default(spec), spec.metadata["doc"], spec.metadata["secret"])
+        for spec in fields(Settings)
+    ]
+    return found + list(OTHER_VARIABLES)
+
+
+def variables_markdown() -> str:
+    """The configuration table (deploy/README.md holds it between markers; a test compares)."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = [
+        "| Variable | Default | Meaning | Secret | Read by |",
+        "|---|---|---|---|---|",
+    ]
+    for variable in variables():
+        lines.append(
+            f"| `{variable.name}` | {cell(variable.default)} | {cell(variable.meaning)} | "
+            f"{'yes' if variable.secret else 'no'} | {cell(variable.read_by)} |"
+        )
+    return "\n".join(lines) + "\n"

@@ -64,6 +64,9 @@ class Base(DeclarativeBase):
     }
 
 
+CONNECT_TIMEOUT = 5  # seconds to connect to PostgreSQL (`?connect_timeout=` in the URL overrides it)
+
+
 def make_engine(url: str, *, pre_ping: bool = True, **kwargs: Any) -> Engine:
     """An engine whose transactions behave the same on SQLite as on PostgreSQL.
 
@@ -94,6 +97,12 @@ def make_engine(url: str, *, pre_ping: bool = True, **kwargs: Any) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if "connect_timeout=" not in url:
+        # libpq waits for ever by default: a database host that drops packets would hold a request past
+        # gunicorn's timeout, and /readyz past its load balancer's. The URL's own value wins.
+        connect_args = dict(kwargs.pop("connect_args", None) or {})
+        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT)
+        kwargs["connect_args"] = connect_args
     return create_engine(url, pool_pre_ping=pre_ping, **kwargs)
 
 

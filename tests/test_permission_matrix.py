@@ -232,3 +232,67 @@ def test_every_route_is_covered(app):
         if (method, rule.rule) not in covered
     ]
     assert sorted(missing) == []
+
+
+# Routes outside /api/v1 and /console (the console has its own matrix, tests/console), each with why it
+# answers without a bearer token. A new one fails test_routes_outside_the_api_are_known until it is
+# listed here with its reason, or moved behind the API's guard.
+OUTSIDE_THE_API = {
+    ("GET", "/healthz"): "health: process up; no token, no data (tests/test_health.py)",
+    ("GET", "/readyz"): "health: readiness checks; no token, no data (tests/test_health.py)",
+    ("GET", "/.well-known/oauth-authorization-server"): "OAuth metadata (RFC 8414), public by design",
+    ("GET", "/.well-known/openid-configuration"): "development IdP discovery (not in production)",
+    ("GET", "/oauth/jwks"): "the token-signing public keys",
+    ("POST", "/oauth/token"): "the client authenticates itself (tests/auth)",
+    ("POST", "/oauth/introspect"): "the client authenticates itself (tests/auth)",
+    ("POST", "/oauth/revoke"): "the client authenticates itself (tests/auth)",
+    ("GET", "/oauth/authorize"): "development identity provider's login page (not in production)",
+    ("POST", "/oauth/authorize"): "development identity provider's login page (not in production)",
+    ("GET", "/static/<path:filename>"): "Flask's static files",
+}  # fmt: skip
+
+
+def test_routes_outside_the_api_are_known(app):
+    outside = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if not rule.rule.startswith(("/api/v1/", "/console/"))
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert outside == set(OUTSIDE_THE_API)
+
+
+def test_health_checks_answer_without_a_token_and_say_nothing_else(client):
+    """The two routes open to anyone reveal their status words and nothing of the registry's data."""
+    assert client.get("/healthz").json == {"status": "ok"}
+    ready = client.get("/readyz").json
+    assert set(ready) == {"status", "checks"}
+    assert set(ready["checks"]) == {"database", "schema", "audit_sequencer", "rate_limit_storage"}
+    assert set(ready["checks"]["audit_sequencer"]) <= {"status", "waiting", "oldest_waiting_seconds"}
+    for name in ("database", "schema", "rate_limit_storage"):
+        assert set(ready["checks"][name]) == {"status"}
+    # A token changes nothing, and the API next to them still needs one.
+    assert client.get("/readyz", headers={"Authorization": "Bearer nonsense"}).json == ready
+    assert client.get("/api/v1/subjects").status_code == 401
+
+
+def test_every_api_route_needs_a_token_but_the_public_forms(client, app):
+    """Deny by default, whatever the matrices say: every /api/v1 operation answers 401 without a token,
+    but the OpenAPI document and docs, and the forms a blocked site's owner sends (public_guard)."""
+    public = {("POST", "/api/v1/block-complaints"), ("POST", "/api/v1/block-complaints/status")}
+    values = {"uuid": EXAMPLE_ID, "int": "1", "default": "x", "path": "x"}
+    answered = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.endpoint.startswith("api-docs"):
+            continue
+        arguments = {}
+        for name, converter in rule._converters.items():
+            items = getattr(converter, "items", None)  # any(...): its first choice
+            kind = type(converter).__name__.removesuffix("Converter").lower()
+            arguments[name] = sorted(items)[0] if items else values.get(kind, "x")
+        url = rule.build(arguments, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            if (method, rule.rule) in public:
+                continue
+            answered[f"{method} {rule.rule}"] = client.open(url, method=method).status_code
+    assert answered and {route: status for route, status in answered.items() if status != 401} == {}

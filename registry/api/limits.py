@@ -70,6 +70,10 @@ def rate_limit_key() -> str:
     return f"addr:{request.remote_addr or 'unknown'}"
 
 
+# Not counted: static files, and the health checks a load balancer polls (registry/api/health.py),
+# which must never be refused with a 429 nor look a token up in the database.
+UNCOUNTED_ENDPOINTS = frozenset({"static", "health.healthz", "health.readyz"})
+
 BATCH = 10  # requests a process counts before adding them to the shared storage in one call
 BATCH_SECONDS = 0.25  # ... or after this long, whichever comes first
 BATCHED_KEYS = 10_000  # clients and addresses a process keeps a batch for (the least recent go first)
@@ -174,10 +178,18 @@ class RateLimits:
             batch.counted = self._shared.storage.incr(storage_key, expiry, amount=batch.pending)
             batch.pending = 0
 
+    def storage_state(self) -> str:
+        """For /readyz: `memory` (each process counts alone by configuration), `ok` (the shared storage
+        answers a ping within STORAGE_TIMEOUT) or `unreachable` (each process counts alone meanwhile)."""
+        storage = self._shared.storage
+        if isinstance(storage, MemoryStorage):
+            return "memory"
+        return "ok" if storage.check() else "unreachable"
+
     def check(self) -> ResponseReturnValue | None:
         """A before_request hook: None to go on, or the 429 problem."""
-        if request.endpoint is None or request.endpoint == "static":
-            return None  # unrouted (404) and static files are not counted
+        if request.endpoint is None or request.endpoint in UNCOUNTED_ENDPOINTS:
+            return None  # unrouted (404), static files and health checks are not counted
         allowed, reset_at = self._hit(rate_limit_key())
         if allowed:
             return None

@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import click
 
-from registry.cli import agencies, audit, blocking, clients, db, decisions, demo, keys, serve, workflows
+from registry.cli import (
+    agencies,
+    audit,
+    blocking,
+    clients,
+    config,
+    db,
+    decisions,
+    demo,
+    health,
+    keys,
+    serve,
+    workflows,
+)
 
 
 @click.group(help="Inter-agency e-commerce violator registry (National Steering Committee 389).")
@@ -23,3 +36,5 @@ main.add_command(audit.audit)
 main.add_command(blocking.blocking)
 main.add_command(decisions.decisions)
 main.add_command(workflows.workflows)
+main.add_command(config.config)
+main.add_command(health.ready)

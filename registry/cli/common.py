@@ -77,10 +77,9 @@ def session_scope(config: Settings | None = None) -> Iterator[Session]:
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(ROOT / "migrations"))
-    config.attributes["database_url"] = database_url
-    return config
+    from registry.health import alembic_config as config_for
+
+    return config_for(database_url)
 
 
 def emit(data: Any, as_json: bool, text: str) -> None:
