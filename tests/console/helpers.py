@@ -74,3 +74,27 @@ def choose_case(client: Any, case: str = "123/QĐ-CVT") -> None:
     page = client.get("/console/case")
     answer = client.post("/console/case", data={"case": case, "csrf_token": csrf_of(page.text)})
     assert answer.status_code == 302, answer.data
+
+
+def submit_block_request(
+    client: Any, decision: Any, violation: Any, targets: str = "domain hang-gia-my-pham.vn"
+) -> Any:
+    """Submit a block request through the console's form (as the officer `client` is logged in as):
+    the raw answer, a redirect to the new request's page when it was accepted."""
+    form = client.get("/console/block-requests/new")
+    assert form.status_code == 200, form.text
+    assert decision.number in form.text
+    return client.post(
+        "/console/block-requests",
+        data={
+            "csrf_token": csrf_of(form.text),
+            "form_id": re.search(r'name="form_id" value="([^"]+)"', form.text).group(1),  # type: ignore[union-attr]
+            "action": "block_at_isp",
+            "decision_id": str(decision.id),
+            "violation_ids": [str(violation.id)],
+            "targets": targets,
+            "executors": "ISP-VNPT",
+            "valid_days": "90",
+            "reason": "Website bán mỹ phẩm giả",
+        },
+    )

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from registry.audit.models import AuditEntry
 from registry.models import BlockRequest
-from tests.console.helpers import csrf_of, local
+from tests.console.helpers import csrf_of, local, submit_block_request
 from tests.console.test_accessibility import unlabelled
 from tests.factories import agency_id, make_decision, make_violation
 
@@ -21,21 +21,7 @@ URL_PATH = "url https://hanggia-mypham.vn/san-pham/kem-tri-nam"
 
 
 def _submit(client, decision, violation, targets: str = "domain hang-gia-my-pham.vn") -> str:  # type: ignore[no-untyped-def]
-    form = client.get("/console/block-requests/new").text
-    answer = client.post(
-        "/console/block-requests",
-        data={
-            "csrf_token": csrf_of(form),
-            "form_id": re.search(r'name="form_id" value="([^"]+)"', form).group(1),
-            "action": "block_at_isp",
-            "decision_id": str(decision.id),
-            "violation_ids": [str(violation.id)],
-            "targets": targets,
-            "executors": "ISP-VNPT",
-            "valid_days": "90",
-            "reason": "Website bán mỹ phẩm giả",
-        },
-    )
+    answer = submit_block_request(client, decision, violation, targets)
     assert answer.status_code == 302, answer.text
     return local(answer.headers["Location"])
 

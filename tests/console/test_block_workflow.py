@@ -9,28 +9,12 @@ from sqlalchemy import select
 
 from registry.audit.models import AuditEntry
 from registry.models import BlockRequest
-from tests.console.helpers import choose_case, csrf_of, local, login
+from tests.console.helpers import choose_case, csrf_of, local, login, submit_block_request
 from tests.factories import make_decision, make_violation
 
 
 def _submit(console, decision, violation) -> str:  # type: ignore[no-untyped-def]
-    form = console.get("/console/block-requests/new")
-    assert form.status_code == 200, form.text
-    assert decision.number in form.text
-    answer = console.post(
-        "/console/block-requests",
-        data={
-            "csrf_token": csrf_of(form.text),
-            "form_id": re.search(r'name="form_id" value="([^"]+)"', form.text).group(1),
-            "action": "block_at_isp",
-            "decision_id": str(decision.id),
-            "violation_ids": [str(violation.id)],
-            "targets": "domain hang-gia-my-pham.vn",
-            "executors": "ISP-VNPT",
-            "valid_days": "90",
-            "reason": "Website bán mỹ phẩm giả",
-        },
-    )
+    answer = submit_block_request(console, decision, violation)
     assert answer.status_code == 302, answer.text
     return local(answer.headers["Location"])
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
-import re
 import uuid
 from datetime import date, timedelta
 
@@ -16,7 +15,7 @@ from sqlalchemy import select
 from registry.audit.models import AuditEntry
 from registry.models import Decision, Violation
 from tests.api.test_decision_documents import UNSAFE
-from tests.console.helpers import csrf_of, local
+from tests.console.helpers import csrf_of, local, submit_block_request
 from tests.console.test_accessibility import unlabelled
 from tests.factories import PDF, make_decision, make_violation, pdf_bytes
 from tests.signing import stranger, trusted
@@ -229,21 +228,7 @@ def test_the_decision_page_shows_what_rests_on_it_as_far_as_the_officer_sees(off
     hidden.summary = "Vụ việc nội bộ của QLTT"
     db.flush()
     submitter = officer("dms.an", CASE)
-    form = submitter.get("/console/block-requests/new").text
-    created = submitter.post(
-        "/console/block-requests",
-        data={
-            "csrf_token": csrf_of(form),
-            "form_id": re.search(r'name="form_id" value="([^"]+)"', form).group(1),
-            "action": "block_at_isp",
-            "decision_id": str(decision.id),
-            "violation_ids": [str(violation.id)],
-            "targets": "domain hang-gia-my-pham.vn",
-            "executors": "ISP-VNPT",
-            "valid_days": "90",
-            "reason": "Website bán mỹ phẩm giả",
-        },
-    )
+    created = submit_block_request(submitter, decision, violation)
     assert created.status_code == 302, created.text
     request_id = created.headers["Location"].rsplit("/", 1)[1]
 
