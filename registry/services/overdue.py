@@ -89,11 +89,9 @@ def _provinces(record: BlockRequest) -> tuple[str, ...]:
     return tuple(sorted({v.province for v in record.violations if v.province}))
 
 
-def _freeze_steps(session: Session, principal: Principal, now: datetime) -> list[LateStep]:
+def _freeze_steps(session: Session, supervisor: freezing.Viewer, now: datetime) -> list[LateStep]:
     orders = list(
-        session.scalars(freezing.overdue_query(freezing.reader(session, principal), now).limit(MAX_STEPS + 1))
-        .unique()
-        .all()
+        session.scalars(freezing.overdue_query(supervisor, now).limit(MAX_STEPS + 1)).unique().all()
     )
     _bounded(len(orders))
     late = freezing.late_steps(session, orders, now)
@@ -135,12 +133,14 @@ def _reads_blocks(principal: Principal) -> bool:
     return True
 
 
-def _reads_freezes(session: Session, principal: Principal) -> bool:
+def _freeze_supervisor(session: Session, principal: Principal) -> freezing.Viewer | None:
+    """The caller as the freeze workflow sees it, if it may read the overdue orders (else None)."""
     try:
-        freezing.require_supervisor(freezing.reader(session, principal))
+        supervisor = freezing.reader(session, principal)
+        freezing.require_supervisor(supervisor)
     except PermissionDenied:
-        return False
-    return True
+        return None
+    return supervisor
 
 
 def late_steps(
@@ -148,10 +148,8 @@ def late_steps(
 ) -> list[LateStep]:
     """Every late step the caller may see, earliest deadline first."""
     wanted = [workflow] if workflow else list(WORKFLOWS)
-    readable = {
-        "block_request": _reads_blocks(principal),
-        "freeze_order": _reads_freezes(session, principal),
-    }
+    supervisor = _freeze_supervisor(session, principal)
+    readable = {"block_request": _reads_blocks(principal), "freeze_order": supervisor is not None}
     if not any(readable[w] for w in wanted):
         raise PermissionDenied(
             "The overdue steps are for the Standing Office, the State Bank and the agencies that submit or "
@@ -160,8 +158,8 @@ def late_steps(
     steps: list[LateStep] = []
     if "block_request" in wanted and readable["block_request"]:
         steps += _block_steps(session, principal, now)
-    if "freeze_order" in wanted and readable["freeze_order"]:
-        steps += _freeze_steps(session, principal, now)
+    if "freeze_order" in wanted and supervisor is not None:
+        steps += _freeze_steps(session, supervisor, now)
     return sorted(steps, key=lambda s: (s.due_at, s.workflow, str(s.record_id), s.step, s.party or ""))
 
 
