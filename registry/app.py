@@ -230,6 +230,11 @@ def create_app(settings: Settings | None = None, *, session_factory: sessionmake
     from registry.api import health as health_views
 
     api.register_blueprint(health_views.blp)  # /healthz and /readyz, outside /api/v1
+    from registry.console import i18n
+    from registry.public import init_public
+
+    i18n.configure(app)  # Vietnamese first: the console's and the public pages' languages
+    init_public(app)  # the public face: no account needed
     if settings.session_key:  # the console: officers' pages (production: only with identity providers)
         from registry.console import init_console
 

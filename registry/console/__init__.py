@@ -17,7 +17,7 @@ CONSOLE_PREFIX = "/console"
 
 def init_console(app: Flask, settings: Settings) -> None:
     """Wire the console into the app: session cookie, languages, identity providers, its blueprint."""
-    from registry.console import i18n, login, session
+    from registry.console import login, session
     from registry.console.blueprint import bp
     from registry.console.pages import (  # noqa: F401 - they register their routes
         audit,
@@ -30,6 +30,5 @@ def init_console(app: Flask, settings: Settings) -> None:
     )
 
     session.configure(app, settings)
-    i18n.configure(app)
     login.configure(app, settings)
     app.register_blueprint(bp)

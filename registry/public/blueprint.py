@@ -1,0 +1,95 @@
+"""The public site's blueprint: its home page, the language switch, and its error pages."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, g, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from werkzeug.exceptions import HTTPException
+
+from registry import errors
+from registry.api.problems import http_detail, status_of
+from registry.console import i18n
+from registry.messages import translate
+
+bp = Blueprint(
+    "public",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/public/static",
+)
+
+
+def public_page(action: str) -> Callable:
+    """A page anyone may open: audited as `action`, counted against the per-address limit of the
+    public forms (REGISTRY_PUBLIC_RATE_LIMIT); over the limit, the error page with 429."""
+    from registry.api.limits import check_public_form
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            g.audit_action = action
+            limited = check_public_form()
+            if isinstance(limited, Response):  # the 429 problem, shown as a page
+                page, status = _error_page(
+                    429, translate(limited.get_json()["detail"], str(get_locale())), {}
+                )
+                return page, status, {"Retry-After": limited.headers["Retry-After"]}
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def safe_next(value: str | None) -> str:
+    """A redirect target on this site only (no open redirect): a path, never `//host`."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return url_for("public.home")
+
+
+@bp.route("/")
+def home() -> Any:
+    """What the public can do here, in the reader's language."""
+    return render_template("public/home.html")
+
+
+@bp.route("/language")
+def choose_language() -> Any:
+    """The language switch: a link (no form, no session), remembered in the console's cookie."""
+    lang = request.args.get("lang", i18n.DEFAULT_LOCALE)
+    response = make_response(redirect(safe_next(request.args.get("next"))))
+    if lang in i18n.LOCALES:
+        response.set_cookie(
+            i18n.LANG_COOKIE,
+            lang,
+            max_age=365 * 86400,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
+    return response
+
+
+@bp.errorhandler(errors.RegistryError)
+def registry_error(error: errors.RegistryError) -> Any:
+    """A refusal on a public page: the page in the reader's language, with the API's status."""
+    return _error_page(
+        status_of(error), translate(error.detail, str(get_locale())), getattr(error, "errors", None) or {}
+    )
+
+
+@bp.errorhandler(HTTPException)
+def http_error(error: HTTPException) -> Any:
+    return _error_page(error.code or 500, translate(http_detail(error) or "", str(get_locale())), {})
+
+
+def _error_page(status: int, detail_text: str, field_errors: dict[str, Any]) -> Any:
+    return render_template(
+        "public/error.html", status=status, detail_text=detail_text, field_errors=field_errors
+    ), status
