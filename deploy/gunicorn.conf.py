@@ -13,9 +13,43 @@ timeout = 30
 graceful_timeout = 30
 max_requests = 10_000
 max_requests_jitter = 1_000
-accesslog = "-"
-# The access log must carry no secrets or personal data: tokens travel in the Authorization header,
-# which is not logged, and lookups carry values (bank accounts, personal IDs) in the query string, so
-# only the path is logged (%(U)s), never the query (%(q)s) or the request line (%(r)s).
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(D)sus req=%({X-Request-Id}o)s'
+# No gunicorn access log: the registry writes one line a request itself (logger registry.access, JSON in
+# production: route, status, time, client, agency, request id; registry/api/observability.py). It logs the
+# route's rule, never the path or the query, which may carry an account number or a personal ID.
+accesslog = None
+# gunicorn's own lines (workers started, timed out) in the registry's format, JSON unless told otherwise.
+if os.environ.get("REGISTRY_LOG_FORMAT", "json") == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            }
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+        "loggers": {"gunicorn.error": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+        # The registry's own lines have their handler, with the request id (registry/logs.py).
+        "root": {"level": "INFO", "handlers": []},
+    }
+
+# Prometheus: every worker keeps its counters in files under PROMETHEUS_MULTIPROC_DIR, and a scrape of
+# /metrics on any worker adds them up (registry/metrics.py). The folder is emptied when gunicorn starts.
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "/run/registry/metrics")
+raw_env = [f"PROMETHEUS_MULTIPROC_DIR={_metrics_dir}"]
+
+
+def on_starting(server):
+    os.makedirs(_metrics_dir, exist_ok=True)
+    for name in os.listdir(_metrics_dir):
+        if name.endswith(".db"):
+            os.unlink(os.path.join(_metrics_dir, name))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 forwarded_allow_ips = os.environ.get("REGISTRY_FORWARDED_ALLOW_IPS", "127.0.0.1")

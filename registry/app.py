@@ -17,9 +17,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
-from registry import errors, health
+from registry import errors, health, logs
 from registry.api import context, inputs, problems
 from registry.api.limits import init_limits
+from registry.api.observability import init_metrics
 from registry.auth.external import ExternalVerifier
 from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
@@ -188,7 +189,7 @@ def create_app(settings: Settings | None = None, *, session_factory: sessionmake
     app.config["TESTING"] = settings.testing
     app.config["MAX_CONTENT_LENGTH"] = max(settings.max_body_bytes, settings.max_document_bytes)
     app.json = RegistryJSON(app)
-    logging.basicConfig(level=logging.INFO)
+    logs.configure(settings)  # JSON lines in production, each with its request id
 
     engine = make_engine(settings.database_url, pre_ping=False)
     # Production refuses a schema other than the migrations' head (ConfigError); the others warn.
@@ -215,6 +216,7 @@ def create_app(settings: Settings | None = None, *, session_factory: sessionmake
 
     api = RegistryApi(app)
     _serve_swagger_ui(app)
+    init_metrics(app)  # first: its after_request runs last, so the time counted includes the commit
     app.before_request(context.start_request)
     app.before_request(inputs.check_input)
     app.after_request(context.finish_request)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
@@ -85,8 +86,8 @@ class Settings:
         env="REGISTRY_ENV",
         shown="development",
         doc="`development`, `testing` or `production`. Production refuses an unsafe configuration "
-        "(no database, issuer or keys; a plain-HTTP issuer) and a database schema not at the "
-        "migrations' head.",
+        "(no database or a SQLite one, no issuer or keys, a plain-HTTP issuer, Flask's debug mode) and a "
+        "database schema not at the migrations' head.",
     )
     database_url: str = setting(
         env="REGISTRY_DATABASE_URL",
@@ -236,6 +237,21 @@ class Settings:
     console_idle_timeout: int = setting(
         900, env="REGISTRY_CONSOLE_IDLE_TIMEOUT", doc="Seconds an idle console session lasts (60-28800)."
     )
+    # Observability (registry/logs.py, registry/metrics.py).
+    log_format: str = setting(
+        "text",
+        env="REGISTRY_LOG_FORMAT",
+        shown="json in production, text otherwise",
+        doc="`json`: one JSON object a line (time, level, logger, message, the request id); `text`: for "
+        "a terminal.",
+    )
+    metrics_token_sha256: str | None = setting(
+        None,
+        env="REGISTRY_METRICS_TOKEN_SHA256",
+        shown="none: `/metrics` answers 404",
+        doc="Hex SHA-256 of the bearer token the Prometheus scraper sends to `/metrics` "
+        '(`printf %s "$TOKEN" | sha256sum`); only the hash is configured.',
+    )
 
     @property
     def development_idp(self) -> bool:
@@ -352,10 +368,27 @@ class Settings:
             session_key=overrides.pop("session_key", None)
             or (_key_from_env_or_file(env, "session_key", var_dir, production) if console_login else b""),
             console_idle_timeout=integer("REGISTRY_CONSOLE_IDLE_TIMEOUT", 900),
+            log_format=env.get("REGISTRY_LOG_FORMAT") or ("json" if production else "text"),
+            metrics_token_sha256=(env.get("REGISTRY_METRICS_TOKEN_SHA256") or "").strip().lower() or None,
             sequencer_max_lag=integer("REGISTRY_SEQUENCER_MAX_LAG", 60),
         )
         if production and not settings.issuer.startswith("https://"):
             raise ConfigError("REGISTRY_ISSUER must be an https:// URL in production")
+        if production and settings.database_url.startswith("sqlite"):
+            raise ConfigError(
+                "REGISTRY_DATABASE_URL names a SQLite database; production needs PostgreSQL "
+                "(SQLite is the development default: one writer, no replica, no concurrent sequencer)"
+            )
+        if production and env.get("FLASK_DEBUG", "").strip().lower() not in ("", "0", "false", "no"):
+            raise ConfigError(
+                "FLASK_DEBUG is set; production refuses Flask's debug mode (it runs code sent by a browser)"
+            )
+        if settings.log_format not in ("json", "text"):
+            raise ConfigError(f"REGISTRY_LOG_FORMAT must be json or text, got {settings.log_format!r}")
+        if settings.metrics_token_sha256 is not None and not re.fullmatch(
+            "[0-9a-f]{64}", settings.metrics_token_sha256
+        ):
+            raise ConfigError("REGISTRY_METRICS_TOKEN_SHA256 must be 64 hexadecimal digits (a SHA-256)")
         if not 300 <= settings.token_lifetime <= 900:
             raise ConfigError("REGISTRY_TOKEN_LIFETIME must be between 300 and 900 seconds (5-15 minutes)")
         if not 60 <= settings.console_idle_timeout <= 8 * 3600:

@@ -46,6 +46,30 @@ def test_production_needs_https_issuer_and_well_formed_keys():
         Settings.from_env({**PRODUCTION, "REGISTRY_DATA_KEY": "not base64!"})
 
 
+@pytest.mark.parametrize(
+    ("unsafe", "message"),
+    [
+        ({"REGISTRY_DATABASE_URL": "sqlite:////var/lib/registry/registry.sqlite3"}, "SQLite"),
+        ({"FLASK_DEBUG": "1"}, "debug mode"),
+        ({"FLASK_DEBUG": "true"}, "debug mode"),
+        ({"REGISTRY_LOG_FORMAT": "xml"}, "json or text"),
+        ({"REGISTRY_METRICS_TOKEN_SHA256": "secret"}, "64 hexadecimal digits"),
+    ],
+)
+def test_production_refuses_an_unsafe_configuration(unsafe, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env({**PRODUCTION, **unsafe})
+
+
+def test_production_logs_json_and_development_text_unless_told(tmp_path):
+    assert Settings.from_env(PRODUCTION).log_format == "json"
+    assert Settings.from_env({**PRODUCTION, "REGISTRY_LOG_FORMAT": "text"}).log_format == "text"
+    assert Settings.from_env({"REGISTRY_VAR_DIR": str(tmp_path)}).log_format == "text"
+    # Debug off is fine in production, and development does not care.
+    assert Settings.from_env({**PRODUCTION, "FLASK_DEBUG": "0"}).production
+    assert Settings.from_env({"REGISTRY_VAR_DIR": str(tmp_path), "FLASK_DEBUG": "1"}).env == "development"
+
+
 def test_development_generates_and_keeps_keys_under_var(tmp_path):
     first = Settings.from_env({"REGISTRY_VAR_DIR": str(tmp_path)})
     second = Settings.from_env({"REGISTRY_VAR_DIR": str(tmp_path)})

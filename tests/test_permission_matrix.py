@@ -249,6 +249,7 @@ OUTSIDE_THE_API = {
     ("GET", "/oauth/authorize"): "development identity provider's login page (not in production)",
     ("POST", "/oauth/authorize"): "development identity provider's login page (not in production)",
     ("GET", "/static/<path:filename>"): "Flask's static files",
+    ("GET", "/metrics"): "Prometheus: its own token, hashed in the settings (tests/test_observability.py)",
     ("GET", "/"): "the public site's start page: no data (tests/public)",
     ("GET", "/language"): "the public site's language switch: a cookie, no data (tests/public)",
     ("GET", "/public/static/<path:filename>"): "the public site's stylesheet and scripts",

@@ -71,8 +71,8 @@ def rate_limit_key() -> str:
 
 
 # Not counted: static files, and the health checks a load balancer polls (registry/api/health.py),
-# which must never be refused with a 429 nor look a token up in the database.
-UNCOUNTED_ENDPOINTS = frozenset({"static", "health.healthz", "health.readyz"})
+# which must never be refused with a 429 nor look a token up in the database, and Prometheus's scrape.
+UNCOUNTED_ENDPOINTS = frozenset({"static", "health.healthz", "health.readyz", "metrics.metrics"})
 
 BATCH = 10  # requests a process counts before adding them to the shared storage in one call
 BATCH_SECONDS = 0.25  # ... or after this long, whichever comes first

@@ -61,6 +61,11 @@ def serve(host: str, port: int) -> None:
     from registry.config import development_issuer
 
     config = settings(served=(host, port))
+    if config.production:
+        raise click.ClickException(
+            "registry serve is the development server; production runs gunicorn "
+            "(gunicorn -c deploy/gunicorn.conf.py 'registry.wsgi:app', deploy/README.md)"
+        )
     app = create_app(config)
     base = development_issuer(host, port)
     click.echo(f"API docs:      {base}/api/v1/docs")
