@@ -68,3 +68,24 @@ def test_serve_prints_the_console_and_the_demo_logins(cli_env, served):
         assert officer.sub in result.output and officer.agency in result.output
     login = served["app"].test_client().get("/console/login")
     assert login.status_code == 200 and 'id="login-dev"' in login.text
+
+
+def test_production_does_not_run_the_development_server(monkeypatch):
+    """`registry serve` is Werkzeug's server: production is told to run gunicorn instead."""
+    import base64
+
+    from click.testing import CliRunner
+
+    from registry.cli import main
+
+    key = base64.b64encode(b"k" * 32).decode()
+    env = {
+        "REGISTRY_ENV": "production",
+        "REGISTRY_DATABASE_URL": "postgresql://registry@127.0.0.1:1/registry",
+        "REGISTRY_ISSUER": "https://registry.example.gov.vn",
+        "REGISTRY_DATA_KEY": key,
+        "REGISTRY_LOOKUP_KEY": key,
+    }
+    result = CliRunner().invoke(main, ["serve"], env=env)
+    assert result.exit_code != 0
+    assert "development server" in result.output and "gunicorn" in result.output
