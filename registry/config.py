@@ -237,6 +237,14 @@ class Settings:
     console_idle_timeout: int = setting(
         900, env="REGISTRY_CONSOLE_IDLE_TIMEOUT", doc="Seconds an idle console session lasts (60-28800)."
     )
+    job_queue: str = setting(
+        "inline",
+        env="REGISTRY_JOB_QUEUE",
+        doc="Where long jobs (screenings over 10,000 items) run: `inline`, a thread of the web process "
+        "(development); `redis://host:6379/2`, RQ workers started with `registry jobs worker` "
+        "(production; a job survives a restart). registry/jobs.py.",
+        secret=True,
+    )
     # Observability (registry/logs.py, registry/metrics.py).
     log_format: str = setting(
         "text",
@@ -368,6 +376,7 @@ class Settings:
             session_key=overrides.pop("session_key", None)
             or (_key_from_env_or_file(env, "session_key", var_dir, production) if console_login else b""),
             console_idle_timeout=integer("REGISTRY_CONSOLE_IDLE_TIMEOUT", 900),
+            job_queue=env.get("REGISTRY_JOB_QUEUE") or "inline",
             log_format=env.get("REGISTRY_LOG_FORMAT") or ("json" if production else "text"),
             metrics_token_sha256=(env.get("REGISTRY_METRICS_TOKEN_SHA256") or "").strip().lower() or None,
             sequencer_max_lag=integer("REGISTRY_SEQUENCER_MAX_LAG", 60),
@@ -382,6 +391,12 @@ class Settings:
         if production and env.get("FLASK_DEBUG", "").strip().lower() not in ("", "0", "false", "no"):
             raise ConfigError(
                 "FLASK_DEBUG is set; production refuses Flask's debug mode (it runs code sent by a browser)"
+            )
+        if settings.job_queue != "inline" and not settings.job_queue.startswith(
+            ("redis://", "rediss://", "unix://")
+        ):
+            raise ConfigError(
+                f"REGISTRY_JOB_QUEUE must be inline or a redis:// URL, got {settings.job_queue!r}"
             )
         if settings.log_format not in ("json", "text"):
             raise ConfigError(f"REGISTRY_LOG_FORMAT must be json or text, got {settings.log_format!r}")

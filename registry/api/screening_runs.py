@@ -5,11 +5,12 @@ the API."""
 
 from __future__ import annotations
 
-import threading
+import functools
 from typing import Any
 
 from flask import after_this_request, current_app
 
+from registry import jobs
 from registry.api.context import (
     app_state,
     audit_change,
@@ -27,36 +28,23 @@ from registry.services import screening as service
 MAX_SCREENING_BODY = 48 * 1024 * 1024
 
 
-def start_job(job_id: Any, items: list[dict[str, Any]], principal: Principal) -> None:
-    """In-process: a thread with its own session, started once the submission has committed.
-
-    Under testing the job runs in the request, in its transaction.
-    """
+def start_job(job_id: Any) -> None:
+    """Hand the job to the job queue once the submission has committed (registry/jobs.py): RQ's queue,
+    or (inline) a thread of this process. Under testing the job runs in the request, in its transaction.
+    A job the queue never got (Redis down) stays queued; the workflows' tick queues it again."""
     registry = app_state()
-    if current_app.testing:
-        service.run_job(
-            db(), cipher=registry.cipher, principal=principal, job_id=job_id, items=items, commit=db().flush
-        )
+    if current_app.testing and registry.settings.job_queue == jobs.INLINE:
+        service.run_job(db(), cipher=registry.cipher, job_id=job_id, commit=db().flush)
         return
-
-    def run() -> None:
-        session = registry.sessionmaker()
-        try:
-            service.run_job(
-                session,
-                cipher=registry.cipher,
-                principal=principal,
-                job_id=job_id,
-                items=items,
-                commit=session.commit,
-            )
-        finally:
-            session.close()
+    runner = jobs.Runner(registry.sessionmaker, registry.cipher)
+    if registry.settings.job_queue == jobs.INLINE:
+        start = functools.partial(jobs.start_in_thread, runner, job_id)
+    else:
+        start = functools.partial(jobs.enqueuer(registry.settings, runner), job_id)
 
     @after_this_request
     def start_after_commit(response: Any) -> Any:
-        thread = threading.Thread(target=run, name=f"screening-{job_id}", daemon=True)
-        response.call_on_close(thread.start)
+        response.call_on_close(start)
         return response
 
 
@@ -64,12 +52,12 @@ def submit(items: list[dict[str, Any]], principal: Principal) -> service.Screeni
     """The answer to a list of up to MAX_ITEMS (audited: its list hash and matches), or the job that
     will answer a longer one (audited: the job, and the hash of the list as submitted)."""
     if len(items) > service.MAX_ITEMS:
-        job = service.create_job(db(), principal=principal, total=len(items))
+        job = service.create_job(db(), principal=principal, items=items, cipher=app_state().cipher)
         audit_resource("screening", job.id)
         submitted = service.list_elements(service.raw_inputs(items), app_state().cipher, unparsed="submitted")
         audit_change(submitted)
         audit_detail(items=len(items), job=True)
-        start_job(job.id, items, principal)
+        start_job(job.id)
         return job
     answer = service.screen(db(), cipher=app_state().cipher, principal=principal, items=items)
     audit_change_digest(answer.list_sha256)  # change_hash(answer.elements), computed once

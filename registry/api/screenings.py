@@ -67,8 +67,10 @@ def get_screening(args: dict[str, Any], job_id: Any):
     """Progress of a screening job, and its answer (paged) once done
 
     Only the submitting agency sees a job. Fetching the answer is audited with the list hash and the
-    number of matches. A job without progress for 10 minutes lost the server process that ran it (a
-    restart) and is reported `failed`: submit the list again.
+    number of matches. A job runs in the job queue's workers and keeps each part's answer (10,000 items)
+    as it is done: a worker stopped mid-job is followed by another that goes on after the last part done
+    (the job is queued again after 10 minutes without progress). A job that has stopped three runs, or was
+    submitted before jobs were resumable, is reported `failed`: submit the list again.
     """
     reveal(args["sensitive"])
     job, results = runs.read_job(job_id, caller())

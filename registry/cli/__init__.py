@@ -14,6 +14,7 @@ from registry.cli import (
     decisions,
     demo,
     health,
+    jobs,
     keys,
     serve,
     workflows,
@@ -38,3 +39,4 @@ main.add_command(decisions.decisions)
 main.add_command(workflows.workflows)
 main.add_command(config.config)
 main.add_command(health.ready)
+main.add_command(jobs.jobs)

@@ -23,7 +23,7 @@ from registry.models.freezing import (
     TransactionDelayNotice,
 )
 from registry.models.idempotency import IdempotencyRecord
-from registry.models.screening import JobStatus, ScreeningJob
+from registry.models.screening import JobStatus, ScreeningJob, ScreeningJobPart
 from registry.models.sharing import RecordShare, SharedRecord, Visibility, VisibilityChange
 from registry.models.subject import Identifier, Link, LinkSource, Subject, SubjectKind
 from registry.models.violation import (
@@ -76,6 +76,7 @@ __all__ = [
     "Referral",
     "RevokedToken",
     "ScreeningJob",
+    "ScreeningJobPart",
     "SharedInfrastructure",
     "SharedRecord",
     "SignatureStatus",

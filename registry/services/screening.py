@@ -30,8 +30,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import rfc8785
-from sqlalchemy import ColumnElement, Text, any_, bindparam, cast, distinct, func, select
+from sqlalchemy import ColumnElement, Text, any_, bindparam, cast, delete, distinct, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
@@ -45,6 +46,7 @@ from registry.models import (
     JobStatus,
     Link,
     ScreeningJob,
+    ScreeningJobPart,
     Subject,
     Violation,
     violation_identifier,
@@ -480,56 +482,87 @@ def screen(
 INTERRUPTED_AFTER = timedelta(minutes=10)
 
 
-def create_job(session: Session, *, principal: Principal, total: int) -> ScreeningJob:
+def create_job(
+    session: Session, *, principal: Principal, items: Sequence[dict[str, Any]], cipher: FieldCipher
+) -> ScreeningJob:
+    """A queued job holding its list (encrypted: it may name accounts and personal IDs) and the
+    submitting caller, for whichever worker runs it (registry/jobs.py)."""
     job = ScreeningJob(
+        id=uuid.uuid4(),
         agency_id=principal.agency_id,
         client_id=principal.client_id,
         officer=principal.officer,
         status=JobStatus.QUEUED,
-        total=total,
+        total=len(items),
         processed=0,
         list_sha256="",
+        caller=_caller_of(principal),
     )
+    job.items_enc = _seal(list(items), cipher, f"screening-list:{job.id}")
     session.add(job)
     session.flush()
     return job
 
 
-def _seal(results: list[dict[str, Any]], cipher: FieldCipher, job_id: uuid.UUID) -> bytes:
-    packed = zlib.compress(json.dumps(results, default=str, separators=(",", ":")).encode(), 6)
-    return cipher.encrypt(base64.b64encode(packed).decode(), f"screening:{job_id}")
+def _caller_of(principal: Principal) -> dict[str, Any]:
+    return {
+        "client_id": principal.client_id,
+        "agency": principal.agency,
+        "agency_id": principal.agency_id,
+        "agency_kind": principal.agency_kind,
+        "scopes": sorted(principal.scopes),
+        "officer": principal.officer,
+        "issuer": principal.issuer,
+    }
+
+
+def _principal_of(caller: dict[str, Any]) -> Principal:
+    return Principal(**{**caller, "scopes": frozenset(caller["scopes"])})
+
+
+def _seal(value: Any, cipher: FieldCipher, context: str) -> bytes:
+    packed = zlib.compress(json.dumps(value, default=str, separators=(",", ":")).encode(), 6)
+    return cipher.encrypt(base64.b64encode(packed).decode(), context)
+
+
+def _unseal(sealed: bytes, cipher: FieldCipher, context: str) -> Any:
+    return json.loads(zlib.decompress(base64.b64decode(cipher.decrypt(sealed, context))))
 
 
 def job_results(job: ScreeningJob, cipher: FieldCipher) -> list[dict[str, Any]]:
     if job.result_enc is None:
         return []
-    packed = base64.b64decode(cipher.decrypt(job.result_enc, f"screening:{job.id}"))
-    return json.loads(zlib.decompress(packed))
+    return _unseal(job.result_enc, cipher, f"screening:{job.id}")
 
 
-def run_job(
-    session: Session,
-    *,
-    cipher: FieldCipher,
-    principal: Principal,
-    job_id: uuid.UUID,
-    items: Sequence[dict[str, Any]],
-    commit: Callable[[], None],
-) -> None:
-    """Screen the list MAX_ITEMS at a time, committing progress after each part.
+def run_job(session: Session, *, cipher: FieldCipher, job_id: uuid.UUID, commit: Callable[[], None]) -> None:
+    """Screen the job's list MAX_ITEMS at a time, keeping each part's answer as it is committed; a run
+    that finds parts done (a stopped worker's) goes on after them. The answer is assembled once every
+    part is done, and the list and the parts are then deleted.
 
-    The caller's visibility is that of the submitting principal, as it stood when the job ran.
+    The caller's visibility is that of the submitting client, as it stood when each part ran. A job
+    already done or failed, or gone (its submission rolled back), is left alone.
     """
     job = session.get(ScreeningJob, job_id)
-    if job is None:  # the submission was rolled back
+    if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED):
+        return
+    if job.items_enc is None or job.caller is None:  # submitted before jobs were resumable
+        _fail(session, job_id, INTERRUPTED, commit)
         return
     job.status = JobStatus.RUNNING
+    job.attempts += 1
+    attempt = job.attempts
     commit()
-    results: list[dict[str, Any]] = []
-    elements: list[list[str]] = []
-    matches = 0
     try:
+        items = _unseal(job.items_enc, cipher, f"screening-list:{job.id}")
+        principal = _principal_of(job.caller)
+        done = set(session.scalars(select(ScreeningJobPart.start).where(ScreeningJobPart.job_id == job.id)))
         for start in range(0, len(items), MAX_ITEMS):
+            if start in done:
+                continue
+            session.refresh(job)
+            if job.attempts != attempt or job.status != JobStatus.RUNNING:
+                return  # another run took the job over (it was queued again): that one goes on
             part = screen(
                 session,
                 cipher=cipher,
@@ -537,24 +570,53 @@ def run_job(
                 items=items[start : start + MAX_ITEMS],
                 offset=start,
             )
-            results += part.results
-            elements += part.elements
-            matches += part.matches
-            job.processed = len(results)
+            sealed = _seal([part.results, part.elements], cipher, f"screening-part:{job.id}:{start}")
+            session.add(
+                ScreeningJobPart(
+                    job_id=job.id, start=start, size=len(part.results), matches=part.matches, sealed=sealed
+                )
+            )
+            job.processed = min(job.total, job.processed + len(part.results))
             commit()
-        job.result_enc = _seal(results, cipher, job.id)
-        job.list_sha256 = list_hash(elements)
-        job.matches = matches
-        job.status = JobStatus.DONE
+        _assemble(session, job, cipher)
+    except IntegrityError:  # a part stored meanwhile by another run of the job: that one goes on
+        session.rollback()
+        return
     except Exception:
         log.exception("screening job %s failed", job_id)
         session.rollback()
-        job = session.get(ScreeningJob, job_id)
-        if job is None:
-            return
-        job.status = JobStatus.FAILED
-        job.error = "The screening failed; submit the list again or contact the registry."
+        _fail(session, job_id, "The screening failed; submit the list again or contact the registry.", commit)
+        return
+    commit()
+
+
+def _assemble(session: Session, job: ScreeningJob, cipher: FieldCipher) -> None:
+    parts = session.scalars(
+        select(ScreeningJobPart).where(ScreeningJobPart.job_id == job.id).order_by(ScreeningJobPart.start)
+    ).all()
+    results: list[dict[str, Any]] = []
+    elements: list[list[str]] = []
+    for part in parts:
+        part_results, part_elements = _unseal(part.sealed, cipher, f"screening-part:{job.id}:{part.start}")
+        results += part_results
+        elements += part_elements
+    job.result_enc = _seal(results, cipher, f"screening:{job.id}")
+    job.list_sha256 = list_hash(elements)
+    job.matches = sum(part.matches for part in parts)
+    job.processed = job.total
+    job.status = JobStatus.DONE
     job.finished_at = utcnow()
+    job.items_enc = None  # the list is not kept longer than its job
+    for part in parts:
+        session.delete(part)
+
+
+def _fail(session: Session, job_id: uuid.UUID, error: str, commit: Callable[[], None]) -> None:
+    job = session.get(ScreeningJob, job_id)
+    if job is None:
+        return
+    job.status, job.error, job.finished_at, job.items_enc = JobStatus.FAILED, error, utcnow(), None
+    session.execute(delete(ScreeningJobPart).where(ScreeningJobPart.job_id == job_id))
     commit()
 
 
@@ -573,11 +635,12 @@ def get_job(session: Session, *, principal: Principal, job_id: Any) -> Screening
 
 
 INTERRUPTED = "The screening was interrupted (the server restarted); submit the list again."
+MAX_ATTEMPTS = 3  # runs of one job: a list that stops every worker it meets is failed, not retried for ever
 
 
-def interrupted(job: ScreeningJob, now: datetime | None = None) -> bool:
-    """Whether a queued or running job lost the process that ran it (no progress for INTERRUPTED_AFTER):
-    shown as failed at once, and marked failed by `tick`."""
+def stalled(job: ScreeningJob, now: datetime | None = None) -> bool:
+    """A queued or running job with no progress for INTERRUPTED_AFTER: its worker stopped, or the queue
+    lost it (the workflows' tick queues it again)."""
     last_progress = job.updated_at or job.created_at
     return (
         job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
@@ -585,18 +648,35 @@ def interrupted(job: ScreeningJob, now: datetime | None = None) -> bool:
     )
 
 
-def tick(session: Session, *, now: datetime) -> dict[str, int]:
-    """For `registry workflows tick`: mark failed the jobs whose process was lost (reads only show it)."""
+def interrupted(job: ScreeningJob, now: datetime | None = None) -> bool:
+    """Whether a stalled job cannot go on (it kept no list, or has used its attempts): shown as failed at
+    once, and marked failed by `tick`. A stalled job that can go on is shown as it is."""
+    return stalled(job, now) and (job.items_enc is None or job.attempts >= MAX_ATTEMPTS)
+
+
+def tick(
+    session: Session, *, now: datetime, requeue: Callable[[uuid.UUID], None] | None = None
+) -> dict[str, int]:
+    """For `registry workflows tick`: fail the stalled jobs that cannot go on, and hand the others to
+    `requeue` (the job queue's; registry/jobs.py). Without one, stalled jobs are only counted."""
     stale = session.scalars(
         select(ScreeningJob).where(
             ScreeningJob.status.in_((JobStatus.QUEUED, JobStatus.RUNNING)),
             func.coalesce(ScreeningJob.updated_at, ScreeningJob.created_at) < now - INTERRUPTED_AFTER,
         )
     ).all()
+    failed = requeued = 0
     for job in stale:
-        job.status, job.error, job.finished_at = JobStatus.FAILED, INTERRUPTED, now
+        if interrupted(job, now):
+            job.status, job.error, job.finished_at, job.items_enc = JobStatus.FAILED, INTERRUPTED, now, None
+            failed += 1
+        elif requeue is not None:
+            job.status, job.updated_at = JobStatus.QUEUED, now
+            session.flush()
+            requeue(job.id)  # a worker that starts it before this commits runs it all the same
+            requeued += 1
     session.flush()
-    return {"screenings_failed": len(stale)}
+    return {"screenings_failed": failed, "screenings_requeued": requeued}
 
 
 # -- match-only answers ---------------------------------------------------------------------------------

@@ -166,6 +166,7 @@ def test_empty_or_malformed_lists_are_422(client, actors):
 
 
 def test_a_job_whose_process_stopped_is_reported_failed_not_running_for_ever(client, actors, db):
+    """A job that kept no list (as before jobs were resumable) cannot go on: failed, said at once."""
     from datetime import timedelta
 
     from registry.db import utcnow
@@ -199,7 +200,7 @@ def test_a_job_whose_process_stopped_is_reported_failed_not_running_for_ever(cli
 
     db.expire_all()
     assert db.get(ScreeningJob, jobs["abandoned"]).status == JobStatus.RUNNING
-    assert screening.tick(db, now=utcnow()) == {"screenings_failed": 1}
+    assert screening.tick(db, now=utcnow()) == {"screenings_failed": 1, "screenings_requeued": 0}
     db.expire_all()
     recorded = db.get(ScreeningJob, jobs["abandoned"])
     assert recorded.status == JobStatus.FAILED and recorded.error == abandoned.json["error"]

@@ -1,0 +1,39 @@
+"""`registry jobs worker`: a process of the job queue (registry/jobs.py), as many as the load needs."""
+
+from __future__ import annotations
+
+import click
+
+from registry.cli.common import settings
+
+
+@click.group(help="The job queue's workers (screenings of long lists).")
+def jobs() -> None:
+    pass
+
+
+@jobs.command(
+    help="Run jobs from the queue (REGISTRY_JOB_QUEUE=redis://...) until stopped; with --burst, until "
+    "the queue is empty. A worker stopped mid-job loses at most the part it was screening: `registry "
+    "workflows tick` queues a stalled job again and the next worker goes on from there."
+)
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+def worker(burst: bool) -> None:
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from registry import jobs as queue
+    from registry import logs
+
+    config = settings()
+    if config.job_queue == queue.INLINE:
+        raise click.ClickException(
+            "REGISTRY_JOB_QUEUE is inline: jobs run in the web process. "
+            "Set it to a redis:// URL to run workers."
+        )
+    logs.configure(config)
+    queue.configure_worker(config)
+    connection = Redis.from_url(config.job_queue)
+    SimpleWorker([Queue(queue.QUEUE_NAME, connection=connection)], connection=connection).work(
+        burst=burst, with_scheduler=False
+    )
