@@ -3,12 +3,9 @@ mid-job is followed by one that goes on from the last part done; with RQ workers
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from datetime import timedelta
@@ -23,8 +20,9 @@ from registry.db import utcnow
 from registry.models import JobStatus, ScreeningJob, ScreeningJobPart
 from registry.services import screening
 from tests.auth.test_limits import redis_url  # noqa: F401 - the fixture
-from tests.factories import DATA_KEY, LOOKUP_KEY, Actors
+from tests.factories import Actors
 from tests.screening.helpers import SCREENINGS
+from tests.servers import registry, registry_env
 
 TAX = "0100109106"
 
@@ -140,23 +138,12 @@ def _processed(engine, job_id: uuid.UUID) -> int:  # type: ignore[no-untyped-def
 
 
 def _worker(database: str, queue: str, tmp_path: Path, *, burst: bool) -> subprocess.Popen:
-    """`registry jobs worker` in a process of its own, as deploy/registry-jobs-worker.service runs it."""
-    env = {
-        **os.environ,
-        "REGISTRY_ENV": "testing",
-        "REGISTRY_DATABASE_URL": database,
-        "REGISTRY_DATA_KEY": base64.b64encode(DATA_KEY).decode(),
-        "REGISTRY_LOOKUP_KEY": base64.b64encode(LOOKUP_KEY).decode(),
-        "REGISTRY_JOB_QUEUE": queue,
-        "REGISTRY_VAR_DIR": str(tmp_path),
-    }
-    command = [
-        str(Path(sys.executable).parent / "registry"),
-        "jobs",
-        "worker",
-        *(["--burst"] if burst else []),
-    ]
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    """`registry jobs worker` in a process of its own, as deploy/registry-jobs-worker@.service runs it."""
+    env = registry_env(database, tmp_path / "var", REGISTRY_JOB_QUEUE=queue)
+    burst_option = ["--burst"] if burst else []
+    return registry(
+        "jobs", "worker", *burst_option, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def test_a_worker_killed_mid_job_loses_nothing_and_the_next_one_finishes(queued_app, tmp_path):
