@@ -378,7 +378,13 @@ def finish_request(response: Response) -> Response:
         log.exception("could not commit request %s", g.get("request_id"))
         if current_app.testing:
             raise
-        return problem(503, detail=msg("The registry could not record this request; nothing was changed."))
+        refused = problem(
+            503,
+            "database-unavailable",
+            msg("The registry could not record this request; nothing was changed."),
+        )
+        refused.headers["Retry-After"] = "1"
+        return refused
     finally:
         session.close()
 

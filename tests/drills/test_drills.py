@@ -6,6 +6,8 @@ restored. Each one ends with `registry audit verify` over the log.
 - A backup (`pg_dump`) restored into a new database verifies against the checkpoint saved before it.
 - A gunicorn worker killed in the middle of a write leaves no partial record and no audit entry for that
   request; the next request is served by the worker gunicorn starts in its place.
+- PostgreSQL restarted under load (a cluster of the drill's own): requests fail with a clean 503 while it
+  is down, and succeed again without a restart of the registry.
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ import uuid
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import func, select, text
 
 from registry.app import create_app
 from registry.audit.models import AuditEntry, AuditLeaf
 from registry.models import Subject
-from tests.databases import admin_execute
+from tests.databases import admin_execute, alembic_config
 from tests.factories import Actors
-from tests.servers import call, gunicorn, registry, registry_env
+from tests.servers import call, free_port, gunicorn, registry, registry_env
 
 # `app`: the CLI's settings configure the process's rule files; the test app's are put back after each.
 pytestmark = [pytest.mark.postgres_only, pytest.mark.usefixtures("app")]
@@ -251,3 +254,79 @@ def _post(base: str, headers: dict[str, str], name: str) -> int:
     except OSError:
         return 0
     return status
+
+
+# -- PostgreSQL restarted under load: a cluster of the drill's own, so that the suite's is not touched ----
+
+
+@pytest.fixture
+def own_cluster(tmp_path):
+    """A PostgreSQL cluster made for the drill with Debian's tools (as root), dropped at the end."""
+    if os.geteuid() != 0 or not shutil.which("pg_createcluster"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("the restart drill needs root and Debian's pg_createcluster in CI")
+        pytest.skip("the restart drill needs root and Debian's pg_createcluster (CI has both)")
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    name, port = f"drill{uuid.uuid4().hex[:6]}", free_port()
+    made = subprocess.run(  # noqa: S603
+        [_tool("pg_createcluster"), version, name, "-p", str(port), "--start", "--", "--auth=trust"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    try:
+        base = f"postgresql://postgres@127.0.0.1:{port}"
+        admin_execute(f"{base}/postgres", 'CREATE DATABASE "registry"')
+        command.upgrade(alembic_config(url=f"{base}/registry"), "heads")
+        yield f"{base}/registry", [_tool("pg_ctlcluster"), version, name]
+    finally:
+        subprocess.run([_tool("pg_dropcluster"), version, name, "--stop"], capture_output=True, check=False)  # noqa: S603
+
+
+def test_postgresql_restarted_under_load_fails_cleanly_and_recovers(settings, own_cluster, tmp_path):
+    url, control = own_cluster
+    app = create_app(dataclasses.replace(settings, database_url=url))
+    session = app.extensions["registry"].sessionmaker()
+    headers = Actors(app, session).headers("MOIT-DMS")
+    session.commit()
+    answers: list[tuple[float, int, str]] = []
+    stop = threading.Event()
+    # Not `testing`: under testing the registry raises what it would answer with a 503 (no test passes
+    # on a silent error), and gunicorn would answer 500.
+    env = registry_env(url, tmp_path / "var", REGISTRY_ENV="development")
+    with gunicorn(env, tmp_path, workers=2) as server:
+
+        def load() -> None:
+            while not stop.is_set():
+                try:
+                    status, body = call(f"{server.base}/api/v1/subjects", headers=headers)
+                except OSError as exc:
+                    status, body = 0, type(exc).__name__
+                answers.append((time.monotonic(), status, body))
+
+        loaders = [threading.Thread(target=load) for _ in range(2)]
+        for loader in loaders:
+            loader.start()
+        time.sleep(1.0)
+        restarted = subprocess.run(  # noqa: S603
+            [*control, "restart", "-m", "fast"], capture_output=True, text=True, check=False
+        )
+        back = time.monotonic()
+        time.sleep(4.0)
+        stop.set()
+        for loader in loaders:
+            loader.join(timeout=30)
+    session.close()
+    app.extensions["registry"].engine.dispose()
+    assert restarted.returncode == 0, restarted.stderr
+    statuses = [status for _, status, _ in answers]
+    assert statuses.count(200) > 10
+    # Every answer is a 200 or a clean 503 problem; never a 500, never a dropped connection.
+    assert set(statuses) <= {200, 503}, sorted(set(statuses))
+    assert 503 in statuses, "no request met the restart: the drill showed nothing"
+    assert all(
+        json.loads(body)["type"].endswith("database-unavailable") for _, s, body in answers if s == 503
+    )
+    # Back without restarting the registry: everything from two seconds after the restart on is a 200.
+    assert {status for at, status, _ in answers if at > back + 2} == {200}
