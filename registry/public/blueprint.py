@@ -24,6 +24,24 @@ bp = Blueprint(
 )
 
 
+# The console's policy (registry/console/session.py), and the public pages' scripts may call the public
+# API of this origin (the range query hashes in the browser and asks for a prefix).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+@bp.after_request
+def secure_headers(response: Response) -> Response:
+    """Every public page: no script but ours, no framing, no referrer sent elsewhere, nothing cached."""
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def public_page(action: str) -> Callable:
     """A page anyone may open: audited as `action`, counted against the per-address limit of the
     public forms (REGISTRY_PUBLIC_RATE_LIMIT); over the limit, the error page with 429."""

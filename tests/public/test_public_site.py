@@ -35,3 +35,15 @@ def test_the_language_switch_goes_nowhere_else(client, target: str) -> None:
 def test_an_unknown_language_changes_nothing(client) -> None:
     switched = client.get("/language?lang=fr&next=/")
     assert "Set-Cookie" not in switched.headers
+
+
+def test_public_pages_run_only_our_scripts_and_cannot_be_framed(client) -> None:
+    page = client.get("/")
+    policy = page.headers["Content-Security-Policy"]
+    assert (
+        "script-src 'self'" in policy
+        and "frame-ancestors 'none'" in policy
+        and "default-src 'none'" in policy
+    )
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get("/public/static/public.css").headers["Content-Security-Policy"] == policy
