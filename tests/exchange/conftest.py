@@ -68,7 +68,9 @@ def data(client, actors, db, partner) -> Data:  # type: ignore[no-untyped-def]
         found.ids[f"link:{value}"] = created["id"]
         return created["identifier_id"]
 
-    def case(key: str, subject: str, identifiers: list[str], visibility: str, status: str = "confirmed") -> None:
+    def case(
+        key: str, subject: str, identifiers: list[str], visibility: str, status: str = "confirmed"
+    ) -> None:
         created = create_violation(
             client, owner, [subject], identifiers, status=status, **_sharing(visibility)
         )

@@ -81,7 +81,10 @@ def test_relationships_sightings_and_blocks_point_at_exported_objects(client, ac
         for r in bundle.objects
         if r.type == "relationship" and r.relationship_type == "mitigates"
     }
-    assert blocked == {"[domain-name:value = 'chan-cong-khai.vn']", "[ipv4-addr:value ISSUBSET '198.51.100.0/24']"}
+    assert blocked == {
+        "[domain-name:value = 'chan-cong-khai.vn']",
+        "[ipv4-addr:value ISSUBSET '198.51.100.0/24']",
+    }
     for one in bundle.objects:
         for ref in one.get("object_marking_refs", []):
             assert ref in by_id
@@ -105,7 +108,9 @@ def test_a_partner_gets_no_personal_data(client, actors, data) -> None:  # type:
     partner = stix2.parse(_pull(client, actors.headers(PARTNER)).get_data(as_text=True), allow_custom=False)
     names = {one.name for one in partner.objects if one.type == "identity"}
     assert "Công ty Riêng" not in names  # another agency's owner-only seller
-    individuals = [one for one in partner.objects if one.type == "identity" and one.identity_class == "individual"]
+    individuals = [
+        one for one in partner.objects if one.type == "identity" and one.identity_class == "individual"
+    ]
     assert len(individuals) == 1 and individuals[0].name.startswith("individual ")
 
 

@@ -189,9 +189,21 @@ def events(sources: Sources) -> dict[str, dict[str, Any]]:
 
 
 def manifest(found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """manifest.json: what a MISP instance reads to decide which events to fetch."""
-    keys = ("Orgc", "Tag", "info", "date", "analysis", "threat_level_id", "timestamp")
-    return {uuid_: {key: event["Event"][key] for key in keys} for uuid_, event in found.items()}
+    """manifest.json: what a MISP instance reads to decide which events to fetch (numbers as numbers
+    here, as PyMISP writes them; the events have them as strings)."""
+    manifest = {}
+    for uuid_, event in found.items():
+        fields = event["Event"]
+        manifest[uuid_] = {
+            "Orgc": fields["Orgc"],
+            "Tag": fields["Tag"],
+            "info": fields["info"],
+            "date": fields["date"],
+            "analysis": int(fields["analysis"]),
+            "threat_level_id": int(fields["threat_level_id"]),
+            "timestamp": int(fields["timestamp"]),
+        }
+    return manifest
 
 
 def hashes(found: dict[str, dict[str, Any]]) -> str:

@@ -11,8 +11,8 @@
 - TLP markings: TLP:WHITE for what is public in the registry, TLP:AMBER for what is shared by name
   or kept among state bodies (the recipient keeps it within its organisation).
 
-Ids are derived from the registry's record ids (stix_id), and timestamps those of the records, so exporting the same
-records again gives the same objects, byte for byte.
+Ids are derived from the registry's record ids (stix_id), and timestamps are those of the records, so
+exporting the same records again gives the same objects, byte for byte.
 """
 
 from __future__ import annotations
