@@ -12,6 +12,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
         audit,
         blocking,
         decisions,
+        exchange,
         freezing,
         graph,
         identifiers,
@@ -37,5 +38,6 @@ def register_blueprints(app: Flask, api: Api) -> None:
         overdue,
         screenings,
         graph,
+        exchange,
     ):
         api.register_blueprint(module.blp)

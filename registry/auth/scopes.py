@@ -19,6 +19,7 @@ class Scope(enum.StrEnum):
     FREEZE_EXECUTE = "freeze:execute"
     AUDIT_READ = "audit:read"
     REPORTS_READ = "reports:read"
+    EXCHANGE_READ = "exchange:read"  # the partner exchange: STIX bundle, MISP feed, TAXII collection
     ADMIN = "admin"
 
 
@@ -45,12 +46,15 @@ SCOPES_BY_AGENCY_KIND: dict[str, frozenset[Scope]] = {
     AgencyKind.EXECUTOR_BANK: frozenset({Scope.FREEZE_EXECUTE}),
     AgencyKind.ASSOCIATION: frozenset({Scope.REGISTRY_READ, Scope.REPORTS_READ}),
     AgencyKind.OVERSIGHT: frozenset({Scope.REGISTRY_READ, Scope.AUDIT_READ, Scope.REPORTS_READ, Scope.ADMIN}),
+    # Foreign partners and CERT-style platforms pull the exchange feeds and nothing else.
+    AgencyKind.PARTNER: frozenset({Scope.EXCHANGE_READ}),
 }
 
 
-# Beyond its kind: the Standing Office coordinates the registry (admin) and follows who accessed what.
+# Beyond its kind: the Standing Office coordinates the registry (admin), follows who accessed what, and
+# pulls the partner exchange (it answers for international cooperation; it sees what it exports).
 EXTRA_SCOPES_BY_AGENCY: dict[str, frozenset[Scope]] = {
-    "NSC389": frozenset({Scope.ADMIN, Scope.AUDIT_READ}),
+    "NSC389": frozenset({Scope.ADMIN, Scope.AUDIT_READ, Scope.EXCHANGE_READ}),
 }
 
 

@@ -20,6 +20,7 @@ DEMO_CLIENTS = {
     "BANK-970436": "freeze:execute",
     "VECOM": "registry:read reports:read",
     "AUDIT": "registry:read audit:read reports:read",
+    "PARTNER-DEMO": "exchange:read",  # the demonstration partner (services/demo.py; docs/exchange.md)
 }
 
 

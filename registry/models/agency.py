@@ -19,9 +19,13 @@ class AgencyKind(enum.StrEnum):
     DOMAIN_REGISTRY = "domain_registry"
     ASSOCIATION = "association"
     OVERSIGHT = "oversight"
+    # A foreign partner or CERT-style platform: pulls the exchange feeds (STIX, MISP, TAXII) and sees,
+    # like an association, public records and those shared with it by name (services/exchange).
+    PARTNER = "partner"
 
 
-# Who counts as "all state agencies" for visibility. ISPs, banks and associations are not state bodies.
+# Who counts as "all state agencies" for visibility. ISPs, banks, associations and partners are not state
+# bodies.
 STATE_KINDS = frozenset(
     {AgencyKind.STATE_BODY, AgencyKind.PROVINCE, AgencyKind.DOMAIN_REGISTRY, AgencyKind.OVERSIGHT}
 )

@@ -10,7 +10,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from registry.models import (
     Subject,
     Violation,
 )
+from registry.services import agencies as agency_service
 from registry.services import identifiers as identifier_service
 from registry.services import subjects as subject_service
 from registry.services import visibility
@@ -116,6 +117,14 @@ DETECTING_AGENCIES = ["MOIT-DMS", "MOIT-ECOM", "MOF-CUSTOMS", "MOF-TAX", "MPS-C0
 VISIBILITIES = ["state"] * 7 + ["public", "owner", "named"]
 BANK_CODES = ["VCB", "BIDV", "TCB", "ICB", "VBA", "MB", "ACB", "VPB", "TPB", "STB"]
 DEMO_EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
+# A foreign partner for the exchange's demonstration (not a real agreement): every other record shared by
+# name is shared with it too, so its STIX bundle, MISP feed and TAXII collection hold something.
+DEMO_PARTNER = {
+    "code": "PARTNER-DEMO",
+    "kind": "partner",
+    "name_vi": "Đối tác quốc tế (minh hoạ trao đổi STIX/MISP/TAXII)",
+    "name_en": "International partner CERT (demonstration)",
+}
 WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
 
 
@@ -196,6 +205,7 @@ def generate(
 ) -> Counts:
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     uuid_rng = random.Random(seed + 1)  # noqa: S311
+    partner = demo_partner(session)
     agencies = {a.code: a for a in session.scalars(select(Agency))}
     principals = {code: principal_for(agencies[code]) for code in DETECTING_AGENCIES}
     counts = Counts()
@@ -215,6 +225,8 @@ def generate(
         )
         vis = rng.choice(VISIBILITIES)
         shared = [rng.choice([c for c in DETECTING_AGENCIES if c != owner_code])] if vis == "named" else []
+        if shared and index % 2 == 0:
+            shared.append(partner.code)
         data = {
             "kind": "individual" if individual else "organisation",
             "name": name,
@@ -323,6 +335,14 @@ def generate(
         if advance:
             advance(1)
     return counts
+
+
+def demo_partner(session: Session) -> Agency:
+    """The demonstration's partner agency, added the first time."""
+    found = session.scalars(select(Agency).where(Agency.code == DEMO_PARTNER["code"])).first()
+    if found is not None:
+        return found
+    return agency_service.add(session, valid_from=date(2026, 1, 1), **DEMO_PARTNER)
 
 
 def is_empty(session: Session) -> bool:

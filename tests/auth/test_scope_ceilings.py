@@ -17,6 +17,13 @@ def test_banks_never_read_sensitive_and_associations_only_read():
     assert Scope.AUDIT_READ in allowed_scopes(AgencyKind.OVERSIGHT, "AUDIT")
 
 
+def test_partners_only_pull_the_exchange_which_the_standing_office_may_check():
+    assert allowed_scopes(AgencyKind.PARTNER, "ANY-PARTNER") == {Scope.EXCHANGE_READ}
+    assert Scope.EXCHANGE_READ in allowed_scopes(AgencyKind.STATE_BODY, "NSC389")
+    assert Scope.EXCHANGE_READ not in allowed_scopes(AgencyKind.STATE_BODY, "MOIT-DMS")
+    assert Scope.EXCHANGE_READ not in allowed_scopes(AgencyKind.ASSOCIATION, "VECOM")
+
+
 @pytest.mark.parametrize(
     ("agency", "scope"),
     [

@@ -36,7 +36,7 @@ def test_demo_data_loads_valid_records_clients_and_is_idempotent_with_if_empty(c
     assert count(fresh_database, Subject) == 12
     assert count(fresh_database, Violation) >= 12
     assert count(fresh_database, Identifier) > 12
-    assert count(fresh_database, OAuthClient) == 12
+    assert count(fresh_database, OAuthClient) == 13  # one per demo agency, the demo partner's included
     clients = Path(cli_env["REGISTRY_VAR_DIR"]) / "demo-clients.txt"
     assert stat.S_IMODE(os.stat(clients).st_mode) == 0o600
     assert "grant_type=client_credentials" in clients.read_text()

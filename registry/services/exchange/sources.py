@@ -1,0 +1,240 @@
+"""What the exchange exports, gathered for one caller with the registry's visibility rules.
+
+The sources are the cases (violations confirmed or sanctioned: suspicions and dismissed cases stay home)
+and the blocks in effect. A case is exported when the caller may see it; of it, the subjects and
+identifiers the caller may see themselves (services.visibility), and its sanction decision's number
+when the caller may see the decision. A block in effect is exported when the caller may see its written
+decision: the decision's visibility says who may know of it (block requests have no visibility of
+their own: their readers are the agencies that work on them), and with it the targets it names.
+
+Only network identifiers leave the registry (domains, URLs, IP addresses and ranges). Phones, bank
+accounts, e-mail addresses, shops, tax codes of individuals and personal ID numbers never do: foreign
+exchange carries no personal or financial data of a person. An individual subject is exported as a
+pseudonym (its stable id), never by name; an organisation by its name and tax code.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import Session, selectinload
+
+from registry.auth.principal import Principal
+from registry.models import (
+    Agency,
+    BlockRequest,
+    Decision,
+    Identifier,
+    Subject,
+    Violation,
+    ViolationStatus,
+    Visibility,
+)
+from registry.models.blocking import BlockState
+from registry.services.blocking.expiry import in_shown_state
+from registry.services.visibility import identifier_visible, record_visible
+
+NETWORK_KINDS = ("domain", "url", "ip", "ip_range")
+EXPORTED_STATUSES = (ViolationStatus.CONFIRMED, ViolationStatus.SANCTIONED)
+
+
+@dataclass(frozen=True)
+class AgencyFact:
+    code: str
+    name_en: str
+    kind: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SubjectFact:
+    id: uuid.UUID
+    organisation: bool
+    name: str | None  # None for an individual: exported as a pseudonym
+    tax_code: str | None  # organisations only
+    created_at: datetime
+    updated_at: datetime
+    public: bool
+
+
+@dataclass(frozen=True)
+class IdentifierFact:
+    id: uuid.UUID
+    kind: str  # one of NETWORK_KINDS
+    value: str  # canonical (a domain's A-label)
+    display: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseFact:
+    id: uuid.UUID
+    agency: str  # the detecting agency's code
+    status: str
+    categories: tuple[str, ...]
+    goods_groups: tuple[str, ...]
+    province: str | None
+    detected_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    public: bool
+    decision_number: str | None
+    subjects: tuple[uuid.UUID, ...]
+    identifiers: tuple[uuid.UUID, ...]
+
+
+@dataclass(frozen=True)
+class BlockFact:
+    id: uuid.UUID
+    action: str
+    agency: str  # the decision's issuer
+    decision_number: str
+    decision_issued_on: str
+    valid_from: datetime
+    valid_until: datetime
+    created_at: datetime
+    updated_at: datetime
+    public: bool
+    identifiers: tuple[uuid.UUID, ...]
+
+
+@dataclass
+class Sources:
+    agencies: dict[str, AgencyFact] = field(default_factory=dict)
+    subjects: dict[uuid.UUID, SubjectFact] = field(default_factory=dict)
+    identifiers: dict[uuid.UUID, IdentifierFact] = field(default_factory=dict)
+    cases: list[CaseFact] = field(default_factory=list)
+    blocks: list[BlockFact] = field(default_factory=list)
+
+
+def gather(session: Session, principal: Principal, now: datetime, record: uuid.UUID | None = None) -> Sources:
+    """Everything the caller may receive, in a fixed order (re-exports are identical); with `record`,
+    only that case or block (a MISP event)."""
+    found = Sources()
+    case_query = (
+        select(Violation)
+        .where(Violation.status.in_(EXPORTED_STATUSES), record_visible(Violation, principal))
+        .options(selectinload(Violation.subjects), selectinload(Violation.identifiers))
+        .order_by(Violation.created_at, Violation.id)
+    )
+    block_query = (
+        select(BlockRequest)
+        .join(Decision, Decision.id == BlockRequest.decision_id)
+        .where(in_shown_state(BlockState.IN_EFFECT, now), record_visible(Decision, principal))
+        .options(selectinload(BlockRequest.targets), selectinload(BlockRequest.decision))
+        .order_by(BlockRequest.created_at, BlockRequest.id)
+    )
+    if record is not None:
+        case_query = case_query.where(Violation.id == record)
+        block_query = block_query.where(BlockRequest.id == record)
+    cases = list(session.scalars(case_query))
+    blocks = list(session.scalars(block_query))
+    subject_ids = {s.id for case in cases for s in case.subjects}
+    subjects = _visible_subjects(session, principal, subject_ids)
+    identifiers = _network_identifiers(
+        session, {i.id for case in cases for i in case.identifiers}, identifier_visible(principal)
+    ) | _network_identifiers(session, {t.identifier_id for block in blocks for t in block.targets}, true())
+    decisions = _visible_decisions(session, principal, {c.sanction_decision_id for c in cases})
+    agency_ids = {c.owner_agency_id for c in cases} | {
+        b.decision.issuer_agency_id for b in blocks if b.decision
+    }
+    agencies = {a.id: a for a in session.scalars(select(Agency).where(Agency.id.in_(agency_ids)))}
+    for agency in sorted(agencies.values(), key=lambda a: a.code):
+        found.agencies[agency.code] = AgencyFact(agency.code, agency.name_en, agency.kind, agency.created_at)
+    for subject in sorted(subjects.values(), key=lambda s: (s.created_at, s.id)):
+        organisation = subject.kind == "organisation"
+        found.subjects[subject.id] = SubjectFact(
+            id=subject.id,
+            organisation=organisation,
+            name=subject.name if organisation else None,
+            tax_code=subject.tax_code if organisation else None,
+            created_at=subject.created_at,
+            updated_at=max(subject.updated_at, subject.created_at),
+            public=subject.visibility == Visibility.PUBLIC,
+        )
+    for identifier in sorted(identifiers.values(), key=lambda i: (i.created_at, i.id)):
+        found.identifiers[identifier.id] = IdentifierFact(
+            identifier.id, identifier.kind, identifier.value or "", identifier.display, identifier.created_at
+        )
+    for case in cases:
+        decision = decisions.get(case.sanction_decision_id) if case.sanction_decision_id else None
+        found.cases.append(
+            CaseFact(
+                id=case.id,
+                agency=agencies[case.owner_agency_id].code,
+                status=case.status,
+                categories=tuple(case.categories),
+                goods_groups=tuple(case.goods_groups or ()),
+                province=case.province,
+                detected_at=case.detected_at,
+                created_at=case.created_at,
+                updated_at=max(case.updated_at, case.created_at),
+                public=case.visibility == Visibility.PUBLIC,
+                decision_number=decision.number if decision else None,
+                subjects=tuple(s.id for s in case.subjects if s.id in found.subjects),
+                identifiers=tuple(
+                    i.id
+                    for i in sorted(case.identifiers, key=lambda i: (i.created_at, i.id))
+                    if i.id in found.identifiers
+                ),
+            )
+        )
+    for block in blocks:
+        decision = block.decision
+        assert decision is not None  # joined above
+        found.blocks.append(
+            BlockFact(
+                id=block.id,
+                action=block.action,
+                agency=agencies[decision.issuer_agency_id].code,
+                decision_number=decision.number,
+                decision_issued_on=decision.issued_on.isoformat(),
+                valid_from=block.valid_from,
+                valid_until=block.valid_until,
+                created_at=block.created_at,
+                updated_at=max(block.updated_at, block.created_at),
+                public=decision.visibility == Visibility.PUBLIC,
+                identifiers=tuple(
+                    dict.fromkeys(
+                        t.identifier_id for t in block.targets if t.identifier_id in found.identifiers
+                    )
+                ),
+            )
+        )
+    return found
+
+
+def _visible_subjects(
+    session: Session, principal: Principal, ids: set[uuid.UUID]
+) -> dict[uuid.UUID, Subject]:
+    if not ids:
+        return {}
+    query = select(Subject).where(Subject.id.in_(sorted(ids)), record_visible(Subject, principal))
+    return {s.id: s for s in session.scalars(query)}
+
+
+def _network_identifiers(
+    session: Session, ids: set[uuid.UUID], visible: ColumnElement[bool]
+) -> dict[uuid.UUID, Identifier]:
+    if not ids:
+        return {}
+    query = select(Identifier).where(
+        Identifier.id.in_(sorted(ids)),
+        Identifier.kind.in_(NETWORK_KINDS),
+        Identifier.value.is_not(None),
+        visible,
+    )
+    return {i.id: i for i in session.scalars(query)}
+
+
+def _visible_decisions(
+    session: Session, principal: Principal, ids: set[uuid.UUID | None]
+) -> dict[uuid.UUID, Decision]:
+    wanted = sorted((i for i in ids if i is not None), key=str)
+    if not wanted:
+        return {}
+    query = select(Decision).where(Decision.id.in_(wanted), record_visible(Decision, principal))
+    return {d.id: d for d in session.scalars(query)}
