@@ -60,7 +60,7 @@ def _lookup_labels() -> dict[str, Any]:
 @bp.route("/check")
 @public_page("public:check_page", lookup=True)
 def check() -> Any:
-    """Check a website or shop (here), a bank account or phone (in the browser: only a hash prefix is sent)."""
+    """Check a website or shop (here); a bank account or phone (in the browser: a hash prefix is sent)."""
     value = request.args.get("value", "").strip()
     found: Checked | None = None
     error = None

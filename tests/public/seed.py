@@ -29,7 +29,9 @@ def principal(db: Session, code: str = "MOIT-DMS") -> Principal:
 
 
 def identifier(db: Session, cipher: FieldCipher, kind: str, value: str) -> Identifier:
-    return identifier_service.ensure(db, cipher=cipher, principal=principal(db), parsed=parse(kind, value)).identifier
+    return identifier_service.ensure(
+        db, cipher=cipher, principal=principal(db), parsed=parse(kind, value)
+    ).identifier
 
 
 def subject(db: Session, cipher: FieldCipher) -> Subject:

@@ -21,12 +21,18 @@ def _no_secrets(text: str) -> None:
 
 
 def test_a_published_violation_answers_with_its_decision_and_nothing_else(client, db, cipher):
-    published = seed.violation(db, cipher, [("domain", "hanggia-mypham.vn")], categories=("COUNTERFEIT", "SMUGGLED"))
+    published = seed.violation(
+        db, cipher, [("domain", "hanggia-mypham.vn")], categories=("COUNTERFEIT", "SMUGGLED")
+    )
     answer = client.get(CHECK, query_string={"value": "HangGia-MyPham.vn"})
     assert answer.status_code == 200
     assert answer.json["flagged"] is True and answer.json["blocks"] == []
     (found,) = answer.json["violations"]
-    assert found["matched"] == {"kind": "domain", "value": "hanggia-mypham.vn", "display": "hanggia-mypham.vn"}
+    assert found["matched"] == {
+        "kind": "domain",
+        "value": "hanggia-mypham.vn",
+        "display": "hanggia-mypham.vn",
+    }
     assert found["categories"] == ["COUNTERFEIT", "SMUGGLED"] and found["status"] == "sanctioned"
     assert found["decision"]["issuing_body"] == "Cục QLTT Hà Nội"
     assert set(found) == {"matched", "categories", "goods_groups", "status", "detected_on", "decision"}
@@ -63,7 +69,9 @@ def test_a_url_matches_its_host_and_parent_domain_and_a_shop_url_its_shop(client
 
 def test_a_block_in_effect_answers_until_it_is_lifted(client, db, walker):
     decision, violation = make_decision(db), make_violation(db)
-    blocked = walker.in_effect(body(decision, violation, targets=[{"kind": "domain", "value": "chan-ngay.vn"}]))
+    blocked = walker.in_effect(
+        body(decision, violation, targets=[{"kind": "domain", "value": "chan-ngay.vn"}])
+    )
     answer = client.get(CHECK, query_string={"value": "http://shop.chan-ngay.vn/"})
     (block,) = answer.json["blocks"]
     assert block["matched"]["value"] == "chan-ngay.vn" and block["action"] == "block_at_isp"
@@ -89,6 +97,8 @@ def test_bad_values_are_a_problem_naming_the_field(client):
 def test_the_check_is_audited_without_a_caller(client, db, cipher):
     seed.violation(db, cipher, [("domain", "kiem-toan.vn")])
     assert client.get(CHECK, query_string={"value": "kiem-toan.vn"}).status_code == 200
-    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "public:check").order_by(AuditEntry.id.desc())).first()
+    entry = db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "public:check").order_by(AuditEntry.id.desc())
+    ).first()
     assert entry is not None and entry.outcome == "allowed" and entry.agency is None
     assert json.loads(entry.body)["detail"] == {"kind": "domain", "flagged": True}

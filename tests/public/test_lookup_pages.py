@@ -45,7 +45,9 @@ def test_the_start_page_and_menu_lead_to_the_look_ups(client):
 
 
 def test_the_look_ups_are_limited_per_address_on_the_api_and_the_pages(app, db):
-    settings = dataclasses.replace(app.extensions["registry"].settings, public_lookup_rate_limit="3 per minute")
+    settings = dataclasses.replace(
+        app.extensions["registry"].settings, public_lookup_rate_limit="3 per minute"
+    )
     small = create_app(settings)
     small.extensions["registry"].sessionmaker = app.extensions["registry"].sessionmaker
     try:

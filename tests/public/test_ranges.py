@@ -28,7 +28,10 @@ def _suffixes(answer) -> list[str]:  # type: ignore[no-untyped-def]
     return [entry["suffix"] for entry in answer.json["suffixes"]]
 
 
-@pytest.mark.parametrize(("kind", "value", "canonical"), [("bank_account", ACCOUNT, ACCOUNT_CANONICAL), ("phone", PHONE, PHONE_CANONICAL)])
+@pytest.mark.parametrize(
+    ("kind", "value", "canonical"),
+    [("bank_account", ACCOUNT, ACCOUNT_CANONICAL), ("phone", PHONE, PHONE_CANONICAL)],
+)
 def test_a_flagged_value_is_among_the_suffixes_of_its_prefix(client, db, cipher, kind, value, canonical):
     seed.violation(db, cipher, [(kind, value)], categories=("TAX_EVASION",))
     digest, answer = _range(client, kind, canonical)
@@ -90,11 +93,15 @@ def test_a_case_published_later_is_found_by_the_next_query(client, db, cipher, a
 def test_the_audit_entry_records_the_prefix_only(client, db, cipher):
     seed.violation(db, cipher, [("bank_account", ACCOUNT)])
     digest, _ = _range(client, "bank_account", ACCOUNT_CANONICAL)
-    entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "public:range").order_by(AuditEntry.id.desc())).first()
+    entry = db.scalars(
+        select(AuditEntry).where(AuditEntry.action == "public:range").order_by(AuditEntry.id.desc())
+    ).first()
     assert entry is not None and entry.outcome == "allowed" and entry.agency is None
     recorded = json.loads(entry.body)
     assert recorded["detail"] == {"kind": "bank_account", "prefix": digest[:5]}
-    assert digest[5:] not in entry.body.decode() and ACCOUNT_CANONICAL.split(":")[1] not in entry.body.decode()
+    assert (
+        digest[5:] not in entry.body.decode() and ACCOUNT_CANONICAL.split(":")[1] not in entry.body.decode()
+    )
 
 
 def test_the_prefix_and_kind_are_checked(client):

@@ -9,10 +9,10 @@ Flagged: a bank account or phone number named in a published violation (services
 The digests are kept in `public_digest`, flagged values only. Bank accounts are encrypted at rest
 (fieldcrypt), so their digests can be computed only with the data key, which the database does not
 hold: every transaction that changes a violation appends a mark (public_digest_change, by the session
-listener in models/public.py), and the next range query brings the table up to date (decrypting only the values that
-became flagged) before it answers. A range query without pending marks reads one index range. The
-answer re-checks each digest's violations as they are now, so a violation unpublished a moment ago is
-not answered even before the table catches up.
+listener in models/public.py), and the next range query brings the table up to date (decrypting only
+the values that became flagged) before it answers. A range query without pending marks reads one index
+range. The answer re-checks each digest's violations as they are now, so a violation unpublished a
+moment ago is not answered even before the table catches up.
 """
 
 from __future__ import annotations
@@ -73,12 +73,16 @@ def bring_up_to_date(session: Session, cipher: FieldCipher) -> bool:
     ).all()
     _insert(session, (_row(cipher, *found) for found in missing))
     for start in range(0, len(marks), 500):
-        session.execute(delete(PublicDigestChange).where(PublicDigestChange.id.in_(marks[start : start + 500])))
+        session.execute(
+            delete(PublicDigestChange).where(PublicDigestChange.id.in_(marks[start : start + 500]))
+        )
     session.flush()
     return True
 
 
-def _row(cipher: FieldCipher, identifier_id: uuid.UUID, kind: str, value: str | None, enc: bytes | None) -> dict:
+def _row(
+    cipher: FieldCipher, identifier_id: uuid.UUID, kind: str, value: str | None, enc: bytes | None
+) -> dict:
     canonical = value if value is not None else cipher.decrypt(enc or b"", f"identifier:{kind}")
     hexdigest = digest(canonical)
     return {"identifier_id": identifier_id, "kind": kind, "prefix": hexdigest[:5], "suffix": hexdigest[5:]}
@@ -108,7 +112,9 @@ def answer(session: Session, *, cipher: FieldCipher, kind: str, prefix: str) -> 
     ).all()
     found: dict[str, dict[str, Any]] = {}
     for suffix, violation, decision in rows:
-        entry = found.setdefault(suffix, {"suffix": suffix, "violations": 0, "categories": [], "decisions": []})
+        entry = found.setdefault(
+            suffix, {"suffix": suffix, "violations": 0, "categories": [], "decisions": []}
+        )
         entry["violations"] += 1
         entry["categories"] = sorted(set(entry["categories"]) | set(violation.categories))
         facts = decision_facts(decision, violation.sanction_reference)

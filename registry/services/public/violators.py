@@ -85,8 +85,10 @@ def entries(session: Session, identifier_ids: Sequence[uuid.UUID]) -> list[dict[
     """The entries of these identifiers, in this order."""
     if not identifier_ids:
         return []
-    identifiers = {i.id: i for i in session.scalars(select(Identifier).where(Identifier.id.in_(identifier_ids)))}
-    built = {
+    identifiers = {
+        i.id: i for i in session.scalars(select(Identifier).where(Identifier.id.in_(identifier_ids)))
+    }
+    built: dict[uuid.UUID, dict[str, Any]] = {
         identifier_id: {
             "website": {
                 "kind": identifiers[identifier_id].kind,

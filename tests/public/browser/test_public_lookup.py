@@ -89,7 +89,12 @@ def test_the_public_check_and_list(live, committed, browser, tmp_path: Path) -> 
     assert sent[0] == {"kind": "bank_account", "prefix": prefix}
     assert sent[2] == {"kind": "phone", "prefix": hashlib.sha256(b"+84912345679").hexdigest()[:5]}
     for _, body in entries:  # nothing the registry recorded holds a number checked, nor its full hash
-        for secret in (ACCOUNT_DIGITS, "9999888877", "912345679", hashlib.sha256(ACCOUNT.encode()).hexdigest()[5:]):
+        for secret in (
+            ACCOUNT_DIGITS,
+            "9999888877",
+            "912345679",
+            hashlib.sha256(ACCOUNT.encode()).hexdigest()[5:],
+        ):
             assert secret not in body
     assert [action for action, _ in entries if action.startswith("public:check")] == ["public:check_page"] * 2
 
