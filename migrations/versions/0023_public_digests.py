@@ -7,9 +7,10 @@ Create Date: 2026-12-03
 `public_digest` holds the SHA-256 of the canonical value of every bank account and phone linked to a
 published violation (public, confirmed or sanctioned), as 5 + 59 hex characters: the public range query
 (`GET /api/v1/public/ranges/{kind}/{prefix}`) reads it by (kind, prefix). `public_digest_change` marks
-that violations changed since it was brought up to date; the next range query does so (bank accounts are
-encrypted at rest, so only the application, which holds the key, can compute their digests). The mark
-inserted here makes the first range query fill the table from the data already there.
+the violations changed since it was brought up to date; the next range query brings the digests of the
+values they name up to date (bank accounts are encrypted at rest, so only the application, which holds
+the key, can compute their digests). The mark inserted here (no violation: everything) makes the first
+range query fill the table from the data already there.
 """
 
 from collections.abc import Sequence
@@ -47,10 +48,12 @@ def upgrade() -> None:
     changes = op.create_table(
         "public_digest_change",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("violation_id", sa.Uuid(), nullable=True, comment="no foreign key: it may be deleted"),
+        sa.Column("identifier_id", sa.Uuid(), nullable=True, comment="taken off the violation"),
         sa.Column("at", registry.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_public_digest_change")),
     )
-    op.bulk_insert(changes, [{"at": datetime.now(UTC)}])
+    op.bulk_insert(changes, [{"violation_id": None, "identifier_id": None, "at": datetime.now(UTC)}])
 
 
 def downgrade() -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from registry.audit.models import AuditEntry
 from registry.models import PublicDigest, PublicDigestChange
+from registry.services.public import ranges
 from tests.public import seed
 
 RANGES = "/api/v1/public/ranges"
@@ -77,7 +78,10 @@ def test_unpublishing_removes_the_value_at_once(client, db, cipher, actors):
 
 
 def test_a_case_published_later_is_found_by_the_next_query(client, db, cipher, actors):
+    ranges.bring_up_to_date(db, cipher)  # the migration's mark (everything) consumed: only targeted ones
     case = seed.violation(db, cipher, [("bank_account", "BIDV:21410000123456")], visibility="state")
+    marks = db.execute(select(PublicDigestChange.violation_id, PublicDigestChange.identifier_id)).all()
+    assert marks == [(case.id, None)]
     digest, answer = _range(client, "bank_account", "970418:21410000123456")
     assert digest[5:] not in _suffixes(answer)
     shown = client.post(
@@ -86,8 +90,10 @@ def test_a_case_published_later_is_found_by_the_next_query(client, db, cipher, a
         headers=actors.headers("MOIT-DMS"),
     )
     assert shown.status_code == 200, shown.json
+    assert db.scalars(select(PublicDigestChange.violation_id)).all() == [case.id]
     _, again = _range(client, "bank_account", "970418:21410000123456")
     assert digest[5:] in _suffixes(again)
+    assert db.scalar(select(func.count()).select_from(PublicDigest)) == 1
 
 
 def test_the_audit_entry_records_the_prefix_only(client, db, cipher):

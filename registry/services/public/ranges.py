@@ -58,12 +58,43 @@ def _flagged_ids() -> Any:
 
 
 def bring_up_to_date(session: Session, cipher: FieldCipher) -> bool:
-    """Make public_digest hold exactly the flagged values' digests, if a mark says it may not; True if
-    it did the work. The marks read first are deleted last, by id: a change committed meanwhile keeps
-    its mark for the next query (read committed: each statement sees what was committed before it)."""
-    marks = list(session.scalars(select(PublicDigestChange.id)))
+    """Bring public_digest up to date for what the pending marks name (everything for a mark naming
+    nothing), if there are any; True if there were. The marks read first are deleted last, by id: a
+    change committed meanwhile keeps its mark for the next query (read committed: each statement sees
+    what was committed before it)."""
+    marks = session.execute(
+        select(PublicDigestChange.id, PublicDigestChange.violation_id, PublicDigestChange.identifier_id)
+    ).all()
     if not marks:
         return False
+    if any(violation_id is None and identifier_id is None for _, violation_id, identifier_id in marks):
+        _refresh_everything(session, cipher)
+    else:
+        violation_ids = sorted({violation_id for _, violation_id, _ in marks if violation_id is not None})
+        named = set()
+        for chunk in _chunks(violation_ids):
+            named |= set(
+                session.scalars(
+                    select(violation_identifier.c.identifier_id).where(
+                        violation_identifier.c.violation_id.in_(chunk)
+                    )
+                )
+            )
+        named |= {identifier_id for _, _, identifier_id in marks if identifier_id is not None}
+        for chunk in _chunks(sorted(named)):
+            _refresh(session, cipher, chunk)
+    for chunk in _chunks([mark_id for mark_id, _, _ in marks]):
+        session.execute(delete(PublicDigestChange).where(PublicDigestChange.id.in_(chunk)))
+    session.flush()
+    return True
+
+
+def _chunks(values: list[Any], size: int = 500) -> list[list[Any]]:
+    return [values[start : start + size] for start in range(0, len(values), size)]
+
+
+def _refresh_everything(session: Session, cipher: FieldCipher) -> None:
+    """The table made to hold exactly the flagged values' digests (the first build; after a deletion)."""
     flagged = _flagged_ids()
     session.execute(delete(PublicDigest).where(PublicDigest.identifier_id.not_in(flagged)))
     missing = session.execute(
@@ -72,12 +103,25 @@ def bring_up_to_date(session: Session, cipher: FieldCipher) -> bool:
         .where(~exists().where(PublicDigest.identifier_id == Identifier.id))
     ).all()
     _insert(session, (_row(cipher, *found) for found in missing))
-    for start in range(0, len(marks), 500):
-        session.execute(
-            delete(PublicDigestChange).where(PublicDigestChange.id.in_(marks[start : start + 500]))
-        )
-    session.flush()
-    return True
+
+
+def _refresh(session: Session, cipher: FieldCipher, identifier_ids: list[uuid.UUID]) -> None:
+    """The digests of these identifiers: kept if flagged (computed if new), deleted if not."""
+    flagged = set(session.scalars(_flagged_ids().where(Identifier.id.in_(identifier_ids))))
+    gone = [identifier_id for identifier_id in identifier_ids if identifier_id not in flagged]
+    if gone:
+        session.execute(delete(PublicDigest).where(PublicDigest.identifier_id.in_(gone)))
+    kept = set(
+        session.scalars(select(PublicDigest.identifier_id).where(PublicDigest.identifier_id.in_(flagged)))
+    )
+    new = [identifier_id for identifier_id in flagged if identifier_id not in kept]
+    if new:
+        found = session.execute(
+            select(Identifier.id, Identifier.kind, Identifier.value, Identifier.value_enc).where(
+                Identifier.id.in_(new)
+            )
+        ).all()
+        _insert(session, (_row(cipher, *row) for row in found))
 
 
 def _row(
