@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
+
 from registry.api.blueprint import RegistryBlueprint
 from registry.api.context import app_state, audit_detail, db, writes_on_read
 from registry.errors import NotFound, ValidationFailed
@@ -68,7 +70,9 @@ def public_range(kind: str, prefix: str):
     SHA-256, send the first 5 hex characters and look for the other 59 among the answer's `suffixes`.
     The registry never receives the value; its audit log records the prefix only. Flagged: named in a
     published violation (public, confirmed or sanctioned); each suffix carries how many, their
-    categories and decisions.
+    categories and decisions. With the header `Add-Padding: true` the answer also holds 16 to 31 random
+    suffixes with `violations: 0` (ignore them), so that its size does not tell an onlooker whether the
+    prefix has any flagged value.
     """
     if kind not in ranges.RANGE_KINDS:
         raise NotFound("The range query covers bank_account and phone.")
@@ -78,12 +82,10 @@ def public_range(kind: str, prefix: str):
             errors={"prefix": ["5 hexadecimal characters"]},
         )
     audit_detail(kind=kind, prefix=prefix.lower())
-    return {
-        "kind": kind,
-        "prefix": prefix.lower(),
-        "normalisation": RULES,
-        "suffixes": ranges.answer(db(), cipher=app_state().cipher, kind=kind, prefix=prefix),
-    }
+    suffixes = ranges.answer(db(), cipher=app_state().cipher, kind=kind, prefix=prefix)
+    if request.headers.get("Add-Padding", "").strip().lower() == "true":
+        suffixes = ranges.padded(suffixes)
+    return {"kind": kind, "prefix": prefix.lower(), "normalisation": RULES, "suffixes": suffixes}
 
 
 @blp.route("/violators", methods=["GET"])

@@ -118,3 +118,16 @@ def test_the_prefix_and_kind_are_checked(client):
     assert client.get(f"{RANGES}/personal_id/abcde").status_code == 404
     upper = client.get(f"{RANGES}/phone/ABCDE")
     assert upper.status_code == 200 and upper.json["prefix"] == "abcde"
+
+
+def test_padding_hides_whether_a_prefix_is_empty(client, db, cipher):
+    seed.violation(db, cipher, [("phone", PHONE)])
+    digest = seed.sha256(PHONE_CANONICAL)
+    padded = client.get(f"{RANGES}/phone/{digest[:5]}", headers={"Add-Padding": "true"}).json["suffixes"]
+    real = [entry for entry in padded if entry["violations"] > 0]
+    assert [entry["suffix"] for entry in real] == [digest[5:]]
+    assert 17 <= len(padded) <= 32 and [e["suffix"] for e in padded] == sorted(e["suffix"] for e in padded)
+    assert all(len(entry["suffix"]) == 59 for entry in padded)
+    empty = client.get(f"{RANGES}/phone/fffff", headers={"Add-Padding": "true"}).json["suffixes"]
+    assert 16 <= len(empty) <= 31 and all(entry["violations"] == 0 for entry in empty)
+    assert client.get(f"{RANGES}/phone/fffff").json["suffixes"] == []  # without the header, no padding

@@ -119,11 +119,14 @@
     return sha256Hex(canonical).then(function (digest) {
       var prefix = digest.slice(0, 5), suffix = digest.slice(5);
       var url = api.replace("KIND", kind).replace("PREFIX", prefix);
-      return fetch(url, { headers: { Accept: "application/json" }, credentials: "omit" }).then(function (response) {
+      var headers = { Accept: "application/json", "Add-Padding": "true" };
+      return fetch(url, { headers: headers, credentials: "omit" }).then(function (response) {
         if (!response.ok) throw new Error("range query answered " + response.status);
         return response.json();
       }).then(function (answer) {
-        var found = answer.suffixes.filter(function (entry) { return entry.suffix === suffix; });
+        var found = answer.suffixes.filter(function (entry) {
+          return entry.suffix === suffix && entry.violations > 0; // padding has none
+        });
         return { prefix: prefix, entry: found.length ? found[0] : null };
       });
     });

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -165,3 +166,13 @@ def answer(session: Session, *, cipher: FieldCipher, kind: str, prefix: str) -> 
         if facts is not None and facts not in entry["decisions"]:
             entry["decisions"].append(facts)
     return list(found.values())
+
+
+def padded(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The entries and 16 to 31 random suffixes with `violations: 0`, all sorted by suffix: the answer's
+    size then says little about whether the prefix has flagged values (Have I Been Pwned's padding)."""
+    padding = [
+        {"suffix": secrets.token_hex(30)[:59], "violations": 0, "categories": [], "decisions": []}
+        for _ in range(16 + secrets.randbelow(16))
+    ]
+    return sorted(entries + padding, key=lambda entry: entry["suffix"])
