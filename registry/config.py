@@ -144,6 +144,13 @@ class Settings:
         doc="Per client address, for the forms sent without a token (a blocked site's owner's complaint "
         "and its status), besides `REGISTRY_RATE_LIMIT`.",
     )
+    public_lookup_rate_limit: str = setting(
+        "300 per hour",
+        env="REGISTRY_PUBLIC_LOOKUP_RATE_LIMIT",
+        doc="Per client address, for the public look-ups sent without a token (`/check`, the range "
+        "query of bank accounts and phones, the list of violators and its feed, as JSON and as pages), "
+        "besides `REGISTRY_RATE_LIMIT`.",
+    )
     rate_limit_storage: str = setting(
         "memory://",
         env="REGISTRY_RATE_LIMIT_STORAGE",
@@ -361,6 +368,7 @@ class Settings:
             max_document_bytes=integer("REGISTRY_MAX_DOCUMENT_BYTES", 10 * 1024 * 1024),
             rate_limit=env.get("REGISTRY_RATE_LIMIT", "600 per minute"),
             public_rate_limit=env.get("REGISTRY_PUBLIC_RATE_LIMIT", "20 per hour"),
+            public_lookup_rate_limit=env.get("REGISTRY_PUBLIC_LOOKUP_RATE_LIMIT", "300 per hour"),
             rate_limit_storage=env.get("REGISTRY_RATE_LIMIT_STORAGE", "memory://"),
             trusted_issuers_file=env.get("REGISTRY_TRUSTED_ISSUERS"),
             audit_origin=env.get("REGISTRY_AUDIT_ORIGIN", "registry.nsc389.gov.vn/audit"),

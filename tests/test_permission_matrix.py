@@ -209,6 +209,7 @@ OTHER_MATRICES = (
     "tests.screening.test_permissions",
     "tests.api.test_overdue_steps",
     "tests.exchange.test_permissions",
+    "tests.public.test_permissions",
 )
 EXAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -254,6 +255,9 @@ OUTSIDE_THE_API = {
     ("GET", "/"): "the public site's start page: no data (tests/public)",
     ("GET", "/language"): "the public site's language switch: a cookie, no data (tests/public)",
     ("GET", "/public/static/<path:filename>"): "the public site's stylesheet and scripts",
+    ("GET", "/check"): "the public check page: published facts only, limited per address (tests/public)",
+    ("GET", "/violators"): "the public list of violators: published facts only (tests/public)",
+    ("GET", "/violators.atom"): "the list of violators as an Atom feed: published facts only (tests/public)",
 }  # fmt: skip
 
 
@@ -285,6 +289,11 @@ def test_every_api_route_needs_a_token_but_the_public_forms(client, app):
     """Deny by default, whatever the matrices say: every /api/v1 operation answers 401 without a token,
     but the OpenAPI document and docs, and the forms a blocked site's owner sends (public_guard)."""
     public = {("POST", "/api/v1/block-complaints"), ("POST", "/api/v1/block-complaints/status")}
+    public |= {  # the public look-ups (tests/public/test_permissions.py)
+        ("GET", "/api/v1/public/check"),
+        ("GET", "/api/v1/public/ranges/<kind>/<prefix>"),
+        ("GET", "/api/v1/public/violators"),
+    }
     values = {"uuid": EXAMPLE_ID, "int": "1", "default": "x", "path": "x"}
     answered = {}
     for rule in app.url_map.iter_rules():

@@ -72,8 +72,15 @@ def test_the_only_operations_without_a_token_are_the_public_forms(app):
         for rule in app.url_map.iter_rules()
         if getattr(app.view_functions[rule.endpoint], "public", False)
     }
-    # A blocked site's owner files a complaint and reads its status with the receipt code.
-    assert public == {"/api/v1/block-complaints", "/api/v1/block-complaints/status"}
+    # A blocked site's owner files a complaint and reads its status with the receipt code; anyone checks
+    # a website, shop, bank account or phone and reads the list of violators (tests/public).
+    assert public == {
+        "/api/v1/block-complaints",
+        "/api/v1/block-complaints/status",
+        "/api/v1/public/check",
+        "/api/v1/public/ranges/<kind>/<prefix>",
+        "/api/v1/public/violators",
+    }
 
 
 def test_a_token_without_the_operation_scope_is_refused(app, client, actors):

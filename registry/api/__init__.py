@@ -19,6 +19,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
         links,
         oauth,
         overdue,
+        public,
         screenings,
         subjects,
         violations,
@@ -39,5 +40,6 @@ def register_blueprints(app: Flask, api: Api) -> None:
         screenings,
         graph,
         exchange,
+        public,
     ):
         api.register_blueprint(module.blp)

@@ -129,17 +129,19 @@ class RegistryBlueprint(Blueprint):
 
         return decorator
 
-    def public(self, action: str) -> Callable:
-        """A form anyone may send without a token (context.public_guard), documented as such."""
+    def public(self, action: str, *, lookup: bool = False) -> Callable:
+        """A form anyone may send without a token (context.public_guard), documented as such; `lookup`
+        for a public read, limited by the look-ups' own setting."""
+        limit = "REGISTRY_PUBLIC_LOOKUP_RATE_LIMIT" if lookup else "REGISTRY_PUBLIC_RATE_LIMIT"
 
         def decorator(view: Callable) -> Callable:
             doc: dict[str, Any] = {
                 "security": [],
                 "description": (getattr(view, "__doc__", "") or "").strip().split("\n", 1)[-1].strip()
-                + "\n\nPublic: no token. Limited per client address (`REGISTRY_PUBLIC_RATE_LIMIT`).",
+                + f"\n\nPublic: no token. Limited per client address (`{limit}`).",
                 "responses": {"422": PROBLEM, "429": PROBLEM},
             }
-            return self.doc(**doc)(public_guard(action)(view))
+            return self.doc(**doc)(public_guard(action, lookup=lookup)(view))
 
         return decorator
 

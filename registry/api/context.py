@@ -293,17 +293,21 @@ def guard(action: str, scope: ScopeRequirement, *, purpose: bool | None = None) 
     return decorator
 
 
-def public_guard(action: str) -> Callable:
+def public_guard(action: str, *, lookup: bool = False) -> Callable:
     """For the few forms anyone may send without a token (a site owner's complaint): no caller, the
     stricter per-address limit of `api.limits.check_public_form`, the body's content type, and the audit
-    action like every other request. A token sent anyway is ignored."""
-    from registry.api.limits import check_public_form
+    action like every other request. A token sent anyway is ignored. `lookup`: a public read (the
+    check of a website, the range query, the list of violators), counted against the look-ups' own
+    per-address limit (`api.limits.check_public_lookup`) instead."""
+    from registry.api.limits import check_public_form, check_public_lookup
+
+    check_public = check_public_lookup if lookup else check_public_form
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             g.audit_action = action
-            limited = check_public_form()
+            limited = check_public()
             if limited is not None:
                 return limited
             check_content_type(getattr(view, "content_types", JSON_TYPES))

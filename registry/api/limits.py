@@ -235,6 +235,9 @@ def init_limits(app: Flask, settings: Settings) -> RateLimits:
     app.extensions["registry_public_limit"] = RateLimits(
         settings.public_rate_limit, settings.rate_limit_storage
     )
+    app.extensions["registry_public_lookup_limit"] = RateLimits(
+        settings.public_lookup_rate_limit, settings.rate_limit_storage
+    )
     return limits
 
 
@@ -251,6 +254,27 @@ def check_public_form() -> ResponseReturnValue | None:
         429,
         detail=msg(
             "Rate limit of {limit} for forms sent without a token exceeded; retry after {seconds} seconds.",
+            limit=limits.limit,
+            seconds=retry_after,
+        ),
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def check_public_lookup() -> ResponseReturnValue | None:
+    """The public look-ups (no token: /check, the range query, the list of violators) count per remote
+    address against REGISTRY_PUBLIC_LOOKUP_RATE_LIMIT: reads, allowed more often than the forms, on top
+    of the limit every request counts against. None to go on, or the 429 problem."""
+    limits: RateLimits = current_app.extensions["registry_public_lookup_limit"]
+    allowed, reset_at = limits._hit(f"lookup:{request.remote_addr or 'unknown'}")
+    if allowed:
+        return None
+    retry_after = max(1, int(reset_at - time.time()))
+    response = problem(
+        429,
+        detail=msg(
+            "Rate limit of {limit} for look-ups without a token exceeded; retry after {seconds} seconds.",
             limit=limits.limit,
             seconds=retry_after,
         ),

@@ -23,6 +23,7 @@ from registry.models.freezing import (
     TransactionDelayNotice,
 )
 from registry.models.idempotency import IdempotencyRecord
+from registry.models.public import PublicDigest, PublicDigestChange
 from registry.models.screening import JobStatus, ScreeningJob, ScreeningJobPart
 from registry.models.sharing import RecordShare, SharedRecord, Visibility, VisibilityChange
 from registry.models.subject import Identifier, Link, LinkSource, Subject, SubjectKind
@@ -72,6 +73,8 @@ __all__ = [
     "LinkSource",
     "OAuthClient",
     "ProtectedDomain",
+    "PublicDigest",
+    "PublicDigestChange",
     "RecordShare",
     "Referral",
     "RevokedToken",

@@ -42,16 +42,19 @@ def secure_headers(response: Response) -> Response:
     return response
 
 
-def public_page(action: str) -> Callable:
+def public_page(action: str, *, lookup: bool = False) -> Callable:
     """A page anyone may open: audited as `action`, counted against the per-address limit of the
-    public forms (REGISTRY_PUBLIC_RATE_LIMIT); over the limit, the error page with 429."""
-    from registry.api.limits import check_public_form
+    public forms (REGISTRY_PUBLIC_RATE_LIMIT), or with `lookup` of the public look-ups
+    (REGISTRY_PUBLIC_LOOKUP_RATE_LIMIT); over the limit, the error page with 429."""
+    from registry.api.limits import check_public_form, check_public_lookup
+
+    check_public = check_public_lookup if lookup else check_public_form
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             g.audit_action = action
-            limited = check_public_form()
+            limited = check_public()
             if isinstance(limited, Response):  # the 429 problem, shown as a page
                 page, status = _error_page(
                     429, translate(limited.get_json()["detail"], str(get_locale())), {}

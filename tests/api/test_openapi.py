@@ -7,6 +7,11 @@ from openapi_spec_validator import validate
 METHODS = {"get", "post", "put", "patch", "delete"}
 # The forms anyone may send without a token: a blocked site's owner's complaint and its status.
 PUBLIC = {("post", "/api/v1/block-complaints"), ("post", "/api/v1/block-complaints/status")}
+PUBLIC |= {  # the public look-ups
+    ("get", "/api/v1/public/check"),
+    ("get", "/api/v1/public/ranges/{kind}/{prefix}"),
+    ("get", "/api/v1/public/violators"),
+}
 
 
 def operations(spec):
