@@ -334,3 +334,52 @@ def test_publish_says_which_zone_knotd_did_not_load(walker, grounds, cli, tmp_pa
     assert f"{VNPT_ZONE.rstrip('.')}" in result.output and "knot" in result.output
     text = zones.zone_file(zone_dir, "ISP-VNPT").read_text()
     assert f"{BLOCKED} 300 IN CNAME ." in text  # the file is written all the same, for the next try
+
+
+def test_the_deploy_knot_conf_with_the_generated_zones_passes_knotc_conf_check(cli, tmp_path):
+    why = _missing()
+    if why:
+        pytest.skip(why)
+    root = Path(__file__).resolve().parent.parent.parent
+    keys = tmp_path / "rpz-keys.conf"
+    args = ("dns-config", "--zone-dir", str(tmp_path / "zones"), "--keys", str(keys))
+    generated = cli(*args, "--servers", str(root / "deploy" / "rpz-servers.example.json"))
+    assert (
+        "isp-viettel-rpz-unsigned" in generated.stdout
+        and "notify: isp-vnpt-rpz-resolvers" in generated.stdout
+    )
+    stanza = tmp_path / "rpz-zones.conf"
+    stanza.write_text(generated.stdout)
+    conf = tmp_path / "knot.conf"
+    conf.write_text(
+        (root / "deploy" / "knot.conf").read_text().replace("/etc/knot/rpz-zones.conf", str(stanza))
+    )
+    checked = subprocess.run(  # noqa: S603
+        [BINARIES["knotc"] or "knotc", "-c", str(conf), "conf-check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    kept = keys.read_text()
+    again = cli(*args)
+    assert keys.read_text() == kept and "added" not in again.output  # keys are made once
+
+
+@pytest.mark.parametrize(
+    ("servers", "says"),
+    [
+        ({"ISP-NOBODY": {}}, "ISP-NOBODY, which have no blocklist"),
+        ({"ISP-VNPT": {"notify": ["resolver.example"]}}, "'resolver.example' is not an address[@port]"),
+        ({"ISP-VNPT": {"transfer_from": ["10.0.0.0/33"]}}, "is not an address or prefix"),
+        ({"ISP-VNPT": {"allow": []}}, "only notify, transfer_from and unsigned_from"),
+    ],
+)
+def test_dns_config_refuses_a_wrong_servers_file(cli, tmp_path, servers, says):
+    path = tmp_path / "servers.json"
+    path.write_text(json.dumps(servers))
+    keys = tmp_path / "keys.conf"
+    result = cli(
+        "dns-config", "--zone-dir", str(tmp_path), "--keys", str(keys), "--servers", str(path), code=1
+    )
+    assert says in result.output and not keys.exists()

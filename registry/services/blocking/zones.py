@@ -17,6 +17,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -260,8 +261,10 @@ def write_zone(path: Path, text: str) -> bool:
 class Knot:
     """knotd through `knotc` on its control socket."""
 
-    def __init__(self, socket: str, knotc: str = "knotc", timeout: int = 30) -> None:
-        self.socket, self.knotc, self.timeout = socket, knotc, timeout
+    def __init__(self, socket: str, knotc: str | None = None, timeout: int = 30) -> None:
+        # Debian puts knotc in /usr/sbin, which a service user's PATH may lack.
+        self.knotc = knotc or shutil.which("knotc") or "/usr/sbin/knotc"
+        self.socket, self.timeout = socket, timeout
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
         command = [self.knotc, "-s", self.socket, "-t", str(self.timeout), *args]
