@@ -16,13 +16,13 @@ import ipaddress
 import json
 import os
 import re
-import secrets
 import shutil
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from secrets import token_bytes
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -70,14 +70,12 @@ class Keys:
     def ensure(self, names: Iterable[str]) -> list[str]:
         added = [name for name in names if name not in self.secrets]
         for name in added:
-            self.secrets[name] = base64.b64encode(secrets.token_bytes(32)).decode()
+            self.secrets[name] = base64.b64encode(token_bytes(32)).decode()
         return added
 
     def as_knot(self) -> str:
-        lines = [
-            "# TSIG keys of the executors' RPZ transfers (registry blocking dns-config). Secret.",
-            "key:",
-        ]
+        lines = ["# TSIG keys of the executors' RPZ transfers (registry blocking dns-config). Secret."]
+        lines += ["key:"] if self.secrets else []
         for name in sorted(self.secrets):
             lines += [
                 f"  - id: {name}",
