@@ -267,6 +267,35 @@ class Settings:
         doc="Hex SHA-256 of the bearer token the Prometheus scraper sends to `/metrics` "
         '(`printf %s "$TOKEN" | sha256sum`); only the hash is configured.',
     )
+    # The executors' blocklists served over DNS zone transfer (registry/services/blocking/zones.py).
+    rpz_zone_dir: Path | None = setting(
+        None,
+        env="REGISTRY_RPZ_ZONE_DIR",
+        shown="none: `registry blocking publish-zones` then needs `--zone-dir`",
+        doc="Folder the authoritative DNS server (Knot DNS) loads the executors' RPZ zones from; "
+        "`registry blocking publish-zones` writes them there.",
+    )
+    rpz_knot_socket: str = setting(
+        "/run/knot/knot.sock",
+        env="REGISTRY_RPZ_KNOT_SOCKET",
+        doc="knotd's control socket: `publish-zones` asks it (`knotc zone-reload`) to load each zone whose "
+        "serial changed; knotd then sends NOTIFY to the executor's resolvers.",
+    )
+    rpz_servers_file: Path | None = setting(
+        None,
+        env="REGISTRY_RPZ_SERVERS_FILE",
+        shown="none: no NOTIFY, transfers from any address with the key",
+        doc="JSON file of each executor's resolvers (`notify`) and the addresses its transfers may come "
+        "from (`transfer_from`, `unsigned_from`), for `registry blocking dns-config` "
+        "(deploy/rpz-servers.example.json).",
+    )
+    rpz_tsig_keys_file: Path = setting(
+        Path("var/keys/rpz-tsig.conf"),
+        env="REGISTRY_RPZ_TSIG_KEYS_FILE",
+        shown="<REGISTRY_VAR_DIR>/keys/rpz-tsig.conf",
+        doc="Knot DNS `key:` file of one TSIG key per executor (secret: mode 600/640, knotd includes it); "
+        "`registry blocking dns-config` adds the missing keys and never prints them.",
+    )
 
     @property
     def development_idp(self) -> bool:
@@ -388,6 +417,12 @@ class Settings:
             log_format=env.get("REGISTRY_LOG_FORMAT") or ("json" if production else "text"),
             metrics_token_sha256=(env.get("REGISTRY_METRICS_TOKEN_SHA256") or "").strip().lower() or None,
             sequencer_max_lag=integer("REGISTRY_SEQUENCER_MAX_LAG", 60),
+            rpz_zone_dir=Path(env["REGISTRY_RPZ_ZONE_DIR"]) if env.get("REGISTRY_RPZ_ZONE_DIR") else None,
+            rpz_knot_socket=env.get("REGISTRY_RPZ_KNOT_SOCKET") or "/run/knot/knot.sock",
+            rpz_servers_file=Path(found) if (found := path_or_none("REGISTRY_RPZ_SERVERS_FILE")) else None,
+            rpz_tsig_keys_file=Path(
+                env.get("REGISTRY_RPZ_TSIG_KEYS_FILE") or var_dir / "keys" / "rpz-tsig.conf"
+            ),
         )
         if production and not settings.issuer.startswith("https://"):
             raise ConfigError("REGISTRY_ISSUER must be an https:// URL in production")

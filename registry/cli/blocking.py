@@ -1,17 +1,21 @@
 """`registry blocking ...`: the over-blocking guard's lists (protected domains, shared address ranges, the
-CDNs' and clouds' published ranges)."""
+CDNs' and clouds' published ranges); the executors' blocklists served over DNS zone transfer
+(`publish-zones`, `dns-config`)."""
 
 from __future__ import annotations
 
+import json
+import time
 from datetime import date
 from pathlib import Path
 
 import click
 from sqlalchemy import func, select
 
-from registry.cli.common import emit, session_scope
+from registry.cli.common import emit, session_scope, settings
 from registry.models import ProtectedDomain, SharedInfrastructure
 from registry.services import protected, ranges
+from registry.services.blocking import zones
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date:
@@ -21,7 +25,7 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
         raise click.BadParameter("use YYYY-MM-DD") from None
 
 
-@click.group(help="Block requests: the over-blocking guard's lists.")
+@click.group(help="Block requests: the over-blocking guard's lists; the blocklists over DNS zone transfer.")
 def blocking() -> None:
     pass
 
@@ -244,3 +248,89 @@ def list_ranges(as_json: bool) -> None:
         data = [{"provider": p, "listed_on": d.isoformat(), "source": s, "ranges": n} for p, d, s, n in rows]
         text = "\n".join(f"{p:16} {n:6} {d} {s}" for p, d, s, n in rows)
         emit(data, as_json, text)
+
+
+def _publish_once(zone_dir: Path, knot: zones.Knot | None, as_json: bool) -> bool:
+    with session_scope() as session:
+        done = zones.publish(session, zone_dir, knot)
+    if as_json:
+        click.echo(json.dumps([p.__dict__ for p in done]))
+    for p in done:
+        if p.error:
+            click.echo(f"{p.zone}: serial {p.serial}: {p.error}", err=True)
+        elif (p.written or p.reloaded) and not as_json:
+            click.echo(f"{p.zone}: serial {p.serial}{' loaded by knotd' if p.reloaded else ''}")
+    return not any(p.error for p in done)
+
+
+@blocking.command(
+    "publish-zones",
+    help="Write every executor's RPZ zone (SOA serial = its blocklist's serial) into the zone folder and "
+    "ask knotd to load each zone it serves at another serial; knotd then sends NOTIFY to the executor's "
+    "resolvers, which fetch the change by IXFR. Run it after every change (--every N keeps doing it).",
+)
+@click.option(
+    "--zone-dir", type=click.Path(file_okay=False, path_type=Path), help="default REGISTRY_RPZ_ZONE_DIR"
+)
+@click.option("--knot-socket", help="knotd's control socket (default REGISTRY_RPZ_KNOT_SOCKET)")
+@click.option("--no-reload", is_flag=True, help="write the files only (knotd not told)")
+@click.option("--every", type=click.IntRange(min=1), help="repeat every N seconds until stopped")
+@click.option("--json", "as_json", is_flag=True)
+def publish_zones(
+    zone_dir: Path | None, knot_socket: str | None, no_reload: bool, every: int | None, as_json: bool
+) -> None:
+    config = settings()
+    folder = zone_dir or config.rpz_zone_dir
+    if folder is None:
+        raise click.UsageError("no zone folder: give --zone-dir or set REGISTRY_RPZ_ZONE_DIR")
+    knot = None if no_reload else zones.Knot(knot_socket or config.rpz_knot_socket)
+    while True:
+        ok = _publish_once(folder, knot, as_json)
+        if every is None:
+            break
+        time.sleep(every)
+    if not ok:
+        raise SystemExit(1)
+
+
+@blocking.command(
+    "dns-config",
+    help="Print the part of knot.conf that serves the executors' RPZ zones (deploy/knot.conf includes it): "
+    "per executor a zone, an ACL for transfers signed with its TSIG key, NOTIFY to its resolvers "
+    "(REGISTRY_RPZ_SERVERS_FILE). Keys missing from the keys file (REGISTRY_RPZ_TSIG_KEYS_FILE) are "
+    "added to it; no secret is printed.",
+)
+@click.option(
+    "--zone-dir", type=click.Path(file_okay=False, path_type=Path), help="default REGISTRY_RPZ_ZONE_DIR"
+)
+@click.option(
+    "--keys",
+    "keys_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="default REGISTRY_RPZ_TSIG_KEYS_FILE",
+)
+@click.option(
+    "--servers",
+    "servers_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="default REGISTRY_RPZ_SERVERS_FILE",
+)
+def dns_config(zone_dir: Path | None, keys_file: Path | None, servers_file: Path | None) -> None:
+    config = settings()
+    folder = zone_dir or config.rpz_zone_dir
+    if folder is None:
+        raise click.UsageError("no zone folder: give --zone-dir or set REGISTRY_RPZ_ZONE_DIR")
+    keys_path = (keys_file or config.rpz_tsig_keys_file).resolve()
+    with session_scope() as session:
+        codes = [a.code for a in zones.executors(session)]
+    try:
+        servers = zones.read_servers(servers_file or config.rpz_servers_file)
+        text = zones.knot_config(codes, servers, folder.resolve(), keys_path)
+        keys = zones.read_keys(keys_path)
+    except zones.ZoneError as exc:
+        raise click.ClickException(str(exc)) from None
+    added = keys.ensure(zones.key_name(code) for code in codes)
+    if added or not keys_path.exists():
+        zones.write_keys(keys_path, keys)
+        click.echo(f"{keys_path}: {len(added)} key(s) added: {', '.join(added)}", err=True)
+    click.echo(text, nl=False)
