@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 from urllib.parse import parse_qs, urlsplit
 
@@ -117,11 +118,13 @@ def test_production_has_no_development_provider_and_no_console_without_providers
     settings = Settings.from_env(
         {"REGISTRY_ISSUER": "https://registry.example.gov.vn"},
         env="production",
-        database_url=database_url,
+        database_url="postgresql://registry@db/registry",
         var_dir=tmp_path,
         data_key=DATA_KEY,
         lookup_key=LOOKUP_KEY,
     )
+    # The suite's database, SQLite included (production refuses SQLite when reading its settings).
+    settings = dataclasses.replace(settings, database_url=database_url)
     assert not settings.development_idp and settings.session_key == b""
     client = create_app(settings).test_client()
     assert client.get("/oauth/authorize", query_string=_authorize()).status_code == 404
