@@ -1,4 +1,5 @@
-"""deploy/'s systemd units, checked by `systemd-analyze verify` as systemd would load them."""
+"""deploy/: the systemd units checked by `systemd-analyze verify`, the Dockerfile by hadolint, and the
+compose file against the units (no Docker engine runs here: its client alone cannot build or start)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,35 @@ def test_the_systemd_units_verify(tmp_path):
         [analyze, "verify", *units], capture_output=True, text=True, cwd=tmp_path, check=False
     )
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
+def test_the_dockerfile_lints_and_runs_as_no_root():
+    hadolint = Path(sys.executable).parent / "hadolint"
+    result = subprocess.run(  # noqa: S603 - the linter on our own file
+        [str(hadolint), str(DEPLOY / "Dockerfile")], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    final = (DEPLOY / "Dockerfile").read_text().rsplit("\nFROM ", 1)[1]
+    assert "USER 10001" in final and "apt-get" not in final and "gcc" not in final
+
+
+def test_compose_runs_the_processes_of_the_systemd_units():
+    import yaml
+
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    services = compose["services"]
+    assert {"postgres", "redis", "migrate", "api", "sequencer", "worker", "clock", "proxy"} <= set(services)
+    commands = {name: " ".join(service.get("command", [])) for name, service in services.items()}
+    for unit in DEPLOY.glob("registry*.service"):
+        execs = [
+            line.split("=", 1)[1] for line in unit.read_text().splitlines() if line.startswith("ExecStart=")
+        ]
+        for command in execs:
+            program = command.removeprefix(INSTALLED)
+            if program.startswith(("registry blocking publish-zones",)):
+                continue  # runs on the DNS host, beside knotd (deploy/README.md)
+            wanted = program.split(" --interval")[0].split(" -c ")[0]
+            assert any(wanted in shown for shown in commands.values()), f"{unit.name}: {program}"
+    for name in ("api", "sequencer", "worker", "clock", "migrate"):
+        assert services[name]["build"]["dockerfile"] == "deploy/Dockerfile"
+        assert services[name]["environment"]["REGISTRY_JOB_QUEUE"].startswith("redis://")
