@@ -18,6 +18,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
         links,
         oauth,
         overdue,
+        reports,
         screenings,
         subjects,
         violations,
@@ -37,5 +38,6 @@ def register_blueprints(app: Flask, api: Api) -> None:
         overdue,
         screenings,
         graph,
+        reports,
     ):
         api.register_blueprint(module.blp)

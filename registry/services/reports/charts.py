@@ -1,0 +1,64 @@
+"""A section's chart as PNG (matplotlib, Agg backend): horizontal bars of the section's figures.
+
+`chart_data` is what is plotted (tests compare it with the report's figures); `render` draws it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display; before pyplot is imported
+
+from matplotlib.figure import Figure as Canvas
+
+from registry.services.reports.model import Section
+
+SIZE = (8.0, 4.5)  # inches; at DPI, 800 x 450 pixels
+DPI = 100
+
+
+@dataclass(frozen=True)
+class ChartData:
+    title: str
+    labels: list[str]
+    values: list[int]
+    unit: str
+
+
+def chart_data(section: Section) -> ChartData:
+    """The bars of a section: for cases, the cases detected per category and goods group; for the other
+    sections, each figure of the unit most of them have (counts, else VND)."""
+    if section.key == "cases":
+        chosen = [f for f in section.figures if f.group and f.key.endswith(".detected")]
+        labels = [f"{f.item}" for f in chosen]
+    else:
+        units = [f.unit for f in section.figures]
+        unit = "count" if units.count("count") >= units.count("vnd") else "vnd"
+        chosen = [f for f in section.figures if f.unit == unit]
+        labels = [f"{f.group}: {f.item}" if f.group else f.key for f in chosen]
+    unit = chosen[0].unit if chosen else "count"
+    return ChartData(section.title, labels, [f.value for f in chosen], unit)
+
+
+def render(data: ChartData) -> bytes:
+    """A PNG of SIZE at DPI; the same data draws the same picture (no dates, fixed fonts)."""
+    canvas = Canvas(figsize=SIZE, dpi=DPI)
+    axes = canvas.subplots()
+    positions = list(range(len(data.values)))
+    axes.barh(positions, data.values, color="#2b6cb0")
+    axes.set_yticks(positions, labels=data.labels, fontsize=7)
+    axes.invert_yaxis()
+    axes.set_title(data.title, fontsize=10)
+    axes.set_xlabel("VND" if data.unit == "vnd" else "count", fontsize=8)
+    if not data.values:
+        axes.text(0.5, 0.5, "no data", ha="center", va="center", transform=axes.transAxes)
+    for position, value in zip(positions, data.values, strict=True):
+        axes.annotate(f"{value:,}", (value, position), xytext=(3, 0), textcoords="offset points",
+                      va="center", fontsize=7)  # fmt: skip
+    canvas.tight_layout()
+    buffer = io.BytesIO()
+    canvas.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
