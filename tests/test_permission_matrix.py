@@ -208,6 +208,7 @@ OTHER_MATRICES = (
     "tests.freezing.test_permission_matrix",
     "tests.screening.test_permissions",
     "tests.api.test_overdue_steps",
+    "tests.api.test_reports",
 )
 EXAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 

@@ -213,15 +213,15 @@ def _block_figures(ctx: Context, actions: tuple[str, ...]) -> list[Figure]:
     lifted = {"lifted_from": ctx.period.since, "lifted_to": ctx.period.until}
     for action in actions:
         base = {"action": action, **_block_scope(ctx)}
-        asked = [("effective", period, None, "took effect")] + [
-            ("effective", period, kind, "took effect") for kind in ACTION_KINDS[action]
+        asked = [("effective", period, None, "Requests that took effect")] + [
+            ("effective", period, kind, "Requests that took effect") for kind in ACTION_KINDS[action]
         ]
-        asked.append(("lifted", lifted, None, "lifted"))
+        asked.append(("lifted", lifted, None, "Requests lifted"))
         for measure, when, kind, words in asked:
             filters = {**base, **when, **({"target_kind": kind} if kind else {})}
             number = _count(ctx.session, blocking.list_query(ctx.principal, filters, ctx.now))
             key = f"{action}.{kind}.{measure}" if kind else f"{action}.{measure}"
-            label = f"Requests that {words}" + (f", with a {kind} target" if kind else "")
+            label = words + (f", with a {kind} target" if kind else "")
             figures.append(
                 Figure(key, label, number, "count", _link(BLOCKS, filters), group=action, item=kind or "all")
             )
