@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext
 from registry.api.reports import build_report, chart_png, download
 from registry.auth.scopes import Scope
 from registry.console.blueprint import bp
+from registry.console.i18n import code_label
 from registry.console.pages.common import caller, load, render
 from registry.console.session import page
 from registry.schemas.reports import ChartQuery, ReportQuery
@@ -54,6 +55,12 @@ LABELS = {
     "The caller does not read freeze orders.": lazy_gettext("Your agency does not read freeze orders."),
     "The caller does not read overdue steps.": lazy_gettext("Your agency does not read overdue steps."),
 }
+GROUPS = {
+    "by_category": lazy_gettext("Category"),
+    "by_goods_group": lazy_gettext("Goods group"),
+    "by_workflow": lazy_gettext("Workflow"),
+    "all": lazy_gettext("all targets"),
+}
 PRESET_LABELS = {
     "urgent": lazy_gettext("Urgent report (last 7 days)"),
     "quick": lazy_gettext("Quick report (last 30 days)"),
@@ -72,6 +79,11 @@ def label(text: str | None) -> str:
     return str(LABELS.get(text.split(",")[0], text))
 
 
+def code_words(code: str | None) -> str:
+    """A group's or item's words: a report's own groups here, the console's codes otherwise."""
+    return str(GROUPS[code]) if code in GROUPS else code_label(code)
+
+
 def _asked() -> dict[str, Any]:
     return {key: value for key, value in request.args.items() if key in ASKED and value}
 
@@ -88,6 +100,7 @@ def reports_page() -> Any:
         asked=asked,
         presets=PRESET_LABELS,
         label=label,
+        code_words=code_words,
         nationwide=reports.nationwide(caller()),
     )
 
