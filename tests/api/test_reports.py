@@ -197,15 +197,21 @@ def test_each_chart_is_a_png_of_the_report_s_figures(client, actors, data, monke
         data_ = plotted[-1]
         shown = {f["key"]: f["value"] for f in section["figures"]}
         if section["key"] == "cases":
-            assert data_.labels == [
-                f["item"] for f in section["figures"] if f["group"] and f["key"].endswith(".detected")
+            groups = [
+                (f["group"], f["item"])
+                for f in section["figures"]
+                if f["key"].endswith(".detected") and f["group"]
             ]
-            assert data_.values == [shown[f"{g}.{i}.detected"] for g, i in zip(
-                [f["group"] for f in section["figures"] if f["group"] and f["key"].endswith(".detected")],
-                data_.labels, strict=True)]  # fmt: skip
-            assert sum(data_.values) == 2 + 1 + 1 + 1 + 2 + 1 + 1
+            assert data_.labels == [item for _, item in groups]
+            assert data_.series == [
+                ("detected", [shown[f"{g}.{i}.detected"] for g, i in groups]),
+                ("handled", [shown[f"{g}.{i}.handled"] for g, i in groups]),
+            ]
+            assert sum(data_.series[0][1]) == 2 + 1 + 1 + 1 + 2 + 1 + 1
         else:
-            assert data_.values == [f["value"] for f in section["figures"] if f["unit"] == data_.unit]
+            assert data_.series == [
+                (section["key"], [f["value"] for f in section["figures"] if f["unit"] == data_.unit])
+            ]
     assert {d.title for d in plotted} >= {
         "Cases detected and handled",
         "Accounts frozen and transactions delayed",
