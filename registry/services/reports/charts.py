@@ -34,14 +34,14 @@ def chart_data(section: Section) -> ChartData:
     if section.key == "cases":
         detected = [f for f in section.figures if f.group and f.key.endswith(".detected")]
         handled = {
-            (f.group, f.item): f.value for f in section.figures if f.group and f.key.endswith(".handled")
+            f.key.removesuffix(".handled"): f.value for f in section.figures if f.key.endswith(".handled")
         }
         return ChartData(
             section.title,
             [str(f.item) for f in detected],
             [
                 ("detected", [f.value for f in detected]),
-                ("handled", [handled[f.group, f.item] for f in detected]),
+                ("handled", [handled[f.key.removesuffix(".detected")] for f in detected]),
             ],
             "count",
         )
