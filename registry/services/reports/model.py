@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,18 +30,6 @@ class Period:
     def until(self) -> datetime:
         """The last microsecond of `end` (the lists' `*_to` filters include their bound)."""
         return datetime.combine(self.end + timedelta(days=1), time(), VN) - timedelta(microseconds=1)
-
-    def params(self, prefix: str) -> dict[str, str]:
-        """The period as a list's `<prefix>_from`/`<prefix>_to` filters."""
-        return {f"{prefix}_from": self.since.isoformat(), f"{prefix}_to": self.until.isoformat()}
-
-    @property
-    def since_utc(self) -> datetime:
-        return self.since.astimezone(UTC)
-
-    @property
-    def until_utc(self) -> datetime:
-        return self.until.astimezone(UTC)
 
 
 @dataclass(frozen=True)

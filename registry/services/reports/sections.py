@@ -162,31 +162,6 @@ def amounts_section(ctx: Context) -> Section:
     return result
 
 
-@section("referrals")
-def referrals_section(ctx: Context) -> Section:
-    filters = _case_filters(ctx)
-    del filters["detected_from"], filters["detected_to"]
-    filters.update(referred_from=ctx.period.since, referred_to=ctx.period.until)
-    found = violations.search(ctx.session, ctx.principal, filters).subquery()
-    referred = _count(ctx.session, select(found.c.id))
-    referrals = ctx.session.scalar(
-        select(func.count()).where(
-            Referral.violation_id.in_(select(found.c.id)),
-            Referral.referred_at >= ctx.period.since,
-            Referral.referred_at <= ctx.period.until,
-        )
-    )
-    link = _link(VIOLATIONS, filters)
-    result = Section("referrals", "Cases referred to the police", chart=False)
-    result.figures += [
-        Figure("cases_referred", "Cases referred", referred, "count", link),
-        Figure(
-            "referrals", "Referrals (a case may go to several bodies)", referrals or 0, "count", link, False
-        ),
-    ]
-    return result
-
-
 # -- block requests --------------------------------------------------------------------------------------
 
 BLOCKS = "/api/v1/block-requests"
@@ -287,6 +262,31 @@ def freezes_section(ctx: Context) -> Section:
         Figure("frozen_vnd", "Amount frozen", int(frozen), "vnd", order_link, counts=False),
         Figure("delays", "Transactions delayed", delayed, "count", delay_link),
         Figure("delayed_vnd", "Amount delayed", int(amount), "vnd", delay_link, counts=False),
+    ]
+    return result
+
+
+@section("referrals")
+def referrals_section(ctx: Context) -> Section:
+    filters = _case_filters(ctx)
+    del filters["detected_from"], filters["detected_to"]
+    filters.update(referred_from=ctx.period.since, referred_to=ctx.period.until)
+    found = violations.search(ctx.session, ctx.principal, filters).subquery()
+    referred = _count(ctx.session, select(found.c.id))
+    referrals = ctx.session.scalar(
+        select(func.count()).where(
+            Referral.violation_id.in_(select(found.c.id)),
+            Referral.referred_at >= ctx.period.since,
+            Referral.referred_at <= ctx.period.until,
+        )
+    )
+    link = _link(VIOLATIONS, filters)
+    result = Section("referrals", "Cases referred to the police", chart=False)
+    result.figures += [
+        Figure("cases_referred", "Cases referred", referred, "count", link),
+        Figure(
+            "referrals", "Referrals (a case may go to several bodies)", referrals or 0, "count", link, False
+        ),
     ]
     return result
 
