@@ -91,6 +91,13 @@ class Context:
     period: Period
     scope: Scope
     now: datetime
+    shared: dict[str, Any] = field(default_factory=dict)  # what sections share, computed once
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """`compute()`, once per report (two sections read the same totals of the cases)."""
+        if key not in self.shared:
+            self.shared[key] = compute()
+        return self.shared[key]
 
 
 SectionFunction = Callable[[Context], Section]

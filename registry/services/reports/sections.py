@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, distinct, func, select, true
+from sqlalchemy import Select, case, func, literal, select, true, union_all
 from sqlalchemy.orm import Session
 
 from registry.errors import PermissionDenied
@@ -73,54 +73,99 @@ def _case_filters(ctx: Context) -> dict[str, Any]:
     return filters
 
 
-def _elements(session: Session, column: Any) -> Any:
-    """The elements of a JSON list column as rows (`value`): jsonb_array_elements_text or json_each."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.jsonb_array_elements_text(column).table_valued("value")
-    return func.json_each(column).table_valued("value")
+def _cases(ctx: Context) -> Select[Any]:
+    """The cases the caller sees in the period and scope: the violations list's own query."""
+    return violations.search(ctx.session, ctx.principal, _case_filters(ctx))
 
 
-def _by_list(ctx: Context, cases: Any, column: str) -> dict[str, tuple[int, int]]:
-    """(detected, handled) per element of a JSON list column of the cases; a case counts once per value."""
-    element = _elements(ctx.session, cases.c[column])
-    rows = ctx.session.execute(
-        select(
-            element.c.value,
-            func.count(distinct(cases.c.id)),
-            func.count(distinct(case((cases.c.status == HANDLED, cases.c.id)))),
+def _totals(ctx: Context) -> tuple[int, int, int, int, int]:
+    """(detected, handled, fines, tax recovered with the additions, goods value): one pass over the cases,
+    and the tax authorities' additions joined from their own (small) table."""
+
+    def compute() -> tuple[int, int, int, int, int]:
+        sanctioned = Violation.status == HANDLED
+        row = ctx.session.execute(
+            _cases(ctx).with_only_columns(
+                func.count(),
+                func.coalesce(func.sum(case((sanctioned, 1), else_=0)), 0),
+                func.coalesce(func.sum(Violation.fine_vnd), 0),
+                func.coalesce(func.sum(Violation.tax_recovered_vnd), 0),
+                func.coalesce(func.sum(Violation.goods_value_vnd), 0),
+            )
+        ).one()
+        added = ctx.session.scalar(
+            _cases(ctx)
+            .join(TaxRecovery, TaxRecovery.violation_id == Violation.id)
+            .with_only_columns(func.coalesce(func.sum(TaxRecovery.amount_vnd), 0))
         )
-        .select_from(cases)
-        .join(element, true())
-        .group_by(element.c.value)
-    ).tuples()
-    return {str(value): (detected, handled) for value, detected, handled in rows}
+        detected, handled, fines, tax, goods = (int(value) for value in row)
+        return detected, handled, fines, tax + int(added or 0), goods
+
+    return ctx.once("case_totals", compute)
+
+
+def _groups(ctx: Context) -> dict[tuple[str, str], tuple[int, int]]:
+    """(detected, handled) per category and per goods group. The API refuses a list naming a value twice
+    (schemas.violations), so a case counts once under each value it names, as the list's filter finds it.
+    PostgreSQL unnests both lists in one pass; SQLite (json_each) one list at a time."""
+    cases = _cases(ctx).with_only_columns(Violation.status, Violation.categories, Violation.goods_groups)
+    sanctioned = func.sum(case((Violation.status == HANDLED, 1), else_=0))
+    found: dict[tuple[str, str], tuple[int, int]] = {}
+    if ctx.session.get_bind().dialect.name == "postgresql":
+        rows = cases.subquery()
+        both = union_all(
+            select(
+                literal("category").label("dim"),
+                func.jsonb_array_elements_text(rows.c.categories).label("value"),
+            ).correlate(rows),
+            select(literal("goods_group"), func.jsonb_array_elements_text(rows.c.goods_groups)).correlate(
+                rows
+            ),
+        ).lateral("element")
+        query = (
+            select(
+                both.c.dim, both.c.value, func.count(), func.sum(case((rows.c.status == HANDLED, 1), else_=0))
+            )
+            .select_from(rows)
+            .join(both, true())
+            .group_by(both.c.dim, both.c.value)
+        )
+        for dim, value, detected, handled in ctx.session.execute(query).tuples():
+            found[str(dim), str(value)] = (int(detected), int(handled or 0))
+        return found
+    for dim, column in (("category", Violation.categories), ("goods_group", Violation.goods_groups)):
+        element = func.json_each(column).table_valued("value")
+        query = (
+            _cases(ctx)
+            .join(element, true())
+            .with_only_columns(element.c.value, func.count(), sanctioned)
+            .group_by(element.c.value)
+        )
+        for value, detected, handled in ctx.session.execute(query).tuples():
+            found[dim, str(value)] = (int(detected), int(handled or 0))
+    return found
 
 
 @section("cases")
 def cases_section(ctx: Context) -> Section:
     filters = _case_filters(ctx)
-    found = violations.search(ctx.session, ctx.principal, filters)
-    cases = found.with_only_columns(
-        Violation.id, Violation.status, Violation.categories, Violation.goods_groups
-    ).subquery()
-    detected, handled = ctx.session.execute(
-        select(func.count(), func.count(case((cases.c.status == HANDLED, 1)))).select_from(cases)
-    ).one()
+    detected, handled, *_ = _totals(ctx)
     handled_filters = {**filters, "status": HANDLED}
     result = Section("cases", "Cases detected and handled")
     result.figures += [
         Figure("detected", "Cases detected", detected, "count", _link(VIOLATIONS, filters)),
         Figure("handled", "Cases handled (sanctioned)", handled, "count", _link(VIOLATIONS, handled_filters)),
     ]
-    for group, column, names, name in (
-        ("by_category", "categories", CATEGORIES, "category"),
-        ("by_goods_group", "goods_groups", GOODS_GROUPS, "goods_group"),
+    counted = _groups(ctx)
+    for group, names, name in (
+        ("by_category", CATEGORIES, "category"),
+        ("by_goods_group", GOODS_GROUPS, "goods_group"),
     ):
-        counted = _by_list(ctx, cases, column)
-        for value in [n for n in names if n in counted] + sorted(set(counted) - set(names)):
+        values = {value for dim, value in counted if dim == name}
+        for value in [n for n in names if n in values] + sorted(values - set(names)):
             for measure, number, extra in (
-                ("detected", counted[value][0], {}),
-                ("handled", counted[value][1], {"status": HANDLED}),
+                ("detected", counted[name, value][0], {}),
+                ("handled", counted[name, value][1], {"status": HANDLED}),
             ):
                 result.figures.append(
                     Figure(
@@ -138,26 +183,13 @@ def cases_section(ctx: Context) -> Section:
 
 @section("amounts")
 def amounts_section(ctx: Context) -> Section:
-    filters = _case_filters(ctx)
-    cases = violations.search(ctx.session, ctx.principal, filters).subquery()
-    fines, tax, goods = ctx.session.execute(
-        select(
-            func.coalesce(func.sum(cases.c.fine_vnd), 0),
-            func.coalesce(func.sum(cases.c.tax_recovered_vnd), 0),
-            func.coalesce(func.sum(cases.c.goods_value_vnd), 0),
-        )
-    ).one()
-    added = ctx.session.scalar(
-        select(func.coalesce(func.sum(TaxRecovery.amount_vnd), 0)).where(
-            TaxRecovery.violation_id.in_(select(cases.c.id))
-        )
-    )
-    link = _link(VIOLATIONS, filters)
+    _, _, fines, tax, goods = _totals(ctx)
+    link = _link(VIOLATIONS, _case_filters(ctx))
     result = Section("amounts", "Fines, tax recovered and goods value (VND), of the cases detected")
     result.figures += [
-        Figure("fines_vnd", "Fines", int(fines), "vnd", link, counts=False),
-        Figure("tax_recovered_vnd", "Tax recovered", int(tax) + int(added or 0), "vnd", link, counts=False),
-        Figure("goods_value_vnd", "Value of goods", int(goods), "vnd", link, counts=False),
+        Figure("fines_vnd", "Fines", fines, "vnd", link, counts=False),
+        Figure("tax_recovered_vnd", "Tax recovered", tax, "vnd", link, counts=False),
+        Figure("goods_value_vnd", "Value of goods", goods, "vnd", link, counts=False),
     ]
     return result
 
