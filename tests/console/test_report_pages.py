@@ -47,3 +47,23 @@ def test_a_scope_the_officer_may_not_ask_for_is_refused(officer) -> None:  # typ
         == 200
     )
     assert office.get("/console/reports/charts/tips.png").status_code == 422
+
+
+def test_a_figure_links_to_the_console_s_list_of_its_records(officer, db) -> None:  # type: ignore[no-untyped-def]
+    report_data(db)
+    office = officer("nsc.lan")
+    html = office.get("/console/reports", query_string=PERIOD).text
+    rows = re.findall(r'<tr data-counts="(yes|no)" data-key="([^"]+)">(.*?)</tr>', html, re.S)
+    links = [
+        (key, found.group(1), found.group(2) if counts == "yes" else None)
+        for counts, key, row in rows
+        if (found := re.search(r'<td class="figure"><a href="([^"]+)">([^<]*)</a>', row))
+    ]
+    assert {key for key, _, _ in links} >= {"block_at_isp.effective", "orders", "delays", "steps"}
+    for key, link, value in links:
+        listed = office.get(link.replace("&amp;", "&"))
+        assert listed.status_code == 200, (key, link)
+        if value is None:  # not a count of the list (an amount, accounts of orders)
+            continue
+        count = value.replace(".", "")
+        assert f"{count} kết quả" in listed.text, (key, link, value)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Response, request, url_for
 from flask_babel import lazy_gettext
 
 from registry.api.reports import build_report, chart_png, download
@@ -84,6 +84,23 @@ def code_words(code: str | None) -> str:
     return str(GROUPS[code]) if code in GROUPS else code_label(code)
 
 
+# The console's pages of the lists a figure links to (they take the same filters); violations have none.
+CONSOLE_LISTS = {
+    "/api/v1/block-requests": "console.block_requests",
+    "/api/v1/freeze-orders": "console.freeze_orders",
+    "/api/v1/transaction-delays": "console.transaction_delays",
+    "/api/v1/overdue": "console.overdue_steps",
+}
+
+
+def console_link(link: str | None) -> str | None:
+    """The console page listing a figure's records, if the console has that list."""
+    path, _, query = (link or "").partition("?")
+    if path not in CONSOLE_LISTS:
+        return None
+    return url_for(CONSOLE_LISTS[path]) + (f"?{query}" if query else "")
+
+
 def _asked() -> dict[str, Any]:
     return {key: value for key, value in request.args.items() if key in ASKED and value}
 
@@ -101,6 +118,7 @@ def reports_page() -> Any:
         presets=PRESET_LABELS,
         label=label,
         code_words=code_words,
+        console_link=console_link,
         nationwide=reports.nationwide(caller()),
     )
 
