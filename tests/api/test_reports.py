@@ -334,3 +334,25 @@ def test_who_may_ask_for_which_scope(client, actors, agency, query, status) -> N
 def test_permission_matrix(client, actors, agency, scopes, status, path) -> None:  # type: ignore[no-untyped-def]
     headers = actors.headers(agency, scopes=scopes) if agency else {}
     assert client.get(path, headers=headers).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/api/v1/violations", {"goods_group": "spaceships"}),
+        (
+            "/api/v1/violations",
+            {"referred_from": "2026-06-01T00:00:00+07:00", "referred_to": "2026-01-01T00:00:00+07:00"},
+        ),
+        ("/api/v1/violations", {"referred_from": "yesterday"}),
+        ("/api/v1/block-requests", {"target_kind": "phone"}),
+        ("/api/v1/block-requests", {"effective_from": "2026-01-01"}),  # a time with its offset
+        ("/api/v1/block-requests", {"submitted_by": ""}),
+        ("/api/v1/freeze-orders", {"executed_to": "soon"}),
+        ("/api/v1/transaction-delays", {"delayed_from": "2026-13-01T00:00:00+07:00"}),
+    ],
+)
+def test_the_lists_refuse_bad_report_filters(client, actors, path, query) -> None:  # type: ignore[no-untyped-def]
+    answer = client.get(path, query_string=query, headers=actors.headers("NSC389", scopes=OFFICE))
+    assert answer.status_code == 422, answer.json
+    assert answer.mimetype == "application/problem+json"
