@@ -8,6 +8,7 @@
    prints each target of issue #16 beside its figure, with what else loaded the machine.
 3. bench.audit (the audit log's own figures, verification of 1,000,000 entries against its 5 s target),
    unless --skip-audit.
+4. with --reports, bench.reports: the reports of issue 18 timed on the same data.
 
 Defaults fit ~15 minutes on a 2-core machine; the national scale is `--subjects 1000000` (see README).
 """
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import time
 
-from bench import http, loader
+from bench import http, loader, reports
 
 DEFAULT_SUBJECTS = 100_000
 
@@ -45,6 +46,9 @@ def main() -> None:
         help="CPU-bound processes beside the servers for a second history and lookup run (0: none)",
     )
     parser.add_argument("--skip-audit", action="store_true")
+    parser.add_argument(
+        "--reports", action="store_true", help="also time the reports on the loaded data (bench.reports)"
+    )
     args = parser.parse_args()
 
     print(f"# registry benchmarks, {time.strftime('%Y-%m-%d %H:%M')} on {platform.node()}", flush=True)
@@ -63,6 +67,8 @@ def main() -> None:
             args.url, args.duration, args.workers, args.repeat, ("history", "lookup"), args.rounds, args.hogs
         )
         print("\n".join(http.summary(loaded, args.hogs)), flush=True)
+    if args.reports:
+        print("\n".join(reports.measure(args.url, repeat=3)), flush=True)
     if not args.skip_audit:
         subprocess.run([sys.executable, "-m", "bench.audit", "--verify-pg"], check=False)
 

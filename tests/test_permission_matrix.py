@@ -210,6 +210,7 @@ OTHER_MATRICES = (
     "tests.api.test_overdue_steps",
     "tests.exchange.test_permissions",
     "tests.public.test_permissions",
+    "tests.api.test_reports",
 )
 EXAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 

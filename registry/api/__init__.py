@@ -20,6 +20,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
         oauth,
         overdue,
         public,
+        reports,
         screenings,
         subjects,
         violations,
@@ -41,5 +42,6 @@ def register_blueprints(app: Flask, api: Api) -> None:
         graph,
         exchange,
         public,
+        reports,
     ):
         api.register_blueprint(module.blp)

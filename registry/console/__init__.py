@@ -25,6 +25,7 @@ def init_console(app: Flask, settings: Settings) -> None:
         decisions,
         freezing,
         overdue,
+        reports,
         screening,
         subjects,
     )

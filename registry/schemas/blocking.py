@@ -176,6 +176,20 @@ class BlockAppealDecision(Schema):
 
 class BlockRequestQuery(PageQuery):
     state = fields.String(validate=validate.OneOf([s.value for s in BlockState]))
+    effective_from = fields.AwareDateTime(metadata={"description": "only requests that took effect since"})
+    effective_to = fields.AwareDateTime(metadata={"description": "only requests that took effect by then"})
+    lifted_from = fields.AwareDateTime(metadata={"description": "only requests lifted since"})
+    lifted_to = fields.AwareDateTime(metadata={"description": "only requests lifted by then"})
+    target_kind = fields.String(
+        validate=validate.OneOf(TARGET_KINDS), metadata={"description": "only requests with a target of it"}
+    )
+    submitted_by = fields.String(
+        validate=validate.Length(min=1, max=64), metadata={"description": "the submitting agency's code"}
+    )
+    province = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "only requests answering a violation in this province"},
+    )
     action = fields.String(validate=validate.OneOf(BLOCK_ACTIONS))
     executor = fields.String(
         validate=validate.OneOf(("me",)), metadata={"description": "`me`: only orders addressed to my agency"}

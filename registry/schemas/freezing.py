@@ -247,6 +247,13 @@ class FreezeOrderQuery(OverdueQuery):
             "e.g. `release_pending`: the releases it has to confirm"
         },
     )
+    executed_from = fields.AwareDateTime(metadata={"description": "only orders with an account frozen since"})
+    executed_to = fields.AwareDateTime(metadata={"description": "only orders with an account frozen by then"})
+    issuer = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "agency code"})
+    province = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "only orders with an account whose holder is in this province"},
+    )
     sensitive = SensitiveFlag()
 
 
@@ -594,6 +601,13 @@ class DelaySbvReport(Schema):
 
 class DelayQuery(PageQuery):
     state = fields.String(validate=validate.OneOf(DELAY_STATES))
+    delayed_from = fields.AwareDateTime(metadata={"description": "only delays made since"})
+    delayed_to = fields.AwareDateTime(metadata={"description": "only delays made by then"})
+    bank = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "agency code"})
+    province = fields.String(
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "only delays of an account linked to a subject in this province"},
+    )
     sensitive = SensitiveFlag()
 
 

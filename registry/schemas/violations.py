@@ -276,17 +276,25 @@ class ViolationQuery(PageQuery):
     subject_id = fields.UUID()
     identifier_id = fields.UUID()
     category = fields.String(validate=validate.OneOf(CATEGORIES))
+    goods_group = fields.String(validate=validate.OneOf(GOODS_GROUPS))
     status = fields.String(validate=validate.OneOf(STATUSES))
     province = fields.String(validate=validate.Length(max=64))
     detected_by = fields.String(validate=validate.Length(max=64), metadata={"description": "agency code"})
     detected_from = fields.AwareDateTime()
     detected_to = fields.AwareDateTime()
+    referred_from = fields.AwareDateTime(
+        metadata={"description": "only cases referred to the police at or after this time"}
+    )
+    referred_to = fields.AwareDateTime(
+        metadata={"description": "only cases referred to the police at or before this time"}
+    )
 
     @validates_schema
     def _range(self, data: dict[str, Any], **_: Any) -> None:
-        start, end = data.get("detected_from"), data.get("detected_to")
-        if start and end and end < start:
-            raise ValidationError("Must not be before detected_from.", field_name="detected_to")
+        for name in ("detected", "referred"):
+            start, end = data.get(f"{name}_from"), data.get(f"{name}_to")
+            if start and end and end < start:
+                raise ValidationError(f"Must not be before {name}_from.", field_name=f"{name}_to")
 
 
 ViolationPage = page_of(ViolationRead, "ViolationPage")

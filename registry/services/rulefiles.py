@@ -22,6 +22,7 @@ class RuleFiles:
     blocking: Path = DATA_DIR / "blocking.json"
     freezing: Path = DATA_DIR / "freezing.json"
     cases: Path = DATA_DIR / "cases.json"
+    reports: Path = DATA_DIR / "reports.json"
     trust_dir: Path | None = (
         None  # the certificates decisions' signatures must chain to (services.signatures)
     )

@@ -228,6 +228,8 @@ def search(session: Session, principal: Principal, filters: dict[str, Any]) -> S
         )
     if filters.get("category"):
         query = query.where(_json_array_contains(session, Violation.categories, filters["category"]))
+    if filters.get("goods_group"):
+        query = query.where(_json_array_contains(session, Violation.goods_groups, filters["goods_group"]))
     for name in ("status", "province"):
         if filters.get(name):
             query = query.where(getattr(Violation, name) == filters[name])
@@ -240,6 +242,13 @@ def search(session: Session, principal: Principal, filters: dict[str, Any]) -> S
         query = query.where(Violation.detected_at >= filters["detected_from"])
     if filters.get("detected_to"):
         query = query.where(Violation.detected_at <= filters["detected_to"])
+    if filters.get("referred_from") or filters.get("referred_to"):
+        referred = [Referral.violation_id == Violation.id]
+        if filters.get("referred_from"):
+            referred.append(Referral.referred_at >= filters["referred_from"])
+        if filters.get("referred_to"):
+            referred.append(Referral.referred_at <= filters["referred_to"])
+        query = query.where(exists().where(*referred))
     return query
 
 

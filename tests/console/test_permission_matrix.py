@@ -104,6 +104,9 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/console/overdue"): (200, 200, 403, 403, 403, 200, 403, 200),
     ("GET", "/console/overdue/block-requests"): (200, 200, 403, 403, 403, 403, 403, 200),
     ("GET", "/console/overdue/freeze-orders"): (403, 403, 403, 403, 403, 200, 403, 200),
+    ("GET", "/console/reports"): (403, 403, 403, 403, 403, 403, 403, 200),
+    ("GET", "/console/reports/charts/cases.png"): (403, 403, 403, 403, 403, 403, 403, 200),
+    ("GET", "/console/reports/download.csv"): (403, 403, 403, 403, 403, 403, 403, 200),
     ("GET", "/console/screenings"): (200, 200, 403, 200, 200, 200, 403, 200),
     ("POST", "/console/screenings"): (422, 422, 403, 422, 422, 422, 403, 422),
     ("GET", f"/console/screenings/{NO}"): (404, 404, 403, 404, 404, 404, 403, 404),
@@ -188,6 +191,10 @@ def test_the_matrix_covers_every_console_route(app) -> None:  # type: ignore[no-
                 path = path.rsplit("/", 1)[0] + "/" + follow_ups
         elif "/transaction-delays/" in path:
             path = path.replace("<uuid:request_id>", "<uuid:delay_id>")
+        elif path.startswith("/console/reports/charts/"):
+            path = "/console/reports/charts/<section>.png"
+        elif path.startswith("/console/reports/download."):
+            path = "/console/reports/download.<any(csv, xlsx):fmt>"
         elif path.endswith(
             ("/start_review", "/return", "/approve", "/reject", "/dispatch", "/lift", "/revoke")
         ):

@@ -20,6 +20,7 @@ from registry.schemas.freezing import (
 from registry.schemas.identifiers import RevealQuery
 from registry.services import freezing as service
 from registry.services.freezing.delays import record_sbv_report
+from registry.services.freezing.filters import delay_clauses
 from registry.services.pagination import paginate
 
 
@@ -75,7 +76,7 @@ def list_transaction_delays(args: dict[str, Any]):
     _reveal(args["sensitive"])
     return paginate(
         db(),
-        service.delay_query(v, state=args.get("state")),
+        service.delay_query(v, state=args.get("state")).where(*delay_clauses(args)),
         page=args["page"],
         per_page=args["per_page"],
         order_by=[TransactionDelay.delayed_at.desc(), TransactionDelay.id],

@@ -29,6 +29,7 @@ from registry.schemas.freezing import (
 )
 from registry.schemas.identifiers import RevealQuery
 from registry.services import freezing as service
+from registry.services.freezing.filters import order_clauses
 from registry.services.pagination import paginate
 
 
@@ -76,7 +77,9 @@ def list_freeze_orders(args: dict[str, Any]):
         service.require_reveal_orders(v)
     return paginate(
         db(),
-        service.order_query(v, state=args.get("state"), account_state=args.get("account_state")),
+        service.order_query(v, state=args.get("state"), account_state=args.get("account_state")).where(
+            *order_clauses(v, args)
+        ),
         page=args["page"],
         per_page=args["per_page"],
         order_by=[FreezeOrder.created_at.desc(), FreezeOrder.id],

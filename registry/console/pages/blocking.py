@@ -104,13 +104,22 @@ def _page(args: dict[str, Any], *, as_executor: bool) -> dict[str, Any]:
     return BlockRequestPage().dump(found)
 
 
+# The filters a report's figures link with (console.pages.reports, services.reports.sections).
+REPORT_FILTERS = (
+    "action", "effective_from", "effective_to", "lifted_from", "lifted_to", "target_kind", "submitted_by",
+    "province",
+)  # fmt: skip
+
+
 @bp.route("/block-requests", methods=["GET"])
 @page("block_request:list", (*ANY_BLOCKING, Scope.REPORTS_READ))
 def block_requests() -> Any:
     """The requests the officer's agency may see, newest first, by state: the decider's queue."""
     service.require_reader(caller(), *ANY_BLOCKING)
     wanted = {
-        key: value for key, value in request.args.items() if key in ("state", "attention", "page") and value
+        key: value
+        for key, value in request.args.items()
+        if key in ("state", "attention", "page", *REPORT_FILTERS) and value
     }
     args = load(_QUERY, wanted)
     return render(

@@ -54,6 +54,7 @@ from registry.schemas.freezing import (
     ReleaseConfirmation,
 )
 from registry.services import freezing as service
+from registry.services.freezing.filters import delay_clauses, order_clauses
 from registry.services.pagination import paginate
 
 READERS = (*service.READ_SCOPES, Scope.REGISTRY_READ)
@@ -101,13 +102,16 @@ def freeze_orders() -> Any:
     wanted = {
         key: value
         for key, value in request.args.items()
-        if key in ("state", "account_state", "page") and value
+        if key in ("state", "account_state", "page", "executed_from", "executed_to", "issuer", "province")
+        and value
     }
     args = load(_QUERY, wanted)
     v = service.reader(db(), caller())
     found = paginate(
         db(),
-        service.order_query(v, state=args.get("state"), account_state=args.get("account_state")),
+        service.order_query(v, state=args.get("state"), account_state=args.get("account_state")).where(
+            *order_clauses(v, args)
+        ),
         page=args["page"],
         per_page=args["per_page"],
         order_by=[FreezeOrder.created_at.desc(), FreezeOrder.id],
@@ -331,11 +335,14 @@ def confirm_release(order_id: Any, account_id: Any) -> Any:
 @page("transaction_delay:list", READERS)
 def transaction_delays() -> Any:
     """As GET /api/v1/transaction-delays: the delays the officer's agency sees, newest first."""
-    wanted = {key: value for key, value in request.args.items() if key in ("state", "page") and value}
+    filters = ("state", "page", "delayed_from", "delayed_to", "bank", "province")
+    wanted = {key: value for key, value in request.args.items() if key in filters and value}
     args = load(_DELAY_QUERY, wanted)
     found = paginate(
         db(),
-        service.delay_query(service.reader(db(), caller()), state=args.get("state")),
+        service.delay_query(service.reader(db(), caller()), state=args.get("state")).where(
+            *delay_clauses(args)
+        ),
         page=args["page"],
         per_page=args["per_page"],
         order_by=[TransactionDelay.delayed_at.desc(), TransactionDelay.id],

@@ -30,7 +30,16 @@ from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
 from registry.errors import NotFound, PermissionDenied, id_or_not_found, record_name
 from registry.messages import msg
-from registry.models import Agency, AgencyKind, BlockExecutor, BlockRequest
+from registry.models import (
+    Agency,
+    AgencyKind,
+    BlockExecutor,
+    BlockRequest,
+    BlockTarget,
+    Violation,
+    WorkflowTransition,
+    block_request_violation,
+)
 from registry.models.blocking import BlockState
 from registry.services.blocking.config import rules
 from registry.services.blocking.deadlines import infeasible_open, overdue
@@ -139,7 +148,52 @@ def list_query(principal: Principal, filters: dict[str, Any], now: datetime) -> 
         query = query.where(BlockRequest.mirror_of_id == filters["mirror_of"])
     if filters.get("attention") == "technically_infeasible":
         query = query.where(infeasible_open(now))
-    return query
+    return query.where(*report_filters(filters))
+
+
+def _entered(state: str, since: datetime | None, until: datetime | None) -> ColumnElement[bool]:
+    """The request entered `state` within [since, until] (its transitions say when)."""
+    clauses = [
+        WorkflowTransition.record_type == BlockRequest.record_type,
+        WorkflowTransition.record_id == BlockRequest.id,
+        WorkflowTransition.to_state == state,
+        WorkflowTransition.from_state != state,
+    ]
+    if since is not None:
+        clauses.append(WorkflowTransition.at >= since)
+    if until is not None:
+        clauses.append(WorkflowTransition.at <= until)
+    return exists().where(*clauses)
+
+
+def report_filters(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
+    """The filters the reports link with (services.reports): when a request took effect or was lifted,
+    a target kind, the submitting agency, the province of a violation it answers."""
+    clauses: list[ColumnElement[bool]] = []
+    for state, name in ((BlockState.IN_EFFECT, "effective"), (BlockState.LIFTED, "lifted")):
+        since, until = filters.get(f"{name}_from"), filters.get(f"{name}_to")
+        if since is not None or until is not None:
+            clauses.append(_entered(state, since, until))
+    if filters.get("target_kind"):
+        clauses.append(
+            exists().where(
+                BlockTarget.request_id == BlockRequest.id, BlockTarget.kind == filters["target_kind"]
+            )
+        )
+    if filters.get("submitted_by"):
+        clauses.append(
+            BlockRequest.owner_agency_id
+            == select(Agency.id).where(Agency.code == filters["submitted_by"]).scalar_subquery()
+        )
+    if filters.get("province"):
+        clauses.append(
+            exists().where(
+                block_request_violation.c.request_id == BlockRequest.id,
+                Violation.id == block_request_violation.c.violation_id,
+                Violation.province == filters["province"],
+            )
+        )
+    return clauses
 
 
 def overdue_query(principal: Principal, now: datetime) -> Select[tuple[BlockRequest]]:

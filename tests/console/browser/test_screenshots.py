@@ -72,3 +72,41 @@ def test_screenshots_of_the_deciders_queue_and_a_seller_history(live, committed,
     assert officer.wait("subject-name").text == sellers[0].name
     assert TARGETS[0].split()[1] in officer.wait("timeline").text
     _save(browser, tmp_path, "console-seller-history.png")
+
+
+def test_the_report_chart_over_demo_data(live, committed, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """README's report chart: the nationwide cases by category and goods group over the demo data's
+    700 days, as GET /api/v1/reports/charts/cases.png draws it for the Standing Office."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import func
+
+    from registry.auth.principal import Principal
+    from registry.models import Agency
+    from registry.services import reports
+    from registry.services.reports import charts
+
+    _base, app = live
+    if not committed.scalar(select(func.count()).select_from(Subject)):
+        demo.generate(committed, cipher=app.extensions["registry"].cipher, subjects=30, seed=389)
+        committed.commit()
+    office = committed.scalars(select(Agency).where(Agency.code == "NSC389")).one()
+    principal = Principal(
+        "demo", office.code, office.id, office.kind, frozenset({"reports:read", "registry:read"})
+    )
+    end = demo.DEMO_EPOCH.date()
+    report = reports.build(
+        committed,
+        principal,
+        period=reports.Period(end - timedelta(days=700), end),
+        scope=reports.Scope("nationwide"),
+        now=datetime.now(UTC),
+        sections=["cases"],
+    )
+    data = charts.chart_data(report.section("cases"))
+    assert sum(data.series[0][1]) >= report.section("cases").figure("detected").value > 0
+    path = tmp_path / "report-cases.png"
+    path.write_bytes(charts.render(data))
+    wanted = os.environ.get("REGISTRY_SCREENSHOTS")
+    if wanted:
+        shutil.copyfile(path, Path(wanted) / path.name)
