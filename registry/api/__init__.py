@@ -20,6 +20,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
         overdue,
         screenings,
         subjects,
+        tips,
         violations,
     )
 
@@ -37,5 +38,6 @@ def register_blueprints(app: Flask, api: Api) -> None:
         overdue,
         screenings,
         graph,
+        tips,
     ):
         api.register_blueprint(module.blp)

@@ -41,12 +41,14 @@ from registry.models.violation import (
     violation_identifier,
     violation_subject,
 )
+from registry.models.tip import TIP_CLOSED, Tip, TipAttachment, TipChallenge, TipLink, TipStatus
 from registry.models.workflow import WorkflowRecord, WorkflowTransition
 
 __all__ = [
     "CATEGORIES",
     "GOODS_GROUPS",
     "STATE_KINDS",
+    "TIP_CLOSED",
     "AccessGeneration",
     "Agency",
     "AgencyKind",
@@ -83,6 +85,11 @@ __all__ = [
     "Subject",
     "SubjectKind",
     "TaxRecovery",
+    "Tip",
+    "TipAttachment",
+    "TipChallenge",
+    "TipLink",
+    "TipStatus",
     "TransactionDelay",
     "TransactionDelayNotice",
     "Violation",

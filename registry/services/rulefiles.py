@@ -22,6 +22,7 @@ class RuleFiles:
     blocking: Path = DATA_DIR / "blocking.json"
     freezing: Path = DATA_DIR / "freezing.json"
     cases: Path = DATA_DIR / "cases.json"
+    tip_routing: Path = DATA_DIR / "tips.json"
     trust_dir: Path | None = (
         None  # the certificates decisions' signatures must chain to (services.signatures)
     )
