@@ -208,6 +208,7 @@ OTHER_MATRICES = (
     "tests.freezing.test_permission_matrix",
     "tests.screening.test_permissions",
     "tests.api.test_overdue_steps",
+    "tests.tips.test_tip_permissions",
 )
 EXAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -252,6 +253,10 @@ OUTSIDE_THE_API = {
     ("GET", "/"): "the public site's start page: no data (tests/public)",
     ("GET", "/language"): "the public site's language switch: a cookie, no data (tests/public)",
     ("GET", "/public/static/<path:filename>"): "the public site's stylesheet and scripts",
+    ("GET", "/tips/new"): "the public's tip form: no data (tests/tips/test_tip_pages.py)",
+    ("POST", "/tips/new"): "the public's tip form sent, as POST /api/v1/tips (tests/tips/test_tip_pages.py)",
+    ("GET", "/tips/status"): "the public's form to follow a tip: no data (tests/tips/test_tip_pages.py)",
+    ("POST", "/tips/status"): "a tip's status by receipt code, as POST /api/v1/tips/status (tests/tips)",
 }  # fmt: skip
 
 
@@ -283,6 +288,7 @@ def test_every_api_route_needs_a_token_but_the_public_forms(client, app):
     """Deny by default, whatever the matrices say: every /api/v1 operation answers 401 without a token,
     but the OpenAPI document and docs, and the forms a blocked site's owner sends (public_guard)."""
     public = {("POST", "/api/v1/block-complaints"), ("POST", "/api/v1/block-complaints/status")}
+    public |= {("GET", "/api/v1/tips/challenge"), ("POST", "/api/v1/tips"), ("POST", "/api/v1/tips/status")}
     values = {"uuid": EXAMPLE_ID, "int": "1", "default": "x", "path": "x"}
     answered = {}
     for rule in app.url_map.iter_rules():

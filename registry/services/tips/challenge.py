@@ -76,25 +76,30 @@ def solve(token: str, bits: int) -> str:
     return str(counter)
 
 
-def _refuse(reason: str) -> ProofOfWorkFailed:
-    return ProofOfWorkFailed(reason, errors={"challenge": [reason]})
+FIELD = {"challenge": ["missing, wrong, expired or not solved"]}
 
 
 def spend(session: Session, cipher: FieldCipher, *, token: str, solution: str, now: datetime) -> None:
     """Check the challenge and its solution, and record it as spent (in the caller's transaction)."""
     parts = token.split(".")
     if len(parts) != 5 or parts[0] != VERSION or not parts[2].isdigit() or not parts[3].isdigit():
-        raise _refuse("Not a challenge of this registry: ask GET /api/v1/tips/challenge for one.")
+        raise ProofOfWorkFailed(
+            "Not a challenge of this registry: ask GET /api/v1/tips/challenge for one.", errors=FIELD
+        )
     payload, mac = ".".join(parts[:4]), parts[4]
     if not hmac.compare_digest(_mac(cipher, payload), mac):
-        raise _refuse("Not a challenge of this registry: ask GET /api/v1/tips/challenge for one.")
+        raise ProofOfWorkFailed(
+            "Not a challenge of this registry: ask GET /api/v1/tips/challenge for one.", errors=FIELD
+        )
     nonce, bits, expires = parts[1], int(parts[2]), datetime.fromtimestamp(int(parts[3]), UTC)
     if expires <= now:
-        raise _refuse("The challenge has expired: ask for a new one.")
+        raise ProofOfWorkFailed("The challenge has expired: ask for a new one.", errors=FIELD)
     if not (solution.isascii() and solution.isdigit() and len(solution) <= MAX_SOLUTION):
-        raise _refuse("The solution is not a number of at most 20 digits.")
+        raise ProofOfWorkFailed("The solution is not a number of at most 20 digits.", errors=FIELD)
     if leading_zero_bits(hashlib.sha256(f"{token}:{solution}".encode()).digest()) < bits:
-        raise _refuse(msg("The solution does not solve the challenge ({bits} zero bits).", bits=bits))
+        raise ProofOfWorkFailed(
+            msg("The solution does not solve the challenge ({bits} zero bits).", bits=bits), errors=FIELD
+        )
     session.execute(delete(TipChallenge).where(TipChallenge.expires_at < now - timedelta(minutes=1)))
     try:
         with session.begin_nested():

@@ -30,8 +30,8 @@ class Upload:
     content: bytes
 
 
-def _refuse(position: int, reason: str, detail: str) -> ValidationFailed:
-    return ValidationFailed(detail, errors={"attachments": {str(position): [reason]}})
+def _at(position: int, reason: str) -> dict[str, dict[str, list[str]]]:
+    return {"attachments": {str(position): [reason]}}
 
 
 def kind_of(content: bytes) -> str | None:
@@ -55,19 +55,17 @@ def check(uploads: list[Upload], *, max_bytes: int) -> list[TipAttachment]:
     found = []
     for position, upload in enumerate(uploads, start=1):
         if not upload.content:
-            raise _refuse(position, "empty", msg("Attached file {n} is empty.", n=position))
+            raise ValidationFailed(msg("Attached file {n} is empty.", n=position), errors=_at(position, "empty"))
         if len(upload.content) > max_bytes:
-            raise _refuse(
-                position,
-                f"larger than {max_bytes} bytes",
+            raise ValidationFailed(
                 msg("Attached file {n} is larger than {limit} bytes.", n=position, limit=max_bytes),
+                errors=_at(position, f"larger than {max_bytes} bytes"),
             )
         content_type = kind_of(upload.content)
         if content_type is None:
-            raise _refuse(
-                position,
-                "not a PDF, JPEG or PNG",
+            raise ValidationFailed(
                 msg("Attached file {n} is not a PDF, JPEG or PNG image.", n=position),
+                errors=_at(position, "not a PDF, JPEG or PNG"),
             )
         if content_type == PDF:
             try:

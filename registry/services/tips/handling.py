@@ -75,17 +75,17 @@ def _flush(session: Session) -> None:
         raise Conflict("This tip was changed by someone else at the same time; reload it and try again.") from None
 
 
-def _require(tip: Tip, allowed: tuple[str, ...], step: str) -> None:
+def _require(tip: Tip, allowed: tuple[str, ...]) -> None:
     if tip.status not in allowed:
         raise InvalidTransition(
-            msg("A tip that is {status} cannot be {step}.", status=tip.status, step=step),
+            msg("This tip is {status}; this step is not allowed now.", status=tip.status),
             current=tip.status,
             allowed=list(allowed),
         )
 
 
 def triage(session: Session, *, principal: Principal, tip: Tip, now: datetime) -> Tip:
-    _require(tip, (TipStatus.RECEIVED.value,), "taken under review")
+    _require(tip, (TipStatus.RECEIVED.value,))
     tip.status = TipStatus.UNDER_REVIEW.value
     tip.triaged_by, tip.triaged_at, tip.updated_at = principal.actor, now, now
     _flush(session)
@@ -133,7 +133,7 @@ def reroute(
 ) -> Tip:
     """Send an open tip to another agency (a state body or a province in force): it is then received
     there, and no longer the caller's."""
-    _require(tip, OPEN, "re-routed")
+    _require(tip, OPEN)
     try:
         target = agencies.by_code(session, agency_code)
     except NotFound:
@@ -162,7 +162,7 @@ def reroute(
 def close(
     session: Session, *, principal: Principal, tip: Tip, outcome: str, note: str, now: datetime
 ) -> Tip:
-    _require(tip, OPEN, "closed")
+    _require(tip, OPEN)
     if outcome not in TIP_CLOSED:
         raise ValidationFailed(
             msg("The outcome is one of {allowed}.", allowed=", ".join(TIP_CLOSED)),
