@@ -141,7 +141,8 @@ class Settings:
         "20 per hour",
         env="REGISTRY_PUBLIC_RATE_LIMIT",
         doc="Per client address, for the forms sent without a token (a blocked site's owner's complaint "
-        "and its status), besides `REGISTRY_RATE_LIMIT`.",
+        "and its status; a tip from the public, its challenge and its status) and the public pages, "
+        "besides `REGISTRY_RATE_LIMIT`.",
     )
     rate_limit_storage: str = setting(
         "memory://",

@@ -246,7 +246,9 @@ def link_tip(args: dict[str, Any], tip_id):
 @blp.alt_response(409, description="Closed, or a concurrent change")
 def reroute_tip(args: dict[str, Any], tip_id):
     """Send an open tip to another agency: received there, no longer the caller's"""
-    tip = handling.reroute(db(), principal=caller(), tip=load(tip_id), agency_code=args["agency"], now=utcnow())
+    tip = handling.reroute(
+        db(), principal=caller(), tip=load(tip_id), agency_code=args["agency"], now=utcnow()
+    )
     return _changed(tip, agency=args["agency"])
 
 

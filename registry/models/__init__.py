@@ -26,6 +26,7 @@ from registry.models.idempotency import IdempotencyRecord
 from registry.models.screening import JobStatus, ScreeningJob
 from registry.models.sharing import RecordShare, SharedRecord, Visibility, VisibilityChange
 from registry.models.subject import Identifier, Link, LinkSource, Subject, SubjectKind
+from registry.models.tip import TIP_CLOSED, Tip, TipAttachment, TipChallenge, TipLink, TipStatus
 from registry.models.violation import (
     CATEGORIES,
     GOODS_GROUPS,
@@ -41,7 +42,6 @@ from registry.models.violation import (
     violation_identifier,
     violation_subject,
 )
-from registry.models.tip import TIP_CLOSED, Tip, TipAttachment, TipChallenge, TipLink, TipStatus
 from registry.models.workflow import WorkflowRecord, WorkflowTransition
 
 __all__ = [

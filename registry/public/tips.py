@@ -82,9 +82,9 @@ _FORM_FIELDS = (
 )  # fmt: skip
 
 
-def _page(template: str, status: int = 200, **context: Any) -> Response:
+def _page(template: str, http_status: int = 200, **context: Any) -> Response:
     """A tip page with the console's strict headers (no inline script, nothing cached: a receipt code)."""
-    return secure_headers(make_response(render_template(template, **context), status))
+    return secure_headers(make_response(render_template(template, **context), http_status))
 
 
 def _form(status: int = 200, *, values: dict[str, Any] | None = None, error: str | None = None,
@@ -127,7 +127,9 @@ def file_tip() -> Any:
         return _form(422, values=typed, field_errors=exc.normalized_messages())
     except RegistryError as exc:
         errors = exc.errors if isinstance(exc, ValidationFailed) else {}
-        return _form(status_of(exc), values=typed, error=translate(exc.detail, _locale()), field_errors=errors)
+        return _form(
+            status_of(exc), values=typed, error=translate(exc.detail, _locale()), field_errors=errors
+        )
     return _page(
         "public/tips/receipt.html",
         code=code,

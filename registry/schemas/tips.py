@@ -28,7 +28,9 @@ class TipChallengeRead(Schema):
             "(UTF-8) starts with this many zero bits"
         }
     )
-    expires_at = fields.DateTime(metadata={"description": "file the tip before then; each challenge files one"})
+    expires_at = fields.DateTime(
+        metadata={"description": "file the tip before then; each challenge files one"}
+    )
 
 
 class TipCreate(Schema):

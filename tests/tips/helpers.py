@@ -15,7 +15,10 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 def solved(client: Any) -> dict[str, str]:
     found = client.get(f"{TIPS}/challenge")
     assert found.status_code == 200, found.json
-    return {"challenge": found.json["challenge"], "solution": solve(found.json["challenge"], found.json["bits"])}
+    return {
+        "challenge": found.json["challenge"],
+        "solution": solve(found.json["challenge"], found.json["bits"]),
+    }
 
 
 def tip_form(**overrides: Any) -> dict[str, Any]:

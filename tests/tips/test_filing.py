@@ -50,10 +50,16 @@ def test_the_challenge_is_signed_and_good_for_one_tip(client, db, app) -> None:
     assert first.status_code == 201, first.json
     again = post_tip(client, proof=proof, value="khac.vn")
     assert again.status_code == 409 and again.json["type"].endswith("/challenge-used")
-    missing = client.post(TIPS, data={"kind": "website", "value": "khac.vn"}, content_type="multipart/form-data")
+    missing = client.post(
+        TIPS, data={"kind": "website", "value": "khac.vn"}, content_type="multipart/form-data"
+    )
     assert missing.status_code == 422 and {"challenge", "solution"} <= set(missing.json["errors"])
     token = client.get(f"{TIPS}/challenge").json["challenge"]
-    wrong = next(str(n) for n in range(100) if challenge.leading_zero_bits(sha256(f"{token}:{n}".encode()).digest()) < 4)
+    wrong = next(
+        str(n)
+        for n in range(100)
+        if challenge.leading_zero_bits(sha256(f"{token}:{n}".encode()).digest()) < 4
+    )
     unsolved = post_tip(client, proof={"challenge": token, "solution": wrong})
     assert unsolved.status_code == 422 and unsolved.json["type"].endswith("/proof-of-work")
     parts = token.split(".")
@@ -89,7 +95,9 @@ def test_refused_filings_store_nothing_and_leave_the_challenge_unspent(client, d
 
 
 def test_attachments_are_pdf_jpeg_or_png_by_their_bytes_and_limited_in_size(client, db, app, actors) -> None:
-    receipt = file_tip(client, files=[(PNG, "ảnh chụp.png"), (JPEG, "../../etc/x.jpg"), (pdf_bytes(), "hoá đơn.pdf")])
+    receipt = file_tip(
+        client, files=[(PNG, "ảnh chụp.png"), (JPEG, "../../etc/x.jpg"), (pdf_bytes(), "hoá đơn.pdf")]
+    )
     assert receipt["status"] == "received"
     headers = actors.headers("MOIT-DMS")
     tip = client.get(TIPS, headers=headers).json["items"][0]
@@ -141,7 +149,15 @@ def test_only_hashes_and_ciphertext_of_personal_data_are_stored_logged_or_audite
     audited = b" ".join(db.scalars(select(AuditEntry.body)))
     logged = "\n".join(record.getMessage() for record in caplog.records).encode()
     code = receipt["receipt_code"]
-    secrets = (code, code.replace("-", ""), "001100123456", "0011 0012 3456", "Nguyễn", "345678", "hoa.nguyen")
+    secrets = (
+        code,
+        code.replace("-", ""),
+        "001100123456",
+        "0011 0012 3456",
+        "Nguyễn",
+        "345678",
+        "hoa.nguyen",
+    )
     for place, text in (("stored", stored), ("audited", audited), ("logged", logged)):
         for secret in secrets:
             assert secret.encode() not in text, (place, secret)

@@ -59,7 +59,13 @@ def test_tips_about_the_same_identifier_are_grouped(client, actors) -> None:
     file_tip(client, kind="url", value="https://shopee.vn/product/1/2")  # a shop's product, by the shop
     file_tip(client, kind="url", value="https://shopee.vn/search?keyword=kem")  # a platform page: alone
     file_tip(client, kind="bank_account", value="VCB:0011 0012 3456")
-    file_tip(client, kind="bank_account", value="970436:001100123456", category="MISLEADING_INFO", goods_group="services")
+    file_tip(
+        client,
+        kind="bank_account",
+        value="970436:001100123456",
+        category="MISLEADING_INFO",
+        goods_group="services",
+    )
     headers = actors.headers("MOIT-DMS")
     groups = client.get(f"{TIPS}/groups", headers=headers)
     assert groups.status_code == 200, groups.json
@@ -97,13 +103,19 @@ def test_the_routed_agency_triages_links_and_closes_and_the_reporter_reads_the_s
     subject = create_subject(client, headers)
     violation = make_violation(db, owner="MOIT-DMS")
     hidden = make_subject(db, owner="MOST", visibility="owner")
-    for body in ({"subject_id": subject["id"]}, {"violation_id": str(violation.id)}, {"subject_id": subject["id"]}):
+    for body in (
+        {"subject_id": subject["id"]},
+        {"violation_id": str(violation.id)},
+        {"subject_id": subject["id"]},
+    ):
         linked = client.post(f"{url}/links", json=body, headers=headers)
         assert linked.status_code == 200, linked.json
     assert [(link["subject_id"], link["violation_id"]) for link in linked.json["links"]] == [
         (subject["id"], None), (None, str(violation.id)),
     ]  # fmt: skip
-    assert client.post(f"{url}/links", json={"subject_id": str(hidden.id)}, headers=headers).status_code == 404
+    assert (
+        client.post(f"{url}/links", json={"subject_id": str(hidden.id)}, headers=headers).status_code == 404
+    )
     both = client.post(f"{url}/links", json={"subject_id": subject["id"], "violation_id": str(violation.id)},
                        headers=headers)  # fmt: skip
     assert both.status_code == 422
@@ -115,7 +127,10 @@ def test_the_routed_agency_triages_links_and_closes_and_the_reporter_reads_the_s
     assert client.post(f"{TIPS}/status", json={"receipt_code": code}).json == {
         "status": "handled", "since": closed.json["closed_at"][:10],
     }  # fmt: skip
-    assert client.post(f"{url}/close", json={"outcome": "dismissed", "note": "lại"}, headers=headers).status_code == 409
+    assert (
+        client.post(f"{url}/close", json={"outcome": "dismissed", "note": "lại"}, headers=headers).status_code
+        == 409
+    )
     assert client.post(f"{url}/reroute", json={"agency": "MOST"}, headers=headers).status_code == 409
 
 
@@ -131,7 +146,11 @@ def test_a_tip_is_rerouted_to_another_state_agency_which_alone_sees_it_then(clie
         assert answer.status_code == 422 and "agency" in answer.json["errors"], refused
     moved = client.post(f"{url}/reroute", json={"agency": "MOST"}, headers=dms)
     assert moved.status_code == 200, moved.json
-    assert (moved.json["agency"], moved.json["status"], moved.json["triaged_at"]) == ("MOST", "received", None)
+    assert (moved.json["agency"], moved.json["status"], moved.json["triaged_at"]) == (
+        "MOST",
+        "received",
+        None,
+    )
     assert client.get(url, headers=dms).status_code == 404
     assert client.get(url, headers=most).json["agency"] == "MOST"
     assert client.get(TIPS, headers=dms).json["total"] == 0
@@ -140,7 +159,9 @@ def test_a_tip_is_rerouted_to_another_state_agency_which_alone_sees_it_then(clie
 def test_a_tip_moves_to_the_successor_of_a_retired_agency(client, db) -> None:
     from registry.services import agencies
 
-    agencies.retire(db, code="MOIT-DMS", last_day=datetime.now(UTC).date() - timedelta(days=2), successor="MOST")
+    agencies.retire(
+        db, code="MOIT-DMS", last_day=datetime.now(UTC).date() - timedelta(days=2), successor="MOST"
+    )
     db.flush()
     file_tip(client, value="ke-thua.vn")
     assert routed_to(db, "ke-thua.vn") == "MOST"
@@ -164,4 +185,8 @@ def test_counts_received_and_resolved_in_a_period(client, db, actors) -> None:
         "received": 1, "resolved": 0, "handled": 0,
     }  # fmt: skip
     assert tip_figures.counts(db, start, end, None, "Hà Nội") == {"received": 2, "resolved": 2, "handled": 1}
-    assert tip_figures.counts(db, end, end + timedelta(days=1)) == {"received": 0, "resolved": 0, "handled": 0}
+    assert tip_figures.counts(db, end, end + timedelta(days=1)) == {
+        "received": 0,
+        "resolved": 0,
+        "handled": 0,
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from registry.models import TIP_CLOSED, Tip
@@ -21,7 +21,7 @@ def counts(
     """Tips received in [start, end), and tips resolved (handled or dismissed) in it, whenever received:
     of the agencies they are routed to now (`None`: every agency) and of a province (as reported)."""
 
-    def scoped(query):  # type: ignore[no-untyped-def]
+    def scoped(query: Select[tuple[int]]) -> Select[tuple[int]]:
         if agency_ids is not None:
             query = query.where(Tip.agency_id.in_(list(agency_ids)))
         if province is not None:

@@ -55,7 +55,9 @@ def check(uploads: list[Upload], *, max_bytes: int) -> list[TipAttachment]:
     found = []
     for position, upload in enumerate(uploads, start=1):
         if not upload.content:
-            raise ValidationFailed(msg("Attached file {n} is empty.", n=position), errors=_at(position, "empty"))
+            raise ValidationFailed(
+                msg("Attached file {n} is empty.", n=position), errors=_at(position, "empty")
+            )
         if len(upload.content) > max_bytes:
             raise ValidationFailed(
                 msg("Attached file {n} is larger than {limit} bytes.", n=position, limit=max_bytes),

@@ -183,7 +183,9 @@ def file_tip(
     else:
         tip.value = parsed.value
     if reporter:
-        tip.contact_enc = cipher.encrypt(json.dumps(reporter, ensure_ascii=False), _context(tip.id, "contact"))
+        tip.contact_enc = cipher.encrypt(
+            json.dumps(reporter, ensure_ascii=False), _context(tip.id, "contact")
+        )
     tip.attachments = attachments
     session.add(tip)
     session.flush()

@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from registry.auth.principal import Principal
-from registry.errors import Conflict, InvalidTransition, NotFound, ValidationFailed, id_or_not_found, record_name
+from registry.errors import (
+    Conflict,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+    id_or_not_found,
+    record_name,
+)
 from registry.messages import msg
 from registry.models import STATE_KINDS, TIP_CLOSED, Subject, Tip, TipLink, TipStatus, Violation
 from registry.services import agencies, visibility
@@ -72,7 +79,9 @@ def _flush(session: Session) -> None:
     try:
         session.flush()
     except StaleDataError:
-        raise Conflict("This tip was changed by someone else at the same time; reload it and try again.") from None
+        raise Conflict(
+            "This tip was changed by someone else at the same time; reload it and try again."
+        ) from None
 
 
 def _require(tip: Tip, allowed: tuple[str, ...]) -> None:
@@ -128,9 +137,7 @@ def link(
     return made
 
 
-def reroute(
-    session: Session, *, principal: Principal, tip: Tip, agency_code: str, now: datetime
-) -> Tip:
+def reroute(session: Session, *, principal: Principal, tip: Tip, agency_code: str, now: datetime) -> Tip:
     """Send an open tip to another agency (a state body or a province in force): it is then received
     there, and no longer the caller's."""
     _require(tip, OPEN)
@@ -159,9 +166,7 @@ def reroute(
     return tip
 
 
-def close(
-    session: Session, *, principal: Principal, tip: Tip, outcome: str, note: str, now: datetime
-) -> Tip:
+def close(session: Session, *, principal: Principal, tip: Tip, outcome: str, note: str, now: datetime) -> Tip:
     _require(tip, OPEN)
     if outcome not in TIP_CLOSED:
         raise ValidationFailed(

@@ -41,7 +41,8 @@ def _set(entry: dict[str, Any], name: str) -> frozenset[str] | None:
 def _load(path: str) -> Table:
     raw = json.loads(Path(path).read_text(encoding="utf-8"))
     rules = tuple(
-        Rule(entry["agency"], _set(entry, "categories"), _set(entry, "goods_groups")) for entry in raw["rules"]
+        Rule(entry["agency"], _set(entry, "categories"), _set(entry, "goods_groups"))
+        for entry in raw["rules"]
     )
     return Table(raw["default"], rules)
 
