@@ -7,6 +7,7 @@ from openapi_spec_validator import validate
 METHODS = {"get", "post", "put", "patch", "delete"}
 # The forms anyone may send without a token: a blocked site's owner's complaint and its status.
 PUBLIC = {("post", "/api/v1/block-complaints"), ("post", "/api/v1/block-complaints/status")}
+PUBLIC |= {("get", "/api/v1/tips/challenge"), ("post", "/api/v1/tips"), ("post", "/api/v1/tips/status")}
 
 
 def operations(spec):

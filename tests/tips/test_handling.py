@@ -190,3 +190,14 @@ def test_counts_received_and_resolved_in_a_period(client, db, actors) -> None:
         "resolved": 0,
         "handled": 0,
     }
+
+
+def test_demo_data_brings_a_few_grouped_tips(db, app) -> None:
+    from registry.services import demo
+
+    counts = demo.generate(db, cipher=app.extensions["registry"].cipher, subjects=3, seed=7)
+    tips = db.scalars(select(Tip)).all()
+    assert counts.tips == len(tips) == 3
+    site = [t for t in tips if t.kind != "bank_account"]
+    assert len({t.group_key for t in site}) == 1 and all(t.identifier_id for t in site)
+    assert next(t for t in tips if t.kind == "bank_account").value is None

@@ -151,6 +151,19 @@ def file_tip(
     """Check the proof of work, record the tip with its files, route and group it. Returns the tip and
     its receipt code (shown once). Any refusal leaves nothing, the challenge unspent included."""
     challenge.spend(session, cipher, token=data["challenge"], solution=data["solution"], now=now)
+    return record_tip(session, cipher=cipher, data=data, uploads=uploads, max_bytes=max_bytes, now=now)
+
+
+def record_tip(
+    session: Session,
+    *,
+    cipher: FieldCipher,
+    data: dict[str, Any],
+    uploads: list[files.Upload],
+    max_bytes: int,
+    now: datetime,
+) -> tuple[Tip, str]:
+    """The tip itself, its proof of work checked already (file_tip) or not needed (demo data)."""
     parsed = parse_reported(data["kind"], data["value"])
     reporter = _contact(data)
     attachments = files.check(uploads, max_bytes=max_bytes)
