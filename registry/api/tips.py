@@ -210,7 +210,7 @@ def attachment_response(tip: Tip, attachment_id: Any) -> Response:
     )
 
 
-def _changed(tip: Tip, **facts: Any) -> Tip:
+def changed(tip: Tip, **facts: Any) -> Tip:
     audit_change({"tip": str(tip.id), "status": tip.status, **facts})
     return tip
 
@@ -223,7 +223,7 @@ def _changed(tip: Tip, **facts: Any) -> Tip:
 def triage_tip(tip_id):
     """Take a received tip under review"""
     tip = handling.triage(db(), principal=caller(), tip=load(tip_id), now=utcnow())
-    return _changed(tip)
+    return changed(tip)
 
 
 @blp.route("/tips/<uuid:tip_id>/links", methods=["POST"])
@@ -235,7 +235,7 @@ def link_tip(args: dict[str, Any], tip_id):
     """Link a tip to a subject or a violation the caller may see (again: no change)"""
     tip = load(tip_id)
     made = handling.link(db(), principal=caller(), tip=tip, now=utcnow(), **args)
-    return _changed(tip, subject=str(made.subject_id), violation=str(made.violation_id))
+    return changed(tip, subject=str(made.subject_id), violation=str(made.violation_id))
 
 
 @blp.route("/tips/<uuid:tip_id>/reroute", methods=["POST"])
@@ -249,7 +249,7 @@ def reroute_tip(args: dict[str, Any], tip_id):
     tip = handling.reroute(
         db(), principal=caller(), tip=load(tip_id), agency_code=args["agency"], now=utcnow()
     )
-    return _changed(tip, agency=args["agency"])
+    return changed(tip, agency=args["agency"])
 
 
 @blp.route("/tips/<uuid:tip_id>/close", methods=["POST"])
@@ -263,4 +263,4 @@ def close_tip(args: dict[str, Any], tip_id):
     tip = handling.close(
         db(), principal=caller(), tip=load(tip_id), outcome=args["outcome"], note=args["note"], now=utcnow()
     )
-    return _changed(tip, note=tip.outcome_note)
+    return changed(tip, note=tip.outcome_note)

@@ -27,6 +27,7 @@ def init_console(app: Flask, settings: Settings) -> None:
         overdue,
         screening,
         subjects,
+        tips,
     )
 
     session.configure(app, settings)
