@@ -1,6 +1,7 @@
 """A person files a tip on the public site in a real browser: the proof of work solved by the page's
 script (crypto.subtle) under the strict Content-Security-Policy, a file attached, the receipt code shown
-once; then the status read with the code, before and after the routed agency closes the tip."""
+once; then the status read with the code, before and after the routed agency's officer takes the tip under
+review and closes it in the console."""
 
 from __future__ import annotations
 
@@ -59,6 +60,18 @@ def test_a_tip_is_filed_on_the_public_page_and_followed_with_its_code(
 
     assert status_shown() == "received"
     assert "my-pham-gia-re" not in browser.page_source  # the status, nothing else
-    tip.status, tip.outcome_note = "handled", "Đã xử phạt người bán."
-    committed.commit()
+
+    officer = Officer(browser, base)  # the routed agency (market surveillance) works it in the console
+    officer.log_in("dms.thu", "TB-2026/7")
+    officer.click("nav-tips")
+    officer.wait("tip-groups")
+    browser.find_element(By.CSS_SELECTOR, "#tips a.tip-link").click()
+    assert "Kem trắng da giả" in officer.wait("tip-description").text
+    officer.click("triage-tip")
+    assert officer.wait("tip-status").get_attribute("data-status") == "under_review"
+    Select(officer.wait("outcome")).select_by_value("handled")
+    browser.find_element(By.ID, "note").send_keys("Đã xử phạt người bán, gỡ trang web.")
+    officer.click("close-tip")
+    officer.wait("tip-outcome")
+    assert browser.find_element(By.ID, "tip-status").get_attribute("data-status") == "handled"
     assert status_shown() == "handled"
