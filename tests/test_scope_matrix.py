@@ -72,7 +72,10 @@ def test_the_only_operations_without_a_token_are_the_public_forms(app):
         if getattr(app.view_functions[rule.endpoint], "public", False)
     }
     # A blocked site's owner files a complaint and reads its status with the receipt code.
-    assert public == {"/api/v1/block-complaints", "/api/v1/block-complaints/status"}
+    expected = {"/api/v1/block-complaints", "/api/v1/block-complaints/status"}
+    # Anyone files a tip (with a challenge solved) and reads its status with the receipt code.
+    expected |= {"/api/v1/tips/challenge", "/api/v1/tips", "/api/v1/tips/status"}
+    assert public == expected
 
 
 def test_a_token_without_the_operation_scope_is_refused(app, client, actors):

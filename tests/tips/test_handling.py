@@ -201,3 +201,12 @@ def test_demo_data_brings_a_few_grouped_tips(db, app) -> None:
     site = [t for t in tips if t.kind != "bank_account"]
     assert len({t.group_key for t in site}) == 1 and all(t.identifier_id for t in site)
     assert next(t for t in tips if t.kind == "bank_account").value is None
+
+
+def test_every_agency_the_routing_table_names_exists(db) -> None:
+    from registry.models import Agency
+
+    found = routing.table()
+    named = {found.default, *(rule.agency for rule in found.rules)}
+    known = set(db.scalars(select(Agency.code).where(Agency.code.in_(named))))
+    assert named == known
