@@ -142,7 +142,8 @@ class Settings:
         "20 per hour",
         env="REGISTRY_PUBLIC_RATE_LIMIT",
         doc="Per client address, for the forms sent without a token (a blocked site's owner's complaint "
-        "and its status), besides `REGISTRY_RATE_LIMIT`.",
+        "and its status; a tip from the public, its challenge and its status) and the public pages, "
+        "besides `REGISTRY_RATE_LIMIT`.",
     )
     public_lookup_rate_limit: str = setting(
         "300 per hour",
@@ -215,6 +216,28 @@ class Settings:
         env="REGISTRY_CASES_FILE",
         shown="registry/data/" + _DEFAULT_RULES.cases.name,
         doc="Who adds tax recovered to others' cases; who receives criminal referrals.",
+    )
+    tip_routing_file: Path = setting(
+        _DEFAULT_RULES.tip_routing,
+        env="REGISTRY_TIP_ROUTING_FILE",
+        shown="registry/data/" + _DEFAULT_RULES.tip_routing.name,
+        doc="Which agency receives a tip from the public, by category and goods group.",
+    )
+    tip_pow_bits: int = setting(
+        18,
+        env="REGISTRY_TIP_POW_BITS",
+        doc="Proof of work a tip from the public carries: leading zero bits of a SHA-256 the sender's "
+        "browser must find (1-32; each bit doubles the work: 18 takes a browser a few seconds).",
+    )
+    tip_challenge_seconds: int = setting(
+        900,
+        env="REGISTRY_TIP_CHALLENGE_SECONDS",
+        doc="Seconds a tip's proof-of-work challenge stays valid (60-86400); each is good for one tip.",
+    )
+    tip_attachment_bytes: int = setting(
+        5 * 1024 * 1024,
+        env="REGISTRY_TIP_ATTACHMENT_BYTES",
+        doc="Largest file attached to a tip from the public (PDF, JPEG or PNG; at most 3 files).",
     )
     trust_dir: Path | None = setting(
         None,
@@ -319,6 +342,7 @@ class Settings:
             blocking=self.blocking_rules_file,
             freezing=self.freezing_file,
             cases=self.cases_file,
+            tip_routing=self.tip_routing_file,
             trust_dir=self.trust_dir,
         )
 
@@ -407,6 +431,10 @@ class Settings:
             blocking_rules_file=path("REGISTRY_BLOCKING_RULES_FILE", _DEFAULT_RULES.blocking),
             freezing_file=path("REGISTRY_FREEZING_FILE", _DEFAULT_RULES.freezing),
             cases_file=path("REGISTRY_CASES_FILE", _DEFAULT_RULES.cases),
+            tip_routing_file=path("REGISTRY_TIP_ROUTING_FILE", _DEFAULT_RULES.tip_routing),
+            tip_pow_bits=integer("REGISTRY_TIP_POW_BITS", 18),
+            tip_challenge_seconds=integer("REGISTRY_TIP_CHALLENGE_SECONDS", 900),
+            tip_attachment_bytes=integer("REGISTRY_TIP_ATTACHMENT_BYTES", 5 * 1024 * 1024),
             trust_dir=directory("REGISTRY_TRUST_DIR"),
             identity_providers_file=path_or_none("REGISTRY_IDENTITY_PROVIDERS"),
             # Signs the console's session cookie; production needs it only where officers log in.
@@ -451,6 +479,10 @@ class Settings:
             raise ConfigError("REGISTRY_TOKEN_LIFETIME must be between 300 and 900 seconds (5-15 minutes)")
         if not 60 <= settings.console_idle_timeout <= 8 * 3600:
             raise ConfigError("REGISTRY_CONSOLE_IDLE_TIMEOUT must be between 60 and 28800 seconds")
+        if not 1 <= settings.tip_pow_bits <= 32:
+            raise ConfigError("REGISTRY_TIP_POW_BITS must be between 1 and 32")
+        if not 60 <= settings.tip_challenge_seconds <= 86400:
+            raise ConfigError("REGISTRY_TIP_CHALLENGE_SECONDS must be between 60 and 86400 seconds")
         if settings.sequencer_max_lag < 5:
             raise ConfigError("REGISTRY_SEQUENCER_MAX_LAG must be at least 5 seconds")
         return replace(settings, **overrides) if overrides else settings

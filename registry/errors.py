@@ -45,6 +45,7 @@ _RECORD_NAMES = {
     "referral": msg("referral"),
     "screening": msg("screening"),
     "subject": msg("subject"),
+    "tip": msg("tip"),
     "transaction delay": msg("transaction delay"),
     "transaction_delay": msg("transaction_delay"),
     "violation": msg("violation"),

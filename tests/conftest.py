@@ -106,6 +106,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         trust_dir=write_trust_dir(tmp_path_factory.mktemp("trust")),
         public_rate_limit="100000 per minute",
         public_lookup_rate_limit="100000 per minute",
+        tip_pow_bits=4,  # a tip's proof of work: a few hashes, not a second's worth, per filing
     )
 
 

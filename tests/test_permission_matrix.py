@@ -211,6 +211,7 @@ OTHER_MATRICES = (
     "tests.exchange.test_permissions",
     "tests.public.test_permissions",
     "tests.api.test_reports",
+    "tests.tips.test_tip_permissions",
 )
 EXAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 
@@ -259,6 +260,10 @@ OUTSIDE_THE_API = {
     ("GET", "/check"): "the public check page: published facts only, limited per address (tests/public)",
     ("GET", "/violators"): "the public list of violators: published facts only (tests/public)",
     ("GET", "/violators.atom"): "the list of violators as an Atom feed: published facts only (tests/public)",
+    ("GET", "/tips/new"): "the public's tip form: no data (tests/tips/test_tip_pages.py)",
+    ("POST", "/tips/new"): "the public's tip form sent, as POST /api/v1/tips (tests/tips/test_tip_pages.py)",
+    ("GET", "/tips/status"): "the public's form to follow a tip: no data (tests/tips/test_tip_pages.py)",
+    ("POST", "/tips/status"): "a tip's status by receipt code, as POST /api/v1/tips/status (tests/tips)",
 }  # fmt: skip
 
 
@@ -295,6 +300,7 @@ def test_every_api_route_needs_a_token_but_the_public_forms(client, app):
         ("GET", "/api/v1/public/ranges/<kind>/<prefix>"),
         ("GET", "/api/v1/public/violators"),
     }
+    public |= {("GET", "/api/v1/tips/challenge"), ("POST", "/api/v1/tips"), ("POST", "/api/v1/tips/status")}
     values = {"uuid": EXAMPLE_ID, "int": "1", "default": "x", "path": "x"}
     answered = {}
     for rule in app.url_map.iter_rules():

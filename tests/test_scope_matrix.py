@@ -74,13 +74,16 @@ def test_the_only_operations_without_a_token_are_the_public_forms(app):
     }
     # A blocked site's owner files a complaint and reads its status with the receipt code; anyone checks
     # a website, shop, bank account or phone and reads the list of violators (tests/public).
-    assert public == {
+    expected = {
         "/api/v1/block-complaints",
         "/api/v1/block-complaints/status",
         "/api/v1/public/check",
         "/api/v1/public/ranges/<kind>/<prefix>",
         "/api/v1/public/violators",
     }
+    # Anyone files a tip (with a challenge solved) and reads its status with the receipt code.
+    expected |= {"/api/v1/tips/challenge", "/api/v1/tips", "/api/v1/tips/status"}
+    assert public == expected
 
 
 def test_a_token_without_the_operation_scope_is_refused(app, client, actors):

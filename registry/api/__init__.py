@@ -23,6 +23,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
         reports,
         screenings,
         subjects,
+        tips,
         violations,
     )
 
@@ -43,5 +44,6 @@ def register_blueprints(app: Flask, api: Api) -> None:
         exchange,
         public,
         reports,
+        tips,
     ):
         api.register_blueprint(module.blp)

@@ -43,8 +43,9 @@ RETRY_STORAGE_AFTER = 10.0  # seconds of counting alone after a failure before a
 log = logging.getLogger(__name__)
 
 
-def max_body(nbytes: int) -> Callable[[F], F]:
-    """Let one view accept bodies up to `nbytes` (e.g. decision documents) instead of max_body_bytes."""
+def max_body(nbytes: int | Callable[[Settings], int]) -> Callable[[F], F]:
+    """Let one view accept bodies up to `nbytes` (e.g. decision documents) instead of max_body_bytes;
+    or up to what `nbytes(settings)` says, for a limit that follows a setting (a tip's attachments)."""
 
     def decorator(view: F) -> F:
         view.max_body_bytes = nbytes  # type: ignore[attr-defined]
@@ -211,7 +212,9 @@ def _view_limit() -> int:
     view_class = getattr(view, "view_class", None)
     if view_class is not None:
         view = getattr(view_class, request.method.lower(), view)
-    return getattr(view, "max_body_bytes", None) or current_app.extensions["registry"].settings.max_body_bytes
+    settings = current_app.extensions["registry"].settings
+    limit = getattr(view, "max_body_bytes", None)
+    return (limit(settings) if callable(limit) else limit) or settings.max_body_bytes
 
 
 def check_body_size() -> None:

@@ -28,6 +28,7 @@ def init_console(app: Flask, settings: Settings) -> None:
         reports,
         screening,
         subjects,
+        tips,
     )
 
     session.configure(app, settings)

@@ -182,6 +182,8 @@ _CODE_LABELS = {
     "running": lazy_gettext("running"),
     "done": lazy_gettext("done"),
     "failed": lazy_gettext("failed"),
+    # Tips from the public: their states (received, under_review and dismissed are listed already).
+    "handled": lazy_gettext("handled"),
     **_STATE_LABELS,
 }
 _ERROR_TITLES = {

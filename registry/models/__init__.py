@@ -27,6 +27,7 @@ from registry.models.public import PublicDigest, PublicDigestChange
 from registry.models.screening import JobStatus, ScreeningJob, ScreeningJobPart
 from registry.models.sharing import RecordShare, SharedRecord, Visibility, VisibilityChange
 from registry.models.subject import Identifier, Link, LinkSource, Subject, SubjectKind
+from registry.models.tip import TIP_CLOSED, Tip, TipAttachment, TipChallenge, TipLink, TipStatus
 from registry.models.violation import (
     CATEGORIES,
     GOODS_GROUPS,
@@ -48,6 +49,7 @@ __all__ = [
     "CATEGORIES",
     "GOODS_GROUPS",
     "STATE_KINDS",
+    "TIP_CLOSED",
     "AccessGeneration",
     "Agency",
     "AgencyKind",
@@ -87,6 +89,11 @@ __all__ = [
     "Subject",
     "SubjectKind",
     "TaxRecovery",
+    "Tip",
+    "TipAttachment",
+    "TipChallenge",
+    "TipLink",
+    "TipStatus",
     "TransactionDelay",
     "TransactionDelayNotice",
     "Violation",

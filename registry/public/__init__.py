@@ -16,7 +16,10 @@ from flask import Flask
 
 def init_public(app: Flask) -> None:
     """Wire the public pages into the app (Babel is configured by create_app for them and the console)."""
-    from registry.public import lookup  # noqa: F401 - its pages join the blueprint
+    from registry.public import (
+        lookup,  # noqa: F401 - its pages join the blueprint
+        tips,  # noqa: F401 - its pages join the blueprint
+    )
     from registry.public.blueprint import bp
 
     app.register_blueprint(bp)

@@ -135,6 +135,7 @@ class Counts:
     links: int = 0
     violations: int = 0
     decisions: int = 0
+    tips: int = 0
     by_agency: dict[str, int] = field(default_factory=dict)
 
 
@@ -212,6 +213,7 @@ def generate(
     decision_numbers: set[str] = set()
     tax_codes: set[str] = set()
     personal_ids: set[str] = set()
+    known: list[str] = []  # demo domains, for the tips
     for index in range(subjects):
         owner_code = rng.choice(DETECTING_AGENCIES)
         owner = principals[owner_code]
@@ -272,6 +274,8 @@ def generate(
             visibility.initialise(session, link, owner, subject.visibility, shared)
             counts.links += 1
             linked.append(registered.identifier)
+            if kind == "domain":
+                known.append(parsed.value)
         for _ in range(rng.randint(1, 3)):
             detector = principals[rng.choice(DETECTING_AGENCIES)]
             status = rng.choice(["suspected", "confirmed", "sanctioned", "sanctioned", "dismissed"])
@@ -334,6 +338,7 @@ def generate(
             counts.violations += 1
         if advance:
             advance(1)
+    counts.tips = _tips(session, cipher, rng, known)
     return counts
 
 
@@ -343,6 +348,39 @@ def demo_partner(session: Session) -> Agency:
     if found is not None:
         return found
     return agency_service.add(session, valid_from=date(2026, 1, 1), **DEMO_PARTNER)
+
+
+def _tips(session: Session, cipher: FieldCipher, rng: random.Random, known: list[str]) -> int:
+    """A few tips from the public: two about a known site (grouped, matched), one about an account."""
+    from registry.services.tips.filing import record_tip
+
+    if not known:
+        return 0
+    site = known[0]
+    reports = [
+        ("website", f"https://{site}/san-pham/kem-duong", "COUNTERFEIT", "cosmetics"),
+        ("website", site, "MISLEADING_INFO", "cosmetics"),
+        ("bank_account", f"VCB:{rng.randint(10**9, 10**12)}", "COUNTERFEIT", "supplements"),
+    ]
+    for number, (kind, value, category, goods) in enumerate(reports):
+        data = {
+            "kind": kind,
+            "value": value,
+            "category": category,
+            "goods_group": goods,
+            "province": rng.choice(PROVINCES),
+            "description": "Người bán giao hàng không rõ nguồn gốc, không xuất hóa đơn, "
+            "chặn liên lạc sau khi nhận tiền.",
+        }
+        record_tip(
+            session,
+            cipher=cipher,
+            data=data,
+            uploads=[],
+            max_bytes=0,
+            now=DEMO_EPOCH - timedelta(days=3 - number),
+        )
+    return len(reports)
 
 
 def is_empty(session: Session) -> bool:

@@ -23,6 +23,7 @@ class RuleFiles:
     freezing: Path = DATA_DIR / "freezing.json"
     cases: Path = DATA_DIR / "cases.json"
     reports: Path = DATA_DIR / "reports.json"
+    tip_routing: Path = DATA_DIR / "tips.json"
     trust_dir: Path | None = (
         None  # the certificates decisions' signatures must chain to (services.signatures)
     )

@@ -12,6 +12,7 @@ PUBLIC |= {  # the public look-ups
     ("get", "/api/v1/public/ranges/{kind}/{prefix}"),
     ("get", "/api/v1/public/violators"),
 }
+PUBLIC |= {("get", "/api/v1/tips/challenge"), ("post", "/api/v1/tips"), ("post", "/api/v1/tips/status")}
 
 
 def operations(spec):

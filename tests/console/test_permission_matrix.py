@@ -111,6 +111,15 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/console/screenings"): (422, 422, 403, 422, 422, 422, 403, 422),
     ("GET", f"/console/screenings/{NO}"): (404, 404, 403, 404, 404, 404, 403, 404),
     ("GET", f"/console/screenings/{NO}/results.xlsx"): (404, 404, 403, 404, 404, 404, 403, 404),
+    # Tips from the public: registry:write, which none of these officers holds (tests/console/test_tips.py
+    # plays them with dms.thu, and its WRITER_MATRIX tries each route).
+    ("GET", "/console/tips"): (403, 403, 403, 403, 403, 403, 403, 403),
+    ("GET", f"/console/tips/{NO}"): (403, 403, 403, 403, 403, 403, 403, 403),
+    ("GET", f"/console/tips/{NO}/attachments/{NO}"): (403, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", f"/console/tips/{NO}/triage"): (403, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", f"/console/tips/{NO}/links"): (403, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", f"/console/tips/{NO}/reroute"): (403, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", f"/console/tips/{NO}/close"): (403, 403, 403, 403, 403, 403, 403, 403),
 }
 # The issuer of freeze orders (the police's investigation body): none of the eight above holds
 # freeze:submit, so its pages are tried by one of its officers here (422: the empty form is refused).
@@ -165,6 +174,8 @@ def _template(path: str) -> str:
         return path.replace(str(NO), "<uuid:subject_id>")
     if "/decisions/" in path:
         return path.replace(str(NO), "<uuid:decision_id>")
+    if "/tips/" in path:
+        return path.replace(str(NO), "<uuid:tip_id>", 1).replace(str(NO), "<uuid:attachment_id>")
     path = path.replace(str(NO), "<uuid:request_id>", 1)
     return path.replace(f"/targets/{NO}", "/targets/<uuid:target_id>").replace(
         f"/appeals/{NO}", "/appeals/<uuid:appeal_id>"
