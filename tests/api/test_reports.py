@@ -153,7 +153,7 @@ def test_csv_and_xlsx_hold_the_json_s_figures(client, actors, data) -> None:  # 
             f["label"],
             str(f["value"]),
             f["unit"],
-            f["link"],
+            f["link"] or "",
         ]
         for s in answer.json["sections"]
         for f in s["figures"]
@@ -269,7 +269,7 @@ def test_bad_input_is_a_422_problem(client, actors, db, query) -> None:  # type:
 
 
 def test_an_unknown_chart_is_a_422_problem(client, actors) -> None:  # type: ignore[no-untyped-def]
-    answer = client.get(f"{URL}/charts/tips.png", headers=actors.headers("NSC389", scopes=OFFICE))
+    answer = client.get(f"{URL}/charts/nonsense.png", headers=actors.headers("NSC389", scopes=OFFICE))
     assert answer.status_code == 422 and answer.mimetype == "application/problem+json"
 
 
@@ -356,3 +356,42 @@ def test_the_lists_refuse_bad_report_filters(client, actors, path, query) -> Non
     answer = client.get(path, query_string=query, headers=actors.headers("NSC389", scopes=OFFICE))
     assert answer.status_code == 422, answer.json
     assert answer.mimetype == "application/problem+json"
+
+
+def test_the_tips_figures_are_the_hand_counted_ones(client, actors, db) -> None:  # type: ignore[no-untyped-def]
+    """Received in the period; resolved in it, whenever received; by the reporter's province and the
+    agency a tip is routed to. Counts without a list behind them: only the routed agency reads a tip."""
+    from registry.app import create_app  # noqa: F401 - the app fixture made the cipher
+    from registry.services.tips.filing import record_tip
+    from tests.reports import at
+
+    cipher = client.application.extensions["registry"].cipher
+
+    def tip(when: str, province: str, value: str):  # type: ignore[no-untyped-def]
+        data = {"kind": "website", "value": value, "category": "COUNTERFEIT", "goods_group": "cosmetics",
+                "province": province, "description": "Bán mỹ phẩm giả, không có hóa đơn."}  # fmt: skip
+        made, _code = record_tip(db, cipher=cipher, data=data, uploads=[], max_bytes=0, now=at(when))
+        return made
+
+    before = tip("2025-12-31T23:59:00+07:00", HN, "truoc-ky.vn")  # received before the period
+    first = tip("2026-02-01T09:00:00+07:00", HN, "mot.vn")
+    second = tip("2026-03-01T09:00:00+07:00", HN, "hai.vn")
+    third = tip("2026-06-30T23:59:00+07:00", DN, "ba.vn")
+    before.status, before.closed_at = "handled", at("2026-01-10T10:00:00+07:00")  # resolved in the period
+    first.status, first.closed_at = "dismissed", at("2026-04-01T10:00:00+07:00")
+    second.status, second.closed_at = "handled", at("2026-07-01T10:00:00+07:00")  # resolved after it
+    db.flush()
+    office = actors.headers("NSC389", scopes=OFFICE)
+    assert figures(get(client, office), "tips") == {
+        ("tips", "received"): 3, ("tips", "resolved"): 2, ("tips", "handled"): 1,
+    }  # fmt: skip
+    assert figures(get(client, office, scope="province", province=HN), "tips") == {
+        ("tips", "received"): 2, ("tips", "resolved"): 2, ("tips", "handled"): 1,
+    }  # fmt: skip
+    routed = db.get(type(third), third.id).agency_id
+    from registry.models import Agency
+
+    code = db.get(Agency, routed).code
+    assert figures(get(client, office, scope="agency", agency=code), "tips")[("tips", "received")] == 3
+    section = next(s for s in get(client, office).json["sections"] if s["key"] == "tips")
+    assert all(figure["link"] is None and not figure["counts"] for figure in section["figures"])

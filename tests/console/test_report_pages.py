@@ -46,7 +46,7 @@ def test_a_scope_the_officer_may_not_ask_for_is_refused(officer) -> None:  # typ
         office.get("/console/reports", query_string={"scope": "province", "province": "Hà Nội"}).status_code
         == 200
     )
-    assert office.get("/console/reports/charts/tips.png").status_code == 422
+    assert office.get("/console/reports/charts/nonsense.png").status_code == 422
 
 
 def test_a_figure_links_to_the_console_s_list_of_its_records(officer, db) -> None:  # type: ignore[no-untyped-def]

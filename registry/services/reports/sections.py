@@ -13,7 +13,10 @@ figure. How the scope filters each section:
   province -> the account holder's province (a delay: a subject linked to the account); by the time an
   account was frozen, or the delay made;
 - overdue: the steps late now (not the period): agency -> the agency whose move it is; province -> the
-  case's province.
+  case's province;
+- tips: agency -> the agency a tip is routed to now; province -> the province the reporter named; received
+  in the period, and resolved (handled or dismissed) in it whenever received. Only the routed agency reads
+  a tip, so these are counts without a list behind them (no link).
 
 A section whose records the caller may not read at all is shown as not available, without figures.
 """
@@ -21,7 +24,7 @@ A section whose records the caller may not read at all is shown as not available
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, case, func, literal, select, true, union_all
@@ -365,3 +368,26 @@ def overdue_section(ctx: Context) -> Section:
 
 # Not yet here: "tips received and resolved" (issue 18's tips, another part of the work): a function
 # decorated @section("tips") counting the tips the caller may see, linked to the tips list.
+
+
+# -- tips --------------------------------------------------------------------------------------------------
+
+
+@section("tips")
+def tips_section(ctx: Context) -> Section:
+    from registry.services.tips.figures import counts
+
+    found = counts(
+        ctx.session,
+        ctx.period.since,
+        ctx.period.until + timedelta(microseconds=1),  # counts() takes [start, end)
+        agency_ids=[ctx.scope.agency_id] if ctx.scope.kind == "agency" and ctx.scope.agency_id else None,
+        province=ctx.scope.province if ctx.scope.kind == "province" else None,
+    )
+    result = Section("tips", "Tips from the public")
+    result.figures += [
+        Figure("received", "Tips received", found["received"], "count", None, counts=False),
+        Figure("resolved", "Tips resolved", found["resolved"], "count", None, counts=False),
+        Figure("handled", "Tips handled (acted upon)", found["handled"], "count", None, counts=False),
+    ]
+    return result
