@@ -245,42 +245,43 @@ def init_limits(app: Flask, settings: Settings) -> RateLimits:
 
 
 def check_public_form() -> ResponseReturnValue | None:
-    """The public forms (no token: a site owner's complaint) count per remote address against the
+    """The public forms (no token: a site owner's complaint, a tip) count per remote address against the
     stricter REGISTRY_PUBLIC_RATE_LIMIT, on top of the limit every request counts against. None to go
     on, or the 429 problem."""
-    limits: RateLimits = current_app.extensions["registry_public_limit"]
-    allowed, reset_at = limits._hit(f"public:{request.remote_addr or 'unknown'}")
-    if allowed:
-        return None
-    retry_after = max(1, int(reset_at - time.time()))
-    response = problem(
-        429,
-        detail=msg(
+    over = _over_per_address("registry_public_limit", "public")
+    return over and _too_many(
+        over,
+        msg(
             "Rate limit of {limit} for forms sent without a token exceeded; retry after {seconds} seconds.",
-            limit=limits.limit,
-            seconds=retry_after,
+            limit=over[0],
+            seconds=over[1],
         ),
     )
-    response.headers["Retry-After"] = str(retry_after)
-    return response
 
 
 def check_public_lookup() -> ResponseReturnValue | None:
     """The public look-ups (no token: /check, the range query, the list of violators) count per remote
     address against REGISTRY_PUBLIC_LOOKUP_RATE_LIMIT: reads, allowed more often than the forms, on top
     of the limit every request counts against. None to go on, or the 429 problem."""
-    limits: RateLimits = current_app.extensions["registry_public_lookup_limit"]
-    allowed, reset_at = limits._hit(f"lookup:{request.remote_addr or 'unknown'}")
-    if allowed:
-        return None
-    retry_after = max(1, int(reset_at - time.time()))
-    response = problem(
-        429,
-        detail=msg(
+    over = _over_per_address("registry_public_lookup_limit", "lookup")
+    return over and _too_many(
+        over,
+        msg(
             "Rate limit of {limit} for look-ups without a token exceeded; retry after {seconds} seconds.",
-            limit=limits.limit,
-            seconds=retry_after,
+            limit=over[0],
+            seconds=over[1],
         ),
     )
-    response.headers["Retry-After"] = str(retry_after)
+
+
+def _over_per_address(extension: str, prefix: str) -> tuple[str, int] | None:
+    """None while the client's address is within the limit; else the limit and the seconds to wait."""
+    limits: RateLimits = current_app.extensions[extension]
+    allowed, reset_at = limits._hit(f"{prefix}:{request.remote_addr or 'unknown'}")
+    return None if allowed else (str(limits.limit), max(1, int(reset_at - time.time())))
+
+
+def _too_many(over: tuple[str, int], detail: str) -> ResponseReturnValue:
+    response = problem(429, detail=detail)
+    response.headers["Retry-After"] = str(over[1])
     return response
