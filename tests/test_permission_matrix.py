@@ -256,6 +256,7 @@ OUTSIDE_THE_API = {
     ("GET", "/metrics"): "Prometheus: its own token, hashed in the settings (tests/test_observability.py)",
     ("GET", "/"): "the public site's start page: no data (tests/public)",
     ("GET", "/language"): "the public site's language switch: a cookie, no data (tests/public)",
+    ("GET", "/public/base.css"): "the console's stylesheet, shared by the public pages",
     ("GET", "/public/static/<path:filename>"): "the public site's stylesheet and scripts",
     ("GET", "/check"): "the public check page: published facts only, limited per address (tests/public)",
     ("GET", "/violators"): "the public list of violators: published facts only (tests/public)",

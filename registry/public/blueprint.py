@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, g, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import get_locale
 from werkzeug.exceptions import HTTPException
 
@@ -14,6 +25,8 @@ from registry import errors
 from registry.api.problems import http_detail, status_of
 from registry.console import i18n
 from registry.messages import translate
+
+CONSOLE_STATIC = Path(__file__).resolve().parent.parent / "console" / "static"
 
 bp = Blueprint(
     "public",
@@ -78,6 +91,12 @@ def safe_next(value: str | None) -> str:
 def home() -> Any:
     """What the public can do here, in the reader's language."""
     return render_template("public/home.html")
+
+
+@bp.route("/public/base.css")
+def base_stylesheet() -> Any:
+    """The console's stylesheet, which the public pages share (public.css adds their own rules)."""
+    return send_from_directory(CONSOLE_STATIC, "console.css", max_age=3600)
 
 
 @bp.route("/language")

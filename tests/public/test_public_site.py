@@ -47,3 +47,11 @@ def test_public_pages_run_only_our_scripts_and_cannot_be_framed(client) -> None:
     )
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert client.get("/public/static/public.css").headers["Content-Security-Policy"] == policy
+
+
+def test_the_public_pages_share_the_console_s_stylesheet(client) -> None:
+    page = client.get("/").get_data(as_text=True)
+    assert "/public/base.css" in page and "/public/static/public.css" in page
+    shared = client.get("/public/base.css")
+    assert shared.status_code == 200 and shared.mimetype == "text/css"
+    assert b"--accent" in shared.data
