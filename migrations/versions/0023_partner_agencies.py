@@ -1,7 +1,7 @@
 """Partner agencies: foreign partners and CERT-style platforms that pull the exchange feeds
 
-Revision ID: 0025
-Revises: 0027
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-03
 
 - agency.kind: `partner` joins the kinds (scopes: exchange:read; visibility: public records and those
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0025"
-down_revision: str | Sequence[str] | None = "0027"
+revision: str = "0023"
+down_revision: str | Sequence[str] | None = "0022"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

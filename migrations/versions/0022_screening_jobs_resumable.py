@@ -1,6 +1,6 @@
 """Screening jobs resumable by the job queue: the list kept encrypted, each part's answer as it is done
 
-Revision ID: 0027
+Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-03
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0027"
+revision: str = "0022"
 down_revision: str | Sequence[str] | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """Tips and complaints from the public (issue 18)
 
-Revision ID: 0022
-Revises: 0023
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-12-03
 
 `tip`: what a person reported (the identifier, sensitive kinds only encrypted with a keyed hash), routed
@@ -16,8 +16,8 @@ from alembic import op
 
 import registry.db
 
-revision: str = '0022'
-down_revision: str | Sequence[str] | None = "0023"
+revision: str = "0025"
+down_revision: str | Sequence[str] | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Digests of the flagged bank accounts and phone numbers, for the public range query
 
-Revision ID: 0023
-Revises: 0025
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-03
 
 `public_digest` holds the SHA-256 of the canonical value of every bank account and phone linked to a
@@ -21,8 +21,8 @@ from alembic import op
 
 import registry.db
 
-revision: str = "0023"
-down_revision: str | Sequence[str] | None = "0025"
+revision: str = "0024"
+down_revision: str | Sequence[str] | None = "0023"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
