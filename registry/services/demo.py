@@ -322,7 +322,7 @@ def generate(
                 tax_recovered_vnd=rng.choice([0, 0, 15_000_000, 42_500_000]),
                 goods_value_vnd=rng.randint(1, 500) * 1_000_000,
                 owner_agency_id=detector.agency_id,
-                visibility="state" if subject.visibility in ("state", "public") else subject.visibility,
+                visibility=_case_visibility(subject.visibility, status),
             )
             violation.subjects = [subject]
             violation.identifiers = linked[: rng.randint(1, len(linked))]
@@ -340,6 +340,14 @@ def generate(
             advance(1)
     counts.tips = _tips(session, cipher, rng, known)
     return counts
+
+
+def _case_visibility(seller: str, status: str) -> str:
+    """A sanctioned case of a seller the registry shows publicly is published (the public site lists
+    it); the others are state-wide, or as restricted as their seller."""
+    if seller == "public":
+        return "public" if status == "sanctioned" else "state"
+    return "state" if seller == "state" else seller
 
 
 def demo_partner(session: Session) -> Agency:

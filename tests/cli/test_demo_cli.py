@@ -78,3 +78,24 @@ def test_demo_tax_codes_and_personal_ids_stay_unique_at_twenty_thousand():
     taken = set()
     ids = [personal_id(rng, taken) for _ in range(20_000)]
     assert len(set(ids)) == 20_000
+
+
+def test_the_demo_publishes_the_sanctioned_cases_of_its_public_sellers(tmp_path):
+    """`make run` shows the public site something: a public seller's sanctioned case is published."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from registry.db import make_engine
+
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    env = {"REGISTRY_DATABASE_URL": url, "REGISTRY_VAR_DIR": str(tmp_path / "var")}
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0
+    result = runner.invoke(main, ["demo-data", "--subjects", "60", "--seed", "389", "--no-clients"], env=env)
+    assert result.exit_code == 0, result.output
+    engine = make_engine(url)
+    with Session(engine) as session:
+        cases = session.execute(select(Violation.visibility, Violation.status)).all()
+    engine.dispose()
+    published = [status for visibility, status in cases if visibility == "public"]
+    assert published and set(published) == {"sanctioned"}
