@@ -34,14 +34,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-TABLES = (
-    "audit_entry",
-    "audit_leaf",
-    "audit_checkpoint",
-    "audit_signing_key",
-    "audit_witness",
-    "audit_cosignature",
-)
+TABLES = ("audit_entry", "audit_leaf", "audit_checkpoint", "audit_signing_key", "audit_witness", "audit_cosignature")
 
 
 def upgrade() -> None:
@@ -62,9 +55,7 @@ def upgrade() -> None:
         sa.Column("leaf_index", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("entry_id", BigId, nullable=False),
         sa.Column("sequenced_at", registry.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["entry_id"], ["audit_entry.id"], name=op.f("fk_audit_leaf_entry_id_audit_entry")
-        ),
+        sa.ForeignKeyConstraint(["entry_id"], ["audit_entry.id"], name=op.f("fk_audit_leaf_entry_id_audit_entry")),
         sa.PrimaryKeyConstraint("leaf_index", name=op.f("pk_audit_leaf")),
         sa.UniqueConstraint("entry_id", name=op.f("uq_audit_leaf_entry_id")),
     )
@@ -72,16 +63,10 @@ def upgrade() -> None:
         "audit_checkpoint",
         sa.Column("size", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("root_hash", sa.LargeBinary(length=32), nullable=False),
-        sa.Column(
-            "compact_range", sa.LargeBinary(), nullable=False, comment="merkle.CompactRange.to_bytes()"
-        ),
+        sa.Column("compact_range", sa.LargeBinary(), nullable=False, comment="merkle.CompactRange.to_bytes()"),
         sa.Column("note", sa.Text(), nullable=False, comment="C2SP signed note of the tlog-checkpoint body"),
-        sa.Column(
-            "xact_floor",
-            sa.BigInteger(),
-            nullable=True,
-            comment="PostgreSQL: every entry of a transaction below this id is sequenced",
-        ),
+        sa.Column("xact_floor", sa.BigInteger(), nullable=True,
+                  comment="PostgreSQL: every entry of a transaction below this id is sequenced"),
         sa.Column("created_at", registry.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("size", name=op.f("pk_audit_checkpoint")),
     )
@@ -91,12 +76,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("key_id", sa.String(length=8), nullable=False),
         sa.Column("verifier_key", sa.Text(), nullable=False),
-        sa.Column(
-            "signer_enc", sa.LargeBinary(), nullable=False, comment="PRIVATE+KEY text, AES-GCM encrypted"
-        ),
-        sa.Column(
-            "overlap_seconds", sa.Integer(), nullable=False, comment="how long the previous key keeps signing"
-        ),
+        sa.Column("signer_enc", sa.LargeBinary(), nullable=False, comment="PRIVATE+KEY text, AES-GCM encrypted"),
+        sa.Column("overlap_seconds", sa.Integer(), nullable=False, comment="how long the previous key keeps signing"),
         sa.Column("created_at", registry.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_signing_key")),
         sa.UniqueConstraint("verifier_key", name=op.f("uq_audit_signing_key_verifier_key")),
@@ -118,14 +99,10 @@ def upgrade() -> None:
         sa.Column("line", sa.Text(), nullable=False, comment="the cosignature line, as appended to the note"),
         sa.Column("timestamp", sa.BigInteger(), nullable=False, comment="the witness's cosignature/v1 time"),
         sa.Column("created_at", registry.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["checkpoint_size"],
-            ["audit_checkpoint.size"],
-            name=op.f("fk_audit_cosignature_checkpoint_size_audit_checkpoint"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["witness_id"], ["audit_witness.id"], name=op.f("fk_audit_cosignature_witness_id_audit_witness")
-        ),
+        sa.ForeignKeyConstraint(["checkpoint_size"], ["audit_checkpoint.size"],
+                                name=op.f("fk_audit_cosignature_checkpoint_size_audit_checkpoint")),
+        sa.ForeignKeyConstraint(["witness_id"], ["audit_witness.id"],
+                                name=op.f("fk_audit_cosignature_witness_id_audit_witness")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_cosignature")),
     )
     op.create_index("ix_audit_cosignature_size_witness", "audit_cosignature", ["checkpoint_size", "witness_id"],
@@ -168,9 +145,7 @@ def downgrade() -> None:
     with op.batch_alter_table("audit_entry", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_entry_xact"))
         batch_op.drop_column("xact")
-        batch_op.add_column(
-            sa.Column("leaf_index", sa.BigInteger(), nullable=True, comment="set by the sequencer")
-        )
+        batch_op.add_column(sa.Column("leaf_index", sa.BigInteger(), nullable=True, comment="set by the sequencer"))
         batch_op.create_unique_constraint("uq_audit_entry_leaf_index", ["leaf_index"])
         batch_op.create_index("ix_audit_entry_unsequenced", ["id"], unique=False,
                               postgresql_where=sa.text("leaf_index IS NULL"))  # fmt: skip

@@ -23,9 +23,7 @@ def upgrade() -> None:
         "idempotency_record",
         sa.Column("client_id", sa.String(length=64), nullable=False),
         sa.Column("key", sa.String(length=200), nullable=False),
-        sa.Column(
-            "request_hash", sa.String(length=64), nullable=False, comment="SHA-256 of method, path and body"
-        ),
+        sa.Column("request_hash", sa.String(length=64), nullable=False, comment="SHA-256 of method, path and body"),
         sa.Column("status_code", sa.Integer(), nullable=False),
         sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", registry.db.UTCDateTime(timezone=True), nullable=False),

@@ -34,19 +34,14 @@ def upgrade() -> None:
         sa.Column("decision_id", sa.Uuid(), nullable=True),
         sa.Column("detail", sa.Text(), nullable=True, comment="JSON facts of the step, e.g. executor reply"),
         sa.Column("at", registry.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["agency_id"], ["agency.id"], name=op.f("fk_workflow_transition_agency_id_agency")
-        ),
+        sa.ForeignKeyConstraint(["agency_id"], ["agency.id"], name=op.f("fk_workflow_transition_agency_id_agency")),
         sa.ForeignKeyConstraint(
             ["decision_id"], ["decision.id"], name=op.f("fk_workflow_transition_decision_id_decision")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_workflow_transition")),
     )
     op.create_index(
-        "ix_workflow_transition_record",
-        "workflow_transition",
-        ["record_type", "record_id", "id"],
-        unique=False,
+        "ix_workflow_transition_record", "workflow_transition", ["record_type", "record_id", "id"], unique=False
     )
 
 

@@ -71,9 +71,7 @@ def upgrade() -> None:
             )
         )
         batch_op.add_column(
-            sa.Column(
-                "unblocked_by", sa.String(length=200), nullable=True, comment="officer who confirmed it"
-            )
+            sa.Column("unblocked_by", sa.String(length=200), nullable=True, comment="officer who confirmed it")
         )
         batch_op.add_column(
             sa.Column(
