@@ -320,6 +320,12 @@ def load(url: str, subjects: int, seed: int = 389, reset: bool = True) -> Counts
         with click.progressbar(length=int(expected), label=f"loading {subjects:,} subjects (rows)") as bar:
             counts = generate(cursor, subjects=subjects, seed=seed, cipher=cipher, advance=bar.update)
         cursor.execute("SET session_replication_role = origin")
+        # The rows went in without the ORM, whose listeners mark what the summaries must count again:
+        # mark everything, as the migrations do for the data already there.
+        cursor.execute("INSERT INTO case_summary_change (day, at) VALUES (NULL, now())")
+        cursor.execute(
+            "INSERT INTO public_digest_change (violation_id, identifier_id, at) VALUES (NULL, NULL, now())"
+        )
         conn.commit()
     with psycopg.connect(url, autocommit=True) as conn:
         click.echo("VACUUM ANALYZE ...")

@@ -3,8 +3,9 @@
 Loads (bench.loader, into its own database unless told otherwise) N subjects with their ~5N violations,
 then times `services.reports.build` for the Standing Office: the nationwide report of the whole period
 the loader spreads its cases over (700 days), one province's and one agency's, whole and each section
-alone. The
-report runs in process on the database (the HTTP layer adds one request's cost, measured by bench.http).
+alone. The report runs in process on the database (the HTTP layer adds one request's cost, measured by
+bench.http). After a load, it first times the summary of the cases (services.reports.summary) counting
+every day again, as the first report after a bulk load does, and a plain count of the cases for scale.
 
     python -m bench.reports [--subjects 1000000] [--url ...] [--reload] [--repeat 3]
     python -m bench --reports                 # the same after the HTTP benchmarks
@@ -18,14 +19,15 @@ import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bench import loader
 from registry.auth.principal import Principal
 from registry.db import make_engine
-from registry.models import Agency
+from registry.models import Agency, Violation
 from registry.services import reports
+from registry.services.reports import summary
 
 DEFAULT_URL = "postgresql://postgres@localhost/registry_bench_reports"
 DEFAULT_SUBJECTS = 200_000
@@ -40,6 +42,17 @@ def _principal(session: Session, code: str) -> Principal:
 def measure(url: str, repeat: int) -> list[str]:
     engine = make_engine(url)
     lines = []
+    with Session(engine) as session:  # after a bulk load, the first report counts every day
+        began = time.perf_counter()
+        counted = summary.bring_up_to_date(session)
+        session.commit()
+        if counted:
+            lines.append(f"summary of the cases counted again in {time.perf_counter() - began:.1f} s")
+        began = time.perf_counter()
+        cases = session.scalar(select(func.count()).select_from(Violation))
+        lines.append(
+            f"for scale: a plain count of the {cases:,} cases takes {time.perf_counter() - began:.2f} s"
+        )
     whole = reports.Period(loader.EPOCH.date() - timedelta(days=700), loader.EPOCH.date())
     with Session(engine) as session:
         office = _principal(session, "NSC389")

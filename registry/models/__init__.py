@@ -24,6 +24,7 @@ from registry.models.freezing import (
 )
 from registry.models.idempotency import IdempotencyRecord
 from registry.models.public import PublicDigest, PublicDigestChange
+from registry.models.reports import CaseSummary, CaseSummaryChange
 from registry.models.screening import JobStatus, ScreeningJob, ScreeningJobPart
 from registry.models.sharing import RecordShare, SharedRecord, Visibility, VisibilityChange
 from registry.models.subject import Identifier, Link, LinkSource, Subject, SubjectKind
@@ -60,6 +61,8 @@ __all__ = [
     "BlockRequest",
     "BlockTarget",
     "BlocklistSerial",
+    "CaseSummary",
+    "CaseSummaryChange",
     "ComplaintStatus",
     "Decision",
     "DecisionDocument",

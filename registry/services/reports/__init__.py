@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from registry.auth.principal import Principal
 from registry.errors import ValidationFailed
 from registry.messages import msg
+from registry.services.reports import summary
 from registry.services.reports.model import VN, Context, Figure, Link, Period, Report, Scope, Section, as_dict
 from registry.services.reports.rules import PRESETS, SCOPES, nationwide, preset_period, resolve_scope
 from registry.services.reports.sections import SECTIONS
@@ -82,6 +83,8 @@ def build(
     preset: str | None = None,
     sections: Sequence[str] | None = None,
 ) -> Report:
-    """The report: each section computed by its function, in order."""
+    """The report: each section computed by its function, in order, after the summary of the cases has
+    been brought up to date (summary.bring_up_to_date)."""
+    summary.bring_up_to_date(session)
     context = Context(session, principal, period, scope, now)
     return Report(period, scope, preset, now, [SECTIONS[key](context) for key in section_keys(sections)])

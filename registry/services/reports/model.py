@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
 from registry.auth.principal import Principal
+from registry.models.reports import VN  # a report's dates are dates in Vietnam
 
-VN = timezone(timedelta(hours=7))  # a report's dates are dates in Vietnam
+HANDLED = "sanctioned"  # a case handled: sanctioned (the plan's "xử lý")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, literal, select, true, union_all
+from sqlalchemy import Select, case, func, select, true
 from sqlalchemy.orm import Session
 
 from registry.errors import PermissionDenied
@@ -36,10 +36,10 @@ from registry.models.freezing import FreezeAccount
 from registry.services import blocking, freezing, overdue, violations
 from registry.services.blocking.access import ANY_BLOCKING
 from registry.services.freezing.filters import account_clauses, delay_clauses, order_clauses
-from registry.services.reports.model import Context, Figure, Link, Section, SectionFunction
+from registry.services.reports import summary
+from registry.services.reports.model import HANDLED, Context, Figure, Link, Section, SectionFunction
 
 SECTIONS: dict[str, SectionFunction] = {}
-HANDLED = "sanctioned"  # a case handled: sanctioned (the plan's "xử lý")
 
 
 def section(key: str) -> Callable[[SectionFunction], SectionFunction]:
@@ -76,76 +76,59 @@ def _case_filters(ctx: Context) -> dict[str, Any]:
     return filters
 
 
-def _cases(ctx: Context) -> Select[Any]:
+def _cases(ctx: Context, *where: Any) -> Select[Any]:
     """The cases the caller sees in the period and scope: the violations list's own query."""
-    return violations.search(ctx.session, ctx.principal, _case_filters(ctx))
+    return violations.search(ctx.session, ctx.principal, _case_filters(ctx)).where(*where)
 
 
 def _totals(ctx: Context) -> tuple[int, int, int, int, int]:
-    """(detected, handled, fines, tax recovered with the additions, goods value): one pass over the cases,
-    and the tax authorities' additions joined from their own (small) table."""
+    """(detected, handled, fines, tax recovered with the additions, goods value): the summary's rows,
+    and the cases it does not answer for (others' `named` records shared with the caller) counted live
+    with the list's query, the tax authorities' additions joined from their own (small) table."""
 
     def compute() -> tuple[int, int, int, int, int]:
-        sanctioned = Violation.status == HANDLED
+        summarised = summary.totals(ctx.session, ctx.principal, ctx.period, ctx.scope)
+        live = _cases(ctx, *summary.named_elsewhere(ctx.principal))
         row = ctx.session.execute(
-            _cases(ctx).with_only_columns(
+            live.with_only_columns(
                 func.count(),
-                func.coalesce(func.sum(case((sanctioned, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((Violation.status == HANDLED, 1), else_=0)), 0),
                 func.coalesce(func.sum(Violation.fine_vnd), 0),
                 func.coalesce(func.sum(Violation.tax_recovered_vnd), 0),
                 func.coalesce(func.sum(Violation.goods_value_vnd), 0),
             )
         ).one()
         added = ctx.session.scalar(
-            _cases(ctx)
-            .join(TaxRecovery, TaxRecovery.violation_id == Violation.id)
-            .with_only_columns(func.coalesce(func.sum(TaxRecovery.amount_vnd), 0))
+            live.join(TaxRecovery, TaxRecovery.violation_id == Violation.id).with_only_columns(
+                func.coalesce(func.sum(TaxRecovery.amount_vnd), 0)
+            )
         )
-        detected, handled, fines, tax, goods = (int(value) for value in row)
+        detected, handled, fines, tax, goods = (int(a) + int(b) for a, b in zip(summarised, row, strict=True))
         return detected, handled, fines, tax + int(added or 0), goods
 
     return ctx.once("case_totals", compute)
 
 
 def _groups(ctx: Context) -> dict[tuple[str, str], tuple[int, int]]:
-    """(detected, handled) per category and per goods group. The API refuses a list naming a value twice
-    (schemas.violations), so a case counts once under each value it names, as the list's filter finds it.
-    PostgreSQL unnests both lists in one pass; SQLite (json_each) one list at a time."""
-    cases = _cases(ctx).with_only_columns(Violation.status, Violation.categories, Violation.goods_groups)
+    """(detected, handled) per category and per goods group: the summary's, and the cases it does not
+    answer for counted live. The API refuses a list naming a value twice (schemas.violations), so a case
+    counts once under each value it names, as the list's filter finds it."""
+    found = summary.groups(ctx.session, ctx.principal, ctx.period, ctx.scope)
     sanctioned = func.sum(case((Violation.status == HANDLED, 1), else_=0))
-    found: dict[tuple[str, str], tuple[int, int]] = {}
-    if ctx.session.get_bind().dialect.name == "postgresql":
-        rows = cases.subquery()
-        both = union_all(
-            select(
-                literal("category").label("dim"),
-                func.jsonb_array_elements_text(rows.c.categories).label("value"),
-            ).correlate(rows),
-            select(literal("goods_group"), func.jsonb_array_elements_text(rows.c.goods_groups)).correlate(
-                rows
-            ),
-        ).lateral("element")
+    for dim, column in summary.DIMENSIONS:
+        if ctx.session.get_bind().dialect.name == "postgresql":
+            element = func.jsonb_array_elements_text(column).table_valued("value")
+        else:
+            element = func.json_each(column).table_valued("value")
         query = (
-            select(
-                both.c.dim, both.c.value, func.count(), func.sum(case((rows.c.status == HANDLED, 1), else_=0))
-            )
-            .select_from(rows)
-            .join(both, true())
-            .group_by(both.c.dim, both.c.value)
-        )
-        for dim, value, detected, handled in ctx.session.execute(query).tuples():
-            found[str(dim), str(value)] = (int(detected), int(handled or 0))
-        return found
-    for dim, column in (("category", Violation.categories), ("goods_group", Violation.goods_groups)):
-        element = func.json_each(column).table_valued("value")
-        query = (
-            _cases(ctx)
+            _cases(ctx, *summary.named_elsewhere(ctx.principal))
             .join(element, true())
             .with_only_columns(element.c.value, func.count(), sanctioned)
             .group_by(element.c.value)
         )
         for value, detected, handled in ctx.session.execute(query).tuples():
-            found[dim, str(value)] = (int(detected), int(handled or 0))
+            before = found.get((dim, str(value)), (0, 0))
+            found[dim, str(value)] = (before[0] + int(detected), before[1] + int(handled or 0))
     return found
 
 
