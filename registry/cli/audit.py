@@ -17,6 +17,7 @@ from registry.audit.log import AuditLog, iter_leaves
 from registry.audit.models import AuditWitness
 from registry.audit.note import CosignatureSigner, NoteError, Verifier
 from registry.audit.sequencer import SequencerError, latest_checkpoint
+from registry.audit.tiles import ArchiveError, TilesSource, archive_log
 from registry.audit.verify import (
     DatabaseSource,
     HttpSource,
@@ -116,12 +117,18 @@ def sequence(once: bool, interval: float, batch: int) -> None:
 
 @audit.command(
     help="Verify the whole log: signature, consistency with --state, every entry's hash (and, with "
-    "--database, every searchable column against its signed entry). Exit 0: verified; 1: verification "
+    "--database, every searchable column against its signed entry; with --tiles, every tile of the "
+    "archive). Exit 0: verified; 1: verification "
     "failed. Without an earlier --state, a log cut back together with its newest checkpoints looks "
     "intact: the output then says so (NOT CHECKED) and the exit status stays 0."
 )
 @click.option("--url", help="Base URL of the registry (reads /api/v1/audit).")
 @click.option("--database", is_flag=True, help="Read the log's tables directly (REGISTRY_DATABASE_URL).")
+@click.option(
+    "--tiles",
+    help="A tlog-tiles archive (`registry audit archive`): its directory, or the URL a web server "
+    "serves it at.",
+)
 @click.option(
     "--verifier-key",
     "verifier_keys",
@@ -139,12 +146,13 @@ def sequence(once: bool, interval: float, batch: int) -> None:
 def verify(
     url: str | None,
     database: bool,
+    tiles: str | None,
     verifier_keys: tuple[str, ...],
     state_file: str | None,
     token: str | None,
 ) -> None:
-    if bool(url) == database:
-        raise click.UsageError("give exactly one of --url or --database")
+    if [bool(url), database, bool(tiles)].count(True) != 1:
+        raise click.UsageError("give exactly one of --url, --database or --tiles")
     verifiers = _verifiers(verifier_keys)
     previous = load_state(state_file)
 
@@ -185,6 +193,16 @@ def verify(
     if database:
         with session_scope() as session:
             run(DatabaseSource(session))
+    elif tiles:
+        try:
+            if tiles.startswith(("http://", "https://")):
+                run(TilesSource.http(tiles, http_session()))
+            else:
+                run(TilesSource.directory(tiles))
+        except VerificationFailed as exc:  # no directory, or the web server failed
+            _fail(exc)
+        except OSError as exc:
+            raise click.ClickException(f"cannot read the archive: {exc}") from exc
     else:
         try:
             run(HttpSource(url or "", http_session(), token))
@@ -214,6 +232,48 @@ def export(out: str | None) -> None:
                 handle.close()
     if out:
         click.echo(f"exported {latest.size} entries to {out}", err=True)
+
+
+@audit.command(
+    help="Write or extend a C2SP tlog-tiles archive of the log in --out: the signed checkpoint, hash "
+    "tiles and entry bundles, static files a plain web server can serve. Each run adds the entries "
+    "since the archive's checkpoint (full tiles are never rewritten) and writes the checkpoint last; "
+    "it refuses, changing nothing, when the archive is not a tree this database signed."
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="The archive's directory (made if missing).",
+)
+@click.option(
+    "--size", type=click.IntRange(min=1), help="Archive up to this signed tree size (default: the latest)."
+)
+def archive(out: str, size: int | None) -> None:
+    bar: Any = None
+
+    def advance(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="archiving entries", file=sys.stderr, show_pos=True)
+            bar.__enter__()
+        bar.update(done)
+
+    with session_scope() as session:
+        try:
+            done = archive_log(session, Path(out), size, progress=advance)
+        except ArchiveError as exc:
+            raise click.ClickException(f"not archived: {exc}") from exc
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+    if done.size == done.previous_size:
+        click.echo(f"the archive in {out} is up to date: {done.size} entries")
+    else:
+        click.echo(
+            f"archived entries {done.previous_size}..{done.size - 1} in {out}: {done.size} entries, "
+            f"{done.files_written} files written, {done.partials_removed} superseded partial tiles removed"
+        )
 
 
 @audit.command("verifier-key", help="Print the log's verifier keys (signing keys first).")
