@@ -136,7 +136,10 @@ def _openapi_config(settings: Settings) -> dict[str, Any]:
                     "Writes and sensitive reads need an `X-Purpose` header (case or decision number). "
                     "Errors are `application/problem+json` (RFC 9457); their `title` and `detail` follow "
                     "`Accept-Language` (`vi` or `en`, English by default; `Content-Language` says which), "
-                    "`type` is the stable identifier to compare."
+                    "`type` is the stable identifier to compare. "
+                    "Where a read replica is configured, lists, histories, searches and reports may be "
+                    "a moment old; a write then answers `X-Registry-Position`, and a read that sends it "
+                    "back sees that write."
                 )
             },
             "components": {
