@@ -219,3 +219,35 @@ def replicated_subjects(pair: Pair) -> Any:
             return {"items": [{"name": name} for name in names]}
 
     return Answer()
+
+
+def test_an_officer_reads_the_console_lists_with_what_she_just_wrote(replica_app, replicated):
+    """The console keeps its officer's last write position in her session: her lists wait for it."""
+    from tests.console.helpers import AppAdapter, choose_case, local, login, submit_block_request
+    from tests.factories import make_decision, make_violation
+
+    state = replica_app.extensions["registry"]
+    with state.sessionmaker() as session:
+        decision, violation = make_decision(session), make_violation(session, owner="MOIT-DMS")
+        session.commit()
+    replica_app.extensions["registry.console"].adapters[state.settings.issuer] = AppAdapter(replica_app)
+    writer, colleague = replica_app.test_client(), replica_app.test_client()
+    for client in (writer, colleague):
+        login(client, "most.cuong" if client is writer else "most.binh")
+        choose_case(client, "45/QĐ-XPVPHC")
+    replicated.caught_up()
+    time.sleep(1.1)
+
+    replicated.standby_sql("SELECT pg_wal_replay_pause()")
+    submitted = submit_block_request(writer, decision, violation)
+    assert submitted.status_code == 302, submitted.text
+    request_id = local(submitted.headers["Location"]).rsplit("/", 1)[1]
+    assert parse_lsn(submitted.headers["X-Registry-Position"]) is not None
+    mine = writer.get("/console/block-requests")
+    assert mine.status_code == 200 and request_id in mine.text  # the primary: her write's position
+    theirs = colleague.get("/console/block-requests")
+    assert theirs.status_code == 200 and request_id not in theirs.text  # the standby, paused before it
+    replicated.standby_sql("SELECT pg_wal_replay_resume()")
+    replicated.caught_up()
+    time.sleep(1.1)
+    assert request_id in colleague.get("/console/block-requests").text
