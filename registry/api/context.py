@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Response, current_app, g, request
+from flask import session as cookie
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
 from registry.errors import PermissionDenied, Unauthenticated, ValidationFailed
 from registry.messages import msg
+from registry.replica import format_lsn, parse_lsn
 from registry.schemas.common import sensitive_requested
 from registry.schemas.output import Output, dumping
 from registry.schemas.output import current as current_output
@@ -73,12 +75,8 @@ def _reads_only() -> bool:
 def _written_at() -> int | None:
     """The WAL position the caller's last write committed at, as it sends it back (`X-Registry-Position`,
     or the console's session): its reads wait for a replica that has replayed it, or go to the primary."""
-    from registry.replica import parse_lsn
-
     sent = request.headers.get(POSITION)
     if sent is None and request.blueprint == "console":
-        from flask import session as cookie
-
         sent = cookie.get(_CONSOLE_POSITION)
     return parse_lsn(sent) if isinstance(sent, str) else None
 
@@ -111,10 +109,6 @@ def db() -> Session:
 def _tell_position(session: Session, response: Response) -> None:
     """After a write commits, with a replica configured: the WAL position it committed at, in
     `X-Registry-Position` (and the console's session), for the caller's next reads to wait for."""
-    from flask import session as cookie
-
-    from registry.replica import format_lsn, parse_lsn
-
     found = session.connection().scalar(text("SELECT pg_current_wal_lsn()::text"))
     position = parse_lsn(found) if found else None
     if position is None:
