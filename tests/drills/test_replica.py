@@ -6,6 +6,7 @@ primary's."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -18,7 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from registry.app import create_app
 from registry.audit.models import AuditEntry
@@ -132,6 +133,21 @@ def replica_app(settings, replicated):  # type: ignore[no-untyped-def]
     state.replica.dispose()
 
 
+@contextlib.contextmanager
+def statements_on(engine: Any) -> Iterator[list[str]]:
+    """The SQL statements run on `engine` (its autocommit variants included) inside the block."""
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
 def _names(response: Any) -> set[str]:
     assert response.status_code == 200, response.get_data(as_text=True)
     return {item["name"] for item in response.get_json()["items"]}
@@ -170,8 +186,14 @@ def test_a_list_is_read_from_the_replica_and_everything_else_from_the_primary(re
     assert second not in _names(replicated_subjects(replicated))  # the standby stands still
 
     # The list is answered by the standby: the subject written since the pause is not in it...
-    stale = client.get(LIST, headers={**headers, "X-Request-Id": "replica-read-0001"})
+    with statements_on(state.engine) as on_primary, statements_on(state.replica.engine) as on_replica:
+        stale = client.get(LIST, headers={**headers, "X-Request-Id": "replica-read-0001"})
     assert first in _names(stale) and second not in _names(stale)
+    # The subjects were read on the standby only; the primary had the access check and the audit entry.
+    assert any("FROM subject" in statement for statement in on_replica)
+    assert not any("FROM subject" in statement for statement in on_primary)
+    assert any(statement.startswith("INSERT INTO audit_entry") for statement in on_primary)
+    assert not any("audit_entry" in statement or "revoked_token" in statement for statement in on_replica)
     # ...while its audit entry was written on the primary, as the request's one write.
     entry = _audited(replica_app, "replica-read-0001")
     assert (entry.action, entry.outcome, entry.status_code) == ("subject:list", "allowed", 200)
