@@ -26,8 +26,9 @@ from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
 from registry.auth.tokens import TokenService, VerifiedTokens
 from registry.config import Settings
-from registry.db import forbid_writes, make_engine, make_sessionmaker, utcnow
+from registry.db import forbid_writes, make_engine, make_sessionmaker, read_from_replica, utcnow
 from registry.fieldcrypt import FieldCipher
+from registry.replica import Replica
 from registry.schemas.common import Problem
 from registry.services import rulefiles, workdays
 
@@ -50,15 +51,19 @@ class RegistryState:
     external: ExternalVerifier
     verified: VerifiedTokens = field(default_factory=VerifiedTokens)
     autocommit: Engine | None = None  # PostgreSQL: the engine's pool in autocommit, for reads
+    replica: Replica | None = None  # REGISTRY_READ_DATABASE_URL: a streaming replica for some reads
 
-    def read_session(self) -> Session:
+    def read_session(self, *, replica: bool = False) -> Session:
         """A session for a request that writes nothing but its audit entry (db.forbid_writes refuses a
         flush). On PostgreSQL its statements autocommit: READ COMMITTED gives each statement its own
         snapshot inside a transaction too, so reads see what they saw before, with two round trips
-        less (BEGIN, COMMIT); the audit entry and its subjects are one statement (audit.recorder)."""
+        less (BEGIN, COMMIT); the audit entry and its subjects are one statement (audit.recorder).
+        `replica`: the SELECTs the replica answers go to it (registry.replica; api.context decides)."""
         session = self.sessionmaker()
         if self.autocommit is not None and session.bind is self.engine:  # tests bind a connection
             session.bind = self.autocommit
+            if replica and self.replica is not None:
+                read_from_replica(session, self.replica)
         forbid_writes(session)
         return session
 
@@ -131,7 +136,10 @@ def _openapi_config(settings: Settings) -> dict[str, Any]:
                     "Writes and sensitive reads need an `X-Purpose` header (case or decision number). "
                     "Errors are `application/problem+json` (RFC 9457); their `title` and `detail` follow "
                     "`Accept-Language` (`vi` or `en`, English by default; `Content-Language` says which), "
-                    "`type` is the stable identifier to compare."
+                    "`type` is the stable identifier to compare. "
+                    "Where a read replica is configured, lists, histories, searches and reports may be "
+                    "a moment old; a write then answers `X-Registry-Position`, and a read that sends it "
+                    "back sees that write."
                 )
             },
             "components": {
@@ -210,6 +218,11 @@ def create_app(settings: Settings | None = None, *, session_factory: sessionmake
         autocommit=(
             engine.execution_options(isolation_level="AUTOCOMMIT")
             if engine.dialect.name == "postgresql"
+            else None
+        ),
+        replica=(
+            Replica(settings.read_database_url, max_lag=settings.read_max_lag)
+            if settings.read_database_url
             else None
         ),
     )

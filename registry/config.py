@@ -290,6 +290,23 @@ class Settings:
         doc="Hex SHA-256 of the bearer token the Prometheus scraper sends to `/metrics` "
         '(`printf %s "$TOKEN" | sha256sum`); only the hash is configured.',
     )
+    # Scale-out: a streaming replica for the reads that may be a moment old (registry/replica.py).
+    read_database_url: str | None = setting(
+        None,
+        env="REGISTRY_READ_DATABASE_URL",
+        shown="none: every query on the primary",
+        doc="SQLAlchemy URL of a PostgreSQL streaming replica of REGISTRY_DATABASE_URL (a read-only "
+        "role will do). The lists, histories, searches, reports and public look-ups read from it; access "
+        'checks, the audit log and every write stay on the primary. deploy/README.md, "From one '
+        'machine to many".',
+        secret=True,
+    )
+    read_max_lag: int = setting(
+        30,
+        env="REGISTRY_READ_MAX_LAG",
+        doc="Seconds a replica may be behind and still answer (1-3600); further behind, or not "
+        "answering, its reads go to the primary. Shown in /readyz and /metrics.",
+    )
     # The executors' blocklists served over DNS zone transfer (registry/services/blocking/zones.py).
     rpz_zone_dir: Path | None = setting(
         None,
@@ -445,6 +462,10 @@ class Settings:
             log_format=env.get("REGISTRY_LOG_FORMAT") or ("json" if production else "text"),
             metrics_token_sha256=(env.get("REGISTRY_METRICS_TOKEN_SHA256") or "").strip().lower() or None,
             sequencer_max_lag=integer("REGISTRY_SEQUENCER_MAX_LAG", 60),
+            read_database_url=overrides.pop("read_database_url", None)
+            or env.get("REGISTRY_READ_DATABASE_URL")
+            or None,
+            read_max_lag=integer("REGISTRY_READ_MAX_LAG", 30),
             rpz_zone_dir=Path(env["REGISTRY_RPZ_ZONE_DIR"]) if env.get("REGISTRY_RPZ_ZONE_DIR") else None,
             rpz_knot_socket=env.get("REGISTRY_RPZ_KNOT_SOCKET") or "/run/knot/knot.sock",
             rpz_servers_file=Path(found) if (found := path_or_none("REGISTRY_RPZ_SERVERS_FILE")) else None,
@@ -459,6 +480,17 @@ class Settings:
                 "REGISTRY_DATABASE_URL names a SQLite database; production needs PostgreSQL "
                 "(SQLite is the development default: one writer, no replica, no concurrent sequencer)"
             )
+        if settings.read_database_url is not None and not (
+            settings.read_database_url.startswith("postgresql")
+            and settings.database_url.startswith("postgresql")
+        ):
+            raise ConfigError(
+                "REGISTRY_READ_DATABASE_URL needs PostgreSQL: a streaming replica of a PostgreSQL "
+                "REGISTRY_DATABASE_URL (SQLite has no replica; unset it to read everything from the "
+                "database)"
+            )
+        if not 1 <= settings.read_max_lag <= 3600:
+            raise ConfigError("REGISTRY_READ_MAX_LAG must be between 1 and 3600 seconds")
         if production and env.get("FLASK_DEBUG", "").strip().lower() not in ("", "0", "false", "no"):
             raise ConfigError(
                 "FLASK_DEBUG is set; production refuses Flask's debug mode (it runs code sent by a browser)"

@@ -124,8 +124,33 @@ def forbid_writes(session: Session) -> None:
     session.info[_READ_ONLY] = True
 
 
+_REPLICA = "registry.replica"
+
+
+class RoutingSession(Session):
+    """A session that may send some SELECTs to a streaming replica (SQLAlchemy's "custom vertical
+    partitioning": a Session subclass overriding get_bind).
+
+    Only when `read_from_replica` gave it one (api.context does for a read request whose view is
+    marked `replica_reads`); then each statement the replica `answers` (registry.replica: a SELECT of
+    no access or audit table) goes there, outside a flush. Everything else, and every statement of a
+    session never given a replica, goes to the session's own bind, the primary: without
+    `REGISTRY_READ_DATABASE_URL` this is a plain Session."""
+
+    def get_bind(self, mapper: Any = None, *, clause: Any = None, **kw: Any) -> Any:
+        replica = self.info.get(_REPLICA)
+        if replica is not None and clause is not None and not self._flushing and replica.answers(clause):
+            return replica.engine
+        return super().get_bind(mapper, clause=clause, **kw)
+
+
+def read_from_replica(session: Session, replica: Any) -> None:
+    """Let `session` send what `replica.answers` to `replica.engine` (registry.replica.Replica)."""
+    session.info[_REPLICA] = replica
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker:
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    return sessionmaker(bind=engine, class_=RoutingSession, expire_on_commit=False, autoflush=True)
 
 
 # Indexes on an expression (e.g. a collation), by name: checked by their definition in the catalogue.

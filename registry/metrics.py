@@ -13,6 +13,9 @@ Read from the database at each scrape (StateCollector):
   registry_audit_log_size                      entries in the last checkpoint
   registry_overdue_steps{workflow}             late steps, as the Standing Office sees them
   registry_jobs{kind, status}                  screening jobs queued and running (the job queue's depth)
+With a read replica (REGISTRY_READ_DATABASE_URL), as the process last asked it (registry.replica):
+  registry_replica_up                          1 when it answers
+  registry_replica_lag_seconds                 how far behind the primary it is
 
 Under gunicorn each worker is a process: with PROMETHEUS_MULTIPROC_DIR set (deploy/gunicorn.conf.py)
 prometheus_client keeps the counters in files there and a scrape adds up every worker's.
@@ -39,6 +42,7 @@ from registry.db import utcnow
 from registry.errors import RegistryError
 from registry.models.agency import Agency, AgencyKind
 from registry.models.screening import JobStatus, ScreeningJob
+from registry.replica import Replica
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +149,31 @@ class StateCollector:
         yield family
 
 
-def exposition(sessions: sessionmaker) -> bytes:
+class ReplicaCollector:
+    """The streaming replica's state (REGISTRY_READ_DATABASE_URL), as registry.replica last saw it."""
+
+    def __init__(self, replica: Replica) -> None:
+        self.replica = replica
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        found = self.replica.status()
+        yield GaugeMetricFamily(
+            "registry_replica_up",
+            "1 when the read replica answers, 0 when it does not.",
+            value=found.reachable,
+        )
+        if found.lag_seconds is not None:
+            yield GaugeMetricFamily(
+                "registry_replica_lag_seconds",
+                "Seconds the read replica is behind the primary (0: it has replayed all it received).",
+                value=found.lag_seconds,
+            )
+
+
+def exposition(sessions: sessionmaker, replica: Replica | None = None) -> bytes:
     """The text Prometheus scrapes: every worker's request metrics, then the state gauges."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         served = CollectorRegistry()
@@ -154,4 +182,6 @@ def exposition(sessions: sessionmaker) -> bytes:
         served = REQUESTS_REGISTRY
     state = CollectorRegistry(auto_describe=False)
     state.register(StateCollector(sessions))
+    if replica is not None:
+        state.register(ReplicaCollector(replica))
     return generate_latest(served) + generate_latest(state)

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Response, current_app, g, request
+from flask import session as cookie
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import UnsupportedMediaType
@@ -25,6 +27,7 @@ from registry.auth.principal import Principal
 from registry.auth.scopes import Scope
 from registry.errors import PermissionDenied, Unauthenticated, ValidationFailed
 from registry.messages import msg
+from registry.replica import format_lsn, parse_lsn
 from registry.schemas.common import sensitive_requested
 from registry.schemas.output import Output, dumping
 from registry.schemas.output import current as current_output
@@ -47,6 +50,21 @@ def writes_on_read(view: Callable) -> Callable:
     return view
 
 
+def replica_reads(view: Callable) -> Callable:
+    """Mark a read whose answer may be a moment old (a list, a history, a search, a report, the public
+    check and list): with `REGISTRY_READ_DATABASE_URL` its SELECTs of the domain's tables are answered
+    by the streaming replica (registry.replica: never the access checks, the audit log or a write).
+    Not for a view marked `writes_on_read`, nor for one resource read by its id, which a client reads
+    right after writing it; those stay on the primary. The one list of what is marked:
+    deploy/README.md, "From one machine to many"."""
+    view.replica_reads = True  # type: ignore[attr-defined]
+    return view
+
+
+POSITION = "X-Registry-Position"
+_CONSOLE_POSITION = "registry_position"  # the console's session cookie carries its officer's position
+
+
 def _reads_only() -> bool:
     if request.method in WRITE_METHODS:
         return False
@@ -54,15 +72,50 @@ def _reads_only() -> bool:
     return not getattr(view, "writes_on_read", False)
 
 
+def _written_at() -> int | None:
+    """The WAL position the caller's last write committed at, as it sends it back (`X-Registry-Position`,
+    or the console's session): its reads wait for a replica that has replayed it, or go to the primary."""
+    sent = request.headers.get(POSITION)
+    if sent is None and request.blueprint == "console":
+        sent = cookie.get(_CONSOLE_POSITION)
+    return parse_lsn(sent) if isinstance(sent, str) else None
+
+
+def _may_use_replica() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    replica = app_state().replica
+    return (
+        replica is not None
+        and getattr(view, "replica_reads", False)
+        and not getattr(view, "writes_on_read", False)
+        and replica.usable(_written_at())
+    )
+
+
 def db() -> Session:
     """The request's session. A request that is not a write (GET, HEAD, OPTIONS) may write nothing but
     its audit entry (`RegistryState.read_session`, unless its view is marked `writes_on_read`): on
     PostgreSQL it runs in autocommit, without the BEGIN and COMMIT round trips, and the entry commits
-    in its one statement."""
+    in its one statement. A read marked `replica_reads` may also read from the replica."""
     if "session" not in g:
         state = app_state()
-        g.session = state.read_session() if _reads_only() else state.sessionmaker()
+        if _reads_only():
+            g.session = state.read_session(replica=_may_use_replica())
+        else:
+            g.session = state.sessionmaker()
     return g.session
+
+
+def _tell_position(session: Session, response: Response) -> None:
+    """After a write commits, with a replica configured: the WAL position it committed at, in
+    `X-Registry-Position` (and the console's session), for the caller's next reads to wait for."""
+    found = session.connection().scalar(text("SELECT pg_current_wal_lsn()::text"))
+    position = parse_lsn(found) if found else None
+    if position is None:
+        return
+    response.headers[POSITION] = format_lsn(position)
+    if request.blueprint == "console":
+        cookie[_CONSOLE_POSITION] = format_lsn(position)
 
 
 def caller() -> Principal:
@@ -370,6 +423,12 @@ def finish_request(response: Response) -> Response:
             if audited:
                 record(session, _event("allowed", response.status_code))
             session.commit()
+            if app_state().replica is not None and request.method in WRITE_METHODS:
+                try:
+                    _tell_position(session, response)
+                except SQLAlchemyError as exc:  # committed already: the write stands, unpositioned
+                    session.rollback()
+                    log.warning("could not read the WAL position (%s)", type(exc).__name__)
             return response
         session.rollback()
         if audited:

@@ -8,7 +8,7 @@ from flask import Response, request
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
 from registry.api.blueprint import RegistryBlueprint, accepts
-from registry.api.context import app_state, audit_change, audit_resource, caller, db
+from registry.api.context import app_state, audit_change, audit_resource, caller, db, replica_reads
 from registry.api.sharing import add_visibility_route
 from registry.auth.scopes import Scope
 from registry.models import Decision, DecisionDocument
@@ -60,6 +60,7 @@ def record_decision(args: dict[str, Any]) -> Decision:
 @blp.access("decision:list", Scope.REGISTRY_READ)
 @blp.arguments(DecisionQuery, location="query")
 @blp.response(200, DecisionPage)
+@replica_reads
 def list_decisions(args: dict[str, Any]):
     """List decisions visible to the caller, newest first"""
     return paginate(db(), service.search(caller(), args), page=args["page"], per_page=args["per_page"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.api.blueprint import PERSONAL_DATA, RegistryBlueprint
-from registry.api.context import audit_detail, audit_resource, caller, db
+from registry.api.context import audit_detail, audit_resource, caller, db, replica_reads
 from registry.auth.scopes import Scope
 from registry.schemas.graph import GraphQuery, GraphRead
 from registry.services import graph as service
@@ -36,6 +36,7 @@ def _audit(args: dict[str, Any], graph: service.Graph) -> None:
 @blp.arguments(GraphQuery, location="query")
 @blp.response(200, GraphRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")
+@replica_reads
 def subject_graph(args: dict[str, Any], subject_id: Any):
     """Subjects linked to this one through shared identifiers
 
@@ -54,6 +55,7 @@ def subject_graph(args: dict[str, Any], subject_id: Any):
 @blp.arguments(GraphQuery, location="query")
 @blp.response(200, GraphRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")
+@replica_reads
 def identifier_graph(args: dict[str, Any], identifier_id: Any):
     """Subjects using this identifier, and those linked to them
 

@@ -11,8 +11,10 @@ seconds; an entry each would fill the log with nothing). They are not counted by
   and the rate limits' Redis are reported too, as `degraded` with a 200: every API process would fail
   them alike, taking them all out of a load balancer would stop the registry, and the API goes on
   correctly meanwhile (entries wait for their leaf; each process counts limits alone). Monitors alert
-  on `degraded`. The answer is kept for READY_CACHE_SECONDS, so that a flood of polls costs the
-  database one check a second per process.
+  on `degraded`. With a read replica (REGISTRY_READ_DATABASE_URL), `replica` says how far behind it
+  is; one behind or not answering is `degraded` too (its reads go to the primary meanwhile). The
+  answer is kept for READY_CACHE_SECONDS, so that a flood of polls costs the database one check a
+  second per process.
 """
 
 from __future__ import annotations
@@ -87,8 +89,9 @@ def healthz() -> ResponseReturnValue:
         "200 when this process can serve: the database answers and its schema is at the migrations' "
         "head. `status` is `degraded` (still 200) when the audit sequencer is behind (an entry waiting "
         "longer than `REGISTRY_SEQUENCER_MAX_LAG` seconds) or the rate limits' Redis does not answer "
-        "(each process then counts alone). 503 (a problem document with the same `checks`) when the "
-        "database or the schema fails. Answers are reused for one second." + _NOT_AUDITED
+        "(each process then counts alone), or the read replica is behind or not answering (`replica`, "
+        "with `lag_seconds`; its reads then go to the primary). 503 (a problem document with the same "
+        "`checks`) when the database or the schema fails. Answers are reused for one second." + _NOT_AUDITED
     ),
     security=[],
     responses={
@@ -174,4 +177,17 @@ def _run_checks() -> dict[str, dict[str, Any]]:
         except Exception as exc:  # a dead connection cannot even roll back
             current_app.logger.debug("readiness: closing the session failed (%s)", type(exc).__name__)
     checks["rate_limit_storage"] = {"status": current_app.extensions["registry_limits"].storage_state()}
+    if state.replica is not None:  # REGISTRY_READ_DATABASE_URL: its reads go to the primary meanwhile
+        checks["replica"] = replica_check(state.replica)
     return checks
+
+
+def replica_check(replica: Any) -> dict[str, Any]:
+    """The replica's state as /readyz shows it: `ok`, `behind` (more than REGISTRY_READ_MAX_LAG
+    seconds) or `unreachable`; either of the last two makes the answer `degraded`, not a 503: the
+    replica's reads go to the primary meanwhile."""
+    found = replica.status()
+    if not found.reachable or found.lag_seconds is None:
+        return {"status": "unreachable"}
+    status = "ok" if found.lag_seconds <= replica.max_lag else "behind"
+    return {"status": status, "lag_seconds": round(found.lag_seconds, 3)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.api.blueprint import PERSONAL_DATA, RegistryBlueprint
-from registry.api.context import app_state, audit_change, audit_resource, caller, db, reveal
+from registry.api.context import app_state, audit_change, audit_resource, caller, db, replica_reads, reveal
 from registry.auth.scopes import Scope
 from registry.models import Identifier
 from registry.schemas.identifiers import (
@@ -47,6 +47,7 @@ def create_identifier(args: dict[str, Any]):
 @blp.access("identifier:list", Scope.REGISTRY_READ)
 @blp.arguments(IdentifierQuery, location="query")
 @blp.response(200, IdentifierPage)
+@replica_reads
 def list_identifiers(args: dict[str, Any]):
     """List identifiers visible to the caller"""
     reveal(args["sensitive"])
@@ -64,6 +65,7 @@ def list_identifiers(args: dict[str, Any]):
 @blp.arguments(IdentifierLookup, location="query")
 @blp.response(200, IdentifierMatch)
 @blp.alt_response(404, description="Not registered, or not visible to the caller")
+@replica_reads
 def lookup_identifier(args: dict[str, Any]):
     """Find an identifier by any accepted spelling
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import app_state, audit_change, audit_resource, audit_subjects, caller, db, reveal
+from registry.api.context import (
+    app_state,
+    audit_change,
+    audit_resource,
+    audit_subjects,
+    caller,
+    db,
+    replica_reads,
+    reveal,
+)
 from registry.api.sharing import add_visibility_route
 from registry.auth.scopes import Scope
 from registry.models import Link
@@ -44,6 +53,7 @@ def create_link(args: dict[str, Any]):
 @blp.access("link:list", Scope.REGISTRY_READ)
 @blp.arguments(LinkQuery, location="query")
 @blp.response(200, LinkPage)
+@replica_reads
 def list_links(args: dict[str, Any]):
     """List links visible to the caller"""
     reveal(args["sensitive"])

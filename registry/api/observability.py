@@ -83,4 +83,6 @@ def serve_metrics() -> Any:
         refused = problem(401, detail=msg("The metrics need the scraper's bearer token."))
         refused.headers["WWW-Authenticate"] = 'Bearer realm="registry-metrics"'
         return refused
-    return Response(metrics.exposition(app_state().sessionmaker), content_type=CONTENT_TYPE_LATEST)
+    return Response(
+        metrics.exposition(app_state().sessionmaker, app_state().replica), content_type=CONTENT_TYPE_LATEST
+    )

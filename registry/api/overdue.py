@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import caller, db
+from registry.api.context import caller, db, replica_reads
 from registry.auth.scopes import Scope
 from registry.db import utcnow
 from registry.schemas.overdue import OverduePage, OverdueQuery
@@ -32,6 +32,7 @@ def overdue_page(args: dict[str, Any]) -> dict[str, Any]:
 @blp.access("overdue:list", READERS)
 @blp.arguments(OverdueQuery, location="query")
 @blp.response(200, OverduePage)
+@replica_reads
 def list_overdue_steps(args: dict[str, Any]):
     """List every overdue step of both workflows, by agency and by province
 

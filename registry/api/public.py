@@ -8,7 +8,7 @@ from typing import Any
 from flask import request
 
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import app_state, audit_detail, db, writes_on_read
+from registry.api.context import app_state, audit_detail, db, replica_reads, writes_on_read
 from registry.errors import NotFound, ValidationFailed
 from registry.schemas.public import (
     RULES,
@@ -47,6 +47,7 @@ def check_value(value: str, kind: str | None) -> dict[str, Any]:
 @blp.public("public:check", lookup=True)
 @blp.arguments(PublicCheckQuery, location="query")
 @blp.response(200, PublicCheckResult)
+@replica_reads
 def public_check(args: dict[str, Any]):
     """Is this website, URL or marketplace shop flagged? (no token)
 
@@ -92,6 +93,7 @@ def public_range(kind: str, prefix: str):
 @blp.public("public:violators", lookup=True)
 @blp.arguments(PublicViolatorQuery, location="query")
 @blp.response(200, PublicViolatorPage)
+@replica_reads
 def public_violators(args: dict[str, Any]):
     """The list of violating websites and shops (no token; also as an Atom feed at /violators.atom)
 

@@ -13,6 +13,7 @@ from registry.api.context import (
     caller,
     db,
     json_text,
+    replica_reads,
     reveal,
 )
 from registry.api.sharing import add_visibility_route
@@ -63,6 +64,7 @@ def create_subject(args: dict[str, Any]):
 @blp.access("subject:list", Scope.REGISTRY_READ, purpose=PERSONAL_DATA)
 @blp.arguments(SubjectQuery, location="query")
 @blp.response(200, SubjectPage)
+@replica_reads
 def list_subjects(args: dict[str, Any]):
     """Search subjects by name (diacritic-insensitive) or by any identifier
 
@@ -122,6 +124,7 @@ def update_subject(args: dict[str, Any], subject_id: Any):
 @blp.arguments(RevealQuery, location="query")
 @blp.response(200, HistoryRead)
 @blp.alt_response(404, description="Not found, or not visible to the caller")
+@replica_reads
 def subject_history(args: dict[str, Any], subject_id: Any):
     """Seller history across agencies
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, request
 
 from registry.api.blueprint import RegistryBlueprint, accepts
-from registry.api.context import app_state, audit_change, audit_resource, caller, db, reveal
+from registry.api.context import app_state, audit_change, audit_resource, caller, db, replica_reads, reveal
 from registry.api.context import current_output as output
 from registry.api.limits import max_body
 from registry.auth.scopes import Scope
@@ -139,6 +139,7 @@ def tip_status(args: dict[str, Any]):
 @blp.access("tip:list", Scope.REGISTRY_WRITE)
 @blp.arguments(TipQuery, location="query")
 @blp.response(200, TipPage)
+@replica_reads
 def list_tips(args: dict[str, Any]):
     """List the tips routed to the caller's agency, newest first
 
@@ -159,6 +160,7 @@ def list_tips(args: dict[str, Any]):
 @blp.access("tip:groups", Scope.REGISTRY_WRITE)
 @blp.arguments(TipGroupQuery, location="query")
 @blp.response(200, TipGroupPage)
+@replica_reads
 def list_tip_groups(args: dict[str, Any]):
     """List the caller's tips grouped by what they are about, with counts, latest first
 

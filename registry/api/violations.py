@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import audit_change, audit_resource, audit_subjects, caller, db
+from registry.api.context import audit_change, audit_resource, audit_subjects, caller, db, replica_reads
 from registry.api.sharing import add_visibility_route
 from registry.auth.scopes import Scope
 from registry.models import Violation
@@ -57,6 +57,7 @@ def create_violation(args: dict[str, Any]):
 @blp.access("violation:list", Scope.REGISTRY_READ)
 @blp.arguments(ViolationQuery, location="query")
 @blp.response(200, ViolationPage)
+@replica_reads
 def list_violations(args: dict[str, Any]):
     """List violations visible to the caller, most recently detected first"""
     if args.get("subject_id"):

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from flask import Response, current_app, render_template, request, url_for
 from flask_babel import get_locale, gettext, lazy_gettext
 
-from registry.api.context import app_state, audit_detail, db
+from registry.api.context import app_state, audit_detail, db, replica_reads
 from registry.console.i18n import code_label
 from registry.errors import ValidationFailed
 from registry.identifiers import banks
@@ -59,6 +59,7 @@ def _lookup_labels() -> dict[str, Any]:
 
 @bp.route("/check")
 @public_page("public:check_page", lookup=True)
+@replica_reads
 def check() -> Any:
     """Check a website or shop (here); a bank account or phone (in the browser: a hash prefix is sent)."""
     value = request.args.get("value", "").strip()
@@ -85,6 +86,7 @@ def check() -> Any:
 
 @bp.route("/violators")
 @public_page("public:violators_page", lookup=True)
+@replica_reads
 def violators() -> Any:
     """The list of violating websites and shops, a page at a time."""
     try:
@@ -97,6 +99,7 @@ def violators() -> Any:
 
 @bp.route("/violators.atom")
 @public_page("public:violators_feed", lookup=True)
+@replica_reads
 def violators_feed() -> Response:
     """The newest entries of the list as an Atom 1.0 feed (RFC 4287)."""
     found = listing.page(db(), page=1, per_page=FEED_SIZE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.api.blocking.common import NOT_FOUND, blp
-from registry.api.context import app_state, audit_change, audit_resource, caller, db, reveal
+from registry.api.context import app_state, audit_change, audit_resource, caller, db, replica_reads, reveal
 from registry.api.context import current_output as output
 from registry.auth.scopes import Scope
 from registry.models import BlockComplaint
@@ -66,6 +66,7 @@ def block_complaint_status(args: dict[str, Any]):
 @blp.access("block_complaint:list", Scope.BLOCKING_DECIDE)
 @blp.arguments(BlockComplaintQuery, location="query")
 @blp.response(200, BlockComplaintPage)
+@replica_reads
 def list_block_complaints(args: dict[str, Any]):
     """List site owners' complaints (the deciding agency)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.api.blocking.common import INVALID_STATE, NOT_FOUND, blp, change, load, load_for_change, shown
-from registry.api.context import app_state, audit_change, audit_resource, caller, db
+from registry.api.context import app_state, audit_change, audit_resource, caller, db, replica_reads
 from registry.auth.scopes import Scope
 from registry.db import utcnow
 from registry.models import BlockRequest
@@ -53,6 +53,7 @@ def create_request(args: dict[str, Any]) -> BlockRequest:
 @blp.access("block_request:list", (*ANY_BLOCKING, Scope.REPORTS_READ))
 @blp.arguments(BlockRequestQuery, location="query")
 @blp.response(200, BlockRequestPage)
+@replica_reads
 def list_block_requests(args: dict[str, Any]):
     """List block requests visible to the caller
 
@@ -76,6 +77,7 @@ def list_block_requests(args: dict[str, Any]):
 @blp.access("block_request:overdue", (Scope.BLOCKING_SUBMIT, Scope.BLOCKING_DECIDE, Scope.REPORTS_READ))
 @blp.arguments(PageQuery, location="query")
 @blp.response(200, BlockOverduePage)
+@replica_reads
 def list_overdue_block_requests(args: dict[str, Any]):
     """List block requests whose current step is past its deadline
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.api.context import app_state, audit_change, audit_resource, caller, db, reveal
+from registry.api.context import app_state, audit_change, audit_resource, caller, db, replica_reads, reveal
 from registry.api.freezing.common import DELAYS, INVALID_STATE, NOT_FOUND, READERS, blp
 from registry.auth.scopes import Scope
 from registry.models.freezing import TransactionDelay
@@ -67,6 +67,7 @@ def report(args: dict[str, Any]) -> TransactionDelay:
 @blp.access("transaction_delay:list", READERS)
 @blp.arguments(DelayQuery, location="query")
 @blp.response(200, DelayPage)
+@replica_reads
 def list_transaction_delays(args: dict[str, Any]):
     """List the transaction delays visible to the caller, newest first
 

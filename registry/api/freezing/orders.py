@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.api.context import app_state, audit_resource, caller, db, reveal
+from registry.api.context import app_state, audit_resource, caller, db, replica_reads, reveal
 from registry.api.freezing.common import (
     NOT_FOUND,
     ORDERS,
@@ -66,6 +66,7 @@ def submit(args: dict[str, Any]) -> FreezeOrder:
 @blp.access("freeze_order:list", READERS)
 @blp.arguments(FreezeOrderQuery, location="query")
 @blp.response(200, FreezeOrderPage)
+@replica_reads
 def list_freeze_orders(args: dict[str, Any]):
     """List the freeze orders visible to the caller, newest first
 
@@ -90,6 +91,7 @@ def list_freeze_orders(args: dict[str, Any]):
 @blp.access("freeze_order:overdue", READERS)
 @blp.arguments(OverdueQuery, location="query")
 @blp.response(200, OverduePage)
+@replica_reads
 def list_overdue_freeze_orders(args: dict[str, Any]):
     """List orders with a step past its deadline (State Bank and Standing Office)
 

@@ -16,7 +16,7 @@ from registry.api.blocking import appeals as api_appeals
 from registry.api.blocking import decisions as api_decisions
 from registry.api.blocking import executors as api_executors
 from registry.api.blocking import requests as api_requests
-from registry.api.context import audit_resource, db
+from registry.api.context import audit_resource, db, replica_reads
 from registry.auth.scopes import Scope
 from registry.console.blueprint import bp
 from registry.console.pages.common import caller, form_id, load, once, recent, render
@@ -113,6 +113,7 @@ REPORT_FILTERS = (
 
 @bp.route("/block-requests", methods=["GET"])
 @page("block_request:list", (*ANY_BLOCKING, Scope.REPORTS_READ))
+@replica_reads
 def block_requests() -> Any:
     """The requests the officer's agency may see, newest first, by state: the decider's queue."""
     service.require_reader(caller(), *ANY_BLOCKING)
@@ -237,6 +238,7 @@ def create_block_request() -> Any:
 
 @bp.route("/orders", methods=["GET"])
 @page("block_request:list", Scope.BLOCKING_EXECUTE)
+@replica_reads
 def orders() -> Any:
     """An executor's queue: the orders addressed to its agency (GET /api/v1/block-requests?executor=me)."""
     args = load(

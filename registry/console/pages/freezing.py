@@ -13,7 +13,7 @@ from typing import Any
 from flask import redirect, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from registry.api.context import audit_resource, db
+from registry.api.context import audit_resource, db, replica_reads
 from registry.api.freezing import delays as delay_steps
 from registry.api.freezing import execution, follow_up, orders, processing
 from registry.auth.scopes import Scope
@@ -97,6 +97,7 @@ def _to_order(order_id: Any) -> Any:
 
 @bp.route("/freeze-orders", methods=["GET"])
 @page("freeze_order:list", READERS)
+@replica_reads
 def freeze_orders() -> Any:
     """As GET /api/v1/freeze-orders: the orders the officer's agency sees (a bank: its own accounts)."""
     wanted = {
@@ -333,6 +334,7 @@ def confirm_release(order_id: Any, account_id: Any) -> Any:
 
 @bp.route("/transaction-delays", methods=["GET"])
 @page("transaction_delay:list", READERS)
+@replica_reads
 def transaction_delays() -> Any:
     """As GET /api/v1/transaction-delays: the delays the officer's agency sees, newest first."""
     filters = ("state", "page", "delayed_from", "delayed_to", "bank", "province")

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import request
 
-from registry.api.context import db
+from registry.api.context import db, replica_reads
 from registry.api.overdue import READERS as STEP_READERS
 from registry.api.overdue import overdue_page
 from registry.auth.scopes import Scope
@@ -39,6 +39,7 @@ def _page_args() -> dict[str, Any]:
 
 @bp.route("/overdue/block-requests", methods=["GET"])
 @page("block_request:overdue", BLOCK_READERS)
+@replica_reads
 def overdue_block_requests() -> Any:
     """As GET /api/v1/block-requests/overdue, by the step's deadline."""
     blocking.require_reader(caller(), Scope.BLOCKING_SUBMIT, Scope.BLOCKING_DECIDE)
@@ -55,6 +56,7 @@ def overdue_block_requests() -> Any:
 
 @bp.route("/overdue/freeze-orders", methods=["GET"])
 @page("freeze_order:overdue", FREEZE_READERS)
+@replica_reads
 def overdue_freeze_orders() -> Any:
     """As GET /api/v1/freeze-orders/overdue (the State Bank and the Standing Office)."""
     args = _page_args()
@@ -70,6 +72,7 @@ def overdue_freeze_orders() -> Any:
 
 @bp.route("/overdue", methods=["GET"])
 @page("overdue:list", STEP_READERS)
+@replica_reads
 def overdue_steps() -> Any:
     """As GET /api/v1/overdue: every late step of both workflows, counted by the agency whose move it is
     and by province, with either as a filter."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import request
 
-from registry.api.context import app_state, audit_only_resource, audit_resource, db
+from registry.api.context import app_state, audit_only_resource, audit_resource, db, replica_reads
 from registry.auth.scopes import Scope
 from registry.console.blueprint import bp
 from registry.console.pages.common import caller, load, render
@@ -26,6 +26,7 @@ def home() -> Any:
 
 @bp.route("/subjects", methods=["GET"])
 @page("subject:list", Scope.REGISTRY_READ, purpose=True)
+@replica_reads
 def subjects() -> Any:
     """As GET /api/v1/subjects?q= (a search) or ?sort=name (every seller the officer may see, in Vietnamese
     alphabetical order, optionally of one province): a page of subjects, never sensitive values."""
@@ -56,6 +57,7 @@ def subjects() -> Any:
 
 @bp.route("/subjects/<uuid:subject_id>/history", methods=["GET"])
 @page("subject:history", Scope.REGISTRY_READ, purpose=True)
+@replica_reads
 def history(subject_id: Any) -> Any:
     """As GET /api/v1/subjects/{id}/history: the seller's history as far as the officer may see it."""
     audit_resource("subject", subject_id)

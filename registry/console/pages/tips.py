@@ -9,7 +9,7 @@ from typing import Any
 from flask import redirect, request, url_for
 
 from registry.api import tips as api
-from registry.api.context import db
+from registry.api.context import db, replica_reads
 from registry.auth.scopes import Scope
 from registry.console.blueprint import bp
 from registry.console.pages.common import caller, load, render
@@ -33,6 +33,7 @@ _QUERY, _LINK, _REROUTE, _CLOSE = TipQuery(), TipLinkCreate(), TipReroute(), Tip
 
 @bp.route("/tips", methods=["GET"])
 @page("tip:list", Scope.REGISTRY_WRITE)
+@replica_reads
 def tips() -> Any:
     """As GET /api/v1/tips and /api/v1/tips/groups: the agency's groups with counts, then its tips
     (of a status, of a group), newest first; contacts and sensitive values masked."""
