@@ -296,7 +296,7 @@ class Settings:
         env="REGISTRY_READ_DATABASE_URL",
         shown="none: every query on the primary",
         doc="SQLAlchemy URL of a PostgreSQL streaming replica of REGISTRY_DATABASE_URL (a read-only "
-        "role will do). The lists, histories, searches, reports and public look-ups read from it; access "
+        "role will do). The lists, histories, searches and public look-ups read from it; access "
         'checks, the audit log and every write stay on the primary. deploy/README.md, "From one '
         'machine to many".',
         secret=True,

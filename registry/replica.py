@@ -1,6 +1,6 @@
 """Read-only queries on a streaming replica (`REGISTRY_READ_DATABASE_URL`).
 
-Only the requests whose view is marked `api.context.replica_reads` (lists, histories, searches, reports,
+Only the requests whose view is marked `api.context.replica_reads` (lists, histories, searches,
 the public check and list) may read from the replica, and in them only what `Replica.answers` allows:
 a SELECT that names none of the tables in PRIMARY_ONLY, issued outside a flush. Everything else goes to
 the primary: the audit entry (a Core insert on `session.connection()`, which has no statement to

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, request
 
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import caller, db, replica_reads
+from registry.api.context import caller, db, writes_on_read
 from registry.auth.scopes import Scope
 from registry.db import utcnow
 from registry.schemas.reports import ChartQuery, ReportQuery, ReportRead
@@ -53,7 +53,7 @@ def download(report: service.Report, fmt: str) -> Response:
 @blp.arguments(ReportQuery, location="query")
 @blp.response(200, ReportRead)
 @blp.alt_response(403, description="A scope the caller may not ask for")
-@replica_reads
+@writes_on_read
 def get_report(args: dict[str, Any]):
     """A report: exact figures for a period and a scope
 
@@ -78,7 +78,7 @@ def get_report(args: dict[str, Any]):
 @blp.access("report:chart", Scope.REPORTS_READ)
 @blp.arguments(ChartQuery, location="query")
 @blp.response(200, description="PNG image (800 x 450)", content_type="image/png")
-@replica_reads
+@writes_on_read
 def get_report_chart(args: dict[str, Any], section: str) -> Response:
     """A report section's chart, as PNG
 

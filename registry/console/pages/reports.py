@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, request, url_for
 from flask_babel import lazy_gettext
 
-from registry.api.context import replica_reads
+from registry.api.context import writes_on_read
 from registry.api.reports import build_report, chart_png, download
 from registry.auth.scopes import Scope
 from registry.console.blueprint import bp
@@ -112,7 +112,7 @@ def _asked() -> dict[str, Any]:
 
 @bp.route("/reports", methods=["GET"])
 @page("report:read", Scope.REPORTS_READ)
-@replica_reads
+@writes_on_read
 def reports_page() -> Any:
     """As GET /api/v1/reports, drawn: the figures by section, each with its chart."""
     asked = _asked()
@@ -131,7 +131,7 @@ def reports_page() -> Any:
 
 @bp.route("/reports/charts/<section>.png", methods=["GET"])
 @page("report:chart", Scope.REPORTS_READ)
-@replica_reads
+@writes_on_read
 def report_chart(section: str) -> Response:
     """As GET /api/v1/reports/charts/{section}.png."""
     return Response(chart_png(load(_CHART, _asked()), section), mimetype="image/png")
@@ -139,7 +139,7 @@ def report_chart(section: str) -> Response:
 
 @bp.route("/reports/download.<any(csv, xlsx):fmt>", methods=["GET"])
 @page("report:read", Scope.REPORTS_READ)
-@replica_reads
+@writes_on_read
 def report_download(fmt: str) -> Response:
     """As GET /api/v1/reports?format=csv|xlsx."""
     return download(build_report(load(_QUERY, _asked())), fmt)
