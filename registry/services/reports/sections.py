@@ -116,10 +116,7 @@ def _groups(ctx: Context) -> dict[tuple[str, str], tuple[int, int]]:
     found = summary.groups(ctx.session, ctx.principal, ctx.period, ctx.scope)
     sanctioned = func.sum(case((Violation.status == HANDLED, 1), else_=0))
     for dim, column in summary.DIMENSIONS:
-        if ctx.session.get_bind().dialect.name == "postgresql":
-            element = func.jsonb_array_elements_text(column).table_valued("value")
-        else:
-            element = func.json_each(column).table_valued("value")
+        element = summary.elements(ctx.session, column)
         query = (
             _cases(ctx, *summary.named_elsewhere(ctx.principal))
             .join(element, true())

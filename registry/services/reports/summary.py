@@ -58,6 +58,13 @@ def _day_of(session: Session) -> ColumnElement[Any]:
     return func.date(Violation.detected_at, "+7 hours")  # SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS...'
 
 
+def elements(session: Session, column: Any) -> Any:
+    """The values of a JSON list column, as a table to join (`.c.value`)."""
+    if _postgres(session):
+        return func.jsonb_array_elements_text(column).table_valued("value")
+    return func.json_each(column).table_valued("value")
+
+
 def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), CHUNK):
         yield values[start : start + CHUNK]
@@ -128,10 +135,7 @@ def _count_days(session: Session, days: Sequence[date] | None) -> None:
     )
     session.execute(insert(CaseSummary).from_select(COLUMNS, cases))
     for dim, column in DIMENSIONS:
-        if _postgres(session):
-            element = func.jsonb_array_elements_text(column).table_valued("value")
-        else:
-            element = func.json_each(column).table_valued("value")
+        element = elements(session, column)
         grouped = (
             select(
                 literal("day"), *keys, literal(dim), element.c.value, func.count(), handled, *[literal(0)] * 3
