@@ -82,7 +82,7 @@ def json_lines(text: str, secrets: list[str]) -> list[dict[str, Any]]:
 
 def _env(fresh_database: str, tmp_path: Path) -> tuple[dict[str, str], list[str]]:
     env = registry_env(fresh_database, tmp_path / "var", REGISTRY_LOG_FORMAT="json")
-    # The process's own secrets: its field keys, and the database's password if the URL has one.
+    # The process's own secrets: its field keys.
     return env, [env["REGISTRY_DATA_KEY"], env["REGISTRY_LOOKUP_KEY"]]
 
 
