@@ -395,10 +395,13 @@ def run_wrk(
     if warm_up:
         subprocess.run([*command[:3], "-d3s", *command[4:]], env=env, capture_output=True, check=True)
     app_pids, db_pids = _children(server), _postgres_pids()
-    app_before, db_before = _cpu_seconds(app_pids), _cpu_seconds(db_pids)
+    # Per PostgreSQL process: a backend that exits during the run (another session's) would otherwise
+    # count its whole CPU time as negative, and "other processes" would exceed the machine (795%).
+    app_before, db_before = _cpu_seconds(app_pids), {pid: _cpu_seconds([pid]) for pid in db_pids}
     busy_before, wrk_before, started = _busy_seconds(), _children_cpu(), time.monotonic()
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-    app_cpu, db_cpu = _cpu_seconds(app_pids) - app_before, _cpu_seconds(db_pids) - db_before
+    app_cpu = _cpu_seconds(app_pids) - app_before
+    db_cpu = sum(max(0.0, _cpu_seconds([pid]) - before) for pid, before in db_before.items())
     wrk_cpu, elapsed = _children_cpu() - wrk_before, time.monotonic() - started
     other = (
         max(0.0, _busy_seconds() - busy_before - app_cpu - db_cpu - wrk_cpu) / (elapsed * os.cpu_count())
