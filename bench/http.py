@@ -35,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,9 +202,13 @@ def server_env(url: str, var_dir: Path, limits_storage: str = "memory://") -> di
 
 
 @contextmanager
-def gunicorn(app: str, port: int, env: dict[str, str], workers: int, log: Path) -> Iterator[int]:
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-               "--log-level", "warning", "--timeout", "120", app]  # fmt: skip
+def gunicorn(
+    app: str, port: int, env: dict[str, str], workers: int, log: Path, extra: Sequence[str] = ()
+) -> Iterator[int]:
+    """gunicorn serving `app` until the block ends; `extra`: more command-line options (bench.workers
+    gives the deployed configuration file and the worker class). Yields the arbiter's pid."""
+    command = [sys.executable, "-m", "gunicorn", *extra, "--workers", str(workers), "--bind",
+               f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120", app]  # fmt: skip
     with log.open("w") as handle:
         process = subprocess.Popen(command, env=env, stdout=handle, stderr=subprocess.STDOUT)
     try:
@@ -240,9 +244,9 @@ def new_client(url: str) -> tuple[str, str]:
         engine.dispose()
 
 
-def token(client: tuple[str, str]) -> str:
+def token(client: tuple[str, str], port: int = REGISTRY_PORT) -> str:
     response = requests.post(
-        f"http://127.0.0.1:{REGISTRY_PORT}/oauth/token",
+        f"http://127.0.0.1:{port}/oauth/token",
         data={"grant_type": "client_credentials", "scope": "registry:read registry:read_sensitive"},
         auth=client,
         timeout=10,
@@ -359,8 +363,19 @@ def workload(url: str, seed: int = 7) -> Workload:
 
 
 def run_wrk(
-    wrk: str, name: str, port: int, paths: list[str], token_value: str, duration: int, work: Path, server: int
+    wrk: str,
+    name: str,
+    port: int,
+    paths: list[str],
+    token_value: str,
+    duration: int,
+    work: Path,
+    server: int,
+    connections: int = 16,
+    warm_up: bool = True,
 ) -> Figures:
+    """wrk against the server on `port` (2 threads, `connections` keep-alive connections), after a 3 s
+    warm-up unless told not to (bench.workers warms up itself, to count each worker's requests after it)."""
     script, path_file = work / "bench.lua", work / f"{name.replace(' ', '_')}.paths"
     script.write_text(LUA)
     path_file.write_text("\n".join(paths) + "\n")
@@ -368,7 +383,7 @@ def run_wrk(
     command = [
         wrk,
         "-t2",
-        "-c16",
+        f"-c{connections}",
         f"-d{duration}s",
         "--timeout",
         "10s",
@@ -377,12 +392,16 @@ def run_wrk(
         f"http://127.0.0.1:{port}",
     ]
     # A short warm-up (connections, caches, lazy imports), not counted.
-    subprocess.run([*command[:3], "-d3s", *command[4:]], env=env, capture_output=True, check=True)
+    if warm_up:
+        subprocess.run([*command[:3], "-d3s", *command[4:]], env=env, capture_output=True, check=True)
     app_pids, db_pids = _children(server), _postgres_pids()
-    app_before, db_before = _cpu_seconds(app_pids), _cpu_seconds(db_pids)
+    # Per PostgreSQL process: a backend that exits during the run (another session's) would otherwise
+    # count its whole CPU time as negative, and "other processes" would exceed the machine (795%).
+    app_before, db_before = _cpu_seconds(app_pids), {pid: _cpu_seconds([pid]) for pid in db_pids}
     busy_before, wrk_before, started = _busy_seconds(), _children_cpu(), time.monotonic()
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
-    app_cpu, db_cpu = _cpu_seconds(app_pids) - app_before, _cpu_seconds(db_pids) - db_before
+    app_cpu = _cpu_seconds(app_pids) - app_before
+    db_cpu = sum(max(0.0, _cpu_seconds([pid]) - before) for pid, before in db_before.items())
     wrk_cpu, elapsed = _children_cpu() - wrk_before, time.monotonic() - started
     other = (
         max(0.0, _busy_seconds() - busy_before - app_cpu - db_cpu - wrk_cpu) / (elapsed * os.cpu_count())

@@ -6,7 +6,12 @@ import os
 # registry.service's ExecStartPost asks http://127.0.0.1:8000/readyz: change it with the address. The load
 # balancer's health check is GET /readyz; /healthz is liveness only (deploy/README.md "Health checks").
 bind = os.environ.get("REGISTRY_BIND", "127.0.0.1:8000")
-# Sync workers: each request is a short database transaction; scale with cores, not threads.
+# Sync workers, chosen by measurement (bench/README.md "Worker model", `python -m bench.workers`): a sync
+# worker takes a connection only when idle and closes it after one answer, so every request goes to a
+# free worker. gthread workers keep each keep-alive connection (nginx's upstream ones too) on the worker
+# that accepted it: in half the runs a worker of four answered nothing (one served 100% of 4
+# connections' requests), and with 16 connections the p99 was above sync's every time. Keep more sync
+# workers than requests in flight (2 x cores + 1); scale with cores, not threads.
 workers = int(os.environ.get("REGISTRY_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 worker_class = "sync"
 timeout = 30

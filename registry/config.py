@@ -25,6 +25,23 @@ class ConfigError(RuntimeError):
     """Configuration that would make the registry unsafe or unable to run."""
 
 
+LOG_FORMATS = ("json", "text")
+
+
+def log_format(env: Mapping[str, str], *, production: bool | None = None) -> str:
+    """REGISTRY_LOG_FORMAT, else `json` in production and `text` otherwise. One rule for the API
+    (`Settings`) and for every `registry` command, which sets up its logging before it reads the rest
+    of the settings (registry/cli/__init__.py). `production`: the mode, when the caller knows it."""
+    if production is None:
+        production = env.get("REGISTRY_ENV", "development") == "production"
+    return env.get("REGISTRY_LOG_FORMAT") or ("json" if production else "text")
+
+
+def check_log_format(chosen: str) -> None:
+    if chosen not in LOG_FORMATS:
+        raise ConfigError(f"REGISTRY_LOG_FORMAT must be json or text, got {chosen!r}")
+
+
 def development_issuer(host: str, port: int) -> str:
     """The base URL a development server on `host:port` is called at (this machine for every interface)."""
     if host in _EVERY_INTERFACE:
@@ -459,7 +476,7 @@ class Settings:
             or (_key_from_env_or_file(env, "session_key", var_dir, production) if console_login else b""),
             console_idle_timeout=integer("REGISTRY_CONSOLE_IDLE_TIMEOUT", 900),
             job_queue=env.get("REGISTRY_JOB_QUEUE") or "inline",
-            log_format=env.get("REGISTRY_LOG_FORMAT") or ("json" if production else "text"),
+            log_format=log_format(env, production=production),
             metrics_token_sha256=(env.get("REGISTRY_METRICS_TOKEN_SHA256") or "").strip().lower() or None,
             sequencer_max_lag=integer("REGISTRY_SEQUENCER_MAX_LAG", 60),
             read_database_url=overrides.pop("read_database_url", None)
@@ -501,8 +518,7 @@ class Settings:
             raise ConfigError(
                 f"REGISTRY_JOB_QUEUE must be inline or a redis:// URL, got {settings.job_queue!r}"
             )
-        if settings.log_format not in ("json", "text"):
-            raise ConfigError(f"REGISTRY_LOG_FORMAT must be json or text, got {settings.log_format!r}")
+        check_log_format(settings.log_format)
         if settings.metrics_token_sha256 is not None and not re.fullmatch(
             "[0-9a-f]{64}", settings.metrics_token_sha256
         ):

@@ -74,6 +74,9 @@ def make_engine(url: str, *, pre_ping: bool = True, **kwargs: Any) -> Engine:
     turns it off (one round trip less on every request): a connection that died (a restarted server)
     fails its request with a 503 instead, and the pool drops every connection as old as it
     (api.problems.from_database_error)."""
+    # An error's text (a log line, a command's error message) names the statement, never its values:
+    # they may be a personal ID, an account number or a secret.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
 

@@ -209,7 +209,8 @@ def test_registry_ready_waits_for_a_ready_registry(settings, fresh_database):
         url = f"http://127.0.0.1:{server.server_port}/readyz"
         result = CliRunner().invoke(main, ["ready", "--url", url, "--wait", "5"])
         assert result.exit_code == 0, result.output
-        assert result.output.startswith("ready: ") and '"schema": {"status": "ok"}' in result.output
+        # The answer, on stdout (the server's own log lines, in this process, go to stderr).
+        assert result.stdout.startswith("ready: ") and '"schema": {"status": "ok"}' in result.stdout
     finally:
         server.shutdown()
 

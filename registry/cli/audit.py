@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import sys
 import time
 from datetime import timedelta
@@ -32,6 +33,7 @@ from registry.db import make_engine, make_sessionmaker
 from registry.errors import ValidationFailed
 from registry.fieldcrypt import FieldCipher
 
+log = logging.getLogger(__name__)
 TOKEN_ENV = "REGISTRY_AUDIT_TOKEN"  # noqa: S105 - the variable name, not a token
 
 
@@ -85,7 +87,10 @@ def audit() -> None:
     pass
 
 
-@audit.command(help="Assign leaf indexes to committed entries and sign checkpoints, in a loop.")
+@audit.command(
+    help="Assign leaf indexes to committed entries and sign checkpoints, in a loop. Each checkpoint "
+    "signed is a log line (tree size, entries added), in REGISTRY_LOG_FORMAT."
+)
 @click.option("--once", is_flag=True, help="One pass over what is pending, then exit.")
 @click.option("--interval", default=1.0, show_default=True, help="Seconds between passes.")
 @click.option("--batch", default=10_000, show_default=True, help="Entries per checkpoint at most.")
@@ -102,10 +107,15 @@ def sequence(once: bool, interval: float, batch: int) -> None:
                     try:
                         done = audit_log.sequence(session, batch_size=batch)
                     except SequencerError as exc:
-                        raise click.ClickException(f"refusing to sign: {exc}") from exc
+                        # A log line like the others (JSON in production), then exit status 1.
+                        log.error("refusing to sign: %s", exc)
+                        raise SystemExit(1) from exc
                 full = done is not None and done.added >= batch
                 if done is not None:
-                    click.echo(f"tree size {done.checkpoint.size} (+{done.added})", err=True)
+                    log.info(
+                        "tree size %d (+%d)", done.checkpoint.size, done.added,
+                        extra={"tree_size": done.checkpoint.size, "added": done.added},
+                    )  # fmt: skip
             if once:
                 return
             time.sleep(interval)

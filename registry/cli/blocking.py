@@ -5,6 +5,7 @@ CDNs' and clouds' published ranges); the executors' blocklists served over DNS z
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,8 @@ from registry.cli.common import emit, session_scope, settings
 from registry.models import ProtectedDomain, SharedInfrastructure
 from registry.services import protected, ranges
 from registry.services.blocking import zones
+
+log = logging.getLogger(__name__)
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date:
@@ -255,11 +258,14 @@ def _publish_once(zone_dir: Path, knot: zones.Knot | None, as_json: bool) -> boo
         done = zones.publish(session, zone_dir, knot)
     if as_json:
         click.echo(json.dumps([p.__dict__ for p in done]))
+    # What changed, and what failed, are log lines (JSON in production: with --every this is a daemon).
     for p in done:
+        fields = {"zone": p.zone, "serial": p.serial}
         if p.error:
-            click.echo(f"{p.zone}: serial {p.serial}: {p.error}", err=True)
-        elif (p.written or p.reloaded) and not as_json:
-            click.echo(f"{p.zone}: serial {p.serial}{' loaded by knotd' if p.reloaded else ''}")
+            log.error("%s: serial %s: %s", p.zone, p.serial, p.error, extra=fields)
+        elif p.written or p.reloaded:
+            loaded = " loaded by knotd" if p.reloaded else ""
+            log.info("%s: serial %s%s", p.zone, p.serial, loaded, extra={**fields, "reloaded": p.reloaded})
     return not any(p.error for p in done)
 
 

@@ -23,7 +23,6 @@ def worker(burst: bool) -> None:
     from rq import Queue, SimpleWorker
 
     from registry import jobs as queue
-    from registry import logs
 
     config = settings()
     if config.job_queue == queue.INLINE:
@@ -31,8 +30,7 @@ def worker(burst: bool) -> None:
             "REGISTRY_JOB_QUEUE is inline: jobs run in the web process. "
             "Set it to a redis:// URL to run workers."
         )
-    logs.configure(config)
-    queue.configure_worker(config)
+    queue.configure_worker(config)  # RQ's own lines go through the registry's logging (the `registry` group)
     connection = Redis.from_url(config.job_queue)
     SimpleWorker([Queue(queue.QUEUE_NAME, connection=connection)], connection=connection).work(
         burst=burst, with_scheduler=False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import uuid
 from collections.abc import Callable
 
@@ -19,6 +20,8 @@ from registry.cli.common import session_scope, settings
 from registry.db import make_engine, make_sessionmaker, utcnow
 from registry.fieldcrypt import FieldCipher
 from registry.services import blocking, freezing, reports, screening, workdays
+
+log = logging.getLogger(__name__)
 
 TICKS: dict[str, Callable[..., dict[str, int]]] = {
     "blocking": blocking.tick,
@@ -35,7 +38,9 @@ def workflows() -> None:
 
 
 @workflows.command(
-    help="Expire what is past its validity and count the reports' figures; run it every few minutes."
+    help="Expire what is past its validity and count the reports' figures; run it every few minutes. "
+    "Each workflow's counts are a log line on stderr (REGISTRY_LOG_FORMAT); --json prints them on "
+    "stdout too."
 )
 @click.option("--json", "as_json", is_flag=True)
 def tick(as_json: bool) -> None:
@@ -53,14 +58,17 @@ def tick(as_json: bool) -> None:
                 results[spec] = fn(session, now=now)
         except Exception as exc:  # one workflow's failure must not stop the others
             failed.append(spec)
-            click.echo(f"{spec}: failed: {exc}", err=True)
+            # The error's own text: the engine hides statements' parameters from it (registry.db).
+            log.error("%s: failed: %s", spec, exc, extra={"workflow": spec})
     if requeue:
         _requeue(requeue)
+    # Each workflow's counts are a log line (the timer runs every minute: JSON in production); --json
+    # also prints them as one document on stdout, for a script.
+    for spec, counts in results.items():
+        text = ", ".join(f"{k}={v}" for k, v in counts.items())
+        log.info("%s: %s", spec, text, extra={"workflow": spec, "counts": counts})
     if as_json:
         click.echo(json.dumps(results, indent=2))
-    else:
-        for spec, counts in results.items():
-            click.echo(f"{spec}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     if failed:
         raise SystemExit(1)
 
