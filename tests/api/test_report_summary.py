@@ -297,12 +297,12 @@ def test_the_workflow_clock_counts_before_a_report_asks(fresh_database: str, cli
         setup.commit()
     first = CliRunner().invoke(main, ["workflows", "tick", "--json"], env=cli_env)
     assert first.exit_code == 0, first.output
-    assert json.loads(first.output)["reports"] == {"counted": 1}
+    assert json.loads(first.stdout)["reports"] == {"counted": 1}
     with Session(engine) as check:
         assert check.scalar(select(func.count()).select_from(CaseSummaryChange)) == 0
         row = select(CaseSummary.cases, CaseSummary.fines_vnd).where(CaseSummary.dim == "")
         assert check.execute(row.where(CaseSummary.day == date(2026, 5, 20))).one() == (1, 2_000)
         assert check.execute(row.where(CaseSummary.day == date(2026, 5, 1))).one() == (1, 2_000)  # its month
     again = CliRunner().invoke(main, ["workflows", "tick", "--json"], env=cli_env)
-    assert json.loads(again.output)["reports"] == {"counted": 0}
+    assert json.loads(again.stdout)["reports"] == {"counted": 0}
     engine.dispose()
