@@ -52,7 +52,7 @@ def upgrade() -> None:
         sa.Column("goods_value_vnd", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_summary")),
     )
-    op.create_index("ix_case_summary_span_day", "case_summary", ["dim", "span", "day"])
+    op.create_index("ix_case_summary_span_day", "case_summary", ["span", "day", "dim"])
     changes = op.create_table(
         "case_summary_change",
         sa.Column("id", sa.Integer(), nullable=False),

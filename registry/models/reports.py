@@ -35,7 +35,7 @@ class CaseSummary(Base):
     covers whole and the days at its ends."""
 
     __tablename__ = "case_summary"
-    __table_args__ = (Index("ix_case_summary_span_day", "dim", "span", "day"),)
+    __table_args__ = (Index("ix_case_summary_span_day", "span", "day", "dim"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     span: Mapped[str] = mapped_column(String(8), comment="day or month")

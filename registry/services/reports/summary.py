@@ -17,7 +17,7 @@ state body.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -34,6 +34,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     true,
 )
 from sqlalchemy.orm import Session
@@ -70,6 +71,26 @@ def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
         yield values[start : start + CHUNK]
 
 
+def _runs(days: Sequence[date], step: Callable[[date], date]) -> Iterator[tuple[date, date]]:
+    """Sorted days (or months' first days, `step` giving the next) as runs [first, after the last), so
+    that each is counted with a range the indexes answer, without a filter the planner cannot size."""
+    first = previous = days[0]
+    for day in days[1:]:
+        if day != step(previous):
+            yield first, step(previous)
+            first = day
+        previous = day
+    yield first, step(previous)
+
+
+def _next_day(day: date) -> date:
+    return day + timedelta(days=1)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
 def bring_up_to_date(session: Session) -> bool:
     """Count again the days the pending marks name (every day for a mark naming none), and their months,
     if there are any; True if there were. The marks read are deleted by id: one appended meanwhile stays
@@ -78,19 +99,23 @@ def bring_up_to_date(session: Session) -> bool:
         return False
     if _postgres(session):
         session.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
+        # A month's ~100,000 day rows (national scale) hash in memory instead of sorting on disk.
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
     marks = session.execute(select(CaseSummaryChange.id, CaseSummaryChange.day)).all()
     if not marks:  # another report counted them while this one waited for the lock
         return False
     if any(day is None for _, day in marks):
         session.execute(delete(CaseSummary))
         _count_days(session, None)
+        if _postgres(session):  # the planner's figures for the table just filled (an aggregate of
+            session.execute(text("ANALYZE case_summary"))  # day rows it believes empty sorts on disk)
         _count_months(session, None)
     else:
         days = sorted({day for _, day in marks})
-        for chunk in _chunks(days):
-            session.execute(delete(CaseSummary).where(CaseSummary.span == "day", CaseSummary.day.in_(chunk)))
-            _count_days(session, chunk)
-        _count_months(session, sorted({day.replace(day=1) for day in days}))
+        for run in _runs(days, _next_day):
+            _count_days(session, run)
+        for run in _runs(sorted({day.replace(day=1) for day in days}), _next_month):
+            _count_months(session, run)
     for ids in _chunks([mark_id for mark_id, _ in marks]):
         session.execute(delete(CaseSummaryChange).where(CaseSummaryChange.id.in_(ids)))
     return True
@@ -99,16 +124,18 @@ def bring_up_to_date(session: Session) -> bool:
 COLUMNS = [c.name for c in CaseSummary.__table__.c if c.name != "id"]
 
 
-def _count_days(session: Session, days: Sequence[date] | None) -> None:
-    """Insert the day rows of `days` (None: every day) counted from the cases, with the tax additions."""
+def _count_days(session: Session, run: tuple[date, date] | None) -> None:
+    """Replace the day rows of the days [first, after) (None: insert every day's) by those counted from
+    the cases, with the tax additions."""
     day = _day_of(session).label("day")
     where: list[ColumnElement[bool]] = []
-    if days is not None:
-        first, last = min(days), max(days)
+    if run is not None:
+        first, after = run
+        stale = [CaseSummary.span == "day", CaseSummary.day >= first, CaseSummary.day < after]
+        session.execute(delete(CaseSummary).where(*stale))
         where += [
-            Violation.detected_at >= Period(first, last).since,
-            Violation.detected_at <= Period(first, last).until,
-            day.in_(days),
+            Violation.detected_at >= Period(first, first).since,  # midnight in Vietnam
+            Violation.detected_at < Period(after, after).since,
         ]
     keys = (day, Violation.owner_agency_id, Violation.visibility, Violation.province)
     handled = func.sum(case((Violation.status == HANDLED, 1), else_=0))
@@ -132,6 +159,7 @@ def _count_days(session: Session, days: Sequence[date] | None) -> None:
         .outerjoin(added, added.c.violation_id == Violation.id)
         .where(*where)
         .group_by(*keys)
+        .order_by(day)  # a day's rows together on disk: a month is summed from a few pages
     )
     session.execute(insert(CaseSummary).from_select(COLUMNS, cases))
     for dim, column in DIMENSIONS:
@@ -144,13 +172,14 @@ def _count_days(session: Session, days: Sequence[date] | None) -> None:
             .join(element, true())
             .where(*where)
             .group_by(*keys, element.c.value)
+            .order_by(day)
         )
         session.execute(insert(CaseSummary).from_select(COLUMNS, grouped))
 
 
-def _count_months(session: Session, months: Sequence[date] | None) -> None:
-    """Replace the month rows of `months` (their first days; None: every month) by the sums of their
-    day rows."""
+def _count_months(session: Session, run: tuple[date, date] | None) -> None:
+    """Replace the month rows of the months [first, after) (their first days; None: insert every
+    month's) by the sums of their day rows."""
     if _postgres(session):
         month: ColumnElement[Any] = cast(func.date_trunc("month", CaseSummary.day), Date)
     else:
@@ -164,27 +193,17 @@ def _count_months(session: Session, months: Sequence[date] | None) -> None:
         CaseSummary.value,
     )
     sums = [func.sum(getattr(CaseSummary, name)) for name in COLUMNS[COLUMNS.index("cases") :]]
-    for chunk in [None] if months is None else _chunks(months):
-        where = [CaseSummary.span == "day"]
-        if chunk is not None:
-            session.execute(
-                delete(CaseSummary).where(CaseSummary.span == "month", CaseSummary.day.in_(chunk))
-            )
-            last = max(chunk)
-            where += [
-                CaseSummary.day >= min(chunk),
-                CaseSummary.day < date(last.year + last.month // 12, last.month % 12 + 1, 1),
-                month.in_(chunk),
-            ]
-        rows = select(literal("month"), *keys, *sums).where(*where).group_by(*keys)
-        session.execute(insert(CaseSummary).from_select(COLUMNS, rows))
+    where = [CaseSummary.span == "day"]
+    if run is not None:
+        first, after = run
+        stale = [CaseSummary.span == "month", CaseSummary.day >= first, CaseSummary.day < after]
+        session.execute(delete(CaseSummary).where(*stale))
+        where += [CaseSummary.day >= first, CaseSummary.day < after]
+    rows = select(literal("month"), *keys, *sums).where(*where).group_by(*keys)
+    session.execute(insert(CaseSummary).from_select(COLUMNS, rows))
 
 
 # -- reading ---------------------------------------------------------------------------------------------
-
-
-def _next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def _spans(period: Period) -> ColumnElement[bool]:
