@@ -123,6 +123,13 @@ class LogKeys:
     def verifiers(self, session: Session) -> list[Verifier]:
         return [Verifier(text) for text in self.verifier_keys(session, include_retired=True)]
 
+    def first(self, session: Session) -> str:
+        """The newest verifier key, after making the log's first signing key if it has none (and none is
+        configured): what an installation runs once, and again without harm."""
+        if not self.configured and not _rows(session):
+            create_key(session, self.cipher, self.name, overlap=timedelta(0))
+        return self.verifier_keys(session)[0]
+
     def rotate(self, session: Session, overlap: timedelta = DEFAULT_OVERLAP) -> Signer:
         """A new key of the same name; the current ones keep co-signing for `overlap`."""
         if self.configured:

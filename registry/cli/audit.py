@@ -14,6 +14,7 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from registry.audit.keys import AuditKeyError
 from registry.audit.log import AuditLog, iter_leaves
 from registry.audit.models import AuditWitness
 from registry.audit.note import CosignatureSigner, NoteError, Verifier
@@ -106,7 +107,7 @@ def sequence(once: bool, interval: float, batch: int) -> None:
                 with sessions() as session, session.begin():
                     try:
                         done = audit_log.sequence(session, batch_size=batch)
-                    except SequencerError as exc:
+                    except (SequencerError, AuditKeyError) as exc:
                         # A log line like the others (JSON in production), then exit status 1.
                         log.error("refusing to sign: %s", exc)
                         raise SystemExit(1) from exc
@@ -295,12 +296,22 @@ def verifier_key() -> None:
 
 
 @audit.command(
-    "rotate-key", help="New log signing key of the same name; the old one co-signs during --overlap."
+    "rotate-key",
+    help="New log signing key of the same name; the old one co-signs during --overlap. "
+    "Prints the verifier key.",
 )
 @click.option("--overlap", default="7d", show_default=True, help="How long the old key keeps signing.")
-def rotate_key(overlap: str) -> None:
+@click.option(
+    "--first",
+    is_flag=True,
+    help="Only make the log's first key, if it has none (installation; harmless to run again).",
+)
+def rotate_key(overlap: str, first: bool) -> None:
     audit_log = _log()
     with session_scope() as session:
+        if first:
+            click.echo(audit_log.keys.first(session))
+            return
         signer = audit_log.keys.rotate(session, _parse_duration(overlap))
     click.echo(signer.verifier_key)
 

@@ -200,3 +200,13 @@ def test_sequence_command_and_rotate_key(live: LiveDb, rotate: list[str]) -> Non
         assert ok.exit_code == 0, ok.output
     listed = CliRunner().invoke(main, ["audit", "verifier-key"], env=live.env())
     assert listed.output.split() == [new, old]
+
+
+def test_rotate_key_first_makes_the_first_key_once(cli_env: dict[str, str]) -> None:
+    """Installation (registry.service's ExecStartPre, compose's migrate) runs it on every start."""
+    made = CliRunner().invoke(main, ["audit", "rotate-key", "--first"], env=cli_env)
+    assert made.exit_code == 0, made.output
+    again = CliRunner().invoke(main, ["audit", "rotate-key", "--first"], env=cli_env)
+    assert again.exit_code == 0 and again.stdout == made.stdout  # the same key, no second one
+    listed = CliRunner().invoke(main, ["audit", "verifier-key"], env=cli_env)
+    assert listed.stdout.split() == [made.stdout.strip()]
