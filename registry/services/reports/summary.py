@@ -1,13 +1,15 @@
-"""The cases in figures, kept in `case_summary` (models.reports), so that a report adds up a few rows per
-day instead of reading every case: the nationwide report of 5 million cases took 12-16 s read live
-(bench/README.md, "Reports").
+"""The cases in figures, kept in `case_summary` (models.reports), so that a report adds up the rows of
+the months its period covers whole and of the days at its ends instead of reading every case: the
+nationwide report of 5 million cases took 12-16 s read live, 0.3 s from the summary (bench/README.md,
+"Reports").
 
 Kept exact like the public digests: every transaction that adds, changes or deletes a case or a tax
 addition appends a mark naming the days it touched (the session listener in models/reports.py), and the
-next report counts those days again from `violation` before it reads. A report without pending marks
-reads only the summary. Counting a day again is idempotent, so a change committed while a report counts
-keeps its mark and is counted again by the next one; reports take one lock to count (PostgreSQL: an
-advisory lock; SQLite runs one writer at a time anyway).
+next report (or the workflow clock's tick) counts those days again from `violation`, and their months
+from the days, before it reads. A report without pending marks reads only the summary. Counting a day
+again is idempotent, so a change committed while a report counts keeps its mark and is counted again by
+the next one; reports take one lock to count (PostgreSQL: an advisory lock; SQLite runs one writer at a
+time anyway).
 
 What the summary cannot say is whether an agency was named on a `named` record: the report counts those
 of other owners live (few: the shares of one agency), and the summary's rows answer for the rest with the
@@ -44,7 +46,7 @@ from registry.models import CaseSummary, CaseSummaryChange, RecordShare, TaxReco
 from registry.services.reports.model import HANDLED, Period, Scope
 
 LOCK_KEY = 0x52455052_5453554D  # "REPRTSUM": one report counts days again at a time
-CHUNK = 500  # days, or marks, per statement
+CHUNK = 500  # marks deleted per statement
 DIMENSIONS = (("category", Violation.categories), ("goods_group", Violation.goods_groups))
 
 
