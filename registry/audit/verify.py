@@ -93,10 +93,49 @@ _GUARD_QUERY = (
     " LEFT JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'c' AND k.conname = %(guard)s"
     " WHERE c.oid = 'audit_entry'::regclass"
 )
+# PostgreSQL gives a partitioned table's check constraint and row triggers to each partition (and refuses
+# to drop them there), but not its statement triggers: migration 0027 gives each partition its own
+# TRUNCATE trigger. A trigger can still be disabled on one partition by the owner, so each is checked.
+APPEND_ONLY_TRIGGERS = ("audit_entry_append_only", "audit_entry_no_truncate")
+_TRIGGER_ENABLED = (
+    "EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = '{name}'"
+    " AND t.tgenabled <> 'D' AND t.tgfoid = 'audit_append_only'::regproc)"
+)
+_PARTITIONS_QUERY = (
+    "SELECT c.relname, c.relrowsecurity, k.convalidated, pg_get_constraintdef(k.oid), "
+    + ", ".join(_TRIGGER_ENABLED.format(name=name) for name in APPEND_ONLY_TRIGGERS)
+    + " FROM pg_class c LEFT JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'c'"
+    " AND k.conname = %(guard)s WHERE c.oid = 'audit_entry'::regclass OR c.oid IN"
+    " (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'audit_entry'::regclass) ORDER BY c.relname"
+)
 _LEAVES_COPY = (
     "COPY (SELECT l.leaf_index, e.body, e.leaf_hash FROM audit_leaf l JOIN audit_entry e"
     " ON e.id = l.entry_id WHERE l.leaf_index < {size} ORDER BY l.leaf_index) TO STDOUT (FORMAT BINARY)"
 )
+
+
+def partition_problems(rows: Sequence[Sequence[Any]], constraints: bool = True) -> list[str]:
+    """For a partitioned audit_entry: (name, row security, validated, definition, *triggers enabled) of
+    the parent and of every partition; what is wrong with each (the parent's own constraint and row
+    security are guard_problems'). `constraints` False: the parent's constraint is already reported
+    (dropping or changing it there does the same to every partition), so the partitions' are not."""
+    problems = []
+    for name, row_security, validated, definition, *triggers in rows:
+        if name != "audit_entry":
+            if row_security:
+                problems.append(
+                    f"{name} has row-level security enabled: a policy can hide entries from a role"
+                )
+            if constraints:
+                problems += [
+                    f"partition {name}: {problem}"
+                    for problem in guard_problems("r", False, validated, definition)
+                ]
+        for trigger, enabled in zip(APPEND_ONLY_TRIGGERS, triggers, strict=True):
+            if not enabled:
+                refused = "TRUNCATE" if trigger.endswith("no_truncate") else "UPDATE and DELETE"
+                problems.append(f"{name} has no enabled trigger {trigger}: it no longer refuses {refused}")
+    return problems
 
 
 def guard_problems(
@@ -104,8 +143,8 @@ def guard_problems(
 ) -> list[str]:
     """What is wrong with what holds audit_entry's search columns to the bodies ([]: nothing)."""
     problems = []
-    if relkind != "r":
-        problems.append(f"audit_entry is not a plain table (relkind {relkind!r})")
+    if relkind not in ("r", "p"):
+        problems.append(f"audit_entry is not a plain or partitioned table (relkind {relkind!r})")
     if row_security:
         problems.append("audit_entry has row-level security enabled: a policy can hide entries from a role")
     if definition is None:
@@ -167,8 +206,13 @@ class DatabaseSource:
     def column_guard_problems(self) -> list[str]:
         if not self._postgres:
             return []
-        found = self.session.connection().exec_driver_sql(_GUARD_QUERY, {"guard": GUARD}).one()
-        return guard_problems(*found)
+        connection = self.session.connection()
+        found = connection.exec_driver_sql(_GUARD_QUERY, {"guard": GUARD}).one()
+        problems = guard_problems(*found)
+        if found[0] == "p":
+            rows = connection.exec_driver_sql(_PARTITIONS_QUERY, {"guard": GUARD}).all()
+            problems += partition_problems(rows, constraints=not any(GUARD in p for p in problems))
+        return problems
 
     def _orm_leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
         columns = [getattr(AuditEntry, name) for name in SIGNED_COLUMNS]
@@ -393,9 +437,9 @@ def verify_log(
     problems = source.column_guard_problems()
     if problems:
         raise VerificationFailed(
-            "the database no longer holds the search columns to the signed entries: "
-            f"{'; '.join(problems)}; the audit search answers from these columns, so an entry could be "
-            "hidden from it",
+            "the database no longer holds the audit entries as it must (search columns equal to the signed "
+            f"entries, append-only): {'; '.join(problems)}; the audit search answers from these columns, "
+            "so an entry could be hidden from it",
             {**evidence, "column_guard": problems},
         )
     mismatches = source.column_mismatches()

@@ -13,6 +13,7 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from registry.audit import partitions as audit_partitions
 from registry.audit.log import AuditLog, iter_leaves
 from registry.audit.models import AuditWitness
 from registry.audit.note import CosignatureSigner, NoteError, Verifier
@@ -274,6 +275,39 @@ def archive(out: str, size: int | None) -> None:
             f"archived entries {done.previous_size}..{done.size - 1} in {out}: {done.size} entries, "
             f"{done.files_written} files written, {done.partials_removed} superseded partial tiles removed"
         )
+
+
+@audit.command(
+    help="PostgreSQL: make the audit entries' monthly partitions of the current month and the next "
+    "--ahead months (UTC) if missing, and report entries found in the DEFAULT partition. Idempotent; "
+    "run before each `audit archive` (its timer does). Exit 1 if a month could not be made. SQLite: "
+    "nothing to do."
+)
+@click.option("--ahead", default=2, show_default=True, type=click.IntRange(0, 24), help="Months ahead.")
+def partitions(ahead: int) -> None:
+    with session_scope() as session:
+        if not audit_partitions.partitioned(session):
+            click.echo(
+                "audit_entry is not partitioned here (SQLite, or before migration 0027): nothing to do"
+            )
+            return
+        done = audit_partitions.prepare(session, ahead=ahead)
+    for name in done.created:
+        click.echo(f"created {name}")
+    click.echo(f"{len(done.created)} created, {len(done.existing)} already there")
+    if done.default_rows:
+        months = ", ".join(month.strftime("%Y-%m") for month in done.default_months)
+        click.echo(
+            f"WARNING: {audit_partitions.DEFAULT_PARTITION} holds {done.default_rows} entries (months: "
+            f"{months}): their months had no partition when they were written; such a month's partition "
+            "cannot be made and its entries cannot be dropped by retention until they are moved "
+            '(deploy/README.md, "The audit archive")',
+            err=True,
+        )
+    for name, why in done.refused.items():
+        click.echo(f"NOT CREATED: {name}: {why}", err=True)
+    if done.refused:
+        raise SystemExit(1)
 
 
 @audit.command("verifier-key", help="Print the log's verifier keys (signing keys first).")
