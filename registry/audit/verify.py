@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.audit import merkle
-from registry.audit.models import AuditCheckpoint, AuditEntry, AuditLeaf
+from registry.audit.models import AuditCheckpoint, AuditEntry, AuditLeaf, AuditRetention
 from registry.audit.note import Checkpoint, NoteError, NoteVerifier, open_note, parse_note
 from registry.audit.recorder import SIGNED_COLUMNS, body_time, signed_columns
 from registry.audit.sequencer import latest_checkpoint
@@ -46,13 +46,27 @@ class VerificationFailed(Exception):
         self.evidence = evidence or {}
 
 
+@dataclass(frozen=True)
+class Floor:
+    """The retention floor: the signed checkpoint of `size` whose stored frontier the log starts from."""
+
+    size: int
+    tree: merkle.CompactRange
+    note: str
+
+
 class LogSource(Protocol):
     def checkpoint_note(self) -> str: ...
 
     def consistency_proof(self, first: int, second: int, leaf_hashes: Sequence[bytes]) -> list[bytes]: ...
 
-    def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
-        """(leaf index, canonical body, the leaf hash the log stores if it says) in index order."""
+    def leaves(self, size: int, start: int = 0) -> Iterator[tuple[int, bytes, bytes | None]]:
+        """(leaf index, canonical body, the leaf hash the log stores if it says) of [start, size) in
+        index order."""
+        ...
+
+    def floor(self, verifiers: Sequence[NoteVerifier]) -> Floor | None:
+        """Where the log the source holds starts, if not at leaf 0 (entries dropped by retention)."""
         ...
 
     def column_mismatches(self) -> list[tuple[int, list[str]]]:
@@ -110,7 +124,8 @@ _PARTITIONS_QUERY = (
 )
 _LEAVES_COPY = (
     "COPY (SELECT l.leaf_index, e.body, e.leaf_hash FROM audit_leaf l JOIN audit_entry e"
-    " ON e.id = l.entry_id WHERE l.leaf_index < {size} ORDER BY l.leaf_index) TO STDOUT (FORMAT BINARY)"
+    " ON e.id = l.entry_id WHERE l.leaf_index >= {start} AND l.leaf_index < {size}"
+    " ORDER BY l.leaf_index) TO STDOUT (FORMAT BINARY)"
 )
 
 
@@ -186,17 +201,45 @@ class DatabaseSource:
         # built from them is the proof any honest log must serve.
         return merkle.consistency_proof(first, second, leaf_hashes, {})
 
-    def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
+    def leaves(self, size: int, start: int = 0) -> Iterator[tuple[int, bytes, bytes | None]]:
         if self._postgres:
-            return self._postgres_leaves(size)
-        return self._orm_leaves(size)
+            return self._postgres_leaves(size, start)
+        return self._orm_leaves(size, start)
 
-    def _postgres_leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
+    def floor(self, verifiers: Sequence[NoteVerifier]) -> Floor | None:
+        """The retention floor (`audit_retention`), its checkpoint's frontier checked against the root
+        the log's key signed for that size."""
+        size = self.session.scalar(select(func.max(AuditRetention.floor)))
+        if not size:
+            return None
+        row = self.session.get(AuditCheckpoint, size)
+        if row is None:
+            raise VerificationFailed(
+                f"the retention floor is the checkpoint of size {size}, which is not stored",
+                {"retention_floor": size},
+            )
+        try:
+            tree = merkle.CompactRange.from_bytes(row.compact_range)
+            signed = Checkpoint.parse(open_note(row.note, verifiers)[0])
+        except (ValueError, NoteError) as exc:
+            raise VerificationFailed(
+                f"the retention floor's checkpoint (size {size}) is unusable: {exc}",
+                {"retention_floor": size, "note": row.note},
+            ) from exc
+        if (signed.size, signed.root_hash) != (tree.size, tree.root()):
+            raise VerificationFailed(
+                f"the stored frontier of the retention floor's checkpoint (size {size}) does not hash "
+                "to the root its note signs",
+                {"retention_floor": size, "note": row.note, "computed_root": b64(tree.root())},
+            )
+        return Floor(size, tree, row.note)
+
+    def _postgres_leaves(self, size: int, start: int) -> Iterator[tuple[int, bytes, bytes | None]]:
         engine: Any = self.session.get_bind()
         raw = engine.raw_connection()
         try:
             cursor = raw.cursor()
-            with cursor.copy(_LEAVES_COPY.format(size=int(size))) as copy:
+            with cursor.copy(_LEAVES_COPY.format(size=int(size), start=int(start))) as copy:
                 copy.set_types(["int8", "bytea", "bytea"])
                 yield from copy.rows()
         finally:
@@ -214,9 +257,9 @@ class DatabaseSource:
             problems += partition_problems(rows, constraints=not any(GUARD in p for p in problems))
         return problems
 
-    def _orm_leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
+    def _orm_leaves(self, size: int, first: int) -> Iterator[tuple[int, bytes, bytes | None]]:
         columns = [getattr(AuditEntry, name) for name in SIGNED_COLUMNS]
-        for start in range(0, size, self.chunk):
+        for start in range(first, size, self.chunk):
             in_chunk = (AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < min(start + self.chunk, size))
             query = (
                 select(
@@ -293,9 +336,9 @@ class HttpSource:
         data = self._get("proofs/consistency", first=first, second=second).json()
         return [base64.b64decode(h) for h in data["proof"]]
 
-    def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
-        for start in range(0, size, self.page):
-            data = self._get("entries", start=start, end=min(start + self.page, size)).json()
+    def leaves(self, size: int, start: int = 0) -> Iterator[tuple[int, bytes, bytes | None]]:
+        for low in range(start, size, self.page):
+            data = self._get("entries", start=low, end=min(low + self.page, size)).json()
             if data.get("only_agency"):
                 # Not tampering: the API leaves out other agencies' entries for this token.
                 raise HttpError(
@@ -308,6 +351,9 @@ class HttpSource:
 
     def signed_notes(self) -> Iterator[tuple[int, str]]:
         return iter(())
+
+    def floor(self, verifiers: Sequence[NoteVerifier]) -> Floor | None:
+        return None  # the API serves every entry from 0 (a registry that dropped some: verify --database)
 
     def column_mismatches(self) -> list[tuple[int, list[str]]]:
         return []  # the API serves only the signed bodies; their search columns are not visible here
@@ -389,12 +435,25 @@ def verify_log(
         if cp.size == previous.size and cp.root_hash != previous.root_hash:
             raise VerificationFailed(f"the log forked: two different trees of size {cp.size}", evidence)
 
+    # Entries dropped by retention (registry.audit.retention): start from the signed checkpoint at the
+    # floor, whose stored frontier was just checked against its signed root, and append the rest.
+    floor = source.floor(verifiers)
+    start = floor.size if floor is not None else 0
+    tree = floor.tree.copy() if floor is not None else None
+    warnings: list[str] = []
+    if floor is not None:
+        evidence["retention_floor"] = floor.size
+        if floor.size > cp.size:
+            raise VerificationFailed(
+                f"the retention floor ({floor.size}) is above the latest checkpoint ({cp.size})", evidence
+            )
+    previous_root: bytes | None = None  # the root at previous.size, when the floor is below it
     if progress is not None:
-        progress(0, cp.size)
+        progress(0, cp.size - start)
     hashes: list[bytes] = []
     stored_mismatch: int | None = None
-    expected = 0
-    for index, entry_body, stored in source.leaves(cp.size):
+    expected = start
+    for index, entry_body, stored in source.leaves(cp.size, start):
         if index != expected:
             what = "missing" if index > expected else "duplicated"
             raise VerificationFailed(
@@ -404,22 +463,30 @@ def verify_log(
         digest = _sha256(b"\x00" + entry_body).digest()
         if stored is not None and stored != digest and stored_mismatch is None:
             stored_mismatch = index
-        hashes.append(digest)
+        if tree is not None:
+            if previous is not None and tree.size == previous.size:
+                previous_root = tree.root()
+            tree.append(digest)
+        else:
+            hashes.append(digest)
         expected += 1
-        if progress is not None and not expected % 10_000:
-            progress(10_000, cp.size)
-    if progress is not None and expected % 10_000:
-        progress(expected % 10_000, cp.size)
+        if progress is not None and not (expected - start) % 10_000:
+            progress(10_000, cp.size - start)
+    if progress is not None and (expected - start) % 10_000:
+        progress((expected - start) % 10_000, cp.size - start)
     if expected != cp.size:
         raise VerificationFailed(
             f"the log serves {expected} entries but signed {cp.size}",
             {**evidence, "first_mismatching_index": expected},
         )
 
-    root = merkle.root_from_leaf_hashes(hashes)
+    root = tree.root() if tree is not None else merkle.root_from_leaf_hashes(hashes)
     if root != cp.root_hash:
         evidence["computed_root"] = b64(root)
-        evidence.update(_locate(source, hashes, cp.size, verifiers))
+        if tree is None:
+            evidence.update(_locate(source, hashes, cp.size, verifiers))
+        else:
+            evidence["mismatch_between"] = [start, cp.size]
         if stored_mismatch is not None:
             evidence["first_mismatching_index"] = stored_mismatch
             evidence["stored_leaf_hash_differs_at"] = stored_mismatch
@@ -459,7 +526,22 @@ def verify_log(
             },
         )
 
-    if previous is not None and 0 < previous.size < cp.size:
+    if tree is not None and previous is not None and 0 < previous.size < cp.size:
+        if previous.size < start:
+            warnings.append(
+                f"the saved checkpoint (size {previous.size}) is below the retention floor ({start}): "
+                "the entries between are only in the tiles archive, so this run cannot prove the log "
+                "extends it; `registry audit verify --tiles` with the same state file does"
+            )
+        elif previous.size == start:
+            previous_root = floor.tree.root() if floor is not None else None
+        if previous.size >= start and previous_root != previous.root_hash:
+            raise VerificationFailed(
+                f"the log forked: its entries give another root at size {previous.size} than the saved "
+                "checkpoint",
+                {**evidence, "computed_previous_root": b64(previous_root or b"")},
+            )
+    elif previous is not None and 0 < previous.size < cp.size:
         proof = source.consistency_proof(previous.size, cp.size, hashes)
         try:
             merkle.verify_consistency(previous.size, cp.size, previous.root_hash, cp.root_hash, proof)
@@ -470,7 +552,9 @@ def verify_log(
             ) from exc
     # A log cut back to an earlier checkpoint (entries and checkpoints deleted together) is a smaller,
     # internally consistent log: only a comparison with a checkpoint verified earlier can show it.
-    return VerifyReport(cp, note, previous, warnings=[UNANCHORED] if previous is None else [])
+    return VerifyReport(
+        cp, note, previous, warnings=[UNANCHORED, *warnings] if previous is None else warnings
+    )
 
 
 # -- state files (verifier and witness) ------------------------------------------------------------

@@ -14,6 +14,7 @@ import click
 from sqlalchemy import select
 
 from registry.audit import partitions as audit_partitions
+from registry.audit import retention as audit_retention
 from registry.audit.log import AuditLog, iter_leaves
 from registry.audit.models import AuditWitness
 from registry.audit.note import CosignatureSigner, NoteError, Verifier
@@ -308,6 +309,70 @@ def partitions(ahead: int) -> None:
         click.echo(f"NOT CREATED: {name}: {why}", err=True)
     if done.refused:
         raise SystemExit(1)
+
+
+@audit.command(
+    help="PostgreSQL, as the tables' owner: drop the oldest months of audit entries that are past "
+    "REGISTRY_AUDIT_RETENTION_MONTHS, each only if the tlog-tiles archive in --archive (verified first, "
+    "as `verify --tiles` does) holds every entry of it and a signed checkpoint covers them; each drop is "
+    "recorded in audit_retention. Refuses with the reason, dropping nothing more, otherwise (exit 1)."
+)
+@click.option(
+    "--archive",
+    "archive_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="The tiles archive (`registry audit archive --out`).",
+)
+@click.option(
+    "--verifier-key",
+    "verifier_keys",
+    multiple=True,
+    help="Log verifier key or file (repeatable); default: the log's own keys from the database.",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be dropped; drop nothing.")
+def retention(archive_dir: str, verifier_keys: tuple[str, ...], dry_run: bool) -> None:
+    config = settings()
+    months = config.audit_retention_months
+    with session_scope() as session:
+        if not audit_partitions.partitioned(session):
+            click.echo(
+                "audit_entry is not partitioned here (SQLite, or before migration 0027): nothing to do"
+            )
+            return
+        if verifier_keys:
+            verifiers = _verifiers(verifier_keys)
+        else:
+            verifiers = [Verifier(key) for key in _log().keys.verifier_keys(session)]
+        due = audit_retention.due(session, months)
+        if not due:
+            click.echo(f"no month is past retention ({months} months after it ends)")
+            return
+        try:  # once: the whole archive is read
+            archive = audit_retention.verified_archive(session, Path(archive_dir), list(verifiers))
+        except audit_retention.RetentionRefused as exc:
+            click.echo(f"NOT DROPPED: {exc}", err=True)
+            raise SystemExit(1) from exc
+    click.echo(f"the archive in {archive_dir} verifies: {archive.size} entries")
+    dropped = 0
+    for partition in due:
+        if dry_run:
+            click.echo(f"would drop {partition.name} (its entries are checked when it is dropped)")
+            continue
+        with session_scope() as session:
+            try:
+                done = audit_retention.drop_month(session, partition, archive, months)
+            except audit_retention.RetentionRefused as exc:
+                click.echo(f"NOT DROPPED: {partition.name}: {exc}", err=True)
+                raise SystemExit(1) from exc
+        dropped += 1
+        click.echo(
+            f"dropped {done.partition}: {done.entries} entries"
+            + (f", leaves up to {done.last_leaf_index}" if done.last_leaf_index is not None else "")
+            + f"; the database's log now starts at the checkpoint of size {done.floor}"
+        )
+    if not dry_run:
+        click.echo(f"{dropped} month(s) dropped")
 
 
 @audit.command("verifier-key", help="Print the log's verifier keys (signing keys first).")

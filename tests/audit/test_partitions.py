@@ -71,7 +71,7 @@ def test_upgrading_moves_every_entry_into_its_month_and_the_log_still_verifies(
     add_at(live, monkeypatch, datetime(2026, 2, 14, 8, 0, 0, tzinfo=UTC), 1)
     with live.engine.connect() as conn:
         before = conn.execute(text("SELECT id, body FROM audit_entry ORDER BY id")).all()
-    assert verifies(live) == 5
+    assert len(before) == 5
 
     command.upgrade(config, "heads")
 
