@@ -25,8 +25,9 @@ What changes with it:
   trigger, which PostgreSQL does not clone: `TRUNCATE audit_entry_y2026m12` would bypass the parent's.
   So every partition gets its own `audit_entry_no_truncate`, made by `audit_entry_add_month(month)`,
   the one function that creates partitions (this migration and `registry audit partitions` call it).
-  It is SECURITY DEFINER (it runs as the tables' owner), so the archive's timer may run as the
-  application role: it can add next month's partition but not drop, alter or detach one.
+  It is SECURITY DEFINER (it runs as the tables' owner), as is `audit_entry_default_months()` (what the
+  DEFAULT partition holds), so the archive's timer may run as the application role: it can add next
+  month's partition but not drop, alter or detach one.
   `registry audit verify --database` checks that every partition has the constraint and both triggers.
 
 The existing rows are moved: the old table is renamed, the partitioned one created, a partition made
@@ -87,6 +88,16 @@ BEGIN
                    'FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()', name);
     RETURN 'created';
 END
+$$
+"""
+
+# What the DEFAULT partition holds, by month (UTC): for `registry audit partitions`, which may run as the
+# application role (that role reads entries through audit_entry, not the partitions themselves).
+DEFAULT_MONTHS = """
+CREATE FUNCTION audit_entry_default_months() RETURNS TABLE (month date, entries bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+    SELECT date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date, count(*)
+    FROM audit_entry_default GROUP BY 1 ORDER BY 1
 $$
 """
 
@@ -154,6 +165,7 @@ def upgrade() -> None:
         "FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only()"
     )
     op.execute(ADD_MONTH)
+    op.execute(DEFAULT_MONTHS)
     op.execute(
         "SELECT audit_entry_add_month(month) FROM (SELECT DISTINCT "
         "date_trunc('month', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS month "
@@ -196,6 +208,7 @@ def downgrade() -> None:
         op.execute("INSERT INTO audit_entry SELECT * FROM audit_entry_partitioned")
         op.execute("DROP TABLE audit_entry_partitioned")  # with its partitions
         op.execute("DROP FUNCTION audit_entry_add_month(timestamptz)")
+        op.execute("DROP FUNCTION audit_entry_default_months()")
         op.execute(
             "ALTER TABLE audit_leaf ADD CONSTRAINT fk_audit_leaf_entry_id_audit_entry "
             "FOREIGN KEY (entry_id) REFERENCES audit_entry (id)"

@@ -109,10 +109,5 @@ def default_partition_rows(session: Session) -> tuple[int, list[date]]:
     """(entries in the DEFAULT partition, the months they are of)."""
     if not partitioned(session):
         return 0, []
-    rows = session.execute(
-        text(
-            f"SELECT date_trunc('month', occurred_at AT TIME ZONE 'UTC')::date AS month, count(*) "
-            f"FROM {DEFAULT_PARTITION} GROUP BY 1 ORDER BY 1"
-        )
-    ).all()
+    rows = session.execute(text("SELECT month, entries FROM audit_entry_default_months()")).all()
     return sum(int(count) for _, count in rows), [month for month, _ in rows]

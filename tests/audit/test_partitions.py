@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -17,6 +18,7 @@ from registry.audit import partitions, recorder
 from registry.audit.note import Verifier
 from registry.audit.verify import DatabaseSource, VerificationFailed, verify_log
 from registry.cli import main
+from registry.db import make_engine, make_sessionmaker
 from tests.audit.helpers import LiveDb
 from tests.databases import alembic_config
 
@@ -216,3 +218,34 @@ def test_sqlite_has_no_partitions(live: LiveDb) -> None:
         assert "created" in result.output
     else:
         assert "nothing to do" in result.output
+
+
+@postgres_only
+def test_the_application_role_makes_partitions_but_cannot_drop_one(live: LiveDb) -> None:
+    """audit_entry_add_month runs as the owner (SECURITY DEFINER); dropping stays the owner's."""
+    role = f"audit_app_{uuid.uuid4().hex[:8]}"
+    with live.engine.begin() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+        conn.execute(text(f"GRANT SELECT, INSERT ON audit_entry, audit_leaf, audit_checkpoint TO {role}"))
+    app_engine = make_engine(live.url.replace("postgres@", f"{role}@"))
+    try:
+        with make_sessionmaker(app_engine)() as session, session.begin():
+            made = partitions.prepare(session, now=datetime(2032, 6, 1, tzinfo=UTC), ahead=0)
+        assert made.created == ["audit_entry_y2032m06"]
+        for statement in (
+            "DROP TABLE audit_entry_y2032m06",
+            "ALTER TABLE audit_entry DETACH PARTITION audit_entry_y2032m06",
+            "TRUNCATE audit_entry_y2032m06",
+        ):
+            with (
+                pytest.raises(DBAPIError, match=r"must be owner|permission denied"),
+                app_engine.begin() as conn,
+            ):
+                conn.execute(text(statement))
+    finally:
+        app_engine.dispose()
+        with live.engine.begin() as conn:
+            conn.execute(text(f"REVOKE ALL ON audit_entry, audit_leaf, audit_checkpoint FROM {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
+    with live.sessions() as session:
+        assert "audit_entry_y2032m06" in [p.name for p in partitions.month_partitions(session)]
