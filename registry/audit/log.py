@@ -92,9 +92,12 @@ def leaf_rows(session: Session, start: int, end: int) -> Select:
     )
 
 
-def iter_leaves(session: Session, size: int, chunk: int = 50_000) -> Iterator[tuple[int, bytes, bytes]]:
-    """(leaf index, body, stored leaf hash) for [0, size) in index order, in chunks. Gaps are not filled."""
-    for start in range(0, size, chunk):
+def iter_leaves(
+    session: Session, size: int, chunk: int = 50_000, first: int = 0
+) -> Iterator[tuple[int, bytes, bytes]]:
+    """(leaf index, body, stored leaf hash) for [first, size) in index order, in chunks. Gaps are not
+    filled."""
+    for start in range(first, size, chunk):
         for row in session.execute(leaf_rows(session, start, min(start + chunk, size))):
             yield row.leaf_index, row.body, row.leaf_hash
 

@@ -85,6 +85,16 @@ def retention_floor(session: Session) -> int:
     return int(session.scalar(select(func.max(AuditRetention.floor))) or 0)
 
 
+def archived_before(session: Session) -> datetime | None:
+    """Start of the oldest month still in the database when months were dropped (None: none were):
+    entries before it are only in the tiles archive. One small query (audit_retention has a row a month)."""
+    month = session.scalar(select(func.max(AuditRetention.month)))
+    if month is None:
+        return None
+    following = add_months(month, 1)
+    return datetime(following.year, following.month, 1, tzinfo=UTC)
+
+
 def expired(month: date, months: int, now: datetime) -> bool:
     """Did the month end at least `months` months before the current month (UTC) began?"""
     return add_months(month, months + 1) <= month_start(now.astimezone(UTC))

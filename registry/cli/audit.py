@@ -213,7 +213,8 @@ def verify(
 
 
 @audit.command(
-    help="Export the log as JSON lines: the checkpoint, then each entry (leaf index, base64 body)."
+    help="Export the log as JSON lines: the checkpoint, then each entry (leaf index, base64 body); "
+    "after retention, from the retention floor (the entries below it are in the tiles archive)."
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
 def export(out: str | None) -> None:
@@ -225,7 +226,14 @@ def export(out: str | None) -> None:
         handle = open(out, "w") if out else sys.stdout  # noqa: SIM115 - stdout is not ours to close
         try:
             handle.write(json.dumps({"checkpoint": audit_log.cosigned_note(session, latest)}) + "\n")
-            for index, body, _ in iter_leaves(session, latest.size):
+            floor = audit_retention.retention_floor(session)
+            if floor:
+                click.echo(
+                    f"entries below leaf index {floor} were dropped by retention: they are in the tiles "
+                    "archive; exporting from there",
+                    err=True,
+                )
+            for index, body, _ in iter_leaves(session, latest.size, first=floor):
                 handle.write(
                     json.dumps({"leaf_index": index, "body": base64.b64encode(body).decode()}) + "\n"
                 )

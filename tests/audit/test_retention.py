@@ -68,6 +68,8 @@ def refused(live: LiveDb, out: Path, why: str) -> None:
 
 
 def test_refused_without_a_verified_archive(aged: LiveDb) -> None:
+    with aged.sessions() as session:
+        assert retention.archived_before(session) is None
     refused(aged, aged.tmp / "nowhere", "does not verify: ")
     out = archive(aged)
     bundle = out / "tile/entries/000.p/8"
@@ -137,6 +139,8 @@ def test_archived_months_are_dropped_and_the_log_still_verifies(aged: LiveDb) ->
         assert conn.scalar(text("SELECT count(*) FROM audit_entry")) == 3
         row = conn.execute(text("SELECT archive_size, month FROM audit_retention ORDER BY id")).first()
     assert row is not None and row.archive_size == 8 and row.month == date(2019, 3, 1)
+    with aged.sessions() as session:  # what the audit search says it cannot find
+        assert retention.archived_before(session) == datetime(2019, 5, 1, tzinfo=UTC)
 
     aged.add(2)  # the log goes on above the floor
     for args in (
@@ -147,6 +151,10 @@ def test_archived_months_are_dropped_and_the_log_still_verifies(aged: LiveDb) ->
         ok = cli(aged, "audit", "verify", *args, "--verifier-key", key)
         assert ok.exit_code == 0, ok.output
     assert "OK: 10 entries" in cli(aged, "audit", "verify", "--database", "--verifier-key", key).output
+    exported = cli(aged, "audit", "export", "--out", str(aged.tmp / "export.jsonl"))
+    assert exported.exit_code == 0 and "below leaf index 5 were dropped" in exported.output, exported.output
+    lines = (aged.tmp / "export.jsonl").read_text().splitlines()
+    assert [json.loads(line)["leaf_index"] for line in lines[1:]] == list(range(5, 10))
 
     # Later entries' proofs verify against the signed root; the dropped ones answer 410 Gone.
     with aged.sessions() as session, session.begin():
