@@ -358,6 +358,15 @@ class AuditLog:
         """Sequenced entries [start, end) of the latest tree (at most MAX_ENTRIES_PER_CALL)."""
         latest = latest_checkpoint(session)
         size = latest.size if latest else 0
+        floor = int(session.scalar(select(func.max(AuditRetention.floor))) or 0)
+        if start < floor:
+            raise Archived(
+                msg(
+                    "Entries below leaf index {floor} were dropped by retention: read them from the "
+                    "tlog-tiles archive.",
+                    floor=floor,
+                )
+            )
         end = min(end, start + MAX_ENTRIES_PER_CALL, size)
         query = leaf_rows(session, start, max(end, start))
         if agency is not None:

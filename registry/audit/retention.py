@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditCheckpoint, AuditRetention
@@ -39,6 +40,8 @@ from registry.audit.partitions import MonthPartition, add_months, month_partitio
 from registry.audit.tiles import TilesSource, signed_tree
 from registry.audit.verify import VerificationFailed, verify_log
 from registry.db import utcnow
+
+LOCK_TIMEOUT = "5s"
 
 
 class RetentionRefused(RuntimeError):
@@ -133,13 +136,18 @@ def drop_month(
             f"{partition.name} is within retention: months are kept {months} months after they end "
             f"(REGISTRY_AUDIT_RETENTION_MONTHS); it can go from {add_months(partition.month, months + 1)}"
         )
-    # No entry can be added to an old month (entries take the time they are written), and the
-    # sequencer only adds leaves: lock the partition so neither happens to it meanwhile anyway.
-    session.execute(text(f'LOCK TABLE "{partition.name}" IN SHARE MODE'))
+    # Dropping a partition takes an exclusive lock on audit_entry itself, which every request's entry
+    # inserts into: wait at most LOCK_TIMEOUT for a lock (then refuse; run again later) rather than
+    # queue every request behind the drop. The SHARE lock keeps the month as checked until the drop.
+    session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
+    try:
+        session.execute(text(f'LOCK TABLE "{partition.name}" IN SHARE MODE'))
+    except OperationalError as exc:
+        raise RetentionRefused(f"{partition.name} stayed busy for {LOCK_TIMEOUT}: try again later") from exc
     entries, unsequenced, last = session.execute(
         text(
-            f'SELECT count(*), count(*) FILTER (WHERE l.leaf_index IS NULL), max(l.leaf_index) FROM "{partition.name}" e '  # noqa: E501
-            "LEFT JOIN audit_leaf l ON l.entry_id = e.id"
+            "SELECT count(*), count(*) FILTER (WHERE l.leaf_index IS NULL), max(l.leaf_index) "
+            f'FROM "{partition.name}" e LEFT JOIN audit_leaf l ON l.entry_id = e.id'
         )
     ).one()
     if unsequenced:
@@ -162,7 +170,10 @@ def drop_month(
         if covering is None:  # the archive's own size is a stored checkpoint: cannot happen
             raise RetentionRefused(f"no signed checkpoint covers leaf index {last} up to the archive's size")
         floor = max(floor, int(covering))
-    session.execute(text(f'DROP TABLE "{partition.name}"'))
+    try:
+        session.execute(text(f'DROP TABLE "{partition.name}"'))
+    except OperationalError as exc:
+        raise RetentionRefused(f"audit_entry stayed busy for {LOCK_TIMEOUT}: try again later") from exc
     session.add(
         AuditRetention(
             partition=partition.name,

@@ -174,6 +174,9 @@ def test_archived_months_are_dropped_and_the_log_still_verifies(aged: LiveDb) ->
         assert "below the retention floor 5" in gone.value.detail
         with pytest.raises(Archived):
             aged.log.consistency_proof(session, 2, cp.size)
+        with pytest.raises(Archived, match="below leaf index 5"):
+            aged.log.entries(session, 0, 10)
+        assert [e["leaf_index"] for e in aged.log.entries(session, 5, 10)["entries"]] == list(range(5, 10))
 
     with aged.sessions() as session:
         report = verify_log(DatabaseSource(session), [Verifier(key)])
