@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from click.testing import CliRunner, Result
 from sqlalchemy import select, text
 
@@ -19,6 +20,7 @@ from registry.audit.verify import DatabaseSource, verify_log
 from registry.cli import main
 from tests.audit.helpers import LiveDb
 from tests.audit.test_partitions import add_at, clock
+from tests.databases import alembic_config
 
 pytestmark = pytest.mark.postgres_only
 
@@ -212,3 +214,13 @@ def test_an_entry_removed_above_the_floor_still_fails_verification(aged: LiveDb)
     assert result.exit_code == 1, result.output
     assert "leaf index 6 is missing" in result.output
     assert '"retention_floor": 5' in result.output
+
+
+def test_the_partitioning_cannot_be_undone_once_a_month_was_dropped(aged: LiveDb) -> None:
+    out = archive(aged)
+    assert cli(aged, "audit", "retention", "--archive", str(out)).exit_code == 0
+    with pytest.raises(RuntimeError, match="dropped by retention"):
+        command.downgrade(alembic_config(url=aged.url), "0026")
+    key = Verifier(aged.verifier_key())
+    with aged.sessions() as session:
+        assert verify_log(DatabaseSource(session), [key]).checkpoint.size == 8
