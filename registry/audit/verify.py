@@ -443,6 +443,13 @@ def verify_log(
     warnings: list[str] = []
     if floor is not None:
         evidence["retention_floor"] = floor.size
+        # Said every time: a retention record is only as good as whoever wrote it (the owner), and one
+        # made up would hide the entries below it from this run. The archive has them all.
+        warnings.append(
+            f"entries below leaf index {floor.size} were dropped by retention (audit_retention): this run "
+            "checked the log from the signed checkpoint of that size on; `registry audit verify --tiles` "
+            "on the archive checks the entries below it"
+        )
         if floor.size > cp.size:
             raise VerificationFailed(
                 f"the retention floor ({floor.size}) is above the latest checkpoint ({cp.size})", evidence
