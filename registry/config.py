@@ -202,6 +202,15 @@ class Settings:
         doc="Seconds an audit entry may wait for the sequencer before `/readyz` reports the sequencer "
         "as behind (it runs every second when alive).",
     )
+    audit_retention_months: int = setting(
+        60,
+        env="REGISTRY_AUDIT_RETENTION_MONTHS",
+        doc="Months (12-1200) the audit entries of a month stay in the database after the month ends; "
+        "then `registry audit retention --archive DIR` may drop that month once the tlog-tiles archive "
+        "holds it (the archive keeps every entry). 60: neither the plan nor the domain reference sets how "
+        "long to keep access logs, and five years outlasts the plan's 3-year final review; set "
+        "what the law in force requires.",
+    )
     competence_file: Path = setting(
         _DEFAULT_RULES.competence,
         env="REGISTRY_COMPETENCE_FILE",
@@ -479,6 +488,7 @@ class Settings:
             log_format=log_format(env, production=production),
             metrics_token_sha256=(env.get("REGISTRY_METRICS_TOKEN_SHA256") or "").strip().lower() or None,
             sequencer_max_lag=integer("REGISTRY_SEQUENCER_MAX_LAG", 60),
+            audit_retention_months=integer("REGISTRY_AUDIT_RETENTION_MONTHS", 60),
             read_database_url=overrides.pop("read_database_url", None)
             or env.get("REGISTRY_READ_DATABASE_URL")
             or None,
@@ -506,6 +516,8 @@ class Settings:
                 "REGISTRY_DATABASE_URL (SQLite has no replica; unset it to read everything from the "
                 "database)"
             )
+        if not 12 <= settings.audit_retention_months <= 1200:
+            raise ConfigError("REGISTRY_AUDIT_RETENTION_MONTHS must be between 12 and 1200 months")
         if not 1 <= settings.read_max_lag <= 3600:
             raise ConfigError("REGISTRY_READ_MAX_LAG must be between 1 and 3600 seconds")
         if production and env.get("FLASK_DEBUG", "").strip().lower() not in ("", "0", "false", "no"):

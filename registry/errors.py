@@ -117,6 +117,13 @@ class Unauthenticated(RegistryError):
     title = msg("Authentication required")
 
 
+class Gone(RegistryError):
+    """It existed and was removed on purpose (e.g. audit entries past retention, kept in the archive)."""
+
+    type_slug = "gone"
+    title = msg("Gone")
+
+
 class NotConfigured(RegistryError):
     """Something an operator must set up first (e.g. the audit log's signing key in production)."""
 

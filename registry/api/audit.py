@@ -27,6 +27,7 @@ from flask import Response, current_app
 
 from registry.api.blueprint import PERSONAL_DATA, RegistryBlueprint
 from registry.api.context import app_state, audit_change, audit_resource, caller, db, writes_on_read
+from registry.audit import retention as audit_retention
 from registry.audit import search as audit_search
 from registry.audit.keys import AuditKeyError
 from registry.audit.log import AuditLog, LogCorrupt
@@ -193,7 +194,13 @@ def search(args: dict[str, Any]):
         {**{c: getattr(e, c) for c in AuditHit._declared_fields if c != "leaf_index"}, "leaf_index": leaf}
         for e, leaf in found.rows
     ]
-    return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": found.total}
+    return {
+        "items": items,
+        "page": args["page"],
+        "per_page": args["per_page"],
+        "total": found.total,
+        "archived_before": audit_retention.archived_before(db()),
+    }
 
 
 @blp.route("/subjects/<uuid:subject_id>/accesses", methods=["GET"])

@@ -28,6 +28,7 @@ _STATUS_BY_ERROR: list[tuple[type[errors.RegistryError], int]] = [
     (errors.PermissionDenied, 403),
     (errors.Unauthenticated, 401),
     (errors.NotConfigured, 503),
+    (errors.Gone, 410),
     (JsonTooDeep, 400),
 ]
 
@@ -39,6 +40,7 @@ _SLUG_BY_STATUS = {
     405: "method-not-allowed",
     406: "not-acceptable",
     409: "conflict",
+    410: "gone",
     413: "payload-too-large",
     414: "uri-too-long",
     415: "unsupported-media-type",

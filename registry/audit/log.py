@@ -12,13 +12,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, overload
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from registry.audit import merkle
 from registry.audit.keys import LogKeys
-from registry.audit.models import AuditCheckpoint, AuditCosignature, AuditEntry, AuditLeaf, AuditWitness
+from registry.audit.models import (
+    AuditCheckpoint,
+    AuditCosignature,
+    AuditEntry,
+    AuditLeaf,
+    AuditRetention,
+    AuditWitness,
+)
 from registry.audit.note import (
     CosignatureVerifier,
     NoteError,
@@ -28,7 +35,7 @@ from registry.audit.note import (
     verify_cosignature,
 )
 from registry.audit.sequencer import DEFAULT_BATCH, Sequenced, latest_checkpoint, sequence_pending, try_lock
-from registry.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from registry.errors import Conflict, Gone, NotFound, PermissionDenied, ValidationFailed
 from registry.fieldcrypt import FieldCipher
 from registry.messages import msg
 
@@ -68,6 +75,10 @@ class LogState:
     witnessed: CheckedCheckpoint | None  # the newest checkpoint a witness cosigned, if any
 
 
+class Archived(Gone):
+    """What was asked is below the retention floor: only the tlog-tiles archive holds it (410)."""
+
+
 class LogCorrupt(RuntimeError):
     """The stored leaves do not form a contiguous tree (tampering, or a bug)."""
 
@@ -81,18 +92,22 @@ def leaf_rows(session: Session, start: int, end: int) -> Select:
     )
 
 
-def iter_leaves(session: Session, size: int, chunk: int = 50_000) -> Iterator[tuple[int, bytes, bytes]]:
-    """(leaf index, body, stored leaf hash) for [0, size) in index order, in chunks. Gaps are not filled."""
-    for start in range(0, size, chunk):
+def iter_leaves(
+    session: Session, size: int, chunk: int = 50_000, first: int = 0
+) -> Iterator[tuple[int, bytes, bytes]]:
+    """(leaf index, body, stored leaf hash) for [first, size) in index order, in chunks. Gaps are not
+    filled."""
+    for start in range(first, size, chunk):
         for row in session.execute(leaf_rows(session, start, min(start + chunk, size))):
             yield row.leaf_index, row.body, row.leaf_hash
 
 
 class LeafHashes(Sequence[bytes]):
-    """The stored leaf hashes of a tree of `size`, fetched from the database in aligned blocks."""
+    """The stored leaf hashes of a tree of `size`, fetched from the database in aligned blocks; from
+    `floor` on when entries below it were dropped by retention (a leaf below it raises BelowFloor)."""
 
-    def __init__(self, session: Session, size: int) -> None:
-        self._session, self._size = session, size
+    def __init__(self, session: Session, size: int, floor: int = 0) -> None:
+        self._session, self._size, self._floor = session, size, floor
         self._blocks: dict[int, list[bytes]] = {}
 
     def __len__(self) -> int:
@@ -100,8 +115,8 @@ class LeafHashes(Sequence[bytes]):
 
     def _block(self, number: int) -> list[bytes]:
         if number not in self._blocks:
-            start = number * _BLOCK
-            end = min(start + _BLOCK, self._size)
+            start = max(number * _BLOCK, self._floor)
+            end = min(number * _BLOCK + _BLOCK, self._size)
             rows = self._session.execute(
                 select(AuditLeaf.leaf_index, AuditEntry.leaf_hash)
                 .join(AuditEntry, AuditEntry.id == AuditLeaf.entry_id)
@@ -110,7 +125,8 @@ class LeafHashes(Sequence[bytes]):
             ).all()
             if [r.leaf_index for r in rows] != list(range(start, end)):
                 raise LogCorrupt(f"leaf indexes {start}..{end - 1} are not contiguous")
-            self._blocks[number] = [bytes(r.leaf_hash) for r in rows]
+            below = [b""] * (start - number * _BLOCK)  # never served: __getitem__ refuses them
+            self._blocks[number] = below + [bytes(r.leaf_hash) for r in rows]
         return self._blocks[number]
 
     @overload
@@ -120,6 +136,8 @@ class LeafHashes(Sequence[bytes]):
     def __getitem__(self, item: int | slice) -> bytes | list[bytes]:
         if isinstance(item, slice):
             start, stop, _ = item.indices(self._size)
+            if start < self._floor and stop > start:
+                raise merkle.BelowFloor(f"leaves from {start} are below the retention floor {self._floor}")
             out: list[bytes] = []
             for number in range(
                 start // _BLOCK, (stop - 1) // _BLOCK + 1 if stop > start else start // _BLOCK
@@ -129,6 +147,8 @@ class LeafHashes(Sequence[bytes]):
             return out
         if not 0 <= item < self._size:
             raise IndexError(item)
+        if item < self._floor:
+            raise merkle.BelowFloor(f"leaf {item} is below the retention floor {self._floor}")
         return self._block(item // _BLOCK)[item % _BLOCK]
 
 
@@ -136,16 +156,24 @@ class LeafHashes(Sequence[bytes]):
 class ProofCache:
     """Perfect-subtree hashes shared by requests; valid while the checkpoint they came from is stored."""
 
-    nodes: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    nodes: dict[tuple[int, int], bytes] = field(default_factory=dict)  # a FrontierCache above a floor
     tag: tuple[int, bytes] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def for_tree(self, session: Session, size: int, root: bytes) -> merkle.NodeCache:
+    def for_tree(
+        self, session: Session, size: int, root: bytes, frontier: merkle.CompactRange | None = None
+    ) -> merkle.NodeCache:
+        """`frontier`: the retention floor's (AuditLog.floor); the cache then starts from it."""
         with self.lock:
+            floor = frontier.size if frontier is not None else 0
+            if getattr(self.nodes, "floor", 0) != floor:  # a month was dropped since: start again
+                self.nodes = merkle.FrontierCache(frontier) if frontier is not None else {}
+                self.tag = None
             if self.tag is not None:
                 stored = session.get(AuditCheckpoint, self.tag[0])
                 if stored is None or stored.root_hash != self.tag[1]:
-                    self.nodes.clear()  # another tree: a rolled-back test transaction, a restored backup
+                    # another tree: a rolled-back test transaction, a restored backup
+                    self.nodes = merkle.FrontierCache(frontier) if frontier is not None else {}
                     self.tag = None
             if self.tag is None or size > self.tag[0]:
                 self.tag = (size, root)
@@ -251,6 +279,16 @@ class AuditLog:
         return row
 
     # -- proofs -------------------------------------------------------------------------------------
+    def floor(self, session: Session) -> merkle.CompactRange | None:
+        """The retention floor's frontier (registry.audit.retention), None when nothing was dropped."""
+        size = session.scalar(select(func.max(AuditRetention.floor)))
+        if not size:
+            return None
+        row = session.get(AuditCheckpoint, size)
+        if row is None:
+            raise LogCorrupt(f"the retention floor's checkpoint (size {size}) is not stored")
+        return merkle.CompactRange.from_bytes(row.compact_range)
+
     def inclusion_proof(self, session: Session, index: int, tree_size: int) -> dict[str, Any]:
         row = self.signed_size(session, tree_size)
         if not 0 <= index < tree_size:
@@ -262,10 +300,24 @@ class AuditLog:
                 ),
                 errors={"index": [f"Must be in [0, {tree_size})."]},
             )
-        leaves = LeafHashes(session, tree_size)
-        proof = merkle.inclusion_proof(
-            index, tree_size, leaves, self.cache.for_tree(session, tree_size, row.root_hash)
-        )
+        frontier = self.floor(session)
+        floor = frontier.size if frontier is not None else 0
+        if index < floor:
+            raise Archived(
+                msg(
+                    "Leaf index {index} is below the retention floor {floor}: its entry is only in the "
+                    "tlog-tiles archive, which proves it (tile/0 and the checkpoint).",
+                    index=index,
+                    floor=floor,
+                )
+            )
+        leaves = LeafHashes(session, tree_size, floor)
+        try:
+            proof = merkle.inclusion_proof(
+                index, tree_size, leaves, self.cache.for_tree(session, tree_size, row.root_hash, frontier)
+            )
+        except merkle.BelowFloor as exc:  # cannot happen above the floor; a clear answer if it does
+            raise Archived(msg("This proof needs entries that are only in the tlog-tiles archive.")) from exc
         return {
             "index": index,
             "tree_size": tree_size,
@@ -281,10 +333,24 @@ class AuditLog:
                 msg("Cannot prove {first} -> {second}.", first=first, second=second),
                 errors={"first": [f"Must be in [0, {second}]."]},
             )
-        leaves = LeafHashes(session, second)
-        proof = merkle.consistency_proof(
-            first, second, leaves, self.cache.for_tree(session, second, row.root_hash)
-        )
+        frontier = self.floor(session)
+        floor = frontier.size if frontier is not None else 0
+        if 0 < first < floor:
+            raise Archived(
+                msg(
+                    "Tree size {first} is below the retention floor {floor}: prove it from the tlog-tiles "
+                    "archive, whose checkpoint this log extends.",
+                    first=first,
+                    floor=floor,
+                )
+            )
+        leaves = LeafHashes(session, second, floor)
+        try:
+            proof = merkle.consistency_proof(
+                first, second, leaves, self.cache.for_tree(session, second, row.root_hash, frontier)
+            )
+        except merkle.BelowFloor as exc:
+            raise Archived(msg("This proof needs entries that are only in the tlog-tiles archive.")) from exc
         return {"first": first, "second": second, "second_root": row.root_hash, "proof": proof}
 
     # -- entries ------------------------------------------------------------------------------------
@@ -292,6 +358,15 @@ class AuditLog:
         """Sequenced entries [start, end) of the latest tree (at most MAX_ENTRIES_PER_CALL)."""
         latest = latest_checkpoint(session)
         size = latest.size if latest else 0
+        floor = int(session.scalar(select(func.max(AuditRetention.floor))) or 0)
+        if start < floor:
+            raise Archived(
+                msg(
+                    "Entries below leaf index {floor} were dropped by retention: read them from the "
+                    "tlog-tiles archive.",
+                    floor=floor,
+                )
+            )
         end = min(end, start + MAX_ENTRIES_PER_CALL, size)
         query = leaf_rows(session, start, max(end, start))
         if agency is not None:

@@ -27,7 +27,9 @@ __all__ = [
     "CACHE_MIN_LEAVES",
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "BelowFloor",
     "CompactRange",
+    "FrontierCache",
     "LeafSource",
     "NodeCache",
     "ProofError",
@@ -97,7 +99,38 @@ def _leaves(src: LeafSource, start: int, end: int) -> list[bytes]:
     return out
 
 
+class BelowFloor(LookupError):
+    """A proof needs a hash below the log's retention floor that its frontier does not give."""
+
+
+class FrontierCache(dict[tuple[int, int], bytes]):
+    """A NodeCache for a log whose leaves below `floor` are gone (dropped after archiving): seeded with
+    the floor's frontier (the perfect subtrees covering [0, floor), as the signed checkpoint of that
+    size stored them). Any node that straddles the floor is hashed from them and the leaves above it;
+    a node wholly below the floor that is not one of them raises BelowFloor."""
+
+    def __init__(self, frontier: CompactRange) -> None:
+        super().__init__()
+        self.floor = frontier.size
+        position = 0
+        hashes = iter(frontier.hashes)
+        for level in range(frontier.size.bit_length() - 1, -1, -1):
+            if frontier.size >> level & 1:
+                self[(level, position >> level)] = next(hashes)
+                position += 1 << level
+
+
 def _perfect_hash(src: LeafSource, level: int, index: int, cache: NodeCache | None) -> bytes:
+    if isinstance(cache, FrontierCache) and index << level < cache.floor:
+        known = cache.get((level, index))
+        if known is not None:
+            return known
+        if (index + 1) << level <= cache.floor or level == 0:
+            raise BelowFloor(f"leaves [{index << level}, {(index + 1) << level}) are below the floor")
+        return node_hash(
+            _perfect_hash(src, level - 1, 2 * index, cache),
+            _perfect_hash(src, level - 1, 2 * index + 1, cache),
+        )
     if cache is None or level < _CACHE_MIN_LEVEL:
         start = index << level
         return root_from_leaf_hashes(_leaves(src, start, start + (1 << level)))

@@ -9,9 +9,21 @@ role needs no more than INSERT and SELECT.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, FetchedValue, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    FetchedValue,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,7 +36,11 @@ SubjectIds = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "pos
 
 class AuditEntry(Base):
     """One audited request. On PostgreSQL the check constraint `ck_audit_entry_signed` (migration 0020)
-    makes every column but id, body, leaf_hash and xact equal to what the body says, on every write."""
+    makes every column but id, body, leaf_hash and xact equal to what the body says, on every write.
+
+    On PostgreSQL the table is partitioned by month of `occurred_at` (migration 0027; registry.audit.
+    partitions), so its primary key is `(id, occurred_at)`; `id` alone is still unique (one sequence).
+    SQLite keeps `id` alone as its key (an INTEGER PRIMARY KEY), which the ORM does not mind."""
 
     __tablename__ = "audit_entry"
     __table_args__ = (
@@ -39,9 +55,9 @@ class AuditEntry(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column(primary_key=True, index=True)
     body: Mapped[bytes] = mapped_column(LargeBinary, comment="RFC 8785 canonical JSON, as hashed")
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32), comment="SHA-256(0x00 || body)")
-    occurred_at: Mapped[datetime] = mapped_column(index=True)
     agency: Mapped[str | None] = mapped_column(String(64))
     client_id: Mapped[str | None] = mapped_column(String(64), index=True)
     officer: Mapped[str | None] = mapped_column(String(200), index=True)
@@ -67,12 +83,24 @@ class AuditEntry(Base):
 
 
 class AuditLeaf(Base):
-    """The sequencer's assignment of a contiguous leaf index to an entry, in commit order."""
+    """The sequencer's assignment of a contiguous leaf index to an entry, in commit order.
+
+    No foreign key to the entry on PostgreSQL (migration 0027): a partitioned table has no unique `id`
+    alone to point at, and a key would forbid dropping an archived month. The verifier checks instead
+    that every leaf below the signed size has its entry (from the retention floor on)."""
 
     __tablename__ = "audit_leaf"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["entry_id"],
+            ["audit_entry.id"],
+            name="fk_audit_leaf_entry_id_audit_entry",
+            info={"dialect": "sqlite"},
+        ),
+    )
 
     leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    entry_id: Mapped[int] = mapped_column(BigId, ForeignKey("audit_entry.id"), unique=True)
+    entry_id: Mapped[int] = mapped_column(BigId, unique=True)
     sequenced_at: Mapped[created_at]
 
 
@@ -130,6 +158,28 @@ class AuditCosignature(Base):
     created_at: Mapped[created_at]
 
 
+class AuditRetention(Base):
+    """A month of entries dropped by `registry audit retention` once the tlog-tiles archive held them.
+
+    The database's log then starts at `floor`, the size of a stored signed checkpoint at or above every
+    dropped leaf: `registry audit verify --database` starts from that checkpoint's frontier."""
+
+    __tablename__ = "audit_retention"
+    __table_args__ = (UniqueConstraint("partition", name="uq_audit_retention_partition"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partition: Mapped[str] = mapped_column(String(63), comment="the dropped partition")
+    month: Mapped[date] = mapped_column(comment="first day of the month whose entries went")
+    entries: Mapped[int] = mapped_column(BigInteger, comment="entries dropped with it")
+    last_leaf_index: Mapped[int | None] = mapped_column(BigInteger, comment="highest leaf index dropped")
+    floor: Mapped[int] = mapped_column(
+        BigInteger, comment="size of the signed checkpoint the database's log now starts from"
+    )
+    archive_size: Mapped[int] = mapped_column(BigInteger, comment="the tiles archive's checkpoint size")
+    archive_root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    dropped_at: Mapped[created_at]
+
+
 AUDIT_TABLES = (
     "audit_entry",
     "audit_leaf",
@@ -137,4 +187,4 @@ AUDIT_TABLES = (
     "audit_signing_key",
     "audit_witness",
     "audit_cosignature",
-)
+)  # the tables the application writes; audit_retention (append-only too) is written by the owner

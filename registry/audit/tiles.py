@@ -38,9 +38,9 @@ from sqlalchemy.orm import Session
 from registry.audit import merkle
 from registry.audit.log import leaf_rows
 from registry.audit.models import AuditCheckpoint
-from registry.audit.note import Checkpoint, NoteError, parse_note
+from registry.audit.note import Checkpoint, NoteError, NoteVerifier, parse_note
 from registry.audit.sequencer import latest_checkpoint
-from registry.audit.verify import VerificationFailed
+from registry.audit.verify import Floor, VerificationFailed
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT  # hashes (or entries) in a full tile
@@ -435,7 +435,9 @@ class TilesSource:
                     first_mismatching_index=(index * TILE_WIDTH + i) << (TILE_HEIGHT * level),
                 )
 
-    def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
+    def leaves(self, size: int, start: int = 0) -> Iterator[tuple[int, bytes, bytes | None]]:
+        if start:
+            raise ValueError("an archive is read from its first entry")  # its floor() is None
         upper: list[list[bytes]] = []  # upper[l - 1]: the hashes of level l's unfinished tile
         for index in range((size + TILE_WIDTH - 1) // TILE_WIDTH):
             width = min(TILE_WIDTH, size - index * TILE_WIDTH)
@@ -493,6 +495,9 @@ class TilesSource:
 
     def signed_notes(self) -> Iterator[tuple[int, str]]:
         return iter(())  # one checkpoint: a root mismatch is located by the tiles instead
+
+    def floor(self, verifiers: Sequence[NoteVerifier]) -> Floor | None:
+        return None  # an archive holds every entry from the first
 
 
 # -- from the database ----------------------------------------------------------------------------

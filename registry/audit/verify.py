@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.audit import merkle
-from registry.audit.models import AuditCheckpoint, AuditEntry, AuditLeaf
+from registry.audit.models import AuditCheckpoint, AuditEntry, AuditLeaf, AuditRetention
 from registry.audit.note import Checkpoint, NoteError, NoteVerifier, open_note, parse_note
 from registry.audit.recorder import SIGNED_COLUMNS, body_time, signed_columns
 from registry.audit.sequencer import latest_checkpoint
@@ -46,13 +46,27 @@ class VerificationFailed(Exception):
         self.evidence = evidence or {}
 
 
+@dataclass(frozen=True)
+class Floor:
+    """The retention floor: the signed checkpoint of `size` whose stored frontier the log starts from."""
+
+    size: int
+    tree: merkle.CompactRange
+    note: str
+
+
 class LogSource(Protocol):
     def checkpoint_note(self) -> str: ...
 
     def consistency_proof(self, first: int, second: int, leaf_hashes: Sequence[bytes]) -> list[bytes]: ...
 
-    def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
-        """(leaf index, canonical body, the leaf hash the log stores if it says) in index order."""
+    def leaves(self, size: int, start: int = 0) -> Iterator[tuple[int, bytes, bytes | None]]:
+        """(leaf index, canonical body, the leaf hash the log stores if it says) of [start, size) in
+        index order."""
+        ...
+
+    def floor(self, verifiers: Sequence[NoteVerifier]) -> Floor | None:
+        """Where the log the source holds starts, if not at leaf 0 (entries dropped by retention)."""
         ...
 
     def column_mismatches(self) -> list[tuple[int, list[str]]]:
@@ -93,10 +107,50 @@ _GUARD_QUERY = (
     " LEFT JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'c' AND k.conname = %(guard)s"
     " WHERE c.oid = 'audit_entry'::regclass"
 )
+# PostgreSQL gives a partitioned table's check constraint and row triggers to each partition (and refuses
+# to drop them there), but not its statement triggers: migration 0027 gives each partition its own
+# TRUNCATE trigger. A trigger can still be disabled on one partition by the owner, so each is checked.
+APPEND_ONLY_TRIGGERS = ("audit_entry_append_only", "audit_entry_no_truncate")
+_TRIGGER_ENABLED = (
+    "EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = '{name}'"
+    " AND t.tgenabled <> 'D' AND t.tgfoid = 'audit_append_only'::regproc)"
+)
+_PARTITIONS_QUERY = (
+    "SELECT c.relname, c.relrowsecurity, k.convalidated, pg_get_constraintdef(k.oid), "
+    + ", ".join(_TRIGGER_ENABLED.format(name=name) for name in APPEND_ONLY_TRIGGERS)
+    + " FROM pg_class c LEFT JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'c'"
+    " AND k.conname = %(guard)s WHERE c.oid = 'audit_entry'::regclass OR c.oid IN"
+    " (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'audit_entry'::regclass) ORDER BY c.relname"
+)
 _LEAVES_COPY = (
     "COPY (SELECT l.leaf_index, e.body, e.leaf_hash FROM audit_leaf l JOIN audit_entry e"
-    " ON e.id = l.entry_id WHERE l.leaf_index < {size} ORDER BY l.leaf_index) TO STDOUT (FORMAT BINARY)"
+    " ON e.id = l.entry_id WHERE l.leaf_index >= {start} AND l.leaf_index < {size}"
+    " ORDER BY l.leaf_index) TO STDOUT (FORMAT BINARY)"
 )
+
+
+def partition_problems(rows: Sequence[Sequence[Any]], constraints: bool = True) -> list[str]:
+    """For a partitioned audit_entry: (name, row security, validated, definition, *triggers enabled) of
+    the parent and of every partition; what is wrong with each (the parent's own constraint and row
+    security are guard_problems'). `constraints` False: the parent's constraint is already reported
+    (dropping or changing it there does the same to every partition), so the partitions' are not."""
+    problems = []
+    for name, row_security, validated, definition, *triggers in rows:
+        if name != "audit_entry":
+            if row_security:
+                problems.append(
+                    f"{name} has row-level security enabled: a policy can hide entries from a role"
+                )
+            if constraints:
+                problems += [
+                    f"partition {name}: {problem}"
+                    for problem in guard_problems("r", False, validated, definition)
+                ]
+        for trigger, enabled in zip(APPEND_ONLY_TRIGGERS, triggers, strict=True):
+            if not enabled:
+                refused = "TRUNCATE" if trigger.endswith("no_truncate") else "UPDATE and DELETE"
+                problems.append(f"{name} has no enabled trigger {trigger}: it no longer refuses {refused}")
+    return problems
 
 
 def guard_problems(
@@ -104,8 +158,8 @@ def guard_problems(
 ) -> list[str]:
     """What is wrong with what holds audit_entry's search columns to the bodies ([]: nothing)."""
     problems = []
-    if relkind != "r":
-        problems.append(f"audit_entry is not a plain table (relkind {relkind!r})")
+    if relkind not in ("r", "p"):
+        problems.append(f"audit_entry is not a plain or partitioned table (relkind {relkind!r})")
     if row_security:
         problems.append("audit_entry has row-level security enabled: a policy can hide entries from a role")
     if definition is None:
@@ -147,17 +201,45 @@ class DatabaseSource:
         # built from them is the proof any honest log must serve.
         return merkle.consistency_proof(first, second, leaf_hashes, {})
 
-    def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
+    def leaves(self, size: int, start: int = 0) -> Iterator[tuple[int, bytes, bytes | None]]:
         if self._postgres:
-            return self._postgres_leaves(size)
-        return self._orm_leaves(size)
+            return self._postgres_leaves(size, start)
+        return self._orm_leaves(size, start)
 
-    def _postgres_leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
+    def floor(self, verifiers: Sequence[NoteVerifier]) -> Floor | None:
+        """The retention floor (`audit_retention`), its checkpoint's frontier checked against the root
+        the log's key signed for that size."""
+        size = self.session.scalar(select(func.max(AuditRetention.floor)))
+        if not size:
+            return None
+        row = self.session.get(AuditCheckpoint, size)
+        if row is None:
+            raise VerificationFailed(
+                f"the retention floor is the checkpoint of size {size}, which is not stored",
+                {"retention_floor": size},
+            )
+        try:
+            tree = merkle.CompactRange.from_bytes(row.compact_range)
+            signed = Checkpoint.parse(open_note(row.note, verifiers)[0])
+        except (ValueError, NoteError) as exc:
+            raise VerificationFailed(
+                f"the retention floor's checkpoint (size {size}) is unusable: {exc}",
+                {"retention_floor": size, "note": row.note},
+            ) from exc
+        if (signed.size, signed.root_hash) != (tree.size, tree.root()):
+            raise VerificationFailed(
+                f"the stored frontier of the retention floor's checkpoint (size {size}) does not hash "
+                "to the root its note signs",
+                {"retention_floor": size, "note": row.note, "computed_root": b64(tree.root())},
+            )
+        return Floor(size, tree, row.note)
+
+    def _postgres_leaves(self, size: int, start: int) -> Iterator[tuple[int, bytes, bytes | None]]:
         engine: Any = self.session.get_bind()
         raw = engine.raw_connection()
         try:
             cursor = raw.cursor()
-            with cursor.copy(_LEAVES_COPY.format(size=int(size))) as copy:
+            with cursor.copy(_LEAVES_COPY.format(size=int(size), start=int(start))) as copy:
                 copy.set_types(["int8", "bytea", "bytea"])
                 yield from copy.rows()
         finally:
@@ -167,12 +249,17 @@ class DatabaseSource:
     def column_guard_problems(self) -> list[str]:
         if not self._postgres:
             return []
-        found = self.session.connection().exec_driver_sql(_GUARD_QUERY, {"guard": GUARD}).one()
-        return guard_problems(*found)
+        connection = self.session.connection()
+        found = connection.exec_driver_sql(_GUARD_QUERY, {"guard": GUARD}).one()
+        problems = guard_problems(*found)
+        if found[0] == "p":
+            rows = connection.exec_driver_sql(_PARTITIONS_QUERY, {"guard": GUARD}).all()
+            problems += partition_problems(rows, constraints=not any(GUARD in p for p in problems))
+        return problems
 
-    def _orm_leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
+    def _orm_leaves(self, size: int, first: int) -> Iterator[tuple[int, bytes, bytes | None]]:
         columns = [getattr(AuditEntry, name) for name in SIGNED_COLUMNS]
-        for start in range(0, size, self.chunk):
+        for start in range(first, size, self.chunk):
             in_chunk = (AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < min(start + self.chunk, size))
             query = (
                 select(
@@ -249,9 +336,9 @@ class HttpSource:
         data = self._get("proofs/consistency", first=first, second=second).json()
         return [base64.b64decode(h) for h in data["proof"]]
 
-    def leaves(self, size: int) -> Iterator[tuple[int, bytes, bytes | None]]:
-        for start in range(0, size, self.page):
-            data = self._get("entries", start=start, end=min(start + self.page, size)).json()
+    def leaves(self, size: int, start: int = 0) -> Iterator[tuple[int, bytes, bytes | None]]:
+        for low in range(start, size, self.page):
+            data = self._get("entries", start=low, end=min(low + self.page, size)).json()
             if data.get("only_agency"):
                 # Not tampering: the API leaves out other agencies' entries for this token.
                 raise HttpError(
@@ -264,6 +351,9 @@ class HttpSource:
 
     def signed_notes(self) -> Iterator[tuple[int, str]]:
         return iter(())
+
+    def floor(self, verifiers: Sequence[NoteVerifier]) -> Floor | None:
+        return None  # the API serves every entry from 0 (a registry that dropped some: verify --database)
 
     def column_mismatches(self) -> list[tuple[int, list[str]]]:
         return []  # the API serves only the signed bodies; their search columns are not visible here
@@ -345,12 +435,32 @@ def verify_log(
         if cp.size == previous.size and cp.root_hash != previous.root_hash:
             raise VerificationFailed(f"the log forked: two different trees of size {cp.size}", evidence)
 
+    # Entries dropped by retention (registry.audit.retention): start from the signed checkpoint at the
+    # floor, whose stored frontier was just checked against its signed root, and append the rest.
+    floor = source.floor(verifiers)
+    start = floor.size if floor is not None else 0
+    tree = floor.tree.copy() if floor is not None else None
+    warnings: list[str] = []
+    if floor is not None:
+        evidence["retention_floor"] = floor.size
+        # Said every time: a retention record is only as good as whoever wrote it (the owner), and one
+        # made up would hide the entries below it from this run. The archive has them all.
+        warnings.append(
+            f"entries below leaf index {floor.size} were dropped by retention (audit_retention): this run "
+            "checked the log from the signed checkpoint of that size on; `registry audit verify --tiles` "
+            "on the archive checks the entries below it"
+        )
+        if floor.size > cp.size:
+            raise VerificationFailed(
+                f"the retention floor ({floor.size}) is above the latest checkpoint ({cp.size})", evidence
+            )
+    previous_root: bytes | None = None  # the root at previous.size, when the floor is below it
     if progress is not None:
-        progress(0, cp.size)
+        progress(0, cp.size - start)
     hashes: list[bytes] = []
     stored_mismatch: int | None = None
-    expected = 0
-    for index, entry_body, stored in source.leaves(cp.size):
+    expected = start
+    for index, entry_body, stored in source.leaves(cp.size, start):
         if index != expected:
             what = "missing" if index > expected else "duplicated"
             raise VerificationFailed(
@@ -360,22 +470,30 @@ def verify_log(
         digest = _sha256(b"\x00" + entry_body).digest()
         if stored is not None and stored != digest and stored_mismatch is None:
             stored_mismatch = index
-        hashes.append(digest)
+        if tree is not None:
+            if previous is not None and tree.size == previous.size:
+                previous_root = tree.root()
+            tree.append(digest)
+        else:
+            hashes.append(digest)
         expected += 1
-        if progress is not None and not expected % 10_000:
-            progress(10_000, cp.size)
-    if progress is not None and expected % 10_000:
-        progress(expected % 10_000, cp.size)
+        if progress is not None and not (expected - start) % 10_000:
+            progress(10_000, cp.size - start)
+    if progress is not None and (expected - start) % 10_000:
+        progress((expected - start) % 10_000, cp.size - start)
     if expected != cp.size:
         raise VerificationFailed(
             f"the log serves {expected} entries but signed {cp.size}",
             {**evidence, "first_mismatching_index": expected},
         )
 
-    root = merkle.root_from_leaf_hashes(hashes)
+    root = tree.root() if tree is not None else merkle.root_from_leaf_hashes(hashes)
     if root != cp.root_hash:
         evidence["computed_root"] = b64(root)
-        evidence.update(_locate(source, hashes, cp.size, verifiers))
+        if tree is None:
+            evidence.update(_locate(source, hashes, cp.size, verifiers))
+        else:
+            evidence["mismatch_between"] = [start, cp.size]
         if stored_mismatch is not None:
             evidence["first_mismatching_index"] = stored_mismatch
             evidence["stored_leaf_hash_differs_at"] = stored_mismatch
@@ -393,9 +511,9 @@ def verify_log(
     problems = source.column_guard_problems()
     if problems:
         raise VerificationFailed(
-            "the database no longer holds the search columns to the signed entries: "
-            f"{'; '.join(problems)}; the audit search answers from these columns, so an entry could be "
-            "hidden from it",
+            "the database no longer holds the audit entries as it must (search columns equal to the signed "
+            f"entries, append-only): {'; '.join(problems)}; the audit search answers from these columns, "
+            "so an entry could be hidden from it",
             {**evidence, "column_guard": problems},
         )
     mismatches = source.column_mismatches()
@@ -415,7 +533,22 @@ def verify_log(
             },
         )
 
-    if previous is not None and 0 < previous.size < cp.size:
+    if tree is not None and previous is not None and 0 < previous.size < cp.size:
+        if previous.size < start:
+            warnings.append(
+                f"the saved checkpoint (size {previous.size}) is below the retention floor ({start}): "
+                "the entries between are only in the tiles archive, so this run cannot prove the log "
+                "extends it; `registry audit verify --tiles` with the same state file does"
+            )
+        elif previous.size == start:
+            previous_root = floor.tree.root() if floor is not None else None
+        if previous.size >= start and previous_root != previous.root_hash:
+            raise VerificationFailed(
+                f"the log forked: its entries give another root at size {previous.size} than the saved "
+                "checkpoint",
+                {**evidence, "computed_previous_root": b64(previous_root or b"")},
+            )
+    elif previous is not None and 0 < previous.size < cp.size:
         proof = source.consistency_proof(previous.size, cp.size, hashes)
         try:
             merkle.verify_consistency(previous.size, cp.size, previous.root_hash, cp.root_hash, proof)
@@ -426,7 +559,9 @@ def verify_log(
             ) from exc
     # A log cut back to an earlier checkpoint (entries and checkpoints deleted together) is a smaller,
     # internally consistent log: only a comparison with a checkpoint verified earlier can show it.
-    return VerifyReport(cp, note, previous, warnings=[UNANCHORED] if previous is None else [])
+    return VerifyReport(
+        cp, note, previous, warnings=[UNANCHORED, *warnings] if previous is None else warnings
+    )
 
 
 # -- state files (verifier and witness) ------------------------------------------------------------

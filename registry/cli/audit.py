@@ -14,6 +14,8 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from registry.audit import partitions as audit_partitions
+from registry.audit import retention as audit_retention
 from registry.audit.keys import AuditKeyError
 from registry.audit.log import AuditLog, iter_leaves
 from registry.audit.models import AuditWitness
@@ -222,7 +224,8 @@ def verify(
 
 
 @audit.command(
-    help="Export the log as JSON lines: the checkpoint, then each entry (leaf index, base64 body)."
+    help="Export the log as JSON lines: the checkpoint, then each entry (leaf index, base64 body); "
+    "after retention, from the retention floor (the entries below it are in the tiles archive)."
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
 def export(out: str | None) -> None:
@@ -234,7 +237,14 @@ def export(out: str | None) -> None:
         handle = open(out, "w") if out else sys.stdout  # noqa: SIM115 - stdout is not ours to close
         try:
             handle.write(json.dumps({"checkpoint": audit_log.cosigned_note(session, latest)}) + "\n")
-            for index, body, _ in iter_leaves(session, latest.size):
+            floor = audit_retention.retention_floor(session)
+            if floor:
+                click.echo(
+                    f"entries below leaf index {floor} were dropped by retention: they are in the tiles "
+                    "archive; exporting from there",
+                    err=True,
+                )
+            for index, body, _ in iter_leaves(session, latest.size, first=floor):
                 handle.write(
                     json.dumps({"leaf_index": index, "body": base64.b64encode(body).decode()}) + "\n"
                 )
@@ -285,6 +295,103 @@ def archive(out: str, size: int | None) -> None:
             f"archived entries {done.previous_size}..{done.size - 1} in {out}: {done.size} entries, "
             f"{done.files_written} files written, {done.partials_removed} superseded partial tiles removed"
         )
+
+
+@audit.command(
+    help="PostgreSQL: make the audit entries' monthly partitions of the current month and the next "
+    "--ahead months (UTC) if missing, and report entries found in the DEFAULT partition. Idempotent; "
+    "run before each `audit archive` (its timer does). Exit 1 if a month could not be made. SQLite: "
+    "nothing to do."
+)
+@click.option("--ahead", default=2, show_default=True, type=click.IntRange(0, 24), help="Months ahead.")
+def partitions(ahead: int) -> None:
+    with session_scope() as session:
+        if not audit_partitions.partitioned(session):
+            click.echo(
+                "audit_entry is not partitioned here (SQLite, or before migration 0027): nothing to do"
+            )
+            return
+        done = audit_partitions.prepare(session, ahead=ahead)
+    for name in done.created:
+        click.echo(f"created {name}")
+    click.echo(f"{len(done.created)} created, {len(done.existing)} already there")
+    if done.default_rows:
+        months = ", ".join(month.strftime("%Y-%m") for month in done.default_months)
+        click.echo(
+            f"WARNING: {audit_partitions.DEFAULT_PARTITION} holds {done.default_rows} entries (months: "
+            f"{months}): their months had no partition when they were written; such a month's partition "
+            "cannot be made and its entries cannot be dropped by retention until they are moved "
+            '(deploy/README.md, "The audit archive")',
+            err=True,
+        )
+    for name, why in done.refused.items():
+        click.echo(f"NOT CREATED: {name}: {why}", err=True)
+    if done.refused:
+        raise SystemExit(1)
+
+
+@audit.command(
+    help="PostgreSQL, as the tables' owner: drop the oldest months of audit entries that are past "
+    "REGISTRY_AUDIT_RETENTION_MONTHS, each only if the tlog-tiles archive in --archive (verified first, "
+    "as `verify --tiles` does) holds every entry of it and a signed checkpoint covers them; each drop is "
+    "recorded in audit_retention. Refuses with the reason, dropping nothing more, otherwise (exit 1)."
+)
+@click.option(
+    "--archive",
+    "archive_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="The tiles archive (`registry audit archive --out`).",
+)
+@click.option(
+    "--verifier-key",
+    "verifier_keys",
+    multiple=True,
+    help="Log verifier key or file (repeatable); default: the log's own keys from the database.",
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be dropped; drop nothing.")
+def retention(archive_dir: str, verifier_keys: tuple[str, ...], dry_run: bool) -> None:
+    config = settings()
+    months = config.audit_retention_months
+    with session_scope() as session:
+        if not audit_partitions.partitioned(session):
+            click.echo(
+                "audit_entry is not partitioned here (SQLite, or before migration 0027): nothing to do"
+            )
+            return
+        if verifier_keys:
+            verifiers = _verifiers(verifier_keys)
+        else:
+            verifiers = [Verifier(key) for key in _log().keys.verifier_keys(session)]
+        due = audit_retention.due(session, months)
+        if not due:
+            click.echo(f"no month is past retention ({months} months after it ends)")
+            return
+        try:  # once: the whole archive is read
+            archive = audit_retention.verified_archive(session, Path(archive_dir), list(verifiers))
+        except audit_retention.RetentionRefused as exc:
+            click.echo(f"NOT DROPPED: {exc}", err=True)
+            raise SystemExit(1) from exc
+    click.echo(f"the archive in {archive_dir} verifies: {archive.size} entries")
+    dropped = 0
+    for partition in due:
+        if dry_run:
+            click.echo(f"would drop {partition.name} (its entries are checked when it is dropped)")
+            continue
+        with session_scope() as session:
+            try:
+                done = audit_retention.drop_month(session, partition, archive, months)
+            except audit_retention.RetentionRefused as exc:
+                click.echo(f"NOT DROPPED: {partition.name}: {exc}", err=True)
+                raise SystemExit(1) from exc
+        dropped += 1
+        click.echo(
+            f"dropped {done.partition}: {done.entries} entries"
+            + (f", leaves up to {done.last_leaf_index}" if done.last_leaf_index is not None else "")
+            + f"; the database's log now starts at the checkpoint of size {done.floor}"
+        )
+    if not dry_run:
+        click.echo(f"{dropped} month(s) dropped")
 
 
 @audit.command("verifier-key", help="Print the log's verifier keys (signing keys first).")

@@ -129,6 +129,13 @@ class AuditHits(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
+    archived_before = fields.DateTime(
+        allow_none=True,
+        metadata={
+            "description": "Entries before this time were dropped from the database by retention and "
+            "are only in the log's tlog-tiles archive (this search does not find them); null: none were."
+        },
+    )
 
 
 class CosignatureCreate(Schema):

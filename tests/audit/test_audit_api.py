@@ -207,6 +207,7 @@ def test_search_filters_and_reports_leaf_indexes(client, actors):
     client.post("/api/v1/identifiers", json={"kind": "tax_code", "value": "0101245487"}, headers=headers)
     auditor = actors.headers(AUDITOR)
     found = client.get("/api/v1/audit/search", query_string={"officer": "officer-42"}, headers=auditor).json
+    assert found["archived_before"] is None  # nothing dropped by retention (test_retention.py)
     assert [(h["action"], h["outcome"]) for h in found["items"]] == [
         ("identifier:list", "allowed"),
         ("identifier:create", "error"),
