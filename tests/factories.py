@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pikepdf
@@ -355,3 +355,9 @@ def audit_event(n: int, **overrides: Any) -> AuditEvent:
         "status_code": 200,
     }
     return AuditEvent(**{**fields, **overrides})
+
+
+def vn_date(moment: str) -> str:
+    """The Vietnamese date (ISO) of an ISO instant from an answer: what the registry's date rules use
+    (from 17:00 UTC it is already the next day in Vietnam)."""
+    return datetime.fromisoformat(moment).astimezone(timezone(timedelta(hours=7))).date().isoformat()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import signal
 import sys
 import time
 from datetime import timedelta
@@ -102,6 +103,7 @@ def sequence(once: bool, interval: float, batch: int) -> None:
     audit_log = AuditLog.from_settings(config, FieldCipher(config.data_key, config.lookup_key))
     engine = make_engine(config.database_url)
     sessions = make_sessionmaker(engine)
+    signal.signal(signal.SIGTERM, _interrupt)  # systemd's stop ends the loop as Ctrl-C does
     try:
         while True:
             full = True
@@ -126,6 +128,11 @@ def sequence(once: bool, interval: float, batch: int) -> None:
         pass
     finally:
         engine.dispose()
+
+
+def _interrupt(_signum: int, _frame: Any) -> None:
+    """SIGTERM as KeyboardInterrupt: the transaction at hand rolls back and the loop ends cleanly."""
+    raise KeyboardInterrupt
 
 
 @audit.command(

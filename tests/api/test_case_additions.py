@@ -10,7 +10,7 @@ import pytest
 
 from registry.models import VisibilityChange
 from tests.databases import PG_URL
-from tests.factories import create_subject, create_violation, make_decision
+from tests.factories import create_subject, create_violation, make_decision, vn_date
 
 URL = "/api/v1/violations"
 
@@ -164,7 +164,7 @@ def test_a_case_is_referred_to_the_police_who_see_it_and_acknowledge_it(
     assert change.new_visibility == "named" and "MPS-C03" in change.reason
     assert client.get(f"{URL}/{hidden_case['id']}", headers=actors.headers("MPS-A05")).status_code == 404
 
-    received_on = seen.json["referrals"][0]["referred_at"][:10]
+    received_on = vn_date(seen.json["referrals"][0]["referred_at"])
     ack_url = f"{case_url}/referrals/{referral['id']}/acknowledgement"
     ack = client.post(ack_url, json={"reference": "112/C03-P2", "received_on": received_on}, headers=police)
     assert ack.status_code == 200, ack.json
@@ -226,7 +226,7 @@ def test_only_the_receiving_body_acknowledges_with_a_sensible_date(client, actor
     dms = actors.headers("MOIT-DMS")
     referral = refer(client, dms, hidden_case["id"], hidden_case["decision"].id).json
     url = f"{URL}/{hidden_case['id']}/referrals/{referral['id']}/acknowledgement"
-    today = referral["referred_at"][:10]
+    today = vn_date(referral["referred_at"])
     body = {"reference": "9/C03", "received_on": today}
     assert client.post(url, json=body, headers=dms).status_code == 403  # the referring agency
     assert client.post(url, json=body, headers=actors.headers("MPS-A05")).status_code == 404  # cannot see

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from registry.models import Tip
 from registry.services import tips as tip_figures
 from registry.services.tips import routing
-from tests.factories import agency_id, create_subject, make_subject, make_violation
+from tests.factories import agency_id, create_subject, make_subject, make_violation, vn_date
 from tests.tips.helpers import TIPS, file_tip
 
 
@@ -125,7 +125,7 @@ def test_the_routed_agency_triages_links_and_closes_and_the_reporter_reads_the_s
     assert closed.status_code == 200, closed.json
     assert (closed.json["status"], closed.json["closed_by"]) == ("handled", "dms.an")
     assert client.post(f"{TIPS}/status", json={"receipt_code": code}).json == {
-        "status": "handled", "since": closed.json["closed_at"][:10],
+        "status": "handled", "since": vn_date(closed.json["closed_at"]),
     }  # fmt: skip
     assert (
         client.post(f"{url}/close", json={"outcome": "dismissed", "note": "lại"}, headers=headers).status_code
