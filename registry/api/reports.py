@@ -16,6 +16,7 @@ from registry.services.reports import charts, export
 
 blp = RegistryBlueprint("reports", __name__, url_prefix="/api/v1/reports", description="Reports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOWNLOADS = ("text/csv", XLSX)  # besides JSON: format=csv|xlsx, or Accept
 
 
 def build_report(args: dict[str, Any], sections: list[str] | None = None) -> service.Report:
@@ -52,6 +53,17 @@ def download(report: service.Report, fmt: str) -> Response:
 @blp.access("report:read", Scope.REPORTS_READ)
 @blp.arguments(ReportQuery, location="query")
 @blp.response(200, ReportRead)
+@blp.doc(
+    responses={
+        "200": {
+            "description": "The report (JSON), or its figures as CSV or XLSX",
+            "content": {
+                "application/json": {"schema": ReportRead},
+                **{kind: {"schema": {"type": "string"}} for kind in DOWNLOADS},
+            },
+        }
+    }
+)
 @blp.alt_response(403, description="A scope the caller may not ask for")
 @writes_on_read
 def get_report(args: dict[str, Any]):

@@ -112,16 +112,16 @@ class AuditHit(Schema):
     id = fields.Integer()
     leaf_index = fields.Integer(allow_none=True, metadata={"description": "null until sequenced"})
     occurred_at = fields.DateTime()
-    agency = fields.String()
-    client_id = fields.String()
-    officer = fields.String()
+    agency = fields.String(allow_none=True)  # null: a caller not authenticated
+    client_id = fields.String(allow_none=True)
+    officer = fields.String(allow_none=True)
     action = fields.String()
-    resource_type = fields.String()
-    resource_id = fields.String()
+    resource_type = fields.String(allow_none=True)
+    resource_id = fields.String(allow_none=True)
     outcome = fields.String()
-    status_code = fields.Integer()
-    purpose = fields.String()
-    request_id = fields.String()
+    status_code = fields.Integer(allow_none=True)
+    purpose = fields.String(allow_none=True)
+    request_id = fields.String(allow_none=True)
 
 
 class AuditHits(Schema):

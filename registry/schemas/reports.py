@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
 from registry.services.reports import PRESETS, SCOPES
 
 FORMATS = ("json", "csv", "xlsx")
+# The dates a report may name: the registry's records start this century (and a day at the calendar's
+# ends would overflow once turned into an instant in Vietnam).
+DAYS = validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31))
 
 
 class ChartQuery(Schema):
@@ -21,9 +26,15 @@ class ChartQuery(Schema):
             "registry/data/reports.json). Not with from/to; neither: six_month"
         },
     )
-    start = fields.Date(data_key="from", metadata={"description": "first day (Vietnam), with `to`"})
-    end = fields.Date(data_key="to", metadata={"description": "last day (Vietnam), included, with `from`"})
-    on = fields.Date(metadata={"description": "the day the presets count from; default today in Vietnam"})
+    start = fields.Date(
+        data_key="from", validate=DAYS, metadata={"description": "first day (Vietnam), with `to`"}
+    )
+    end = fields.Date(
+        data_key="to", validate=DAYS, metadata={"description": "last day (Vietnam), included, with `from`"}
+    )
+    on = fields.Date(
+        validate=DAYS, metadata={"description": "the day the presets count from; default today in Vietnam"}
+    )
     scope = fields.String(
         validate=validate.OneOf(SCOPES),
         metadata={"description": "default: nationwide for the Standing Office and oversight agencies, the "

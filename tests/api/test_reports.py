@@ -260,6 +260,9 @@ def test_without_a_period_the_current_half_year(client, actors) -> None:  # type
         {"scope": "agency", "agency": "NOPE"},
         {"format": "pdf"},
         {"from": "2026-13-01", "to": "2026-12-01"},
+        {"from": "0001-01-01", "to": "2026-12-01"},  # an instant before the calendar's start in UTC
+        {"from": "2026-01-01", "to": "9999-12-31"},
+        {"preset": "six_month", "on": "9999-12-31"},
     ],
 )
 def test_bad_input_is_a_422_problem(client, actors, db, query) -> None:  # type: ignore[no-untyped-def]
