@@ -2,7 +2,9 @@
 
 Each figure counts with the same query as the list it links to (the list's own service function, its
 visibility and the filters the link names), so that following the link gives a list whose `total` is the
-figure. How the scope filters each section:
+figure. The cases and amounts add up the summary of the cases instead (summary.py: the same rules, kept
+exact by the writes' marks; tests/api/test_report_summary.py holds the two to the same figures), with the
+cases it cannot answer for counted by the list's query. How the scope filters each section:
 
 - cases, amounts, referrals (violations): agency -> the detecting agency (owner); province -> the
   violation's province; counted by detection time within the period (amounts: of those cases, with the tax
