@@ -296,8 +296,8 @@ class Settings:
     job_queue: str = setting(
         "inline",
         env="REGISTRY_JOB_QUEUE",
-        doc="Where long jobs (screenings over 10,000 items) run: `inline`, a thread of the web process "
-        "(development); `redis://host:6379/2`, RQ workers started with `registry jobs worker` "
+        doc="Where long jobs (screenings over 10,000 items, partner exports) run: `inline`, a thread of the "
+        "web process (development); `redis://host:6379/2`, RQ workers started with `registry jobs worker` "
         "(production; a job survives a restart). registry/jobs.py.",
         secret=True,
     )

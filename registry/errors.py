@@ -36,6 +36,7 @@ _RECORD_NAMES = {
     "block request": msg("block request"),
     "block_request": msg("block_request"),
     "decision": msg("decision"),
+    "export": msg("export"),
     "flag": msg("flag"),
     "freeze account": msg("freeze account"),
     "freeze order": msg("freeze order"),

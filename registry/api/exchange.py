@@ -3,25 +3,41 @@ may see (services/exchange). Read-only; scope exchange:read (partners; the Stand
 
 No X-Purpose: feeds are pulled by machines (a MISP instance, a TAXII client) that send fixed headers,
 and the exchange carries no person's data (individuals are pseudonyms; no personal ID, phone or
-account leaves). Every pull is audited with the subjects it reached."""
+account leaves). Every pull is audited with the subjects it reached.
+
+A partner's whole export at national scale is a job (`POST /exports`, services.exchange.export): the
+job queue's workers build the bundle in parts, and the partner fetches it once done."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app, request, url_for
 from stix2.serialization import STIXJSONEncoder
 from werkzeug.exceptions import NotAcceptable
 
+from registry import jobs
 from registry.api.blueprint import RegistryBlueprint
-from registry.api.context import app_state, audit_detail, audit_resource, audit_subjects, caller, db
+from registry.api.context import (
+    app_state,
+    audit_change,
+    audit_detail,
+    audit_resource,
+    audit_subjects,
+    caller,
+    db,
+)
+from registry.api.jobs import start_job
 from registry.auth.scopes import Scope
 from registry.db import utcnow
 from registry.errors import NotFound
 from registry.messages import msg
-from registry.schemas.exchange import StixQuery, TaxiiObjectsQuery
+from registry.models import ExchangeExport
+from registry.schemas.exchange import ExportCreate, ExportRead, StixQuery, TaxiiObjectsQuery
+from registry.services.exchange import export as exports
 from registry.services.exchange import misp, sources, stix, taxii
 
 blp = RegistryBlueprint(
@@ -77,6 +93,94 @@ def stix_bundle(args: dict[str, Any]) -> Response:
     audit_resource("exchange", "stix")
     audit_detail(objects=len(found))
     return current_app.response_class(stix.serialize(stix.bundle(found)), 200, content_type=stix.MEDIA_TYPE)
+
+
+# -- whole exports, on the job queue ------------------------------------------------------------------------
+
+BUNDLE_CHUNK = 64 * 1024  # characters of the bundle sent at a time
+
+
+def _export_read(export: ExchangeExport) -> dict[str, Any]:
+    status = exports.shown_status(export)
+    done = status == "done"
+    return {
+        "id": export.id,
+        "url": url_for("exchange.get_export", export_id=export.id),
+        "status": status,
+        "since": export.since,
+        "total": export.total,
+        "processed": export.processed,
+        "objects": export.objects,
+        "created_at": export.created_at,
+        "finished_at": export.finished_at,
+        "expires_at": exports.expires_at(export),
+        "error": exports.INTERRUPTED if status != export.status else export.error,
+        "bundle_url": url_for("exchange.export_bundle", export_id=export.id) if done else None,
+    }
+
+
+@blp.route("/exports", methods=["POST"])
+@blp.access("exchange:export_create", READ, purpose=False)
+@blp.arguments(ExportCreate)
+@blp.response(202, ExportRead)
+def create_export(args: dict[str, Any]):
+    """Request everything your agency may receive as one STIX bundle, built by a job
+
+    The bundle `GET /stix` gives, byte for byte, for a pull too large for one request (the whole registry
+    at national scale). The job queue's workers build it in parts, keeping each part as it is done (a
+    worker stopped halfway is followed by another, which goes on). Follow `url` for its progress; once
+    `done`, fetch `bundle_url`. A finished export is kept for 7 days; only your agency sees it. The blocks
+    in effect are those when you asked; the rest as it stands when each part runs.
+    """
+    export = exports.create(db(), principal=caller(), since=args.get("since"))
+    audit_resource("exchange_export", export.id)
+    audit_change({"since": export.since.isoformat() if export.since else None})
+    start_job(jobs.EXPORT, export.id)
+    return _export_read(export), 202, {"Location": url_for("exchange.get_export", export_id=export.id)}
+
+
+@blp.route("/exports/<uuid:export_id>", methods=["GET"])
+@blp.access("exchange:export_read", READ, purpose=False)
+@blp.response(200, ExportRead)
+@blp.alt_response(404, description="No such export, or requested by another agency")
+def get_export(export_id: uuid.UUID):
+    """An export's progress, and where to fetch its bundle once done"""
+    audit_resource("exchange_export", export_id)
+    return _export_read(exports.get(db(), principal=caller(), export_id=export_id))
+
+
+@blp.route("/exports/<uuid:export_id>/bundle", methods=["GET"])
+@blp.access("exchange:export_bundle", READ, purpose=False)
+@blp.doc(responses=_content(stix.MEDIA_TYPE, "The STIX 2.1 bundle, streamed"))
+@blp.alt_response(404, description="No such export, or requested by another agency")
+@blp.alt_response(409, description="Not done yet (or failed): see its status")
+def export_bundle(export_id: uuid.UUID) -> Response:
+    """A done export's STIX 2.1 bundle (streamed; audited with the sellers it names)"""
+    audit_resource("exchange_export", export_id)
+    export = exports.get(db(), principal=caller(), export_id=export_id)
+    exports.ready(export)
+    audit_subjects(exports.sellers(db(), export))
+    audit_detail(objects=export.objects)
+    factory, key = app_state().sessionmaker, export.id
+
+    def chunks() -> Iterator[str]:
+        # Its own session: the request commits (with this download's audit entry) before the body is sent.
+        pending: list[str] = []
+        size = 0
+        with factory() as session:
+            for piece in exports.bundle_text(session, session.get_one(ExchangeExport, key)):
+                pending.append(piece)
+                size += len(piece)
+                if size > BUNDLE_CHUNK:
+                    yield "".join(pending)
+                    pending, size = [], 0
+        yield "".join(pending)
+
+    return Response(
+        chunks(),
+        content_type=stix.MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="registry-export-{key}.json"'},
+    )
 
 
 # -- MISP feed ---------------------------------------------------------------------------------------------

@@ -5,10 +5,7 @@ the API."""
 
 from __future__ import annotations
 
-import functools
 from typing import Any
-
-from flask import after_this_request, current_app
 
 from registry import jobs
 from registry.api.context import (
@@ -19,6 +16,7 @@ from registry.api.context import (
     audit_resource,
     db,
 )
+from registry.api.jobs import start_job
 from registry.auth.principal import Principal
 from registry.models import JobStatus, ScreeningJob
 from registry.schemas.output import current as current_output
@@ -26,26 +24,6 @@ from registry.services import screening as service
 
 # A list of MAX_JOB_ITEMS spellings, with JSON around each (the console's uploaded files too).
 MAX_SCREENING_BODY = 48 * 1024 * 1024
-
-
-def start_job(job_id: Any) -> None:
-    """Hand the job to the job queue once the submission has committed (registry/jobs.py): RQ's queue,
-    or (inline) a thread of this process. Under testing the job runs in the request, in its transaction.
-    A job the queue never got (Redis down) stays queued; the workflows' tick queues it again."""
-    registry = app_state()
-    if current_app.testing and registry.settings.job_queue == jobs.INLINE:
-        service.run_job(db(), cipher=registry.cipher, job_id=job_id, commit=db().flush)
-        return
-    runner = jobs.Runner(registry.sessionmaker, registry.cipher)
-    if registry.settings.job_queue == jobs.INLINE:
-        start = functools.partial(jobs.start_in_thread, runner, job_id)
-    else:
-        start = functools.partial(jobs.enqueuer(registry.settings, runner), job_id)
-
-    @after_this_request
-    def start_after_commit(response: Any) -> Any:
-        response.call_on_close(start)
-        return response
 
 
 def submit(items: list[dict[str, Any]], principal: Principal) -> service.Screening | ScreeningJob:
@@ -57,7 +35,7 @@ def submit(items: list[dict[str, Any]], principal: Principal) -> service.Screeni
         submitted = service.list_elements(service.raw_inputs(items), app_state().cipher, unparsed="submitted")
         audit_change(submitted)
         audit_detail(items=len(items), job=True)
-        start_job(job.id)
+        start_job(jobs.SCREENING, job.id)
         return job
     answer = service.screen(db(), cipher=app_state().cipher, principal=principal, items=items)
     audit_change_digest(answer.list_sha256)  # change_hash(answer.elements), computed once

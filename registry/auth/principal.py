@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from registry.models.agency import STATE_KINDS
 
@@ -31,3 +32,19 @@ class Principal:
 
     def has(self, scope: str) -> bool:
         return scope in self.scopes
+
+    def as_caller(self) -> dict[str, Any]:
+        """The caller as a job keeps it (JSON), to act as it without the request (registry/jobs.py)."""
+        return {
+            "client_id": self.client_id,
+            "agency": self.agency,
+            "agency_id": self.agency_id,
+            "agency_kind": self.agency_kind,
+            "scopes": sorted(self.scopes),
+            "officer": self.officer,
+            "issuer": self.issuer,
+        }
+
+    @classmethod
+    def from_caller(cls, caller: dict[str, Any]) -> Principal:
+        return cls(**{**caller, "scopes": frozenset(caller["scopes"])})

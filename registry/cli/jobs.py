@@ -7,14 +7,14 @@ import click
 from registry.cli.common import settings
 
 
-@click.group(help="The job queue's workers (screenings of long lists).")
+@click.group(help="The job queue's workers (screenings of long lists, partner exports).")
 def jobs() -> None:
     pass
 
 
 @jobs.command(
     help="Run jobs from the queue (REGISTRY_JOB_QUEUE=redis://...) until stopped; with --burst, until "
-    "the queue is empty. A worker stopped mid-job loses at most the part it was screening: `registry "
+    "the queue is empty. A worker stopped mid-job loses at most the part it was doing: `registry "
     "workflows tick` queues a stalled job again and the next worker goes on from there."
 )
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")

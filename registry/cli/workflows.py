@@ -20,6 +20,7 @@ from registry.cli.common import session_scope, settings
 from registry.db import make_engine, make_sessionmaker, utcnow
 from registry.fieldcrypt import FieldCipher
 from registry.services import blocking, freezing, reports, screening, workdays
+from registry.services.exchange import export
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +28,13 @@ TICKS: dict[str, Callable[..., dict[str, int]]] = {
     "blocking": blocking.tick,
     "freezing": freezing.tick,
     "screening": screening.tick,
+    "exports": export.tick,
     "calendar": workdays.calendar_tick,  # fails while a year in use lacks the Government's swapped days
     "reports": reports.summary.tick,  # the cases in figures, counted before a report needs them
 }
+
+# The ticks that queue stalled jobs again, and the kind of job each queues (registry/jobs.py).
+JOB_TICKS = {"screening": jobs.SCREENING, "exports": jobs.EXPORT}
 
 
 @click.group(help="Workflow engine jobs (block requests, freeze orders).")
@@ -47,11 +52,12 @@ def tick(as_json: bool) -> None:
     now = utcnow()
     results: dict[str, dict[str, int]] = {}
     failed = []
-    # Stalled screening jobs the tick puts back in the queue: handed to it once the tick has committed.
-    requeue: list[uuid.UUID] = []
+    # Stalled jobs the tick puts back in the queue: handed to it once the tick has committed.
+    requeue: list[tuple[str, uuid.UUID]] = []
     ticks = dict(TICKS)
-    if "screening" in ticks:
-        ticks["screening"] = functools.partial(ticks["screening"], requeue=requeue.append)
+    for spec, kind in JOB_TICKS.items():
+        if spec in ticks:
+            ticks[spec] = functools.partial(ticks[spec], requeue=functools.partial(_later, requeue, kind))
     for spec, fn in ticks.items():
         try:
             with session_scope() as session:
@@ -73,11 +79,15 @@ def tick(as_json: bool) -> None:
         raise SystemExit(1)
 
 
-def _requeue(job_ids: list[uuid.UUID]) -> None:
+def _later(requeue: list[tuple[str, uuid.UUID]], kind: str, job_id: uuid.UUID) -> None:
+    requeue.append((kind, job_id))
+
+
+def _requeue(job_ids: list[tuple[str, uuid.UUID]]) -> None:
     """The job queue takes them (inline: they run here, one after another)."""
     config = settings()
     cipher = FieldCipher(config.data_key, config.lookup_key)
     runner = jobs.Runner(make_sessionmaker(make_engine(config.database_url)), cipher)
     enqueue = jobs.enqueuer(config, runner)
-    for job_id in job_ids:
-        enqueue(job_id)
+    for kind, job_id in job_ids:
+        enqueue(kind, job_id)

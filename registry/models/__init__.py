@@ -15,6 +15,7 @@ from registry.models.blocking import (
     block_request_violation,
 )
 from registry.models.complaint import BlockComplaint, ComplaintStatus
+from registry.models.exchange import ExchangeExport, ExchangeExportObject
 from registry.models.freezing import (
     FreezeAccount,
     FreezeOrder,
@@ -67,6 +68,8 @@ __all__ = [
     "Decision",
     "DecisionDocument",
     "DocumentType",
+    "ExchangeExport",
+    "ExchangeExportObject",
     "FreezeAccount",
     "FreezeOrder",
     "FreezeOrderFlag",

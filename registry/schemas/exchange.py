@@ -46,3 +46,30 @@ class TaxiiObjectsQuery(Schema):
         validate=validate.Length(min=1, max=100),
         metadata={"description": "`last`, `first`, `all` or a version: each object has one version"},
     )
+
+
+class ExportCreate(Schema):
+    since = moment(
+        metadata={"description": "only objects modified after this time (all without it), as /stix takes it"}
+    )
+
+
+class ExportRead(Schema):
+    """A partner export: a job of the job queue, then a STIX bundle to fetch (`bundle_url`)."""
+
+    id = fields.UUID()
+    url = fields.String(metadata={"description": "where to follow its progress"})
+    status = fields.String(metadata={"description": "queued | running | done | failed"})
+    since = fields.DateTime(allow_none=True)
+    total = fields.Integer(
+        allow_none=True, metadata={"description": "identifiers, cases and blocks to go through, once counted"}
+    )
+    processed = fields.Integer(metadata={"description": "of those, gone through"})
+    objects = fields.Integer(metadata={"description": "STIX objects in the bundle, once done"})
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    expires_at = fields.DateTime(
+        allow_none=True, metadata={"description": "when a finished export is deleted"}
+    )
+    error = fields.String(allow_none=True)
+    bundle_url = fields.String(allow_none=True, metadata={"description": "the STIX bundle, once done"})

@@ -496,28 +496,12 @@ def create_job(
         total=len(items),
         processed=0,
         list_sha256="",
-        caller=_caller_of(principal),
+        caller=principal.as_caller(),
     )
     job.items_enc = _seal(list(items), cipher, f"screening-list:{job.id}")
     session.add(job)
     session.flush()
     return job
-
-
-def _caller_of(principal: Principal) -> dict[str, Any]:
-    return {
-        "client_id": principal.client_id,
-        "agency": principal.agency,
-        "agency_id": principal.agency_id,
-        "agency_kind": principal.agency_kind,
-        "scopes": sorted(principal.scopes),
-        "officer": principal.officer,
-        "issuer": principal.issuer,
-    }
-
-
-def _principal_of(caller: dict[str, Any]) -> Principal:
-    return Principal(**{**caller, "scopes": frozenset(caller["scopes"])})
 
 
 def _seal(value: Any, cipher: FieldCipher, context: str) -> bytes:
@@ -555,7 +539,7 @@ def run_job(session: Session, *, cipher: FieldCipher, job_id: uuid.UUID, commit:
     commit()
     try:
         items = _unseal(job.items_enc, cipher, f"screening-list:{job.id}")
-        principal = _principal_of(job.caller)
+        principal = Principal.from_caller(job.caller)
         done = set(session.scalars(select(ScreeningJobPart.start).where(ScreeningJobPart.job_id == job.id)))
         for start in range(0, len(items), MAX_ITEMS):
             if start in done:

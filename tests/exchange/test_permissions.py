@@ -28,6 +28,9 @@ CALLS = [
     ("GET", f"{COLLECTION}/manifest/", 200),
     ("GET", f"{COLLECTION}/objects/{OBJECT}/", 404),
     ("GET", f"{COLLECTION}/objects/{OBJECT}/versions/", 404),
+    ("POST", "/api/v1/exchange/exports", 202),
+    ("GET", f"/api/v1/exchange/exports/{EXAMPLE}", 404),
+    ("GET", f"/api/v1/exchange/exports/{EXAMPLE}/bundle", 404),
 ]
 # For tests/test_permission_matrix.py::test_every_route_is_covered.
 COVERED_CALLS = [(method, url) for method, url, _ in CALLS]
@@ -54,7 +57,7 @@ def test_permission_matrix(client, actors, partner, method, url, status, caller)
         agency, scopes = CALLERS[caller]
         headers = actors.headers(agency, scopes=scopes, purpose=None)
         expected = status if caller in ALLOWED else 403
-    answer = client.open(url, method=method, headers=headers)
+    answer = client.open(url, method=method, headers=headers, json={} if method == "POST" else None)
     assert answer.status_code == expected, answer.get_data(as_text=True)[:300]
     if expected >= 400:
         assert answer.mimetype == "application/problem+json"

@@ -4,6 +4,7 @@ mid-job is followed by one that goes on from the last part done; with RQ workers
 from __future__ import annotations
 
 import dataclasses
+import functools
 import signal
 import subprocess
 import time
@@ -183,7 +184,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_the_next_one_finishes(queued_
     # The workflows' tick, once the job has been silent long enough, hands it to the queue again.
     later = utcnow() + screening.INTERRUPTED_AFTER + timedelta(seconds=1)
     requeue = jobs.enqueuer(state.settings, jobs.Runner(state.sessionmaker, state.cipher))
-    counts = screening.tick(session, now=later, requeue=requeue)
+    counts = screening.tick(session, now=later, requeue=functools.partial(requeue, jobs.SCREENING))
     session.commit()
     assert counts == {"screenings_failed": 0, "screenings_requeued": 1}
     second = _worker(database, queue, tmp_path, burst=True)

@@ -16,10 +16,11 @@ pseudonym (its stable id), never by name; an organisation by its name and tax co
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, and_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from registry.auth.principal import Principal
@@ -113,30 +114,60 @@ class Sources:
 def gather(session: Session, principal: Principal, now: datetime, record: uuid.UUID | None = None) -> Sources:
     """Everything the caller may receive, in a fixed order (re-exports are identical); with `record`,
     only that case or block (a MISP event)."""
+    if record is None:
+        return gather_part(session, principal, now)
+    return gather_part(
+        session, principal, now, cases=[Violation.id == record], blocks=[BlockRequest.id == record]
+    )
+
+
+def exported_cases(principal: Principal) -> ColumnElement[bool]:
+    """The cases the caller receives: confirmed or sanctioned, and visible to it."""
+    return and_(Violation.status.in_(EXPORTED_STATUSES), record_visible(Violation, principal))
+
+
+def blocks_in_effect(principal: Principal, now: datetime) -> ColumnElement[bool]:
+    """The block requests the caller receives (joined to their decision): in effect, on a written
+    decision it may see."""
+    return and_(in_shown_state(BlockState.IN_EFFECT, now), record_visible(Decision, principal))
+
+
+def gather_part(
+    session: Session,
+    principal: Principal,
+    now: datetime,
+    *,
+    cases: Sequence[ColumnElement[bool]] = (),
+    blocks: Sequence[ColumnElement[bool]] = (),
+    only: set[uuid.UUID] | None = None,
+) -> Sources:
+    """What `gather` gathers, of the cases and blocks that also meet `cases` and `blocks`, and of the
+    identifiers in `only` (all without it): an export's part (services.exchange.export)."""
     found = Sources()
     case_query = (
         select(Violation)
-        .where(Violation.status.in_(EXPORTED_STATUSES), record_visible(Violation, principal))
+        .where(exported_cases(principal), *cases)
         .options(selectinload(Violation.subjects), selectinload(Violation.identifiers))
         .order_by(Violation.created_at, Violation.id)
     )
     block_query = (
         select(BlockRequest)
         .join(Decision, Decision.id == BlockRequest.decision_id)
-        .where(in_shown_state(BlockState.IN_EFFECT, now), record_visible(Decision, principal))
+        .where(blocks_in_effect(principal, now), *blocks)
         .options(selectinload(BlockRequest.targets), selectinload(BlockRequest.decision))
         .order_by(BlockRequest.created_at, BlockRequest.id)
     )
-    if record is not None:
-        case_query = case_query.where(Violation.id == record)
-        block_query = block_query.where(BlockRequest.id == record)
     cases = list(session.scalars(case_query))
     blocks = list(session.scalars(block_query))
     subject_ids = {s.id for case in cases for s in case.subjects}
     subjects = _visible_subjects(session, principal, subject_ids)
-    identifiers = _network_identifiers(
-        session, {i.id for case in cases for i in case.identifiers}, identifier_visible(principal)
-    ) | _network_identifiers(session, {t.identifier_id for block in blocks for t in block.targets}, true())
+    named_by_cases = {i.id for case in cases for i in case.identifiers}
+    targeted = {t.identifier_id for block in blocks for t in block.targets}
+    if only is not None:
+        named_by_cases, targeted = named_by_cases & only, targeted & only
+    identifiers = _network_identifiers(session, named_by_cases, identifier_visible(principal)) | (
+        _network_identifiers(session, targeted, true())
+    )
     decisions = _visible_decisions(session, principal, {c.sanction_decision_id for c in cases})
     agency_ids = {c.owner_agency_id for c in cases} | {
         b.decision.issuer_agency_id for b in blocks if b.decision

@@ -108,21 +108,21 @@ def objects(sources: Sources) -> list[Any]:
         found += [_mitigates(block, identifier) for identifier in block.identifiers]
     used = {ref for one in found for ref in one.get("object_marking_refs", [])}
     found += [marking for marking in (TLP_WHITE, TLP_AMBER) if marking.id in used]
-    return sorted(found, key=lambda one: (_when(one), one.id))
+    return sorted(found, key=lambda one: (last_modified(one), one.id))
 
 
-def _when(one: Any) -> datetime:
+def last_modified(one: Any) -> datetime:
     return one.get("modified") or one.created
 
 
 def changed_since(found: list[Any], since: datetime | None) -> list[Any]:
     """The objects modified after `since` (all without it): an incremental pull."""
-    return found if since is None else [one for one in found if _when(one) > since]
+    return found if since is None else [one for one in found if last_modified(one) > since]
 
 
 def bundle(found: list[Any]) -> stix2.Bundle:
     """A bundle whose id is derived from its contents: the same objects, the same bundle."""
-    digest = hashlib.sha256("\n".join(f"{one.id} {_when(one).isoformat()}" for one in found).encode())
+    digest = hashlib.sha256("\n".join(f"{one.id} {last_modified(one).isoformat()}" for one in found).encode())
     return stix2.Bundle(objects=found, id=stix_id("bundle", digest.hexdigest()), allow_custom=False)
 
 

@@ -34,8 +34,7 @@ class Page:
     last_added: datetime | None
 
 
-def date_added(one: Any) -> datetime:
-    return one.get("modified") or one.created
+date_added = stix.last_modified  # the collection is generated: an object is added when last modified
 
 
 def taxii_timestamp(when: datetime) -> str:
