@@ -243,8 +243,21 @@ def _part(session: Session, export: ExchangeExport, principal: Principal) -> Non
 
 
 def _keep(session: Session, export: ExchangeExport, found: Sources) -> None:
-    """The part's objects (modified after `since`), each kept once however many parts make it."""
+    """The part's objects (modified after `since`), each kept once however many parts make it. Sellers
+    and agencies an earlier part kept are not made again (STIX objects are slow to make)."""
     sellers = {stix.subject_id(subject): subject for subject in found.subjects}
+    agencies = {stix.agency_id(code): code for code in found.agencies}
+    kept = session.scalars(
+        select(ExchangeExportObject.stix_id).where(
+            ExchangeExportObject.export_id == export.id,
+            ExchangeExportObject.stix_id.in_([*sellers, *agencies]),
+        )
+    )
+    for stix_id in kept:
+        if stix_id in sellers:
+            del found.subjects[sellers[stix_id]]
+        else:
+            del found.agencies[agencies[stix_id]]
     rows = [
         {
             "export_id": export.id,

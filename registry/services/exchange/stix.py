@@ -153,9 +153,13 @@ def _registry() -> stix2.Identity:
     )
 
 
+def agency_id(code: str) -> str:
+    return stix_id("identity", f"agency:{code}")
+
+
 def _agency(fact: Any) -> stix2.Identity:
     return stix2.Identity(
-        id=stix_id("identity", f"agency:{fact.code}"),
+        id=agency_id(fact.code),
         name=fact.name_en,
         identity_class="organization",
         sectors=SECTORS.get(fact.kind, ["government"]),
@@ -238,7 +242,7 @@ def _sighting(case: CaseFact, identifier: uuid.UUID) -> stix2.Sighting:
     return stix2.Sighting(
         id=stix_id("sighting", f"{case.id}:{identifier}"),
         sighting_of_ref=indicator_id(identifier),
-        where_sighted_refs=[stix_id("identity", f"agency:{case.agency}")],
+        where_sighted_refs=[agency_id(case.agency)],
         first_seen=case.detected_at,
         last_seen=case.detected_at,
         count=1,
