@@ -78,6 +78,7 @@ def _content(content_type: str, description: str, schema: dict[str, Any] | None 
 @blp.access("exchange:stix", READ, purpose=False)
 @blp.arguments(StixQuery, location="query")
 @blp.doc(responses=_content(stix.MEDIA_TYPE, "A STIX 2.1 bundle"))
+@blp.alt_response(409, description="More than one pull answers: request an export (POST /exports)")
 def stix_bundle(args: dict[str, Any]) -> Response:
     """A STIX 2.1 bundle of what your agency may see
 
@@ -87,7 +88,8 @@ def stix_bundle(args: dict[str, Any]) -> Response:
     in effect, a course-of-action, `mitigates` its targets) and TLP markings. Sources: cases confirmed
     or sanctioned, and blocks in effect whose written decision you may see. Ids and timestamps come from
     the records: the same records give the same bundle. `since`: only objects modified after it.
-    Media type `application/stix+json;version=2.1`.
+    Media type `application/stix+json;version=2.1`. More than 20,000 cases and blocks are refused (409
+    `pull-too-large`): request them as an export (`POST /exports`).
     """
     found = stix.changed_since(stix.objects(_gather()), args.get("since"))
     audit_resource("exchange", "stix")
@@ -189,6 +191,7 @@ def export_bundle(export_id: uuid.UUID) -> Response:
 @blp.route("/misp/manifest.json", methods=["GET"])
 @blp.access("exchange:misp_manifest", READ, purpose=False)
 @blp.doc(responses=_content("application/json", "The feed's manifest: event uuid to its summary"))
+@blp.alt_response(409, description="More than one pull answers: request an export (POST /exports)")
 def misp_manifest() -> Response:
     """The MISP feed's manifest.json
 
@@ -207,6 +210,7 @@ def misp_manifest() -> Response:
 @blp.doc(
     responses=_content("text/csv", "md5 of each attribute's value, and its event's uuid", {"type": "string"})
 )
+@blp.alt_response(409, description="More than one pull answers: request an export (POST /exports)")
 def misp_hashes() -> Response:
     """The MISP feed's hashes.csv: `md5(value),event uuid` per attribute (MISP's correlation cache)"""
     events = misp.events(_gather())
@@ -352,6 +356,7 @@ def _envelope(page: taxii.Page, key: str, items: list[Any]) -> dict[str, Any]:
 @blp.access("exchange:taxii_objects", READ, purpose=False)
 @blp.arguments(TaxiiObjectsQuery, location="query")
 @blp.doc(responses=_taxii_doc("An envelope: `more`, `next` and a page of STIX objects"))
+@blp.alt_response(409, description="More than one pull answers: request an export (POST /exports)")
 @blp.alt_response(404, description="No such collection")
 def taxii_objects(args: dict[str, Any], collection_id: uuid.UUID) -> Response:
     """TAXII 2.1: the collection's objects, a page at a time
@@ -371,6 +376,7 @@ def taxii_objects(args: dict[str, Any], collection_id: uuid.UUID) -> Response:
 @blp.access("exchange:taxii_manifest", READ, purpose=False)
 @blp.arguments(TaxiiObjectsQuery, location="query")
 @blp.doc(responses=_taxii_doc("A manifest: `more`, `next` and a page of object entries"))
+@blp.alt_response(409, description="More than one pull answers: request an export (POST /exports)")
 @blp.alt_response(404, description="No such collection")
 def taxii_manifest(args: dict[str, Any], collection_id: uuid.UUID) -> Response:
     """TAXII 2.1: the collection's manifest (id, date added, version, media type), paged like its objects"""

@@ -13,6 +13,8 @@ from registry.auth.principal import Principal
 from registry.db import utcnow
 from registry.models import ExchangeExport, ExchangeExportObject, JobStatus
 from registry.services.exchange import export as exports
+from registry.services.exchange import sources
+from registry.services.exchange.taxii import COLLECTION_ID
 from tests.auth.test_limits import redis_url  # noqa: F401 - the fixture queued_app needs
 from tests.exchange.conftest import OWNER, PARTNER, PERSONAL_IDS, add_partner
 from tests.factories import Actors, create_link, create_subject, create_violation
@@ -218,3 +220,24 @@ def test_an_export_with_nothing_shared_is_the_live_one(client, actors, partner) 
     live = client.get(STIX, headers=headers).get_data(as_text=True)
     shown, bundle = _bundle(client, headers, _request(client, headers)["id"])
     assert bundle == live and shown["objects"] == 2  # the registry's identity and its TLP marking
+
+
+def test_a_pull_too_large_for_a_request_says_to_request_an_export(client, actors, data, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Beyond LIVE_MAX cases and blocks the live pulls refuse (at 100,000 subjects the Standing Office's
+    pull passed PostgreSQL's 65,535 parameters); the export job builds it all the same."""
+    headers = actors.headers(PARTNER, purpose=None)
+    whole = client.get(STIX, headers=headers).get_data(as_text=True)
+    monkeypatch.setattr(sources, "LIVE_MAX", 2)  # the partner receives 3 cases and 1 block
+    collection = f"/api/v1/exchange/taxii2/registry/collections/{COLLECTION_ID}"
+    for url in (
+        STIX,
+        "/api/v1/exchange/misp/manifest.json",
+        f"{collection}/objects/",
+        f"{collection}/manifest/",
+    ):
+        answer = client.get(url, headers=headers)
+        assert answer.status_code == 409 and answer.mimetype == "application/problem+json", url
+        assert answer.json["type"].endswith("/pull-too-large") and EXPORTS in answer.json["detail"]
+    one = client.get(f"/api/v1/exchange/misp/{data.cases['public']}.json", headers=headers)
+    assert one.status_code == 200  # one event is one record
+    assert _bundle(client, headers, _request(client, headers)["id"])[1] == whole

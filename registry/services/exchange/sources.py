@@ -24,6 +24,8 @@ from sqlalchemy import ColumnElement, and_, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from registry.auth.principal import Principal
+from registry.errors import Conflict
+from registry.messages import msg
 from registry.models import (
     Agency,
     BlockRequest,
@@ -111,11 +113,22 @@ class Sources:
     blocks: list[BlockFact] = field(default_factory=list)
 
 
+# Cases and blocks one pull gathers in its request. Beyond it a pull would hold too much for a web
+# worker (and its IN lists pass PostgreSQL's 65,535 parameters: at 100,000 subjects the Standing Office's
+# pull failed so): the caller is told to request an export job (services.exchange.export).
+LIVE_MAX = 20_000
+
+
+class PullTooLarge(Conflict):
+    type_slug = "pull-too-large"
+    title = msg("Too much for one pull")
+
+
 def gather(session: Session, principal: Principal, now: datetime, record: uuid.UUID | None = None) -> Sources:
     """Everything the caller may receive, in a fixed order (re-exports are identical); with `record`,
-    only that case or block (a MISP event)."""
+    only that case or block (a MISP event). PullTooLarge beyond LIVE_MAX cases and blocks."""
     if record is None:
-        return gather_part(session, principal, now)
+        return gather_part(session, principal, now, limit=LIVE_MAX)
     return gather_part(
         session, principal, now, cases=[Violation.id == record], blocks=[BlockRequest.id == record]
     )
@@ -140,6 +153,7 @@ def gather_part(
     cases: Sequence[ColumnElement[bool]] = (),
     blocks: Sequence[ColumnElement[bool]] = (),
     only: set[uuid.UUID] | None = None,
+    limit: int | None = None,
 ) -> Sources:
     """What `gather` gathers, of the cases and blocks that also meet `cases` and `blocks`, and of the
     identifiers in `only` (all without it): an export's part (services.exchange.export)."""
@@ -157,8 +171,18 @@ def gather_part(
         .options(selectinload(BlockRequest.targets), selectinload(BlockRequest.decision))
         .order_by(BlockRequest.created_at, BlockRequest.id)
     )
+    if limit is not None:
+        case_query, block_query = case_query.limit(limit + 1), block_query.limit(limit + 1)
     cases = list(session.scalars(case_query))
-    blocks = list(session.scalars(block_query))
+    blocks = list(session.scalars(block_query)) if limit is None or len(cases) <= limit else []
+    if limit is not None and len(cases) + len(blocks) > limit:
+        raise PullTooLarge(
+            msg(
+                "You may receive more than {count} cases and blocks: too many for one pull. Request them "
+                "as an export (POST /api/v1/exchange/exports).",
+                count=limit,
+            )
+        )
     subject_ids = {s.id for case in cases for s in case.subjects}
     subjects = _visible_subjects(session, principal, subject_ids)
     named_by_cases = {i.id for case in cases for i in case.identifiers}
