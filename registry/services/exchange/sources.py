@@ -19,8 +19,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from registry.auth.principal import Principal
@@ -171,11 +172,7 @@ def gather_part(
         .options(selectinload(BlockRequest.targets), selectinload(BlockRequest.decision))
         .order_by(BlockRequest.created_at, BlockRequest.id)
     )
-    if limit is not None:
-        case_query, block_query = case_query.limit(limit + 1), block_query.limit(limit + 1)
-    cases = list(session.scalars(case_query))
-    blocks = list(session.scalars(block_query)) if limit is None or len(cases) <= limit else []
-    if limit is not None and len(cases) + len(blocks) > limit:
+    if limit is not None and _more_than(session, limit, case_query, block_query):
         raise PullTooLarge(
             msg(
                 "You may receive more than {count} cases and blocks: too many for one pull. Request them "
@@ -183,6 +180,8 @@ def gather_part(
                 count=limit,
             )
         )
+    cases = list(session.scalars(case_query))
+    blocks = list(session.scalars(block_query))
     subject_ids = {s.id for case in cases for s in case.subjects}
     subjects = _visible_subjects(session, principal, subject_ids)
     named_by_cases = {i.id for case in cases for i in case.identifiers}
@@ -260,6 +259,21 @@ def gather_part(
             )
         )
     return found
+
+
+def _more_than(session: Session, limit: int, *queries: Select[Any]) -> bool:
+    """Whether the queries find more than `limit` rows between them, counting no further."""
+    found = 0
+    for query in queries:
+        ids = (
+            query.with_only_columns(query.selected_columns[0].table.c.id)
+            .order_by(None)
+            .limit(limit + 1 - found)
+        )
+        found += session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+        if found > limit:
+            return True
+    return False
 
 
 def _visible_subjects(
