@@ -531,11 +531,24 @@ def _locate(
     return {"mismatch_between": [good, upto]}
 
 
-def _fork_proof(source: LogSource, first: int, second: int) -> list[bytes]:
+def _fork_proof(
+    source: LogSource, first: int, second: int, progress: Callable[[int, int], None] | None
+) -> list[bytes]:
     """PROOF(first, second) from the leaves, rehashed in a second pass holding O(log n) hashes: the proof
     any honest log must serve, since those leaves hash to the signed root of `second`."""
     nodes = merkle.consistency_proof_nodes(first, second)
-    return merkle.streamed_subtree_hashes(nodes, _Leaves(source, second, 0, {}).hashes())
+    hashes: Iterator[bytes] = _Leaves(source, second, 0, {}).hashes()
+    if progress is not None:
+        progress(0, second)
+        hashes = _counted(hashes, progress, second)
+    return merkle.streamed_subtree_hashes(nodes, hashes)
+
+
+def _counted(hashes: Iterator[bytes], progress: Callable[[int, int], None], total: int) -> Iterator[bytes]:
+    for done, digest in enumerate(hashes, start=1):
+        yield digest
+        if not done % merkle.STREAM_BATCH:
+            progress(merkle.STREAM_BATCH, total)
 
 
 SINCE_STATE = (
@@ -719,7 +732,7 @@ def verify_log(
             if previous_root != previous.root_hash:
                 proof = served
                 if proof is None and start == 0:
-                    proof = _fork_proof(source, previous.size, cp.size)
+                    proof = _fork_proof(source, previous.size, cp.size, progress)
                 found = {**evidence, "computed_previous_root": b64(previous_root or b"")}
                 if proof is not None:
                     found["consistency_proof"] = [b64(h) for h in proof]
