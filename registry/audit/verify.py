@@ -301,6 +301,7 @@ class DatabaseSource:
         return problems
 
     def _orm_leaves(self, size: int, first: int) -> Iterator[tuple[int, bytes, bytes | None]]:
+        self._mismatches, self._mismatch_count = [], 0  # of this run (a second pass must not add)
         columns = [getattr(AuditEntry, name) for name in SIGNED_COLUMNS]
         for start in range(first, size, self.chunk):
             in_chunk = (AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < min(start + self.chunk, size))
