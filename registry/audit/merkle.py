@@ -8,6 +8,8 @@ Cost model (n = tree size):
 * ``root_from_leaf_hashes`` - n - 1 node hashes, level by level (~1 s per 1e6
   leaves in CPython; the loop body is a single C-level ``sha256`` call).
 * ``CompactRange.append`` - amortised 1 hash; ``root()`` - at most log2(n).
+  ``CompactRange.extend`` hashes aligned runs level by level like ``root_from_leaf_hashes`` (as fast
+  per leaf), so a reader streaming a log in batches holds O(log n) hashes, never the leaves.
 * ``inclusion_proof`` / ``consistency_proof`` without a cache - O(n) hashes,
   because the proof's sibling subtrees together span the whole tree. Pass a
   ``cache`` dict to ``subtree_hash``/the proof functions: it memoises hashes of
@@ -21,12 +23,15 @@ Cost model (n = tree size):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, MutableMapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
+from itertools import islice
 
 __all__ = [
     "CACHE_MIN_LEAVES",
     "EMPTY_ROOT",
     "HASH_SIZE",
+    "STREAM_BATCH",
     "BelowFloor",
     "CompactRange",
     "FrontierCache",
@@ -34,10 +39,12 @@ __all__ = [
     "NodeCache",
     "ProofError",
     "consistency_proof",
+    "consistency_proof_nodes",
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
     "root_from_leaf_hashes",
+    "streamed_subtree_hashes",
     "subtree_hash",
     "verify_consistency",
     "verify_inclusion",
@@ -48,6 +55,9 @@ HASH_SIZE = 32
 EMPTY_ROOT = _sha256(b"").digest()
 # Below this size recomputing a perfect subtree is cheaper than a dict entry.
 CACHE_MIN_LEAVES = 256
+# Leaf hashes a streaming reader gathers before folding them into a compact range (aligned batches are
+# hashed level by level as perfect subtrees, like root_from_leaf_hashes, not leaf by leaf).
+STREAM_BATCH = 8192
 _CACHE_MIN_LEVEL = CACHE_MIN_LEAVES.bit_length() - 1
 
 LeafSource = Sequence[bytes] | Callable[[int], bytes]
@@ -190,33 +200,63 @@ def inclusion_proof(
     return siblings
 
 
-def consistency_proof(
-    first: int, second: int, leaf_hashes: LeafSource, cache: NodeCache | None = None
-) -> list[bytes]:
-    """RFC 9162 §2.1.4.1 PROOF(first, D[second]); empty when first is 0 or equal to second."""
+def consistency_proof_nodes(first: int, second: int) -> list[tuple[int, int]]:
+    """The subtrees [start, end) whose hashes make PROOF(first, D[second]), in the proof's order.
+
+    They are disjoint (each is a sibling on the path to the subtree that ends at `first`), so one pass
+    over the leaves can hash them all (`streamed_subtree_hashes`)."""
     if not 0 <= first <= second:
         raise ValueError(f"invalid consistency range {first} -> {second}")
     if first == 0 or first == second:
         return []
-    # Iterative SUBPROOF: each step appends the hash the recursion would emit
-    # *after* its recursive call, so the list is reversed at the end.
-    out: list[bytes] = []
+    # Iterative SUBPROOF: each step appends the node the recursion would emit *after* its recursive
+    # call, so the list is reversed at the end.
+    out: list[tuple[int, int]] = []
     lo, hi, whole = 0, second, True
     while True:
         m = first - lo
         if m == hi - lo:
             if not whole:
-                out.append(subtree_hash(lo, hi, leaf_hashes, cache))
+                out.append((lo, hi))
             break
         k = _split(hi - lo)
         if m <= k:
-            out.append(subtree_hash(lo + k, hi, leaf_hashes, cache))
+            out.append((lo + k, hi))
             hi = lo + k
         else:
-            out.append(subtree_hash(lo, lo + k, leaf_hashes, cache))
+            out.append((lo, lo + k))
             lo += k
             whole = False
     out.reverse()
+    return out
+
+
+def consistency_proof(
+    first: int, second: int, leaf_hashes: LeafSource, cache: NodeCache | None = None
+) -> list[bytes]:
+    """RFC 9162 §2.1.4.1 PROOF(first, D[second]); empty when first is 0 or equal to second."""
+    return [subtree_hash(a, b, leaf_hashes, cache) for a, b in consistency_proof_nodes(first, second)]
+
+
+def streamed_subtree_hashes(nodes: Sequence[tuple[int, int]], leaf_hashes: Iterable[bytes]) -> list[bytes]:
+    """MTH(D[start:end]) of each of the disjoint `nodes`, in their order, from the leaf hashes streamed
+    from index 0 in one pass, holding O(log n) hashes (and a batch) at a time, never the leaves."""
+    hashes = iter(leaf_hashes)
+    out = [b""] * len(nodes)
+    position = 0
+    for i in sorted(range(len(nodes)), key=lambda i: nodes[i][0]):
+        start, end = nodes[i]
+        if start < position or end <= start:
+            raise ValueError(f"nodes overlap or are empty at [{start}, {end})")
+        deque(islice(hashes, start - position), maxlen=0)  # skip the leaves between the nodes
+        tree = CompactRange()
+        while tree.size < end - start:
+            batch = list(islice(hashes, min(STREAM_BATCH, end - start - tree.size)))
+            if not batch:
+                raise IndexError(f"the leaf hashes end before {end}")
+            tree.extend(batch)
+        out[i] = tree.root()
+        position = end
     return out
 
 
@@ -362,8 +402,30 @@ class CompactRange:
         self._size += 1
 
     def extend(self, leaf_hashes: Sequence[bytes]) -> None:
-        for h in leaf_hashes:
-            self.append(h)
+        """Append the leaf hashes in order: each run of them that fills an aligned perfect subtree is
+        hashed level by level (root_from_leaf_hashes) and pushed whole, not leaf by leaf."""
+        hashes = list(leaf_hashes)
+        if hashes and set(map(len, hashes)) != {HASH_SIZE}:
+            raise ValueError(f"leaf hash must be {HASH_SIZE} bytes")
+        pos, end = 0, len(hashes)
+        while pos < end:
+            level = (end - pos).bit_length() - 1
+            if self._size:  # the subtree must start where one of its size can: size % 2**level == 0
+                level = min(level, (self._size & -self._size).bit_length() - 1)
+            width = 1 << level
+            self._push(level, root_from_leaf_hashes(hashes[pos : pos + width]))
+            pos += width
+
+    def _push(self, level: int, subtree: bytes) -> None:
+        """Append the hash of a perfect subtree of 2**level leaves; the size must be a multiple of it."""
+        stack = self._hashes
+        stack.append(bytes(subtree))
+        n = self._size >> level
+        while n & 1:  # a subtree of the same level ends the frontier: the two make one a level up
+            right = stack.pop()
+            stack.append(node_hash(stack.pop(), right))
+            n >>= 1
+        self._size += 1 << level
 
     def root(self) -> bytes:
         if not self._hashes:

@@ -435,11 +435,34 @@ class TilesSource:
                     first_mismatching_index=(index * TILE_WIDTH + i) << (TILE_HEIGHT * level),
                 )
 
+    def _edge(self, size: int, tree_size: int) -> list[list[bytes]]:
+        """The hashes, at each level, of the tile that is partial at `size`, as far as `size` reaches:
+        read from the tiles the archive's tree of `tree_size` (>= size) serves, which begin with them."""
+        edge: list[list[bytes]] = []
+        for level, width in enumerate(edge_widths(size)):
+            if not width:
+                edge.append([])
+                continue
+            index = size >> (TILE_HEIGHT * (level + 1))
+            served = min(TILE_WIDTH, (tree_size >> (TILE_HEIGHT * level)) - index * TILE_WIDTH)
+            edge.append(self._hashes(level, index, served)[1][:width])
+        return edge
+
+    def frontier(self, size: int, tree_size: int) -> merkle.CompactRange | None:
+        """The tree's frontier at any `size` from at most two tiles a level (O(log n) hashes): each of
+        its perfect subtrees lies in the tile partial at that size (`frontier`); verify_log trusts it
+        once it hashes to the saved checkpoint's root."""
+        if not 0 <= size <= tree_size:
+            return None
+        return frontier(size, self._edge(size, tree_size))
+
     def leaves(self, size: int, start: int = 0) -> Iterator[tuple[int, bytes, bytes | None]]:
-        if start:
-            raise ValueError("an archive is read from its first entry")  # its floor() is None
-        upper: list[list[bytes]] = []  # upper[l - 1]: the hashes of level l's unfinished tile
-        for index in range((size + TILE_WIDTH - 1) // TILE_WIDTH):
+        """From `start` (--since-state) the tiles of every level are checked from the tree's edge at
+        `start` on: each unfinished tile's hashes before it are taken as the archive holds them (the
+        frontier they make was checked against the saved root), the rest recomputed from below."""
+        # upper[l - 1]: the hashes of level l's unfinished tile
+        upper: list[list[bytes]] = [list(h) for h in self._edge(start, size)[1:]] if start else []
+        for index in range(start // TILE_WIDTH, (size + TILE_WIDTH - 1) // TILE_WIDTH):
             width = min(TILE_WIDTH, size - index * TILE_WIDTH)
             path, raw = _read_tile(self.read, ENTRIES, index, width)
             if raw is None:
@@ -460,7 +483,8 @@ class TilesSource:
                         tile=path,
                         first_mismatching_index=index * TILE_WIDTH + i,
                     )
-                yield index * TILE_WIDTH + i, body, None
+                if index * TILE_WIDTH + i >= start:
+                    yield index * TILE_WIDTH + i, body, None
             if width == TILE_WIDTH:
                 self._carry(merkle.root_from_leaf_hashes(hashes), index, upper)
         for level, hashes in enumerate(upper, start=1):
@@ -483,12 +507,14 @@ class TilesSource:
             upper[level - 1] = []
             level += 1
 
-    def consistency_proof(self, first: int, second: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
-        # The leaves were rehashed from the bundles and matched the signed root of `second`.
-        return merkle.consistency_proof(first, second, leaf_hashes, {})
+    def consistency_proof(self, first: int, second: int) -> list[bytes] | None:
+        return None  # computed from the leaves rehashed from the bundles
 
     def column_mismatches(self) -> list[tuple[int, list[str]]]:
         return []  # an archive has the signed bodies only, no search columns
+
+    def column_mismatch_count(self) -> int:
+        return 0
 
     def column_guard_problems(self) -> list[str]:
         return []

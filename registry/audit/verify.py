@@ -8,6 +8,12 @@ a `subject:<id>` search finds) is what the signed body says, since the search AP
 columns: on PostgreSQL by checking in the catalogue that the database's own constraint holds them to
 the body on every write (O(1), see `DatabaseSource`); on SQLite by comparing every row. On failure it
 raises `VerificationFailed` with the evidence: both checkpoints, the failing proof, the first bad index.
+
+Memory does not grow with the log: the entries are streamed once into the tree's frontier (O(log n)
+hashes, `merkle.CompactRange`, fed a batch at a time), the root at the saved checkpoint's size taken on
+the way; a failure reads them a second time for its evidence. A run can start from a frontier the log
+stores instead of leaf 0, once that frontier hashes to a signed root (`anchored`): the retention floor's
+checkpoint, or the saved checkpoint itself (`since_previous`, `--since-state`: only newer entries read).
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, islice, takewhile
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -48,17 +55,40 @@ class VerificationFailed(Exception):
 
 @dataclass(frozen=True)
 class Floor:
-    """The retention floor: the signed checkpoint of `size` whose stored frontier the log starts from."""
+    """A signed checkpoint of `size` whose frontier a run starts from, once that frontier hashed to the
+    checkpoint's signed root (`anchored`): the retention floor, or the saved checkpoint (--since-state)."""
 
     size: int
     tree: merkle.CompactRange
     note: str
 
 
+def anchored(
+    tree: merkle.CompactRange, signed: Checkpoint, note: str, what: str, evidence: dict[str, Any]
+) -> Floor:
+    """The one check that lets a run start from a frontier the log stores (and not from leaf 0): it must
+    hash to the root of the checkpoint `signed` (the log's signed note, or the checkpoint the verifier
+    saved). Everything below the frontier is then what was signed, without reading it."""
+    if (tree.size, tree.root()) != (signed.size, signed.root_hash):
+        raise VerificationFailed(
+            f"the stored frontier of {what} (size {signed.size}) does not hash to the root its note signs",
+            {**evidence, "computed_root": b64(tree.root()), "frontier_size": tree.size},
+        )
+    return Floor(signed.size, tree, note)
+
+
 class LogSource(Protocol):
     def checkpoint_note(self) -> str: ...
 
-    def consistency_proof(self, first: int, second: int, leaf_hashes: Sequence[bytes]) -> list[bytes]: ...
+    def consistency_proof(self, first: int, second: int) -> list[bytes] | None:
+        """The proof the source serves (the API's, checked too), None when it serves none: verify_log
+        then computes one from the leaves as evidence of a fork."""
+        ...
+
+    def frontier(self, size: int, tree_size: int) -> merkle.CompactRange | None:
+        """The frontier at `size` of the tree of `tree_size` the source holds, as it stores it (trusted
+        only once `anchored` to a signed root), None when it cannot give one (--since-state)."""
+        ...
 
     def leaves(self, size: int, start: int = 0) -> Iterator[tuple[int, bytes, bytes | None]]:
         """(leaf index, canonical body, the leaf hash the log stores if it says) of [start, size) in
@@ -71,6 +101,10 @@ class LogSource(Protocol):
 
     def column_mismatches(self) -> list[tuple[int, list[str]]]:
         """After `leaves` ran: (leaf index, columns) whose stored search columns differ from the body."""
+        ...
+
+    def column_mismatch_count(self) -> int:
+        """How many entries column_mismatches found (it lists the first MAX_LISTED)."""
         ...
 
     def column_guard_problems(self) -> list[str]:
@@ -184,7 +218,8 @@ class DatabaseSource:
 
     def __init__(self, session: Session, chunk: int = 50_000) -> None:
         self.session, self.chunk = session, chunk
-        self._mismatches: list[tuple[int, list[str]]] = []
+        self._mismatches: list[tuple[int, list[str]]] = []  # the first MAX_LISTED
+        self._mismatch_count = 0
 
     @property
     def _postgres(self) -> bool:
@@ -196,10 +231,13 @@ class DatabaseSource:
             raise VerificationFailed("the log has no signed checkpoint")
         return latest.note
 
-    def consistency_proof(self, first: int, second: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
-        # The leaves were rehashed from their bodies and matched the signed root of `second`, so a proof
-        # built from them is the proof any honest log must serve.
-        return merkle.consistency_proof(first, second, leaf_hashes, {})
+    def consistency_proof(self, first: int, second: int) -> list[bytes] | None:
+        return None  # computed from the rehashed leaves (which matched the signed root of `second`)
+
+    def frontier(self, size: int, tree_size: int) -> merkle.CompactRange | None:
+        """The frontier the sequencer stored with its checkpoint of `size` (audit_checkpoint)."""
+        row = self.session.get(AuditCheckpoint, size)
+        return merkle.CompactRange.from_bytes(row.compact_range) if row is not None else None
 
     def leaves(self, size: int, start: int = 0) -> Iterator[tuple[int, bytes, bytes | None]]:
         if self._postgres:
@@ -226,13 +264,18 @@ class DatabaseSource:
                 f"the retention floor's checkpoint (size {size}) is unusable: {exc}",
                 {"retention_floor": size, "note": row.note},
             ) from exc
-        if (signed.size, signed.root_hash) != (tree.size, tree.root()):
+        if signed.size != size:
             raise VerificationFailed(
-                f"the stored frontier of the retention floor's checkpoint (size {size}) does not hash "
-                "to the root its note signs",
-                {"retention_floor": size, "note": row.note, "computed_root": b64(tree.root())},
+                f"the retention floor's checkpoint row (size {size}) holds the note of size {signed.size}",
+                {"retention_floor": size, "note": row.note},
             )
-        return Floor(size, tree, row.note)
+        return anchored(
+            tree,
+            signed,
+            row.note,
+            "the retention floor's checkpoint",
+            {"retention_floor": size, "note": row.note},
+        )
 
     def _postgres_leaves(self, size: int, start: int) -> Iterator[tuple[int, bytes, bytes | None]]:
         engine: Any = self.session.get_bind()
@@ -258,6 +301,7 @@ class DatabaseSource:
         return problems
 
     def _orm_leaves(self, size: int, first: int) -> Iterator[tuple[int, bytes, bytes | None]]:
+        self._mismatches, self._mismatch_count = [], 0  # of this run (a second pass must not add)
         columns = [getattr(AuditEntry, name) for name in SIGNED_COLUMNS]
         for start in range(first, size, self.chunk):
             in_chunk = (AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < min(start + self.chunk, size))
@@ -286,11 +330,16 @@ class DatabaseSource:
                     if subjects != signed_subjects:
                         differ.append("subjects")
                     if differ:
-                        self._mismatches.append((index, differ))
+                        self._mismatch_count += 1
+                        if len(self._mismatches) < MAX_LISTED:
+                            self._mismatches.append((index, differ))
                 yield index, body, leaf_hash
 
     def column_mismatches(self) -> list[tuple[int, list[str]]]:
         return self._mismatches  # on PostgreSQL none: the constraint refuses them (column_guard_problems)
+
+    def column_mismatch_count(self) -> int:
+        return self._mismatch_count
 
     def signed_notes(self) -> Iterator[tuple[int, str]]:
         query = select(AuditCheckpoint.size, AuditCheckpoint.note).order_by(AuditCheckpoint.size)
@@ -332,9 +381,12 @@ class HttpSource:
     def checkpoint_note(self) -> str:
         return self._get("checkpoint").text
 
-    def consistency_proof(self, first: int, second: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
+    def consistency_proof(self, first: int, second: int) -> list[bytes] | None:
         data = self._get("proofs/consistency", first=first, second=second).json()
         return [base64.b64decode(h) for h in data["proof"]]
+
+    def frontier(self, size: int, tree_size: int) -> merkle.CompactRange | None:
+        return None  # the API serves no frontier: --since-state needs --database or --tiles
 
     def leaves(self, size: int, start: int = 0) -> Iterator[tuple[int, bytes, bytes | None]]:
         for low in range(start, size, self.page):
@@ -358,6 +410,9 @@ class HttpSource:
     def column_mismatches(self) -> list[tuple[int, list[str]]]:
         return []  # the API serves only the signed bodies; their search columns are not visible here
 
+    def column_mismatch_count(self) -> int:
+        return 0
+
     def column_guard_problems(self) -> list[str]:
         return []
 
@@ -375,38 +430,167 @@ class VerifyReport:
     note: str
     previous: Checkpoint | None
     warnings: list[str] = field(default_factory=list)
+    start: int = 0  # the first leaf index read (the retention floor, or the saved size: --since-state)
 
 
 def _evidence_checkpoint(cp: Checkpoint, note: str) -> dict[str, Any]:
     return {"size": cp.size, "root_hash": b64(cp.root_hash), "note": note}
 
 
+class _Leaves:
+    """The leaf hashes of [start, size) as the source serves them, each rehashed from its entry (nothing
+    the source stores about the hash is trusted), the index order checked and the first stored leaf hash
+    that differs noted; `served` counts the entries once they ran out."""
+
+    def __init__(self, source: LogSource, size: int, start: int, evidence: dict[str, Any]) -> None:
+        self.source, self.size, self.start, self.evidence = source, size, start, evidence
+        self.stored_mismatch: int | None = None
+        self.served = start
+
+    def hashes(self) -> Generator[bytes, None, None]:
+        expected = self.start
+        sha256 = _sha256
+        for index, entry_body, stored in self.source.leaves(self.size, self.start):
+            if index != expected:
+                what = "missing" if index > expected else "duplicated"
+                raise VerificationFailed(
+                    f"leaf index {min(index, expected)} is {what}",
+                    {**self.evidence, "first_mismatching_index": min(index, expected)},
+                )
+            digest = sha256(b"\x00" + entry_body).digest()
+            if stored is not None and stored != digest and self.stored_mismatch is None:
+                self.stored_mismatch = index
+            expected += 1
+            yield digest
+        self.served = expected
+
+
+class _RanOut(Exception):
+    pass
+
+
+def _grow(
+    tree: merkle.CompactRange,
+    hashes: Iterator[bytes],
+    size: int,
+    progress: Callable[[int, int], None] | None = None,
+    total: int = 0,
+) -> None:
+    """Append leaf hashes until the tree has `size` leaves, a batch at a time (aligned batches are hashed
+    as perfect subtrees: CompactRange.extend); _RanOut when they end before."""
+    while tree.size < size:
+        end = min(size, (tree.size // merkle.STREAM_BATCH + 1) * merkle.STREAM_BATCH)
+        batch = list(islice(hashes, end - tree.size))
+        if not batch:
+            raise _RanOut
+        tree.extend(batch)
+        if progress is not None:
+            progress(len(batch), total)
+
+
 def _locate(
-    source: LogSource, hashes: list[bytes], upto: int, verifiers: Sequence[NoteVerifier]
+    source: LogSource,
+    anchor: Floor | None,
+    upto: int,
+    verifiers: Sequence[NoteVerifier],
+    progress: Callable[[int, int], None] | None,
 ) -> dict[str, Any]:
-    """Narrow a root mismatch down to the entries between two signed checkpoints."""
-    tree = merkle.CompactRange()
-    good = 0
-    for size, note in source.signed_notes():
-        if size > upto:
-            break
-        while tree.size < size:
-            tree.append(hashes[tree.size])
-        try:
-            body, _ = open_note(note, verifiers)
-            signed = Checkpoint.parse(body)
-        except NoteError:
-            continue  # a stored row without a valid signature proves nothing
-        if signed.size == size and signed.root_hash != tree.root():
-            # The first bad entry is in [good, size): exact when consecutive checkpoints are one apart.
-            return {
-                "first_bad_checkpoint": _evidence_checkpoint(signed, note),
-                "computed_root": b64(tree.root()),
-                "first_mismatching_index": size - 1 if size - good == 1 else None,
-                "mismatch_between": [good, size],
-            }
-        good = size
+    """Narrow a root mismatch down to the entries between two signed checkpoints: a second pass over the
+    leaves (from the run's start), comparing the root at each stored checkpoint's size with the one it
+    signs, holding O(log n) hashes; none when the source stores no checkpoint between."""
+    start = anchor.size if anchor is not None else 0
+    notes = takewhile(lambda row: row[0] <= upto, (r for r in source.signed_notes() if r[0] > start))
+    first = next(notes, None)
+    if first is None:
+        return {"mismatch_between": [start, upto]}
+    tree = anchor.tree.copy() if anchor is not None else merkle.CompactRange()
+    good = start
+    if progress is not None:
+        progress(0, upto - start)
+    hashes = _Leaves(source, upto, start, {}).hashes()
+    try:
+        for size, note in chain([first], notes):
+            _grow(tree, hashes, size, progress, upto - start)
+            try:
+                body, _ = open_note(note, verifiers)
+                signed = Checkpoint.parse(body)
+            except NoteError:
+                continue  # a stored row without a valid signature proves nothing
+            if signed.size == size and signed.root_hash != tree.root():
+                # The first bad entry is in [good, size): exact when consecutive checkpoints are one apart.
+                return {
+                    "first_bad_checkpoint": _evidence_checkpoint(signed, note),
+                    "computed_root": b64(tree.root()),
+                    "first_mismatching_index": size - 1 if size - good == 1 else None,
+                    "mismatch_between": [good, size],
+                }
+            good = size
+    except _RanOut:
+        pass  # the first pass saw them all: the source changed meanwhile; what was found stands
+    finally:
+        hashes.close()  # the source's query too, when a mismatch was found before its end
     return {"mismatch_between": [good, upto]}
+
+
+def _fork_proof(
+    source: LogSource, first: int, second: int, progress: Callable[[int, int], None] | None
+) -> list[bytes]:
+    """PROOF(first, second) from the leaves, rehashed in a second pass holding O(log n) hashes: the proof
+    any honest log must serve, since those leaves hash to the signed root of `second`."""
+    nodes = merkle.consistency_proof_nodes(first, second)
+    hashes: Iterator[bytes] = _Leaves(source, second, 0, {}).hashes()
+    if progress is not None:
+        progress(0, second)
+        hashes = _counted(hashes, progress, second)
+    return merkle.streamed_subtree_hashes(nodes, hashes)
+
+
+def _counted(hashes: Iterator[bytes], progress: Callable[[int, int], None], total: int) -> Iterator[bytes]:
+    for done, digest in enumerate(hashes, start=1):
+        yield digest
+        if not done % merkle.STREAM_BATCH:
+            progress(merkle.STREAM_BATCH, total)
+
+
+SINCE_STATE = (
+    "entries below leaf index {size} (the saved checkpoint) were not read again (--since-state): this "
+    "run started from the tree's frontier at that size, as the log stores it, once it hashed to the "
+    "saved root; an entry below it altered since it was verified shows only in a run without "
+    "--since-state"
+)
+
+
+def _since_state(
+    source: LogSource,
+    previous: Checkpoint,
+    previous_note: str,
+    tree_size: int,
+    evidence: dict[str, Any],
+) -> Floor:
+    """The frontier at the saved checkpoint's size, trusted once it hashes to the saved root (`anchored`,
+    the one mechanism the retention floor uses too)."""
+    try:
+        tree = source.frontier(previous.size, tree_size)
+    except ValueError as exc:  # a malformed stored frontier
+        raise VerificationFailed(
+            f"the frontier the log stores for the saved checkpoint (size {previous.size}) is unusable: {exc}",
+            evidence,
+        ) from exc
+    if tree is None:
+        raise VerificationFailed(
+            f"the log gives no frontier at the saved checkpoint's size {previous.size} (the database "
+            "stores one with every checkpoint it signed: was it removed?); run without --since-state "
+            "to check every entry",
+            evidence,
+        )
+    try:
+        return anchored(tree, previous, previous_note, "the saved checkpoint", evidence)
+    except VerificationFailed as exc:
+        raise VerificationFailed(
+            f"the log forked, or its stored frontier was altered: {exc.reason}; run without "
+            "--since-state to check every entry against the saved checkpoint",
+            {**exc.evidence, "computed_previous_root": exc.evidence.get("computed_root")},
+        ) from exc
 
 
 def verify_log(
@@ -414,7 +598,14 @@ def verify_log(
     verifiers: Sequence[NoteVerifier],
     previous_note: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    since_previous: bool = False,
 ) -> VerifyReport:
+    """Verify the log `source` serves (module docstring), streaming its entries once with O(log n)
+    hashes in memory; a failure reads them a second time for its evidence (`_locate`, `_fork_proof`).
+
+    `since_previous` (--since-state): start from the tree's frontier at `previous_note`'s size instead
+    of from leaf 0 (or the retention floor), reading only the entries after it. `progress(advance,
+    total)`: called with advance 0 as each pass starts, then as entries are read."""
     note = source.checkpoint_note()
     try:
         body, _ = open_note(note, verifiers)
@@ -438,11 +629,20 @@ def verify_log(
     # Entries dropped by retention (registry.audit.retention): start from the signed checkpoint at the
     # floor, whose stored frontier was just checked against its signed root, and append the rest.
     floor = source.floor(verifiers)
-    start = floor.size if floor is not None else 0
-    tree = floor.tree.copy() if floor is not None else None
     warnings: list[str] = []
     if floor is not None:
         evidence["retention_floor"] = floor.size
+        if floor.size > cp.size:
+            raise VerificationFailed(
+                f"the retention floor ({floor.size}) is above the latest checkpoint ({cp.size})", evidence
+            )
+    anchor = floor
+    if since_previous and previous is not None and previous.size > (floor.size if floor else 0):
+        # The same mechanism from the saved checkpoint: its frontier, checked against the saved root.
+        anchor = _since_state(source, previous, previous_note or "", cp.size, evidence)
+        evidence["since_state"] = anchor.size
+        warnings.append(SINCE_STATE.format(size=anchor.size))
+    elif floor is not None:
         # Said every time: a retention record is only as good as whoever wrote it (the owner), and one
         # made up would hide the entries below it from this run. The archive has them all.
         warnings.append(
@@ -450,50 +650,35 @@ def verify_log(
             "checked the log from the signed checkpoint of that size on; `registry audit verify --tiles` "
             "on the archive checks the entries below it"
         )
-        if floor.size > cp.size:
-            raise VerificationFailed(
-                f"the retention floor ({floor.size}) is above the latest checkpoint ({cp.size})", evidence
-            )
-    previous_root: bytes | None = None  # the root at previous.size, when the floor is below it
+    start = anchor.size if anchor is not None else 0
+    tree = anchor.tree.copy() if anchor is not None else merkle.CompactRange()
+
+    # One pass over the entries, holding the tree's frontier (O(log n) hashes) and a batch, never every
+    # leaf: the root at the saved checkpoint's size is taken on the way.
+    checked = previous is not None and start <= previous.size < cp.size
+    previous_root = tree.root() if checked and previous is not None and previous.size == start else None
     if progress is not None:
         progress(0, cp.size - start)
-    hashes: list[bytes] = []
-    stored_mismatch: int | None = None
-    expected = start
-    for index, entry_body, stored in source.leaves(cp.size, start):
-        if index != expected:
-            what = "missing" if index > expected else "duplicated"
-            raise VerificationFailed(
-                f"leaf index {min(index, expected)} is {what}",
-                {**evidence, "first_mismatching_index": min(index, expected)},
-            )
-        digest = _sha256(b"\x00" + entry_body).digest()
-        if stored is not None and stored != digest and stored_mismatch is None:
-            stored_mismatch = index
-        if tree is not None:
-            if previous is not None and tree.size == previous.size:
-                previous_root = tree.root()
-            tree.append(digest)
-        else:
-            hashes.append(digest)
-        expected += 1
-        if progress is not None and not (expected - start) % 10_000:
-            progress(10_000, cp.size - start)
-    if progress is not None and (expected - start) % 10_000:
-        progress((expected - start) % 10_000, cp.size - start)
-    if expected != cp.size:
+    leaves = _Leaves(source, cp.size, start, evidence)
+    hashes = leaves.hashes()
+    try:
+        if checked and previous is not None and previous.size > start:
+            _grow(tree, hashes, previous.size, progress, cp.size - start)
+            previous_root = tree.root()
+        _grow(tree, hashes, cp.size, progress, cp.size - start)
+        next(hashes, None)  # let the source finish (its query ends with the last leaf)
+    except _RanOut:
         raise VerificationFailed(
-            f"the log serves {expected} entries but signed {cp.size}",
-            {**evidence, "first_mismatching_index": expected},
-        )
+            f"the log serves {leaves.served} entries but signed {cp.size}",
+            {**evidence, "first_mismatching_index": leaves.served},
+        ) from None
+    stored_mismatch = leaves.stored_mismatch
 
-    root = tree.root() if tree is not None else merkle.root_from_leaf_hashes(hashes)
+    root = tree.root()
     if root != cp.root_hash:
         evidence["computed_root"] = b64(root)
-        if tree is None:
-            evidence.update(_locate(source, hashes, cp.size, verifiers))
-        else:
-            evidence["mismatch_between"] = [start, cp.size]
+        evidence.update(_locate(source, anchor, cp.size, verifiers, progress))  # its computed_root: at
+        # the first bad checkpoint, when it finds one
         if stored_mismatch is not None:
             evidence["first_mismatching_index"] = stored_mismatch
             evidence["stored_leaf_hash_differs_at"] = stored_mismatch
@@ -519,7 +704,8 @@ def verify_log(
     mismatches = source.column_mismatches()
     if mismatches:
         index, columns = mismatches[0]
-        more = f" ({len(mismatches)} entries differ in all)" if len(mismatches) > 1 else ""
+        count = source.column_mismatch_count()
+        more = f" ({count} entries differ in all)" if count > 1 else ""
         raise VerificationFailed(
             f"leaf index {index}: stored column{'s' if len(columns) > 1 else ''} "
             f"{', '.join(columns)} do{'es' if len(columns) == 1 else ''} not match the signed entry; "
@@ -529,38 +715,47 @@ def verify_log(
                 "first_mismatching_index": index,
                 "columns": columns,
                 "mismatching_entries": [{"leaf_index": i, "columns": c} for i, c in mismatches[:MAX_LISTED]],
-                "mismatching_entry_count": len(mismatches),
+                "mismatching_entry_count": count,
             },
         )
 
-    if tree is not None and previous is not None and 0 < previous.size < cp.size:
+    if previous is not None and 0 < previous.size < cp.size:
         if previous.size < start:
             warnings.append(
                 f"the saved checkpoint (size {previous.size}) is below the retention floor ({start}): "
                 "the entries between are only in the tiles archive, so this run cannot prove the log "
                 "extends it; `registry audit verify --tiles` with the same state file does"
             )
-        elif previous.size == start:
-            previous_root = floor.tree.root() if floor is not None else None
-        if previous.size >= start and previous_root != previous.root_hash:
-            raise VerificationFailed(
-                f"the log forked: its entries give another root at size {previous.size} than the saved "
-                "checkpoint",
-                {**evidence, "computed_previous_root": b64(previous_root or b"")},
-            )
-    elif previous is not None and 0 < previous.size < cp.size:
-        proof = source.consistency_proof(previous.size, cp.size, hashes)
-        try:
-            merkle.verify_consistency(previous.size, cp.size, previous.root_hash, cp.root_hash, proof)
-        except merkle.ProofError as exc:
-            raise VerificationFailed(
-                f"the log forked: checkpoint {cp.size} does not extend {previous.size} ({exc})",
-                {**evidence, "consistency_proof": [b64(h) for h in proof]},
-            ) from exc
+        else:
+            # The entries hash to the signed root of cp.size and, at previous.size, to previous_root:
+            # the log extends the saved checkpoint exactly when that is the saved root.
+            served = source.consistency_proof(previous.size, cp.size)
+            if previous_root != previous.root_hash:
+                proof = served
+                if proof is None and start == 0:
+                    proof = _fork_proof(source, previous.size, cp.size, progress)
+                found = {**evidence, "computed_previous_root": b64(previous_root or b"")}
+                if proof is not None:
+                    found["consistency_proof"] = [b64(h) for h in proof]
+                raise VerificationFailed(
+                    f"the log forked: checkpoint {cp.size} does not extend {previous.size} (its entries "
+                    f"give another root at size {previous.size} than the saved checkpoint)",
+                    found,
+                )
+            if served is not None:  # the API's own proof must say so too
+                try:
+                    merkle.verify_consistency(
+                        previous.size, cp.size, previous.root_hash, cp.root_hash, served
+                    )
+                except merkle.ProofError as exc:
+                    raise VerificationFailed(
+                        f"the log forked: checkpoint {cp.size} does not extend {previous.size} ({exc})",
+                        {**evidence, "consistency_proof": [b64(h) for h in served]},
+                    ) from exc
     # A log cut back to an earlier checkpoint (entries and checkpoints deleted together) is a smaller,
     # internally consistent log: only a comparison with a checkpoint verified earlier can show it.
     return VerifyReport(
-        cp, note, previous, warnings=[UNANCHORED, *warnings] if previous is None else warnings
+        cp, note, previous, warnings=[UNANCHORED, *warnings] if previous is None else warnings, start=start
     )
 
 

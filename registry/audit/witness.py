@@ -52,7 +52,9 @@ def witness_once(
             raise VerificationFailed(f"origin changed from {previous.origin!r} to {cp.origin!r}", evidence)
         if cp.size < previous.size:
             raise VerificationFailed(f"the log shrank from {previous.size} to {cp.size} entries", evidence)
-        proof = source.consistency_proof(previous.size, cp.size, ()) if 0 < previous.size < cp.size else []
+        proof = (
+            (source.consistency_proof(previous.size, cp.size) or []) if 0 < previous.size < cp.size else []
+        )
         try:
             merkle.verify_consistency(previous.size, cp.size, previous.root_hash, cp.root_hash, proof)
         except merkle.ProofError as exc:

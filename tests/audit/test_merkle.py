@@ -8,10 +8,12 @@ from registry.audit.merkle import (
     CompactRange,
     ProofError,
     consistency_proof,
+    consistency_proof_nodes,
     inclusion_proof,
     leaf_hash,
     node_hash,
     root_from_leaf_hashes,
+    streamed_subtree_hashes,
     subtree_hash,
     verify_consistency,
     verify_inclusion,
@@ -359,3 +361,33 @@ def test_compact_range_rejects_bad_state():
         CompactRange.from_bytes((1).to_bytes(8, "big") + b"\x00" * 31)
     with pytest.raises(ValueError):
         CompactRange().append(b"short")
+    with pytest.raises(ValueError):
+        CompactRange().extend([HASHES[0], b"short"])
+
+
+def test_compact_range_extend_in_batches_is_append_leaf_by_leaf():
+    """extend pushes aligned runs as whole perfect subtrees: any cut into batches gives the same frontier."""
+    hashes = [leaf_hash(f"b{i}".encode()) for i in range(1100)]
+    for cuts in ([], [1], [3, 7, 8, 9], [255, 256, 257], [513, 1024], list(range(0, 1100, 97))):
+        one_by_one, batched = CompactRange(), CompactRange()
+        for h in hashes:
+            one_by_one.append(h)
+        for a, b in zip([0, *cuts], [*cuts, len(hashes)], strict=True):
+            batched.extend(hashes[a:b])
+        assert batched == one_by_one, cuts
+    resumed = CompactRange()
+    resumed.extend(hashes[:37])  # an unaligned start, as from a stored frontier
+    resumed.extend(hashes[37:])
+    assert resumed.root() == root_from_leaf_hashes(hashes)
+
+
+@pytest.mark.parametrize("n", range(N + 1))
+def test_streamed_consistency_proof_is_the_proof(n):
+    """The nodes of PROOF(m, n), hashed in one pass over the leaves, are the proof."""
+    for m in range(n + 1):
+        nodes = consistency_proof_nodes(m, n)
+        assert streamed_subtree_hashes(nodes, iter(HASHES[:n])) == consistency_proof(m, n, HASHES[:n])
+        if 0 < m < n:
+            assert streamed_subtree_hashes(nodes, iter(HASHES[:n])) == ref_proof(m, DATA[:n])
+    with pytest.raises(IndexError):
+        streamed_subtree_hashes(consistency_proof_nodes(3, 9), iter(HASHES[:8]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -226,3 +227,58 @@ def test_the_partitioning_cannot_be_undone_once_a_month_was_dropped(aged: LiveDb
     key = Verifier(aged.verifier_key())
     with aged.sessions() as session:
         assert verify_log(DatabaseSource(session), [key]).checkpoint.size == 8
+
+
+def test_since_state_above_the_floor_starts_there_and_below_it_from_the_floor(aged: LiveDb) -> None:
+    key = aged.verifier_key()
+    state = aged.tmp / "state.json"
+    early = aged.tmp / "early.json"
+    with aged.sessions() as session:
+        early.write_text(json.dumps({"note": aged.log.checkpoint(session, 2).note}))
+    assert (
+        cli(aged, "audit", "verify", "--database", "--verifier-key", key, "--state", str(state)).exit_code
+        == 0
+    )
+    out = archive(aged)
+    assert cli(aged, "audit", "retention", "--archive", str(out)).exit_code == 0
+    aged.add(2)
+    above = cli(
+        aged, "audit", "verify", "--database", "--verifier-key", key, "--state", str(state), "--since-state"
+    )
+    assert above.exit_code == 0, above.output
+    assert "extends the saved checkpoint of size 8 (--since-state: 2 entries read)" in above.output
+    below = cli(
+        aged, "audit", "verify", "--database", "--verifier-key", key, "--state", str(early), "--since-state"
+    )
+    assert below.exit_code == 0, below.output
+    assert "(--since-state: 5 entries read)" in below.output  # from the floor, 5
+    assert "is below the retention floor (5)" in below.output
+
+
+def test_a_root_mismatch_above_the_floor_is_located_from_it(aged: LiveDb) -> None:
+    key = aged.verifier_key()
+    out = archive(aged)
+    assert cli(aged, "audit", "retention", "--archive", str(out)).exit_code == 0
+    with aged.engine.connect() as conn:
+        victim, body = conn.execute(
+            text(
+                "SELECT e.id, e.body FROM audit_leaf l JOIN audit_entry e ON e.id = l.entry_id"
+                " WHERE l.leaf_index = 6"
+            )
+        ).one()
+    forged = bytes(body).replace(b"allowed", b"denied!")
+    aged.tamper(
+        (
+            "UPDATE audit_entry SET body = :body, leaf_hash = :hash, outcome = 'denied!' WHERE id = :id",
+            {"body": forged, "hash": hashlib.sha256(b"\x00" + forged).digest(), "id": victim},
+        ),
+        tables=("audit_entry",),
+    )
+    result = cli(aged, "audit", "verify", "--database", "--verifier-key", key)
+    assert result.exit_code == 1, result.output
+    found = json.loads(result.output[result.output.index("{") :])
+    assert (found["retention_floor"], found["mismatch_between"], found["first_mismatching_index"]) == (
+        5,
+        [6, 7],
+        6,
+    )

@@ -148,6 +148,63 @@ def test_verifying_against_an_earlier_checkpoint(synthetic: SyntheticLog, spec_a
         verify_log(TilesSource.directory(spec_archive), synthetic.verifiers(), other.trees[30_000].note)
 
 
+def counting(root: Path, reads: list[str]) -> TilesSource:
+    def read(relative: str) -> bytes | None:
+        reads.append(relative)
+        path = root / relative
+        return path.read_bytes() if path.is_file() else None
+
+    return TilesSource(read, str(root))
+
+
+@pytest.mark.parametrize("saved", [1, 255, 256, 257, 30_000, 65_536, SPEC_SIZE])
+def test_since_state_reads_the_archive_from_the_saved_size_on(
+    synthetic: SyntheticLog, spec_archive: Path, saved: int
+) -> None:
+    reads: list[str] = []
+    source = counting(spec_archive, reads)
+    report = verify_log(source, synthetic.verifiers(), synthetic.trees[saved].note, since_previous=True)
+    assert (report.start, report.checkpoint.size) == (saved, SPEC_SIZE)
+    bundles = [r for r in reads if r.startswith("tile/entries/")]
+    tiles = -(-SPEC_SIZE // 256)  # 274: 273 full and one of width 112
+    assert len(bundles) == tiles - saved // 256  # from the bundle holding the saved size on
+    # Besides the checkpoint, one level-0 tile a bundle; a few more: the edge at the saved size (read for
+    # the frontier and again to check the tiles above), the tiles above completed since, and a full
+    # tile read where its partial one is gone.
+    assert len(reads) <= 1 + 2 * len(bundles) + 20, reads
+
+
+def test_since_state_trusts_the_tiles_at_the_saved_size_only_if_they_hash_to_its_root(
+    synthetic: SyntheticLog, archive: Path
+) -> None:
+    saved = synthetic.trees[30_000].note
+    flip(archive / "tile/0/000", 5)  # far below 30,000 and in no tile at its edge: not read again
+    assert verify_log(TilesSource.directory(archive), synthetic.verifiers(), saved, since_previous=True)
+    with pytest.raises(VerificationFailed, match="entry 0 of tile/entries/000 does not hash to hash 0"):
+        verify_log(TilesSource.directory(archive), synthetic.verifiers(), saved)  # a full run reads it
+    flip(archive / "tile/1/000", 40)  # hash 1 of level 1: part of the frontier at 30,000
+    with pytest.raises(VerificationFailed, match="stored frontier was altered") as failed:
+        verify_log(TilesSource.directory(archive), synthetic.verifiers(), saved, since_previous=True)
+    assert "computed_previous_root" in failed.value.evidence
+    flip(archive / "tile/1/000", 40)
+    flip(archive / "tile/entries/200", 10)  # after the saved size: read and checked
+    with pytest.raises(VerificationFailed, match="tile/entries/200"):
+        verify_log(TilesSource.directory(archive), synthetic.verifiers(), saved, since_previous=True)
+
+
+def test_since_state_against_another_tree_of_the_saved_size_is_a_fork(
+    synthetic: SyntheticLog, spec_archive: Path
+) -> None:
+    other = SyntheticLog([30_000], tag="other")
+    with pytest.raises(VerificationFailed, match="forked"):
+        verify_log(
+            TilesSource.directory(spec_archive),
+            synthetic.verifiers(),
+            other.trees[30_000].note,
+            since_previous=True,
+        )
+
+
 def flip(path: Path, offset: int) -> None:
     data = bytearray(path.read_bytes())
     data[offset] ^= 0x01

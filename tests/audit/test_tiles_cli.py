@@ -72,10 +72,28 @@ def test_archive_then_verify_then_extend(log: LiveDb) -> None:
     assert again.exit_code == 0, again.output
     assert f"archived entries {FIRST}..{FIRST + 19}" in again.output
     assert (out / "tile/0/001.p/64").is_file() and (out / "tile/0/001.p/44").is_file()
+    since = log.tmp / "since.json"
+    since.write_text(state.read_text())
     later = cli(log, "audit", "verify", "--tiles", str(out), "--verifier-key", key, "--state", str(state))
     assert later.exit_code == 0, later.output
     assert f"OK: {FIRST + 20} entries, root" in later.output
     assert f"extends the saved checkpoint of size {FIRST}" in later.output
+    # Incremental: from the archive's tiles at the saved size, only the 20 entries after it.
+    step = cli(
+        log,
+        "audit",
+        "verify",
+        "--tiles",
+        str(out),
+        "--verifier-key",
+        key,
+        "--state",
+        str(since),
+        "--since-state",
+    )
+    assert step.exit_code == 0, step.output
+    assert f"extends the saved checkpoint of size {FIRST} (--since-state: 20 entries read)" in step.output
+    assert since.read_text() == state.read_text()
 
     same = cli(log, "audit", "archive", "--out", str(out))
     assert same.exit_code == 0 and "up to date: 320 entries" in same.output

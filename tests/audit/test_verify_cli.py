@@ -182,6 +182,110 @@ def test_growth_is_accepted_against_saved_state_and_export_writes_every_entry(lo
     assert [line["leaf_index"] for line in lines[1:]] == list(range(SIZE + 3))
 
 
+def _state(log: LiveDb) -> str:
+    state = str(log.tmp / "state.json")
+    assert verify(log, "--state", state).exit_code == 0
+    return state
+
+
+def test_since_state_reads_only_the_entries_after_the_saved_checkpoint(log: LiveDb) -> None:
+    state = _state(log)
+    log.add(3)
+    result = verify(log, "--state", state, "--since-state")
+    assert result.exit_code == 0, result.output
+    assert f"OK: {SIZE + 3} entries" in result.output
+    assert f"extends the saved checkpoint of size {SIZE} (--since-state: 3 entries read)" in result.output
+    assert f"NOT CHECKED: entries below leaf index {SIZE} (the saved checkpoint) were not read again" in (
+        result.output
+    )
+    assert json.loads(Path(state).read_text())["size"] == SIZE + 3
+    again = verify(log, "--state", state, "--since-state")  # nothing new: nothing read
+    assert again.exit_code == 0 and "(--since-state: 0 entries read)" in again.output, again.output
+
+
+def test_since_state_finds_an_entry_altered_after_the_saved_checkpoint(log: LiveDb) -> None:
+    state = _state(log)
+    log.add(3)
+    victim = entry_id(log, SIZE + 1)
+    with log.engine.connect() as conn:
+        body = conn.scalar(text("SELECT body FROM audit_entry WHERE id = :id"), {"id": victim})
+    forged = bytes(body).replace(b"allowed", b"denied!")
+    log.tamper(
+        (
+            "UPDATE audit_entry SET body = :body, leaf_hash = :hash, outcome = 'denied!' WHERE id = :id",
+            {"body": forged, "hash": hashlib.sha256(b"\x00" + forged).digest(), "id": victim},
+        ),
+        tables=("audit_entry",),
+    )
+    result = verify(log, "--state", state, "--since-state")
+    assert result.exit_code == 1
+    found = evidence(result)
+    assert found["since_state"] == SIZE
+    assert found["mismatch_between"] == [SIZE + 1, SIZE + 2]
+    assert found["first_mismatching_index"] == SIZE + 1
+    assert json.loads(Path(state).read_text())["size"] == SIZE  # state is kept on failure
+
+
+def test_since_state_uses_the_stored_frontier_only_if_it_hashes_to_the_saved_root(log: LiveDb) -> None:
+    state = _state(log)
+    log.add(2)
+    with log.engine.connect() as conn:
+        stored = bytes(conn.scalar(text(f"SELECT compact_range FROM audit_checkpoint WHERE size = {SIZE}")))
+    forged = stored[:-1] + bytes([stored[-1] ^ 1])
+    log.tamper(
+        (f"UPDATE audit_checkpoint SET compact_range = :forged WHERE size = {SIZE}", {"forged": forged}),
+        tables=("audit_checkpoint",),
+    )
+    result = verify(log, "--state", state, "--since-state")
+    assert result.exit_code == 1
+    assert "the log forked, or its stored frontier was altered" in result.output
+    assert "computed_previous_root" in evidence(result)
+    # Every entry is intact: a run without --since-state, which reads them all, says so.
+    assert verify(log, "--state", state).exit_code == 0
+
+
+def test_since_state_detects_a_forked_log(log: LiveDb) -> None:
+    state = _state(log)
+    _cut(log, 5)
+    log.add(SIZE)  # a new history with a checkpoint of the saved size, and another root
+    result = verify(log, "--state", state, "--since-state")
+    assert result.exit_code == 1
+    assert "forked" in result.output
+
+
+def test_since_state_leaves_entries_below_the_saved_checkpoint_to_a_full_run(log: LiveDb) -> None:
+    """The trade-off it makes, said in every run's NOT CHECKED line: an entry rewritten below the saved
+    checkpoint, its leaf hash recomputed, is not read again; a full run finds it."""
+    state = _state(log)
+    log.add(1)
+    victim = entry_id(log, 3)
+    with log.engine.connect() as conn:
+        body = conn.scalar(text("SELECT body FROM audit_entry WHERE id = :id"), {"id": victim})
+    forged = bytes(body).replace(b"allowed", b"denied!")
+    log.tamper(
+        (
+            "UPDATE audit_entry SET body = :body, leaf_hash = :hash, outcome = 'denied!' WHERE id = :id",
+            {"body": forged, "hash": hashlib.sha256(b"\x00" + forged).digest(), "id": victim},
+        ),
+        tables=("audit_entry",),
+    )
+    assert verify(log, "--state", str(log.tmp / "copy.json")).exit_code == 1
+    result = verify(log, "--state", state, "--since-state")
+    assert result.exit_code == 0, result.output
+    assert "not read again (--since-state)" in result.output
+
+
+def test_since_state_needs_a_state_file_and_a_frontier(log: LiveDb) -> None:
+    no_state = verify(log, "--since-state")
+    assert no_state.exit_code == 2 and "--since-state needs --state" in no_state.output
+    args = ["audit", "verify", "--url", "http://127.0.0.1:1", "--verifier-key", log.verifier_key()]
+    by_url = CliRunner().invoke(main, [*args, "--state", str(log.tmp / "s.json"), "--since-state"])
+    assert by_url.exit_code == 2 and "needs --database or --tiles" in by_url.output
+    first = verify(log, "--state", str(log.tmp / "new.json"), "--since-state")  # no state yet: all of it
+    assert first.exit_code == 0, first.output
+    assert f"OK: {SIZE} entries" in first.output and "No earlier state" in first.output
+
+
 @pytest.mark.parametrize("rotate", [["audit", "rotate-key"], ["keys", "rotate", "--audit"]])
 def test_sequence_command_and_rotate_key(live: LiveDb, rotate: list[str]) -> None:
     live.add(4, sequence_each=False)
