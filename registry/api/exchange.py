@@ -88,7 +88,7 @@ def stix_bundle(args: dict[str, Any]) -> Response:
     in effect, a course-of-action, `mitigates` its targets) and TLP markings. Sources: cases confirmed
     or sanctioned, and blocks in effect whose written decision you may see. Ids and timestamps come from
     the records: the same records give the same bundle. `since`: only objects modified after it.
-    Media type `application/stix+json;version=2.1`. More than 20,000 cases and blocks are refused (409
+    Media type `application/stix+json;version=2.1`. More than 10,000 cases and blocks are refused (409
     `pull-too-large`): request them as an export (`POST /exports`).
     """
     found = stix.changed_since(stix.objects(_gather()), args.get("since"))
