@@ -9,6 +9,8 @@
 3. bench.audit (the audit log's own figures, verification of 1,000,000 entries against its 5 s target),
    unless --skip-audit.
 4. with --reports, bench.reports: the reports of issue 18 timed on the same data.
+5. with --partitions, bench.partitions: the audit log's reads across 36 monthly partitions (its own
+   database, loaded once).
 
 Defaults fit ~15 minutes on a 2-core machine; the national scale is `--subjects 1000000` (see README).
 """
@@ -49,6 +51,9 @@ def main() -> None:
     parser.add_argument(
         "--reports", action="store_true", help="also time the reports on the loaded data (bench.reports)"
     )
+    parser.add_argument(
+        "--partitions", action="store_true", help="also time the audit reads across monthly partitions"
+    )
     args = parser.parse_args()
 
     print(f"# registry benchmarks, {time.strftime('%Y-%m-%d %H:%M')} on {platform.node()}", flush=True)
@@ -71,6 +76,8 @@ def main() -> None:
         print("\n".join(reports.measure(args.url, repeat=3)), flush=True)
     if not args.skip_audit:
         subprocess.run([sys.executable, "-m", "bench.audit", "--verify-pg"], check=False)
+    if args.partitions:
+        subprocess.run([sys.executable, "-m", "bench.partitions"], check=False)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, overload
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from registry.audit.models import (
     AuditLeaf,
     AuditRetention,
     AuditWitness,
+    leaf_entry,
 )
 from registry.audit.note import (
     CosignatureVerifier,
@@ -83,10 +84,25 @@ class LogCorrupt(RuntimeError):
     """The stored leaves do not form a contiguous tree (tampering, or a bug)."""
 
 
+def leaf_span(session: Session, start: int, end: int) -> tuple[datetime, datetime] | None:
+    """The earliest and latest time of the entries of leaves [start, end), from the leaves (None: none).
+
+    Read first so that the join to the entries (models.leaf_entry) names the months to read: on
+    PostgreSQL a range of leaves then reads the one or two partitions that hold its entries."""
+    low, high = session.execute(
+        select(func.min(AuditLeaf.entry_occurred_at), func.max(AuditLeaf.entry_occurred_at)).where(
+            AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < end
+        )
+    ).one()
+    return None if low is None or high is None else (low, high)
+
+
 def leaf_rows(session: Session, start: int, end: int) -> Select:
+    """(leaf index, body, leaf hash) of the leaves [start, end) that have their entry, in index order."""
+    span = leaf_span(session, start, end)
     return (
         select(AuditLeaf.leaf_index, AuditEntry.body, AuditEntry.leaf_hash)
-        .join(AuditEntry, AuditEntry.id == AuditLeaf.entry_id)
+        .join(AuditEntry, leaf_entry(span) if span is not None else false())
         .where(AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < end)
         .order_by(AuditLeaf.leaf_index)
     )
@@ -117,9 +133,10 @@ class LeafHashes(Sequence[bytes]):
         if number not in self._blocks:
             start = max(number * _BLOCK, self._floor)
             end = min(number * _BLOCK + _BLOCK, self._size)
+            span = leaf_span(self._session, start, end)
             rows = self._session.execute(
                 select(AuditLeaf.leaf_index, AuditEntry.leaf_hash)
-                .join(AuditEntry, AuditEntry.id == AuditLeaf.entry_id)
+                .join(AuditEntry, leaf_entry(span) if span is not None else false())
                 .where(AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < end)
                 .order_by(AuditLeaf.leaf_index)
             ).all()

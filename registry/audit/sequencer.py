@@ -92,9 +92,9 @@ def _state(
 
 
 def _pending(session: Session, previous: AuditCheckpoint | None, limit: int) -> tuple[list, int | None]:
-    """(rows of id/body/leaf_hash in id order, new PostgreSQL horizon or None)."""
+    """(rows of id/occurred_at/body/leaf_hash in id order, new PostgreSQL horizon or None)."""
     sequenced = exists().where(AuditLeaf.entry_id == AuditEntry.id)
-    columns = (AuditEntry.id, AuditEntry.body, AuditEntry.leaf_hash)
+    columns = (AuditEntry.id, AuditEntry.occurred_at, AuditEntry.body, AuditEntry.leaf_hash)
     if session.get_bind().dialect.name == "postgresql":
         # One statement, one snapshot: the horizon and the rows it vouches for are seen together.
         horizon: ColumnElement[Any] = literal_column(
@@ -144,7 +144,10 @@ def sequence_pending(
         if digest != row.leaf_hash:
             raise SequencerError(f"audit entry {row.id}: stored leaf hash does not match its body")
         tree.append(digest)
-        leaves.append({"leaf_index": start + offset, "entry_id": row.id})
+        # The entry's whole key, so reading the leaf's entry reads only its month (models.leaf_entry).
+        leaves.append(
+            {"leaf_index": start + offset, "entry_id": row.id, "entry_occurred_at": row.occurred_at}
+        )
     now = utcnow()
     if leaves:
         session.execute(insert(AuditLeaf), [{**leaf, "sequenced_at": now} for leaf in leaves])

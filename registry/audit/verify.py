@@ -25,15 +25,17 @@ import os
 import tempfile
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import chain, islice, takewhile
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
 from registry.audit import merkle
-from registry.audit.models import AuditCheckpoint, AuditEntry, AuditLeaf, AuditRetention
+from registry.audit.log import leaf_span
+from registry.audit.models import AuditCheckpoint, AuditEntry, AuditLeaf, AuditRetention, leaf_entry
 from registry.audit.note import Checkpoint, NoteError, NoteVerifier, open_note, parse_note
 from registry.audit.recorder import SIGNED_COLUMNS, body_time, signed_columns
 from registry.audit.sequencer import latest_checkpoint
@@ -156,9 +158,22 @@ _PARTITIONS_QUERY = (
     " AND k.conname = %(guard)s WHERE c.oid = 'audit_entry'::regclass OR c.oid IN"
     " (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'audit_entry'::regclass) ORDER BY c.relname"
 )
+# The leaves by chunks of `DatabaseSource.chunk`, each joined to its entries on their whole key within the
+# entries' time span (as registry.audit.log.leaf_rows does): on PostgreSQL a chunk reads the one or two
+# months that hold its entries and sorts 50,000 rows, where one statement over the whole log hashed every
+# partition and sorted the whole log on disk (3.7 GB of temporary files for 2.9 million entries:
+# bench.partitions, bench/README.md).
+_LEAVES_SPAN = (
+    "SELECT min(entry_occurred_at), max(entry_occurred_at) FROM audit_leaf"
+    " WHERE leaf_index >= %(start)s AND leaf_index < %(end)s"
+)
+# A leaf whose entry is not found by its whole key comes with no body (LEFT JOIN): see `_off_key`.
 _LEAVES_COPY = (
-    "COPY (SELECT l.leaf_index, e.body, e.leaf_hash FROM audit_leaf l JOIN audit_entry e"
-    " ON e.id = l.entry_id WHERE l.leaf_index >= {start} AND l.leaf_index < {size}"
+    "COPY (SELECT l.leaf_index, l.entry_id, l.entry_occurred_at, e.body, e.leaf_hash"
+    " FROM audit_leaf l LEFT JOIN audit_entry e"
+    " ON e.id = l.entry_id AND e.occurred_at = l.entry_occurred_at"
+    " AND e.occurred_at >= %(low)s AND e.occurred_at <= %(high)s"
+    " WHERE l.leaf_index >= %(start)s AND l.leaf_index < %(end)s"
     " ORDER BY l.leaf_index) TO STDOUT (FORMAT BINARY)"
 )
 
@@ -281,10 +296,26 @@ class DatabaseSource:
         engine: Any = self.session.get_bind()
         raw = engine.raw_connection()
         try:
+            # One snapshot for every chunk, and no month dropped or detached meanwhile (locking the
+            # partitioned table locks its partitions), as when it was one statement.
             cursor = raw.cursor()
-            with cursor.copy(_LEAVES_COPY.format(size=int(size), start=int(start))) as copy:
-                copy.set_types(["int8", "bytea", "bytea"])
-                yield from copy.rows()
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # the first statement
+            cursor.execute("LOCK TABLE audit_entry IN ACCESS SHARE MODE")
+            for low in range(start, size, self.chunk):
+                chunk = {"start": low, "end": min(low + self.chunk, size)}
+                cursor.execute(_LEAVES_SPAN, chunk)
+                earliest, latest = cursor.fetchone()
+                if earliest is None:  # no leaf here names its entry's time (all off key, see _off_key)
+                    earliest = latest = datetime(1, 1, 1, tzinfo=UTC)
+                with cursor.copy(_LEAVES_COPY, {**chunk, "low": earliest, "high": latest}) as copy:
+                    copy.set_types(["int8", "int8", "timestamptz", "bytea", "bytea"])
+                    for index, entry_id, leaf_time, body, leaf_hash in copy.rows():
+                        if body is None:
+                            found = self._off_key(index, entry_id, leaf_time)
+                            if found is None:
+                                continue  # no such entry: verify_log reports the missing index
+                            body, leaf_hash = found.body, found.leaf_hash
+                        yield index, body, leaf_hash
         finally:
             raw.rollback()
             raw.close()
@@ -300,21 +331,58 @@ class DatabaseSource:
             problems += partition_problems(rows, constraints=not any(GUARD in p for p in problems))
         return problems
 
+    def _off_key(self, index: int, entry_id: int, leaf_time: datetime | None) -> Any:
+        """The entry of a leaf not found by its whole key (None if there is none), looked up by id alone
+        (every month's partition: this happens only when something is wrong). The body is what the tree
+        is verified from; the leaf's time is then held to it: when the leaf's time is what the body says,
+        the entry's own `occurred_at` was rewritten (the column checks report that); otherwise the leaf's
+        was, and the proofs, entries and archive, which read the entry by the leaf's key, would miss it."""
+        columns = [getattr(AuditEntry, name) for name in SIGNED_COLUMNS]
+        found = self.session.execute(
+            select(AuditEntry.body, AuditEntry.leaf_hash, AuditEntry.subjects, *columns)
+            .where(AuditEntry.id == entry_id)
+            .order_by(AuditEntry.occurred_at)
+            .limit(1)
+        ).first()
+        if found is None:
+            return None
+        try:
+            signed_time = json.loads(found.body).get("time")
+        except (ValueError, AttributeError, TypeError):
+            signed_time = None  # not a JSON object: the root check reports it
+        if leaf_time is None or body_time(leaf_time.astimezone(UTC)) != signed_time:
+            self._mismatches.append((index, ["audit_leaf.entry_occurred_at"]))
+        return found
+
     def _orm_leaves(self, size: int, first: int) -> Iterator[tuple[int, bytes, bytes | None]]:
         self._mismatches, self._mismatch_count = [], 0  # of this run (a second pass must not add)
         columns = [getattr(AuditEntry, name) for name in SIGNED_COLUMNS]
         for start in range(first, size, self.chunk):
-            in_chunk = (AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < min(start + self.chunk, size))
+            end = min(start + self.chunk, size)
+            in_chunk = (AuditLeaf.leaf_index >= start, AuditLeaf.leaf_index < end)
+            span = leaf_span(self.session, start, end)
             query = (
                 select(
-                    AuditLeaf.leaf_index, AuditEntry.body, AuditEntry.leaf_hash, AuditEntry.subjects, *columns
+                    AuditLeaf.leaf_index,
+                    AuditLeaf.entry_id,
+                    AuditLeaf.entry_occurred_at,
+                    AuditEntry.body,
+                    AuditEntry.leaf_hash,
+                    AuditEntry.subjects,
+                    *columns,
                 )
-                .join(AuditEntry, AuditEntry.id == AuditLeaf.entry_id)
+                .outerjoin(AuditEntry, leaf_entry(span) if span is not None else false())
                 .where(*in_chunk)
                 .order_by(AuditLeaf.leaf_index)
             )
-            for row in self.session.execute(query):
-                index, body, leaf_hash, subjects, occurred_at, *stored = row
+            for row in self.session.execute(query).all():
+                index, entry_id, leaf_time, *entry = row
+                if entry[0] is None:
+                    found = self._off_key(index, entry_id, leaf_time)
+                    if found is None:
+                        continue  # no such entry: verify_log reports the missing index
+                    entry = list(found)
+                body, leaf_hash, subjects, occurred_at, *stored = entry
                 try:
                     signed = signed_columns(body)
                     signed_subjects = json.loads(body).get("subjects")
@@ -709,7 +777,8 @@ def verify_log(
         raise VerificationFailed(
             f"leaf index {index}: stored column{'s' if len(columns) > 1 else ''} "
             f"{', '.join(columns)} do{'es' if len(columns) == 1 else ''} not match the signed entry; "
-            f"the audit search answers from these columns{more}",
+            f"the audit search (and, for audit_leaf's, the log's proofs and entries) answers from these "
+            f"columns{more}",
             {
                 **evidence,
                 "first_mismatching_index": index,

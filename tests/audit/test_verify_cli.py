@@ -107,8 +107,8 @@ def test_inserted_entry_is_detected(log: LiveDb) -> None:
     log.tamper(
         "UPDATE audit_leaf SET leaf_index = leaf_index + 1000 WHERE leaf_index >= 4",
         "UPDATE audit_leaf SET leaf_index = leaf_index - 999 WHERE leaf_index >= 1000",
-        f"INSERT INTO audit_leaf (leaf_index, entry_id, sequenced_at) "
-        f"VALUES (4, {intruder_id}, CURRENT_TIMESTAMP)",
+        f"INSERT INTO audit_leaf (leaf_index, entry_id, entry_occurred_at, sequenced_at) VALUES (4, "
+        f"{intruder_id}, (SELECT occurred_at FROM audit_entry WHERE id = {intruder_id}), CURRENT_TIMESTAMP)",
         tables=("audit_leaf",),
     )
     result = verify(log)
