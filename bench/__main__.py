@@ -57,14 +57,7 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"# registry benchmarks, {time.strftime('%Y-%m-%d %H:%M')} on {platform.node()}", flush=True)
-    held = loader.loaded_subjects(args.url)
-    wanted = args.subjects or held or DEFAULT_SUBJECTS
-    if args.reload or held != wanted:
-        counts = loader.load(args.url, wanted)
-        print(f"loaded in {counts.seconds:.0f} s:")
-        print("\n".join(loader.rows(counts)), flush=True)
-    else:
-        print(f"{args.url} already holds {held:,} subjects; not reloaded (--reload to force)")
+    loader.ensure(args.url, args.subjects, DEFAULT_SUBJECTS, args.reload)
     results = http.run(args.url, args.duration, args.workers, args.repeat, rounds=args.rounds)
     print("\n".join(http.summary(results)), flush=True)
     if args.hogs:  # the second condition: the same two reads with CPU-bound work beside them

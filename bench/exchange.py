@@ -121,14 +121,7 @@ def main() -> None:
         figures["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(figures))
         return
-    held = loader.loaded_subjects(args.url)
-    wanted = args.subjects or held or DEFAULT_SUBJECTS
-    if args.reload or held != wanted:
-        counts = loader.load(args.url, wanted)
-        print(f"loaded in {counts.seconds:.0f} s:")
-        print("\n".join(loader.rows(counts)), flush=True)
-    else:
-        print(f"{args.url} already holds {held:,} subjects; not reloaded (--reload to force)")
+    wanted = loader.ensure(args.url, args.subjects, DEFAULT_SUBJECTS, args.reload)
     print(f"# partner exchange on {date.today()}, {CALLER}'s whole export, {wanted:,} subjects", flush=True)
     figures = {}
     for way in ("live", "job"):

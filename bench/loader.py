@@ -344,6 +344,20 @@ def loaded_subjects(url: str) -> int:
     return found[0] if found else 0
 
 
+def ensure(url: str, subjects: int | None, default: int, reload: bool = False) -> int:
+    """Load `subjects` (else what is held, else `default`) unless the database holds that many already
+    (and `reload` is not asked): an earlier load is measured as it is. Prints what it did."""
+    held = loaded_subjects(url)
+    wanted = subjects or held or default
+    if reload or held != wanted:
+        counts = load(url, wanted)
+        print(f"loaded in {counts.seconds:.0f} s:")
+        print("\n".join(rows(counts)), flush=True)
+    else:
+        print(f"{url} already holds {held:,} subjects; not reloaded (--reload to force)", flush=True)
+    return wanted
+
+
 def rows(counts: Counts) -> Iterator[str]:
     for name, count in counts.rows.items():
         yield f"  {name:22} {count:>12,}"

@@ -113,14 +113,7 @@ def main() -> None:
     parser.add_argument("--reload", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    held = loader.loaded_subjects(args.url)
-    wanted = args.subjects or held or DEFAULT_SUBJECTS
-    if args.reload or held != wanted:
-        counts = loader.load(args.url, wanted)
-        print(f"loaded in {counts.seconds:.0f} s:")
-        print("\n".join(loader.rows(counts)), flush=True)
-    else:
-        print(f"{args.url} already holds {held:,} subjects; not reloaded (--reload to force)")
+    loader.ensure(args.url, args.subjects, DEFAULT_SUBJECTS, args.reload)
     print(f"# reports on {date.today()}", flush=True)
     print("\n".join(measure(args.url, args.repeat)))
 

@@ -123,7 +123,7 @@ def _export_read(export: ExchangeExport) -> dict[str, Any]:
 
 @blp.route("/exports", methods=["POST"])
 @blp.access("exchange:export_create", READ, purpose=False)
-@blp.arguments(ExportCreate)
+@blp.arguments(ExportCreate, required=False)
 @blp.response(202, ExportRead)
 def create_export(args: dict[str, Any]):
     """Request everything your agency may receive as one STIX bundle, built by a job

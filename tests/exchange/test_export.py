@@ -241,3 +241,8 @@ def test_a_pull_too_large_for_a_request_says_to_request_an_export(client, actors
     one = client.get(f"/api/v1/exchange/misp/{data.cases['public']}.json", headers=headers)
     assert one.status_code == 200  # one event is one record
     assert _bundle(client, headers, _request(client, headers)["id"])[1] == whole
+
+
+def test_an_export_may_be_requested_without_a_body(client, actors, partner) -> None:  # type: ignore[no-untyped-def]
+    answer = client.post(EXPORTS, headers=actors.headers(PARTNER, purpose=None))
+    assert answer.status_code == 202 and answer.json["since"] is None, answer.get_json()
