@@ -6,7 +6,8 @@ and the exchange carries no person's data (individuals are pseudonyms; no person
 account leaves). Every pull is audited with the subjects it reached.
 
 A partner's whole export at national scale is a job (`POST /exports`, services.exchange.export): the
-job queue's workers build the bundle in parts, and the partner fetches it once done."""
+job queue's workers build the bundle in parts, and the partner fetches it once done. Its request is a
+write, and says why in X-Purpose as every write does."""
 
 from __future__ import annotations
 
@@ -122,7 +123,7 @@ def _export_read(export: ExchangeExport) -> dict[str, Any]:
 
 
 @blp.route("/exports", methods=["POST"])
-@blp.access("exchange:export_create", READ, purpose=False)
+@blp.access("exchange:export_create", READ, purpose=True)
 @blp.arguments(ExportCreate, required=False)
 @blp.response(202, ExportRead)
 def create_export(args: dict[str, Any]):

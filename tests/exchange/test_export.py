@@ -66,7 +66,7 @@ def _bundle(client, headers, export_id):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("agency", [PARTNER, "NSC389"])
 def test_the_export_is_the_live_bundle_byte_for_byte(client, actors, more, small_parts, agency) -> None:  # type: ignore[no-untyped-def]
-    headers = actors.headers(agency, purpose=None)
+    headers = actors.headers(agency)
     live = client.get(STIX, headers=headers).get_data(as_text=True)
     shown, bundle = _bundle(client, headers, _request(client, headers)["id"])
     assert bundle == live
@@ -79,7 +79,7 @@ def test_the_export_is_the_live_bundle_byte_for_byte(client, actors, more, small
 
 
 def test_an_incremental_export_is_the_live_incremental_pull(client, actors, more, small_parts) -> None:  # type: ignore[no-untyped-def]
-    headers = actors.headers(PARTNER, purpose=None)
+    headers = actors.headers(PARTNER)
     objects = client.get(STIX, headers=headers).json["objects"]
     since = sorted(one.get("modified", one["created"]) for one in objects)[len(objects) // 2]
     live = client.get(STIX, query_string={"since": since}, headers=headers).get_data(as_text=True)
@@ -102,7 +102,7 @@ class Killed(BaseException):
 
 
 def test_a_stopped_export_goes_on_from_the_last_part_kept(client, actors, more, small_parts, db) -> None:  # type: ignore[no-untyped-def]
-    headers = actors.headers(PARTNER, purpose=None)
+    headers = actors.headers(PARTNER)
     live = client.get(STIX, headers=headers).get_data(as_text=True)
     export = exports.create(db, principal=_principal(db, PARTNER), since=None)
     commits = 0
@@ -141,8 +141,8 @@ def test_a_stopped_export_goes_on_from_the_last_part_kept(client, actors, more, 
 
 
 def test_only_the_requesting_agency_sees_its_export(client, actors, data) -> None:  # type: ignore[no-untyped-def]
-    export_id = _request(client, actors.headers(PARTNER, purpose=None))["id"]
-    office = actors.headers("NSC389", purpose=None)
+    export_id = _request(client, actors.headers(PARTNER))["id"]
+    office = actors.headers("NSC389")
     for url in (f"{EXPORTS}/{export_id}", f"{EXPORTS}/{export_id}/bundle"):
         answer = client.get(url, headers=office)
         assert answer.status_code == 404 and answer.mimetype == "application/problem+json"
@@ -152,7 +152,7 @@ def test_only_the_requesting_agency_sees_its_export(client, actors, data) -> Non
 def test_the_download_is_audited_with_the_sellers_it_names(client, actors, data, db) -> None:  # type: ignore[no-untyped-def]
     from registry.audit.models import AuditEntry
 
-    headers = actors.headers(PARTNER, purpose=None)
+    headers = actors.headers(PARTNER)
     export_id = _request(client, headers)["id"]
     _bundle(client, headers, export_id)
     entry = db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
@@ -161,7 +161,7 @@ def test_the_download_is_audited_with_the_sellers_it_names(client, actors, data,
 
 
 def test_bad_requests_change_nothing(client, actors, data, db) -> None:  # type: ignore[no-untyped-def]
-    headers = actors.headers(PARTNER, purpose=None)
+    headers = actors.headers(PARTNER)
     for body in ({"since": "yesterday"}, {"format": "misp"}):
         answer = client.post(EXPORTS, json=body, headers=headers)
         assert answer.status_code == 422 and answer.mimetype == "application/problem+json"
@@ -195,7 +195,7 @@ def test_a_worker_process_builds_the_export(queued_app, tmp_path) -> None:  # ty
     session = state.sessionmaker()
     add_partner(session)
     actors = Actors(queued_app, session)
-    owner, headers = actors.headers(OWNER), actors.headers(PARTNER, purpose=None)
+    owner, headers = actors.headers(OWNER), actors.headers(PARTNER)
     session.commit()  # the clients registered: the requests and the worker write from now on
     client = queued_app.test_client()
     seller = create_subject(client, owner, name="Công ty Giao Hàng Lậu", visibility="public")["id"]
@@ -216,7 +216,7 @@ def test_a_worker_process_builds_the_export(queued_app, tmp_path) -> None:  # ty
 
 
 def test_an_export_with_nothing_shared_is_the_live_one(client, actors, partner) -> None:  # type: ignore[no-untyped-def]
-    headers = actors.headers(PARTNER, purpose=None)
+    headers = actors.headers(PARTNER)
     live = client.get(STIX, headers=headers).get_data(as_text=True)
     shown, bundle = _bundle(client, headers, _request(client, headers)["id"])
     assert bundle == live and shown["objects"] == 2  # the registry's identity and its TLP marking
@@ -225,7 +225,7 @@ def test_an_export_with_nothing_shared_is_the_live_one(client, actors, partner) 
 def test_a_pull_too_large_for_a_request_says_to_request_an_export(client, actors, data, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Beyond LIVE_MAX cases and blocks the live pulls refuse (at 100,000 subjects the Standing Office's
     pull passed PostgreSQL's 65,535 parameters); the export job builds it all the same."""
-    headers = actors.headers(PARTNER, purpose=None)
+    headers = actors.headers(PARTNER)
     whole = client.get(STIX, headers=headers).get_data(as_text=True)
     monkeypatch.setattr(sources, "LIVE_MAX", 2)  # the partner receives 3 cases and 1 block
     collection = f"/api/v1/exchange/taxii2/registry/collections/{COLLECTION_ID}"
@@ -244,5 +244,13 @@ def test_a_pull_too_large_for_a_request_says_to_request_an_export(client, actors
 
 
 def test_an_export_may_be_requested_without_a_body(client, actors, partner) -> None:  # type: ignore[no-untyped-def]
-    answer = client.post(EXPORTS, headers=actors.headers(PARTNER, purpose=None))
+    answer = client.post(EXPORTS, headers=actors.headers(PARTNER))
     assert answer.status_code == 202 and answer.json["since"] is None, answer.get_json()
+
+
+def test_an_export_is_asked_for_with_a_purpose(client, actors, partner, db) -> None:  # type: ignore[no-untyped-def]
+    """A write, like every other: X-Purpose says why (the pulls are machines' reads and need none)."""
+    answer = client.post(EXPORTS, json={}, headers=actors.headers(PARTNER, purpose=None))
+    assert answer.status_code == 422 and answer.mimetype == "application/problem+json", answer.get_json()
+    assert "X-Purpose" in answer.json["detail"]
+    assert db.scalar(select(func.count()).select_from(ExchangeExport)) == 0

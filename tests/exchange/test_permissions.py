@@ -55,7 +55,7 @@ def test_permission_matrix(client, actors, partner, method, url, status, caller)
         expected = 401
     else:
         agency, scopes = CALLERS[caller]
-        headers = actors.headers(agency, scopes=scopes, purpose=None)
+        headers = actors.headers(agency, scopes=scopes, purpose="EXPORT-1" if method == "POST" else None)
         expected = status if caller in ALLOWED else 403
     answer = client.open(url, method=method, headers=headers, json={} if method == "POST" else None)
     assert answer.status_code == expected, answer.get_data(as_text=True)[:300]
