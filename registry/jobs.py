@@ -34,9 +34,11 @@ from registry.services import rulefiles, screening
 from registry.services.exchange import export
 
 QUEUE_NAME = "registry"
-JOB_TIMEOUT = 3600  # seconds RQ lets one run take (200,000 items take a few minutes)
 INLINE = "inline"
 SCREENING, EXPORT = "screening", "exchange-export"  # the kinds of job
+# Seconds RQ lets one run take: 200,000 items take a few minutes; a national export about an hour (bench/
+# README, "Partner exchange"). A run stopped at its limit is queued again by the tick and goes on.
+JOB_TIMEOUTS = {SCREENING: 3600, EXPORT: 6 * 3600}
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +108,7 @@ def enqueuer(settings: Settings, runner: Runner) -> Callable[[str, uuid.UUID], N
             kind,
             str(job_id),
             job_id=f"{kind}-{job_id}-{uuid.uuid4().hex[:8]}",
-            job_timeout=JOB_TIMEOUT,
+            job_timeout=JOB_TIMEOUTS[kind],
             result_ttl=0,
             failure_ttl=7 * 86400,
         )

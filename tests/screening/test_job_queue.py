@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import signal
 import subprocess
 import time
@@ -110,10 +111,14 @@ def test_a_job_that_stopped_every_worker_is_failed_not_retried_for_ever(app, act
 
 @pytest.fixture
 def queued_app(settings, fresh_database, redis_url):  # noqa: F811 - the fixture
+    """An app whose jobs go to RQ, on a Redis database of this test process's own: two tests running at
+    once (pytest -n) would otherwise empty each other's queue, and one's worker take the other's jobs."""
     import redis
 
-    redis.Redis.from_url(redis_url).delete(f"rq:queue:{jobs.QUEUE_NAME}")
-    app = create_app(dataclasses.replace(settings, database_url=fresh_database, job_queue=redis_url))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    queue_url = f"{redis_url.rsplit('/', 1)[0]}/{8 + int(worker or 0) % 6}"
+    redis.Redis.from_url(queue_url).delete(f"rq:queue:{jobs.QUEUE_NAME}")
+    app = create_app(dataclasses.replace(settings, database_url=fresh_database, job_queue=queue_url))
     yield app
     app.extensions["registry"].engine.dispose()
 
