@@ -112,11 +112,12 @@ def test_a_job_that_stopped_every_worker_is_failed_not_retried_for_ever(app, act
 @pytest.fixture
 def queued_app(settings, fresh_database, redis_url):  # noqa: F811 - the fixture
     """An app whose jobs go to RQ, on a Redis database of this test process's own: two tests running at
-    once (pytest -n) would otherwise empty each other's queue, and one's worker take the other's jobs."""
+    once (pytest -n) would otherwise empty each other's queue, and one's worker take the other's jobs.
+    Databases 8-11: 13 is the bring-up test's, 14 and 15 the limits'."""
     import redis
 
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    queue_url = f"{redis_url.rsplit('/', 1)[0]}/{8 + int(worker or 0) % 6}"
+    queue_url = f"{redis_url.rsplit('/', 1)[0]}/{8 + int(worker or 0) % 4}"
     redis.Redis.from_url(queue_url).delete(f"rq:queue:{jobs.QUEUE_NAME}")
     app = create_app(dataclasses.replace(settings, database_url=fresh_database, job_queue=queue_url))
     yield app
