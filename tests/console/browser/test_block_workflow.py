@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as seen
 from selenium.webdriver.support.select import Select
@@ -24,6 +29,21 @@ class Officer:
 
     def wait(self, element_id: str) -> Any:
         return WebDriverWait(self.driver, WAIT).until(seen.presence_of_element_located((By.ID, element_id)))
+
+    def has(self, element_id: str, attribute: str, value: str) -> bool:
+        """Whether the element comes to have `attribute` = `value` within WAIT, found afresh each time: a
+        click's next page replaces the element, and one found on the page before it goes stale."""
+
+        def shown(driver: Any) -> bool:
+            try:
+                return driver.find_element(By.ID, element_id).get_attribute(attribute) == value
+            except (NoSuchElementException, StaleElementReferenceException):
+                return False
+
+        try:
+            return WebDriverWait(self.driver, WAIT).until(shown)
+        except TimeoutException:
+            return False
 
     def click(self, element_id: str) -> None:
         WebDriverWait(self.driver, WAIT).until(seen.element_to_be_clickable((By.ID, element_id))).click()

@@ -68,7 +68,7 @@ def test_a_tip_is_filed_on_the_public_page_and_followed_with_its_code(
     browser.find_element(By.CSS_SELECTOR, "#tips a.tip-link").click()
     assert "Kem trắng da giả" in officer.wait("tip-description").text
     officer.click("triage-tip")
-    assert officer.wait("tip-status").get_attribute("data-status") == "under_review"
+    assert officer.has("tip-status", "data-status", "under_review")
     Select(officer.wait("outcome")).select_by_value("handled")
     browser.find_element(By.ID, "note").send_keys("Đã xử phạt người bán, gỡ trang web.")
     officer.click("close-tip")
