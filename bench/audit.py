@@ -406,11 +406,32 @@ def measure_tiles(directory: str, key: str, saved_note: str, size: int) -> dict[
     return out
 
 
-def bench_verify_tiles(sizes: list[int], since: int, before: str | None) -> None:
+def _measure_in(code: str, where: str | None, what: str) -> None:
+    """Run a measure_* call in a process of its own (in another tree's folder for `before`) and print its
+    figures: full, and --since-state when measured."""
     import json
     import subprocess
     import sys
 
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=where or None, capture_output=True, text=True, check=True
+    )
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    full = got["full"]
+    line = (
+        f"  {what}: full {full['wall_s']:.2f}s wall, {full['cpu_s']:.2f}s CPU, "
+        f"peak RSS +{full['rss_growth_mib']} MiB"
+    )
+    if "since" in got:
+        step = got["since"]
+        line += (
+            f"; --since-state {step['wall_s']:.2f}s wall, {step['cpu_s']:.2f}s CPU, "
+            f"+{step['rss_growth_mib']} MiB"
+        )
+    print(line + f" (process peak {got['rss_peak_mib']} MiB; load {os.getloadavg()[0]:.1f})")
+
+
+def bench_verify_tiles(sizes: list[int], since: int, before: str | None) -> None:
     from registry.audit.tiles import SignedTree, extend_archive
 
     trees = [("before", before), ("after", None)] if before else [("this tree", None)]
@@ -429,33 +450,10 @@ def bench_verify_tiles(sizes: list[int], since: int, before: str | None) -> None
                     "import json; from bench.audit import measure_tiles; "
                     f"print(json.dumps(measure_tiles(*{args!r})))"
                 )
-                done = subprocess.run(
-                    [sys.executable, "-c", code],
-                    cwd=where or None,
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                got = json.loads(done.stdout.strip().splitlines()[-1])
-                full = got["full"]
-                line = (
-                    f"  {size:>9,} {label:>9} verify --tiles: full {full['wall_s']:.2f}s wall, "
-                    f"{full['cpu_s']:.2f}s CPU, peak RSS +{full['rss_growth_mib']} MiB"
-                )
-                if "since" in got:
-                    step = got["since"]
-                    line += (
-                        f"; --since-state {step['wall_s']:.2f}s wall, {step['cpu_s']:.2f}s CPU, "
-                        f"+{step['rss_growth_mib']} MiB"
-                    )
-                print(line + f" (process peak {got['rss_peak_mib']} MiB; load {os.getloadavg()[0]:.1f})")
+                _measure_in(code, where, f"{size:>9,} {label:>9} verify --tiles")
 
 
 def bench_verify_db(kind: str, pg_url: str | None, sizes: list[int], since: int, before: str | None) -> None:
-    import json
-    import subprocess
-    import sys
-
     trees = [("before", before), ("after", None)] if before else [("this tree", None)]
     for size in sizes:
         with database(kind, pg_url) as url:
@@ -466,26 +464,7 @@ def bench_verify_db(kind: str, pg_url: str | None, sizes: list[int], since: int,
                     "import json; from bench.audit import measure_db; "
                     f"print(json.dumps(measure_db({url!r}, {key!r}, {size}, {since})))"
                 )
-                done = subprocess.run(
-                    [sys.executable, "-c", code],
-                    cwd=where or None,
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                )
-                got = json.loads(done.stdout.strip().splitlines()[-1])
-                full = got["full"]
-                line = (
-                    f"  {size:>9,} {label:>9} verify --database ({kind}): full {full['wall_s']:.2f}s wall, "
-                    f"{full['cpu_s']:.2f}s CPU, peak RSS +{full['rss_growth_mib']} MiB"
-                )
-                if "since" in got:
-                    step = got["since"]
-                    line += (
-                        f"; --since-state {step['wall_s']:.2f}s wall, {step['cpu_s']:.2f}s CPU, "
-                        f"+{step['rss_growth_mib']} MiB"
-                    )
-                print(line + f" (process peak {got['rss_peak_mib']} MiB; load {os.getloadavg()[0]:.1f})")
+                _measure_in(code, where, f"{size:>9,} {label:>9} verify --database ({kind})")
 
 
 def bench_verify_memory(sizes: list[int], since: int, before: str | None) -> None:
